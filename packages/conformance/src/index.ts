@@ -1,0 +1,3 @@
+export { storageSuite, type StorageOracle, type StorageSuiteOptions, type StorageCapabilities } from "./storage.js";
+export { executionSuite, type ExecutionSuiteOptions } from "./execution.js";
+export { requireService } from "./service.js";

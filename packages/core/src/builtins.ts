@@ -1,0 +1,5 @@
+import type { BackendDefinition } from "./definition.js";
+import { memoryBackend } from "./storage/memory.js";
+
+/** Backends every registry has without installing anything. */
+export const BUILTIN_BACKENDS: readonly BackendDefinition[] = [memoryBackend];

@@ -1,0 +1,87 @@
+import type { ZodType } from "zod";
+import type { StorageBackend } from "./storage/contract.js";
+import type { ExecutionBackend } from "./execution/contract.js";
+
+/** The brand every backend definition carries; checked by value, never with `instanceof`. */
+export const BACKEND_BRAND = "themis.backend" as const;
+
+/** The contract version this core implements. A definition states the one it was built for. */
+export const CONTRACT_VERSION = 1;
+
+/** Contract versions this core can use. */
+export const SUPPORTED_CONTRACT_VERSIONS: readonly number[] = [1];
+
+export type BackendKind = "storage" | "execution";
+
+/** What a backend of each kind creates. */
+export interface BackendInstances {
+  storage: StorageBackend;
+  execution: ExecutionBackend;
+}
+
+/**
+ * What a backend package exports: everything the registry needs to validate a config and
+ * create the backend. Build one with {@link defineStorageBackend} or
+ * {@link defineExecutionBackend}.
+ */
+export interface BackendDefinition<K extends BackendKind = BackendKind, Config = any> {
+  readonly brand: typeof BACKEND_BRAND;
+  /** The integer contract version the backend implements. */
+  readonly contractVersion: number;
+  /** Registry name, e.g. "local/csv", "redis". */
+  readonly name: string;
+  readonly kind: K;
+  /** One line for `themis backends list`. */
+  readonly description?: string;
+  /** URI schemes (without "://") that select this backend, e.g. ["redis", "rediss"]. */
+  readonly schemes?: readonly string[];
+  /**
+   * The config schema (zod 4): validation, defaults, types and JSON Schema all derive
+   * from it. Mark secret fields with `.meta({ secret: true })` so they are redacted.
+   */
+  readonly configSchema: ZodType<Config>;
+  /** Turn a URI of one of `schemes` into (unvalidated) config fields. */
+  readonly configFromUri?: (uri: URL) => Record<string, unknown>;
+  /** Create a backend from a validated config. */
+  readonly create: (config: Config) => BackendInstances[K] | Promise<BackendInstances[K]>;
+}
+
+export type StorageBackendDefinition<Config = any> = BackendDefinition<"storage", Config>;
+export type ExecutionBackendDefinition<Config = any> = BackendDefinition<"execution", Config>;
+
+type DefinitionInput<K extends BackendKind, Config> = Omit<BackendDefinition<K, Config>, "brand" | "contractVersion" | "kind">;
+
+/** Declare a storage backend. Export the result from the package's entry module. */
+export function defineStorageBackend<Config>(input: DefinitionInput<"storage", Config>): StorageBackendDefinition<Config> {
+  return Object.freeze({ ...input, brand: BACKEND_BRAND, contractVersion: CONTRACT_VERSION, kind: "storage" as const });
+}
+
+/** Declare an execution backend. Export the result from the package's entry module. */
+export function defineExecutionBackend<Config>(input: DefinitionInput<"execution", Config>): ExecutionBackendDefinition<Config> {
+  return Object.freeze({ ...input, brand: BACKEND_BRAND, contractVersion: CONTRACT_VERSION, kind: "execution" as const });
+}
+
+/** True when `value` carries the backend brand (any contract version). */
+export function isBackendDefinition(value: unknown): value is BackendDefinition {
+  return typeof value === "object" && value !== null && (value as { brand?: unknown }).brand === BACKEND_BRAND;
+}
+
+/**
+ * Why `value` is not a usable definition, or undefined when it is. Checks shape only;
+ * the contract version is checked separately so its error can say what to upgrade.
+ */
+export function definitionProblems(value: unknown): string[] {
+  if (!isBackendDefinition(value)) return [`not a backend definition (missing brand "${BACKEND_BRAND}")`];
+  const d = value as unknown as Record<string, unknown>;
+  const problems: string[] = [];
+  if (!Number.isInteger(d.contractVersion)) problems.push("contractVersion must be an integer");
+  if (typeof d.name !== "string" || d.name.length === 0) problems.push("name must be a non-empty string");
+  if (d.kind !== "storage" && d.kind !== "execution") problems.push('kind must be "storage" or "execution"');
+  if (typeof d.create !== "function") problems.push("create must be a function");
+  const schema = d.configSchema as { safeParse?: unknown } | undefined;
+  if (!schema || typeof schema.safeParse !== "function") problems.push("configSchema must be a zod schema");
+  if (d.schemes !== undefined && (!Array.isArray(d.schemes) || d.schemes.some((s) => typeof s !== "string"))) {
+    problems.push("schemes must be an array of strings");
+  }
+  return problems;
+}

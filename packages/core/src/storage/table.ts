@@ -1,0 +1,127 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { ClosedError, InvalidRowError, NotFoundError } from "../errors.js";
+import { ROW_ID, type Row, type StoredRow, newRowId, toJsonRow, validateRowId } from "../rows.js";
+import type { TableKind, TableStore } from "./contract.js";
+
+/** Options for opening or creating a table. */
+export interface TableOptions<T extends Row = Row> {
+  /** Validate every appended or updated row (zod, valibot, arktype: any Standard Schema). */
+  schema?: StandardSchemaV1<unknown, T>;
+}
+
+/**
+ * A dataset or experiment table. Rows are plain JSON objects; each gets a stable
+ * `_row_id` (a UUID unless the row brings its own).
+ */
+export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
+  readonly kind: TableKind;
+  readonly name: string;
+  readonly #store: TableStore;
+  readonly #schema: StandardSchemaV1<unknown, T> | undefined;
+  readonly #backend: string;
+  readonly #isClosed: () => boolean;
+
+  /** @internal Tables come from {@link Project} methods. */
+  constructor(kind: TableKind, name: string, store: TableStore, backend: string, isClosed: () => boolean, options: TableOptions<T> = {}) {
+    this.kind = kind;
+    this.name = name;
+    this.#store = store;
+    this.#backend = backend;
+    this.#schema = options.schema;
+    this.#isClosed = isClosed;
+  }
+
+  #alive(): void {
+    if (this.#isClosed()) throw new ClosedError(`${this.kind} "${this.name}": its project is closed`, { backend: this.#backend });
+  }
+
+  async #prepare(input: unknown, id?: string): Promise<StoredRow<T>> {
+    let value = input;
+    if (this.#schema) {
+      const result = await this.#schema["~standard"].validate(input);
+      if (result.issues) {
+        throw new InvalidRowError(
+          `row does not match the schema of ${this.kind} "${this.name}"`,
+          result.issues.map((i) => ({
+            path: (i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join("."),
+            message: i.message,
+          })),
+          { backend: this.#backend },
+        );
+      }
+      value = result.value;
+    }
+    const row = toJsonRow(value);
+    const { [ROW_ID]: ownId, ...rest } = row;
+    if (id !== undefined && ownId !== undefined && ownId !== id) {
+      throw new InvalidRowError(`row ${ROW_ID} "${String(ownId)}" does not match the id being updated ("${id}")`, []);
+    }
+    const rowId = id ?? (ownId === undefined ? newRowId() : ownId);
+    validateRowId(rowId);
+    return { [ROW_ID]: rowId, ...rest } as StoredRow<T>;
+  }
+
+  /** Append one row; returns its `_row_id`. */
+  async append(row: T): Promise<string> {
+    const [id] = await this.appendMany([row]);
+    return id!;
+  }
+
+  /** Append rows as one batch (one write where the backend allows); returns their ids in order. */
+  async appendMany(rows: Iterable<T>): Promise<string[]> {
+    this.#alive();
+    const prepared: StoredRow<T>[] = [];
+    for (const row of rows) prepared.push(await this.#prepare(row));
+    const ids = new Set<string>();
+    for (const r of prepared) {
+      if (ids.has(r._row_id)) throw new InvalidRowError(`${ROW_ID} "${r._row_id}" appears twice in one batch`, []);
+      ids.add(r._row_id);
+    }
+    if (prepared.length > 0) await this.#store.append(prepared);
+    return prepared.map((r) => r._row_id);
+  }
+
+  /** Every row, in append order. */
+  async load(): Promise<StoredRow<T>[]> {
+    this.#alive();
+    return (await this.#store.load()) as StoredRow<T>[];
+  }
+
+  /** Stream every row in append order, without holding the table in memory. */
+  async *entries(): AsyncGenerator<StoredRow<T>> {
+    this.#alive();
+    for await (const row of this.#store.entries()) yield row as StoredRow<T>;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StoredRow<T>> {
+    return this.entries();
+  }
+
+  /** The row with this id. NotFoundError when there is none. */
+  async get(id: string): Promise<StoredRow<T>> {
+    this.#alive();
+    validateRowId(id);
+    const row = await this.#store.get(id);
+    if (!row) throw new NotFoundError(`${this.kind} "${this.name}" has no row with ${ROW_ID} "${id}"`, { backend: this.#backend });
+    return row as StoredRow<T>;
+  }
+
+  /** Replace the row with this id (all its fields), keeping its place. NotFoundError when there is none. */
+  async update(id: string, row: T): Promise<void> {
+    this.#alive();
+    validateRowId(id);
+    await this.#store.update(await this.#prepare(row, id));
+  }
+
+  /** Delete the row with this id. NotFoundError when there is none. */
+  async delete(id: string): Promise<void> {
+    this.#alive();
+    validateRowId(id);
+    await this.#store.delete(id);
+  }
+}
+
+/** A table of inputs (kind "dataset"). */
+export type Dataset<T extends Row = Row> = Table<T>;
+/** A table of results (kind "experiment"). */
+export type Experiment<T extends Row = Row> = Table<T>;

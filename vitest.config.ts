@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+// One run over every package's own vitest project (packages/*/vitest.config.ts).
+// The JSON report is what .ci/run counts ("N passed, N failed").
+export default defineConfig({
+  test: {
+    projects: ["packages/*", "examples/*"],
+    reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
+  },
+});
