@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // The JSON report is what .ci/run counts ("N passed, N failed").
 export default defineConfig({
   test: {
-    projects: ["packages/*", "examples/*"],
+    projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts", "e2e*/vitest.config.ts"],
     reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
   },
 });

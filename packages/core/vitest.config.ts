@@ -4,6 +4,6 @@ export default defineProject({
   test: {
     name: "core",
     include: ["test/**/*.test.ts"],
-    exclude: ["dist/**", "node_modules/**"],
+    exclude: ["dist/**", "node_modules/**", "test/fixtures/**"],
   },
 });

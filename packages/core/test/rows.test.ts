@@ -1,0 +1,47 @@
+import { describe, expect, it } from "vitest";
+import { toJsonRow, validateRowId } from "../src/index.js";
+
+describe("toJsonRow", () => {
+  it("deep-copies plain JSON and drops undefined keys like JSON.stringify", () => {
+    const input = { a: 1, b: undefined, c: { d: [1, undefined, "x"] } };
+    const out = toJsonRow(input);
+    expect(out).toEqual({ a: 1, c: { d: [1, null, "x"] } });
+    expect(out.c).not.toBe(input.c);
+  });
+
+  it("lists every offending path", () => {
+    let error: unknown;
+    try {
+      toJsonRow({ n: Number.NaN, nested: { when: new Date(0), list: [1, Infinity] }, f: () => 1 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_ROW" });
+    const paths = (error as { issues: { path: string }[] }).issues.map((i) => i.path).sort();
+    expect(paths).toEqual(["f", "n", "nested.list[1]", "nested.when"]);
+    expect(String((error as Error).message)).toContain("toISOString");
+  });
+
+  it("rejects cycles, class instances, non-objects", () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    for (const bad of [cyclic, { m: new Map() }, [1], null, "s", 1]) {
+      expect(() => toJsonRow(bad)).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_ROW" }));
+    }
+  });
+
+  it("accepts objects with a null prototype and shared (non-cyclic) references", () => {
+    const shared = { v: 1 };
+    const bare = Object.assign(Object.create(null) as object, { k: "v" });
+    expect(toJsonRow({ a: shared, b: shared, bare })).toEqual({ a: { v: 1 }, b: { v: 1 }, bare: { k: "v" } });
+  });
+});
+
+describe("validateRowId", () => {
+  it.each(["", "a/b", "has space", "x".repeat(201), 5, null])("rejects %j", (id) => {
+    expect(() => validateRowId(id)).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_ROW" }));
+  });
+  it.each(["abc", "2f1c-uuid", "run:1.2_x"])("accepts %j", (id) => {
+    expect(() => validateRowId(id)).not.toThrow();
+  });
+});
