@@ -5,5 +5,10 @@ export default defineProject({
     name: "backend-docker",
     include: ["test/**/*.test.ts"],
     exclude: ["dist/**", "node_modules/**"],
+    // Starts a private dockerd (or uses DOCKER_HOST) and builds the test images once.
+    globalSetup: ["test/global-setup.ts"],
+    // Containers take a few hundred ms each to start on a busy 2-core machine.
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
   },
 });

@@ -5,5 +5,9 @@ export default defineProject({
     name: "cli",
     include: ["test/**/*.test.ts"],
     exclude: ["dist/**", "node_modules/**"],
+    // Tests run the built CLI as a subprocess (~0.3 s each when idle); a busy 2-core CI
+    // machine can make one take seconds. Generous limits keep them from flaking.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

@@ -22,4 +22,43 @@ export { REDACTED, configJsonSchema, didYouMean, issuesFromZod, parseBackendConf
 export { Registry, defaultRegistry, isUri, type BackendInfo, type BackendSource, type RegistryOptions } from "./registry/registry.js";
 export type { Diagnostic, DiagnosticPhase } from "./registry/diagnostic.js";
 export { BUILTIN_BACKENDS } from "./builtins.js";
-export type { ExecutionBackend, JobKind } from "./execution/contract.js";
+export {
+  JOB_KINDS,
+  type CapturedOutput,
+  type CommandJob,
+  type ExecutionBackend,
+  type FunctionJob,
+  type Job,
+  type JobContext,
+  type JobError,
+  type JobFailure,
+  type JobKind,
+  type JobOutcome,
+  type JobResult,
+  type JobResultDetails,
+  type JobSuccess,
+  type MapOutcome,
+  type ModuleJob,
+  type RunContext,
+  type TaskFunction,
+} from "./execution/contract.js";
+export { AbortedError, JobFailedError, RemoteJobError, TimeoutError, toJobError } from "./execution/errors.js";
+export { DEFAULT_MAX_OUTPUT_BYTES, OutputCapture } from "./execution/output.js";
+export * from "./config-file/index.js";
+export { assertRunsTask, map, mapValues, type MapOptions, type MapProgress } from "./execution/map.js";
+export { backoffDelay, type RetryOptions } from "./execution/retry.js";
+export { taskIdentity, taskKind, type CommandTask, type FunctionTask, type ModuleTask, type Task } from "./execution/task.js";
+export { DEFAULT_EXECUTOR, createExecutor, isExecutionBackend, type ExecutionSpec } from "./execution/executor.js";
+export { LocalExecutor, type LocalExecutorSettings } from "./execution/local/local-executor.js";
+export { localBackend, localConfigSchema, sequentialBackend, sequentialConfigSchema, type LocalConfig, type SequentialConfig } from "./execution/local/definitions.js";
+export {
+  listRuns,
+  runExperiment,
+  type ExperimentProgress,
+  type ExperimentRunSummary,
+  type ResultRow,
+  type RunExperimentOptions,
+} from "./experiment/run-experiment.js";
+export { RUNS_TABLE, type RunCounts, type RunRecord, type RunStatus } from "./experiment/run-record.js";
+export { collectProvenance, gitCommit, type Provenance } from "./experiment/provenance.js";
+export { canonicalJson, resumeKey } from "./experiment/resume-key.js";

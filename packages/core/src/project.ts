@@ -7,6 +7,7 @@ import { type Registry, defaultRegistry } from "./registry/registry.js";
 import type { Row } from "./rows.js";
 import type { OpenMode, ProjectStore, StorageBackend, TableKind } from "./storage/contract.js";
 import { type Dataset, type Experiment, Table, type TableOptions } from "./storage/table.js";
+import { type ExperimentRunSummary, type RunExperimentOptions, runExperiment } from "./experiment/run-experiment.js";
 
 /**
  * Which storage to use: a backend name ("local/csv"), a URI ("redis://host:6379/0"), a
@@ -61,8 +62,11 @@ export class Project {
 
   static async #open(mode: OpenMode, name: string, backend: StorageSpec | undefined, config?: Record<string, unknown>, options: ProjectOptions = {}): Promise<Project> {
     validateName("project", name);
-    if (backend === undefined) ({ spec: backend, config } = await defaultStorage());
-    const { storage, owned } = await createStorage(backend, config, options.registry ?? defaultRegistry());
+    // No backend given: the themis config's "storage" (config, when given, overrides its options).
+    const { storage, owned } =
+      backend === undefined
+        ? { storage: await defaultStorage({ ...(options.registry ? { registry: options.registry } : {}), ...(config ? { overrides: config } : {}) }), owned: true }
+        : await createStorage(backend, config, options.registry ?? defaultRegistry());
     try {
       return new Project(name, storage, await storage.openProject(name, mode), owned);
     } catch (error) {
@@ -162,6 +166,15 @@ export class Project {
       if ((error as { code?: string }).code !== "ERR_THEMIS_NOT_FOUND") throw error;
       return new Table(kind, name, await this.#store.createTable(kind, name), this.storage.name, this.#isClosed);
     }
+  }
+
+  /**
+   * Run `task` over every row of a dataset into an experiment table, appending each result
+   * as it completes, with a run record, provenance and `resume`. See {@link runExperiment}.
+   */
+  runExperiment<I extends Row = Row, O = unknown>(options: RunExperimentOptions<I, O>): Promise<ExperimentRunSummary> {
+    this.#alive();
+    return runExperiment(this, options);
   }
 
   /** Close the project; closes the backend too when the project created it. Idempotent. */

@@ -56,6 +56,13 @@ export interface RegistryOptions {
   discover?: boolean;
   /** Backends available without installing anything. Default: memory, local, sequential. */
   builtins?: readonly BackendDefinition[];
+  /**
+   * Only these installed (discovered) backends are used; the rest are ignored as if not
+   * installed. Built-in and registered backends are always available. Default: all.
+   */
+  allow?: readonly string[];
+  /** Installed (discovered) backends to ignore, e.g. a broken one you do not need. */
+  skip?: readonly string[];
 }
 
 /** A backend spec is a URI when it has a scheme followed by "://". */
@@ -95,11 +102,15 @@ export class Registry {
   readonly #discover: boolean;
   readonly #builtins: Candidate[];
   readonly #registered = new Map<string, Candidate>();
+  readonly #allow: ReadonlySet<string> | undefined;
+  readonly #skip: ReadonlySet<string>;
   #discovered: { candidates: Candidate[]; diagnostics: Diagnostic[] } | undefined;
 
   constructor(options: RegistryOptions = {}) {
     this.#discover = options.discover ?? true;
     this.hostDir = this.#discover ? findHostPackageDir(options.cwd ?? process.cwd()) : undefined;
+    this.#allow = options.allow ? new Set(options.allow) : undefined;
+    this.#skip = new Set(options.skip ?? []);
     this.#builtins = (options.builtins ?? BUILTIN_BACKENDS).map((definition) => ({
       name: definition.name,
       kind: definition.kind,
@@ -126,6 +137,7 @@ export class Registry {
       // A package may be reachable twice (dependency and the host itself): keep one.
       const seen = new Set<string>();
       for (const m of found.entries) {
+        if (!this.#isAllowed(m.name)) continue;
         const key = `${m.packageName}\0${m.name}`;
         if (seen.has(key)) continue;
         seen.add(key);
@@ -150,6 +162,11 @@ export class Registry {
     }
     this.#discovered = { candidates, diagnostics };
     return this.#discovered;
+  }
+
+  /** Whether a discovered backend passes the `allow` / `skip` options. */
+  #isAllowed(name: string): boolean {
+    return !this.#skip.has(name) && (this.#allow === undefined || this.#allow.has(name));
   }
 
   /** Every candidate, the winning one per name first: registered > built-in > discovered. */
@@ -249,6 +266,7 @@ export class Registry {
     const hint = didYouMean(name, [...installed, ...Object.keys(KNOWN_BACKEND_PACKAGES)]);
     const pkg = KNOWN_BACKEND_PACKAGES[name];
     let message = `no ${what} named "${name}". Installed: ${installed.length ? installed.join(", ") : "none"}.`;
+    if (!this.#isAllowed(name)) message += ` "${name}" is excluded by the registry's allow/skip options (the "backends" section of the themis config).`;
     if (pkg) message += ` "${name}" is provided by ${pkg}: npm install ${pkg}`;
     else if (hint) message += ` Did you mean "${hint}"?${!installed.includes(hint) && KNOWN_BACKEND_PACKAGES[hint] ? ` (npm install ${KNOWN_BACKEND_PACKAGES[hint]})` : ""}`;
     else message += " Install a package that provides it (its package.json lists it under \"themisBackends\") or call registry.register().";

@@ -1,0 +1,207 @@
+// Benchmark of the "local/csv" storage backend beside what a user would otherwise write:
+// a raw fs write stream of papaparse-unparsed lines, a raw papaparse parse of the same
+// file, and the rewrite-the-whole-file-per-append approach (Ragas' local/csv).
+//
+//   node bench/local-csv.bench.ts                    BENCH_SCALE=small (default): sizes / 20
+//   BENCH_SCALE=full node bench/local-csv.bench.ts   the issue's sizes (100k appends, 1M-row load/stream)
+//
+// Rows have 10 mixed-type columns. Figures are printed, never asserted on.
+import { spawnSync } from "node:child_process";
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Papa from "papaparse";
+import { Project, type Row } from "@themis/core";
+import { localCsvBackend } from "@themis/backend-local-csv";
+
+const full = process.env.BENCH_SCALE === "full";
+const DIV = full ? 1 : 20;
+const SINGLE_ROWS = 100_000 / DIV;
+const BATCH_ROWS = 100_000 / DIV;
+const BATCH_SIZE = 1_000;
+const LOAD_SIZES = [100_000 / DIV, 1_000_000 / DIV];
+const STREAM_SIZES = [100_000 / DIV, 1_000_000 / DIV];
+const REWRITE_SIZES = full ? [1_000, 2_000, 4_000] : [250, 500, 1_000];
+
+/** One row of 10 mixed-type columns. */
+function makeRow(i: number): Row {
+  return {
+    question: `What is ${i} + ${i}? Answer with a number, "quoted" if you like.`,
+    answer: String(2 * i),
+    score: (i % 100) / 100,
+    correct: i % 3 !== 0,
+    tokens: 17 + (i % 50),
+    tags: ["arith", i % 2 === 0 ? "even" : "odd"],
+    meta: { i, source: "bench", nested: { ok: true } },
+    note: i % 5 === 0 ? null : `note ${i}`,
+    model: "gpt-x",
+    latency_ms: 12.5 + (i % 7),
+  };
+}
+const makeRows = (n: number, from = 0): Row[] => Array.from({ length: n }, (_, i) => makeRow(from + i));
+
+/** The cells a user writing CSV by hand would produce: nested values as JSON text. */
+const plainCells = (row: Row): unknown[] => Object.values(row).map((v) => (v !== null && typeof v === "object" ? JSON.stringify(v) : v));
+const COLUMNS = Object.keys(makeRow(0));
+
+async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+const perSecond = (n: number, ms: number): string => Math.round((n / ms) * 1000).toLocaleString("en-US");
+const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+// ---------------------------------------------------------------- streaming child
+// Peak RSS is per process: each streaming measurement runs in a fresh child.
+if (process.argv[2] === "--stream-child") {
+  const [rootDir, project, table] = process.argv.slice(3);
+  const p = await Project.open(project!, localCsvBackend, { rootDir });
+  const t = await p.getDataset(table!);
+  const before = process.memoryUsage().rss;
+  let n = 0;
+  const start = performance.now();
+  for await (const row of t.entries()) if (row._row_id) n++;
+  const ms = performance.now() - start;
+  await p.close();
+  process.stdout.write(JSON.stringify({ n, ms, before, peak: process.resourceUsage().maxRSS * 1024 }));
+  process.exit(0);
+}
+
+const rootDir = mkdtempSync(path.join(tmpdir(), "themis-bench-local-csv-"));
+const project = await Project.create("bench", localCsvBackend, { rootDir });
+const lines: string[] = [];
+const print = (line = ""): void => {
+  console.log(line);
+  lines.push(line);
+};
+
+try {
+  print(`local/csv benchmark (BENCH_SCALE=${full ? "full" : "small"}, Node ${process.version}, ${rootDir})`);
+
+  // Warm-up: JIT both paths on a small table.
+  const warm = await project.createDataset("warmup");
+  await warm.appendMany(makeRows(5_000));
+  await warm.load();
+
+  // ---------------------------------------------------------------- append one by one
+  {
+    const input = makeRows(SINGLE_ROWS);
+    const t = await project.createDataset("single");
+    const ours = await time(async () => {
+      for (const row of input) await t.append(row);
+    });
+    const rawFile = path.join(rootDir, "raw-single.csv");
+    const raw = await time(async () => {
+      const out = createWriteStream(rawFile);
+      out.write(Papa.unparse([COLUMNS]) + "\n");
+      for (const row of input) {
+        if (!out.write(Papa.unparse([plainCells(row)]) + "\n")) await once(out, "drain");
+      }
+      out.end();
+      await once(out, "finish");
+    });
+    print();
+    print(`append one by one, ${SINGLE_ROWS.toLocaleString("en-US")} rows (each awaited: locked, written, acknowledged)`);
+    print(`  local/csv   ${fmt(ours.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, ours.ms).padStart(10)} rows/s`);
+    print(`  raw stream  ${fmt(raw.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, raw.ms).padStart(10)} rows/s  (buffered, no lock, no ack)   ratio ${(raw.ms / ours.ms).toFixed(2)}x`);
+  }
+
+  // ---------------------------------------------------------------- appendMany in batches
+  {
+    const input = makeRows(BATCH_ROWS);
+    const t = await project.createDataset("batched");
+    const ours = await time(async () => {
+      for (let i = 0; i < input.length; i += BATCH_SIZE) await t.appendMany(input.slice(i, i + BATCH_SIZE));
+    });
+    const rawFile = path.join(rootDir, "raw-batched.csv");
+    const raw = await time(async () => {
+      const out = createWriteStream(rawFile);
+      out.write(Papa.unparse([COLUMNS]) + "\n");
+      for (let i = 0; i < input.length; i += BATCH_SIZE) {
+        const text = Papa.unparse(input.slice(i, i + BATCH_SIZE).map(plainCells)) + "\n";
+        if (!out.write(text)) await once(out, "drain");
+      }
+      out.end();
+      await once(out, "finish");
+    });
+    print();
+    print(`appendMany, ${BATCH_ROWS.toLocaleString("en-US")} rows in batches of ${BATCH_SIZE.toLocaleString("en-US")}`);
+    print(`  local/csv   ${fmt(ours.ms).padStart(9)}  ${perSecond(BATCH_ROWS, ours.ms).padStart(10)} rows/s`);
+    print(`  raw stream  ${fmt(raw.ms).padStart(9)}  ${perSecond(BATCH_ROWS, raw.ms).padStart(10)} rows/s`);
+    print(`  local/csv / raw = ${(raw.ms / ours.ms).toFixed(2)}x of the raw stream's rows/s (target >= 0.5x)`);
+  }
+
+  // ---------------------------------------------------------------- load
+  print();
+  print("load (whole table into memory)");
+  for (const size of LOAD_SIZES) {
+    const name = `load_${size}`;
+    const t = await project.createDataset(name);
+    for (let i = 0; i < size; i += 10_000) await t.appendMany(makeRows(Math.min(10_000, size - i), i));
+    const file = path.join(rootDir, "bench", "datasets", `${name}.csv`);
+    const ours = await time(() => t.load());
+    if (ours.value.length !== size) throw new Error(`bench: loaded ${ours.value.length} rows, expected ${size}`);
+    ours.value.length = 0;
+    const raw = await time(() => Papa.parse<Record<string, string>>(readFileSync(file, "utf8"), { header: true, skipEmptyLines: true }).data);
+    if (raw.value.length !== size) throw new Error(`bench: papaparse read ${raw.value.length} rows, expected ${size}`);
+    raw.value.length = 0;
+    print(
+      `  ${size.toLocaleString("en-US").padStart(9)} rows (${mb(statSync(file).size)}): local/csv ${fmt(ours.ms).padStart(9)} ${perSecond(size, ours.ms).padStart(10)} rows/s | raw papaparse ${fmt(raw.ms).padStart(9)} ${perSecond(size, raw.ms).padStart(10)} rows/s | ratio ${(raw.ms / ours.ms).toFixed(2)}x (target >= 0.7x)`,
+    );
+  }
+
+  // ---------------------------------------------------------------- stream
+  print();
+  print("stream with entries() (each in a fresh process; peak RSS of that process)");
+  for (const size of STREAM_SIZES) {
+    const name = `load_${size}`;
+    const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--stream-child", rootDir, "bench", name], { encoding: "utf8" });
+    if (child.status !== 0) throw new Error(`bench: streaming child failed: ${child.stderr}`);
+    const r = JSON.parse(child.stdout) as { n: number; ms: number; before: number; peak: number };
+    if (r.n !== size) throw new Error(`bench: streamed ${r.n} rows, expected ${size}`);
+    print(`  ${size.toLocaleString("en-US").padStart(9)} rows: ${fmt(r.ms).padStart(9)} ${perSecond(size, r.ms).padStart(10)} rows/s, RSS ${mb(r.before)} before, peak ${mb(r.peak)}`);
+  }
+  // The same file streamed by raw papaparse (no decoding), for rows/s.
+  {
+    const size = STREAM_SIZES.at(-1)!;
+    const file = path.join(rootDir, "bench", "datasets", `load_${size}.csv`);
+    const raw = await time(
+      () =>
+        new Promise<number>((resolve, reject) => {
+          let n = 0;
+          Papa.parse(createReadStream(file), { header: true, skipEmptyLines: true, step: () => void n++, complete: () => resolve(n), error: reject });
+        }),
+    );
+    print(`  raw papaparse stream of ${size.toLocaleString("en-US")} rows: ${fmt(raw.ms)} ${perSecond(size, raw.ms)} rows/s`);
+  }
+
+  // ---------------------------------------------------------------- rewrite per append
+  print();
+  print("appending N rows one by one: local/csv (O(1) appends) vs rewriting the whole file per append (Ragas)");
+  for (const size of REWRITE_SIZES) {
+    const input = makeRows(size);
+    const t = await project.createDataset(`growth_${size}`);
+    const ours = await time(async () => {
+      for (const row of input) await t.append(row);
+    });
+    const file = path.join(rootDir, `rewrite-${size}.csv`);
+    const rewrite = await time(() => {
+      writeFileSync(file, Papa.unparse({ fields: COLUMNS, data: [] }) + "\n");
+      for (const row of input) {
+        const current = Papa.parse<Record<string, string>>(readFileSync(file, "utf8"), { header: true, skipEmptyLines: true }).data;
+        current.push(Object.fromEntries(COLUMNS.map((c, i) => [c, plainCells(row)[i]])) as Record<string, string>);
+        writeFileSync(file, Papa.unparse(current, { columns: COLUMNS }) + "\n");
+      }
+    });
+    print(
+      `  N=${size.toLocaleString("en-US").padStart(6)}: local/csv ${fmt(ours.ms).padStart(9)} (${(ours.ms / size).toFixed(3)} ms/row) | rewrite ${fmt(rewrite.ms).padStart(9)} (${(rewrite.ms / size).toFixed(3)} ms/row) | ${(rewrite.ms / ours.ms).toFixed(1)}x slower`,
+    );
+  }
+} finally {
+  await project.close();
+  rmSync(rootDir, { recursive: true, force: true });
+}

@@ -1,0 +1,121 @@
+// Benchmark of the third-party example backend "jsonl" (examples/third-party-backend) beside
+// what a user would otherwise write: JSON lines appended to a file by hand (same flushes),
+// and the file read back with readFile + JSON.parse per line.
+//
+//   node bench/third-party-jsonl.bench.ts                    BENCH_SCALE=small (default): sizes / 20
+//   BENCH_SCALE=full node bench/third-party-jsonl.bench.ts   100k rows in batches, 10k single appends, load 100k
+//
+// Rows have 10 mixed-type columns. Figures are printed, never asserted on.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { open, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Project, type Row } from "@themis/core";
+
+const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../examples/third-party-backend/dist/index.js");
+if (!existsSync(entry)) {
+  console.log(`skipped: ${entry} is not built (run pnpm build)`);
+  process.exit(0);
+}
+const { jsonlBackend } = (await import(entry)) as typeof import("../examples/third-party-backend/src/index.ts");
+
+const full = process.env.BENCH_SCALE === "full";
+const DIV = full ? 1 : 20;
+const BATCH_ROWS = 100_000 / DIV;
+const BATCH_SIZE = 1_000;
+const SINGLE_ROWS = 10_000 / DIV;
+const UPDATES = 50;
+
+function makeRow(i: number): Row {
+  return {
+    question: `What is ${i} + ${i}? Answer with a number, "quoted" if you like.`,
+    answer: String(2 * i),
+    score: (i % 100) / 100,
+    correct: i % 3 !== 0,
+    tokens: 17 + (i % 50),
+    tags: ["arith", i % 2 === 0 ? "even" : "odd"],
+    meta: { i, source: "bench", nested: { ok: true } },
+    note: i % 5 === 0 ? null : `note ${i}`,
+    model: "gpt-x",
+    latency_ms: 12.5 + (i % 7),
+  };
+}
+const makeRows = (n: number, from = 0): Row[] => Array.from({ length: n }, (_, i) => makeRow(from + i));
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+const perSecond = (n: number, ms: number): string => Math.round((n / ms) * 1000).toLocaleString("en-US");
+const report = (label: string, n: number, ms: number, baselineMs?: number): void =>
+  console.log(`${label.padEnd(44)} ${perSecond(n, ms).padStart(10)} rows/s${baselineMs === undefined ? "" : `   ${(baselineMs / ms).toFixed(2)}× the hand-written baseline`}`);
+
+/** The baseline: append JSON lines with an O_APPEND handle and flush, as one would by hand. */
+async function rawAppend(file: string, rows: Row[]): Promise<void> {
+  const handle = await open(file, "a");
+  try {
+    await handle.writeFile(rows.map((r) => `${JSON.stringify(r)}\n`).join(""));
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), "themis-bench-jsonl-"));
+try {
+  const project = await Project.create("bench", jsonlBackend, { rootDir: path.join(dir, "data") });
+  console.log(`jsonl backend, rows of 10 mixed-type columns, fsync on (BENCH_SCALE=${full ? "full" : "small"})`);
+
+  // appendMany in batches vs hand-written batched appends.
+  const batched = await project.createDataset("batched");
+  const batches = Array.from({ length: BATCH_ROWS / BATCH_SIZE }, (_, b) => makeRows(BATCH_SIZE, b * BATCH_SIZE));
+  const rawBatchMs = await time(async () => {
+    for (const rows of batches) await rawAppend(path.join(dir, "raw-batched.jsonl"), rows);
+  });
+  const batchMs = await time(async () => {
+    for (const rows of batches) await batched.appendMany(rows);
+  });
+  report(`appendMany ${BATCH_ROWS} rows, batches of ${BATCH_SIZE}`, BATCH_ROWS, batchMs, rawBatchMs);
+  report("  baseline: raw batched appends", BATCH_ROWS, rawBatchMs);
+
+  // append one by one (each flushed) vs hand-written single appends.
+  const single = await project.createDataset("single");
+  const singles = makeRows(SINGLE_ROWS);
+  const rawSingleMs = await time(async () => {
+    for (const row of singles) await rawAppend(path.join(dir, "raw-single.jsonl"), [row]);
+  });
+  const singleMs = await time(async () => {
+    for (const row of singles) await single.append(row);
+  });
+  report(`append ${SINGLE_ROWS} rows one by one`, SINGLE_ROWS, singleMs, rawSingleMs);
+  report("  baseline: raw single appends", SINGLE_ROWS, rawSingleMs);
+
+  // load vs readFile + JSON.parse per line, and streaming.
+  const rawLoadMs = await time(async () => {
+    const text = await readFile(path.join(dir, "raw-batched.jsonl"), "utf8");
+    text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as unknown);
+  });
+  let loaded = 0;
+  const loadMs = await time(async () => {
+    loaded = (await batched.load()).length;
+  });
+  report(`load ${loaded} rows`, loaded, loadMs, rawLoadMs);
+  report("  baseline: readFile + JSON.parse per line", loaded, rawLoadMs);
+  let streamed = 0;
+  const streamMs = await time(async () => {
+    for await (const _ of batched.entries()) streamed++;
+  });
+  report(`stream ${streamed} rows (entries())`, streamed, streamMs, rawLoadMs);
+
+  // update rewrites the file: its cost grows with the table (documented limit).
+  const ids = (await batched.load()).slice(0, UPDATES).map((r) => r._row_id);
+  const updateMs = await time(async () => {
+    for (const id of ids) await batched.update(id, makeRow(-1));
+  });
+  console.log(`${`update in a ${BATCH_ROWS}-row table (atomic rewrite)`.padEnd(44)} ${(updateMs / UPDATES).toFixed(1).padStart(10)} ms/update`);
+  await project.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,21 @@
+import { z } from "zod";
+
+/**
+ * The config of the "jsonl" backend. Core validates user input against this schema before
+ * `create` runs, fills in the defaults, derives the JSON Schema that `themis backends schema
+ * jsonl` prints, and turns failures into InvalidConfigError with field paths.
+ */
+export const jsonlConfigSchema = z.strictObject({
+  rootDir: z
+    .string()
+    .min(1)
+    .default("./themis-data")
+    .describe("Folder holding one sub-folder per project. A relative path is resolved from the current directory."),
+  fsync: z
+    .boolean()
+    .default(true)
+    .describe("Flush every write to disk before it is acknowledged. Turn off only for scratch data: a power loss may then lose acknowledged rows."),
+});
+
+/** The validated config `create` receives (defaults applied). */
+export type JsonlConfig = z.output<typeof jsonlConfigSchema>;

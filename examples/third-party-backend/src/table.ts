@@ -1,0 +1,192 @@
+import { constants } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { NotFoundError, ROW_ID, type StoredRow, type TableKind, type TableStore } from "@themis/core";
+import { errnoOf, storageError, writeFileAtomic } from "./files.js";
+import { lastLineStart, readLines } from "./lines.js";
+import { BACKEND_NAME } from "./name.js";
+import { decodeRecord, encodeRecord, isCompleteRecord } from "./records.js";
+import { runSerially } from "./serial-queue.js";
+
+/** What a table needs to know about where it lives. */
+export interface JsonlTableOptions {
+  kind: TableKind;
+  name: string;
+  project: string;
+  /** Absolute path of the table's `.jsonl` file. */
+  file: string;
+  fsync: boolean;
+  /** Throws ClosedError once the backend is closed. */
+  alive: () => void;
+}
+
+const NEWLINE = 0x0a;
+
+function isThemisError(error: unknown): boolean {
+  return String((error as { code?: unknown } | null)?.code ?? "").startsWith("ERR_THEMIS_");
+}
+
+/**
+ * One table: one JSON Lines file, one row per line, in append order.
+ *
+ * - `append` writes only the new lines, at the end of the file: O(rows appended), never a
+ *   rewrite; the write is flushed before it is acknowledged.
+ * - `update` and `delete` rewrite the file atomically (temp file, flush, rename).
+ * - Readers stream the file; a torn last line (an append cut short by a crash, so never
+ *   acknowledged) is skipped with a process warning, and removed by the next append. Any
+ *   other unreadable line is a CorruptDataError naming the file and line.
+ */
+export class JsonlTable implements TableStore {
+  readonly #options: JsonlTableOptions;
+
+  constructor(options: JsonlTableOptions) {
+    this.#options = options;
+  }
+
+  #missing(): NotFoundError {
+    const { kind, name, project } = this.#options;
+    return new NotFoundError(`${kind} "${name}" does not exist in project "${project}"`, { backend: BACKEND_NAME });
+  }
+
+  #missingRow(id: string): NotFoundError {
+    const { kind, name } = this.#options;
+    return new NotFoundError(`${kind} "${name}" has no row with ${ROW_ID} "${id}"`, { backend: BACKEND_NAME });
+  }
+
+  /** Run a file operation, turning file-system errors into Themis errors. */
+  async #io<T>(action: string, operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (isThemisError(error)) throw error;
+      if (errnoOf(error) === "ENOENT") throw this.#missing();
+      throw storageError(action, this.#options.file, error);
+    }
+  }
+
+  /** The rows of the file behind `handle`, up to byte `end`. */
+  async *#rows(handle: FileHandle, end: number): AsyncGenerator<StoredRow> {
+    const { file } = this.#options;
+    for await (const line of readLines(handle, end)) {
+      if (line.text.trim() === "") continue; // Blank lines (hand edits) hold no row.
+      if (!line.terminated && !isCompleteRecord(line.text)) {
+        process.emitWarning(`${file}:${line.number}: skipping a torn last record (an append cut short, never acknowledged); the next append removes it`, {
+          code: "THEMIS_JSONL_TORN_RECORD",
+        });
+        return;
+      }
+      yield decodeRecord(line.text, file, line.number);
+    }
+  }
+
+  async *entries(): AsyncIterable<StoredRow> {
+    this.#options.alive();
+    // Take the snapshot (open + size) in the table's queue, so no write of this process is
+    // half-done at that moment. Rewrites rename a new file into place, so the open handle
+    // keeps reading the complete old file; appends land after `size` and are not seen.
+    const { handle, size } = await runSerially(this.#options.file, () =>
+      this.#io("read", async () => {
+        const h = await open(this.#options.file, "r");
+        try {
+          return { handle: h, size: (await h.stat()).size };
+        } catch (error) {
+          await h.close();
+          throw error;
+        }
+      }),
+    );
+    try {
+      yield* this.#rows(handle, size);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async load(): Promise<StoredRow[]> {
+    const rows: StoredRow[] = [];
+    for await (const row of this.entries()) rows.push(row);
+    return rows;
+  }
+
+  async get(id: string): Promise<StoredRow | undefined> {
+    for await (const row of this.entries()) if (row[ROW_ID] === id) return row;
+    return undefined;
+  }
+
+  async append(rows: readonly StoredRow[]): Promise<void> {
+    this.#options.alive();
+    const data = rows.map(encodeRecord).join("");
+    await runSerially(this.#options.file, () =>
+      this.#io("append to", async () => {
+        // No O_CREAT: appending to a table deleted meanwhile must fail, not recreate it.
+        const handle = await open(this.#options.file, constants.O_RDWR | constants.O_APPEND);
+        try {
+          const separator = await this.#prepareTail(handle);
+          await handle.writeFile(separator + data, "utf8");
+          if (this.#options.fsync) await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      }),
+    );
+  }
+
+  /**
+   * Make sure new records start on a line of their own. Returns the text to write first:
+   * a newline when the last line is a complete record without one (a hand edit); when the
+   * last line is a torn record, cuts it off instead (it was never acknowledged: appends
+   * are acknowledged only after the whole write is flushed).
+   */
+  async #prepareTail(handle: FileHandle): Promise<string> {
+    const { size } = await handle.stat();
+    if (size === 0) return "";
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    if (last[0] === NEWLINE) return "";
+    const start = await lastLineStart(handle, size);
+    const tail = Buffer.alloc(size - start);
+    await handle.read(tail, 0, tail.length, start);
+    if (isCompleteRecord(tail.toString("utf8"))) return "\n";
+    await handle.truncate(start);
+    process.emitWarning(`${this.#options.file}: removed a torn last record of ${tail.length} bytes (an append cut short, never acknowledged)`, {
+      code: "THEMIS_JSONL_TORN_RECORD",
+    });
+    return "";
+  }
+
+  async update(row: StoredRow): Promise<void> {
+    const id = row[ROW_ID];
+    await this.#rewrite((rows) => {
+      const at = rows.findIndex((r) => r[ROW_ID] === id);
+      if (at === -1) throw this.#missingRow(id);
+      rows[at] = row;
+    });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#rewrite((rows) => {
+      const at = rows.findIndex((r) => r[ROW_ID] === id);
+      if (at === -1) throw this.#missingRow(id);
+      rows.splice(at, 1);
+    });
+  }
+
+  /** Read every row, change them in memory, write the file back atomically; all in the table's queue. */
+  async #rewrite(change: (rows: StoredRow[]) => void): Promise<void> {
+    this.#options.alive();
+    const { file, fsync } = this.#options;
+    await runSerially(file, () =>
+      this.#io("rewrite", async () => {
+        const rows: StoredRow[] = [];
+        const handle = await open(file, "r");
+        try {
+          const { size } = await handle.stat();
+          for await (const row of this.#rows(handle, size)) rows.push(row);
+        } finally {
+          await handle.close();
+        }
+        change(rows);
+        await writeFileAtomic(file, rows.map(encodeRecord).join(""), fsync);
+      }),
+    );
+  }
+}

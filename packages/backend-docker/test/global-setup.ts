@@ -1,0 +1,50 @@
+// vitest globalSetup: a Docker engine and the test images for every test file.
+// - DOCKER_HOST set: that engine is used (and left running).
+// - Otherwise a private dockerd is started on its own socket and data folders (see
+//   engine/dockerd.ts) and stopped after the run.
+// A missing engine is a loud skip locally and a failure in CI (requireService).
+import { requireService } from "@themis/conformance";
+import type { TestProject } from "vitest/node";
+import { type PrivateEngine, dockerClient, dockerdUnavailableReason, startPrivateEngine } from "./engine/dockerd.ts";
+import { ensureTestImages } from "./engine/images.ts";
+import type { DockerTestEnv } from "./env.ts";
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let engine: PrivateEngine | undefined;
+  const teardown = async (): Promise<void> => {
+    await engine?.stop();
+  };
+  const unavailable = (reason: string): (() => Promise<void>) => {
+    requireService("Docker engine", false, reason);
+    project.provide("docker", null);
+    return teardown;
+  };
+
+  let host = process.env.DOCKER_HOST;
+  if (!host) {
+    const reason = dockerdUnavailableReason();
+    if (reason) return unavailable(reason);
+    try {
+      engine = await startPrivateEngine();
+    } catch (error) {
+      return unavailable(`dockerd did not start: ${(error as Error).message}`);
+    }
+    host = engine.host;
+  }
+  const docker = dockerClient(host);
+  try {
+    await docker.ping();
+  } catch (error) {
+    await teardown();
+    return unavailable(`no engine answers at ${host}: ${(error as Error).message}`);
+  }
+  try {
+    const images = await ensureTestImages(docker);
+    const env: DockerTestEnv = { host, images, privateEngine: engine !== undefined };
+    project.provide("docker", env);
+  } catch (error) {
+    await teardown();
+    return unavailable(`the test images could not be built: ${(error as Error).message}`);
+  }
+  return teardown;
+}

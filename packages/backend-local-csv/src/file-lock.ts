@@ -1,0 +1,153 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { link, readFile, rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ConflictError } from "@themis/core";
+import { BACKEND_NAME } from "./names.js";
+
+/** Who holds a lock: written into the lock file so others can tell a dead owner. */
+interface LockOwner {
+  pid: number;
+  host: string;
+  token: string;
+  since: string;
+}
+
+/** Options of {@link acquireFileLock}. */
+export interface FileLockOptions {
+  /** A lock not refreshed for this long is stale (its owner hung or runs on another host). */
+  staleMs: number;
+  /** Give up with ConflictError after waiting this long. */
+  timeoutMs: number;
+}
+
+/** A held lock. `release` is idempotent. */
+export interface FileLock {
+  release(): Promise<void>;
+}
+
+const HOST = hostname();
+// A lock file is created (O_EXCL) and then written: empty for microseconds. Empty for
+// this long means its creator died in between.
+const EMPTY_GRACE_MS = 1000;
+// While waiting, look at the owner this often (not on every retry: that is extra I/O
+// for every contender on a busy table).
+const OWNER_CHECK_MS = 50;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function readOwner(path: string): Promise<LockOwner | undefined> {
+  try {
+    const owner = JSON.parse(await readFile(path, "utf8")) as LockOwner;
+    return typeof owner.pid === "number" && typeof owner.token === "string" ? owner : undefined;
+  } catch {
+    return undefined; // missing, or created but not written yet
+  }
+}
+
+function isEexist(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === "EEXIST";
+}
+
+/**
+ * Take an exclusive cross-process lock: a file next to the table, created with O_EXCL,
+ * holding the owner's pid, host and a random token, its mtime refreshed while held.
+ *
+ * A lock is broken when its owner is a process of this host that no longer runs (a writer
+ * killed with SIGKILL: noticed within milliseconds, not after a timeout), when it was not
+ * refreshed for `staleMs` (hung owner, or another host on a shared file system), or when
+ * it stayed empty (its creator died between creating and writing it). Breaking renames
+ * the lock file away first, so of two processes breaking the same stale lock one wins.
+ *
+ * proper-lockfile was not used because it can only judge staleness by age: every writer
+ * killed mid-append would stall the others for the whole stale period.
+ */
+export async function acquireFileLock(path: string, options: FileLockOptions): Promise<FileLock> {
+  const owner: LockOwner = { pid: process.pid, host: HOST, token: randomBytes(8).toString("hex"), since: new Date().toISOString() };
+  const content = JSON.stringify(owner);
+  const started = Date.now();
+  let delay = 0.5;
+  let nextOwnerCheck = 0;
+  let lastOwner: LockOwner | undefined;
+  for (;;) {
+    try {
+      await writeFile(path, content, { flag: "wx" });
+      break;
+    } catch (error) {
+      if (!isEexist(error)) throw error;
+    }
+    const now = Date.now();
+    if (now >= nextOwnerCheck) {
+      nextOwnerCheck = now + OWNER_CHECK_MS;
+      lastOwner = await readOwner(path);
+      if (await breakIfStale(path, lastOwner, options.staleMs)) continue;
+    }
+    if (now - started >= options.timeoutMs) {
+      const who = lastOwner ? ` by process ${lastOwner.pid} on ${lastOwner.host} since ${lastOwner.since}` : "";
+      throw new ConflictError(
+        `${path} is locked${who}; gave up after ${options.timeoutMs} ms (raise lockTimeoutMs, or delete the lock file if that process no longer runs)`,
+        { backend: BACKEND_NAME },
+      );
+    }
+    // Jittered backoff: contenders do not retry in lockstep.
+    await sleep(delay * (0.5 + Math.random()));
+    delay = Math.min(delay * 2, 20);
+  }
+  const acquired = Date.now();
+
+  // Refresh the mtime while held, so long rewrites are not mistaken for a hung owner.
+  const heartbeat = setInterval(() => {
+    const now = new Date();
+    utimes(path, now, now).catch(() => undefined);
+  }, Math.max(250, Math.floor(options.staleMs / 3)));
+  heartbeat.unref();
+
+  let released = false;
+  return {
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(heartbeat);
+      // Held briefly, with a heartbeat, by a live process: nobody can have judged it stale.
+      // Held long (the event loop may have been blocked past staleMs): check it is still ours.
+      if (Date.now() - acquired > options.staleMs / 2 && (await readOwner(path))?.token !== owner.token) return;
+      await unlink(path).catch(() => undefined);
+    },
+  };
+}
+
+async function breakIfStale(path: string, owner: LockOwner | undefined, staleMs: number): Promise<boolean> {
+  let stale = owner !== undefined && owner.host === HOST && owner.pid !== process.pid && !isAlive(owner.pid);
+  if (!stale) {
+    try {
+      const age = Date.now() - (await stat(path)).mtimeMs;
+      stale = age > staleMs || (owner === undefined && age > EMPTY_GRACE_MS);
+    } catch {
+      return true; // released meanwhile: try again at once
+    }
+  }
+  if (!stale) return false;
+  const aside = `${path}.stale-${randomBytes(6).toString("hex")}`;
+  try {
+    await rename(path, aside);
+  } catch {
+    return true; // someone else broke or released it first
+  }
+  const moved = await readOwner(aside);
+  if (moved?.token !== owner?.token) {
+    // Between our check and the rename another process broke the stale lock and took a
+    // fresh one: put it back. link() never replaces an existing file, so if a third
+    // process took the lock in between, that one is kept.
+    await link(aside, path).catch(() => undefined);
+  }
+  await unlink(aside).catch(() => undefined);
+  return true;
+}

@@ -1,0 +1,98 @@
+import { mkdir, readdir, stat } from "node:fs/promises";
+import { AlreadyExistsError, NotFoundError, ROW_ID, type ProjectStore, type TableKind, type TableStore } from "@themis/core";
+import { serializeRows } from "@themis/csv-codec";
+import { writeAll, writeFileAtomic } from "./durable-fs.js";
+import { kindDir, tableNameOf, tablePath } from "./layout.js";
+import { BACKEND_NAME } from "./names.js";
+import type { CsvTableFile } from "./table-file.js";
+import { LocalCsvTable } from "./table-store.js";
+
+/** What a project needs from its backend. */
+export interface ProjectContext {
+  rootDir: string;
+  alive: () => void;
+  /** The backend's one {@link CsvTableFile} for a path (writer state is shared through it). */
+  tableFile: (path: string, describe: string) => CsvTableFile;
+  /** Whether the project folder still exists. */
+  projectExists: (project: string) => Promise<boolean>;
+}
+
+/** The storage contract's project: a folder with `datasets/` and `experiments/`. */
+export class LocalCsvProject implements ProjectStore {
+  readonly #name: string;
+  readonly #context: ProjectContext;
+
+  constructor(name: string, context: ProjectContext) {
+    this.#name = name;
+    this.#context = context;
+  }
+
+  #describe(kind: TableKind, name: string): string {
+    return `${kind} "${name}" of project "${this.#name}"`;
+  }
+
+  #file(kind: TableKind, name: string): CsvTableFile {
+    return this.#context.tableFile(tablePath(this.#context.rootDir, this.#name, kind, name), this.#describe(kind, name));
+  }
+
+  async #requireProject(): Promise<void> {
+    if (!(await this.#context.projectExists(this.#name))) {
+      throw new NotFoundError(`project "${this.#name}" does not exist (it was deleted)`, { backend: BACKEND_NAME });
+    }
+  }
+
+  async createTable(kind: TableKind, name: string): Promise<TableStore> {
+    this.#context.alive();
+    await this.#requireProject();
+    await mkdir(kindDir(this.#context.rootDir, this.#name, kind), { recursive: true });
+    const file = this.#file(kind, name);
+    // Written whole through a temp file and linked into place: the table appears complete
+    // (header row and all) or not at all, and of two creators exactly one wins.
+    try {
+      await writeFileAtomic(file.path, (handle) => writeAll(handle, Buffer.from(serializeRows([ROW_ID], []), "utf8")), { exclusive: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+        throw new AlreadyExistsError(`${this.#describe(kind, name)} already exists (${file.path})`, { backend: BACKEND_NAME });
+      }
+      throw error;
+    }
+    return new LocalCsvTable(file, this.#context.alive);
+  }
+
+  async openTable(kind: TableKind, name: string): Promise<TableStore> {
+    this.#context.alive();
+    const file = this.#file(kind, name);
+    const exists = await stat(file.path).then(
+      (info) => info.isFile(),
+      () => false,
+    );
+    if (!exists) {
+      await this.#requireProject();
+      throw new NotFoundError(`${this.#describe(kind, name)} does not exist`, { backend: BACKEND_NAME });
+    }
+    return new LocalCsvTable(file, this.#context.alive);
+  }
+
+  async listTables(kind: TableKind): Promise<string[]> {
+    this.#context.alive();
+    let entries;
+    try {
+      entries = await readdir(kindDir(this.#context.rootDir, this.#name, kind), { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      await this.#requireProject();
+      return [];
+    }
+    const names: string[] = [];
+    for (const entry of entries) {
+      const name = entry.isFile() || entry.isSymbolicLink() ? tableNameOf(entry.name) : undefined;
+      if (name !== undefined) names.push(name);
+    }
+    return names.sort();
+  }
+
+  async deleteTable(kind: TableKind, name: string): Promise<void> {
+    this.#context.alive();
+    await this.#file(kind, name).remove();
+  }
+}

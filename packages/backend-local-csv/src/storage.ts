@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { AlreadyExistsError, ClosedError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend } from "@themis/core";
+import type { LocalCsvConfig } from "./config.js";
+import { KIND_FOLDERS, projectDir } from "./layout.js";
+import { BACKEND_NAME } from "./names.js";
+import { LocalCsvProject } from "./project-store.js";
+import { CsvTableFile } from "./table-file.js";
+
+/** The "local/csv" storage backend: one folder per project, one CSV file per table. */
+export class LocalCsvStorage implements StorageBackend {
+  readonly name = BACKEND_NAME;
+  /** Absolute root folder. */
+  readonly rootDir: string;
+  readonly #config: LocalCsvConfig;
+  readonly #files = new Map<string, CsvTableFile>();
+  #closed = false;
+  readonly #alive = (): void => {
+    if (this.#closed) throw new ClosedError("backend is closed", { backend: BACKEND_NAME });
+  };
+
+  constructor(config: LocalCsvConfig) {
+    this.#config = config;
+    this.rootDir = path.resolve(config.rootDir);
+  }
+
+  #tableFile = (file: string, describe: string): CsvTableFile => {
+    let table = this.#files.get(file);
+    if (!table) {
+      table = new CsvTableFile(file, describe, this.#config);
+      this.#files.set(file, table);
+    }
+    return table;
+  };
+
+  #projectExists = async (project: string): Promise<boolean> => {
+    try {
+      return (await stat(projectDir(this.rootDir, project))).isDirectory();
+    } catch {
+      return false;
+    }
+  };
+
+  async openProject(project: string, mode: OpenMode): Promise<ProjectStore> {
+    this.#alive();
+    const dir = projectDir(this.rootDir, project);
+    if (mode === "open") {
+      if (!(await this.#projectExists(project))) throw new NotFoundError(`project "${project}" does not exist (no folder ${dir})`, { backend: BACKEND_NAME });
+    } else {
+      await mkdir(this.rootDir, { recursive: true });
+      try {
+        await mkdir(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        if (mode === "create") throw new AlreadyExistsError(`project "${project}" already exists (${dir})`, { backend: BACKEND_NAME });
+        if (!(await this.#projectExists(project))) throw new AlreadyExistsError(`${dir} exists and is not a folder`, { backend: BACKEND_NAME });
+      }
+      for (const folder of Object.values(KIND_FOLDERS)) await mkdir(path.join(dir, folder), { recursive: true });
+    }
+    return new LocalCsvProject(project, { rootDir: this.rootDir, alive: this.#alive, tableFile: this.#tableFile, projectExists: this.#projectExists });
+  }
+
+  async listProjects(): Promise<string[]> {
+    this.#alive();
+    let entries;
+    try {
+      entries = await readdir(this.rootDir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith("."))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  async deleteProject(project: string): Promise<void> {
+    this.#alive();
+    const dir = projectDir(this.rootDir, project);
+    // Move the folder out of sight first: the project disappears at once and as a whole,
+    // even if removing its files takes a while or is interrupted.
+    const trash = path.join(this.rootDir, `.deleted-${process.pid}-${randomBytes(6).toString("hex")}`);
+    try {
+      await rename(dir, trash);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`project "${project}" does not exist (no folder ${dir})`, { backend: BACKEND_NAME });
+      throw error;
+    }
+    for (const [file, table] of this.#files) {
+      if (file.startsWith(dir + path.sep)) {
+        await table.close();
+        this.#files.delete(file);
+      }
+    }
+    await rm(trash, { recursive: true, force: true });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const table of this.#files.values()) await table.close();
+    this.#files.clear();
+  }
+}

@@ -1,0 +1,457 @@
+import { open, rm, stat, type FileHandle } from "node:fs/promises";
+import { AlreadyExistsError, CorruptDataError, NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
+import { CsvFormatError, headerFor, parseCsv, parseCsvStream, serializeRows } from "@themis/csv-codec";
+import { withKeyedMutex } from "./keyed-mutex.js";
+import { acquireFileLock, type FileLock } from "./file-lock.js";
+import { writeAll, writeFileAtomic } from "./durable-fs.js";
+import { RecordBoundaryScanner, countNewlines, findRecordBoundary } from "./record-boundary.js";
+import { BACKEND_NAME } from "./names.js";
+
+/** Settings a table file needs from the backend config. */
+export interface TableFileOptions {
+  lockStaleMs: number;
+  lockTimeoutMs: number;
+  fsyncAppends: boolean;
+}
+
+/**
+ * What a writer knows about the file, valid while the file keeps its inode and does not
+ * shrink: `[0, size)` holds complete, checked records. Other processes only ever append
+ * after `size` (under the lock) or replace the file (new inode), so before each write
+ * only the bytes appended since are read: appends stay O(batch), not O(table).
+ */
+interface WriterState {
+  dev: number;
+  ino: number;
+  size: number;
+  /** Newlines in `[0, size)`, for line numbers in errors. */
+  lines: number;
+  /** Undefined while the file is empty (no header row yet). */
+  header: readonly string[] | undefined;
+  newline: "\n" | "\r\n";
+  /** Every `_row_id` in the file: appends refuse duplicates, update/delete know what exists. */
+  ids: Set<string>;
+  /** Read + O_APPEND handle on this inode: catch-up reads (pread) and appends. */
+  handle: FileHandle;
+}
+
+// Rows re-encoded per write while rewriting a file.
+const REWRITE_BATCH = 1000;
+// Catch-up ranges up to this size are read and parsed in one piece; larger ones stream.
+const CATCH_UP_IN_MEMORY_LIMIT = 8 * 1024 * 1024;
+// Above this, load() parses from a stream instead of one string (V8 strings top out near 512 MiB).
+const LOAD_AS_STRING_LIMIT = 256 * 1024 * 1024;
+
+const rowsText = (header: readonly string[], rows: readonly StoredRow[], newline: "\n" | "\r\n"): string =>
+  serializeRows(header, rows, { includeHeader: false, newline });
+
+async function readFully(handle: FileHandle, into: Buffer, position: number): Promise<void> {
+  let read = 0;
+  while (read < into.length) {
+    const { bytesRead } = await handle.read(into, read, into.length - read, position + read);
+    if (bytesRead === 0) throw new Error(`unexpected end of file at ${position + read}`);
+    read += bytesRead;
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+}
+
+/**
+ * One table's CSV file: reads from consistent snapshots, O(1) appends, atomic rewrites,
+ * torn-tail repair, serialized writers (per process: a keyed mutex; across processes: a
+ * lock file beside the table).
+ */
+export class CsvTableFile {
+  readonly path: string;
+  readonly #lockPath: string;
+  readonly #options: TableFileOptions;
+  readonly #describe: string;
+  #state: WriterState | undefined;
+
+  /** `describe` names the table in errors, e.g. `dataset "qa" of project "p"`. */
+  constructor(path: string, describe: string, options: TableFileOptions) {
+    this.path = path;
+    this.#lockPath = `${path}.lock`;
+    this.#describe = describe;
+    this.#options = options;
+  }
+
+  #notFound(cause?: unknown): NotFoundError {
+    return new NotFoundError(`${this.#describe} does not exist (no file ${this.path})`, { backend: BACKEND_NAME, cause });
+  }
+
+  /** Run `fn` holding this table's in-process mutex and its cross-process lock file. */
+  async #locked<T>(fn: () => Promise<T>, forRead = false): Promise<T> {
+    return withKeyedMutex(this.path, async () => {
+      let lock: FileLock | undefined;
+      try {
+        lock = await acquireFileLock(this.#lockPath, { staleMs: this.#options.lockStaleMs, timeoutMs: this.#options.lockTimeoutMs });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT") throw this.#notFound(error); // the folder is gone: table (or project) deleted
+        // A reader on a read-only folder cannot lock; its snapshot may then catch a write in flight.
+        if (!(forRead && (code === "EACCES" || code === "EROFS" || code === "EPERM"))) throw error;
+      }
+      try {
+        return await fn();
+      } finally {
+        await lock?.release();
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * An open handle and the file size, taken under the lock: no write is half done, and the
+   * handle keeps reading this version even if a rewrite replaces the file meanwhile.
+   * Parsing then runs without the lock.
+   */
+  async #snapshot(): Promise<{ handle: FileHandle; size: number }> {
+    return this.#locked(async () => {
+      let handle: FileHandle;
+      try {
+        handle = await open(this.path, "r");
+      } catch (error) {
+        if (isMissing(error)) throw this.#notFound(error);
+        throw error;
+      }
+      try {
+        const { size } = await handle.stat();
+        return { handle, size };
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+    }, true);
+  }
+
+  /** Every row, in file order. */
+  async load(): Promise<StoredRow[]> {
+    const { handle, size } = await this.#snapshot();
+    if (size > LOAD_AS_STRING_LIMIT) {
+      await handle.close();
+      const rows: StoredRow[] = [];
+      for await (const row of this.entries()) rows.push(row);
+      return rows;
+    }
+    try {
+      const buffer = Buffer.allocUnsafe(size);
+      let read = 0;
+      while (read < size) {
+        const { bytesRead } = await handle.read(buffer, read, size - read, read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+      return parseCsv(buffer.toString("utf8", 0, read), { source: this.path, backend: BACKEND_NAME }).rows;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Every row in file order, parsed incrementally from a snapshot: memory stays flat. */
+  async *entries(): AsyncGenerator<StoredRow> {
+    const { handle, size } = await this.#snapshot();
+    if (size === 0) {
+      await handle.close();
+      return;
+    }
+    const stream = handle.createReadStream({ start: 0, end: size - 1, autoClose: true, highWaterMark: 256 * 1024 });
+    try {
+      yield* parseCsvStream(stream, { source: this.path, backend: BACKEND_NAME });
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  /** The row with this id, or undefined. Reads the file up to that row. */
+  async get(id: string): Promise<StoredRow | undefined> {
+    for await (const row of this.entries()) if (row._row_id === id) return row;
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /** Append rows as one write. A batch that brings new columns rewrites the file instead. */
+  async append(rows: readonly StoredRow[]): Promise<void> {
+    await this.#write(async (state) => {
+      for (const row of rows) {
+        if (state.ids.has(row._row_id)) {
+          throw new AlreadyExistsError(`${this.#describe} already has a row with ${ROW_ID} "${row._row_id}"; nothing of the batch was stored`, {
+            backend: BACKEND_NAME,
+          });
+        }
+      }
+      const header = headerFor(rows, state.header ?? []);
+      if (state.header === undefined || header !== state.header) {
+        await this.#rewrite(state, header, { append: rows });
+        return;
+      }
+      const text = rowsText(header, rows, state.newline);
+      const data = Buffer.from(text, "utf8");
+      // One write call per batch on an O_APPEND handle: other appenders (and readers' snapshots,
+      // taken under the same lock) see all of it or, if this process dies mid-write, a torn
+      // tail that the next writer moves aside.
+      await writeAll(state.handle, data);
+      if (this.#options.fsyncAppends) await state.handle.datasync();
+      state.size += data.length;
+      state.lines += countNewlines(text);
+      for (const row of rows) state.ids.add(row._row_id);
+    });
+  }
+
+  /** Replace the row with `row._row_id` in place (atomic rewrite). NotFoundError if missing. */
+  async update(row: StoredRow): Promise<void> {
+    await this.#write(async (state) => {
+      if (!state.ids.has(row._row_id)) throw this.#rowNotFound(row._row_id);
+      await this.#rewrite(state, headerFor([row], state.header ?? []), { update: row });
+    });
+  }
+
+  /** Remove a row (atomic rewrite). NotFoundError if missing. */
+  async delete(id: string): Promise<void> {
+    await this.#write(async (state) => {
+      if (!state.ids.has(id)) throw this.#rowNotFound(id);
+      await this.#rewrite(state, state.header ?? [ROW_ID], { deleteId: id });
+    });
+  }
+
+  /** Delete the table's file (and a torn-line sidecar). NotFoundError if missing. */
+  async remove(): Promise<void> {
+    await this.#locked(async () => {
+      await this.#forget();
+      try {
+        await rm(this.path);
+      } catch (error) {
+        if (isMissing(error)) throw this.#notFound(error);
+        throw error;
+      }
+      await rm(`${this.path}.torn`, { force: true });
+    });
+  }
+
+  /** Close the append handle. The table can still be used (it reopens). */
+  async close(): Promise<void> {
+    await withKeyedMutex(this.path, () => this.#forget());
+  }
+
+  #rowNotFound(id: string): NotFoundError {
+    return new NotFoundError(`${this.#describe} has no row with ${ROW_ID} "${id}"`, { backend: BACKEND_NAME });
+  }
+
+  async #forget(): Promise<void> {
+    const handle = this.#state?.handle;
+    this.#state = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+
+  /** Open the file for reading and appending, checking it is the file `expected` describes. */
+  async #openHandle(expected: { dev: number; ino: number }): Promise<FileHandle> {
+    const handle = await open(this.path, "a+");
+    const info = await handle.stat();
+    if (info.ino !== expected.ino || info.dev !== expected.dev) {
+      await handle.close();
+      throw new CorruptDataError(`${this.path} was replaced while locked: another program writes it without taking ${this.#lockPath}`, {
+        backend: BACKEND_NAME,
+      });
+    }
+    return handle;
+  }
+
+  /** Lock, bring the writer state up to date with the file, run `fn`; any failure drops the state. */
+  async #write(fn: (state: WriterState) => Promise<void>): Promise<void> {
+    await this.#locked(async () => {
+      try {
+        await fn(await this.#sync());
+      } catch (error) {
+        // The file may hold part of what failed (a short write): re-read it next time.
+        if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError)) await this.#forget();
+        throw error;
+      }
+    });
+  }
+
+  async #sync(): Promise<WriterState> {
+    let info;
+    try {
+      info = await stat(this.path);
+    } catch (error) {
+      await this.#forget();
+      if (isMissing(error)) throw this.#notFound(error);
+      throw error;
+    }
+    let state = this.#state;
+    if (!state || state.dev !== info.dev || state.ino !== info.ino || info.size < state.size) {
+      // First write of this process, or another process rewrote the file: read it all once.
+      await this.#forget();
+      state = { dev: info.dev, ino: info.ino, size: 0, lines: 0, header: undefined, newline: "\n", ids: new Set(), handle: await this.#openHandle(info) };
+    }
+    if (info.size > state.size) await this.#catchUp(state, info.size);
+    this.#state = state;
+    return state;
+  }
+
+  /**
+   * Read what other writers appended in `[state.size, to)`: check it, index its ids,
+   * repair a torn tail. Usually a few rows (or the whole file once), parsed in memory.
+   */
+  async #catchUp(state: WriterState, to: number): Promise<void> {
+    const from = state.size;
+    if (to - from > CATCH_UP_IN_MEMORY_LIMIT) return this.#catchUpStreaming(state, to);
+    const bytes = Buffer.allocUnsafe(to - from);
+    await readFully(state.handle, bytes, from);
+    const scanner = new RecordBoundaryScanner(from);
+    scanner.feed(bytes);
+    const found = scanner.result;
+    if (found.boundary < to) await this.#tornTail(bytes.subarray(found.boundary - from), state.lines + found.lines + 1, found.boundary);
+    if (found.boundary === from) return;
+    const parsed = parseCsv(bytes.toString("utf8", 0, found.boundary - from), {
+      source: this.path,
+      backend: BACKEND_NAME,
+      header: state.header,
+      firstLine: state.lines + 1,
+      newline: from === 0 ? undefined : state.newline,
+    });
+    this.#indexIds(state, parsed.rows);
+    if (from === 0) state.newline = parsed.newline;
+    state.header = parsed.header;
+    state.size = found.boundary;
+    state.lines += found.lines;
+  }
+
+  /** {@link #catchUp} for large ranges (the first write to a big table): streamed, memory flat. */
+  async #catchUpStreaming(state: WriterState, to: number): Promise<void> {
+    const from = state.size;
+    const found = await findRecordBoundary(state.handle, from, to);
+    if (found.boundary < to) {
+      const fragment = Buffer.allocUnsafe(to - found.boundary);
+      await readFully(state.handle, fragment, found.boundary);
+      await this.#tornTail(fragment, state.lines + found.lines + 1, found.boundary);
+    }
+    if (found.boundary === from) return;
+    if (from === 0) state.newline = found.crlf ? "\r\n" : "\n";
+    let header = state.header;
+    const stream = state.handle.createReadStream({ start: from, end: found.boundary - 1, autoClose: false, highWaterMark: 256 * 1024 });
+    const rows = parseCsvStream(stream, {
+      source: this.path,
+      backend: BACKEND_NAME,
+      header: state.header,
+      firstLine: state.lines + 1,
+      newline: state.newline,
+      onHeader: (h) => (header = h),
+    });
+    const batch: StoredRow[] = [];
+    for await (const row of rows) {
+      batch.push(row);
+      if (batch.length >= REWRITE_BATCH) this.#indexIds(state, batch.splice(0));
+    }
+    this.#indexIds(state, batch);
+    state.header = header;
+    state.size = found.boundary;
+    state.lines += found.lines;
+  }
+
+  #indexIds(state: WriterState, rows: readonly StoredRow[]): void {
+    for (const row of rows) {
+      if (state.ids.has(row._row_id)) {
+        throw new CorruptDataError(`${this.path}: ${ROW_ID} "${row._row_id}" appears on two lines; remove one of them`, { backend: BACKEND_NAME });
+      }
+      state.ids.add(row._row_id);
+    }
+  }
+
+  /**
+   * The file ends inside a record (`fragment`, starting at `offset` on `line`). A write cut
+   * short almost always lacks its final newline: move it aside. A file that ends with a
+   * newline but leaves a quote open was edited by hand: report it and touch nothing, rather
+   * than move what may be many good lines aside.
+   */
+  async #tornTail(fragment: Buffer, line: number, offset: number): Promise<void> {
+    if (fragment.at(-1) === 0x0a) {
+      throw new CsvFormatError("unclosed-quote", this.path, line, "a quoted cell is opened but never closed (a `\"` is missing); fix the file by hand", {
+        backend: BACKEND_NAME,
+      });
+    }
+    await this.#moveTornTail(fragment, offset, line);
+  }
+
+  /**
+   * A write was cut short (the process was killed mid-write, or the disk filled): the file
+   * ends inside a record. That record was never acknowledged to anyone, but rather than
+   * drop it the bytes are moved to `<table>.csv.torn` (one fragment per line) and a
+   * warning names them.
+   */
+  async #moveTornTail(fragment: Buffer, boundary: number, line: number): Promise<void> {
+    const sidecar = `${this.path}.torn`;
+    const aside = await open(sidecar, "a");
+    try {
+      await writeAll(aside, Buffer.concat([fragment, Buffer.from("\n")]));
+      await aside.sync();
+    } finally {
+      await aside.close();
+    }
+    const target = await open(this.path, "r+");
+    try {
+      await target.truncate(boundary);
+      await target.sync();
+    } finally {
+      await target.close();
+    }
+    process.emitWarning(
+      `[themis] [${BACKEND_NAME}] ${this.path}, line ${line}: the last line was incomplete (an interrupted write); its ${fragment.length} bytes were moved to ${sidecar}`,
+      { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
+    );
+  }
+
+  /**
+   * Rewrite the whole file atomically under `header`: every current row (the updated one
+   * replaced in place, the deleted one left out), then `append`. Rows stream through, so
+   * memory holds one batch, not the table.
+   */
+  async #rewrite(state: WriterState, header: readonly string[], change: { append?: readonly StoredRow[]; update?: StoredRow; deleteId?: string }): Promise<void> {
+    const ids = new Set<string>();
+    let lines = 0;
+    const source = state.size > 0 && state.header ? state.handle : undefined;
+    try {
+      const info = await writeFileAtomic(this.path, async (out) => {
+        let pending = serializeRows(header, [], { newline: state.newline });
+        const put = async (text: string, force = false): Promise<void> => {
+          pending += text;
+          if (pending.length >= 1 << 20 || (force && pending.length > 0)) {
+            lines += countNewlines(pending);
+            await writeAll(out, Buffer.from(pending, "utf8"));
+            pending = "";
+          }
+        };
+        if (source) {
+          let batch: StoredRow[] = [];
+          const stream = source.createReadStream({ start: 0, end: state.size - 1, autoClose: false, highWaterMark: 256 * 1024 });
+          for await (const row of parseCsvStream(stream, { source: this.path, backend: BACKEND_NAME })) {
+            if (row._row_id === change.deleteId) continue;
+            const kept = change.update && row._row_id === change.update._row_id ? change.update : row;
+            ids.add(kept._row_id);
+            batch.push(kept);
+            if (batch.length >= REWRITE_BATCH) {
+              await put(rowsText(header, batch, state.newline));
+              batch = [];
+            }
+          }
+          if (batch.length > 0) await put(rowsText(header, batch, state.newline));
+        }
+        if (change.append?.length) {
+          for (const row of change.append) ids.add(row._row_id);
+          await put(rowsText(header, change.append, state.newline));
+        }
+        await put("", true);
+      });
+      // The handle still points at the old, now unlinked, file: reopen on the new one.
+      await state.handle.close().catch(() => undefined);
+      Object.assign(state, { dev: info.dev, ino: info.ino, size: info.size, lines, header: [...header], ids, handle: await this.#openHandle(info) });
+    } catch (error) {
+      await this.#forget();
+      throw error;
+    }
+  }
+}

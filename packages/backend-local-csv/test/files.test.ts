@@ -1,0 +1,110 @@
+import { readFile, readdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Project, parseBackendConfig } from "@themis/core";
+import { DEFAULT_ROOT_DIR, LocalCsvStorage, localCsvBackend } from "../src/index.js";
+import { readCsvRaw, removeDir, tableFile, tempDir } from "./helpers.js";
+
+const rootDir = tempDir();
+afterAll(() => removeDir(rootDir));
+
+describe("files on disk", () => {
+  it("uses the Ragas layout: <rootDir>/<project>/{datasets,experiments}/<name>.csv with _row_id first", async () => {
+    const p = await Project.create("layout", localCsvBackend, { rootDir });
+    const d = await p.createDataset("qa");
+    const e = await p.createExperiment("run 1");
+    const [id] = await d.appendMany([{ question: "2+2?", answer: "4", score: 1, ok: true, tags: ["math"], note: null }]);
+    await e.append({ output: "=cmd|' /C calc'!A0" });
+    await p.close();
+    expect((await readdir(path.join(rootDir, "layout"))).sort()).toEqual(["datasets", "experiments"]);
+    expect(await readFile(path.join(rootDir, "layout", "datasets", "qa.csv"), "utf8")).toBe(
+      `_row_id,question,answer,score,ok,tags,note\n${id},2+2?,'4,1,true,"[""math""]",null\n`,
+    );
+    // A formula-looking string is stored with the apostrophe spreadsheets use for text.
+    const raw = readCsvRaw(tableFile(rootDir, "layout", "experiment", "run 1"))!;
+    expect(raw[0]!.output).toBe("'=cmd|' /C calc'!A0");
+  });
+
+  it("appends without rewriting: earlier bytes stay as they are", async () => {
+    const p = await Project.create("append", localCsvBackend, { rootDir });
+    const d = await p.createDataset("d");
+    await d.appendMany([{ a: 1 }, { a: 2 }]);
+    const file = tableFile(rootDir, "append", "dataset", "d");
+    const before = await readFile(file, "utf8");
+    await d.append({ a: 3 });
+    const after = await readFile(file, "utf8");
+    expect(after.startsWith(before)).toBe(true);
+    expect(after.slice(before.length)).toMatch(/^[^\n]+,3\n$/);
+    await p.close();
+  });
+
+  it("rewrites the file when a batch brings a new column, keeping every row", async () => {
+    const p = await Project.create("columns", localCsvBackend, { rootDir });
+    const d = await p.createDataset("d");
+    const [a] = await d.appendMany([{ x: 1 }]);
+    const [b] = await d.appendMany([{ y: "two" }]);
+    const file = tableFile(rootDir, "columns", "dataset", "d");
+    expect(await readFile(file, "utf8")).toBe(`_row_id,x,y\n${a},1,\n${b},,two\n`);
+    await p.close();
+  });
+
+  it("update and delete rewrite atomically and leave no temp or lock files behind", async () => {
+    const p = await Project.create("rewrite", localCsvBackend, { rootDir });
+    const d = await p.createDataset("d");
+    const ids = await d.appendMany([{ v: 1 }, { v: 2 }, { v: 3 }]);
+    await d.update(ids[1]!, { v: "2", extra: { deep: true } });
+    await d.delete(ids[0]!);
+    expect(await d.load()).toEqual([
+      { _row_id: ids[1], v: "2", extra: { deep: true } },
+      { _row_id: ids[2], v: 3 },
+    ]);
+    expect(await readdir(path.join(rootDir, "rewrite", "datasets"))).toEqual(["d.csv"]);
+    await p.close();
+  });
+
+  it("refuses to append a _row_id the table already has (ALREADY_EXISTS), storing nothing of the batch", async () => {
+    const p = await Project.create("dupes", localCsvBackend, { rootDir });
+    const d = await p.createDataset("d");
+    await d.append({ _row_id: "x", v: 1 });
+    await expect(d.appendMany([{ _row_id: "y", v: 2 }, { _row_id: "x", v: 3 }])).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    expect(await d.load()).toEqual([{ _row_id: "x", v: 1 }]);
+    await p.close();
+  });
+
+  it("lists only tables, not lock, temp or torn files, and ignores hidden folders as projects", async () => {
+    const p = await Project.create("listing", localCsvBackend, { rootDir });
+    await p.createDataset("a.b");
+    const dir = path.join(rootDir, "listing", "datasets");
+    await writeFile(path.join(dir, ".a.b.csv.123.tmp"), "");
+    await writeFile(path.join(dir, "a.b.csv.torn"), "");
+    await writeFile(path.join(dir, "notes.txt"), "");
+    expect(await p.listDatasets()).toEqual(["a.b"]);
+    expect(await p.listExperiments()).toEqual([]);
+    await p.close();
+  });
+});
+
+describe("config", () => {
+  it("defaults rootDir to ./themis-data in the working directory", () => {
+    const config = parseBackendConfig(localCsvBackend, {});
+    expect(config).toEqual({ rootDir: DEFAULT_ROOT_DIR, fsyncAppends: false, lockStaleMs: 10_000, lockTimeoutMs: 60_000 });
+    expect((localCsvBackend.create(config) as LocalCsvStorage).rootDir).toBe(path.resolve(process.cwd(), "themis-data"));
+  });
+
+  it("rejects unknown options and bad values with field paths (INVALID_CONFIG)", () => {
+    expect(() => parseBackendConfig(localCsvBackend, { rootdir: "x" })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG" }));
+    try {
+      parseBackendConfig(localCsvBackend, { rootdir: "x", lockStaleMs: 5 });
+    } catch (error) {
+      expect((error as { issues: { path: string }[] }).issues.map((i) => i.path).sort()).toEqual(["lockStaleMs", "rootdir"]);
+    }
+  });
+
+  it("fsyncAppends still appends correctly", async () => {
+    const p = await Project.create("fsync", localCsvBackend, { rootDir, fsyncAppends: true });
+    const d = await p.createDataset("d");
+    await d.appendMany([{ a: 1 }, { a: 2 }]);
+    expect((await d.load()).map((r) => r.a)).toEqual([1, 2]);
+    await p.close();
+  });
+});

@@ -1,0 +1,104 @@
+import { Redis, type Cluster, type RedisOptions } from "ioredis";
+import { configFromRedisUri } from "./uri.js";
+import type { RedisConfig } from "./config.js";
+
+/** Where the backend connects, for messages: never holds a password. */
+export interface Endpoint {
+  /** "host:port", "/path/redis.sock" or "cluster host:port,host:port". */
+  address: string;
+  db: number;
+  tls: boolean;
+  username: string | undefined;
+}
+
+/** A client and whether the backend created it (and so closes it). */
+export interface Connection {
+  client: Redis | Cluster;
+  owned: boolean;
+  endpoint: Endpoint;
+  /** Every secret of the config (passwords), to scrub from messages that may echo them. */
+  secrets: string[];
+}
+
+/** Reconnect delay: jittered exponential backoff from 50 ms, capped at 1 s. Never gives up. */
+function reconnectDelay(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(attempt - 1, 10), 1000) + Math.floor(Math.random() * 50);
+}
+
+/** The connection options of a validated config: `url` first, explicit fields over it. */
+function connectionFields(config: RedisConfig): Partial<RedisConfig> {
+  const fromUrl = config.url === undefined ? {} : (configFromRedisUri(new URL(config.url)) as Partial<RedisConfig>);
+  const fields: Partial<RedisConfig> = { ...fromUrl };
+  for (const key of ["host", "port", "path", "db", "username", "password", "tls"] as const) {
+    if (config[key] !== undefined) (fields as Record<string, unknown>)[key] = config[key];
+  }
+  return fields;
+}
+
+/** Describe an existing client without reading its password. */
+function describeClient(client: Redis | Cluster): Endpoint {
+  if (client.isCluster) {
+    const nodes = (client as Cluster).nodes?.() ?? [];
+    let addresses = nodes.map((n) => `${n.options.host ?? "?"}:${n.options.port ?? "?"}`);
+    if (addresses.length === 0) {
+      // Not connected yet: the seed nodes it was given (host and port only).
+      const seeds = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
+      addresses = seeds.map((s) => (typeof s === "object" && s ? `${(s as { host?: string }).host ?? "?"}:${(s as { port?: number }).port ?? "?"}` : String(s).replace(/\/\/[^@/]*@/, "//")));
+    }
+    return { address: `cluster ${addresses.join(",") || "(not connected)"}`, db: 0, tls: false, username: undefined };
+  }
+  const o = (client as Redis).options;
+  return { address: o.path ? o.path : `${o.host ?? "127.0.0.1"}:${o.port ?? 6379}`, db: o.db ?? 0, tls: Boolean(o.tls), username: o.username };
+}
+
+/**
+ * Make the connection a config asks for. A client the backend creates connects lazily,
+ * reconnects forever with backoff, and re-sends commands whose reply a dropped
+ * connection lost (every write script is idempotent, so that is safe).
+ */
+export function openConnection(config: RedisConfig): Connection {
+  if (config.client) {
+    const client = config.client;
+    const password = client.isCluster ? (client as Cluster).options.redisOptions?.password : (client as Redis).options.password;
+    const secrets = [password].filter((s): s is string => Boolean(s));
+    return { client, owned: false, endpoint: describeClient(client), secrets };
+  }
+  const f = connectionFields(config);
+  const tls = f.tls === true ? {} : f.tls === false || f.tls === undefined ? undefined : f.tls;
+  const options: RedisOptions = {
+    ...(f.path ? { path: f.path } : { host: f.host ?? "127.0.0.1", port: f.port ?? 6379 }),
+    db: f.db ?? 0,
+    ...(f.username ? { username: f.username } : {}),
+    ...(f.password ? { password: f.password } : {}),
+    ...(tls ? { tls } : {}),
+    lazyConnect: true,
+    connectTimeout: config.connectTimeout,
+    ...(config.commandTimeout ? { commandTimeout: config.commandTimeout } : {}),
+    retryStrategy: reconnectDelay,
+    // Queued commands fail after this many reconnect attempts (about 2.5 s of outage);
+    // the backend's own retries (config.retries) then decide.
+    maxRetriesPerRequest: 6,
+    autoResendUnfulfilledCommands: true,
+    connectionName: "themis",
+  };
+  const client = new Redis(options);
+  const endpoint: Endpoint = {
+    address: f.path ? f.path : `${formatHost(f.host ?? "127.0.0.1")}:${f.port ?? 6379}`,
+    db: f.db ?? 0,
+    tls: Boolean(tls),
+    username: f.username,
+  };
+  return { client, owned: true, endpoint, secrets: [f.password, config.url].filter((s): s is string => Boolean(s)) };
+}
+
+function formatHost(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/** The endpoint as a URI without the password, for `toString()` and messages. */
+export function endpointUri(endpoint: Endpoint): string {
+  if (endpoint.address.startsWith("cluster ")) return endpoint.address;
+  const user = endpoint.username ? `${encodeURIComponent(endpoint.username)}@` : "";
+  if (endpoint.address.startsWith("/")) return `unix://${user}${endpoint.address}${endpoint.db ? `?db=${endpoint.db}` : ""}`;
+  return `${endpoint.tls ? "rediss" : "redis"}://${user}${endpoint.address}/${endpoint.db}`;
+}

@@ -1,0 +1,182 @@
+import { createHash } from "node:crypto";
+import type { Cluster, Redis } from "ioredis";
+
+/** A Lua script run with EVALSHA, loaded with EVAL the first time a server lacks it. */
+export class LuaScript {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+
+  constructor(name: string, source: string) {
+    this.name = name;
+    this.source = source;
+    this.sha = createHash("sha1").update(source).digest("hex");
+  }
+
+  /**
+   * Run the script. Arguments go as one flat array (ioredis flattens it), so batches of
+   * any size never hit the engine's limit on function arguments.
+   */
+  async run(client: Redis | Cluster, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const argv = [keys.length, ...keys, ...args];
+    try {
+      return await client.call("evalsha", [this.sha, ...argv]);
+    } catch (error) {
+      // A restarted or flushed server forgets scripts; EVAL loads it again. Running it again
+      // is safe: the server answered NOSCRIPT, so this call did nothing.
+      if (!String((error as Error)?.message).startsWith("NOSCRIPT")) throw error;
+      return client.call("eval", [this.source, ...argv]);
+    }
+  }
+}
+
+// Every script checks that its table (or project) still exists before it writes, so a handle
+// kept across a delete never resurrects keys. Scripts answer a status string first instead
+// of raising errors, so that callers map them to Themis errors without parsing messages.
+
+// Lua's unpack() is limited to a few thousand values: commands with many arguments are
+// issued in chunks of this many.
+const CHUNK = `local CHUNK = 1000`;
+
+/**
+ * The second half of an append, run in one MULTI after a native HSET of the rows (so the
+ * row JSON never passes through Lua, which would cost a copy each way). KEYS: index, rows,
+ * order, seq. ARGV: table name, then the ids in order.
+ *
+ * Adds the ids to the order with fresh sequence numbers; `ZADD NX` keeps the place of an id
+ * that is already there, so a retried append (its reply lost) changes nothing, and a row
+ * appended with the id of an existing row replaces it in place, as in the reference backend.
+ * When the table no longer exists, the rows the HSET just wrote are taken back.
+ */
+export const appendScript = new LuaScript(
+  "append",
+  `${CHUNK}
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
+  for start = 2, #ARGV, CHUNK do
+    redis.call('HDEL', KEYS[2], unpack(ARGV, start, math.min(start + CHUNK - 1, #ARGV)))
+  end
+  return {'missing_table'}
+end
+local n = #ARGV - 1
+local seq = redis.call('INCRBY', KEYS[4], n) - n
+local members = {}
+for i = 2, #ARGV do
+  members[#members + 1] = seq + i - 1
+  members[#members + 1] = ARGV[i]
+  if #members >= 2 * CHUNK then
+    redis.call('ZADD', KEYS[3], 'NX', unpack(members))
+    members = {}
+  end
+end
+if #members > 0 then redis.call('ZADD', KEYS[3], 'NX', unpack(members)) end
+return {'ok'}`,
+);
+
+/**
+ * A whole append of a few rows in one EVALSHA (one command instead of a MULTI of three):
+ * the same effect as a native HSET followed by {@link appendScript}. KEYS: index, rows,
+ * order, seq. ARGV: table name, then id, json pairs.
+ */
+export const appendFewScript = new LuaScript(
+  "appendFew",
+  `if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return {'missing_table'} end
+local n = (#ARGV - 1) / 2
+local seq = redis.call('INCRBY', KEYS[4], n) - n
+for i = 1, n do
+  local id = ARGV[2 * i]
+  redis.call('HSET', KEYS[2], id, ARGV[2 * i + 1])
+  redis.call('ZADD', KEYS[3], 'NX', seq + i, id)
+end
+return {'ok'}`,
+);
+
+// Update and delete carry an operation id. ioredis re-sends a command whose reply was lost
+// when it reconnects, and this backend retries too; the operation id, remembered for ten
+// minutes, makes the second delivery a no-op instead of a second write (which could undo a
+// newer update by another client, or report a delete that happened as NOT_FOUND).
+const OPS = `
+local function seen(ops, op, now)
+  redis.call('ZREMRANGEBYSCORE', ops, '-inf', now - 600000)
+  return redis.call('ZSCORE', ops, op)
+end`;
+
+/** Replace a row in place. KEYS: index, rows, ops. ARGV: table name, id, json, op id, now (ms). */
+export const updateScript = new LuaScript(
+  "update",
+  `${OPS}
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return {'missing_table'} end
+if seen(KEYS[3], ARGV[4], tonumber(ARGV[5])) then return {'ok'} end
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 0 then return {'missing_row'} end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[4])
+return {'ok'}`,
+);
+
+/** Delete a row. KEYS: index, rows, order, ops. ARGV: table name, id, op id, now (ms). */
+export const deleteRowScript = new LuaScript(
+  "deleteRow",
+  `${OPS}
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return {'missing_table'} end
+if seen(KEYS[4], ARGV[3], tonumber(ARGV[4])) then return {'ok'} end
+if redis.call('HDEL', KEYS[2], ARGV[2]) == 0 then return {'missing_row'} end
+redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
+return {'ok'}`,
+);
+
+/**
+ * Create an empty table. KEYS: project marker, index, rows, order, seq, ops. ARGV: name.
+ * Stale keys of the name (left by a client that crashed mid-delete) are removed first.
+ */
+export const createTableScript = new LuaScript(
+  "createTable",
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing_project'} end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {'exists'} end
+redis.call('UNLINK', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+redis.call('SADD', KEYS[2], ARGV[1])
+return {'ok'}`,
+);
+
+/** Delete a table. KEYS: index, rows, order, seq, ops. ARGV: name. */
+export const deleteTableScript = new LuaScript(
+  "deleteTable",
+  `if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return {'missing_table'} end
+redis.call('UNLINK', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+return {'ok'}`,
+);
+
+/**
+ * Create a project's marker unless it exists. KEYS: marker. ARGV: layout, createdAt.
+ * Answers {'created'} or {'exists', layout}.
+ */
+export const createProjectScript = new LuaScript(
+  "createProject",
+  `local layout = redis.call('HGET', KEYS[1], 'layout')
+if layout then return {'exists', layout} end
+redis.call('HSET', KEYS[1], 'layout', ARGV[1], 'createdAt', ARGV[2])
+return {'created'}`,
+);
+
+/**
+ * Delete a project's keys. KEYS: marker, dataset index, experiment index, then every key of
+ * every table. ARGV: number of datasets, their names, then the experiments' names. When
+ * the tables changed since the caller listed them, nothing is deleted ('changed': list
+ * again and retry), so every key a script touches is one it was given.
+ */
+export const deleteProjectScript = new LuaScript(
+  "deleteProject",
+  `if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing_project'} end
+local datasets = tonumber(ARGV[1])
+local function same(index, first, last)
+  if redis.call('SCARD', index) ~= last - first + 1 then return false end
+  for i = first, last do
+    if redis.call('SISMEMBER', index, ARGV[i]) == 0 then return false end
+  end
+  return true
+end
+if not same(KEYS[2], 2, 1 + datasets) or not same(KEYS[3], 2 + datasets, #ARGV) then return {'changed'} end
+for start = 1, #KEYS, 500 do
+  redis.call('UNLINK', unpack(KEYS, start, math.min(start + 499, #KEYS)))
+end
+return {'ok'}`,
+);

@@ -1,0 +1,167 @@
+import { randomUUID } from "node:crypto";
+import { CorruptDataError, NotFoundError, type StoredRow, type TableKind, type TableStore } from "@themis/core";
+import type { Cluster, Redis } from "ioredis";
+import type { RedisContext } from "./context.js";
+import { BACKEND } from "./errors.js";
+import type { TableKeys } from "./keys.js";
+import { appendFewScript, appendScript, deleteRowScript, updateScript } from "./scripts.js";
+
+/** Rows per page while streaming with entries(). */
+const STREAM_PAGE = 500;
+/** Ids per HMGET and rows per HSET: big enough to amortize, small enough not to block Redis. */
+const CHUNK = 1000;
+/**
+ * Batches up to this size go through Lua whole (one round trip, one command); larger ones
+ * are written by native HSETs so that the JSON is not copied into Lua and back.
+ */
+const FEW_ROWS = 64;
+
+type Client = Redis | Cluster;
+
+/** Throw the first error of a MULTI/pipeline reply, or return the results. */
+function results(replies: [Error | null, unknown][] | null): unknown[] {
+  if (!replies) throw new Error("Transaction discarded");
+  return replies.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}
+
+/** One table: rows in a hash by id, their order in a sorted set (see keys.ts). */
+export class RedisTable implements TableStore {
+  readonly #ctx: RedisContext;
+  readonly #project: string;
+  readonly #kind: TableKind;
+  readonly #name: string;
+  readonly #keys: TableKeys;
+
+  constructor(ctx: RedisContext, project: string, kind: TableKind, name: string) {
+    this.#ctx = ctx;
+    this.#project = project;
+    this.#kind = kind;
+    this.#name = name;
+    this.#keys = ctx.keys.table(project, kind, name);
+  }
+
+  get #label(): string {
+    return `${this.#kind} "${this.#name}" of project "${this.#project}"`;
+  }
+
+  #missingTable(): NotFoundError {
+    return new NotFoundError(`${this.#label} does not exist (deleted?)`, { backend: BACKEND });
+  }
+
+  #parse(id: string, json: string): StoredRow {
+    let row: unknown;
+    try {
+      row = JSON.parse(json);
+    } catch (cause) {
+      throw new CorruptDataError(`${this.#label}: row "${id}" in ${this.#keys.rows} is not valid JSON`, { backend: BACKEND, cause });
+    }
+    if (typeof row !== "object" || row === null || Array.isArray(row) || (row as StoredRow)._row_id !== id) {
+      throw new CorruptDataError(`${this.#label}: row "${id}" in ${this.#keys.rows} is not a row object with that _row_id`, { backend: BACKEND });
+    }
+    return row as StoredRow;
+  }
+
+  /**
+   * The rows of `ids`, in that order, read with pipelined HMGETs. An id whose row is gone
+   * was deleted after the ids were read: it is skipped, as if read a moment later.
+   */
+  async #rowsOf(client: Client, ids: readonly string[]): Promise<StoredRow[]> {
+    if (ids.length === 0) return [];
+    const pipeline = client.pipeline();
+    for (let i = 0; i < ids.length; i += CHUNK) pipeline.hmget(this.#keys.rows, ...ids.slice(i, i + CHUNK));
+    const chunks = results(await pipeline.exec()) as (string | null)[][];
+    const out: StoredRow[] = [];
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c]!;
+      for (let j = 0; j < chunk.length; j++) {
+        const json = chunk[j];
+        if (json !== null && json !== undefined) out.push(this.#parse(ids[c * CHUNK + j]!, json));
+      }
+    }
+    return out;
+  }
+
+  async load(): Promise<StoredRow[]> {
+    const { index, order } = this.#keys;
+    return this.#ctx.run(`reading ${this.#label}`, async (client) => {
+      // The table's existence and its ids in one atomic step, then the rows.
+      const [exists, ids] = results(await client.multi().sismember(index, this.#name).zrange(order, "0", "-1").exec()) as [number, string[]];
+      if (!exists) throw this.#missingTable();
+      return this.#rowsOf(client, ids);
+    });
+  }
+
+  async *entries(): AsyncIterable<StoredRow> {
+    const { index, order } = this.#keys;
+    // Pages by sequence number, not by rank: rows deleted or appended meanwhile never make
+    // the stream skip or repeat a row.
+    let after = "-inf";
+    for (;;) {
+      const page = await this.#ctx.run(`reading ${this.#label}`, async (client) => {
+        const [exists, idsAndScores] = results(
+          await client.multi().sismember(index, this.#name).zrangebyscore(order, after, "+inf", "WITHSCORES", "LIMIT", 0, STREAM_PAGE).exec(),
+        ) as [number, string[]];
+        if (!exists) throw this.#missingTable();
+        const ids: string[] = [];
+        for (let i = 0; i < idsAndScores.length; i += 2) ids.push(idsAndScores[i]!);
+        return { rows: await this.#rowsOf(client, ids), count: ids.length, last: idsAndScores[idsAndScores.length - 1] };
+      });
+      yield* page.rows;
+      if (page.count < STREAM_PAGE) return;
+      after = `(${page.last}`;
+    }
+  }
+
+  async get(id: string): Promise<StoredRow | undefined> {
+    const json = await this.#ctx.run(`reading ${this.#label}`, (client) => client.hget(this.#keys.rows, id));
+    return json === null ? undefined : this.#parse(id, json);
+  }
+
+  async append(rows: readonly StoredRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const fields: string[] = new Array(rows.length * 2);
+    const ids: string[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      ids[i] = row._row_id;
+      fields[2 * i] = row._row_id;
+      fields[2 * i + 1] = JSON.stringify(row);
+    }
+    const { index, rows: rowsKey, order, seq } = this.#keys;
+    if (rows.length <= FEW_ROWS) {
+      const reply = await this.#ctx.script(`appending to ${this.#label}`, appendFewScript, [index, rowsKey, order, seq], [this.#name, ...fields]);
+      if (reply[0] === "missing_table") throw this.#missingTable();
+      return;
+    }
+    // One MULTI: the rows by native HSET, then the script that checks the table and orders
+    // them. EVAL rather than EVALSHA: inside MULTI a NOSCRIPT could not be recovered from.
+    const replies = await this.#ctx.run(`appending to ${this.#label}`, async (client) => {
+      const tx = client.multi();
+      for (let i = 0; i < fields.length; i += 2 * CHUNK) tx.call("hset", [rowsKey, ...fields.slice(i, i + 2 * CHUNK)]);
+      tx.call("eval", [appendScript.source, "4", index, rowsKey, order, seq, this.#name, ...ids]);
+      return results(await tx.exec());
+    });
+    const status = replies[replies.length - 1] as unknown[];
+    if (status[0] === "missing_table") throw this.#missingTable();
+  }
+
+  async update(row: StoredRow): Promise<void> {
+    // One operation id for every delivery of this update (see scripts.ts).
+    const op = randomUUID();
+    const { index, rows, ops } = this.#keys;
+    const reply = await this.#ctx.script(`updating ${this.#label}`, updateScript, [index, rows, ops], [this.#name, row._row_id, JSON.stringify(row), op, Date.now()]);
+    if (reply[0] === "missing_table") throw this.#missingTable();
+    if (reply[0] === "missing_row") throw new NotFoundError(`${this.#label} has no row with _row_id "${row._row_id}"`, { backend: BACKEND });
+  }
+
+  async delete(id: string): Promise<void> {
+    const op = randomUUID();
+    const { index, rows, order, ops } = this.#keys;
+    const reply = await this.#ctx.script(`deleting from ${this.#label}`, deleteRowScript, [index, rows, order, ops], [this.#name, id, op, Date.now()]);
+    if (reply[0] === "missing_table") throw this.#missingTable();
+    if (reply[0] === "missing_row") throw new NotFoundError(`${this.#label} has no row with _row_id "${id}"`, { backend: BACKEND });
+  }
+}

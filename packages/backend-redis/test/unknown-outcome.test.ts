@@ -1,0 +1,45 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { Project } from "@themis/core";
+import { KeyLayout } from "../src/index.js";
+import { createBackend, dropPrefix, rawClient, redisAvailable, uniquePrefix } from "./support/env.js";
+
+describe.skipIf(!redisAvailable)("writes whose reply is lost", () => {
+  const prefix = uniquePrefix("unknown");
+  const raw = rawClient();
+  afterAll(async () => {
+    await dropPrefix(raw, prefix);
+    raw.disconnect();
+  });
+
+  it("appends that timed out and were sent again are stored once, in their first place", async () => {
+    const backend = await createBackend({ keyPrefix: prefix, commandTimeout: 50, retries: 20 });
+    const project = await Project.create("lost", backend);
+    const table = await project.createDataset("d");
+    await table.append({ v: "before" });
+
+    // The server holds every write for 600 ms: each delivery of the appends times out, the
+    // backend sends them again, and all the copies run once the pause ends.
+    await raw.call("client", "pause", "600", "WRITE");
+    const [few, many] = await Promise.all([
+      table.appendMany([{ v: 1 }, { v: 2 }, { v: 3 }]), // one Lua script
+      table.appendMany(Array.from({ length: 200 }, (_, i) => ({ v: 100 + i }))), // HSET + script in a MULTI
+    ]);
+
+    const rows = await table.load();
+    expect(rows).toHaveLength(204);
+    expect(new Set(rows.map((r) => r._row_id)).size).toBe(204);
+    const ids = rows.map((r) => r._row_id);
+    // Each batch stayed together and in order.
+    for (const batch of [few, many]) {
+      const at = ids.indexOf(batch[0]!);
+      expect(ids.slice(at, at + batch.length)).toEqual(batch);
+    }
+    const keys = new KeyLayout(prefix).table("lost", "dataset", "d");
+    expect(await raw.zcard(keys.order)).toBe(204);
+    expect(await raw.hlen(keys.rows)).toBe(204);
+    // Sequence numbers were drawn by every delivery: proof that the appends did arrive more than once.
+    expect(Number(await raw.get(keys.seq))).toBeGreaterThan(204);
+    await project.close();
+    await backend.close();
+  });
+});

@@ -1,0 +1,617 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ConflictError, CorruptDataError, NotFoundError, type StoredRow } from "@themis/core";
+import { BACKEND_NAME } from "./config.js";
+import { mapOrdered } from "./bounded.js";
+import { type RowLines, TailFold, applyOps } from "./fold.js";
+import { type TablePaths, parseBaseGeneration, parseSegmentSeq } from "./layout.js";
+import { type Manifest, type ManifestVersion, type RetiredObjects, parseManifest } from "./manifest.js";
+import type { ObjectStore } from "./object-store.js";
+import { type Op, decodeBaseHeader, decodeBlob, decodeSegment, encodeBaseHeader, encodePointerSegment, encodeSegment, parseRow, rowIdOf, rowLine } from "./segment-format.js";
+
+/** Tuning shared by every table of a backend instance. */
+export interface TableLogOptions {
+  compactAfterSegments: number;
+  gracePeriodMs: number;
+  maxConflictRetries: number;
+}
+
+/** Rows folded up to segment `lastSeq` of incarnation `tableId`. */
+interface FoldedRows {
+  tableId: string;
+  lastSeq: number;
+  rows: RowLines;
+}
+
+/** A write waiting for the next segment (writes queued together share one segment). */
+type Write = { kind: "append"; rows: readonly StoredRow[] } | { kind: "update"; row: StoredRow } | { kind: "delete"; id: string };
+type Pending = Write & { resolve: () => void; reject: (error: unknown) => void };
+
+/** A segment or base vanished while being read: a compaction finished and its grace period ran out. */
+class ObjectGone extends Error {}
+
+/** What {@link TableLog.compact} did. */
+export interface CompactionResult {
+  /** False when there was nothing to fold or another compactor won. */
+  compacted: boolean;
+  /** Segments folded into the new base. */
+  segments: number;
+  /** Rows in the new base. */
+  rows: number;
+  /** Superseded objects deleted (those whose grace period was over). */
+  deletedObjects: number;
+}
+
+/**
+ * One table's log on S3: immutable numbered segments (each created with If-None-Match: *,
+ * so two writers can never both write segment N) plus a compacted base named by a small
+ * manifest that only changes with If-Match. Reads fold base + segments; writes queued in
+ * this process while a segment is in flight go out together in the next one.
+ */
+export class TableLog {
+  readonly #store: ObjectStore;
+  readonly #paths: TablePaths;
+  readonly #label: string;
+  readonly #options: TableLogOptions;
+  #manifest: ManifestVersion | undefined;
+  /** Highest segment number known to exist (a hint; conflicts correct it). */
+  #tail: number | undefined;
+  /** performance.now() when the request that taught us `#tail` was sent. */
+  #tailSeenAt = -Infinity;
+  #folded: FoldedRows | undefined;
+  #queue: Pending[] = [];
+  #flushing = false;
+  #lock: Promise<unknown> = Promise.resolve();
+  #compaction: Promise<unknown> | undefined;
+
+  constructor(store: ObjectStore, paths: TablePaths, label: string, options: TableLogOptions) {
+    this.#store = store;
+    this.#paths = paths;
+    this.#label = label;
+    this.#options = options;
+  }
+
+  /** Run `fn` after every earlier locked call (reads and commits change the folded rows). */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  #where(key: string): string {
+    return `${this.#label} (s3://${this.#store.bucket}/${key})`;
+  }
+
+  /** The current manifest (a conditional GET: unchanged manifests cost a 304). NotFoundError when the table is gone. */
+  async readManifest(): Promise<ManifestVersion> {
+    const got = await this.#store.getText(this.#paths.manifest, this.#manifest?.etag);
+    if (got === "unchanged") return this.#manifest!;
+    if (got === undefined) {
+      this.#manifest = undefined;
+      this.#folded = undefined;
+      this.#tail = undefined;
+      this.#tailSeenAt = -Infinity;
+      throw new NotFoundError(`${this.#label} does not exist`, { backend: BACKEND_NAME });
+    }
+    const version = { value: parseManifest(got.body, this.#where(this.#paths.manifest)), etag: got.etag };
+    if (this.#manifest && this.#manifest.value.tableId !== version.value.tableId) {
+      this.#folded = undefined; // the table was deleted and created again
+      this.#tail = undefined;
+      this.#tailSeenAt = -Infinity;
+    }
+    this.#manifest = version;
+    return version;
+  }
+
+  /** Segments after `afterSeq`, in order (paginated listing). */
+  async #segmentsAfter(tableId: string, afterSeq: number): Promise<{ seq: number; key: string }[]> {
+    const out: { seq: number; key: string }[] = [];
+    for await (const page of this.#store.list(this.#paths.segments(tableId), this.#paths.segment(tableId, afterSeq))) {
+      for (const { key } of page) {
+        const seq = parseSegmentSeq(key);
+        if (seq !== undefined && seq > afterSeq) out.push({ seq, key });
+      }
+    }
+    return out;
+  }
+
+  async #readSegment(key: string): Promise<{ ops: Op[]; blob?: string }> {
+    const got = await this.#store.getText(key);
+    if (got === undefined || got === "unchanged") throw new ObjectGone(key);
+    const { header, ops } = decodeSegment(got.body, this.#where(key));
+    if (header.blob === undefined) return { ops };
+    const blob = await this.#store.getText(header.blob);
+    if (blob === undefined || blob === "unchanged") throw new ObjectGone(header.blob);
+    return { ops: decodeBlob(blob.body, this.#where(header.blob)), blob: header.blob };
+  }
+
+  /** Segment ops in order, fetched with bounded parallelism. */
+  #readSegments(segments: readonly { seq: number; key: string }[]): AsyncGenerator<{ seq: number; ops: Op[]; blob?: string }> {
+    return mapOrdered(segments, this.#store.concurrency, async (s) => ({ seq: s.seq, ...(await this.#readSegment(s.key)) }));
+  }
+
+  /** Base rows in order, streamed in batches of lines. */
+  async *#readBase(manifest: Manifest): AsyncGenerator<string[]> {
+    if (!manifest.base) return;
+    const { key, rows } = manifest.base;
+    const batches = await this.#store.getLines(key);
+    if (!batches) throw new ObjectGone(key);
+    let n = -1;
+    for await (const lines of batches) {
+      if (n === -1 && lines.length > 0) {
+        decodeBaseHeader(lines[0]!, this.#where(key));
+        n = 0;
+        if (lines.length > 1) yield lines.slice(1);
+        n += lines.length - 1;
+      } else {
+        yield lines;
+        n += lines.length;
+      }
+    }
+    if (n !== rows) throw new CorruptDataError(`${this.#where(key)}: the manifest announces ${rows} rows, the base holds ${Math.max(n, 0)} (torn object)`, { backend: BACKEND_NAME });
+  }
+
+  /** Retry a read that raced with a compaction deleting what it was reading. */
+  async #retryGone<T>(read: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await read();
+      } catch (error) {
+        if (!(error instanceof ObjectGone)) throw error;
+        this.#folded = undefined;
+        if (attempt >= 3) {
+          throw new ConflictError(`${this.#label}: compactions keep deleting what this read needs (raise gracePeriodMs)`, { backend: BACKEND_NAME, cause: error });
+        }
+      }
+    }
+  }
+
+  /** Bring the folded rows up to the newest segment: only what changed since the last call is fetched. Call under the lock. */
+  async #refresh(): Promise<FoldedRows> {
+    return this.#retryGone(async () => {
+      const { value: m } = await this.readManifest();
+      let folded = this.#folded;
+      if (!folded || folded.tableId !== m.tableId || folded.lastSeq < m.upTo) {
+        const rows: RowLines = new Map();
+        const where = this.#where(m.base?.key ?? "");
+        for await (const lines of this.#readBase(m)) for (const line of lines) rows.set(rowIdOf(line, where), line);
+        folded = { tableId: m.tableId, lastSeq: m.upTo, rows };
+        this.#folded = folded;
+      }
+      const listedAt = performance.now();
+      for await (const { seq, ops } of this.#readSegments(await this.#segmentsAfter(m.tableId, folded.lastSeq))) {
+        applyOps(folded.rows, ops);
+        folded.lastSeq = seq;
+      }
+      if (folded.lastSeq >= (this.#tail ?? 0)) {
+        this.#tail = folded.lastSeq;
+        this.#tailSeenAt = listedAt;
+      }
+      return folded;
+    });
+  }
+
+  /** Every row, in table order. */
+  async load(): Promise<StoredRow[]> {
+    const folded = await this.#exclusive(() => this.#refresh());
+    const where = this.#label;
+    const out: StoredRow[] = new Array(folded.rows.size);
+    let i = 0;
+    for (const line of folded.rows.values()) out[i++] = parseRow(line, where);
+    return out;
+  }
+
+  /** One row, or undefined. */
+  async get(id: string): Promise<StoredRow | undefined> {
+    const line = await this.#exclusive(async () => (await this.#refresh()).rows.get(id));
+    return line === undefined ? undefined : parseRow(line, this.#label);
+  }
+
+  /**
+   * Every row in table order, streamed: the uncompacted segments are held in memory, the
+   * base (usually nearly all rows) is read line by line.
+   */
+  async *entries(): AsyncGenerator<StoredRow> {
+    const snapshot = await this.#retryGone(async () => {
+      const manifest = await this.readManifest();
+      const ops: Op[] = [];
+      for await (const s of this.#readSegments(await this.#segmentsAfter(manifest.value.tableId, manifest.value.upTo))) ops.push(...s.ops);
+      return { manifest: manifest.value, ops };
+    });
+    try {
+      for await (const lines of this.#foldStream(snapshot.manifest, snapshot.ops)) for (const line of lines) yield parseRow(line, this.#label);
+    } catch (error) {
+      if (error instanceof ObjectGone) {
+        throw new ConflictError(`${this.#label}: a compaction deleted the base this stream was reading (it outlived gracePeriodMs); read again`, { backend: BACKEND_NAME, cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** Base + tail folded, as batches of row lines in table order, holding only the tail in memory. */
+  async *#foldStream(manifest: Manifest, tailOps: readonly Op[]): AsyncGenerator<string[]> {
+    const tail = new TailFold(tailOps);
+    const moved: { order: number; line: string }[] = [];
+    const inBase = new Set<string>();
+    const where = this.#where(manifest.base?.key ?? "");
+    for await (const lines of this.#readBase(manifest)) {
+      if (tailOps.length === 0) {
+        yield lines;
+        continue;
+      }
+      const out: string[] = [];
+      for (const line of lines) {
+        const id = rowIdOf(line, where);
+        if (!tail.touches(id)) {
+          out.push(line);
+          continue;
+        }
+        inBase.add(id);
+        const outcome = tail.outcome(id, line);
+        if (outcome.at === "base") out.push(outcome.line);
+        else if (outcome.at === "tail") moved.push(outcome);
+      }
+      if (out.length > 0) yield out;
+    }
+    for (const id of tail.ids()) {
+      if (inBase.has(id)) continue;
+      const outcome = tail.outcome(id, undefined);
+      if (outcome.at === "tail") moved.push(outcome);
+    }
+    moved.sort((a, b) => a.order - b.order);
+    if (moved.length > 0) yield moved.map((m) => m.line);
+  }
+
+  // ---- writes -------------------------------------------------------------------------
+
+  /** Append rows as one batch (one segment, shared with writes queued at the same time). */
+  append(rows: readonly StoredRow[]): Promise<void> {
+    return this.#submit({ kind: "append", rows });
+  }
+  /** Replace a row in place. NotFoundError when no row has its id. */
+  update(row: StoredRow): Promise<void> {
+    return this.#submit({ kind: "update", row });
+  }
+  /** Remove a row. NotFoundError when no row has that id. */
+  delete(id: string): Promise<void> {
+    return this.#submit({ kind: "delete", id });
+  }
+
+  #submit(write: Write): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ ...write, resolve, reject });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0);
+        try {
+          await this.#exclusive(() => this.#commit(batch));
+        } catch (error) {
+          for (const p of batch) p.reject(error);
+        }
+      }
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** The highest existing segment number (manifest + a listing from the last known one). */
+  async #learnTail(): Promise<{ tableId: string; tail: number }> {
+    const { value: m } = await this.readManifest();
+    const from = Math.max(m.upTo, this.#tail ?? 0);
+    const listedAt = performance.now();
+    const after = await this.#segmentsAfter(m.tableId, from);
+    this.#tail = after.at(-1)?.seq ?? from;
+    this.#tailSeenAt = listedAt;
+    return { tableId: m.tableId, tail: this.#tail };
+  }
+
+  /**
+   * After creating segment `seq`: make sure it is above the compacted range, or return the
+   * manifest that says it is not. A number below `upTo` can only be free because a
+   * compaction folded the segment another writer had put there and deleted it after the
+   * grace period; that takes longer than half the grace period after our tail was learned
+   * (compactors' clocks may disagree by the other half), so a fresh tail needs no check:
+   * returns undefined then. Throws NotFoundError (after removing the segment) when the
+   * table was deleted meanwhile.
+   */
+  async #checkAbove(key: string, tableId: string, seq: number): Promise<Manifest | undefined> {
+    if (performance.now() - this.#tailSeenAt < this.#options.gracePeriodMs / 2) return undefined;
+    let m: Manifest;
+    try {
+      m = (await this.readManifest()).value;
+    } catch (error) {
+      await this.#store.delete(key).catch(() => undefined);
+      throw error;
+    }
+    if (m.tableId !== tableId) {
+      await this.#store.delete(key);
+      throw new NotFoundError(`${this.#label} was deleted while writing to it`, { backend: BACKEND_NAME });
+    }
+    return m;
+  }
+
+  /**
+   * Decide which queued writes apply to rows as folded up to the segment before ours:
+   * updates and deletes of ids that do not exist are answered NotFoundError.
+   */
+  #plan(batch: readonly Pending[], rows: RowLines | undefined): { ops: Op[]; rejected: Map<Pending, NotFoundError> } {
+    const ops: Op[] = [];
+    const rejected = new Map<Pending, NotFoundError>();
+    const overlay = new Map<string, boolean>();
+    const exists = (id: string): boolean => overlay.get(id) ?? rows?.has(id) ?? false;
+    for (const p of batch) {
+      if (p.kind === "append") {
+        for (const row of p.rows) {
+          ops.push({ type: "append", id: row._row_id, line: rowLine(row) });
+          overlay.set(row._row_id, true);
+        }
+      } else {
+        const id = p.kind === "update" ? p.row._row_id : p.id;
+        if (!exists(id)) {
+          rejected.set(p, new NotFoundError(`${this.#label} has no row with _row_id "${id}"`, { backend: BACKEND_NAME }));
+        } else if (p.kind === "update") {
+          ops.push({ type: "update", id, line: rowLine(p.row) });
+        } else {
+          ops.push({ type: "delete", id });
+          overlay.set(id, false);
+        }
+      }
+    }
+    return { ops, rejected };
+  }
+
+  /**
+   * Write one segment holding `batch`: claim the next number with If-None-Match: *, and on
+   * a conflict learn the new tail (and, for updates and deletes, the rows it brings) and
+   * try the next number, with jittered backoff, up to maxConflictRetries times.
+   */
+  async #commit(batch: readonly Pending[]): Promise<void> {
+    const needsRows = batch.some((p) => p.kind !== "append");
+    const writeId = randomUUID();
+    let blobKey: string | undefined;
+    let tableId: string;
+    let seq: number;
+    let rows: RowLines | undefined;
+    const position = async (): Promise<void> => {
+      if (needsRows) {
+        const folded = await this.#refresh();
+        ({ tableId } = folded);
+        rows = folded.rows;
+        seq = folded.lastSeq + 1;
+      } else {
+        const t = await this.#learnTail();
+        tableId = t.tableId;
+        seq = t.tail + 1;
+      }
+    };
+    if (this.#tail === undefined || needsRows || !this.#manifest) await position();
+    else {
+      tableId = this.#manifest.value.tableId;
+      seq = this.#tail + 1;
+    }
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const { ops, rejected } = this.#plan(batch, rows);
+        if (ops.length === 0) {
+          for (const p of batch) p.reject(rejected.get(p));
+          return;
+        }
+        let body = encodeSegment(writeId, ops);
+        if (Buffer.byteLength(body) > this.#store.partSizeBytes) {
+          // Too big for one PUT to be cheap to retry: upload the ops once (multipart), point at them.
+          if (blobKey === undefined || !blobKey.startsWith(this.#paths.data(tableId!))) {
+            blobKey = this.#paths.blob(tableId!, writeId);
+            await this.#store.upload(blobKey, chunked(body));
+          }
+          body = encodePointerSegment(writeId, blobKey);
+        }
+        const key = this.#paths.segment(tableId!, seq!);
+        const sentAt = performance.now();
+        if (await this.#store.putIfAbsent(key, body, writeId)) {
+          const m = await this.#checkAbove(key, tableId!, seq!);
+          if (m === undefined || m.upTo < seq!) {
+            if (seq! > (this.#tail ?? 0)) {
+              this.#tail = seq!;
+              this.#tailSeenAt = sentAt;
+            }
+            const folded = this.#folded;
+            if (folded && folded.tableId === tableId! && folded.lastSeq === seq! - 1) {
+              applyOps(folded.rows, ops);
+              folded.lastSeq = seq!;
+            }
+            for (const p of batch) {
+              const why = rejected.get(p);
+              if (why) p.reject(why);
+              else p.resolve();
+            }
+            this.#maybeCompact(seq! - (m ?? this.#manifest?.value)!.upTo);
+            return;
+          }
+          // Our number had already been compacted and its object deleted (this writer's tail
+          // was stale): nobody reads below upTo, so take ours back and write above it.
+          await this.#store.delete(key);
+        }
+        if (attempt >= this.#options.maxConflictRetries) {
+          throw new ConflictError(
+            `${this.#label}: other writers kept taking the next segment number (${attempt + 1} attempts, precondition failed each time); retry later or raise maxConflictRetries`,
+            { backend: BACKEND_NAME },
+          );
+        }
+        await sleep(backoffMs(attempt));
+        await position();
+      }
+    } catch (error) {
+      if (blobKey) await this.#store.delete(blobKey).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  // ---- compaction ---------------------------------------------------------------------
+
+  #maybeCompact(segmentsAfterBase: number): void {
+    const threshold = this.#options.compactAfterSegments;
+    if (threshold <= 0 || segmentsAfterBase < threshold || this.#compaction) return;
+    this.#compaction = this.compact()
+      .catch(() => undefined) // an optimisation: the next write tries again
+      .finally(() => {
+        this.#compaction = undefined;
+      });
+  }
+
+  /** Wait for a background compaction, if one runs. */
+  async idle(): Promise<void> {
+    await this.#compaction;
+  }
+
+  /**
+   * Fold the base and every segment after it into a new base (streamed, multipart when
+   * large), then switch the manifest to it with If-Match. Objects superseded by earlier
+   * compactions whose grace period is over are deleted. Safe to run from any number of
+   * processes at once, next to writers and readers: a compactor that loses the If-Match
+   * race removes its base and reports `compacted: false`.
+   */
+  async compact(): Promise<CompactionResult> {
+    const started = await this.#retryGone(async () => {
+      const manifest = await this.readManifest();
+      const segments = await this.#segmentsAfter(manifest.value.tableId, manifest.value.upTo);
+      const ops: Op[] = [];
+      const blobs: string[] = [];
+      for await (const s of this.#readSegments(segments)) {
+        ops.push(...s.ops);
+        if (s.blob) blobs.push(s.blob);
+      }
+      return { manifest, segments, ops, blobs };
+    });
+    const { manifest, segments, ops, blobs } = started;
+    const m = manifest.value;
+    const now = Date.now();
+    const expired = m.retired.filter((r) => now - r.at >= this.#options.gracePeriodMs);
+    if (segments.length === 0 && expired.length === 0) return { compacted: false, segments: 0, rows: m.base?.rows ?? 0, deletedObjects: 0 };
+
+    let next: Manifest;
+    let newBase: string | undefined;
+    let rows = m.base?.rows ?? 0;
+    if (segments.length > 0) {
+      const generation = m.generation + 1;
+      newBase = this.#paths.base(m.tableId, generation, randomBytes(4).toString("hex"));
+      rows = 0;
+      const lines = this.#foldStream(m, ops);
+      await this.#store.upload(
+        newBase,
+        (async function* body() {
+          yield encodeBaseHeader();
+          let chunk: string[] = [];
+          let size = 0;
+          for await (const batch of lines) {
+            rows += batch.length;
+            for (const line of batch) {
+              chunk.push(line);
+              size += line.length + 1;
+            }
+            if (size >= 1 << 20) {
+              yield `${chunk.join("\n")}\n`;
+              chunk = [];
+              size = 0;
+            }
+          }
+          if (chunk.length > 0) yield `${chunk.join("\n")}\n`;
+        })(),
+      );
+      next = {
+        ...m,
+        generation,
+        base: { key: newBase, rows },
+        upTo: segments.at(-1)!.seq,
+        retired: this.#retire(
+          m.retired.filter((r) => !expired.includes(r)),
+          { since: now, at: now, segmentsUpTo: segments.at(-1)!.seq, generationsUpTo: m.generation, blobs },
+        ),
+      };
+    } else {
+      next = { ...m, retired: m.retired.filter((r) => !expired.includes(r)) };
+    }
+    // Expired objects are unreferenced by this manifest and any later one: safe to delete
+    // before the switch, and again by whoever wins if this compactor loses.
+    const keep = new Set([m.base?.key, newBase].filter((k): k is string => k !== undefined));
+    const deletedObjects = await this.#deleteRetired(m, expired, keep, new Set([...blobs, ...m.retired.flatMap((r) => r.blobs)]), now);
+    const etag = await this.#store.putIfMatch(this.#paths.manifest, JSON.stringify(next), manifest.etag);
+    if (etag === undefined) {
+      if (newBase) await this.#store.delete(newBase);
+      return { compacted: false, segments: 0, rows: 0, deletedObjects };
+    }
+    this.#manifest = { value: next, etag };
+    return { compacted: segments.length > 0, segments: segments.length, rows, deletedObjects };
+  }
+
+  /** Add a retirement, merged into the last entry when that one started recently (bounds the manifest's size). */
+  #retire(retired: RetiredObjects[], entry: RetiredObjects): RetiredObjects[] {
+    const last = retired.at(-1);
+    if (!last || entry.at - last.since >= this.#options.gracePeriodMs / 16) return [...retired, entry];
+    return [
+      ...retired.slice(0, -1),
+      {
+        since: last.since,
+        at: entry.at,
+        segmentsUpTo: Math.max(last.segmentsUpTo, entry.segmentsUpTo),
+        generationsUpTo: Math.max(last.generationsUpTo, entry.generationsUpTo),
+        blobs: [...last.blobs, ...entry.blobs],
+      },
+    ];
+  }
+
+  /**
+   * Delete what expired retirements cover: old segments, old bases (also those of
+   * compactors that lost or died), folded blobs; and blobs no segment points at that are
+   * older than max(gracePeriodMs, 6 h) (a writer died between uploading one and its segment).
+   */
+  async #deleteRetired(m: Manifest, expired: readonly RetiredObjects[], keep: ReadonlySet<string>, liveBlobs: ReadonlySet<string>, now: number): Promise<number> {
+    const keys = expired.flatMap((r) => r.blobs);
+    const segmentsUpTo = Math.max(0, ...expired.map((r) => r.segmentsUpTo));
+    const generationsUpTo = Math.max(0, ...expired.map((r) => r.generationsUpTo));
+    if (segmentsUpTo > 0) {
+      for await (const page of this.#store.list(this.#paths.segments(m.tableId))) {
+        const old = page.filter((o) => (parseSegmentSeq(o.key) ?? Infinity) <= segmentsUpTo).map((o) => o.key);
+        keys.push(...old);
+        if (old.length < page.length) break;
+      }
+    }
+    if (generationsUpTo > 0) {
+      for await (const page of this.#store.list(this.#paths.bases(m.tableId))) {
+        keys.push(...page.filter((o) => !keep.has(o.key) && (parseBaseGeneration(o.key) ?? Infinity) <= generationsUpTo).map((o) => o.key));
+      }
+    }
+    const orphanAge = Math.max(this.#options.gracePeriodMs, 6 * 3_600_000);
+    for await (const page of this.#store.list(this.#paths.blobs(m.tableId))) {
+      keys.push(...page.filter((o) => !liveBlobs.has(o.key) && o.lastModified !== undefined && now - o.lastModified.getTime() >= orphanAge).map((o) => o.key));
+    }
+    const unique = [...new Set(keys)];
+    await this.#store.deleteMany(unique);
+    return unique.length;
+  }
+
+  /** Forget cached state (the table was deleted). */
+  reset(): void {
+    this.#manifest = undefined;
+    this.#folded = undefined;
+    this.#tail = undefined;
+    this.#tailSeenAt = -Infinity;
+  }
+}
+
+/** Full jitter, capped: 10 ms, 20 ms, 40 ms ... 1 s. */
+function backoffMs(attempt: number): number {
+  return Math.random() * Math.min(1000, 10 * 2 ** attempt);
+}
+
+/** A large body in 1 MiB byte slices (slicing bytes, not UTF-16 units, keeps characters whole). */
+async function* chunked(text: string): AsyncGenerator<Buffer> {
+  const bytes = Buffer.from(text, "utf8");
+  const size = 1 << 20;
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}

@@ -1,0 +1,206 @@
+// The log layout on a real server: compaction, grace periods, stale writers, large batches.
+import type { S3Client } from "@aws-sdk/client-s3";
+import { Project, type StorageBackend, type StoredRow, parseBackendConfig } from "@themis/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type S3Storage, s3Backend } from "../src/index.js";
+import { backendConfig, freshBucket, rawClient, s3Server } from "./support/env.js";
+import { listKeys, readRawTable } from "./support/oracle.js";
+
+const server = s3Server();
+let bucket = "";
+let raw: S3Client;
+const opened: StorageBackend[] = [];
+
+const backend = (extra: Record<string, unknown> = {}): S3Storage => {
+  const b = s3Backend.create(parseBackendConfig(s3Backend, backendConfig(server!, bucket, { compactAfterSegments: 0, ...extra }))) as S3Storage;
+  opened.push(b);
+  return b;
+};
+const collect = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+};
+const rawIds = async (project: string, table = "t"): Promise<string[]> => [...(await readRawTable(raw, bucket, "", project, "dataset", table))!.rows.keys()];
+
+beforeAll(async () => {
+  if (!server) return;
+  bucket = await freshBucket(server, "cmp");
+  raw = rawClient(server);
+});
+afterAll(async () => {
+  for (const b of opened) await b.close();
+  raw?.destroy();
+});
+
+describe.skipIf(!server)("compaction", () => {
+  it("appendMany of N rows writes one object; load and entries() read base + tail the same way", async () => {
+    const storage = backend();
+    const project = await Project.create("fold", storage);
+    const t = await project.createDataset("t");
+    const ids = await t.appendMany(Array.from({ length: 500 }, (_, i) => ({ i })));
+    const { manifest, segments } = (await readRawTable(raw, bucket, "", "fold", "dataset", "t"))!;
+    expect(segments).toHaveLength(1);
+
+    await t.appendMany([{ i: 500 }, { i: 501 }]);
+    expect(await storage.compact("fold", "dataset", "t")).toMatchObject({ compacted: true, segments: 2, rows: 502 });
+    // Patches against base rows and the tail, in a tail that follows the base.
+    await t.update(ids[3]!, { i: 3, patched: true });
+    await t.delete(ids[4]!);
+    await t.delete(ids[5]!);
+    await t.append({ _row_id: ids[5]!, i: 5, back: true }); // deleted, then appended again: goes last
+    await t.append({ _row_id: ids[6]!, i: 6, replaced: true }); // appended again while present: replaced in place
+    const extra = await t.append({ i: 502 });
+    await t.update(extra, { i: 502, patched: true });
+
+    const loaded = await t.load();
+    const expected: StoredRow[] = [
+      ...ids.slice(0, 500).map((id, i) => ({ _row_id: id, i })),
+    ];
+    expected[3] = { _row_id: ids[3]!, i: 3, patched: true };
+    expected[6] = { _row_id: ids[6]!, i: 6, replaced: true };
+    const tailRows = loaded.slice(498);
+    expect(loaded.slice(0, 3)).toEqual(expected.slice(0, 3));
+    expect(loaded[3]).toEqual(expected[3]);
+    expect(loaded[4]).toEqual(expected[6]);
+    expect(loaded.map((r) => r.i).slice(0, 10)).toEqual([0, 1, 2, 3, 6, 7, 8, 9, 10, 11]);
+    expect(tailRows.map((r) => r.i)).toEqual([500, 501, 5, 502]);
+    expect(loaded.at(-2)).toEqual({ _row_id: ids[5], i: 5, back: true });
+    expect(loaded.at(-1)).toEqual({ _row_id: extra, i: 502, patched: true });
+    expect(await collect(t.entries())).toEqual(loaded);
+    expect(await rawIds("fold")).toEqual(loaded.map((r) => r._row_id));
+
+    // A fresh backend (cold cache) reads the same; so does the next compaction.
+    const other = await Project.open("fold", backend());
+    expect(await (await other.getDataset("t")).load()).toEqual(loaded);
+    expect(await storage.compact("fold", "dataset", "t")).toMatchObject({ compacted: true, rows: loaded.length });
+    expect(await t.load()).toEqual(loaded);
+    expect(await collect(t.entries())).toEqual(loaded);
+    const after = (await readRawTable(raw, bucket, "", "fold", "dataset", "t"))!;
+    expect(after.manifest.generation).toBe(manifest.generation + 2);
+    expect(after.segments).toEqual([]);
+    expect(await storage.compact("fold", "dataset", "t")).toMatchObject({ compacted: false });
+    await other.close();
+    await project.close();
+  });
+
+  it("keeps superseded objects for the grace period, then deletes them", async () => {
+    const keeps = backend({ gracePeriodMs: 3_600_000 });
+    const project = await Project.create("grace", keeps);
+    const t = await project.createDataset("t");
+    for (let i = 0; i < 3; i++) await t.append({ i });
+    const { manifest } = (await readRawTable(raw, bucket, "", "grace", "dataset", "t"))!;
+    const segPrefix = `grace/dataset/t/${manifest.tableId}/seg/`;
+    const basePrefix = `grace/dataset/t/${manifest.tableId}/base/`;
+    await keeps.compact("grace", "dataset", "t");
+    await t.append({ i: 3 });
+    await keeps.compact("grace", "dataset", "t");
+    // Within the grace period nothing is deleted: a reader that started before can finish.
+    expect(await listKeys(raw, bucket, segPrefix)).toHaveLength(4);
+    expect(await listKeys(raw, bucket, basePrefix)).toHaveLength(2);
+    await t.append({ i: 4 });
+    // With no grace period the next compaction deletes everything superseded.
+    const sweeps = backend({ gracePeriodMs: 0 });
+    expect((await sweeps.compact("grace", "dataset", "t")).deletedObjects).toBe(5);
+    expect(await listKeys(raw, bucket, segPrefix)).toHaveLength(1);
+    expect(await listKeys(raw, bucket, basePrefix)).toHaveLength(2);
+    await t.append({ i: 5 });
+    await sweeps.compact("grace", "dataset", "t");
+    expect(await listKeys(raw, bucket, segPrefix)).toHaveLength(1);
+    expect(await listKeys(raw, bucket, basePrefix)).toHaveLength(2);
+    expect((await t.load()).map((r) => r.i)).toEqual([0, 1, 2, 3, 4, 5]);
+    await project.close();
+  });
+
+  it("a writer whose segment number was compacted away meanwhile writes above the compacted range", async () => {
+    // No grace period: the stale writer checks the manifest after each write.
+    const stale = backend({ gracePeriodMs: 0 });
+    const busy = backend({ gracePeriodMs: 0 });
+    const a = await Project.create("stale", stale);
+    const ta = await a.createDataset("t");
+    await ta.append({ _row_id: "a1" }); // stale's tail: segment 1
+    const b = await Project.open("stale", busy);
+    const tb = await b.getDataset("t");
+    await tb.append({ _row_id: "b2" });
+    await busy.compact("stale", "dataset", "t");
+    await tb.append({ _row_id: "b3" });
+    await busy.compact("stale", "dataset", "t"); // deletes segments 1 and 2
+    await ta.append({ _row_id: "a4" }); // segment 2 is free again, but compacted: must land above
+    expect((await tb.load()).map((r) => r._row_id)).toEqual(["a1", "b2", "b3", "a4"]);
+    expect(await rawIds("stale")).toEqual(["a1", "b2", "b3", "a4"]);
+    await a.close();
+    await b.close();
+  });
+
+  it("two compactors at once: both may finish, rows stay exactly the same", async () => {
+    const writer = backend();
+    const project = await Project.create("two_compactors", writer);
+    const t = await project.createDataset("t");
+    for (let i = 0; i < 10; i++) await t.appendMany([{ i: 2 * i }, { i: 2 * i + 1 }]);
+    const before = await t.load();
+    const results = await Promise.all([backend().compact("two_compactors", "dataset", "t"), backend().compact("two_compactors", "dataset", "t"), t.append({ i: 20 })]);
+    expect(results.filter((r) => typeof r === "object" && r.compacted).length).toBeGreaterThanOrEqual(1);
+    const after = await t.load();
+    expect(after.slice(0, 20)).toEqual(before);
+    expect(after.map((r) => r.i)).toEqual(Array.from({ length: 21 }, (_, i) => i));
+    // A loser removes its base: besides the current base, only older generations (retired,
+    // waiting for the grace period) remain.
+    const { manifest } = (await readRawTable(raw, bucket, "", "two_compactors", "dataset", "t"))!;
+    const bases = await listKeys(raw, bucket, `two_compactors/dataset/t/${manifest.tableId}/base/`);
+    const generation = (key: string) => Number(/base\/(\d+)-/.exec(key)![1]);
+    expect(bases).toContain(manifest.base!.key);
+    expect(bases.filter((k) => k !== manifest.base!.key).every((k) => generation(k) < manifest.generation)).toBe(true);
+    await project.close();
+  });
+
+  it("compacts in the background every compactAfterSegments segments", async () => {
+    const auto = s3Backend.create(parseBackendConfig(s3Backend, backendConfig(server!, bucket, { compactAfterSegments: 3 })));
+    const project = await Project.create("auto", auto);
+    const t = await project.createDataset("t");
+    for (let i = 0; i < 7; i++) await t.append({ i });
+    await project.close();
+    await auto.close(); // waits for a running background compaction
+    const rawTable = (await readRawTable(raw, bucket, "", "auto", "dataset", "t"))!;
+    expect(rawTable.manifest.generation).toBeGreaterThanOrEqual(1);
+    expect(rawTable.manifest.upTo).toBeGreaterThanOrEqual(3);
+    expect([...rawTable.rows.values()].map((r) => r.i)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  it("a batch larger than one part goes up as a multipart blob, read and compacted like any segment", async () => {
+    const storage = backend({ partSizeBytes: 5 * 1024 * 1024, gracePeriodMs: 0 });
+    const project = await Project.create("big", storage);
+    const t = await project.createDataset("t");
+    const pad = "é".repeat(50_000); // 100 kB of UTF-8 per row: 6 MB per batch
+    await t.appendMany(Array.from({ length: 60 }, (_, i) => ({ i, pad })));
+    await t.append({ i: 60 });
+    const { manifest } = (await readRawTable(raw, bucket, "", "big", "dataset", "t"))!;
+    const blobs = `big/dataset/t/${manifest.tableId}/blob/`;
+    expect(await listKeys(raw, bucket, blobs)).toHaveLength(1);
+    const rows = await t.load();
+    expect(rows.map((r) => r.i)).toEqual(Array.from({ length: 61 }, (_, i) => i));
+    expect(rows.slice(0, 60).every((r) => r.pad === pad)).toBe(true);
+    await storage.compact("big", "dataset", "t");
+    await t.append({ i: 61 });
+    await storage.compact("big", "dataset", "t"); // no grace: the first compaction's leftovers go
+    expect(await listKeys(raw, bucket, blobs)).toEqual([]);
+    expect((await collect(t.entries())).map((r) => r.i)).toEqual(Array.from({ length: 62 }, (_, i) => i));
+    await project.close();
+  });
+
+  it("a deleted and re-created table starts empty even while old objects remain", async () => {
+    const storage = backend();
+    const project = await Project.create("recreate", storage);
+    const t = await project.createDataset("t");
+    await t.appendMany([{ old: 1 }, { old: 2 }]);
+    const stale = await Project.open("recreate", backend());
+    const staleTable = await stale.getDataset("t");
+    expect(await staleTable.load()).toHaveLength(2);
+    await project.deleteDataset("t");
+    const fresh = await project.createDataset("t");
+    expect(await fresh.load()).toEqual([]);
+    // A handle opened before follows the table by name: it sees the new, empty one.
+    expect(await staleTable.load()).toEqual([]);
+    await stale.close();
+    await project.close();
+  });
+});

@@ -1,0 +1,48 @@
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { randomBytes } from "node:crypto";
+import { requireService } from "@themis/conformance";
+import { inject } from "vitest";
+import type { S3ServerInfo } from "./radosgw.js";
+
+/** The test server, or undefined when tests must skip (requireService fails instead when CI=true). */
+export function s3Server(): S3ServerInfo | undefined {
+  const server = inject("s3Server");
+  return requireService("S3 (Ceph radosgw)", server !== null, inject("s3Missing")) ? server! : undefined;
+}
+
+/** A raw client of the test server (for oracles and baselines, not through the backend). */
+export function rawClient(server: S3ServerInfo, keys: "main" | "other" = "main"): S3Client {
+  return new S3Client({
+    endpoint: server.endpoint,
+    region: "us-east-1",
+    forcePathStyle: true,
+    credentials:
+      keys === "main"
+        ? { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey }
+        : { accessKeyId: server.otherAccessKeyId, secretAccessKey: server.otherSecretAccessKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}
+
+/** A new bucket with a random name. */
+export async function freshBucket(server: S3ServerInfo, label = "t"): Promise<string> {
+  const bucket = `themis-${label}-${randomBytes(4).toString("hex")}`;
+  const client = rawClient(server);
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
+  }
+  return bucket;
+}
+
+/** Backend config for the test server. */
+export function backendConfig(server: S3ServerInfo, bucket: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    bucket,
+    endpoint: server.endpoint,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    ...extra,
+  };
+}

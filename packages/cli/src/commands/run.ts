@@ -1,0 +1,115 @@
+import path from "node:path";
+import { type Command, InvalidArgumentError } from "commander";
+import { type ExperimentRunSummary, type JsonValue, type ModuleTask, Project } from "@themis/core";
+import type { Action } from "../action.js";
+import { EXIT_FAILED, EXIT_OK } from "../exit-codes.js";
+import { collectOption } from "../option-pairs.js";
+import { parsePositiveInt } from "../parse-int.js";
+import { progressBar } from "../progress.js";
+import { type StorageFlags, withStorageFlags } from "../storage-options.js";
+import { UsageError } from "../exit-codes.js";
+
+interface RunFlags extends StorageFlags {
+  dataset: string;
+  experiment: string;
+  project?: string;
+  executor?: string;
+  executorOption?: Record<string, unknown>;
+  concurrency?: number;
+  timeout?: number;
+  retries?: number;
+  resume?: boolean;
+  param?: Record<string, unknown>;
+}
+
+/** `module#export` (export defaults to "default"), the module resolved like an import from `cwd`. */
+export function parseTaskSpec(spec: string, cwd: string): ModuleTask {
+  const hash = spec.lastIndexOf("#");
+  const module = hash === -1 ? spec : spec.slice(0, hash);
+  const name = hash === -1 ? "default" : spec.slice(hash + 1);
+  if (!module) throw new UsageError(`no module in "${spec}": write <module>#<export>, e.g. ./tasks.mjs#score`);
+  if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw new UsageError(`"${name}" is not an export name: write <module>#<export>, e.g. ./tasks.mjs#score`);
+  const isPath = module.startsWith(".") || path.isAbsolute(module);
+  return { kind: "module", module: isPath ? path.resolve(cwd, module) : module, export: name, resolveFrom: cwd };
+}
+
+function parseNonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("expected a whole number >= 0");
+  return Number(value);
+}
+
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** `themis run <module>#<export>`: runExperiment with a progress bar and a summary; Ctrl-C cancels cleanly. */
+export function runCommand(program: Command, action: Action): void {
+  withStorageFlags(
+    program
+      .command("run")
+      .description("run an experiment: each dataset row through a module export, results appended to an experiment as they finish")
+      .argument("<task>", "module#export: a file (./tasks.mjs#score) or package specifier; called with each row (JSON, _row_id included)")
+      .requiredOption("-d, --dataset <name>", "dataset whose rows are the inputs")
+      .requiredOption("-e, --experiment <name>", "experiment the results go to (created when missing)")
+      .option("-p, --project <project>", "project name (default: the themis config's project)")
+      .option("-x, --executor <backend>", "execution backend: a name or backend config file (default: the themis config's execution, else local)")
+      .option("-X, --executor-option <key=value>", "an executor option (repeatable)", collectOption)
+      .option("-j, --concurrency <n>", "jobs at once (default: the executor's)", parsePositiveInt)
+      .option("-t, --timeout <ms>", "per-row timeout in milliseconds", parsePositiveInt)
+      .option("-r, --retries <n>", "retries of a failed row when its error is retryable", parseNonNegativeInt)
+      .option("--resume", "continue an existing experiment: skip rows already done, rerun failed ones")
+      .option("-P, --param <key=value>", "a run parameter, recorded with the run and part of the resume key (repeatable)", collectOption),
+  ).action(
+    action(async (ctx, taskSpec: string, flags: RunFlags) => {
+      const task = parseTaskSpec(taskSpec, ctx.cwd);
+      const projectName = await ctx.project(flags.project);
+      const { backend: storage, label: storageLabel } = await ctx.openStorage(flags.storage, flags.option);
+      const { backend: executor, label: executorLabel } = await ctx.openExecution(flags.executor, flags.executorOption);
+      const project = await Project.open(projectName, storage);
+      const bar = progressBar(ctx.out, "{bar} {value}/{total} rows | {failed} failed | {rate}/s | ETA {eta_formatted}");
+      const abort = new AbortController();
+      let interrupts = 0;
+      const onSignal = (): void => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130);
+        bar?.stop();
+        ctx.out.note("cancelling: waiting for running rows to stop (Ctrl-C again to quit now)...");
+        abort.abort();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      let summary: ExperimentRunSummary;
+      try {
+        summary = await project.runExperiment({
+          dataset: flags.dataset,
+          experiment: flags.experiment,
+          task,
+          execution: executor,
+          signal: abort.signal,
+          ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+          ...(flags.timeout !== undefined ? { timeout: flags.timeout } : {}),
+          ...(flags.retries !== undefined ? { retries: flags.retries } : {}),
+          ...(flags.resume ? { resume: true } : {}),
+          ...(flags.param ? { parameters: flags.param as { [key: string]: JsonValue } } : {}),
+          onProgress: (p) => bar?.update(p.done + p.skipped, p.total ?? p.done + p.skipped, { failed: p.failed, rate: p.ratePerSecond.toFixed(1) }),
+        });
+      } finally {
+        bar?.stop();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+      const { error, ...rest } = summary;
+      ctx.out.data({ ...rest, project: projectName, storage: storageLabel, executor: executorLabel, ...(error ? { error: String((error as Error)?.message ?? error) } : {}) });
+      ctx.out.line(
+        `run ${summary.runId} ${summary.status}: ${summary.succeeded} ok, ${summary.failed} failed, ${summary.skipped} skipped of ${summary.total} rows ` +
+          `in ${formatDuration(summary.durationMs)} (${summary.ratePerSecond.toFixed(1)} rows/s) -> experiment "${summary.experiment}" on ${storageLabel}, executor ${executorLabel}`,
+      );
+      if (summary.status === "cancelled") ctx.out.note(`cancelled: finished rows are saved. Continue with the same command plus --resume.`);
+      if (summary.failed > 0) ctx.out.note(`${summary.failed} row(s) failed: see the "error" column (themis experiments show ${summary.experiment}); rerun with --resume to retry them.`);
+      if (error) ctx.out.note(`run failed: ${(error as Error)?.message ?? String(error)}`);
+      return summary.status === "completed" && summary.failed === 0 ? EXIT_OK : EXIT_FAILED;
+    }),
+  );
+}

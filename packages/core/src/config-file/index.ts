@@ -1,0 +1,10 @@
+export { CONFIG_NAME, CONFIG_SEARCH_PLACES } from "./search-places.js";
+export { InvalidConfigFileError } from "./config-file-error.js";
+export { substituteEnv, type EnvSubstitution } from "./env-references.js";
+export { createBackend, defineConfig, type BackendConfigInput, type ResolvedBackend, type ThemisConfig, type ThemisConfigInput } from "./config-types.js";
+export { pathFields } from "./path-fields.js";
+export { clearConfigCache, findConfigFile, readConfigFile, type ConfigDocument } from "./read-config-file.js";
+export { resolveBackendConfig, resolveConfig, themisConfigSchema, type ResolveConfigOptions } from "./resolve-config.js";
+export { loadConfig, type LoadConfigOptions } from "./load-config.js";
+export { maskUri, printableBackend, printableConfig, scrub } from "./printable-config.js";
+export { defaultExecution, defaultStorage, type DefaultBackendOptions } from "./defaults.js";

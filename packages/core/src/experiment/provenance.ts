@@ -1,0 +1,93 @@
+import { readFile, stat } from "node:fs/promises";
+import path from "node:path";
+import type { JsonValue } from "../rows.js";
+
+/** Where and with what a run ran: recorded with every experiment run. */
+export interface Provenance {
+  [key: string]: JsonValue;
+  node: string;
+  platform: string;
+  arch: string;
+  /** Package name to version: @themis/core and the packages of the backends used. */
+  packages: { [name: string]: string };
+  /** Commit of the git checkout around the working directory, when there is one. */
+  gitCommit: string | null;
+  cwd: string;
+}
+
+let coreVersion: Promise<string> | undefined;
+
+/** The version of this @themis/core (read from its package.json). */
+export function themisCoreVersion(): Promise<string> {
+  coreVersion ??= readFile(new URL("../../package.json", import.meta.url), "utf8")
+    .then((text) => String((JSON.parse(text) as { version?: unknown }).version ?? "unknown"))
+    .catch(() => "unknown");
+  return coreVersion;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * The commit checked out in the git repository containing `from`, read from `.git` files
+ * (no git binary needed): HEAD, then the ref it names, loose or packed. Null outside a
+ * repository or when anything is unreadable.
+ */
+export async function gitCommit(from: string = process.cwd()): Promise<string | null> {
+  try {
+    let dir = path.resolve(from);
+    for (;;) {
+      const dotGit = path.join(dir, ".git");
+      if (await exists(dotGit)) {
+        let gitDir = dotGit;
+        const info = await stat(dotGit);
+        if (info.isFile()) {
+          // Worktrees and submodules: ".git" is a file "gitdir: <path>".
+          const m = /^gitdir:\s*(.+)$/m.exec(await readFile(dotGit, "utf8"));
+          if (!m) return null;
+          gitDir = path.resolve(dir, m[1]!.trim());
+        }
+        const head = (await readFile(path.join(gitDir, "HEAD"), "utf8")).trim();
+        if (/^[0-9a-f]{40,64}$/.test(head)) return head;
+        const ref = /^ref:\s*(.+)$/.exec(head)?.[1];
+        if (!ref) return null;
+        // Linked worktrees keep shared refs in the common dir.
+        const commonFile = path.join(gitDir, "commondir");
+        const common = (await exists(commonFile)) ? path.resolve(gitDir, (await readFile(commonFile, "utf8")).trim()) : gitDir;
+        for (const base of [gitDir, common]) {
+          const loose = path.join(base, ref);
+          if (await exists(loose)) return (await readFile(loose, "utf8")).trim();
+        }
+        const packed = path.join(common, "packed-refs");
+        if (await exists(packed)) {
+          for (const line of (await readFile(packed, "utf8")).split("\n")) {
+            const [sha, name] = line.trim().split(" ");
+            if (name === ref && sha) return sha;
+          }
+        }
+        return null;
+      }
+      const parent = path.dirname(dir);
+      if (parent === dir) return null;
+      dir = parent;
+    }
+  } catch {
+    return null;
+  }
+}
+
+/** Collect provenance. `packages` adds versions the caller knows (backend packages). */
+export async function collectProvenance(packages: Record<string, string> = {}): Promise<Provenance> {
+  return {
+    node: process.version,
+    platform: process.platform,
+    arch: process.arch,
+    packages: { "@themis/core": await themisCoreVersion(), ...packages },
+    gitCommit: await gitCommit(),
+    cwd: process.cwd(),
+  };
+}

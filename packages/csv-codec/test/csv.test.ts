@@ -1,0 +1,161 @@
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import type { JsonValue, Row, StoredRow } from "@themis/core";
+import { CsvFormatError, headerFor, parseCsv, parseCsvStream, serializeRows, type CsvProblem } from "../src/index.js";
+
+const source = "test.csv";
+
+async function collect(text: string, chunkSize = 7, options: { detectDuplicateIds?: boolean } = {}): Promise<StoredRow[]> {
+  // Split the bytes (not the characters) so multi-byte characters straddle chunk boundaries.
+  const bytes = Buffer.from(text, "utf8");
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += chunkSize) chunks.push(bytes.subarray(i, i + chunkSize));
+  const out: StoredRow[] = [];
+  for await (const row of parseCsvStream(Readable.from(chunks), { source, ...options })) out.push(row);
+  return out;
+}
+
+function expectCsvError(fn: () => unknown, problem: CsvProblem, line: number): void {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(CsvFormatError);
+    expect(error).toMatchObject({ code: "ERR_THEMIS_CORRUPT_DATA", problem, line, source });
+    expect((error as Error).message).toContain(`${source}, line ${line}`);
+    return;
+  }
+  throw new Error("expected a CsvFormatError");
+}
+
+async function expectStreamError(text: string, problem: CsvProblem, line: number): Promise<void> {
+  await expect(collect(text, 5, { detectDuplicateIds: true })).rejects.toMatchObject({ code: "ERR_THEMIS_CORRUPT_DATA", problem, line, source });
+}
+
+const row = (id: string, rest: Row = {}): StoredRow => ({ _row_id: id, ...rest }) as StoredRow;
+
+describe("headerFor", () => {
+  it("puts _row_id first, then keys in order of first appearance", () => {
+    expect(headerFor([{ b: 1, a: 2 }, { c: 3, a: 4 }])).toEqual(["_row_id", "b", "a", "c"]);
+    expect(headerFor([{ _row_id: "x", z: 1 }])).toEqual(["_row_id", "z"]);
+  });
+  it("returns the same array when no row adds a column", () => {
+    const existing = ["_row_id", "a", "b"];
+    expect(headerFor([{ a: 1 }, { b: 2 }, {}], existing)).toBe(existing);
+    expect(headerFor([{ c: 1 }], existing)).toEqual(["_row_id", "a", "b", "c"]);
+  });
+});
+
+describe("serializeRows / parseCsv", () => {
+  it("writes a spreadsheet-readable file: _row_id first, plain cells, \\n endings, final newline", () => {
+    const rows = [row("r1", { question: "2+2?", answer: "4", score: 4, ok: true }), row("r2", { question: "=cmd", extra: null })];
+    const text = serializeRows(headerFor(rows), rows);
+    expect(text).toBe("_row_id,question,answer,score,ok,extra\nr1,2+2?,'4,4,true,\nr2,'=cmd,,,,null\n");
+    expect(parseCsv(text, { source })).toEqual({ header: ["_row_id", "question", "answer", "score", "ok", "extra"], rows, newline: "\n" });
+  });
+
+  it("appends: rows serialized without header concatenate to a valid file", () => {
+    const header = ["_row_id", "a"];
+    const text = serializeRows(header, [row("1", { a: 1 })]) + serializeRows(header, [row("2", { a: "x" })], { includeHeader: false });
+    expect(parseCsv(text, { source }).rows).toEqual([row("1", { a: 1 }), row("2", { a: "x" })]);
+  });
+
+  it("reads an empty text as an empty table", () => {
+    expect(parseCsv("", { source })).toEqual({ header: ["_row_id"], rows: [], newline: "\n" });
+  });
+
+  it("reads files with CRLF line endings (saved by a spreadsheet) and skips blank lines", () => {
+    const text = '_row_id,a,b\r\n1,hello,"multi\r\nline"\r\n\r\n2,3,\r\n';
+    const parsed = parseCsv(text, { source });
+    expect(parsed.newline).toBe("\r\n");
+    expect(parsed.rows).toEqual([row("1", { a: "hello", b: "multi\r\nline" }), row("2", { a: 3 })]);
+  });
+
+  it("round-trips keys that need quoting or a marker, including '' and __proto__", () => {
+    const r = JSON.parse('{"_row_id":"x","a key":1,"q\\"uote":2,"com,ma":3,"=sum":4,"new\\nline":5,"":6,"\'":7,"__proto__":{"p":1}}') as StoredRow;
+    const text = serializeRows(headerFor([r]), [r]);
+    const back = parseCsv(text, { source }).rows[0]!;
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(JSON.stringify(back)).toBe(JSON.stringify(r));
+  });
+
+  it("round-trips arbitrary heterogeneous rows exactly, through text and through a stream", async () => {
+    const key = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom("", "'", "=x", "a,b", 'q"', "n\nl", " sp "));
+    const value = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.string(),
+      fc.constantFrom("", "'", "1", " 1", "true", "null", "-", "=1", "\r\n", '"', '""', ",", "\u2028", "🎉👩‍👩‍👧"),
+    );
+    const rows = fc.array(fc.dictionary(key.filter((k) => k !== "_row_id"), value, { maxKeys: 5 }), { maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(rows, async (input) => {
+        const stored = input.map((r, i) => ({ _row_id: `id-${i}`, ...(JSON.parse(JSON.stringify(r)) as Row) }) as StoredRow);
+        const text = serializeRows(headerFor(stored), stored);
+        // Keys come back in column order; compare a canonical form that also tells "1" from 1.
+        const canonical = (rs: readonly StoredRow[]): string[] => rs.map((r) => JSON.stringify(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+        expect(canonical(parseCsv(text, { source }).rows)).toEqual(canonical(stored));
+        expect(canonical(await collect(text, 3))).toEqual(canonical(stored));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps strings and numbers apart in a spreadsheet-looking file", () => {
+    const rows = [row("a", { v: "1", w: 1, x: "true", y: true, z: "null", n: null, e: "" })];
+    const back = parseCsv(serializeRows(headerFor(rows), rows), { source }).rows[0] as Record<string, JsonValue>;
+    expect(back).toEqual(rows[0]);
+    expect(typeof back.v).toBe("string");
+    expect(typeof back.w).toBe("number");
+  });
+});
+
+describe("malformed input names the source and the line", () => {
+  const cases: [string, string, CsvProblem, number][] = [
+    ["unclosed quote", '_row_id,a\n1,x\n2,"never closed\n3,y\n', "unclosed-quote", 3],
+    ["text after a closing quote", '_row_id,a\n1,"x"y\n', "malformed-quote", 2],
+    ["more cells than the header", "_row_id,a\n1,x\n2,y,z\n", "too-many-cells", 3],
+    ["fewer cells than the header", "_row_id,a,b\n1,x,y\n2,y\n", "too-few-cells", 3],
+    ["empty _row_id", "_row_id,a\n1,x\n,y\n", "missing-row-id", 3],
+    ["duplicate _row_id", "_row_id,a\n1,x\n2,y\n1,z\n", "duplicate-row-id", 4],
+    ["no _row_id column", "id,a\n1,x\n", "bad-header", 1],
+    ["duplicate column", "_row_id,a,a\n1,x,y\n", "bad-header", 1],
+    ["torn last line", "_row_id,a\n1,x\n2,hal", "torn-line", 3],
+    ["torn inside a quoted multi-line cell", '_row_id,a\n1,"two\nlines"\n2,"cut\nhere', "unclosed-quote", 4],
+    ["torn header", "_row_id,a", "torn-line", 1],
+    ["line numbers count newlines inside quoted cells", '_row_id,a\n1,"l1\nl2\nl3"\n2,x,extra\n', "too-many-cells", 5],
+  ];
+  it.each(cases)("%s", async (_what, text, problem, line) => {
+    expectCsvError(() => parseCsv(text, { source }), problem, line);
+    await expectStreamError(text, problem, line);
+  });
+
+  it("a stream yields the rows before the bad line, then throws", async () => {
+    const seen: StoredRow[] = [];
+    const run = async (): Promise<void> => {
+      for await (const r of parseCsvStream(Readable.from(["_row_id,a\n1,x\n2,y\n3,z,extra\n"]), { source })) seen.push(r);
+    };
+    await expect(run()).rejects.toMatchObject({ problem: "too-many-cells", line: 4 });
+    expect(seen.map((r) => r._row_id)).toEqual(["1", "2"]);
+  });
+});
+
+describe("parseCsvStream", () => {
+  it("streams a large file in order and can be stopped early", async () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => row(`r${i}`, { i, s: `v,${i}\n"q"` }));
+    const text = serializeRows(headerFor(rows), rows);
+    expect(await collect(text, 4096)).toEqual(rows);
+    let n = 0;
+    for await (const r of parseCsvStream(Readable.from([Buffer.from(text)]), { source })) {
+      expect(r._row_id).toBe(`r${n}`);
+      if (++n === 10) break;
+    }
+    expect(n).toBe(10);
+  });
+
+  it("reports the header before the first row, and an empty input as an empty table", async () => {
+    let header: readonly string[] | undefined;
+    for await (const _ of parseCsvStream(Readable.from(["_row_id,a\n"]), { source, onHeader: (h) => (header = h) })) throw new Error("no rows expected");
+    expect(header).toEqual(["_row_id", "a"]);
+    expect(await collect("")).toEqual([]);
+  });
+});
