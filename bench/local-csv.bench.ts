@@ -4,6 +4,7 @@
 //
 //   node bench/local-csv.bench.ts                    BENCH_SCALE=small (default): sizes / 20
 //   BENCH_SCALE=full node bench/local-csv.bench.ts   the issue's sizes (100k appends, 1M-row load/stream)
+//   LOCAL_CSV_BENCH=load,stream node bench/local-csv.bench.ts   only some sections
 //
 // Rows have 10 mixed-type columns. Figures are printed, never asserted on.
 import { spawnSync } from "node:child_process";
@@ -17,6 +18,8 @@ import { Project, type Row } from "@themis/core";
 import { localCsvBackend } from "@themis/backend-local-csv";
 
 const full = process.env.BENCH_SCALE === "full";
+// LOCAL_CSV_BENCH=append,batch,load,stream,rewrite runs only those sections (default: all).
+const sections = new Set((process.env.LOCAL_CSV_BENCH ?? "append,batch,load,stream,rewrite").split(","));
 const DIV = full ? 1 : 20;
 const SINGLE_ROWS = 100_000 / DIV;
 const BATCH_ROWS = 100_000 / DIV;
@@ -88,7 +91,7 @@ try {
   await warm.load();
 
   // ---------------------------------------------------------------- append one by one
-  {
+  if (sections.has("append")) {
     const input = makeRows(SINGLE_ROWS);
     const t = await project.createDataset("single");
     const ours = await time(async () => {
@@ -111,7 +114,7 @@ try {
   }
 
   // ---------------------------------------------------------------- appendMany in batches
-  {
+  if (sections.has("batch")) {
     const input = makeRows(BATCH_ROWS);
     const t = await project.createDataset("batched");
     const ours = await time(async () => {
@@ -136,12 +139,17 @@ try {
   }
 
   // ---------------------------------------------------------------- load
-  print();
-  print("load (whole table into memory)");
-  for (const size of LOAD_SIZES) {
+  // The tables for load and stream, filled with appendMany.
+  if (sections.has("load") || sections.has("stream")) {
+    for (const size of new Set([...LOAD_SIZES, ...STREAM_SIZES])) {
+      const t = await project.createDataset(`load_${size}`);
+      for (let i = 0; i < size; i += 10_000) await t.appendMany(makeRows(Math.min(10_000, size - i), i));
+    }
+  }
+  if (sections.has("load")) print(), print("load (whole table into memory)");
+  for (const size of sections.has("load") ? LOAD_SIZES : []) {
     const name = `load_${size}`;
-    const t = await project.createDataset(name);
-    for (let i = 0; i < size; i += 10_000) await t.appendMany(makeRows(Math.min(10_000, size - i), i));
+    const t = await project.getDataset(name);
     const file = path.join(rootDir, "bench", "datasets", `${name}.csv`);
     const ours = await time(() => t.load());
     if (ours.value.length !== size) throw new Error(`bench: loaded ${ours.value.length} rows, expected ${size}`);
@@ -155,9 +163,8 @@ try {
   }
 
   // ---------------------------------------------------------------- stream
-  print();
-  print("stream with entries() (each in a fresh process; peak RSS of that process)");
-  for (const size of STREAM_SIZES) {
+  if (sections.has("stream")) print(), print("stream with entries() (each in a fresh process; peak RSS of that process)");
+  for (const size of sections.has("stream") ? STREAM_SIZES : []) {
     const name = `load_${size}`;
     const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--stream-child", rootDir, "bench", name], { encoding: "utf8" });
     if (child.status !== 0) throw new Error(`bench: streaming child failed: ${child.stderr}`);
@@ -166,7 +173,7 @@ try {
     print(`  ${size.toLocaleString("en-US").padStart(9)} rows: ${fmt(r.ms).padStart(9)} ${perSecond(size, r.ms).padStart(10)} rows/s, RSS ${mb(r.before)} before, peak ${mb(r.peak)}`);
   }
   // The same file streamed by raw papaparse (no decoding), for rows/s.
-  {
+  if (sections.has("stream")) {
     const size = STREAM_SIZES.at(-1)!;
     const file = path.join(rootDir, "bench", "datasets", `load_${size}.csv`);
     const raw = await time(
@@ -180,9 +187,8 @@ try {
   }
 
   // ---------------------------------------------------------------- rewrite per append
-  print();
-  print("appending N rows one by one: local/csv (O(1) appends) vs rewriting the whole file per append (Ragas)");
-  for (const size of REWRITE_SIZES) {
+  if (sections.has("rewrite")) print(), print("appending N rows one by one: local/csv (O(1) appends) vs rewriting the whole file per append (Ragas)");
+  for (const size of sections.has("rewrite") ? REWRITE_SIZES : []) {
     const input = makeRows(size);
     const t = await project.createDataset(`growth_${size}`);
     const ours = await time(async () => {

@@ -188,6 +188,8 @@ try {
       "themis rows/s": perSecond(r.rows, r.themis.ms),
       "raw list rows/s": perSecond(r.rows, r.list.ms),
       "raw layout rows/s": perSecond(r.rows, r.layout.ms),
+      "themis cpu ms": Math.round(r.themis.cpu),
+      "raw list cpu ms": Math.round(r.list.cpu),
       "vs list (wall)": ratio(r.list.ms, r.themis.ms),
       "vs layout (wall)": ratio(r.layout.ms, r.themis.ms),
       "vs list (cpu)": ratio(r.list.cpu, r.themis.cpu),

@@ -10,7 +10,7 @@ import { repoRoot, workspacePackages } from "../../scripts/workspace-packages.ts
 // The release flow, rehearsed on a throwaway copy of the working tree (with its pending
 // changesets): `changeset status` plans, `changeset version` bumps versions and writes
 // changelogs, publishing is a dry run against a registry address where nothing listens.
-const { work, packages } = inject("e2e");
+const { work } = inject("e2e");
 
 const changesetBin = path.join(path.dirname(createRequire(path.join(repoRoot, "package.json")).resolve("@changesets/cli/package.json")), "bin.js");
 

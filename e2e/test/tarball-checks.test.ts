@@ -33,7 +33,7 @@ const goodFiles: Record<string, string> = {
 };
 
 function tarball(manifest: Record<string, unknown>, files: Record<string, string> = goodFiles): TarballContents {
-  const all = { ...files, "package.json": JSON.stringify(manifest) };
+  const all: Record<string, string> = { ...files, "package.json": JSON.stringify(manifest) };
   return {
     files: Object.keys(all).sort(),
     manifest: manifest as TarballContents["manifest"],

@@ -5,5 +5,7 @@ export default defineProject({
     name: "csv-codec",
     include: ["test/**/*.test.ts"],
     exclude: ["dist/**", "node_modules/**"],
+    // Property tests run thousands of cases: give them room on a busy 2-core CI machine.
+    testTimeout: 60_000,
   },
 });

@@ -31,6 +31,9 @@ export const boxBackend = defineStorageBackend({
   name: BACKEND,
   description: "Box (box.com): one CSV file per table, If-Match on every write",
   configSchema: boxConfigSchema,
+  schemes: ["box"],
+  // box://<folder id>: the root folder (credentials come from the config or the environment).
+  configFromUri: (uri) => (uri.hostname ? { rootFolderId: uri.hostname } : {}),
   create: (config) => {
     const { client, release } = createBoxClient(config);
     return new BoxStorage(new BoxIo(client, config.folderPageSize), config.rootFolderId, config.conflictRetries, release);

@@ -155,7 +155,7 @@ class BoxProject implements ProjectStore {
       const info = await s.io.uploadNew(folder.id, fileName, Buffer.from(EMPTY_TABLE, "utf8"));
       s.folders.remember(folder.id, { type: "file", id: info.id, name: fileName });
       const file = s.tableFile(this.#location(kind, name, info.id));
-      file.seed(info, EMPTY_TABLE);
+      file.seed(info, EMPTY_TABLE, [ROW_ID]);
       return new BoxTable(s, file);
     } catch (error) {
       if (statusOf(error) === 409) {

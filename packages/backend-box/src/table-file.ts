@@ -1,26 +1,22 @@
 import { createHash } from "node:crypto";
-import { isDeepStrictEqual } from "node:util";
-import { ConflictError, CorruptDataError, NotFoundError, ROW_ID, type StoredRow, UnavailableError } from "@themis/core";
-import { headerFor, parseCsv, serializeRows } from "@themis/csv-codec";
+import { ConflictError, CorruptDataError, type StoredRow, UnavailableError } from "@themis/core";
+import { parseCsv } from "@themis/csv-codec";
 import type { BoxIo, FileInfo } from "./box-io.js";
 import { BACKEND, statusOf, toThemisError } from "./errors.js";
 import { copyJson, copyRows } from "./json-copy.js";
+import { type TableChange, type TableContent, applyChanges, indexOf } from "./table-changes.js";
 
-/** One table's content as read from (or written to) Box, at one etag. */
-interface Snapshot {
+/** A table's content at one etag, as cached. */
+interface Snapshot extends TableContent {
   etag: string;
-  header: readonly string[];
-  rows: StoredRow[];
-  /** Position of each row id in `rows`. */
-  index: Map<string, number>;
-  text: string;
-  newline: "\n" | "\r\n";
-  /** Read from Box just now (not reused from an earlier read or write). */
-  fresh: boolean;
 }
 
-/** A change to a table, queued until the next version upload. */
-export type TableChange = { kind: "append"; rows: readonly StoredRow[] } | { kind: "update"; row: StoredRow } | { kind: "delete"; id: string };
+/** What one read found. */
+interface ReadResult {
+  snapshot: Snapshot;
+  /** Rows this read parsed: handed as they are to the first caller that wants all rows. */
+  parsed?: { rows: StoredRow[]; taken: boolean };
+}
 
 interface Pending {
   change: TableChange;
@@ -41,11 +37,7 @@ export interface TableFileLocation {
 
 const sha1 = (data: Buffer): string => createHash("sha1").update(data).digest("hex");
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-function indexOf(rows: readonly StoredRow[]): Map<string, number> {
-  const index = new Map<string, number>();
-  for (let i = 0; i < rows.length; i++) index.set(rows[i]!._row_id, i);
-  return index;
-}
+const DOWNLOAD_ATTEMPTS = 3;
 
 /**
  * One table file on Box, shared by every handle to it within a backend instance.
@@ -67,7 +59,7 @@ export class TableFile {
   #cache: Snapshot | undefined;
   #queue: Pending[] = [];
   #writing = false;
-  #reading: { writes: number; promise: Promise<Snapshot> } | undefined;
+  #reading: { writes: number; promise: Promise<ReadResult> } | undefined;
   /** Uploads done so far: a read that started before the last one may not serve later callers. */
   #writes = 0;
 
@@ -77,15 +69,9 @@ export class TableFile {
     this.#conflictRetries = conflictRetries;
   }
 
-  /** Seed the cache with what was just uploaded (a new table). */
-  seed(info: FileInfo, text: string): void {
-    this.#remember(info, text, [ROW_ID], [], "\n");
-  }
-
-  #remember(info: FileInfo, text: string, header: readonly string[], rows: StoredRow[], newline: "\n" | "\r\n", index = indexOf(rows)): Snapshot {
-    const snapshot: Snapshot = { etag: info.etag, header, rows, index, text, newline, fresh: false };
-    this.#cache = snapshot;
-    return { ...snapshot, fresh: true };
+  /** Seed the cache with what was just uploaded (a new, empty table). */
+  seed(info: FileInfo, text: string, header: readonly string[]): void {
+    this.#cache = { etag: info.etag, header, text, newline: "\n", index: new Map(), rows: [] };
   }
 
   /** The error for a failed call about this file; a 404 also drops the file from lookups. */
@@ -95,21 +81,21 @@ export class TableFile {
   }
 
   /** The table as it is on Box now. Concurrent callers share one read started after the last write. */
-  read(): Promise<Snapshot> {
+  read(): Promise<ReadResult> {
     if (this.#reading?.writes === this.#writes) return this.#reading.promise;
     const reading = { writes: this.#writes, promise: this.#readNow() };
     this.#reading = reading;
-    void reading.promise.then(
-      () => this.#reading === reading && (this.#reading = undefined),
-      () => this.#reading === reading && (this.#reading = undefined),
-    );
+    const done = (): void => {
+      if (this.#reading === reading) this.#reading = undefined;
+    };
+    reading.promise.then(done, done);
     return reading.promise;
   }
 
-  async #readNow(): Promise<Snapshot> {
+  async #readNow(): Promise<ReadResult> {
     const writes = this.#writes;
     const cached = this.#cache;
-    // Nothing cached: fetch metadata and content at once (a cold load costs one round trip
+    // Nothing cached: ask for metadata and content at once (a cold load costs one round trip
     // more than a bare download, not two). The content is used only if it is exactly the
     // version the metadata describes; otherwise that version is downloaded by id.
     const early = cached ? undefined : this.#io.download(this.location.fileId).catch(() => undefined);
@@ -119,7 +105,7 @@ export class TableFile {
     } catch (error) {
       throw this.#failure(error, "reading");
     }
-    if (cached && cached.etag === info.etag) return { ...cached, fresh: true };
+    if (cached && cached.etag === info.etag) return { snapshot: cached };
     const guess = await early;
     const bytes = guess && guess.length === info.size && sha1(guess) === info.sha1 ? guess : await this.#download(info);
     let text: string;
@@ -131,15 +117,18 @@ export class TableFile {
     // Excel adds a byte order mark when it saves CSV; it is not part of the first column name.
     if (text.startsWith("\uFEFF")) text = text.slice(1);
     const parsed = parseCsv(text, { source: `box:${this.location.path}`, backend: BACKEND });
+    // The cache keeps the text; its own parsed rows are made when first needed, so a
+    // cold load hands over these rows without copying them.
+    const snapshot: Snapshot = { etag: info.etag, header: parsed.header, text, newline: parsed.newline, index: indexOf(parsed.rows), rows: undefined };
     // A write that finished meanwhile left newer content in the cache: keep it.
-    if (writes !== this.#writes) return { etag: info.etag, header: parsed.header, rows: parsed.rows, index: indexOf(parsed.rows), text, newline: parsed.newline, fresh: true };
-    return this.#remember(info, text, parsed.header, parsed.rows, parsed.newline);
+    if (writes === this.#writes) this.#cache = snapshot;
+    return { snapshot, parsed: { rows: parsed.rows, taken: false } };
   }
 
   /** The exact bytes of the version `info` describes; a short or altered download is retried, then an error. */
   async #download(info: FileInfo): Promise<Buffer> {
     let last: unknown;
-    for (let attempt = 0; attempt < 3; attempt++) {
+    for (let attempt = 0; attempt < DOWNLOAD_ATTEMPTS; attempt++) {
       try {
         const bytes = await this.#io.download(info.id, info.versionId);
         if (bytes.length !== info.size) {
@@ -159,15 +148,35 @@ export class TableFile {
     throw toThemisError(last, `downloading ${this.location.path}`);
   }
 
-  /** Every row, in file order (copies: callers may change them). */
+  /**
+   * The parsed rows of the cached content, which are never handed to callers: the rows a
+   * read parsed if nobody took them, else parsed again from the text.
+   */
+  #rowsOf(content: TableContent, result?: ReadResult): StoredRow[] {
+    if (content.rows) return content.rows;
+    if (result?.parsed && !result.parsed.taken && result.snapshot === content) {
+      result.parsed.taken = true;
+      content.rows = result.parsed.rows;
+    } else {
+      content.rows = parseCsv(content.text, { source: `box:${this.location.path}`, backend: BACKEND }).rows;
+    }
+    return content.rows;
+  }
+
+  /** Every row, in file order, for the caller to keep (and change). */
   async rows(): Promise<StoredRow[]> {
-    return copyRows((await this.read()).rows);
+    const result = await this.read();
+    if (result.parsed && !result.parsed.taken) {
+      result.parsed.taken = true;
+      return result.parsed.rows;
+    }
+    return copyRows(this.#rowsOf(result.snapshot, result));
   }
 
   async row(id: string): Promise<StoredRow | undefined> {
-    const snapshot = await this.read();
-    const i = snapshot.index.get(id);
-    return i === undefined ? undefined : (copyJson(snapshot.rows[i]!) as StoredRow);
+    const result = await this.read();
+    const at = result.snapshot.index.get(id);
+    return at === undefined ? undefined : (copyJson(this.#rowsOf(result.snapshot, result)[at]!) as StoredRow);
   }
 
   /** Apply a change in the next version upload; resolves once Box has it. */
@@ -188,23 +197,28 @@ export class TableFile {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
+    const changes = batch.map((p) => p.change);
+    let result: ReadResult | undefined;
+    const rowsOf = (content: TableContent): StoredRow[] => this.#rowsOf(content, result);
     try {
       // The cached content may be stale; If-Match catches that, and a 412 leads to a fresh read.
-      let snapshot = this.#cache ? { ...this.#cache, fresh: false } : await this.read();
+      if (!this.#cache) result = await this.read();
+      let snapshot = result?.snapshot ?? this.#cache!;
       for (let attempt = 0; ; attempt++) {
-        let outcome = apply(snapshot, batch);
+        let applied = applyChanges(snapshot, changes, rowsOf);
         // A change refused on cached content (row not found) is checked against Box before failing.
-        if (outcome.failures.size > 0 && !snapshot.fresh) {
-          snapshot = await this.read();
-          outcome = apply(snapshot, batch);
+        if (applied.failures.size > 0 && !result) {
+          result = await this.read();
+          snapshot = result.snapshot;
+          applied = applyChanges(snapshot, changes, rowsOf);
         }
-        if (!outcome.changed) return settle(batch, outcome.failures);
-        const text = outcome.appendOnly ? snapshot.text + serializeRows(outcome.header, outcome.appended, { includeHeader: false, newline: snapshot.newline }) : serializeRows(outcome.header, outcome.rows, { newline: snapshot.newline });
+        if (!applied.changed) return settle(batch, applied.failures);
+        const content = applied.content;
         try {
-          const info = await this.#io.uploadVersion(this.location.fileId, this.location.fileName, Buffer.from(text, "utf8"), snapshot.etag);
+          const info = await this.#io.uploadVersion(this.location.fileId, this.location.fileName, Buffer.from(content.text, "utf8"), snapshot.etag);
           this.#writes++;
-          this.#remember(info, text, outcome.header, outcome.rows, snapshot.newline, outcome.index);
-          return settle(batch, outcome.failures);
+          this.#cache = { ...content, etag: info.etag };
+          return settle(batch, applied.failures);
         } catch (error) {
           if (statusOf(error) !== 412) throw this.#failure(error, "writing");
         }
@@ -214,7 +228,8 @@ export class TableFile {
         }
         // Jitter keeps two writers that collided from colliding again in lockstep.
         await sleep(Math.random() * Math.min(1000, 10 * 2 ** attempt));
-        snapshot = await this.read();
+        result = await this.read();
+        snapshot = result.snapshot;
       }
     } catch (error) {
       for (const p of batch) p.reject(error);
@@ -222,85 +237,10 @@ export class TableFile {
   }
 }
 
-interface Outcome {
-  changed: boolean;
-  header: readonly string[];
-  rows: StoredRow[];
-  index: Map<string, number>;
-  /** Every change was an append of new rows under the existing header: the file can be extended. */
-  appendOnly: boolean;
-  appended: StoredRow[];
-  failures: Map<Pending, Error>;
-}
-
-/**
- * The rows after applying each pending change in order. A change that cannot apply
- * (update or delete of a missing row) fails alone. Appending a row whose id is already
- * stored replaces it in place, and is no change at all when the stored row is equal: an
- * append retried after an unknown outcome does not store its rows twice.
- */
-function apply(snapshot: Snapshot, batch: readonly Pending[]): Outcome {
-  let rows: StoredRow[] | undefined;
-  let index = snapshot.index;
-  const appended: StoredRow[] = [];
-  const failures = new Map<Pending, Error>();
-  let appendOnly = true;
-  const own = (): StoredRow[] => {
-    if (!rows) {
-      rows = snapshot.rows.slice();
-      index = new Map(index);
-    }
-    return rows;
-  };
-  for (const p of batch) {
-    const c = p.change;
-    if (c.kind === "append") {
-      for (const row of c.rows) {
-        const at = index.get(row._row_id);
-        if (at === undefined) {
-          const list = own();
-          index.set(row._row_id, list.length);
-          list.push(row);
-          appended.push(row);
-        } else if (!isDeepStrictEqual((rows ?? snapshot.rows)[at], row)) {
-          own()[at] = row;
-          appendOnly = false;
-        }
-      }
-      continue;
-    }
-    const id = c.kind === "update" ? c.row._row_id : c.id;
-    const at = index.get(id);
-    if (at === undefined) {
-      failures.set(p, new NotFoundError(`no row with ${ROW_ID} "${id}"`, { backend: BACKEND }));
-      continue;
-    }
-    appendOnly = false;
-    if (c.kind === "update") {
-      if (!isDeepStrictEqual((rows ?? snapshot.rows)[at], c.row)) own()[at] = c.row;
-    } else {
-      const list = own();
-      list.splice(at, 1);
-      index = indexOf(list);
-    }
-  }
-  const finalRows = rows ?? snapshot.rows;
-  const header = headerFor(finalRows === snapshot.rows ? [] : appendOnly ? appended : finalRows, snapshot.header);
-  return {
-    changed: rows !== undefined,
-    header,
-    rows: finalRows,
-    index,
-    appendOnly: appendOnly && header === snapshot.header && appended.length > 0 && snapshot.text.length > 0,
-    appended,
-    failures,
-  };
-}
-
-function settle(batch: readonly Pending[], failures: Map<Pending, Error>): void {
-  for (const p of batch) {
-    const failure = failures.get(p);
+function settle(batch: readonly Pending[], failures: Map<number, Error>): void {
+  batch.forEach((p, position) => {
+    const failure = failures.get(position);
     if (failure) p.reject(failure);
     else p.resolve();
-  }
+  });
 }

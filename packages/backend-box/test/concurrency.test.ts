@@ -83,6 +83,18 @@ describe("two clients writing one table", () => {
     expect(rows.slice(0, 5).every((r) => r.by === "a")).toBe(true);
   });
 
+  it("updates a row another client appended after this one cached the table (checks Box before NOT_FOUND)", async () => {
+    const { name } = await seeded(1);
+    const a = await open(name);
+    const b = await open(name);
+    await a.load();
+    const id = await b.append({ from: "b" });
+    await a.update(id, { from: "b", updatedBy: "a" });
+    await a.delete(id);
+    await expect(a.update(id, { gone: true })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
+    expect((await b.load()).map((r) => r._row_id)).not.toContain(id);
+  });
+
   it("gives up with CONFLICT after the configured retries, and the losing write leaves no trace", async () => {
     const { name, fileId, ids: seedIds } = await seeded(2);
     const a = await open(name, { conflictRetries: 0 });

@@ -110,6 +110,25 @@ describe("requests per operation", () => {
   });
 });
 
+describe("connections", () => {
+  it("keeps connections alive (the SDK's default agent opens one per request) and closes them on close()", async () => {
+    const { startBoxServer } = await import("./box-server/server.ts");
+    const own = await startBoxServer({ tokens: [box.token] });
+    try {
+      const s = await createBox({ baseUrl: own.baseUrl, uploadUrl: own.uploadUrl, oauth2Url: own.oauth2Url });
+      const p = await Project.create(unique(), s);
+      const t = await p.createDataset("d");
+      for (let i = 0; i < 10; i++) await t.append({ i });
+      await t.load();
+      expect(own.log.length).toBeGreaterThan(15);
+      expect(own.connections()).toBeLessThanOrEqual(2);
+      await s.close();
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe("files changed outside Themis", () => {
   it("a table deleted and re-created by another client: the old handle is NOT_FOUND, a new lookup finds the new file", async () => {
     const name = unique();

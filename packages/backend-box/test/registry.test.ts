@@ -22,4 +22,12 @@ describe("discovery", () => {
     expect(Array.isArray(await storage.listProjects())).toBe(true);
     await storage.close();
   });
+
+  it('accepts "box://<root folder id>" URIs', async () => {
+    const registry = new Registry({ discover: false }).register((await import("../src/index.js")).boxBackend);
+    const storage = await registry.create("storage", "box://0", { ...boxConfig() });
+    expect((storage as { rootFolderId?: string }).rootFolderId).toBe("0");
+    await storage.close();
+    await expect(registry.create("storage", "box://abc", { ...boxConfig() })).rejects.toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
+  });
 });

@@ -1,25 +1,15 @@
 import { createHash } from "node:crypto";
-import { createReadStream, type Dirent } from "node:fs";
-import { lstat, readFile, readdir, readlink } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import dockerIgnoreModule from "@balena/dockerignore";
 import tar from "tar-stream";
+import { type TreeEntry, listTree, packTree } from "./file-tree.js";
 
 /** Name the Dockerfile gets inside the context sent to the engine (it may live outside the context folder). */
 export const CONTEXT_DOCKERFILE = ".themis.Dockerfile";
-
-/** One entry of a build context, in the order it is hashed and sent. */
-interface ContextEntry {
-  /** Path relative to the context folder, "/"-separated. */
-  readonly name: string;
-  readonly absolute: string;
-  readonly type: "file" | "directory" | "symlink";
-  readonly mode: number;
-  readonly size: number;
-  readonly linkname?: string;
-}
 
 /** A Dockerfile build: what it needs and the hash that names its image. */
 export interface BuildContext {
@@ -35,7 +25,7 @@ export interface BuildContext {
 // Bump when what goes into the hash changes, so images built the old way are rebuilt.
 const HASH_VERSION = "themis-docker-build-1";
 
-async function listContext(contextDir: string): Promise<ContextEntry[]> {
+async function listContext(contextDir: string): Promise<TreeEntry[]> {
   let ignore: ((relative: string) => boolean) | undefined;
   try {
     const rules = await readFile(path.join(contextDir, ".dockerignore"), "utf8");
@@ -45,28 +35,7 @@ async function listContext(contextDir: string): Promise<ContextEntry[]> {
   } catch {
     // No .dockerignore: everything is sent.
   }
-  const entries: ContextEntry[] = [];
-  const walk = async (dir: string, prefix: string): Promise<void> => {
-    const children: Dirent[] = await readdir(dir, { withFileTypes: true });
-    children.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const child of children) {
-      const name = prefix ? `${prefix}/${child.name}` : child.name;
-      if (ignore?.(name)) continue;
-      const absolute = path.join(dir, child.name);
-      const stat = await lstat(absolute);
-      if (stat.isSymbolicLink()) {
-        entries.push({ name, absolute, type: "symlink", mode: stat.mode & 0o7777, size: 0, linkname: await readlink(absolute) });
-      } else if (stat.isDirectory()) {
-        entries.push({ name, absolute, type: "directory", mode: stat.mode & 0o7777, size: 0 });
-        await walk(absolute, name);
-      } else if (stat.isFile()) {
-        entries.push({ name, absolute, type: "file", mode: stat.mode & 0o7777, size: stat.size });
-      }
-      // Sockets, fifos and devices cannot be part of an image build: skipped, as docker does.
-    }
-  };
-  await walk(contextDir, "");
-  return entries;
+  return listTree(contextDir, ignore);
 }
 
 async function hashFile(file: string): Promise<string> {
@@ -96,11 +65,7 @@ export async function readBuildContext(dockerfile: string, contextDir: string, b
   const tarStream = (): Readable => {
     const pack = tar.pack();
     const fill = async (): Promise<void> => {
-      for (const entry of entries) {
-        if (entry.type === "directory") pack.entry({ name: entry.name, type: "directory", mode: entry.mode });
-        else if (entry.type === "symlink") pack.entry({ name: entry.name, type: "symlink", linkname: entry.linkname!, mode: entry.mode });
-        else await pipeline(createReadStream(entry.absolute), pack.entry({ name: entry.name, size: entry.size, mode: entry.mode }));
-      }
+      await packTree(pack, entries);
       pack.entry({ name: CONTEXT_DOCKERFILE, mode: 0o644 }, dockerfileText);
       pack.finalize();
     };

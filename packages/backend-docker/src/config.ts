@@ -37,7 +37,7 @@ export const dockerConfigSchema = z
       .min(1)
       .optional()
       .meta({ path: true })
-      .describe("Dockerfile to build the image from; relative to buildContext when relative (exactly one of image / dockerfile)."),
+      .describe("Dockerfile to build the image from (exactly one of image / dockerfile). Relative paths: against the config file's folder."),
     buildContext: z.string().min(1).optional().meta({ path: true }).describe("Build context folder. Default: the Dockerfile's folder."),
     buildArgs: z.record(z.string(), z.string()).optional().describe("Build arguments (ARG) for the Dockerfile."),
     pull: z
@@ -105,6 +105,10 @@ export const dockerConfigSchema = z
       .optional()
       .meta({ path: true })
       .describe("Host folder mounted read-only (at the same path) for module jobs. Default: the module's package folder."),
+    moduleTransfer: z
+      .enum(["auto", "mount", "copy"])
+      .default("auto")
+      .describe('How module jobs get their module: "mount" (read-only bind mount), "copy" (copied into each container, read-only modes; works with remote engines) or "auto" (mount on a local engine, else copy).'),
     onLog: z
       .custom<(event: DockerLogEvent) => void>((v) => typeof v === "function", { message: "must be a function" })
       .optional()

@@ -13,8 +13,8 @@ export interface ContainerRunSpec {
   readonly createOptions: Docker.ContainerCreateOptions;
   /** Written to the program's stdin, which is then closed. */
   readonly stdin?: string | Uint8Array;
-  /** A tar archive unpacked at "/" before the container starts (module runner, job file). */
-  readonly archive?: Buffer;
+  /** Tar archives unpacked at "/", in order, before the container starts (module files, runner, job). */
+  readonly archives?: readonly Buffer[];
   /** A file read back from the container after it exits (the module runner's result). */
   readonly resultPath?: string;
   readonly maxOutputBytes: number;
@@ -49,13 +49,6 @@ export interface ContainerRunOutcome {
 const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, number]) => [number, name]));
 // After the main process exits, the engine closes the attach stream; if it lags, stop waiting.
 const OUTPUT_DRAIN_MS = 5000;
-
-function ignoreGone(error: unknown): void {
-  // 404: already removed; 409: not running / removal already in progress. Both are fine here.
-  const status = statusOf(error);
-  if (status === 404 || status === 409 || status === 304) return;
-  throw error;
-}
 
 /** The single file of a tar stream (what getArchive returns for a file path). */
 async function readSingleFile(stream: NodeJS.ReadableStream): Promise<Buffer | undefined> {
@@ -113,9 +106,9 @@ export async function runContainer(connection: EngineConnection, spec: Container
       throw engineError(error, `creating a container from "${spec.createOptions.Image}"`, address);
     }
     spec.track?.add(container.id);
-    if (spec.archive) {
+    for (const archive of spec.archives ?? []) {
       try {
-        await container.putArchive(spec.archive, { path: "/" });
+        await container.putArchive(archive, { path: "/" });
       } catch (error) {
         throw engineError(error, "copying the job files into the container", address);
       }
@@ -168,7 +161,9 @@ export async function runContainer(connection: EngineConnection, spec: Container
     } finally {
       signal.removeEventListener("abort", stop);
     }
-    await Promise.race([outputEnded, delay(OUTPUT_DRAIN_MS)]);
+    const drainLimit = new AbortController();
+    await Promise.race([outputEnded, delay(OUTPUT_DRAIN_MS, undefined, { signal: drainLimit.signal }).catch(() => undefined)]);
+    drainLimit.abort();
     stdoutLines?.end();
     stderrLines?.end();
 
@@ -202,7 +197,9 @@ export async function runContainer(connection: EngineConnection, spec: Container
     attached?.destroy();
     if (container) {
       if (spec.remove) {
-        await container.remove({ force: true, v: true }).catch(ignoreGone);
+        // Never let a failed removal hide the job's own outcome or error; the labels let
+        // removeLeftoverContainers() find what an unreachable engine kept.
+        await container.remove({ force: true, v: true }).catch(() => undefined);
       } else if (outcome.stopped) {
         // Kept for inspection, but never left running.
         await container.kill({ signal: "SIGKILL" }).catch(() => undefined);
@@ -214,20 +211,18 @@ export async function runContainer(connection: EngineConnection, spec: Container
 
 /** SIGTERM, up to `graceMs` for the container to exit, then SIGKILL. */
 async function stopContainer(container: Docker.Container, exited: Promise<unknown>, graceMs: number): Promise<void> {
-  const gone = exited.then(
-    () => true,
-    () => true,
-  );
   try {
     await container.kill({ signal: "SIGTERM" });
-  } catch (error) {
-    try {
-      ignoreGone(error);
-    } catch {
-      // The engine refused SIGTERM: go straight to SIGKILL.
-    }
+  } catch {
+    // Not running any more (404/409), or the engine refused: SIGKILL below settles it.
   }
-  const exitedInTime = await Promise.race([gone, delay(graceMs).then(() => false)]);
+  let timer: NodeJS.Timeout | undefined;
+  const graceOver = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), graceMs);
+  });
+  const exitedInTime = await Promise.race([exited.then(() => true, () => true), graceOver]);
+  // Do not keep the process alive for the rest of the grace period.
+  clearTimeout(timer);
   if (exitedInTime) return;
   await container.kill({ signal: "SIGKILL" }).catch(() => undefined);
 }

@@ -18,9 +18,10 @@ import type { DockerConfig } from "./config.js";
 import { type ContainerRunOutcome, runContainer } from "./container-run.js";
 import { type ContainerSettings, containerSettings, createOptions } from "./container-options.js";
 import { type EngineConnection, connectEngine, engineError, pingEngine } from "./engine.js";
-import { type PreparedImage, prepareImage } from "./image.js";
+import { prepareImage } from "./image.js";
+import type { PreparedImage } from "./prepared-image.js";
 import { BACKEND_NAME, LABELS } from "./labels.js";
-import { RESULT_PATH, RUNNER_PATH, assertReadable, locateModule, moduleJobArchive, parseModuleResult } from "./module-job.js";
+import { RESULT_PATH, RUNNER_PATH, assertReadable, locateModule, moduleFolderArchive, moduleJobArchive, parseModuleResult } from "./module-job.js";
 
 const SUPPORTED_KINDS: readonly JobKind[] = ["module", "command"];
 
@@ -57,6 +58,8 @@ export class DockerExecutor implements ExecutionBackend {
   readonly #closing = new AbortController();
   readonly #running = new Set<Promise<unknown>>();
   readonly #containers = new Set<string>();
+  // Module folders packed for "copy" transfer, once per executor.
+  readonly #moduleFolders = new Map<string, Promise<Buffer>>();
   #closed = false;
 
   private constructor(config: DockerConfig, connection: EngineConnection, settings: ContainerSettings, image: PreparedImage) {
@@ -219,9 +222,21 @@ export class DockerExecutor implements ExecutionBackend {
   }
 
   async #runModule<T>(job: ModuleJob, context: RunContext, signal: AbortSignal, elapsed: () => number): Promise<JobResult<T>> {
-    const location = locateModule(job, { engineIsLocal: this.#connection.local, moduleRoot: this.#config.moduleRoot });
-    assertReadable(location, this.#settings.user, this.name);
-    const archive = await moduleJobArchive(job, location, context);
+    const location = locateModule(job, { moduleRoot: this.#config.moduleRoot });
+    const transfer = this.#config.moduleTransfer === "auto" ? (this.#connection.local ? "mount" : "copy") : this.#config.moduleTransfer;
+    const archives: Buffer[] = [];
+    if (location.where === "host" && transfer === "copy") {
+      let folder = this.#moduleFolders.get(location.mountRoot);
+      if (!folder) {
+        folder = moduleFolderArchive(location.mountRoot);
+        this.#moduleFolders.set(location.mountRoot, folder);
+        folder.catch(() => this.#moduleFolders.delete(location.mountRoot));
+      }
+      archives.push(await folder);
+    } else {
+      assertReadable(location, this.#settings.user, this.name);
+    }
+    archives.push(await moduleJobArchive(job, location, context));
     const outcome = await runContainer(this.#connection, {
       createOptions: createOptions(this.#settings, {
         image: this.image.image,
@@ -230,9 +245,9 @@ export class DockerExecutor implements ExecutionBackend {
         workingDir: this.#settings.workingDir,
         withStdin: false,
         labels: this.#labels("module", context),
-        extraMounts: location.where === "host" ? [{ type: "bind", source: location.mountRoot, target: location.mountRoot, readOnly: true }] : [],
+        extraMounts: location.where === "host" && transfer === "mount" ? [{ type: "bind", source: location.mountRoot, target: location.mountRoot, readOnly: true }] : [],
       }),
-      archive,
+      archives,
       resultPath: RESULT_PATH,
       maxOutputBytes: this.#config.maxOutputBytes,
       ...(this.#config.onLog ? { onLine: this.#onLine(context) } : {}),

@@ -6,18 +6,8 @@ import { CONTEXT_DOCKERFILE, readBuildContext } from "./build-context.js";
 import type { DockerConfig } from "./config.js";
 import { type EngineConnection, engineError, statusOf } from "./engine.js";
 import { BACKEND_NAME, LABELS } from "./labels.js";
+import type { PreparedImage } from "./prepared-image.js";
 
-/** The image jobs run in, and what it took to have it. */
-export interface PreparedImage {
-  /** Image reference used for every container. */
-  readonly image: string;
-  /** True when this executor pulled it. */
-  readonly pulled: boolean;
-  /** True when this executor built it (false when a build with the same content hash existed). */
-  readonly built: boolean;
-  /** For Dockerfile builds: the hash of Dockerfile + build args + context that tags the image. */
-  readonly contentHash?: string;
-}
 
 interface ProgressEvent {
   error?: string;

@@ -9,6 +9,6 @@ export { dockerBackend, dockerBackend as default } from "./definition.js";
 export { DockerExecutor } from "./docker-executor.js";
 export { DEFAULT_USER, dockerConfigSchema, type DockerConfig, type DockerConfigInput } from "./config.js";
 export type { DockerLogEvent } from "./log-lines.js";
-export type { PreparedImage } from "./image.js";
+export type { PreparedImage } from "./prepared-image.js";
 export { LABELS } from "./labels.js";
 export { removeLeftoverContainers, type LeftoverFilter } from "./cleanup.js";

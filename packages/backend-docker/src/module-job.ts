@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { JobResult, ModuleJob, RunContext } from "@themis/core";
 import { resolve as resolveSpecifier } from "import-meta-resolve";
 import tar from "tar-stream";
+import { listTree, packTree } from "./file-tree.js";
 import { MODULE_RUNNER_SOURCE } from "./module-runner-source.js";
 
 /** Folder inside the container holding the runner, the job and its result. */
@@ -15,9 +16,9 @@ export const RUNNER_PATH = `${JOB_DIR}/runner.mjs`;
 
 /** Where a module job's module comes from. */
 export type ModuleLocation =
-  /** A file on this machine: its folder (`mountRoot`) is mounted read-only at the same path. */
+  /** A file on this machine: its folder (`mountRoot`) is mounted or copied, read-only, at the same path. */
   | { readonly where: "host"; readonly file: string; readonly mountRoot: string }
-  /** Not on this machine (or the engine is remote): the image must contain it. */
+  /** Not on this machine: the image must contain it. */
   | { readonly where: "image"; readonly specifier: string };
 
 function isPackageSpecifier(spec: string): boolean {
@@ -46,12 +47,12 @@ function packageRoot(file: string): string | undefined {
 /**
  * Decide where a module job's module comes from. Paths, `file:` URLs and package
  * specifiers are resolved on this machine first (as the local executor does); when that
- * finds a file and the engine shares this machine's file system, the module's package
- * folder (or `moduleRoot`) is mounted read-only at the same path, so its relative imports,
- * `package.json` "type" and error stacks all work unchanged. Otherwise the module is
- * looked up inside the image.
+ * finds a file, the module's package folder (or `moduleRoot`) goes into the container at
+ * the same path (mounted or copied, read-only), so its relative imports, `package.json`
+ * "type" and error stacks all work unchanged. Otherwise the module is looked up inside the
+ * image.
  */
-export function locateModule(job: ModuleJob, options: { engineIsLocal: boolean; moduleRoot?: string | undefined }): ModuleLocation {
+export function locateModule(job: ModuleJob, options: { moduleRoot?: string | undefined }): ModuleLocation {
   const spec = job.module;
   let file: string | undefined;
   try {
@@ -65,12 +66,16 @@ export function locateModule(job: ModuleJob, options: { engineIsLocal: boolean; 
   } catch {
     file = undefined;
   }
-  const onHost = file !== undefined && options.engineIsLocal && existsSync(file) && statSync(file).isFile();
+  const onHost = file !== undefined && existsSync(file) && statSync(file).isFile();
   if (!onHost) {
     // Relative paths have no meaning inside the image: send the absolute form when there is one.
     return { where: "image", specifier: file ?? spec };
   }
   const mountRoot = options.moduleRoot ? path.resolve(options.moduleRoot) : (packageRoot(file!) ?? path.dirname(file!));
+  if (path.dirname(mountRoot) === mountRoot) {
+    // Mounting (or copying) the whole file system over the image's is never what anyone wants.
+    throw new JobFailedError(`module ${file} sits in ${mountRoot}: move it into a folder, or set moduleRoot to one`, { backend: "docker" });
+  }
   return { where: "host", file: file!, mountRoot };
 }
 
@@ -112,6 +117,30 @@ export function assertReadable(location: ModuleLocation, user: string, backend: 
   }
 }
 
+/**
+ * A tar archive of the module's folder at its own absolute path, with read-only modes (the
+ * copy stands in for a read-only mount on engines that cannot see this machine's files).
+ */
+export async function moduleFolderArchive(mountRoot: string): Promise<Buffer> {
+  const entries = await listTree(mountRoot);
+  const pack = tar.pack();
+  const collected = collect(pack);
+  const prefix = mountRoot.replace(/^\/+/, "");
+  pack.entry({ name: prefix, type: "directory", mode: 0o555 });
+  await packTree(pack, entries, prefix, (entry) => (entry.type === "directory" || entry.mode & 0o111 ? 0o555 : 0o444));
+  pack.finalize();
+  return collected;
+}
+
+function collect(pack: tar.Pack): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    pack.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
+    pack.on("end", () => resolve(Buffer.concat(chunks)));
+    pack.on("error", reject);
+  });
+}
+
 /** The archive unpacked at "/" before a module job's container starts: runner + job. */
 export function moduleJobArchive(job: ModuleJob, location: ModuleLocation, context: RunContext): Promise<Buffer> {
   const description = {
@@ -128,12 +157,7 @@ export function moduleJobArchive(job: ModuleJob, location: ModuleLocation, conte
   pack.entry({ name: `${dir}/runner.mjs`, mode: 0o644 }, MODULE_RUNNER_SOURCE);
   pack.entry({ name: `${dir}/job.json`, mode: 0o644 }, JSON.stringify(description));
   pack.finalize();
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    pack.on("data", (chunk: unknown) => chunks.push(chunk as Buffer));
-    pack.on("end", () => resolve(Buffer.concat(chunks)));
-    pack.on("error", reject);
-  });
+  return collect(pack);
 }
 
 /** The runner's result.json, or undefined when it is missing or not a result. */

@@ -1,6 +1,6 @@
 // Every config field is honoured or rejected with its path (no engine needed here; the
 // engine-side checks are in limits.test.ts).
-import { InvalidConfigError, parseBackendConfig } from "@themis/core";
+import { InvalidConfigError, configJsonSchema, parseBackendConfig, pathFields } from "@themis/core";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_USER, dockerBackend } from "../src/index.ts";
 
@@ -81,6 +81,14 @@ describe("docker config", () => {
     expect(issuePaths({ image: "a", pull: "sometimes" })).toEqual(["pull"]);
     expect(issuePaths({ image: "a", removeContainer: "yes" })).toEqual(["removeContainer"]);
     expect(issuePaths({ image: "a", onLog: "console.log" })).toEqual(["onLog"]);
+    expect(issuePaths({ image: "a", moduleTransfer: "ftp" })).toEqual(["moduleTransfer"]);
+    expect(parse({ image: "a" }).moduleTransfer).toBe("auto");
+  });
+
+  it("derives a JSON Schema and marks path options, so config files resolve them against their folder", () => {
+    const schema = configJsonSchema(dockerBackend) as { properties: Record<string, unknown> };
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["image", "dockerfile", "cpu", "memory", "user", "volumes", "timeout", "network", "pull"]));
+    expect(pathFields(dockerBackend).sort()).toEqual(["buildContext", "dockerfile", "moduleRoot"]);
   });
 
   it("rejects unknown options with a did-you-mean", () => {

@@ -98,6 +98,20 @@ describe.skipIf(!env)("module jobs in containers", () => {
     expect(await containersOf(env!, executor.id)).toEqual([]);
   });
 
+  it('moduleTransfer "copy": the folder is copied in read-only (what remote engines get)', async () => {
+    const executor = await make({ moduleTransfer: "copy" });
+    const result = await runJob(executor, { kind: "module", module: path.join(pkg, "src", "task.js"), export: "score", input: { n: 5 } });
+    expect(result.ok && result.value).toMatchObject({ tripled: 15 });
+    const write = await runJob(executor, { kind: "module", module: path.join(pkg, "src", "task.js"), export: "writeBeside" });
+    expect(write.ok).toBe(false);
+    if (!write.ok) expect(write.error.code).toBe("EACCES");
+    // A private folder is no obstacle to a copy: the job user reads the copy, not the host folder.
+    const secret = mkdtempSync(path.join(root, "private-copy-"));
+    writeFileSync(path.join(secret, "m.mjs"), "export default (n) => n + 1;\n");
+    const copied = await runJob(executor, { kind: "module", module: path.join(secret, "m.mjs"), input: 41 });
+    expect(copied.ok && copied.value).toBe(42);
+  });
+
   it("runs a module that exists only inside the image", async () => {
     const context = mkdtempSync(path.join(root, "image-"));
     writeFileSync(path.join(context, "inside.mjs"), "export default (input) => ({ inside: true, input });\n");

@@ -41,7 +41,7 @@ export async function writeFileAtomic(
   target: string,
   fill: (handle: FileHandle) => Promise<void>,
   options: { exclusive?: boolean } = {},
-): Promise<{ ino: number; dev: number; size: number }> {
+): Promise<{ ino: number; dev: number; birthtimeMs: number; size: number }> {
   const temp = tempPathFor(target);
   const handle = await open(temp, "wx");
   let done = false;
@@ -54,7 +54,7 @@ export async function writeFileAtomic(
     else await rename(temp, target);
     done = !options.exclusive;
     await fsyncDir(path.dirname(target));
-    return { ino: info.ino, dev: info.dev, size: info.size };
+    return { ino: info.ino, dev: info.dev, birthtimeMs: info.birthtimeMs, size: info.size };
   } finally {
     await handle.close().catch(() => undefined);
     if (!done) await rm(temp, { force: true });

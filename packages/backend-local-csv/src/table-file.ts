@@ -23,6 +23,8 @@ export interface TableFileOptions {
 interface WriterState {
   dev: number;
   ino: number;
+  /** With dev and ino, tells a recreated file apart from the old one (inode numbers get reused). */
+  birthtimeMs: number;
   size: number;
   /** Newlines in `[0, size)`, for line numbers in errors. */
   lines: number;
@@ -248,10 +250,10 @@ export class CsvTableFile {
   }
 
   /** Open the file for reading and appending, checking it is the file `expected` describes. */
-  async #openHandle(expected: { dev: number; ino: number }): Promise<FileHandle> {
+  async #openHandle(expected: { dev: number; ino: number; birthtimeMs: number }): Promise<FileHandle> {
     const handle = await open(this.path, "a+");
     const info = await handle.stat();
-    if (info.ino !== expected.ino || info.dev !== expected.dev) {
+    if (info.ino !== expected.ino || info.dev !== expected.dev || info.birthtimeMs !== expected.birthtimeMs) {
       await handle.close();
       throw new CorruptDataError(`${this.path} was replaced while locked: another program writes it without taking ${this.#lockPath}`, {
         backend: BACKEND_NAME,
@@ -283,10 +285,10 @@ export class CsvTableFile {
       throw error;
     }
     let state = this.#state;
-    if (!state || state.dev !== info.dev || state.ino !== info.ino || info.size < state.size) {
+    if (!state || state.dev !== info.dev || state.ino !== info.ino || state.birthtimeMs !== info.birthtimeMs || info.size < state.size) {
       // First write of this process, or another process rewrote the file: read it all once.
       await this.#forget();
-      state = { dev: info.dev, ino: info.ino, size: 0, lines: 0, header: undefined, newline: "\n", ids: new Set(), handle: await this.#openHandle(info) };
+      state = { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: 0, lines: 0, header: undefined, newline: "\n", ids: new Set(), handle: await this.#openHandle(info) };
     }
     if (info.size > state.size) await this.#catchUp(state, info.size);
     this.#state = state;
@@ -448,7 +450,7 @@ export class CsvTableFile {
       });
       // The handle still points at the old, now unlinked, file: reopen on the new one.
       await state.handle.close().catch(() => undefined);
-      Object.assign(state, { dev: info.dev, ino: info.ino, size: info.size, lines, header: [...header], ids, handle: await this.#openHandle(info) });
+      Object.assign(state, { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: info.size, lines, header: [...header], ids, handle: await this.#openHandle(info) });
     } catch (error) {
       await this.#forget();
       throw error;

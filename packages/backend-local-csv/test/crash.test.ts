@@ -30,20 +30,33 @@ describe("a writer killed with SIGKILL mid-stream", () => {
   });
 
   it("loses no acknowledged row and leaves a file that loads, 12 times over", { timeout: 120_000 }, async () => {
+    const file = tableFile(rootDir, project, "dataset", table);
     const acknowledged: string[] = [];
     const warnings: string[] = [];
     const onWarning = (w: Error & { code?: string }): void => void (w.code === "THEMIS_TORN_LINE" && warnings.push(w.message));
     process.on("warning", onWarning);
     try {
       for (let round = 0; round < 12; round++) {
-        // Alternate one-by-one appends with large batches (one big write each, the likeliest
-        // to be cut short by the kill).
-        const big = round % 2 === 1;
-        const writer = startWriter({ rootDir, project, table, prefix: `r${round}`, count: 100_000, batchSize: big ? 200 : 1, payloadBytes: big ? 1000 : 20 });
-        await writer.waitFor(big ? 400 + round * 50 : 30 + round * 7);
+        // Three kinds of writers: one-by-one appends, batches of 200 rows, and one huge batch
+        // (a single ~20 MB write) killed as soon as the file starts growing: inside the write,
+        // which is what tears a line.
+        const kind = round % 3;
+        const writer =
+          kind === 0
+            ? startWriter({ rootDir, project, table, prefix: `r${round}`, count: 100_000, batchSize: 1, payloadBytes: 20 })
+            : kind === 1
+              ? startWriter({ rootDir, project, table, prefix: `r${round}`, count: 100_000, batchSize: 200, payloadBytes: 1000 })
+              : startWriter({ rootDir, project, table, prefix: `r${round}`, count: 4_000, batchSize: 2_000, payloadBytes: 10_000 });
+        if (kind === 2) {
+          const start = (await stat(file)).size;
+          await writer.waitFor(0); // "ready": the backend is open
+          while ((await stat(file)).size === start && writer.child.exitCode === null) await new Promise((r) => setImmediate(r));
+        } else {
+          await writer.waitFor(kind === 0 ? 30 + round * 7 : 400 + round * 50);
+        }
         writer.child.kill("SIGKILL");
-        const { signal } = await writer.exited;
-        expect(signal).toBe("SIGKILL");
+        const { signal, stderr } = await writer.exited;
+        expect(signal, stderr).toBe("SIGKILL");
         acknowledged.push(...writer.acknowledged);
 
         // Straight after the kill: the file loads, or (if the kill tore the last line) reports
@@ -66,6 +79,7 @@ describe("a writer killed with SIGKILL mid-stream", () => {
         const present = new Set(ids);
         const lost = acknowledged.filter((id) => !present.has(id));
         expect(lost).toEqual([]);
+        // Rows of a batch cut short may be there (complete lines before the tear), whole and valid.
         for (const row of rows) if (typeof row.n === "number") expect(row.text).toMatch(/^row \d+, "quoted"\nx+$/);
       }
     } finally {

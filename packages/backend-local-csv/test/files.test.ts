@@ -84,6 +84,38 @@ describe("files on disk", () => {
   });
 });
 
+describe("two backends on one folder", () => {
+  it("a writer notices the table was deleted and recreated behind its back (even on a reused inode)", async () => {
+    const a = await Project.create("recreate", localCsvBackend, { rootDir });
+    const b = await Project.open("recreate", localCsvBackend, { rootDir });
+    const da = await a.createDataset("d");
+    await da.appendMany([{ v: "a1" }, { v: "a2" }]);
+    await b.deleteDataset("d");
+    const db = await b.createDataset("d");
+    await db.appendMany([{ v: "b1", pad: "x".repeat(200) }, { v: "b2" }]);
+    const [id] = await da.appendMany([{ v: "a3" }]);
+    expect((await db.load()).map((r) => r.v)).toEqual(["b1", "b2", "a3"]);
+    expect((await da.get(id!)).v).toBe("a3");
+    await a.close();
+    await b.close();
+  });
+
+  it("each sees the other's appends, updates and deletes", async () => {
+    const a = await Project.create("shared", localCsvBackend, { rootDir });
+    const b = await Project.open("shared", localCsvBackend, { rootDir });
+    const da = await a.createDataset("d");
+    const ids = await da.appendMany([{ v: 1 }, { v: 2 }]);
+    const db = await b.getDataset("d");
+    await db.update(ids[0]!, { v: 10 });
+    await da.append({ v: 3 });
+    await db.delete(ids[1]!);
+    await da.append({ v: 4, extra: true });
+    expect((await db.load()).map((r) => r.v)).toEqual([10, 3, 4]);
+    await a.close();
+    await b.close();
+  });
+});
+
 describe("config", () => {
   it("defaults rootDir to ./themis-data in the working directory", () => {
     const config = parseBackendConfig(localCsvBackend, {});

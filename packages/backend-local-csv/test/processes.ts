@@ -7,7 +7,7 @@ const WRITER = fileURLToPath(new URL("./fixtures/writer.ts", import.meta.url));
 export interface Writer {
   child: ChildProcess;
   acknowledged: string[];
-  /** Resolves once `n` ids were acknowledged (or the process ended). */
+  /** Resolves once the writer is ready and `n` ids were acknowledged (or the process ended). */
   waitFor(n: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
@@ -33,9 +33,10 @@ export function startWriter(args: WriterArgs): Writer {
   let partial = "";
   let waiters: { n: number; resolve: () => void }[] = [];
   let ended = false;
+  let ready = false;
   const check = (): void => {
     waiters = waiters.filter((w) => {
-      if (ended || acknowledged.length >= w.n) {
+      if (ended || (ready && acknowledged.length >= w.n)) {
         w.resolve();
         return false;
       }
@@ -47,7 +48,10 @@ export function startWriter(args: WriterArgs): Writer {
     partial += chunk;
     const lines = partial.split("\n");
     partial = lines.pop()!; // only complete lines count as acknowledged
-    for (const line of lines) if (line && line !== "ready") acknowledged.push(line);
+    for (const line of lines) {
+      if (line === "ready") ready = true;
+      else if (line) acknowledged.push(line);
+    }
     check();
   });
   child.stderr!.setEncoding("utf8");

@@ -79,7 +79,6 @@ export function openConnection(config: RedisConfig): Connection {
     // the backend's own retries (config.retries) then decide.
     maxRetriesPerRequest: 6,
     autoResendUnfulfilledCommands: true,
-    connectionName: "themis",
   };
   const client = new Redis(options);
   const endpoint: Endpoint = {

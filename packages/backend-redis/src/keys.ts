@@ -13,6 +13,8 @@ import type { TableKind } from "@themis/core";
  * | `P:projects`                         | set    | names of projects (the listing index)        |
  * | `P:{p}:project`                      | hash   | the project's marker: `layout`, `createdAt`  |
  * | `P:{p}:datasets` / `:experiments`    | set    | table names of each kind                     |
+ * | `P:{p}:ops`                          | zset   | recent table create/delete operation ids     |
+ * | `P:{p}:deleted`                      | string | id of the delete that removed the project (10 min) |
  * | `P:{p}:<kind>:<table>:rows`          | hash   | `_row_id` → row as JSON                      |
  * | `P:{p}:<kind>:<table>:order`         | zset   | `_row_id` scored by append sequence          |
  * | `P:{p}:<kind>:<table>:seq`           | string | last append sequence number                  |
@@ -33,6 +35,16 @@ export class KeyLayout {
   /** The project's marker hash; the project exists when this key does. */
   project(project: string): string {
     return `${this.prefix}:{${project}}:project`;
+  }
+
+  /** Ids of the project's recent table creates and deletes (see scripts.ts). */
+  projectOps(project: string): string {
+    return `${this.prefix}:{${project}}:ops`;
+  }
+
+  /** Left for ten minutes by a project deletion: the id of the delete (see scripts.ts). */
+  tombstone(project: string): string {
+    return `${this.prefix}:{${project}}:deleted`;
   }
 
   /** Set of the project's table names of one kind. */

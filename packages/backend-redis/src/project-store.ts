@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { AlreadyExistsError, NotFoundError, type ProjectStore, type TableKind, type TableStore } from "@themis/core";
 import type { RedisContext } from "./context.js";
 import { BACKEND } from "./errors.js";
@@ -20,7 +21,8 @@ export class RedisProject implements ProjectStore {
 
   async createTable(kind: TableKind, name: string): Promise<TableStore> {
     const k = this.#ctx.keys.table(this.#project, kind, name);
-    const reply = await this.#ctx.script(`creating ${this.#label(kind, name)}`, createTableScript, [this.#ctx.keys.project(this.#project), k.index, k.rows, k.order, k.seq, k.ops], [name]);
+    const keys = [this.#ctx.keys.project(this.#project), k.index, k.rows, k.order, k.seq, k.ops, this.#ctx.keys.projectOps(this.#project)];
+    const reply = await this.#ctx.script(`creating ${this.#label(kind, name)}`, createTableScript, keys, [name, randomUUID(), Date.now()]);
     if (reply[0] === "missing_project") throw new NotFoundError(`project "${this.#project}" does not exist (deleted?)`, { backend: BACKEND });
     if (reply[0] === "exists") throw new AlreadyExistsError(`${this.#label(kind, name)} already exists`, { backend: BACKEND });
     return new RedisTable(this.#ctx, this.#project, kind, name);
@@ -41,7 +43,8 @@ export class RedisProject implements ProjectStore {
 
   async deleteTable(kind: TableKind, name: string): Promise<void> {
     const k = this.#ctx.keys.table(this.#project, kind, name);
-    const reply = await this.#ctx.script(`deleting ${this.#label(kind, name)}`, deleteTableScript, [k.index, k.rows, k.order, k.seq, k.ops], [name]);
+    const keys = [k.index, k.rows, k.order, k.seq, k.ops, this.#ctx.keys.projectOps(this.#project)];
+    const reply = await this.#ctx.script(`deleting ${this.#label(kind, name)}`, deleteTableScript, keys, [name, randomUUID(), Date.now()]);
     if (reply[0] === "missing_table") throw new NotFoundError(`${this.#label(kind, name)} does not exist`, { backend: BACKEND });
   }
 }

@@ -124,49 +124,67 @@ redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
 return {'ok'}`,
 );
 
+// Creating and deleting tables and projects carry an operation id too: a second delivery of
+// a create that happened answers "ok", not ALREADY_EXISTS, and of a delete that happened "ok",
+// not NOT_FOUND. Tables record theirs in the project's ops sorted set (ten minutes).
+
 /**
- * Create an empty table. KEYS: project marker, index, rows, order, seq, ops. ARGV: name.
- * Stale keys of the name (left by a client that crashed mid-delete) are removed first.
+ * Create an empty table. KEYS: project marker, index, rows, order, seq, ops, project ops.
+ * ARGV: name, op id, now (ms). Stale keys of the name are removed first.
  */
 export const createTableScript = new LuaScript(
   "createTable",
-  `if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing_project'} end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return {'exists'} end
+  `${OPS}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing_project'} end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  if seen(KEYS[7], ARGV[2], tonumber(ARGV[3])) then return {'ok'} end
+  return {'exists'}
+end
 redis.call('UNLINK', KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[7], ARGV[3], ARGV[2])
 return {'ok'}`,
 );
 
-/** Delete a table. KEYS: index, rows, order, seq, ops. ARGV: name. */
+/** Delete a table. KEYS: index, rows, order, seq, ops, project ops. ARGV: name, op id, now (ms). */
 export const deleteTableScript = new LuaScript(
   "deleteTable",
-  `if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return {'missing_table'} end
+  `${OPS}
+if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then
+  if seen(KEYS[6], ARGV[2], tonumber(ARGV[3])) then return {'ok'} end
+  return {'missing_table'}
+end
 redis.call('UNLINK', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('ZADD', KEYS[6], ARGV[3], ARGV[2])
 return {'ok'}`,
 );
 
 /**
- * Create a project's marker unless it exists. KEYS: marker. ARGV: layout, createdAt.
- * Answers {'created'} or {'exists', layout}.
+ * Create a project's marker unless it exists. KEYS: marker. ARGV: layout, createdAt, op id.
+ * Answers {'created'} or {'exists', layout, op id that created it}.
  */
 export const createProjectScript = new LuaScript(
   "createProject",
-  `local layout = redis.call('HGET', KEYS[1], 'layout')
-if layout then return {'exists', layout} end
-redis.call('HSET', KEYS[1], 'layout', ARGV[1], 'createdAt', ARGV[2])
+  `local found = redis.call('HMGET', KEYS[1], 'layout', 'createdBy')
+if found[1] then return {'exists', found[1], found[2] or ''} end
+redis.call('HSET', KEYS[1], 'layout', ARGV[1], 'createdAt', ARGV[2], 'createdBy', ARGV[3])
 return {'created'}`,
 );
 
 /**
- * Delete a project's keys. KEYS: marker, dataset index, experiment index, then every key of
- * every table. ARGV: number of datasets, their names, then the experiments' names. When
- * the tables changed since the caller listed them, nothing is deleted ('changed': list
- * again and retry), so every key a script touches is one it was given.
+ * Delete a project's keys. KEYS: marker, dataset index, experiment index, project ops,
+ * tombstone, then every key of every table. ARGV: op id, number of datasets, their names,
+ * then the experiments' names. When the tables changed since the caller listed them, nothing
+ * is deleted ('changed': list again and retry), so every key a script touches is one it was
+ * given. The tombstone (the op id, for ten minutes) lets a second delivery answer "ok".
  */
 export const deleteProjectScript = new LuaScript(
   "deleteProject",
-  `if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing_project'} end
-local datasets = tonumber(ARGV[1])
+  `if redis.call('EXISTS', KEYS[1]) == 0 then
+  if redis.call('GET', KEYS[5]) == ARGV[1] then return {'ok'} end
+  return {'missing_project'}
+end
+local datasets = tonumber(ARGV[2])
 local function same(index, first, last)
   if redis.call('SCARD', index) ~= last - first + 1 then return false end
   for i = first, last do
@@ -174,9 +192,11 @@ local function same(index, first, last)
   end
   return true
 end
-if not same(KEYS[2], 2, 1 + datasets) or not same(KEYS[3], 2 + datasets, #ARGV) then return {'changed'} end
-for start = 1, #KEYS, 500 do
+if not same(KEYS[2], 3, 2 + datasets) or not same(KEYS[3], 3 + datasets, #ARGV) then return {'changed'} end
+redis.call('UNLINK', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+for start = 6, #KEYS, 500 do
   redis.call('UNLINK', unpack(KEYS, start, math.min(start + 499, #KEYS)))
 end
+redis.call('SET', KEYS[5], ARGV[1], 'PX', 600000)
 return {'ok'}`,
 );

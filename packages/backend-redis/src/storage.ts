@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import { AlreadyExistsError, ConflictError, NotFoundError, UnsupportedError, type OpenMode, type ProjectStore, type StorageBackend, type TableKind } from "@themis/core";
 import { endpointUri } from "./connection.js";
@@ -49,8 +50,10 @@ export class RedisStorage implements StorageBackend {
     // Listed first, created second: a crash in between leaves a listed name without a
     // marker, which listProjects skips, rather than a project nobody can list.
     await this.#ctx.run(`creating project "${project}"`, (client) => client.sadd(this.#ctx.keys.projects(), project));
-    const reply = await this.#ctx.script(`creating project "${project}"`, createProjectScript, [marker], [LAYOUT_VERSION, new Date().toISOString()]);
-    if (reply[0] === "exists") {
+    const op = randomUUID();
+    const reply = await this.#ctx.script(`creating project "${project}"`, createProjectScript, [marker], [LAYOUT_VERSION, new Date().toISOString(), op]);
+    // "exists" with our own op id: an earlier delivery of this very call created it.
+    if (reply[0] === "exists" && reply[2] !== op) {
       if (mode === "create") throw new AlreadyExistsError(`project "${project}" already exists`, { backend: BACKEND });
       this.#checkLayout(project, reply[1]);
     }
@@ -70,6 +73,7 @@ export class RedisStorage implements StorageBackend {
     const doing = `deleting project "${project}"`;
     // The script deletes only keys it is given: list the tables, then delete them all if
     // the lists are still right (another client may create a table meanwhile).
+    const op = randomUUID();
     for (let attempt = 0; attempt < 20; attempt++) {
       const [datasets, experiments] = await this.#ctx.run(doing, (client) => Promise.all(KINDS.map((kind) => client.smembers(keys.tables(project, kind)))));
       const tableKeys = KINDS.flatMap((kind, i) =>
@@ -78,7 +82,8 @@ export class RedisStorage implements StorageBackend {
           return TABLE_KEY_SUFFIXES.map((suffix) => k[suffix]);
         }),
       );
-      const reply = await this.#ctx.script(doing, deleteProjectScript, [marker, keys.tables(project, "dataset"), keys.tables(project, "experiment"), ...tableKeys], [datasets!.length, ...datasets!, ...experiments!]);
+      const fixed = [marker, keys.tables(project, "dataset"), keys.tables(project, "experiment"), keys.projectOps(project), keys.tombstone(project)];
+      const reply = await this.#ctx.script(doing, deleteProjectScript, [...fixed, ...tableKeys], [op, datasets!.length, ...datasets!, ...experiments!]);
       if (reply[0] === "missing_project") throw new NotFoundError(`project "${project}" does not exist`, { backend: BACKEND });
       if (reply[0] === "ok") {
         await this.#ctx.run(doing, (client) => client.srem(keys.projects(), project));
@@ -95,6 +100,11 @@ export class RedisStorage implements StorageBackend {
     if (this.#ctx.closed) return;
     const owned = this.#ctx.markClosed();
     if (!owned) return;
+    // Not connected: QUIT would wait in the offline queue for a server that is not there.
+    if (owned.status !== "ready") {
+      owned.disconnect();
+      return;
+    }
     try {
       await owned.quit();
     } catch {

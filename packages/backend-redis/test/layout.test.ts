@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project, type StorageBackend } from "@themis/core";
 import { KeyLayout, LAYOUT_VERSION } from "../src/index.js";
-import { deleteRowScript, updateScript } from "../src/scripts.js";
+import { createProjectScript, createTableScript, deleteProjectScript, deleteRowScript, deleteTableScript, updateScript } from "../src/scripts.js";
 import { createBackend, dropPrefix, keysWithPrefix, rawClient, redisAvailable, uniquePrefix } from "./support/env.js";
 
 describe.skipIf(!redisAvailable)("key layout and write safety", () => {
@@ -32,6 +32,7 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
         `${prefix}:{${p.name}}:project`,
         `${prefix}:{${p.name}}:datasets`,
         `${prefix}:{${p.name}}:experiments`,
+        `${prefix}:{${p.name}}:ops`,
         `${prefix}:{${p.name}}:dataset:d:rows`,
         `${prefix}:{${p.name}}:dataset:d:order`,
         `${prefix}:{${p.name}}:dataset:d:seq`,
@@ -58,7 +59,11 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
 
     await backend.deleteProject(doomed.name);
 
-    expect(await keysWithPrefix(raw, `${prefix}:{${doomed.name}}`)).toEqual([]);
+    // Only the tombstone is left, and only for ten minutes.
+    expect(await keysWithPrefix(raw, `${prefix}:{${doomed.name}}`)).toEqual([layout.tombstone(doomed.name)]);
+    const ttl = await raw.pttl(layout.tombstone(doomed.name));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(600_000);
     expect(await raw.sismember(layout.projects(), doomed.name)).toBe(0);
     expect(await keysWithPrefix(raw, `${prefix}:{${kept.name}}`)).toEqual(keptBefore);
     for (const key of foreign) expect(await raw.get(key)).toBe("not themis");
@@ -126,6 +131,28 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
     expect(await del()).toEqual(["ok"]);
     expect(await del()).toEqual(["ok"]); // not "missing_row": the caller's delete did happen
     expect(await t.load()).toEqual([{ _row_id: a, v: "newer, by another client" }]);
+  });
+
+  it("creates and deletes of tables and projects delivered twice answer ok the second time", async () => {
+    const p = await fresh();
+    const now = Date.now();
+    const k = layout.table(p.name, "dataset", "t");
+    const createTable = () => createTableScript.run(raw, [layout.project(p.name), k.index, k.rows, k.order, k.seq, k.ops, layout.projectOps(p.name)], ["t", "op-c", now]);
+    expect(await createTable()).toEqual(["ok"]);
+    expect(await createTable()).toEqual(["ok"]); // not "exists": it was this very create
+    await expect(p.createDataset("t")).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" }); // another create
+    const deleteTable = () => deleteTableScript.run(raw, [k.index, k.rows, k.order, k.seq, k.ops, layout.projectOps(p.name)], ["t", "op-d", now]);
+    expect(await deleteTable()).toEqual(["ok"]);
+    expect(await deleteTable()).toEqual(["ok"]);
+    await expect(p.deleteDataset("t")).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
+
+    const name = `again_${p.name}`;
+    expect(await createProjectScript.run(raw, [layout.project(name)], [LAYOUT_VERSION, "now", "op-p"])).toEqual(["created"]);
+    expect(await createProjectScript.run(raw, [layout.project(name)], [LAYOUT_VERSION, "now", "op-p"])).toEqual(["exists", String(LAYOUT_VERSION), "op-p"]);
+    const fixed = [layout.project(name), layout.tables(name, "dataset"), layout.tables(name, "experiment"), layout.projectOps(name), layout.tombstone(name)];
+    expect(await deleteProjectScript.run(raw, fixed, ["op-x", 0])).toEqual(["ok"]);
+    expect(await deleteProjectScript.run(raw, fixed, ["op-x", 0])).toEqual(["ok"]);
+    expect(await deleteProjectScript.run(raw, fixed, ["op-other", 0])).toEqual(["missing_project"]);
   });
 
   it("a handle to a deleted table fails with NOT_FOUND and writes no keys", async () => {

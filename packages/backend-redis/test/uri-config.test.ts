@@ -1,10 +1,12 @@
 import { fileURLToPath } from "node:url";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { Project, REDACTED, Registry, parseBackendConfig, redactConfig } from "@themis/core";
 import { configFromRedisUri, redisBackend } from "../src/index.js";
-import { createBackend, dropPrefix, rawClient, redisAvailable, redisUrl, uniquePrefix } from "./support/env.js";
+import { createBackend, dropPrefix, rawClient, redisAvailable, redisUrl, serverBinary, uniquePrefix } from "./support/env.js";
+import { RedisServer } from "./support/redis-server.js";
 
 const packageDir = path.resolve(fileURLToPath(new URL("..", import.meta.url)));
 const parse = (raw: Record<string, unknown>) => parseBackendConfig(redisBackend, raw);
@@ -125,5 +127,24 @@ describe.skipIf(!redisAvailable)("selecting the backend", () => {
     expect(client.status).toBe("ready");
     expect(await client.hlen(`${prefix}:{with_client}:experiment:e:rows`)).toBe(1);
     client.disconnect();
+  });
+});
+
+describe.skipIf(!serverBinary)("unix sockets", () => {
+  it('Project.create("p", "unix:///path/redis.sock?db=2") stores through the socket', async () => {
+    const socket = path.join(tmpdir(), `themis-redis-${process.pid}-${Date.now()}.sock`);
+    const server = await RedisServer.start({ args: ["--unixsocket", socket, "--unixsocketperm", "700"] });
+    try {
+      const registry = new Registry({ discover: false }).register(redisBackend);
+      const project = await Project.create("over_socket", `unix://${socket}?db=2`, {}, { registry });
+      await (await project.createDataset("d")).append({ via: "socket" });
+      expect(String(project.storage)).toBe(`RedisStorage(unix://${socket}?db=2, keyPrefix "themis")`);
+      await project.close();
+      const raw = new Redis({ path: socket, db: 2 });
+      expect(await raw.hlen("themis:{over_socket}:dataset:d:rows")).toBe(1);
+      raw.disconnect();
+    } finally {
+      await server.stop();
+    }
   });
 });

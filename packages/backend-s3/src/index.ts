@@ -13,8 +13,8 @@
  *
  * @packageDocumentation
  */
-import { defineStorageBackend } from "@themis/core";
-import { BACKEND_NAME, type S3Config, configFromUri, s3ConfigSchema } from "./config.js";
+import { defineStorageBackend, parseBackendConfig } from "@themis/core";
+import { BACKEND_NAME, type S3Config, type S3ConfigInput, configFromUri, s3ConfigSchema } from "./config.js";
 import { S3Storage } from "./s3-storage.js";
 
 export { BACKEND_NAME, configFromUri, s3ConfigSchema, type S3Config, type S3ConfigInput } from "./config.js";
@@ -33,5 +33,20 @@ export const s3Backend = defineStorageBackend<S3Config>({
   configFromUri,
   create: (config) => new S3Storage(config),
 });
+
+/**
+ * Create the backend directly, typed (options are validated like the registry does;
+ * InvalidConfigError names the field). Useful to call `compact()` or to share one instance.
+ *
+ * @example
+ * ```ts
+ * const storage = createS3Storage({ bucket: "evals", prefix: "team-a" });
+ * const project = await Project.openOrCreate("my_project", storage);
+ * await storage.compact("my_project", "dataset", "qa");
+ * ```
+ */
+export function createS3Storage(options: S3ConfigInput): S3Storage {
+  return new S3Storage(parseBackendConfig(s3Backend, options));
+}
 
 export default s3Backend;

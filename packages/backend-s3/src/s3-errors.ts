@@ -56,7 +56,18 @@ export function toThemisError(error: unknown, bucket: string, action: string): T
       opts(error),
     );
   }
-  if (name === "InvalidAccessKeyId" || name === "SignatureDoesNotMatch" || name === "ExpiredToken" || name === "InvalidToken" || name === "CredentialsProviderError" || status === 403) {
+  const message = error instanceof Error ? error.message : "";
+  if (status === undefined && /region is missing/i.test(message)) {
+    return new InvalidConfigError(`no AWS region for ${where}: set the "region" option (or AWS_REGION), or an "endpoint" for an S3-compatible server`, [{ path: "region", message: "missing" }], opts(error));
+  }
+  if (name === "CredentialsProviderError") {
+    return new InvalidConfigError(
+      `no credentials found for ${where}: set the "credentials" option, or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an instance role`,
+      [{ path: "credentials", message: "missing" }],
+      opts(error),
+    );
+  }
+  if (name === "InvalidAccessKeyId" || name === "SignatureDoesNotMatch" || name === "ExpiredToken" || name === "InvalidToken" || status === 403) {
     return new InvalidConfigError(
       `${where} rejected the credentials (${name}) while trying to ${action}: check the access key id and secret (or the AWS profile / environment), and the region`,
       [{ path: "credentials", message: name }],

@@ -159,6 +159,10 @@ class S3Project implements ProjectStore {
     }
     const log = this.#storage.tableLog(this.#project, kind, name);
     log.reset();
+    // Objects of an earlier incarnation whose delete did not finish (a crash): this creator
+    // won the manifest, so nothing can still need them.
+    const leftovers = (await this.#store.listFolders(paths.root)).filter((id) => id !== manifest.tableId);
+    for (const id of leftovers) await this.#store.deletePrefix(paths.data(id));
     return new S3Table(log, this.#alive);
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConflictError, CorruptDataError, NotFoundError, type StoredRow } from "@themis/core";
+import { ConflictError, CorruptDataError, NotFoundError, type StoredRow, hasErrorCode } from "@themis/core";
 import { BACKEND_NAME } from "./config.js";
 import { mapOrdered } from "./bounded.js";
 import { type RowLines, TailFold, applyOps } from "./fold.js";
@@ -84,8 +84,9 @@ export class TableLog {
 
   /** The current manifest (a conditional GET: unchanged manifests cost a 304). NotFoundError when the table is gone. */
   async readManifest(): Promise<ManifestVersion> {
-    const got = await this.#store.getText(this.#paths.manifest, this.#manifest?.etag);
-    if (got === "unchanged") return this.#manifest!;
+    const cached = this.#manifest;
+    const got = await this.#store.getText(this.#paths.manifest, cached?.etag);
+    if (got === "unchanged") return cached!;
     if (got === undefined) {
       this.#manifest = undefined;
       this.#folded = undefined;
@@ -326,7 +327,9 @@ export class TableLog {
     try {
       m = (await this.readManifest()).value;
     } catch (error) {
-      await this.#store.delete(key).catch(() => undefined);
+      // Table deleted: the segment belongs to nothing. Any other failure leaves the outcome
+      // unknown, as a lost PUT response would (a retry with the same row ids is safe).
+      if (hasErrorCode(error, "ERR_THEMIS_NOT_FOUND")) await this.#store.delete(key).catch(() => undefined);
       throw error;
     }
     if (m.tableId !== tableId) {
@@ -375,6 +378,8 @@ export class TableLog {
     const needsRows = batch.some((p) => p.kind !== "append");
     const writeId = randomUUID();
     let blobKey: string | undefined;
+    // Whether a segment of ours may point at the blob (a PUT whose outcome is unknown).
+    let blobMayBeReferenced = false;
     let tableId: string;
     let seq: number;
     let rows: RowLines | undefined;
@@ -413,7 +418,10 @@ export class TableLog {
         }
         const key = this.#paths.segment(tableId!, seq!);
         const sentAt = performance.now();
-        if (await this.#store.putIfAbsent(key, body, writeId)) {
+        blobMayBeReferenced = blobKey !== undefined;
+        const created = await this.#store.putIfAbsent(key, body, writeId);
+        blobMayBeReferenced = created;
+        if (created) {
           const m = await this.#checkAbove(key, tableId!, seq!);
           if (m === undefined || m.upTo < seq!) {
             if (seq! > (this.#tail ?? 0)) {
@@ -430,12 +438,13 @@ export class TableLog {
               if (why) p.reject(why);
               else p.resolve();
             }
-            this.#maybeCompact(seq! - (m ?? this.#manifest?.value)!.upTo);
+            this.#maybeCompact(seq! - ((m ?? this.#manifest?.value)?.upTo ?? 0));
             return;
           }
           // Our number had already been compacted and its object deleted (this writer's tail
           // was stale): nobody reads below upTo, so take ours back and write above it.
           await this.#store.delete(key);
+          blobMayBeReferenced = false;
         }
         if (attempt >= this.#options.maxConflictRetries) {
           throw new ConflictError(
@@ -447,7 +456,9 @@ export class TableLog {
         await position();
       }
     } catch (error) {
-      if (blobKey) await this.#store.delete(blobKey).catch(() => undefined);
+      // A blob no segment points at goes; one a segment may point at (a PUT that failed
+      // without an answer) stays: compaction removes it if it turns out to be an orphan.
+      if (blobKey && !blobMayBeReferenced) await this.#store.delete(blobKey).catch(() => undefined);
       throw error;
     }
   }
@@ -464,9 +475,12 @@ export class TableLog {
       });
   }
 
-  /** Wait for a background compaction, if one runs. */
+  /** Wait for queued writes and a background compaction, if any. */
   async idle(): Promise<void> {
-    await this.#compaction;
+    while (this.#flushing || this.#compaction) {
+      await Promise.all([this.#lock, this.#compaction]);
+      if (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   /**

@@ -1,8 +1,9 @@
 // The log layout on a real server: compaction, grace periods, stale writers, large batches.
-import type { S3Client } from "@aws-sdk/client-s3";
-import { Project, type StorageBackend, type StoredRow, parseBackendConfig } from "@themis/core";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { Project, type StorageBackend, type StoredRow } from "@themis/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type S3Storage, s3Backend } from "../src/index.js";
+import { type S3ConfigInput, type S3Storage, createS3Storage } from "../src/index.js";
+import { encodeSegment } from "../src/segment-format.js";
 import { backendConfig, freshBucket, rawClient, s3Server } from "./support/env.js";
 import { listKeys, readRawTable } from "./support/oracle.js";
 
@@ -11,8 +12,8 @@ let bucket = "";
 let raw: S3Client;
 const opened: StorageBackend[] = [];
 
-const backend = (extra: Record<string, unknown> = {}): S3Storage => {
-  const b = s3Backend.create(parseBackendConfig(s3Backend, backendConfig(server!, bucket, { compactAfterSegments: 0, ...extra }))) as S3Storage;
+const backend = (extra: Partial<S3ConfigInput> = {}): S3Storage => {
+  const b = createS3Storage(backendConfig(server!, bucket, { compactAfterSegments: 0, ...extra }));
   opened.push(b);
   return b;
 };
@@ -154,7 +155,7 @@ describe.skipIf(!server)("compaction", () => {
   });
 
   it("compacts in the background every compactAfterSegments segments", async () => {
-    const auto = s3Backend.create(parseBackendConfig(s3Backend, backendConfig(server!, bucket, { compactAfterSegments: 3 })));
+    const auto = createS3Storage(backendConfig(server!, bucket, { compactAfterSegments: 3 }));
     const project = await Project.create("auto", auto);
     const t = await project.createDataset("t");
     for (let i = 0; i < 7; i++) await t.append({ i });
@@ -202,5 +203,61 @@ describe.skipIf(!server)("compaction", () => {
     expect(await staleTable.load()).toEqual([]);
     await stale.close();
     await project.close();
+  });
+
+  it("reads a table of more segments than one listing page holds (ContinuationToken)", async () => {
+    const storage = backend();
+    const project = await Project.create("many_segments", storage);
+    const t = await project.createDataset("t");
+    await t.append({ _row_id: "r1", i: 1 });
+    const { manifest } = (await readRawTable(raw, bucket, "", "many_segments", "dataset", "t"))!;
+    // Segments 2..1100 written straight to the bucket, as 1,099 other writers would have.
+    const n = 1100;
+    const seqs = Array.from({ length: n - 1 }, (_, k) => k + 2);
+    for (let k = 0; k < seqs.length; k += 100) {
+      await Promise.all(
+        seqs.slice(k, k + 100).map((seq) =>
+          raw.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: `many_segments/dataset/t/${manifest.tableId}/seg/${String(seq).padStart(16, "0")}.jsonl`,
+              Body: encodeSegment(`w${seq}`, [{ type: "append", id: `r${seq}`, line: JSON.stringify({ _row_id: `r${seq}`, i: seq }) }]),
+            }),
+          ),
+        ),
+      );
+    }
+    const fresh = await (await Project.open("many_segments", backend())).getDataset("t");
+    expect((await fresh.load()).map((r) => r.i)).toEqual(Array.from({ length: n }, (_, k) => k + 1));
+    // The writer that knew only segment 1 finds the tail past the first page.
+    await t.append({ _row_id: "last", i: n + 1 });
+    const after = await fresh.load(); // incremental: only the new segment is fetched
+    expect(after).toHaveLength(n + 1);
+    expect(after.at(-1)).toEqual({ _row_id: "last", i: n + 1 });
+    await project.close();
+  });
+
+  it("creating a table removes what a crashed delete of an earlier one left behind", async () => {
+    const storage = backend();
+    const project = await Project.create("leftovers", storage);
+    const leftover = `leftovers/dataset/t/0123456789ab/seg/${"1".padStart(16, "0")}.jsonl`;
+    await raw.send(new PutObjectCommand({ Bucket: bucket, Key: leftover, Body: "from a table whose delete crashed\n" }));
+    expect(await project.listDatasets()).toEqual([]);
+    const t = await project.createDataset("t");
+    expect(await t.load()).toEqual([]);
+    expect(await listKeys(raw, bucket, "leftovers/dataset/t/0123456789ab/")).toEqual([]);
+    await project.close();
+  });
+
+  it("close() waits for writes still queued", async () => {
+    const storage = createS3Storage(backendConfig(server!, bucket));
+    const t = await (await storage.openProject("close_waits", "create")).createTable("dataset", "t");
+    // Through the backend's own interface: the writes are queued before close() is called.
+    const pending = [t.append([{ _row_id: "a", i: 0 }]), t.append([{ _row_id: "b", i: 1 }, { _row_id: "c", i: 2 }]), t.append([{ _row_id: "d", i: 3 }])];
+    await storage.close();
+    await Promise.all(pending);
+    const reader = await Project.open("close_waits", backend());
+    expect((await (await reader.getDataset("t")).load()).map((r) => r.i)).toEqual([0, 1, 2, 3]);
+    await reader.close();
   });
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { S3Client } from "@aws-sdk/client-s3";
 import { REDACTED, Registry, parseBackendConfig, redactConfig, secretPaths } from "@themis/core";
 import { describe, expect, it } from "vitest";
-import { S3Storage, s3Backend } from "../src/index.js";
+import { type S3Storage, createS3Storage, s3Backend } from "../src/index.js";
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -39,11 +39,25 @@ describe("config", () => {
 
   it("takes an existing S3Client and leaves it open on close()", async () => {
     const client = new S3Client({ region: "us-east-1" });
-    const storage = s3Backend.create(parseBackendConfig(s3Backend, { bucket: "bkt", client })) as S3Storage;
+    const storage = createS3Storage({ bucket: "bkt", client });
     expect(storage.client).toBe(client);
     await storage.close();
     expect(typeof client.send).toBe("function");
     client.destroy();
+  });
+
+  it("a missing region or missing credentials are INVALID_CONFIG naming the field (no request made)", async () => {
+    const saved = { region: process.env.AWS_REGION, defaultRegion: process.env.AWS_DEFAULT_REGION };
+    delete process.env.AWS_REGION;
+    delete process.env.AWS_DEFAULT_REGION;
+    try {
+      const storage = createS3Storage({ bucket: "bkt", credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+      await expect(storage.listProjects()).rejects.toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [{ path: "region" }] });
+      await storage.close();
+    } finally {
+      if (saved.region !== undefined) process.env.AWS_REGION = saved.region;
+      if (saved.defaultRegion !== undefined) process.env.AWS_DEFAULT_REGION = saved.defaultRegion;
+    }
   });
 
   it("reads bucket, prefix and options from an s3:// URI", () => {

@@ -1,8 +1,7 @@
 import { storageSuite } from "@themis/conformance";
-import { parseBackendConfig } from "@themis/core";
 import { afterAll, beforeAll } from "vitest";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { s3Backend } from "../src/index.js";
+import { createS3Storage } from "../src/index.js";
 import { backendConfig, freshBucket, rawClient, s3Server } from "./support/env.js";
 import { s3Oracle } from "./support/oracle.js";
 
@@ -24,7 +23,7 @@ for (const compactAfterSegments of [0, 2]) {
   storageSuite({
     name: `s3 (compactAfterSegments: ${compactAfterSegments})`,
     skip: server ? false : "no S3 server",
-    create: () => s3Backend.create(parseBackendConfig(s3Backend, backendConfig(server!, bucket, { prefix: `${prefix}c${compactAfterSegments}`, compactAfterSegments, gracePeriodMs: 0 }))),
+    create: () => createS3Storage(backendConfig(server!, bucket, { prefix: `${prefix}c${compactAfterSegments}`, compactAfterSegments, gracePeriodMs: 0 })),
     oracle: {
       rowIds: (project, kind, table) => s3Oracle(raw!, bucket, `${prefix}c${compactAfterSegments}/`).rowIds(project, kind, table),
     },

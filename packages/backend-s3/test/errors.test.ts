@@ -1,9 +1,9 @@
 // Typed, actionable errors with no credentials in them.
 import { inspect } from "node:util";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { Project, type StorageBackend, parseBackendConfig } from "@themis/core";
+import { Project, type StorageBackend } from "@themis/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { s3Backend } from "../src/index.js";
+import { type S3ConfigInput, createS3Storage } from "../src/index.js";
 import { encodeSegment } from "../src/segment-format.js";
 import { backendConfig, freshBucket, rawClient, s3Server } from "./support/env.js";
 import { readRawTable } from "./support/oracle.js";
@@ -13,8 +13,8 @@ let bucket = "";
 let raw: S3Client;
 const opened: StorageBackend[] = [];
 
-const backend = (config: Record<string, unknown>): StorageBackend => {
-  const b = s3Backend.create(parseBackendConfig(s3Backend, config));
+const backend = (config: S3ConfigInput): StorageBackend => {
+  const b = createS3Storage(config);
   opened.push(b);
   return b;
 };
@@ -110,7 +110,7 @@ describe.skipIf(!server)("errors", () => {
   });
 
   it("refuses to work after close (CLOSED)", async () => {
-    const b = s3Backend.create(parseBackendConfig(s3Backend, backendConfig(server!, bucket)));
+    const b = createS3Storage(backendConfig(server!, bucket));
     await b.close();
     await b.close();
     await expect(b.listProjects()).rejects.toMatchObject({ code: "ERR_THEMIS_CLOSED" });

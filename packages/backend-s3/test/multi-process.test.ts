@@ -1,9 +1,9 @@
 // Several processes on one table: concurrent appenders next to a compactor, and writers
 // killed mid-upload. Runs the built package (dist/) in child processes.
 import { ListMultipartUploadsCommand, type S3Client } from "@aws-sdk/client-s3";
-import { Project, type StorageBackend, parseBackendConfig } from "@themis/core";
+import { Project, type StorageBackend } from "@themis/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { s3Backend } from "../src/index.js";
+import { createS3Storage } from "../src/index.js";
 import { backendConfig, freshBucket, rawClient, s3Server } from "./support/env.js";
 import { listKeys, readRawTable } from "./support/oracle.js";
 import { Worker } from "./support/processes.js";
@@ -17,7 +17,7 @@ beforeAll(async () => {
   if (!server) return;
   bucket = await freshBucket(server, "mp");
   raw = rawClient(server);
-  storage = s3Backend.create(parseBackendConfig(s3Backend, backendConfig(server, bucket, { compactAfterSegments: 0 })));
+  storage = createS3Storage(backendConfig(server, bucket, { compactAfterSegments: 0 }));
 });
 afterAll(async () => {
   await storage?.close();

@@ -35,7 +35,7 @@ const CASES: [what: string, file: string, text: string, path: string, reason: Re
   ["themis config: bad project name", "themis.config.yaml", "project: ../etc\n", "project", /invalid project name/],
 ];
 
-describe("themis backends validate: invalid configs", () => {
+describe.concurrent("themis backends validate: invalid configs", () => {
   it.each(CASES)("%s", async (_what, file, text, fieldPath, reason) => {
     const app = makeApp(["acme-runner"], { [file]: text });
     const { code, json } = await themisJson(app, ["backends", "validate", file]);

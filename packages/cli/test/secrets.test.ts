@@ -23,7 +23,7 @@ function expectNoCanary(output: { stdout: string; stderr: string }): void {
   }
 }
 
-describe("secrets are never printed", () => {
+describe.concurrent("secrets are never printed", () => {
   const app = makeApp(["acme-runner", "acme-vault"], {
     "themis.config.yaml": CONFIG,
     "unreachable.yaml": `type: acme/vault\nhost: unreachable\npassword: ${FILE_CANARY}\n`,

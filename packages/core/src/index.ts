@@ -51,14 +51,8 @@ export { taskIdentity, taskKind, type CommandTask, type FunctionTask, type Modul
 export { DEFAULT_EXECUTOR, createExecutor, isExecutionBackend, type ExecutionSpec } from "./execution/executor.js";
 export { LocalExecutor, type LocalExecutorSettings } from "./execution/local/local-executor.js";
 export { localBackend, localConfigSchema, sequentialBackend, sequentialConfigSchema, type LocalConfig, type SequentialConfig } from "./execution/local/definitions.js";
-export {
-  listRuns,
-  runExperiment,
-  type ExperimentProgress,
-  type ExperimentRunSummary,
-  type ResultRow,
-  type RunExperimentOptions,
-} from "./experiment/run-experiment.js";
-export { RUNS_TABLE, type RunCounts, type RunRecord, type RunStatus } from "./experiment/run-record.js";
+export { runExperiment, type ExperimentProgress, type ExperimentRunSummary, type RunExperimentOptions } from "./experiment/run-experiment.js";
+export type { ResultRow } from "./experiment/result-row.js";
+export { RUNS_TABLE, listRuns, type RunCounts, type RunRecord, type RunStatus } from "./experiment/run-record.js";
 export { collectProvenance, gitCommit, type Provenance } from "./experiment/provenance.js";
 export { canonicalJson, resumeKey } from "./experiment/resume-key.js";

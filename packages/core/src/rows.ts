@@ -13,6 +13,7 @@ export const ROW_ID = "_row_id";
 /** A row as stored and read back: with its stable, unique `_row_id`. */
 export type StoredRow<T extends Row = Row> = T & { _row_id: string };
 
+const MAX_DEPTH = 256;
 const ID_PATTERN = /^[A-Za-z0-9_.:\-]{1,200}$/;
 
 /** A new row id: a random UUID (ids are decided by the client, which makes write retries safe). */
@@ -30,54 +31,70 @@ export function validateRowId(id: unknown): asserts id is string {
 /**
  * Checks that `value` is a plain JSON object and returns a deep copy holding only JSON
  * values. Keys whose value is `undefined` are dropped, as `JSON.stringify` does; anything
- * else that JSON cannot hold exactly (NaN, Infinity, bigint, Date, Map, functions, cycles)
+ * else that JSON cannot hold exactly (NaN, Infinity, bigint, Date, Map, functions, cycles,
+ * nesting deeper than 256 levels)
  * is an {@link InvalidRowError} listing every offending path.
  */
 export function toJsonRow(value: unknown): Row {
-  const issues: Issue[] = [];
-  const seen = new Set<object>();
-  const copy = (v: unknown, path: string): JsonValue | undefined => {
-    if (v === null || typeof v === "string" || typeof v === "boolean") return v;
-    if (typeof v === "number") {
-      if (Number.isFinite(v)) return v;
-      issues.push({ path, message: `${v} is not a JSON number` });
-      return undefined;
-    }
-    if (typeof v === "object") {
-      if (seen.has(v)) {
-        issues.push({ path, message: "circular reference" });
-        return undefined;
-      }
-      if (Array.isArray(v)) {
-        seen.add(v);
-        const out = v.map((item, i) => copy(item === undefined ? null : item, `${path}[${i}]`) ?? null);
-        seen.delete(v);
-        return out;
-      }
-      const proto = Object.getPrototypeOf(v);
-      if (proto !== Object.prototype && proto !== null) {
-        const what = (v as object).constructor?.name ?? "object";
-        const hint = v instanceof Date ? " (store date.toISOString())" : "";
-        issues.push({ path, message: `${what} is not a plain JSON object${hint}` });
-        return undefined;
-      }
-      seen.add(v);
-      const out: { [key: string]: JsonValue } = {};
-      for (const [k, item] of Object.entries(v)) {
-        if (item === undefined) continue;
-        const c = copy(item, path ? `${path}.${k}` : k);
-        if (c !== undefined) out[k] = c;
-      }
-      seen.delete(v);
-      return out;
-    }
-    issues.push({ path, message: `${typeof v} is not a JSON value` });
-    return undefined;
-  };
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new InvalidRowError(`a row must be a plain JSON object, got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}`, []);
   }
-  const out = copy(value, "");
+  const issues: Issue[] = [];
+  // The path is kept as a stack and joined only when there is an issue: this runs for every
+  // value of every row, so it must not build strings on the happy path.
+  const path: (string | number)[] = [];
+  const here = (): string => path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+  const copy = (v: unknown): JsonValue | undefined => {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return v;
+      case "number":
+        if (Number.isFinite(v)) return v;
+        issues.push({ path: here(), message: `${v} is not a JSON number` });
+        return undefined;
+      case "object": {
+        if (v === null) return null;
+        // A depth bound instead of a set of visited objects: cheaper on every row, and it
+        // stops cycles too.
+        if (path.length > MAX_DEPTH) {
+          issues.push({ path: here().slice(0, 200), message: `nested deeper than ${MAX_DEPTH} levels (a circular reference?)` });
+          return undefined;
+        }
+        if (Array.isArray(v)) {
+          const out: JsonValue[] = new Array(v.length);
+          for (let i = 0; i < v.length; i++) {
+            path.push(i);
+            out[i] = v[i] === undefined ? null : (copy(v[i]) ?? null);
+            path.pop();
+          }
+          return out;
+        }
+        const proto = Object.getPrototypeOf(v);
+        if (proto !== Object.prototype && proto !== null) {
+          const what = (v as object).constructor?.name ?? "object";
+          const hint = v instanceof Date ? " (store date.toISOString())" : "";
+          issues.push({ path: here(), message: `${what} is not a plain JSON object${hint}` });
+          return undefined;
+        }
+        const out: { [key: string]: JsonValue } = {};
+        for (const k in v) {
+          if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+          const item = (v as Record<string, unknown>)[k];
+          if (item === undefined) continue;
+          path.push(k);
+          const c = copy(item);
+          path.pop();
+          if (c !== undefined) out[k] = c;
+        }
+        return out;
+      }
+      default:
+        issues.push({ path: here(), message: `${typeof v} is not a JSON value` });
+        return undefined;
+    }
+  };
+  const out = copy(value);
   if (issues.length > 0) throw new InvalidRowError("row is not valid JSON", issues);
   return out as Row;
 }

@@ -41,7 +41,19 @@ export const vaultBackend = defineStorageBackend({
   create: (config) => memoryBackend.create({ namespace: `vault-${config.host}` }),
 });
 
+/** A backend whose schema message quotes the (secret) input, as careless schemas do. */
+export const chattyBackend = defineStorageBackend({
+  name: "acme/chatty",
+  configSchema: z.strictObject({
+    token: z
+      .string()
+      .refine((v) => v.length >= 12, { error: (issue) => `token "${String(issue.input)}" is shorter than 12 characters` })
+      .meta({ secret: true }),
+  }),
+  create: () => memoryBackend.create({ namespace: "chatty" }),
+});
+
 /** A registry with only built-ins and the fixture backends (no discovery). */
 export function fixtureRegistry(): Registry {
-  return new Registry({ discover: false }).register(vaultBackend);
+  return new Registry({ discover: false }).register(vaultBackend).register(chattyBackend);
 }

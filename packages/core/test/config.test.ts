@@ -17,6 +17,7 @@ import {
   substituteEnv,
 } from "../src/index.js";
 import { copyFixture, fixtureRegistry, makeProject } from "./config-helpers.js";
+import { makeApp, memoryBackendModule } from "./fixtures.js";
 
 afterEach(() => clearConfigCache());
 
@@ -197,6 +198,12 @@ describe("${env:NAME} references", () => {
     expect(config.secretValues).toContain(canary);
   });
 
+  it("a secret quoted by the backend's own validation message is redacted", async () => {
+    const error = await configError(resolveConfig({ storage: { type: "acme/chatty", token: "short-pw" } }, { registry: fixtureRegistry() }));
+    expect(error.issues[0]).toEqual({ path: "storage.token", message: `token "${REDACTED}" is shorter than 12 characters` });
+    expect(error.message).not.toContain("short-pw");
+  });
+
   it("a literal secret and a URI password are redacted when printed", async () => {
     const config = await resolveConfig({ storage: "vault://admin:literal-pw-123@db.example" }, { registry: fixtureRegistry() });
     const printed = printableConfig(config);
@@ -212,9 +219,22 @@ describe("paths and registry filters", () => {
     expect((config.storage?.config as { dataDir: string }).dataDir).toBe(path.join(dir, "data", "cache"));
   });
 
-  it("backends.skip and backends.allow hide installed backends from the config's registry", async () => {
-    const registry = new Registry({ discover: false, skip: ["acme/vault"] });
-    expect((await registry.list()).map((b) => b.name)).toContain("memory");
+  it("registry allow / skip options hide installed backends; built-ins stay", async () => {
+    const storage = (name: string) => ({ name: `themis-fx-${name.replace("/", "-")}`, themisBackends: { [name]: { kind: "storage", entry: "./index.js" } }, files: { "index.js": memoryBackendModule(name) } });
+    const app = makeApp("npm", [storage("fx/keep"), storage("fx/drop")]);
+    const names = async (registry: Registry) => (await registry.list()).map((b) => b.name);
+    expect(await names(new Registry({ cwd: app }))).toEqual(expect.arrayContaining(["fx/keep", "fx/drop", "memory"]));
+    const skipping = new Registry({ cwd: app, skip: ["fx/drop"] });
+    expect(await names(skipping)).toEqual(expect.arrayContaining(["fx/keep", "memory"]));
+    expect(await names(skipping)).not.toContain("fx/drop");
+    await expect(skipping.get("fx/drop")).rejects.toMatchObject({ code: "ERR_THEMIS_UNKNOWN_BACKEND", message: expect.stringMatching(/excluded by the registry's allow\/skip/) });
+    const allowing = new Registry({ cwd: app, allow: ["fx/keep"] });
+    expect(await names(allowing)).toEqual(expect.arrayContaining(["fx/keep", "memory", "local"]));
+    expect(await names(allowing)).not.toContain("fx/drop");
+    // The config's "backends" section builds its registry with these options.
+    writeFileSync(path.join(app, "themis.config.yaml"), "backends:\n  skip: [fx/drop]\nstorage: fx/drop\n");
+    const error = await configError(loadConfig({ cwd: app }));
+    expect(error.issues[0]).toMatchObject({ path: "storage", message: expect.stringMatching(/excluded/) });
   });
 });
 

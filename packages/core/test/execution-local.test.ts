@@ -65,9 +65,47 @@ describe("local executor: module jobs", () => {
     expect(after.ok).toBe(true);
   });
 
-  it("runs module jobs on several threads at once", async () => {
-    const out = await collect(map({ kind: "module", module: jobs, export: "hash" }, Array.from({ length: 8 }, (_, i) => ({ seed: String(i), rounds: 2000 })), { executor, concurrency: 4 }));
-    expect(out.filter((o) => o.ok).length).toBe(8);
+  it("runs module jobs on several worker threads at once", async () => {
+    const task = { kind: "module", module: jobs, export: "sleepOnThread" } as const;
+    // Warm up first: a thread that is still booting (slow on a loaded machine) would make
+    // the second job wait, and that is not what this test is about.
+    await collect(map(task, [{ ms: 1 }, { ms: 1 }, { ms: 1 }, { ms: 1 }], { executor, concurrency: 2 }));
+    const out = await collect(map(task, [{ ms: 300 }, { ms: 300 }], { executor, concurrency: 2 }));
+    const spans = out.map((o) => (o.ok ? (o.value as { threadId: number; start: number; end: number }) : undefined));
+    expect(spans.every(Boolean)).toBe(true);
+    const [a, b] = spans as { threadId: number; start: number; end: number }[];
+    expect(a!.threadId).not.toBe(b!.threadId);
+    expect(a!.threadId).toBeGreaterThan(0); // not the main thread
+    expect(Math.max(a!.start, b!.start)).toBeLessThan(Math.min(a!.end, b!.end)); // they overlapped
+  });
+});
+
+describe("local executor: command jobs on this host", () => {
+  it("inherit this process' environment by default, with the job's env on top", async () => {
+    process.env.THEMIS_TEST_PARENT_VAR = "from-parent";
+    try {
+      const [o] = await collect(
+        map({ kind: "command", command: () => ({ argv: ["sh", "-c", 'printf "%s|%s" "$THEMIS_TEST_PARENT_VAR" "$THEMIS_TEST_JOB_VAR"'], env: { THEMIS_TEST_JOB_VAR: "from-job" } }) }, [null], {
+          executor: "local",
+        }),
+      );
+      expect(o!.ok && o!.value).toBe("from-parent|from-job");
+    } finally {
+      delete process.env.THEMIS_TEST_PARENT_VAR;
+    }
+  });
+});
+
+describe("sequential executor", () => {
+  it("runs module jobs one at a time whatever concurrency is asked", async () => {
+    const executor = await sequentialBackend.create(sequentialBackend.configSchema.parse({}));
+    try {
+      const out = await collect(map({ kind: "module", module: jobs, export: "sleepOnThread" }, [{ ms: 100 }, { ms: 100 }, { ms: 100 }], { executor, concurrency: 8, ordered: true }));
+      const spans = out.map((o) => (o.ok ? (o.value as { start: number; end: number }) : { start: Number.NaN, end: Number.NaN }));
+      for (let i = 1; i < spans.length; i++) expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end);
+    } finally {
+      await executor.close();
+    }
   });
 });
 

@@ -151,7 +151,7 @@ describe("runExperiment", () => {
     const moduleOnly: ExecutionBackend = {
       name: "module-only",
       kinds: ["module"],
-      run: async () => ({ ok: true, value: null }),
+      run: async <T>() => ({ ok: true, value: null as T }),
       close: async () => undefined,
     };
     await expect(project.runExperiment({ dataset: "qa", experiment: "never", task, execution: moduleOnly })).rejects.toMatchObject({ code: "ERR_THEMIS_UNSUPPORTED" });
@@ -217,7 +217,9 @@ describe("runExperiment", () => {
     const mod = await project.runExperiment({ dataset: "qa", experiment: "module", task: { kind: "module", module: jobs, export: "echoRow" } });
     expect(mod).toMatchObject({ status: "completed", succeeded: 12 });
     const rows = await (await project.getExperiment("module")).load();
-    expect(rows[0]!.output).toEqual({ question: "q0", length: 2 });
+    // Results are appended in completion order: find each by its output.
+    expect(rows.map((r) => r.output)).toContainEqual({ question: "q0", length: 2 });
+    expect(rows.map((r) => r.output)).toContainEqual({ question: "q11", length: 3 });
     const cmd = await project.runExperiment({
       dataset: "qa",
       experiment: "command",

@@ -22,7 +22,7 @@ describe("toJsonRow", () => {
     expect(String((error as Error).message)).toContain("toISOString");
   });
 
-  it("rejects cycles, class instances, non-objects", () => {
+  it("rejects cycles (as too deep), class instances, non-objects", () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     for (const bad of [cyclic, { m: new Map() }, [1], null, "s", 1]) {

@@ -23,11 +23,16 @@ const LOWER_N = 0x6e;
 const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?[ \t\n\r]*$/;
 const JSON_LITERAL = /^(?:true|false|null)[ \t\n\r]*$/;
 
+/** `{`, `[`, `"` or JSON whitespace: the other ways a JSON text can start. */
+function mayStartJson(code: number): boolean {
+  return code === 0x7b || code === 0x5b || code === 0x22 || code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+}
+
 function parsesAsJson(text: string): boolean {
   const first = text.charCodeAt(0);
   if ((first >= DIGIT_0 && first <= DIGIT_9) || first === MINUS) return JSON_NUMBER.test(text);
   if (first === LOWER_T || first === LOWER_F || first === LOWER_N) return JSON_LITERAL.test(text);
-  if (!MAYBE_JSON.test(text)) return false;
+  if (!mayStartJson(first) || !MAYBE_JSON.test(text)) return false;
   try {
     JSON.parse(text);
     return true;
@@ -76,7 +81,7 @@ export function decodeCell(cell: string): JsonValue | undefined {
     const literal = cell.trimEnd();
     return literal === "null" ? null : literal === "true";
   }
-  if (!MAYBE_JSON.test(cell)) return cell;
+  if (!mayStartJson(first) || !MAYBE_JSON.test(cell)) return cell;
   try {
     return JSON.parse(cell) as JsonValue;
   } catch {

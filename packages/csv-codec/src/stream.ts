@@ -99,6 +99,9 @@ export async function* parseCsvStream(input: AsyncIterable<Chunk>, options: Stre
       if (queue.length >= HIGH_WATER && !paused) {
         paused = true;
         p.pause();
+        // papaparse's pause stops parsing but not its input: chunks would pile up in its own
+        // queue (the whole file, for a slow consumer). Stop the input too.
+        source.pause();
       }
       notify();
     },
@@ -125,6 +128,7 @@ export async function* parseCsvStream(input: AsyncIterable<Chunk>, options: Stre
         if (finished) break;
         if (paused) {
           paused = false;
+          source.resume();
           parser?.resume();
         }
         if (queue.length === 0 && !finished) await new Promise<void>((resolve) => (wake = resolve));

@@ -66,7 +66,7 @@ describe("encodeCell / decodeCell", () => {
         const expected = JSON.parse(JSON.stringify(v)) as JsonValue;
         expect(decodeCell(encodeCell(v))).toEqual(expected);
       }),
-      { numRuns: 2000 },
+      { numRuns: 1000 },
     );
   });
 
@@ -83,7 +83,7 @@ describe("encodeCell / decodeCell", () => {
       fc.property(tricky, (s) => {
         expect(decodeCell(encodeCell(s))).toBe(s);
       }),
-      { numRuns: 3000 },
+      { numRuns: 1000 },
     );
   });
 });
@@ -122,7 +122,7 @@ describe("decodeCell fast paths", () => {
       fc.property(fc.oneof(numberish, literalish, fc.string(), fc.jsonValue().map((v) => JSON.stringify(v))), (cell) => {
         expect(decodeCell(cell)).toEqual(reference(cell));
       }),
-      { numRuns: 5000 },
+      { numRuns: 2000 },
     );
   });
 });

@@ -43,6 +43,8 @@ export interface BoxServer {
   state: BoxState;
   faults: Faults;
   log: LoggedRequest[];
+  /** TCP connections accepted so far (clients that keep connections alive open few). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -275,6 +277,8 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
   });
   // Box keeps connections alive; so does this server, to keep client behaviour realistic.
   server.keepAliveTimeout = 5_000;
+  let connections = 0;
+  server.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
@@ -284,6 +288,7 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
     state,
     faults,
     log,
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         faults.clear();

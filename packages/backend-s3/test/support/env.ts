@@ -2,6 +2,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { requireService } from "@themis/conformance";
 import { inject } from "vitest";
+import type { S3ConfigInput } from "../../src/index.js";
 import type { S3ServerInfo } from "./radosgw.js";
 
 /** The test server, or undefined when tests must skip (requireService fails instead when CI=true). */
@@ -38,7 +39,7 @@ export async function freshBucket(server: S3ServerInfo, label = "t"): Promise<st
 }
 
 /** Backend config for the test server. */
-export function backendConfig(server: S3ServerInfo, bucket: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function backendConfig(server: S3ServerInfo, bucket: string, extra: Partial<S3ConfigInput> = {}): S3ConfigInput {
   return {
     bucket,
     endpoint: server.endpoint,

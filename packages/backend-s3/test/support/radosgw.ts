@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -97,5 +97,6 @@ export class Radosgw {
       const child = spawn("bash", [path.join(scripts, "stop-radosgw.sh")], { env: { ...process.env, CEPH_DIR: this.#dir }, stdio: "ignore" });
       child.on("close", () => resolve());
     });
+    rmSync(path.dirname(this.#dir), { recursive: true, force: true });
   }
 }

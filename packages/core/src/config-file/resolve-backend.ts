@@ -5,6 +5,7 @@ import type { Registry } from "../registry/registry.js";
 import { isUri } from "../registry/registry.js";
 import type { ResolvedBackend } from "./config-types.js";
 import { resolvePathFields } from "./path-fields.js";
+import { scrub } from "./printable-config.js";
 
 /** Where a backend section sits and how to resolve it. */
 export interface BackendSectionContext<K extends BackendKind> {
@@ -79,8 +80,10 @@ export async function resolveBackendSection<K extends BackendKind>(
   const input = resolvePathFields(definition, { ...uriConfig, ...options }, context.dir);
   const parsed = definition.configSchema.safeParse(input);
   if (!parsed.success) {
+    // A schema's own messages may quote the input: keep secret values out of them.
+    const secrets = secretPaths(definition).map((p) => valueAt(input, p)).filter((v): v is string => typeof v === "string" && v.length > 0);
     return {
-      issues: issuesFromZod(definition.configSchema, parsed.error).map((i) => ({ path: at(path, i.path), message: i.message })),
+      issues: issuesFromZod(definition.configSchema, parsed.error).map((i) => ({ path: at(path, i.path), message: scrub(i.message, secrets) as string })),
     };
   }
   // Defaults of path fields are relative to the config's folder too.

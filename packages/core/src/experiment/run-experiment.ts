@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AlreadyExistsError, hasErrorCode } from "../errors.js";
-import type { ExecutionBackend, MapOutcome } from "../execution/contract.js";
+import type { ExecutionBackend } from "../execution/contract.js";
 import { toJobError } from "../execution/errors.js";
 import { type ExecutionSpec, createExecutor } from "../execution/executor.js";
 import { assertRunsTask, map } from "../execution/map.js";
@@ -12,6 +12,8 @@ import { type JsonValue, ROW_ID, type Row, type StoredRow, toJsonRow } from "../
 import type { Dataset, Experiment, Table } from "../storage/table.js";
 import { type Provenance, collectProvenance } from "./provenance.js";
 import { resumeKey } from "./resume-key.js";
+import { resultRow } from "./result-row.js";
+import { ResultWriter } from "./result-writer.js";
 import { RUNS_TABLE, type RunRecord, type RunStatus, errorJson } from "./run-record.js";
 
 /** Progress of an experiment run, reported after every finished (or skipped) row. */
@@ -94,18 +96,6 @@ export interface ExperimentRunSummary {
   error?: unknown;
 }
 
-/** What a result row holds. `output` is the task's value, `error` why it failed. */
-export interface ResultRow extends Row {
-  dataset_row_id: string;
-  status: "ok" | "error";
-  output: JsonValue;
-  error: JsonValue;
-  attempts: number;
-  duration_ms: number;
-  run_id: string;
-  task_key: string;
-}
-
 async function openOrCreateExperiment(project: Project, name: string, resume: boolean): Promise<Experiment> {
   try {
     await project.createExperiment(name);
@@ -131,106 +121,6 @@ async function packageVersions(registry: Registry, names: readonly string[]): Pr
   } catch {
     return {};
   }
-}
-
-/**
- * Group commit: results are appended as they complete; those that complete while a write
- * is under way go together in the next write. `backlog` lets the caller wait when the
- * store falls behind (backpressure reaches the executor through `map`).
- */
-class ResultWriter {
-  readonly #table: Table;
-  /** Dataset row id -> id of the error row an earlier run left for it. */
-  readonly #replace: Map<string, string>;
-  #pending: { row: ResultRow; replaces: string | undefined }[] = [];
-  #writing: Promise<void> | undefined;
-  #failure: { error: unknown } | undefined;
-
-  constructor(table: Table, replace: Map<string, string>) {
-    this.#table = table;
-    this.#replace = replace;
-  }
-
-  get backlog(): number {
-    return this.#pending.length;
-  }
-
-  add(row: ResultRow): void {
-    if (this.#failure) throw this.#failure.error;
-    // A redone failure replaces its error row, keeping one result per dataset row.
-    const replaces = this.#replace.get(row.dataset_row_id);
-    if (replaces !== undefined) this.#replace.delete(row.dataset_row_id);
-    this.#pending.push({ row, replaces });
-    this.#kick();
-  }
-
-  #kick(): void {
-    if (this.#writing || this.#pending.length === 0) return;
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#writing = this.#write(batch).then(
-      () => {
-        this.#writing = undefined;
-        this.#kick();
-      },
-      (error: unknown) => {
-        this.#writing = undefined;
-        this.#failure = { error };
-      },
-    );
-  }
-
-  async #write(batch: { row: ResultRow; replaces: string | undefined }[]): Promise<void> {
-    const appends: ResultRow[] = [];
-    for (const { row, replaces } of batch) {
-      if (replaces !== undefined) await this.#table.update(replaces, row);
-      else appends.push(row);
-    }
-    if (appends.length > 0) await this.#table.appendMany(appends);
-  }
-
-  /** Wait until the current write is done (throws its error). */
-  async settle(): Promise<void> {
-    while (this.#writing) await this.#writing;
-    if (this.#failure) throw this.#failure.error;
-  }
-
-  /** Write everything still pending. */
-  async flush(): Promise<void> {
-    for (;;) {
-      await this.settle();
-      if (this.#pending.length === 0) return;
-      this.#kick();
-    }
-  }
-}
-
-/** A result row as JSON, or an error row when the task's value cannot be stored as JSON. */
-function resultRow(row: StoredRow, outcome: MapOutcome, runId: string, key: string, storeInput: boolean): ResultRow {
-  const { [ROW_ID]: datasetRowId, ...input } = row;
-  // Field order is column order in tabular stores: what people read first comes first.
-  const resultOf = (status: "ok" | "error", output: JsonValue, error: JsonValue): ResultRow => ({
-    dataset_row_id: datasetRowId,
-    status,
-    output,
-    error,
-    ...(storeInput ? { input } : {}),
-    attempts: outcome.attempts,
-    duration_ms: Math.round(outcome.durationMs * 1000) / 1000,
-    run_id: runId,
-    task_key: key,
-  });
-  if (outcome.ok) {
-    try {
-      return resultOf("ok", toJsonRow({ output: outcome.value === undefined ? null : outcome.value }).output ?? null, null);
-    } catch (error) {
-      return resultOf("error", null, errorJson(toJobError(error)));
-    }
-  }
-  const details: { [key: string]: JsonValue } = {};
-  if (outcome.exitCode !== undefined) details.exitCode = outcome.exitCode;
-  if (outcome.stderr !== undefined) details.stderr = outcome.stderr.text;
-  return resultOf("error", null, { ...(errorJson(outcome.error) as { [key: string]: JsonValue }), ...details });
 }
 
 /**
@@ -420,11 +310,3 @@ export async function runExperiment<I extends Row = Row, O = unknown>(project: P
     ratePerSecond: durationMs > 0 ? (finished * 1000) / durationMs : 0,
   };
 }
-
-/** The records of every run of a project (newest last), or only those of one experiment. */
-export async function listRuns(project: Project, experiment?: string): Promise<RunRecord[]> {
-  const runs = await project.internalTable("experiment", RUNS_TABLE);
-  const all = (await runs.load()) as unknown as RunRecord[];
-  return experiment === undefined ? all : all.filter((r) => r.experiment === experiment);
-}
-

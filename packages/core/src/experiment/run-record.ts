@@ -1,4 +1,5 @@
 import type { JobError } from "../execution/contract.js";
+import type { Project } from "../project.js";
 import type { JsonValue, Row } from "../rows.js";
 import type { Provenance } from "./provenance.js";
 
@@ -49,3 +50,11 @@ export interface RunRecord extends Row {
 export function errorJson(error: JobError | undefined): JsonValue {
   return error === undefined ? null : (JSON.parse(JSON.stringify(error)) as JsonValue);
 }
+
+/** The records of every run of a project (newest last), or only those of one experiment. */
+export async function listRuns(project: Project, experiment?: string): Promise<RunRecord[]> {
+  const runs = await project.internalTable("experiment", RUNS_TABLE);
+  const all = (await runs.load()) as unknown as RunRecord[];
+  return experiment === undefined ? all : all.filter((r) => r.experiment === experiment);
+}
+

@@ -11,7 +11,8 @@ type ProjectData = Record<TableKind, Map<string, TableData>>;
 const namespaces = new Map<string, Map<string, ProjectData>>();
 
 const NAME = "memory";
-const clone = (row: StoredRow): StoredRow => structuredClone(row);
+// Rows are plain JSON (core checked them): a JSON round-trip copies them faster than structuredClone.
+const clone = (row: StoredRow): StoredRow => JSON.parse(JSON.stringify(row)) as StoredRow;
 
 class MemoryTable implements TableStore {
   private readonly rows: TableData;

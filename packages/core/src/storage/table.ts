@@ -35,30 +35,35 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
     if (this.#isClosed()) throw new ClosedError(`${this.kind} "${this.name}": its project is closed`, { backend: this.#backend });
   }
 
-  async #prepare(input: unknown, id?: string): Promise<StoredRow<T>> {
-    let value = input;
-    if (this.#schema) {
-      const result = await this.#schema["~standard"].validate(input);
-      if (result.issues) {
-        throw new InvalidRowError(
-          `row does not match the schema of ${this.kind} "${this.name}"`,
-          result.issues.map((i) => ({
-            path: (i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join("."),
-            message: i.message,
-          })),
-          { backend: this.#backend },
-        );
-      }
-      value = result.value;
+  /** Run the table's schema, if any (the only asynchronous step of preparing a row). */
+  async #validate(input: unknown): Promise<unknown> {
+    if (!this.#schema) return input;
+    const result = await this.#schema["~standard"].validate(input);
+    if (result.issues) {
+      throw new InvalidRowError(
+        `row does not match the schema of ${this.kind} "${this.name}"`,
+        result.issues.map((i) => ({
+          path: (i.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join("."),
+          message: i.message,
+        })),
+        { backend: this.#backend },
+      );
     }
+    return result.value;
+  }
+
+  /** A JSON copy of the row with its id first: the id given, its own `_row_id`, or a new one. */
+  #toStored(value: unknown, id?: string): StoredRow<T> {
     const row = toJsonRow(value);
-    const { [ROW_ID]: ownId, ...rest } = row;
+    const ownId = row[ROW_ID];
     if (id !== undefined && ownId !== undefined && ownId !== id) {
       throw new InvalidRowError(`row ${ROW_ID} "${String(ownId)}" does not match the id being updated ("${id}")`, []);
     }
     const rowId = id ?? (ownId === undefined ? newRowId() : ownId);
     validateRowId(rowId);
-    return { [ROW_ID]: rowId, ...rest } as StoredRow<T>;
+    const out: Row = { [ROW_ID]: rowId };
+    for (const k in row) if (k !== ROW_ID) out[k] = row[k]!;
+    return out as StoredRow<T>;
   }
 
   /** Append one row; returns its `_row_id`. */
@@ -71,7 +76,7 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
   async appendMany(rows: Iterable<T>): Promise<string[]> {
     this.#alive();
     const prepared: StoredRow<T>[] = [];
-    for (const row of rows) prepared.push(await this.#prepare(row));
+    for (const row of rows) prepared.push(this.#toStored(this.#schema ? await this.#validate(row) : row));
     const ids = new Set<string>();
     for (const r of prepared) {
       if (ids.has(r._row_id)) throw new InvalidRowError(`${ROW_ID} "${r._row_id}" appears twice in one batch`, []);
@@ -110,7 +115,7 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
   async update(id: string, row: T): Promise<void> {
     this.#alive();
     validateRowId(id);
-    await this.#store.update(await this.#prepare(row, id));
+    await this.#store.update(this.#toStored(await this.#validate(row), id));
   }
 
   /** Delete the row with this id. NotFoundError when there is none. */

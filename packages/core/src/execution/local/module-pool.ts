@@ -46,7 +46,9 @@ export class ModulePool {
     if (!this.#pool) {
       const pool = new Piscina<ModuleWorkerTask, JobResult>({
         filename: new URL("./module-worker.js", import.meta.url).href,
-        minThreads: 0,
+        // All threads start with the pool (at the first module job), in parallel, so the
+        // first jobs of a run do not queue behind one thread while the others boot.
+        minThreads: this.#settings.maxThreads,
         maxThreads: this.#settings.maxThreads,
         idleTimeout: this.#settings.idleTimeoutMs,
       });
