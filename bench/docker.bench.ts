@@ -52,25 +52,54 @@ try {
 
   console.log(`docker executor: ${JOBS} echo jobs, image ${image}, limits ${JSON.stringify(LIMITS)}`);
   console.log(`engine ${host}${engine ? " (private dockerd)" : ""}; docker CLI: ${hasCli ? cli.stdout.trim() : "not found (no baseline)"}`);
-  for (const concurrency of CONCURRENCIES) {
+  // Rounds alternate which side goes first, so a machine whose load drifts during the run
+  // (other builds, page cache) does not favour either side.
+  const ROUNDS = 5;
+  const perRound = Math.ceil(JOBS / ROUNDS);
+  const task = { kind: "command" as const, command: (i: number) => ({ argv: ["echo", String(i)] }) };
+  const runThemis = async (jobs: number, concurrency: number): Promise<{ ms: number; failed: number }> => {
     const started = performance.now();
     let failed = 0;
-    const task = { kind: "command" as const, command: (i: number) => ({ argv: ["echo", String(i)] }) };
-    for await (const outcome of map(task, Array.from({ length: JOBS }, (_, i) => i), { executor, concurrency })) {
+    for await (const outcome of map(task, Array.from({ length: jobs }, (_, i) => i), { executor, concurrency })) {
       if (!outcome.ok) failed++;
     }
-    const themisMs = performance.now() - started;
+    return { ms: performance.now() - started, failed };
+  };
+  const runCli = (jobs: number, concurrency: number): { ms: number; failed: boolean } => {
+    // What a user would write: a loop of docker run --rm, or xargs -P for parallel runs.
+    const script =
+      concurrency === 1
+        ? `for i in $(seq ${jobs}); do docker run --rm ${CLI_FLAGS.join(" ")} ${image} echo "$i" >/dev/null || exit 1; done`
+        : `seq ${jobs} | xargs -P ${concurrency} -I{} docker run --rm ${CLI_FLAGS.join(" ")} ${image} echo {} >/dev/null`;
+    const started = performance.now();
+    const run = spawnSync("sh", ["-c", script], { env: cliEnv, encoding: "utf8" });
+    return { ms: performance.now() - started, failed: run.status !== 0 };
+  };
+  for (const concurrency of CONCURRENCIES) {
+    let themisMs = 0;
+    let cliMs = 0;
+    let failed = 0;
+    let cliFailed = false;
+    for (let round = 0, left = JOBS; left > 0; round++, left -= perRound) {
+      const jobs = Math.min(perRound, left);
+      const themisFirst = round % 2 === 0;
+      if (!themisFirst && hasCli) {
+        const c = runCli(jobs, concurrency);
+        cliMs += c.ms;
+        cliFailed ||= c.failed;
+      }
+      const t = await runThemis(jobs, concurrency);
+      themisMs += t.ms;
+      failed += t.failed;
+      if (themisFirst && hasCli) {
+        const c = runCli(jobs, concurrency);
+        cliMs += c.ms;
+        cliFailed ||= c.failed;
+      }
+    }
     let line = `concurrency ${concurrency}: themis ${themisMs.toFixed(0)} ms (${((JOBS * 1000) / themisMs).toFixed(1)} jobs/s${failed ? `, ${failed} FAILED` : ""})`;
     if (hasCli) {
-      // What a user would write: a loop of docker run --rm, or xargs -P for parallel runs.
-      const script =
-        concurrency === 1
-          ? `for i in $(seq ${JOBS}); do docker run --rm ${CLI_FLAGS.join(" ")} ${image} echo "$i" >/dev/null || exit 1; done`
-          : `seq ${JOBS} | xargs -P ${concurrency} -I{} docker run --rm ${CLI_FLAGS.join(" ")} ${image} echo {} >/dev/null`;
-      const cliStart = performance.now();
-      const run = spawnSync("sh", ["-c", script], { env: cliEnv, encoding: "utf8" });
-      const cliMs = performance.now() - cliStart;
-      line += `; docker run loop ${cliMs.toFixed(0)} ms (${((JOBS * 1000) / cliMs).toFixed(1)} jobs/s${run.status !== 0 ? ", FAILED" : ""}); ratio themis/cli ${(themisMs / cliMs).toFixed(2)}x`;
+      line += `; docker run loop ${cliMs.toFixed(0)} ms (${((JOBS * 1000) / cliMs).toFixed(1)} jobs/s${cliFailed ? ", FAILED" : ""}); ratio themis/cli ${(themisMs / cliMs).toFixed(2)}x`;
     }
     console.log(line);
   }

@@ -145,6 +145,8 @@ export async function runContainer(connection: EngineConnection, spec: Container
     }
     if (withStdin) attached.end(Buffer.from(spec.stdin as Uint8Array | string));
 
+    // After start: "not-running" answers at once if the job already exited. (A "next-exit"
+    // wait sent before start would hang if the engine registered it after a quick exit.)
     const exited = container.wait() as Promise<{ StatusCode: number }>;
     let stoppedBySignal = false;
     const stop = (): void => {

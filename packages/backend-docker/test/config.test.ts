@@ -108,7 +108,7 @@ describe("docker config", () => {
 
   it("fails with ERR_THEMIS_UNAVAILABLE naming the socket when no engine listens there, before any job", async () => {
     const socket = "/tmp/themis-no-engine-here.sock";
-    const error = await dockerBackend.create(parse({ image: "a", host: `unix://${socket}` })).catch((e: unknown) => e as { code?: string; message: string; retryable?: boolean });
+    const error = await Promise.resolve(dockerBackend.create(parse({ image: "a", host: `unix://${socket}` }))).catch((e: unknown) => e as { code?: string; message: string; retryable?: boolean });
     expect(error).toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", retryable: true });
     expect((error as { message: string }).message).toContain(socket);
   });

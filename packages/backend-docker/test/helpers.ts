@@ -21,6 +21,6 @@ export async function containersOf(env: DockerTestEnv, executorId: string): Prom
 }
 
 /** Run one job directly (no map), with a signal that never aborts unless given. */
-export function runJob<T = unknown>(executor: DockerExecutor, job: Job, signal = new AbortController().signal): Promise<JobResult<T>> {
+export function runJob<T = unknown>(executor: DockerExecutor, job: Job, signal: AbortSignal = new AbortController().signal): Promise<JobResult<T>> {
   return executor.run<T>(job, { signal, attempt: 1, index: 0 });
 }

@@ -1,16 +1,29 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { link, readFile, rename, stat, unlink, utimes, writeFile } from "node:fs/promises";
+import { link, open, readFile, rename, stat, unlink, utimes, type FileHandle } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError } from "@themis/core";
 import { BACKEND_NAME } from "./names.js";
 
+/**
+ * Where an append starts: noted in the lock file just before the write, so that if the
+ * owner dies holding the lock, whoever breaks it knows which bytes were never acknowledged.
+ */
+export interface AppendIntent {
+  dev: number;
+  ino: number;
+  birthtimeMs: number;
+  /** File size before the append: the bytes from here on belong to the unfinished batch. */
+  from: number;
+}
+
 /** Who holds a lock: written into the lock file so others can tell a dead owner. */
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   host: string;
   token: string;
   since: string;
+  appending?: AppendIntent | undefined;
 }
 
 /** Options of {@link acquireFileLock}. */
@@ -19,11 +32,31 @@ export interface FileLockOptions {
   staleMs: number;
   /** Give up with ConflictError after waiting this long. */
   timeoutMs: number;
+  /**
+   * Where to leave the append intent of a dead owner when breaking its lock (see
+   * {@link FileLock.noteAppend}); the next holder applies it.
+   */
+  pendingPath: string;
 }
 
 /** A held lock. `release` is idempotent. */
 export interface FileLock {
+  /**
+   * Record that an append starting at `intent.from` is about to be written. If this
+   * process dies before releasing, the breaker of the lock moves those bytes to
+   * `pendingPath`, and the next holder takes them out of the table.
+   */
+  noteAppend(intent: AppendIntent): Promise<void>;
   release(): Promise<void>;
+}
+
+// The lock file's content has a fixed size, so the intent can overwrite it in one pwrite.
+const LOCK_RECORD_BYTES = 512;
+
+function lockRecord(owner: LockOwner): Buffer {
+  const record = Buffer.alloc(LOCK_RECORD_BYTES, 0x20);
+  record.write(JSON.stringify(owner), 0, "utf8");
+  return record;
 }
 
 const HOST = hostname();
@@ -44,9 +77,10 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readOwner(path: string): Promise<LockOwner | undefined> {
+/** The owner recorded in a lock (or pending) file; undefined when missing or not written yet. */
+export async function readOwner(path: string): Promise<LockOwner | undefined> {
   try {
-    const owner = JSON.parse(await readFile(path, "utf8")) as LockOwner;
+    const owner = JSON.parse((await readFile(path, "utf8")).trim()) as LockOwner;
     return typeof owner.pid === "number" && typeof owner.token === "string" ? owner : undefined;
   } catch {
     return undefined; // missing, or created but not written yet
@@ -72,23 +106,33 @@ function isEexist(error: unknown): boolean {
  */
 export async function acquireFileLock(path: string, options: FileLockOptions): Promise<FileLock> {
   const owner: LockOwner = { pid: process.pid, host: HOST, token: randomBytes(8).toString("hex"), since: new Date().toISOString() };
-  const content = JSON.stringify(owner);
+  const content = lockRecord(owner);
+  let handle: FileHandle | undefined;
   const started = Date.now();
   let delay = 0.5;
   let nextOwnerCheck = 0;
   let lastOwner: LockOwner | undefined;
   for (;;) {
     try {
-      await writeFile(path, content, { flag: "wx" });
-      break;
+      handle = await open(path, "wx");
     } catch (error) {
       if (!isEexist(error)) throw error;
+    }
+    if (handle) {
+      try {
+        await handle.write(content, 0, content.length, 0);
+      } catch (error) {
+        await handle.close();
+        await unlink(path).catch(() => undefined);
+        throw error;
+      }
+      break;
     }
     const now = Date.now();
     if (now >= nextOwnerCheck) {
       nextOwnerCheck = now + OWNER_CHECK_MS;
       lastOwner = await readOwner(path);
-      if (await breakIfStale(path, lastOwner, options.staleMs)) continue;
+      if (await breakIfStale(path, lastOwner, options)) continue;
     }
     if (now - started >= options.timeoutMs) {
       const who = lastOwner ? ` by process ${lastOwner.pid} on ${lastOwner.host} since ${lastOwner.since}` : "";
@@ -110,12 +154,18 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
   }, Math.max(250, Math.floor(options.staleMs / 3)));
   heartbeat.unref();
 
+  const held = handle!;
   let released = false;
   return {
+    async noteAppend(intent) {
+      const record = lockRecord({ ...owner, appending: intent });
+      await held.write(record, 0, record.length, 0);
+    },
     async release() {
       if (released) return;
       released = true;
       clearInterval(heartbeat);
+      await held.close().catch(() => undefined);
       // Held briefly, with a heartbeat, by a live process: nobody can have judged it stale.
       // Held long (the event loop may have been blocked past staleMs): check it is still ours.
       if (Date.now() - acquired > options.staleMs / 2 && (await readOwner(path))?.token !== owner.token) return;
@@ -124,7 +174,8 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
   };
 }
 
-async function breakIfStale(path: string, owner: LockOwner | undefined, staleMs: number): Promise<boolean> {
+async function breakIfStale(path: string, owner: LockOwner | undefined, options: FileLockOptions): Promise<boolean> {
+  const staleMs = options.staleMs;
   let stale = owner !== undefined && owner.host === HOST && owner.pid !== process.pid && !isAlive(owner.pid);
   if (!stale) {
     try {
@@ -147,6 +198,10 @@ async function breakIfStale(path: string, owner: LockOwner | undefined, staleMs:
     // fresh one: put it back. link() never replaces an existing file, so if a third
     // process took the lock in between, that one is kept.
     await link(aside, path).catch(() => undefined);
+  } else if (moved?.appending) {
+    // The owner died in the middle of an append: hand its intent to the next holder, who
+    // takes the unacknowledged bytes out of the table before anything else happens.
+    await link(aside, options.pendingPath).catch(() => undefined);
   }
   await unlink(aside).catch(() => undefined);
   return true;

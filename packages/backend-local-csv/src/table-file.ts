@@ -2,7 +2,7 @@ import { open, rm, stat, type FileHandle } from "node:fs/promises";
 import { AlreadyExistsError, CorruptDataError, NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
 import { CsvFormatError, headerFor, parseCsv, parseCsvStream, serializeRows } from "@themis/csv-codec";
 import { withKeyedMutex } from "./keyed-mutex.js";
-import { acquireFileLock, type FileLock } from "./file-lock.js";
+import { acquireFileLock, readOwner, type FileLock } from "./file-lock.js";
 import { writeAll, writeFileAtomic } from "./durable-fs.js";
 import { RecordBoundaryScanner, countNewlines, findRecordBoundary } from "./record-boundary.js";
 import { BACKEND_NAME } from "./names.js";
@@ -37,6 +37,10 @@ interface WriterState {
   handle: FileHandle;
 }
 
+// Read chunk size for streamed reads. Kept under V8's large-object threshold (~128 KiB):
+// larger chunk strings land in large-object space, which only a full GC frees, and peak
+// RSS then grows with the table instead of staying flat.
+const STREAM_CHUNK_BYTES = 64 * 1024;
 // Rows re-encoded per write while rewriting a file.
 const REWRITE_BATCH = 1000;
 // Catch-up ranges up to this size are read and parsed in one piece; larger ones stream.
@@ -68,6 +72,7 @@ function isMissing(error: unknown): boolean {
 export class CsvTableFile {
   readonly path: string;
   readonly #lockPath: string;
+  readonly #pendingPath: string;
   readonly #options: TableFileOptions;
   readonly #describe: string;
   #state: WriterState | undefined;
@@ -76,6 +81,7 @@ export class CsvTableFile {
   constructor(path: string, describe: string, options: TableFileOptions) {
     this.path = path;
     this.#lockPath = `${path}.lock`;
+    this.#pendingPath = `${path}.pending`;
     this.#describe = describe;
     this.#options = options;
   }
@@ -84,12 +90,19 @@ export class CsvTableFile {
     return new NotFoundError(`${this.#describe} does not exist (no file ${this.path})`, { backend: BACKEND_NAME, cause });
   }
 
-  /** Run `fn` holding this table's in-process mutex and its cross-process lock file. */
-  async #locked<T>(fn: () => Promise<T>, forRead = false): Promise<T> {
+  /**
+   * Run `fn` holding this table's in-process mutex and its cross-process lock file, after
+   * taking out of the table what a writer that died mid-append left behind.
+   */
+  async #locked<T>(fn: (lock: FileLock | undefined) => Promise<T>, forRead = false): Promise<T> {
     return withKeyedMutex(this.path, async () => {
       let lock: FileLock | undefined;
       try {
-        lock = await acquireFileLock(this.#lockPath, { staleMs: this.#options.lockStaleMs, timeoutMs: this.#options.lockTimeoutMs });
+        lock = await acquireFileLock(this.#lockPath, {
+          staleMs: this.#options.lockStaleMs,
+          timeoutMs: this.#options.lockTimeoutMs,
+          pendingPath: this.#pendingPath,
+        });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "ENOENT") throw this.#notFound(error); // the folder is gone: table (or project) deleted
@@ -97,11 +110,47 @@ export class CsvTableFile {
         if (!(forRead && (code === "EACCES" || code === "EROFS" || code === "EPERM"))) throw error;
       }
       try {
-        return await fn();
+        if (lock) await this.#rollBackDeadAppend();
+        return await fn(lock);
       } finally {
         await lock?.release();
       }
     });
+  }
+
+  /**
+   * A writer died holding the lock in the middle of an append (its lock was broken and its
+   * intent left in `<table>.csv.pending`): the batch was never acknowledged, so it must not
+   * half-appear. Its bytes move to `<table>.csv.torn` (nothing is deleted) and the table is
+   * cut back to where the batch started: batches are all or nothing, even across crashes.
+   */
+  async #rollBackDeadAppend(): Promise<void> {
+    const pending = await readOwner(this.#pendingPath);
+    if (!pending) return;
+    const intent = pending.appending;
+    let info;
+    try {
+      info = await stat(this.path);
+    } catch (error) {
+      if (!isMissing(error)) throw error;
+    }
+    if (intent && info && info.dev === intent.dev && info.ino === intent.ino && info.birthtimeMs === intent.birthtimeMs && info.size > intent.from) {
+      const handle = await open(this.path, "r");
+      let fragment: Buffer;
+      try {
+        fragment = Buffer.allocUnsafe(info.size - intent.from);
+        await readFully(handle, fragment, intent.from);
+      } finally {
+        await handle.close();
+      }
+      await this.#moveAside(fragment, intent.from);
+      if (this.#state && this.#state.size > intent.from) await this.#forget();
+      process.emitWarning(
+        `[themis] [${BACKEND_NAME}] ${this.path}: process ${pending.pid} on ${pending.host} died while appending a batch (never acknowledged); its ${fragment.length} bytes were moved to ${this.path}.torn`,
+        { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
+      );
+    }
+    await rm(this.#pendingPath, { force: true });
   }
 
   // ---------------------------------------------------------------- reads
@@ -160,7 +209,7 @@ export class CsvTableFile {
       await handle.close();
       return;
     }
-    const stream = handle.createReadStream({ start: 0, end: size - 1, autoClose: true, highWaterMark: 256 * 1024 });
+    const stream = handle.createReadStream({ start: 0, end: size - 1, autoClose: true, highWaterMark: STREAM_CHUNK_BYTES });
     try {
       yield* parseCsvStream(stream, { source: this.path, backend: BACKEND_NAME });
     } finally {
@@ -178,7 +227,7 @@ export class CsvTableFile {
 
   /** Append rows as one write. A batch that brings new columns rewrites the file instead. */
   async append(rows: readonly StoredRow[]): Promise<void> {
-    await this.#write(async (state) => {
+    await this.#write(async (state, lock) => {
       for (const row of rows) {
         if (state.ids.has(row._row_id)) {
           throw new AlreadyExistsError(`${this.#describe} already has a row with ${ROW_ID} "${row._row_id}"; nothing of the batch was stored`, {
@@ -196,7 +245,14 @@ export class CsvTableFile {
       // One write call per batch on an O_APPEND handle: other appenders (and readers' snapshots,
       // taken under the same lock) see all of it or, if this process dies mid-write, a torn
       // tail that the next writer moves aside.
-      await writeAll(state.handle, data);
+      await lock?.noteAppend({ dev: state.dev, ino: state.ino, birthtimeMs: state.birthtimeMs, from: state.size });
+      try {
+        await writeAll(state.handle, data);
+      } catch (error) {
+        // A short write (disk full, quota): take the partial batch back out while still locked.
+        await state.handle.truncate(state.size).catch(() => undefined);
+        throw error;
+      }
       if (this.#options.fsyncAppends) await state.handle.datasync();
       state.size += data.length;
       state.lines += countNewlines(text);
@@ -231,6 +287,7 @@ export class CsvTableFile {
         throw error;
       }
       await rm(`${this.path}.torn`, { force: true });
+      await rm(this.#pendingPath, { force: true });
     });
   }
 
@@ -263,10 +320,10 @@ export class CsvTableFile {
   }
 
   /** Lock, bring the writer state up to date with the file, run `fn`; any failure drops the state. */
-  async #write(fn: (state: WriterState) => Promise<void>): Promise<void> {
-    await this.#locked(async () => {
+  async #write(fn: (state: WriterState, lock: FileLock | undefined) => Promise<void>): Promise<void> {
+    await this.#locked(async (lock) => {
       try {
-        await fn(await this.#sync());
+        await fn(await this.#sync(), lock);
       } catch (error) {
         // The file may hold part of what failed (a short write): re-read it next time.
         if (!(error instanceof NotFoundError || error instanceof AlreadyExistsError)) await this.#forget();
@@ -335,7 +392,7 @@ export class CsvTableFile {
     if (found.boundary === from) return;
     if (from === 0) state.newline = found.crlf ? "\r\n" : "\n";
     let header = state.header;
-    const stream = state.handle.createReadStream({ start: from, end: found.boundary - 1, autoClose: false, highWaterMark: 256 * 1024 });
+    const stream = state.handle.createReadStream({ start: from, end: found.boundary - 1, autoClose: false, highWaterMark: STREAM_CHUNK_BYTES });
     const rows = parseCsvStream(stream, {
       source: this.path,
       backend: BACKEND_NAME,
@@ -386,25 +443,29 @@ export class CsvTableFile {
    * warning names them.
    */
   async #moveTornTail(fragment: Buffer, boundary: number, line: number): Promise<void> {
-    const sidecar = `${this.path}.torn`;
-    const aside = await open(sidecar, "a");
+    await this.#moveAside(fragment, boundary);
+    process.emitWarning(
+      `[themis] [${BACKEND_NAME}] ${this.path}, line ${line}: the last line was incomplete (an interrupted write); its ${fragment.length} bytes were moved to ${this.path}.torn`,
+      { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
+    );
+  }
+
+  /** Append `fragment` (the file's bytes from `offset` on) to the `.torn` sidecar, then cut the file at `offset`. */
+  async #moveAside(fragment: Buffer, offset: number): Promise<void> {
+    const aside = await open(`${this.path}.torn`, "a");
     try {
-      await writeAll(aside, Buffer.concat([fragment, Buffer.from("\n")]));
+      await writeAll(aside, fragment.at(-1) === 0x0a ? fragment : Buffer.concat([fragment, Buffer.from("\n")]));
       await aside.sync();
     } finally {
       await aside.close();
     }
     const target = await open(this.path, "r+");
     try {
-      await target.truncate(boundary);
+      await target.truncate(offset);
       await target.sync();
     } finally {
       await target.close();
     }
-    process.emitWarning(
-      `[themis] [${BACKEND_NAME}] ${this.path}, line ${line}: the last line was incomplete (an interrupted write); its ${fragment.length} bytes were moved to ${sidecar}`,
-      { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
-    );
   }
 
   /**
@@ -429,7 +490,7 @@ export class CsvTableFile {
         };
         if (source) {
           let batch: StoredRow[] = [];
-          const stream = source.createReadStream({ start: 0, end: state.size - 1, autoClose: false, highWaterMark: 256 * 1024 });
+          const stream = source.createReadStream({ start: 0, end: state.size - 1, autoClose: false, highWaterMark: STREAM_CHUNK_BYTES });
           for await (const row of parseCsvStream(stream, { source: this.path, backend: BACKEND_NAME })) {
             if (row._row_id === change.deleteId) continue;
             const kept = change.update && row._row_id === change.update._row_id ? change.update : row;

@@ -29,6 +29,30 @@ describe("the table lock", () => {
     await p.close();
   });
 
+  it("a writer that died mid-append leaves no part of its batch: the next holder rolls it back", async () => {
+    const p = await Project.create("rollback", localCsvBackend, { rootDir, lockStaleMs: 600_000 });
+    const d = await p.createDataset("d");
+    const kept = await d.appendMany([{ v: 1 }, { v: 2 }]);
+    const file = tableFile(rootDir, "rollback", "dataset", "d");
+    const { stat, appendFile } = await import("node:fs/promises");
+    const info = await stat(file);
+    // What a writer killed after noting its intent and writing 2.5 rows leaves behind.
+    const record = { pid: deadPid(), host: hostname(), token: "t", since: "then", appending: { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, from: info.size } };
+    await writeFile(`${file}.lock`, JSON.stringify(record));
+    const partial = "x1,3\nx2,4\nx3,";
+    await appendFile(file, partial);
+
+    const warned = new Promise<Error>((resolve) => process.once("warning", resolve));
+    // A reader breaks the lock and rolls back first: it never sees the unacknowledged rows.
+    expect((await d.load()).map((r) => r._row_id)).toEqual(kept);
+    expect((await warned).message).toContain("died while appending");
+    expect(await readFile(`${file}.torn`, "utf8")).toBe(partial + "\n");
+    await expect(access(`${file}.pending`)).rejects.toMatchObject({ code: "ENOENT" });
+    const more = await d.append({ v: 5 });
+    expect((await d.load()).map((r) => r._row_id)).toEqual([...kept, more]);
+    await p.close();
+  });
+
   it("is waited for while a live process holds it, then fails with CONFLICT naming the holder", async () => {
     const p = await Project.create("liveowner", localCsvBackend, { rootDir, lockStaleMs: 600_000, lockTimeoutMs: 300 });
     const d = await p.createDataset("d");

@@ -438,7 +438,7 @@ export class TableLog {
               if (why) p.reject(why);
               else p.resolve();
             }
-            this.#maybeCompact(seq! - ((m ?? this.#manifest?.value)?.upTo ?? 0));
+            this.#maybeCompact(seq!, m ?? this.#manifest?.value);
             return;
           }
           // Our number had already been compacted and its object deleted (this writer's tail
@@ -465,9 +465,15 @@ export class TableLog {
 
   // ---- compaction ---------------------------------------------------------------------
 
-  #maybeCompact(segmentsAfterBase: number): void {
+  /**
+   * Start a background compaction once `compactAfterSegments` segments follow the base, and
+   * for large tables once there is one segment per 1,000 base rows: a compaction rewrites
+   * the whole base, so waiting in proportion keeps the rewriting per appended segment bounded.
+   */
+  #maybeCompact(seq: number, manifest: Manifest | undefined): void {
     const threshold = this.#options.compactAfterSegments;
-    if (threshold <= 0 || segmentsAfterBase < threshold || this.#compaction) return;
+    if (threshold <= 0 || !manifest || this.#compaction) return;
+    if (seq - manifest.upTo < Math.max(threshold, Math.ceil((manifest.base?.rows ?? 0) / 1000))) return;
     this.#compaction = this.compact()
       .catch(() => undefined) // an optimisation: the next write tries again
       .finally(() => {
@@ -516,13 +522,14 @@ export class TableLog {
       newBase = this.#paths.base(m.tableId, generation, randomBytes(4).toString("hex"));
       rows = 0;
       const lines = this.#foldStream(m, ops);
+      const label = this.#label;
       await this.#store.upload(
         newBase,
         (async function* body() {
           yield encodeBaseHeader();
           let chunk: string[] = [];
           let size = 0;
-          for await (const batch of lines) {
+          for await (const batch of guardGone(lines, label)) {
             rows += batch.length;
             for (const line of batch) {
               chunk.push(line);
@@ -615,6 +622,16 @@ export class TableLog {
     this.#folded = undefined;
     this.#tail = undefined;
     this.#tailSeenAt = -Infinity;
+  }
+}
+
+/** The old base vanished under a compaction (another one finished and its grace ran out): a typed error. */
+async function* guardGone<T>(source: AsyncIterable<T>, label: string): AsyncGenerator<T> {
+  try {
+    yield* source;
+  } catch (error) {
+    if (error instanceof ObjectGone) throw new ConflictError(`${label}: another compaction deleted the base this one was reading; retry`, { backend: BACKEND_NAME, cause: error });
+    throw error;
   }
 }
 

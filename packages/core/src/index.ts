@@ -46,7 +46,7 @@ export { AbortedError, JobFailedError, RemoteJobError, TimeoutError, toJobError 
 export { DEFAULT_MAX_OUTPUT_BYTES, OutputCapture } from "./execution/output.js";
 export * from "./config-file/index.js";
 export { assertRunsTask, map, mapValues, type MapOptions, type MapProgress } from "./execution/map.js";
-export { backoffDelay, type RetryOptions } from "./execution/retry.js";
+export { backoffDelay, type ResolvedRetry, type RetryOptions } from "./execution/retry.js";
 export { taskIdentity, taskKind, type CommandTask, type FunctionTask, type ModuleTask, type Task } from "./execution/task.js";
 export { DEFAULT_EXECUTOR, createExecutor, isExecutionBackend, type ExecutionSpec } from "./execution/executor.js";
 export { LocalExecutor, type LocalExecutorSettings } from "./execution/local/local-executor.js";

@@ -76,7 +76,7 @@ export async function* parseCsvStream(input: AsyncIterable<Chunk>, options: Stre
       yield rest;
     }
   }
-  const source = Readable.from(textChunks(), { objectMode: false, encoding: "utf8" });
+  const source = Readable.from(textChunks(), { objectMode: true });
 
   type Parsed = { cells: string[]; issues: RecordParseIssue[] };
   const queue: Parsed[] = [];
@@ -146,7 +146,8 @@ export async function* parseCsvStream(input: AsyncIterable<Chunk>, options: Stre
       }
       if (row) yield row;
     }
-    if (failure) throw decoder.error("torn-line", `the file could not be read: ${String((failure as Error).message ?? failure)}`, decoder.line, failure);
+    // Reading the input failed (I/O error, aborted download): not a CSV problem, pass it on.
+    if (failure) throw failure;
     if (held) {
       if (lastChar !== "\n") {
         if (held.issues.some((x) => x.code === "MissingQuotes")) decoder.push(held.cells, held.issues);

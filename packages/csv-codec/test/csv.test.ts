@@ -180,3 +180,19 @@ describe("parseCsvStream", () => {
     expect(await collect("")).toEqual([]);
   });
 });
+
+describe("parseCsvStream input errors", () => {
+  it("passes an input error on as it is (it is not a CSV problem)", async () => {
+    const boom = new Error("disk on fire");
+    async function* failing(): AsyncGenerator<string> {
+      yield "_row_id,a\nr1,1\n";
+      throw boom;
+    }
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const row of parseCsvStream(failing(), { source })) seen.push(row._row_id);
+      })(),
+    ).rejects.toBe(boom);
+  });
+});

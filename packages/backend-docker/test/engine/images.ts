@@ -70,12 +70,31 @@ export async function ensureTestImages(docker: Docker): Promise<TestImages> {
   return { busybox, node };
 }
 
+/**
+ * True when an ELF executable needs a dynamic loader (has a PT_INTERP program header):
+ * Debian's plain `busybox` package installs such a /bin/busybox, useless in an image
+ * without libc; `busybox-static` installs a static one.
+ */
+function isDynamicElf(binary: Buffer): boolean {
+  if (binary.length < 64 || binary.readUInt32BE(0) !== 0x7f454c46 || binary[4] !== 2) return false;
+  const phoff = Number(binary.readBigUInt64LE(0x20));
+  const phentsize = binary.readUInt16LE(0x36);
+  const phnum = binary.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) {
+    if (binary.readUInt32LE(phoff + i * phentsize) === 3) return true;
+  }
+  return false;
+}
+
 /** A busybox image from busybox-static, made as a tar stream in memory and imported. */
 export async function ensureBusyboxImage(docker: Docker): Promise<string> {
   if (!existsSync(BUSYBOX_BINARY)) {
     throw new Error(`${BUSYBOX_BINARY} not found: apt-get install -y busybox-static (or set THEMIS_TEST_BUSYBOX)`);
   }
   const binary = readFileSync(BUSYBOX_BINARY);
+  if (isDynamicElf(binary)) {
+    throw new Error(`${BUSYBOX_BINARY} is dynamically linked (the "busybox" package): apt-get install -y busybox-static`);
+  }
   const tag = `themis-test/busybox:${shortHash(RECIPE_VERSION, binary)}`;
   if (await hasImage(docker, tag)) return tag;
 
@@ -105,7 +124,7 @@ export async function ensureBusyboxImage(docker: Docker): Promise<string> {
     repo,
     tag: version,
     changes: ["ENV PATH=/bin", 'CMD ["sh"]'],
-  } as Docker.ImportImageOptions);
+  } as {});
   await followProgress(docker, progress);
   return tag;
 }
@@ -165,7 +184,7 @@ export async function ensureNodeImage(docker: Docker): Promise<string> {
       repo,
       tag: version_,
       changes: ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-    } as Docker.ImportImageOptions);
+    } as {});
     await followProgress(docker, progress);
   }
 

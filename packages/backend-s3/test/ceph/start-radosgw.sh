@@ -63,10 +63,10 @@ monmaptool --create --addv a "[v2:127.0.0.1:$MON_PORT]" --fsid "$FSID" "$D/monma
 ceph-mon -c "$C" --mkfs -i a --monmap "$D/monmap"
 ceph-mon -c "$C" -i a
 OSD_UUID=$(cat /proc/sys/kernel/random/uuid)
-ID=$(ceph -c "$C" osd new "$OSD_UUID")
+ID=$(ceph --connect-timeout 60 -c "$C" osd new "$OSD_UUID")
 ceph-osd -c "$C" -i "$ID" --mkfs --osd-uuid "$OSD_UUID" 2>>"$D/log/osd-mkfs.log"
 ceph-osd -c "$C" -i "$ID"
-for _ in $(seq 1 120); do ceph -c "$C" osd stat 2>/dev/null | grep -q '1 up' && break; sleep 0.5; done
+for _ in $(seq 1 120); do ceph --connect-timeout 10 -c "$C" osd stat 2>/dev/null | grep -q '1 up' && break; sleep 0.5; done
 radosgw -c "$C" -n client.rgw.a --client-mount-timeout 30
 for _ in $(seq 1 240); do
   if (exec 3<>"/dev/tcp/127.0.0.1/$RGW_PORT") 2>/dev/null; then break; fi

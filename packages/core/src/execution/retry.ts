@@ -22,6 +22,7 @@ export interface RetryOptions {
 /** Retry options with every default filled in. */
 export type ResolvedRetry = Required<RetryOptions>;
 
+/** Fill in the defaults of `map`'s `retries` option (a count or options); RangeError when invalid. */
 export function resolveRetry(retries: number | RetryOptions | undefined): ResolvedRetry {
   const o: RetryOptions = typeof retries === "number" ? { retries } : (retries ?? { retries: 0 });
   if (!Number.isInteger(o.retries) || o.retries < 0) throw new RangeError(`retries must be a non-negative integer, got ${o.retries}`);
