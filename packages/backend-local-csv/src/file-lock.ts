@@ -50,12 +50,14 @@ export interface FileLock {
   release(): Promise<void>;
 }
 
-// The lock file's content has a fixed size, so the intent can overwrite it in one pwrite.
-const LOCK_RECORD_BYTES = 512;
+// The lock file's content is padded to a fixed size, so the intent (a longer record)
+// overwrites it whole in one pwrite, with no truncate in between.
+const LOCK_RECORD_BYTES = 1024;
 
 function lockRecord(owner: LockOwner): Buffer {
-  const record = Buffer.alloc(LOCK_RECORD_BYTES, 0x20);
-  record.write(JSON.stringify(owner), 0, "utf8");
+  const json = JSON.stringify(owner);
+  const record = Buffer.alloc(Math.max(LOCK_RECORD_BYTES, Buffer.byteLength(json)), 0x20);
+  record.write(json, 0, "utf8");
   return record;
 }
 
@@ -99,7 +101,8 @@ function isEexist(error: unknown): boolean {
  * killed with SIGKILL: noticed within milliseconds, not after a timeout), when it was not
  * refreshed for `staleMs` (hung owner, or another host on a shared file system), or when
  * it stayed empty (its creator died between creating and writing it). Breaking renames
- * the lock file away first, so of two processes breaking the same stale lock one wins.
+ * the lock file away first, so of two processes breaking the same stale lock one wins;
+ * if the dead owner had noted an append, the winner leaves that note at `pendingPath`.
  *
  * proper-lockfile was not used because it can only judge staleness by age: every writer
  * killed mid-append would stall the others for the whole stale period.

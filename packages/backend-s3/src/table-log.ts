@@ -212,21 +212,68 @@ export class TableLog {
    * Every row in table order, streamed: the uncompacted segments are held in memory, the
    * base (usually nearly all rows) is read line by line.
    */
-  async *entries(): AsyncGenerator<StoredRow> {
-    const snapshot = await this.#retryGone(async () => {
-      const manifest = await this.readManifest();
-      const ops: Op[] = [];
-      for await (const s of this.#readSegments(await this.#segmentsAfter(manifest.value.tableId, manifest.value.upTo))) ops.push(...s.ops);
-      return { manifest: manifest.value, ops };
-    });
-    try {
-      for await (const lines of this.#foldStream(snapshot.manifest, snapshot.ops)) for (const line of lines) yield parseRow(line, this.#label);
-    } catch (error) {
-      if (error instanceof ObjectGone) {
-        throw new ConflictError(`${this.#label}: a compaction deleted the base this stream was reading (it outlived gracePeriodMs); read again`, { backend: BACKEND_NAME, cause: error });
+  entries(): AsyncIterableIterator<StoredRow> {
+    const label = this.#label;
+    const open = async (): Promise<AsyncIterator<string[]>> => {
+      const snapshot = await this.#retryGone(async () => {
+        const manifest = await this.readManifest();
+        const ops: Op[] = [];
+        for await (const s of this.#readSegments(await this.#segmentsAfter(manifest.value.tableId, manifest.value.upTo))) ops.push(...s.ops);
+        return { manifest: manifest.value, ops };
+      });
+      return this.#foldStream(snapshot.manifest, snapshot.ops);
+    };
+    // A hand-written iterator over batches of lines: rows already fetched are handed out
+    // without the extra awaits an async generator spends on every yield.
+    let batches: AsyncIterator<string[]> | undefined;
+    let buffer: string[] = [];
+    let index = 0;
+    let finished = false;
+    const refill = async (): Promise<IteratorResult<StoredRow>> => {
+      try {
+        batches ??= await open();
+        for (;;) {
+          const next = await batches.next();
+          if (next.done) {
+            finished = true;
+            return { value: undefined, done: true };
+          }
+          if (next.value.length > 0) {
+            buffer = next.value;
+            index = 1;
+            return { value: parseRow(buffer[0]!, label), done: false };
+          }
+        }
+      } catch (error) {
+        finished = true;
+        if (error instanceof ObjectGone) {
+          throw new ConflictError(`${label}: a compaction deleted the base this stream was reading (it outlived gracePeriodMs); read again`, { backend: BACKEND_NAME, cause: error });
+        }
+        throw error;
       }
-      throw error;
-    }
+    };
+    return {
+      next(): Promise<IteratorResult<StoredRow>> {
+        if (index < buffer.length) {
+          try {
+            return Promise.resolve({ value: parseRow(buffer[index++]!, label), done: false });
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        }
+        if (finished) return Promise.resolve({ value: undefined, done: true });
+        return refill();
+      },
+      async return(): Promise<IteratorResult<StoredRow>> {
+        finished = true;
+        buffer = [];
+        await batches?.return?.(undefined);
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   /** Base + tail folded, as batches of row lines in table order, holding only the tail in memory. */

@@ -85,6 +85,26 @@ describe.skipIf(!server)("compaction", () => {
     await project.close();
   });
 
+  it("entries() can be left early, and read again", async () => {
+    const storage = backend();
+    const project = await Project.create("early_exit", storage);
+    const t = await project.createDataset("t");
+    await t.appendMany(Array.from({ length: 3000 }, (_, i) => ({ i, s: "x".repeat(100) })));
+    await storage.compact("early_exit", "dataset", "t");
+    await t.append({ i: 3000 });
+    const seen: number[] = [];
+    for await (const row of t.entries()) {
+      seen.push(row.i as number);
+      if (seen.length === 5) break;
+    }
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    const iterator = t.entries()[Symbol.asyncIterator]();
+    expect((await iterator.next()).value).toMatchObject({ i: 0 });
+    await iterator.return?.(undefined);
+    expect((await collect(t.entries())).map((r) => r.i)).toEqual(Array.from({ length: 3001 }, (_, i) => i));
+    await project.close();
+  });
+
   it("keeps superseded objects for the grace period, then deletes them", async () => {
     const keeps = backend({ gracePeriodMs: 3_600_000 });
     const project = await Project.create("grace", keeps);

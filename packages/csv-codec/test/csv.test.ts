@@ -196,3 +196,16 @@ describe("parseCsvStream input errors", () => {
     ).rejects.toBe(boom);
   });
 });
+
+describe("large inputs (parsed in several chunks)", () => {
+  it("keeps line numbers right across chunk boundaries", async () => {
+    let text = "_row_id,a\n";
+    for (let i = 0; i < 100_000; i++) text += `r${i},${i % 7 === 0 ? '"multi\nline"' : "x".repeat(20)}\n`;
+    const lines = text.split("\n").length - 1;
+    expect(parseCsv(text, { source }).rows).toHaveLength(100_000);
+    expectCsvError(() => parseCsv(`${text}r-extra,1,surplus\nr-last,1\n`, { source }), "too-many-cells", lines + 1);
+    expectCsvError(() => parseCsv(`${text}r-open,"never closed\nr-last,1\n`, { source }), "unclosed-quote", lines + 1);
+    expectCsvError(() => parseCsv(text.slice(0, -3), { source }), "torn-line", lines);
+    await expectStreamError(`${text}r-extra,1,surplus\n`, "too-many-cells", lines + 1);
+  });
+});
