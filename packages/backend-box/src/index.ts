@@ -15,7 +15,8 @@ export { boxConfigSchema, type BoxConfig, type BoxConfigInput } from "./config.j
 export { createBoxClient, type BoxAuthMode, type CreatedBoxClient } from "./client.js";
 export { BoxRetryPolicy, retryAfterMs, type BoxRetryPolicyOptions } from "./retry-strategy.js";
 export { BoxRequestError } from "./errors.js";
-export { BoxStorage, KIND_FOLDERS, tableFileName } from "./storage.js";
+export { BoxStorage } from "./storage.js";
+export { KIND_FOLDERS, tableFileName } from "./layout.js";
 
 /**
  * The "box/csv" backend definition. Installed packages are found by the registry; use it

@@ -1,18 +1,10 @@
-import { AlreadyExistsError, ClosedError, NotFoundError, ROW_ID, type OpenMode, type ProjectStore, type StorageBackend, type StoredRow, type TableKind, type TableStore, validateName } from "@themis/core";
-import { serializeRows } from "@themis/csv-codec";
+import { AlreadyExistsError, ClosedError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend, validateName } from "@themis/core";
 import type { BoxIo, FolderEntry } from "./box-io.js";
 import { BACKEND, describeBoxError, statusOf, toThemisError } from "./errors.js";
 import { FolderIndex, sameNameError } from "./folder-index.js";
+import { KIND_FOLDERS } from "./layout.js";
+import { BoxProject } from "./project-store.js";
 import { TableFile, type TableFileLocation } from "./table-file.js";
-
-/** Folder of each table kind inside a project folder (Ragas' box/csv layout). */
-export const KIND_FOLDERS: Record<TableKind, string> = { dataset: "datasets", experiment: "experiments" };
-
-/** File name of a table: `<name>.csv`. */
-export const tableFileName = (name: string): string => `${name}.csv`;
-
-// A new table is its header line alone: a valid CSV file that Box's preview shows as such.
-const EMPTY_TABLE = serializeRows([ROW_ID], []);
 
 const isProjectName = (name: string): boolean => {
   try {
@@ -119,135 +111,5 @@ export class BoxStorage implements StorageBackend {
     this.#closed = true;
     this.#files.clear();
     this.#release();
-  }
-}
-
-class BoxProject implements ProjectStore {
-  readonly #storage: BoxStorage;
-  readonly #name: string;
-  readonly #folder: FolderEntry;
-
-  constructor(storage: BoxStorage, name: string, folder: FolderEntry) {
-    this.#storage = storage;
-    this.#name = name;
-    this.#folder = folder;
-  }
-
-  #gone(): string {
-    return `project "${this.#name}" does not exist (deleted?)`;
-  }
-
-  #missingTable(kind: TableKind, name: string): NotFoundError {
-    return new NotFoundError(`${kind} "${name}" does not exist in project "${this.#name}"`, { backend: BACKEND });
-  }
-
-  #location(kind: TableKind, name: string, fileId: string): TableFileLocation {
-    const folders = this.#storage.folders;
-    return { fileId, fileName: tableFileName(name), path: `${this.#name}/${KIND_FOLDERS[kind]}/${tableFileName(name)}`, onGone: () => folders.forgetId(fileId) };
-  }
-
-  async createTable(kind: TableKind, name: string): Promise<TableStore> {
-    this.#storage.alive();
-    const s = this.#storage;
-    const folder = await s.folders.ensureFolder(this.#folder.id, KIND_FOLDERS[kind], this.#gone());
-    const fileName = tableFileName(name);
-    try {
-      const info = await s.io.uploadNew(folder.id, fileName, Buffer.from(EMPTY_TABLE, "utf8"));
-      s.folders.remember(folder.id, { type: "file", id: info.id, name: fileName });
-      const file = s.tableFile(this.#location(kind, name, info.id));
-      file.seed(info, EMPTY_TABLE, [ROW_ID]);
-      return new BoxTable(s, file);
-    } catch (error) {
-      if (statusOf(error) === 409) {
-        const exact = await s.folders.find(folder.id, fileName, "file", this.#gone());
-        if (exact) throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#name}"`, { backend: BACKEND, cause: describeBoxError(error) });
-        throw sameNameError(fileName, describeBoxError(error));
-      }
-      if (statusOf(error) === 404) s.folders.forgetFolder(folder.id);
-      throw toThemisError(error, `creating ${kind} "${name}"`, this.#gone());
-    }
-  }
-
-  async #find(kind: TableKind, name: string): Promise<{ folderId: string; entry: FolderEntry } | undefined> {
-    const s = this.#storage;
-    const folder = await s.folders.find(this.#folder.id, KIND_FOLDERS[kind], "folder", this.#gone());
-    if (!folder) return undefined;
-    const entry = await s.folders.find(folder.id, tableFileName(name), "file", this.#gone());
-    return entry && { folderId: folder.id, entry };
-  }
-
-  async openTable(kind: TableKind, name: string): Promise<TableStore> {
-    this.#storage.alive();
-    const found = await this.#find(kind, name);
-    if (!found) throw this.#missingTable(kind, name);
-    return new BoxTable(this.#storage, this.#storage.tableFile(this.#location(kind, name, found.entry.id)));
-  }
-
-  async listTables(kind: TableKind): Promise<string[]> {
-    this.#storage.alive();
-    const s = this.#storage;
-    const folder = await s.folders.find(this.#folder.id, KIND_FOLDERS[kind], "folder", this.#gone());
-    if (!folder) return [];
-    const entries = await s.folders.list(folder.id, this.#gone());
-    return entries
-      .filter((e) => e.type === "file" && e.name.endsWith(".csv") && e.name.length > 4)
-      .map((e) => e.name.slice(0, -4))
-      .sort();
-  }
-
-  async deleteTable(kind: TableKind, name: string): Promise<void> {
-    this.#storage.alive();
-    const s = this.#storage;
-    const found = await this.#find(kind, name);
-    if (!found) throw this.#missingTable(kind, name);
-    try {
-      await s.io.deleteFile(found.entry.id);
-    } catch (error) {
-      throw toThemisError(error, `deleting ${kind} "${name}"`, this.#missingTable(kind, name).message);
-    } finally {
-      s.folders.forget(found.folderId, found.entry.name);
-      s.dropTableFile(found.entry.id);
-    }
-  }
-}
-
-class BoxTable implements TableStore {
-  readonly #storage: BoxStorage;
-  readonly #file: TableFile;
-
-  constructor(storage: BoxStorage, file: TableFile) {
-    this.#storage = storage;
-    this.#file = file;
-  }
-
-  async load(): Promise<StoredRow[]> {
-    this.#storage.alive();
-    return this.#file.rows();
-  }
-
-  async *entries(): AsyncIterable<StoredRow> {
-    this.#storage.alive();
-    // The file comes down whole (Box has no partial reads of a changing file); rows are copied one by one.
-    for (const row of await this.#file.rows()) yield row;
-  }
-
-  async get(id: string): Promise<StoredRow | undefined> {
-    this.#storage.alive();
-    return this.#file.row(id);
-  }
-
-  async append(rows: readonly StoredRow[]): Promise<void> {
-    this.#storage.alive();
-    await this.#file.change({ kind: "append", rows });
-  }
-
-  async update(row: StoredRow): Promise<void> {
-    this.#storage.alive();
-    await this.#file.change({ kind: "update", row });
-  }
-
-  async delete(id: string): Promise<void> {
-    this.#storage.alive();
-    await this.#file.change({ kind: "delete", id });
   }
 }

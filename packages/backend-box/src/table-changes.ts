@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
 import { headerFor, serializeRows } from "@themis/csv-codec";
 import { BACKEND } from "./errors.js";
+import { RowIndex } from "./row-index.js";
 
 /** A change to a table, queued until the next version upload. */
 export type TableChange = { kind: "append"; rows: readonly StoredRow[] } | { kind: "update"; row: StoredRow } | { kind: "delete"; id: string };
@@ -13,7 +14,7 @@ export interface TableContent {
   text: string;
   newline: "\n" | "\r\n";
   /** Position of each row id in the file. */
-  index: Map<string, number>;
+  index: RowIndex;
   /**
    * The rows, when parsed already. Appends of new rows do not need them (the text is
    * extended); other changes ask for them through `rowsOf`.
@@ -30,12 +31,6 @@ export interface Applied {
   failures: Map<number, Error>;
 }
 
-export function indexOf(rows: readonly StoredRow[]): Map<string, number> {
-  const index = new Map<string, number>();
-  for (let i = 0; i < rows.length; i++) index.set(rows[i]!._row_id, i);
-  return index;
-}
-
 /**
  * Apply changes in order to `base`, without changing it. A change that cannot apply fails
  * alone. Appending a row whose id is stored already replaces it in place, and is no change
@@ -44,8 +39,9 @@ export function indexOf(rows: readonly StoredRow[]): Map<string, number> {
  * text is the old one with lines added, and the rows need not be parsed.
  */
 export function applyChanges(base: TableContent, changes: readonly TableChange[], rowsOf: (content: TableContent) => StoredRow[]): Applied {
-  let index = base.index;
-  let indexOwned = false;
+  // Ids added by this batch, until a change needs the whole index rebuilt.
+  const added = new Map<string, number>();
+  let rebuilt: RowIndex | undefined;
   let rows: StoredRow[] | undefined; // a working copy, once a change needs the rows
   const appended: StoredRow[] = [];
   const failures = new Map<number, Error>();
@@ -53,13 +49,7 @@ export function applyChanges(base: TableContent, changes: readonly TableChange[]
   let changed = false;
   let count = base.index.size;
 
-  const ownIndex = (): Map<string, number> => {
-    if (!indexOwned) {
-      index = new Map(index);
-      indexOwned = true;
-    }
-    return index;
-  };
+  const positionOf = (id: string): number | undefined => (rebuilt ? rebuilt.get(id) : (added.get(id) ?? base.index.get(id)));
   const ownRows = (): StoredRow[] => {
     rows ??= [...rowsOf(base), ...appended];
     return rows;
@@ -74,9 +64,11 @@ export function applyChanges(base: TableContent, changes: readonly TableChange[]
   changes.forEach((change, position) => {
     if (change.kind === "append") {
       for (const row of change.rows) {
-        const at = index.get(row._row_id);
+        const at = positionOf(row._row_id);
         if (at === undefined) {
-          ownIndex().set(row._row_id, count++);
+          if (rebuilt) rebuilt = rebuilt.withAppended([row._row_id]);
+          else added.set(row._row_id, count);
+          count++;
           appended.push(row);
           rows?.push(row);
           changed = true;
@@ -89,7 +81,7 @@ export function applyChanges(base: TableContent, changes: readonly TableChange[]
       return;
     }
     const id = change.kind === "update" ? change.row._row_id : change.id;
-    const at = index.get(id);
+    const at = positionOf(id);
     if (at === undefined) {
       failures.set(position, new NotFoundError(`no row with ${ROW_ID} "${id}"`, { backend: BACKEND }));
       return;
@@ -100,8 +92,7 @@ export function applyChanges(base: TableContent, changes: readonly TableChange[]
     } else {
       const list = ownRows();
       list.splice(at, 1);
-      index = indexOf(list);
-      indexOwned = true;
+      rebuilt = RowIndex.of(list);
       count--;
     }
     onlyAppends = false;
@@ -114,10 +105,11 @@ export function applyChanges(base: TableContent, changes: readonly TableChange[]
     // Same columns and a file that ends with a complete line: just add lines.
     if (header === base.header && base.text.length > 0) {
       const text = base.text + serializeRows(header, appended, { includeHeader: false, newline: base.newline });
-      return { changed, content: { header, text, newline: base.newline, index, rows: base.rows && [...base.rows, ...appended] }, failures };
+      return { changed, content: { header, text, newline: base.newline, index: base.index.withAppended([...added.keys()]), rows: base.rows && [...base.rows, ...appended] }, failures };
     }
   }
   const all = ownRows();
   const header = headerFor(all, base.header);
+  const index = rebuilt ?? (added.size > 0 ? base.index.withAppended([...added.keys()]) : base.index);
   return { changed, content: { header, text: serializeRows(header, all, { newline: base.newline }), newline: base.newline, index, rows: all }, failures };
 }

@@ -4,7 +4,8 @@ import { parseCsv } from "@themis/csv-codec";
 import type { BoxIo, FileInfo } from "./box-io.js";
 import { BACKEND, statusOf, toThemisError } from "./errors.js";
 import { copyJson, copyRows } from "./json-copy.js";
-import { type TableChange, type TableContent, applyChanges, indexOf } from "./table-changes.js";
+import { RowIndex } from "./row-index.js";
+import { type TableChange, type TableContent, applyChanges } from "./table-changes.js";
 
 /** A table's content at one etag, as cached. */
 interface Snapshot extends TableContent {
@@ -71,7 +72,7 @@ export class TableFile {
 
   /** Seed the cache with what was just uploaded (a new, empty table). */
   seed(info: FileInfo, text: string, header: readonly string[]): void {
-    this.#cache = { etag: info.etag, header, text, newline: "\n", index: new Map(), rows: [] };
+    this.#cache = { etag: info.etag, header, text, newline: "\n", index: RowIndex.of([]), rows: [] };
   }
 
   /** The error for a failed call about this file; a 404 also drops the file from lookups. */
@@ -119,7 +120,7 @@ export class TableFile {
     const parsed = parseCsv(text, { source: `box:${this.location.path}`, backend: BACKEND });
     // The cache keeps the text; its own parsed rows are made when first needed, so a
     // cold load hands over these rows without copying them.
-    const snapshot: Snapshot = { etag: info.etag, header: parsed.header, text, newline: parsed.newline, index: indexOf(parsed.rows), rows: undefined };
+    const snapshot: Snapshot = { etag: info.etag, header: parsed.header, text, newline: parsed.newline, index: RowIndex.of(parsed.rows), rows: undefined };
     // A write that finished meanwhile left newer content in the cache: keep it.
     if (writes === this.#writes) this.#cache = snapshot;
     return { snapshot, parsed: { rows: parsed.rows, taken: false } };

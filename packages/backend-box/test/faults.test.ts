@@ -91,7 +91,6 @@ describe("a failed read never leads to a write (Ragas' box/csv data-loss bug)", 
 describe("rate limits and server errors", () => {
   it("honours retry-after on 429: the retry waits at least that long, then the call succeeds", async () => {
     const { fileId, ids, fresh } = await twoViews(2);
-    const uploadsTo = await uploadsFromNow(fileId);
     await server.fault({ method: "GET", path: `^/2\\.0/files/${fileId}$`, status: 429, retryAfter: 1, times: 1 });
     expect((await fresh.load()).map((r) => r._row_id)).toEqual(ids);
     const calls = await server.requests(new RegExp(`^/2\\.0/files/${fileId}$`));
@@ -112,7 +111,6 @@ describe("rate limits and server errors", () => {
 
   it("reports UNAVAILABLE (retryable) when 429 outlasts the retries", async () => {
     const { fileId, fresh } = await twoViews(1, { requestRetries: 1 });
-    const uploadsTo = await uploadsFromNow(fileId);
     await server.fault({ method: "GET", path: `^/2\\.0/files/${fileId}$`, status: 429, retryAfter: 0, times: 1000 });
     await expect(fresh.load()).rejects.toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", retryable: true, cause: { status: 429, boxCode: "rate_limit_exceeded" } });
   });

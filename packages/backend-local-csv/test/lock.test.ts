@@ -58,7 +58,7 @@ describe("the table lock", () => {
     const d = await p.createDataset("d");
     const lockFile = `${tableFile(rootDir, "liveowner", "dataset", "d")}.lock`;
     // Held by this very process, through another path than the table's own mutex.
-    const held = await acquireFileLock(lockFile, { staleMs: 600_000, timeoutMs: 1000 });
+    const held = await acquireFileLock(lockFile, { staleMs: 600_000, timeoutMs: 1000, pendingPath: `${lockFile}.pending` });
     const error = await d.append({ a: 1 }).then(
       () => undefined,
       (e: unknown) => e as Error & { code: string },

@@ -13,4 +13,5 @@ export const KNOWN_SCHEMES: Readonly<Record<string, string>> = {
   rediss: "redis",
   unix: "redis",
   s3: "s3",
+  box: "box/csv",
 };
