@@ -41,6 +41,12 @@ interface WriterState {
 // larger chunk strings land in large-object space, which only a full GC frees, and peak
 // RSS then grows with the table instead of staying flat.
 const STREAM_CHUNK_BYTES = 64 * 1024;
+type QueuedAppend = { kind: "append"; rows: readonly StoredRow[]; resolve: () => void; reject: (error: unknown) => void; settled: boolean };
+type QueuedOther = { kind: "other"; run: () => Promise<void>; resolve: () => void; reject: (error: unknown) => void; settled: boolean };
+type QueuedWrite = QueuedAppend | QueuedOther;
+
+// Appends queued behind a write in flight, merged into one write (group commit).
+const MAX_GROUPED_APPENDS = 1000;
 // Rows re-encoded per write while rewriting a file.
 const REWRITE_BATCH = 1000;
 // Catch-up ranges up to this size are read and parsed in one piece; larger ones stream.
@@ -76,6 +82,10 @@ export class CsvTableFile {
   readonly #options: TableFileOptions;
   readonly #describe: string;
   #state: WriterState | undefined;
+  readonly #ops: QueuedWrite[] = [];
+  #draining = false;
+  /** Settles when every write queued so far has: reads wait for it, so they see earlier writes. */
+  #lastWrite: Promise<void> = Promise.resolve();
 
   /** `describe` names the table in errors, e.g. `dataset "qa" of project "p"`. */
   constructor(path: string, describe: string, options: TableFileOptions) {
@@ -161,6 +171,7 @@ export class CsvTableFile {
    * Parsing then runs without the lock.
    */
   async #snapshot(): Promise<{ handle: FileHandle; size: number }> {
+    await this.#lastWrite;
     return this.#locked(async () => {
       let handle: FileHandle;
       try {
@@ -225,26 +236,105 @@ export class CsvTableFile {
 
   // ---------------------------------------------------------------- writes
 
-  /** Append rows as one write. A batch that brings new columns rewrites the file instead. */
-  async append(rows: readonly StoredRow[]): Promise<void> {
-    await this.#write(async (state, lock) => {
-      for (const row of rows) {
-        if (state.ids.has(row._row_id)) {
-          throw new AlreadyExistsError(`${this.#describe} already has a row with ${ROW_ID} "${row._row_id}"; nothing of the batch was stored`, {
-            backend: BACKEND_NAME,
-          });
+  /**
+   * Append rows as one batch, in one write (a batch that brings new columns rewrites the
+   * file instead). Appends queued while a write is in flight are written together, in
+   * order, as one write (group commit), each batch still checked and failing on its own.
+   */
+  append(rows: readonly StoredRow[]): Promise<void> {
+    return this.#enqueue({ kind: "append", rows });
+  }
+
+  /** Replace the row with `row._row_id` in place (atomic rewrite). NotFoundError if missing. */
+  update(row: StoredRow): Promise<void> {
+    return this.#enqueue({
+      kind: "other",
+      run: () =>
+        this.#write(async (state) => {
+          if (!state.ids.has(row._row_id)) throw this.#rowNotFound(row._row_id);
+          await this.#rewrite(state, headerFor([row], state.header ?? []), { update: row });
+        }),
+    });
+  }
+
+  /** Remove a row (atomic rewrite). NotFoundError if missing. */
+  delete(id: string): Promise<void> {
+    return this.#enqueue({
+      kind: "other",
+      run: () =>
+        this.#write(async (state) => {
+          if (!state.ids.has(id)) throw this.#rowNotFound(id);
+          await this.#rewrite(state, state.header ?? [ROW_ID], { deleteId: id });
+        }),
+    });
+  }
+
+  /** Queue a write; writes run one at a time in call order, consecutive appends merged. */
+  #enqueue(op: { kind: "append"; rows: readonly StoredRow[] } | { kind: "other"; run: () => Promise<void> }): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.#ops.push({ ...op, resolve, reject, settled: false } as QueuedWrite));
+    this.#lastWrite = done.catch(() => undefined);
+    if (!this.#draining) void this.#drain();
+    return done;
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#ops.length > 0) {
+        const first = this.#ops[0]!;
+        if (first.kind === "other") {
+          this.#ops.shift();
+          await first.run().then(first.resolve, first.reject);
+          continue;
+        }
+        let n = 1;
+        while (n < this.#ops.length && this.#ops[n]!.kind === "append" && n < MAX_GROUPED_APPENDS) n++;
+        const group = this.#ops.splice(0, n) as QueuedAppend[];
+        try {
+          await this.#appendGroup(group);
+          // Acknowledge only now, with the lock released: a crash before this point leaves
+          // the group to be rolled back, and none of it was acknowledged.
+          for (const op of group) if (!op.settled) op.resolve();
+        } catch (error) {
+          for (const op of group) if (!op.settled) op.reject(error);
         }
       }
-      const header = headerFor(rows, state.header ?? []);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  async #appendGroup(group: QueuedAppend[]): Promise<void> {
+    await this.#write(async (state, lock) => {
+      const accepted: StoredRow[] = [];
+      const inGroup = new Set<string>();
+      for (const op of group) {
+        const duplicate = op.rows.find((row) => state.ids.has(row._row_id) || inGroup.has(row._row_id));
+        if (duplicate) {
+          op.settled = true;
+          op.reject(
+            new AlreadyExistsError(`${this.#describe} already has a row with ${ROW_ID} "${duplicate._row_id}"; nothing of the batch was stored`, {
+              backend: BACKEND_NAME,
+            }),
+          );
+          continue;
+        }
+        for (const row of op.rows) {
+          inGroup.add(row._row_id);
+          accepted.push(row);
+        }
+      }
+      if (accepted.length === 0) return;
+      const header = headerFor(accepted, state.header ?? []);
       if (state.header === undefined || header !== state.header) {
-        await this.#rewrite(state, header, { append: rows });
+        await this.#rewrite(state, header, { append: accepted });
         return;
       }
-      const text = rowsText(header, rows, state.newline);
+      const text = rowsText(header, accepted, state.newline);
       const data = Buffer.from(text, "utf8");
-      // One write call per batch on an O_APPEND handle: other appenders (and readers' snapshots,
-      // taken under the same lock) see all of it or, if this process dies mid-write, a torn
-      // tail that the next writer moves aside.
+      // One write call on an O_APPEND handle: other appenders (and readers' snapshots, taken
+      // under the same lock) see all of it; if this process dies mid-write, the intent noted
+      // in the lock file lets the next holder take the whole batch back out.
       await lock?.noteAppend({ dev: state.dev, ino: state.ino, birthtimeMs: state.birthtimeMs, from: state.size });
       try {
         await writeAll(state.handle, data);
@@ -256,28 +346,16 @@ export class CsvTableFile {
       if (this.#options.fsyncAppends) await state.handle.datasync();
       state.size += data.length;
       state.lines += countNewlines(text);
-      for (const row of rows) state.ids.add(row._row_id);
-    });
-  }
-
-  /** Replace the row with `row._row_id` in place (atomic rewrite). NotFoundError if missing. */
-  async update(row: StoredRow): Promise<void> {
-    await this.#write(async (state) => {
-      if (!state.ids.has(row._row_id)) throw this.#rowNotFound(row._row_id);
-      await this.#rewrite(state, headerFor([row], state.header ?? []), { update: row });
-    });
-  }
-
-  /** Remove a row (atomic rewrite). NotFoundError if missing. */
-  async delete(id: string): Promise<void> {
-    await this.#write(async (state) => {
-      if (!state.ids.has(id)) throw this.#rowNotFound(id);
-      await this.#rewrite(state, state.header ?? [ROW_ID], { deleteId: id });
+      for (const row of accepted) state.ids.add(row._row_id);
     });
   }
 
   /** Delete the table's file (and a torn-line sidecar). NotFoundError if missing. */
-  async remove(): Promise<void> {
+  remove(): Promise<void> {
+    return this.#enqueue({ kind: "other", run: () => this.#removeNow() });
+  }
+
+  async #removeNow(): Promise<void> {
     await this.#locked(async () => {
       await this.#forget();
       try {
