@@ -116,23 +116,30 @@ try {
   // ---------------------------------------------------------------- appendMany in batches
   if (sections.has("batch")) {
     const input = makeRows(BATCH_ROWS);
-    const t = await project.createDataset("batched");
-    const ours = await time(async () => {
-      for (let i = 0; i < input.length; i += BATCH_SIZE) await t.appendMany(input.slice(i, i + BATCH_SIZE));
-    });
-    const rawFile = path.join(rootDir, "raw-batched.csv");
-    const raw = await time(async () => {
-      const out = createWriteStream(rawFile);
-      out.write(Papa.unparse([COLUMNS]) + "\n");
-      for (let i = 0; i < input.length; i += BATCH_SIZE) {
-        const text = Papa.unparse(input.slice(i, i + BATCH_SIZE).map(plainCells)) + "\n";
-        if (!out.write(text)) await once(out, "drain");
-      }
-      out.end();
-      await once(out, "finish");
-    });
+    // Best of 3 (each into a fresh table / file): a single ~1 s run is at the mercy of the machine.
+    let ours = { ms: Infinity, value: undefined as void };
+    let raw = { ms: Infinity, value: undefined as void };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const t = await project.createDataset(`batched_${attempt}`);
+      const o = await time(async () => {
+        for (let i = 0; i < input.length; i += BATCH_SIZE) await t.appendMany(input.slice(i, i + BATCH_SIZE));
+      });
+      if (o.ms < ours.ms) ours = o;
+      const rawFile = path.join(rootDir, `raw-batched-${attempt}.csv`);
+      const r = await time(async () => {
+        const out = createWriteStream(rawFile);
+        out.write(Papa.unparse([COLUMNS]) + "\n");
+        for (let i = 0; i < input.length; i += BATCH_SIZE) {
+          const text = Papa.unparse(input.slice(i, i + BATCH_SIZE).map(plainCells)) + "\n";
+          if (!out.write(text)) await once(out, "drain");
+        }
+        out.end();
+        await once(out, "finish");
+      });
+      if (r.ms < raw.ms) raw = r;
+    }
     print();
-    print(`appendMany, ${BATCH_ROWS.toLocaleString("en-US")} rows in batches of ${BATCH_SIZE.toLocaleString("en-US")}`);
+    print(`appendMany, ${BATCH_ROWS.toLocaleString("en-US")} rows in batches of ${BATCH_SIZE.toLocaleString("en-US")} (best of 3)`);
     print(`  local/csv   ${fmt(ours.ms).padStart(9)}  ${perSecond(BATCH_ROWS, ours.ms).padStart(10)} rows/s`);
     print(`  raw stream  ${fmt(raw.ms).padStart(9)}  ${perSecond(BATCH_ROWS, raw.ms).padStart(10)} rows/s`);
     print(`  local/csv / raw = ${(raw.ms / ours.ms).toFixed(2)}x of the raw stream's rows/s (target >= 0.5x)`);

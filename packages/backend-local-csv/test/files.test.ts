@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Project, parseBackendConfig } from "@themis/core";
 import { DEFAULT_ROOT_DIR, LocalCsvStorage, localCsvBackend } from "../src/index.js";
-import { readCsvRaw, removeDir, tableFile, tempDir } from "./helpers.js";
+import { createBackend, readCsvRaw, removeDir, tableFile, tempDir } from "./helpers.js";
 
 const rootDir = tempDir();
 afterAll(() => removeDir(rootDir));
@@ -81,6 +81,40 @@ describe("files on disk", () => {
     expect(await p.listDatasets()).toEqual(["a.b"]);
     expect(await p.listExperiments()).toEqual([]);
     await p.close();
+  });
+});
+
+describe("many writes at once in one process", () => {
+  it("merges concurrent appends into few writes, keeping call order, failing only the bad batch", async () => {
+    const p = await Project.create("group", localCsvBackend, { rootDir });
+    const d = await p.createDataset("d");
+    await d.append({ _row_id: "taken", n: -1 });
+    const calls = Array.from({ length: 300 }, (_, n) => (n === 150 ? d.appendMany([{ _row_id: "fresh", n }, { _row_id: "taken", n }]) : d.append({ _row_id: `r${n}`, n })));
+    const results = await Promise.allSettled(calls);
+    expect(results.filter((r) => r.status === "rejected")).toEqual([{ status: "rejected", reason: expect.objectContaining({ code: "ERR_THEMIS_ALREADY_EXISTS" }) }]);
+    expect(results.findIndex((r) => r.status === "rejected")).toBe(150);
+    const rows = await d.load();
+    expect(rows.map((r) => r.n)).toEqual([-1, ...Array.from({ length: 300 }, (_, n) => n).filter((n) => n !== 150)]);
+    await p.close();
+  });
+
+  it("runs a table's writes and reads in call order, even when the caller does not wait", async () => {
+    // At the storage contract's level (core's Table awaits validation before calling it).
+    const storage = createBackend(rootDir);
+    const project = await storage.openProject("order", "create");
+    const table = await project.createTable("dataset", "d");
+    const writes = [
+      table.append([{ _row_id: "a", v: 1 }]),
+      table.update({ _row_id: "a", v: 2 }),
+      table.append([{ _row_id: "b", v: 3, extra: true }]),
+      table.delete("a"),
+    ];
+    const loaded = table.load();
+    const got = table.get("b");
+    await Promise.all(writes);
+    expect(await loaded).toEqual([{ _row_id: "b", v: 3, extra: true }]);
+    expect(await got).toEqual({ _row_id: "b", v: 3, extra: true });
+    await storage.close();
   });
 });
 

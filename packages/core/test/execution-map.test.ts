@@ -317,6 +317,33 @@ describe("map: flow", () => {
     }
   });
 
+  it("listeners a job leaves on its signal do not pile up across jobs", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => {
+      if (w.name === "MaxListenersExceededWarning") warnings.push(w);
+    };
+    process.on("warning", onWarning);
+    try {
+      const signals = new Set<AbortSignal>();
+      await collect(
+        map(
+          async (_: number, { signal }) => {
+            signals.add(signal);
+            signal.addEventListener("abort", () => undefined); // never removed, as much real code does
+            await delay(1);
+          },
+          Array.from({ length: 200 }, (_, i) => i),
+          { executor: "local", concurrency: 4 },
+        ),
+      );
+      await delay(10); // warnings are emitted on the next tick
+      expect(warnings).toEqual([]);
+      expect(signals.size).toBe(200); // one signal per job, not one shared by all
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("an already aborted signal runs nothing", async () => {
     let ran = 0;
     const out = await collect(

@@ -8,7 +8,7 @@
 export { STRING_MARKER, decodeCell, decodeHeaderCell, encodeCell, encodeHeaderCell } from "./cell.js";
 export { headerFor } from "./header.js";
 export { RecordDecoder, encodeRecord, type RecordDecoderOptions, type RecordParseIssue } from "./record.js";
-export { serializeRows, type SerializeOptions } from "./serialize.js";
+export { quoteCell, serializeRows, type SerializeOptions } from "./serialize.js";
 export { PAPA_PARSE_CONFIG, detectNewline, parseCsv, type ParseOptions, type ParsedCsv } from "./parse.js";
 export { parseCsvStream, type StreamParseOptions } from "./stream.js";
 export { CsvFormatError, type CsvProblem } from "./format-error.js";

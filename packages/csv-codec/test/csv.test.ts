@@ -2,7 +2,8 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import type { JsonValue, Row, StoredRow } from "@themis/core";
-import { CsvFormatError, headerFor, parseCsv, parseCsvStream, serializeRows, type CsvProblem } from "../src/index.js";
+import Papa from "papaparse";
+import { CsvFormatError, encodeHeaderCell, encodeRecord, headerFor, parseCsv, parseCsvStream, serializeRows, type CsvProblem } from "../src/index.js";
 
 const source = "test.csv";
 
@@ -97,6 +98,19 @@ describe("serializeRows / parseCsv", () => {
         expect(canonical(await collect(text, 3))).toEqual(canonical(stored));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it("writes exactly what papaparse's unparse writes for the same cells", () => {
+    const cell = fc.oneof(fc.string(), fc.constantFrom("", " ", " a", "a ", '"', "a,b", "\r", "\n", "\ufeffbom", "'x", "=1"));
+    fc.assert(
+      fc.property(fc.array(fc.array(cell, { minLength: 3, maxLength: 3 }), { maxLength: 8 }), (table) => {
+        const header = ["_row_id", "a", "b"];
+        const rows = table.map((cells, i) => ({ _row_id: `r${i}`, a: cells[1]!, b: cells[2]! }) as StoredRow);
+        const expected = Papa.unparse([header.map(encodeHeaderCell), ...rows.map((r) => encodeRecord(r, header))], { newline: "\r\n" }) + "\r\n";
+        expect(serializeRows(header, rows, { newline: "\r\n" })).toBe(expected);
+      }),
+      { numRuns: 500 },
     );
   });
 

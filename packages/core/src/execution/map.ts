@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import { UnsupportedError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
 import type { ExecutionBackend, JobFailure, JobResult, MapOutcome } from "./contract.js";
+import { whenAborted } from "./abort-listeners.js";
 import { AbortedError, RemoteJobError, TimeoutError, toJobError } from "./errors.js";
 import { type ExecutionSpec, createExecutor, isExecutionBackend } from "./executor.js";
 import { type RetryOptions, backoffDelay, resolveRetry } from "./retry.js";
@@ -202,28 +203,35 @@ async function* schedule<I, O>(
   const runOne = async (index: number, item: I): Promise<MapOutcome<O>> => {
     const start = performance.now();
     for (let attempt = 1; ; attempt++) {
-      const jobAbort = new AbortController();
-      const onCancel = (): void => jobAbort.abort(cancel.signal.reason);
-      if (cancel.signal.aborted) onCancel();
-      else cancel.signal.addEventListener("abort", onCancel, { once: true });
-      const timer = options.timeout === undefined ? undefined : setTimeout(() => jobAbort.abort(new TimeoutError(options.timeout!, { backend: executor.name })), options.timeout);
+      // Without a timeout a job stops only when the whole map is cancelled: it can share the
+      // map's signal. With one, each attempt gets its own, aborted by either.
+      let signal = cancel.signal;
+      let timer: NodeJS.Timeout | undefined;
+      let unregister: (() => void) | undefined;
+      if (options.timeout !== undefined) {
+        const jobAbort = new AbortController();
+        signal = jobAbort.signal;
+        unregister = whenAborted(cancel.signal, () => jobAbort.abort(cancel.signal.reason));
+        timer = setTimeout(() => jobAbort.abort(new TimeoutError(options.timeout!, { backend: executor.name })), options.timeout);
+      }
       let result: JobResult<O>;
       try {
-        if (jobAbort.signal.aborted) throw jobAbort.signal.reason;
-        result = await executor.run<O>(jobFor(task, item, index), { signal: jobAbort.signal, attempt, index });
+        if (signal.aborted) throw signal.reason;
+        result = await executor.run<O>(jobFor(task, item, index), { signal, attempt, index });
       } catch (error) {
-        result = { ok: false, error: toJobError(jobAbort.signal.aborted ? jobAbort.signal.reason : error) };
+        result = { ok: false, error: toJobError(signal.aborted ? signal.reason : error) };
       } finally {
         clearTimeout(timer);
-        cancel.signal.removeEventListener("abort", onCancel);
+        unregister?.();
       }
       // A stopped job failed because it was stopped, whatever the executor saw (a killed
       // process, a terminated worker): report the reason, keep the details.
-      if (jobAbort.signal.aborted && !result.ok) result = { ...result, error: toJobError(jobAbort.signal.reason) };
+      if (signal.aborted && !result.ok) result = { ...result, error: toJobError(signal.reason) };
       if (!result.ok && attempt <= retry.retries && !cancel.signal.aborted && retry.retryOn(result.error, result as JobFailure, attempt)) {
         if (await sleep(backoffDelay(retry, attempt), cancel.signal)) continue;
         result = { ...result, error: toJobError(cancel.signal.reason) };
       }
+      // A new object: the executor's result may be shared or frozen.
       return { ...result, attempts: attempt, durationMs: performance.now() - start, index } as MapOutcome<O>;
     }
   };

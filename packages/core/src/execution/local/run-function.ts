@@ -1,5 +1,46 @@
-import type { FunctionJob, JobResult, RunContext } from "../contract.js";
+import type { FunctionJob, JobContext, JobResult, RunContext } from "../contract.js";
+import { whenAborted } from "../abort-listeners.js";
 import { toJobError } from "../errors.js";
+
+/**
+ * What a function job receives. Its signal is made on first use: a job that never looks at
+ * it costs no AbortController, and listeners a job leaves on it go away with it instead of
+ * piling up on the signal `map` shares between jobs.
+ */
+class LazyJobContext implements JobContext {
+  readonly attempt: number;
+  readonly index: number;
+  readonly #parent: AbortSignal;
+  #own: AbortController | undefined;
+  #unlink: (() => void) | undefined;
+
+  constructor(parent: AbortSignal, attempt: number, index: number) {
+    this.#parent = parent;
+    this.attempt = attempt;
+    this.index = index;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#own) {
+      const own = new AbortController();
+      this.#own = own;
+      const parent = this.#parent;
+      if (parent.aborted) own.abort(parent.reason);
+      else this.#unlink = whenAborted(parent, () => own.abort(parent.reason));
+    }
+    return this.#own.signal;
+  }
+
+  /** Abort the job's signal (if it was made) with the parent's reason. */
+  abort(): void {
+    this.#own?.abort(this.#parent.reason);
+  }
+
+  /** The job is over: stop following the parent signal. */
+  release(): void {
+    this.#unlink?.();
+  }
+}
 
 /**
  * Run a function job in this thread. When the signal aborts, the job resolves at once with
@@ -12,18 +53,22 @@ export function runFunction<T>(job: FunctionJob<unknown, T>, context: RunContext
   const start = performance.now();
   if (signal.aborted) return Promise.resolve({ ok: false, error: toJobError(signal.reason), durationMs: 0 });
   return new Promise((resolve) => {
+    const jobContext = new LazyJobContext(signal, context.attempt, context.index);
     let settled = false;
     const settle = (result: JobResult<T>): void => {
       if (settled) return;
       settled = true;
-      signal.removeEventListener("abort", onAbort);
+      unregister();
+      jobContext.release();
       resolve(result);
     };
-    const onAbort = (): void => settle({ ok: false, error: toJobError(signal.reason), durationMs: performance.now() - start });
-    signal.addEventListener("abort", onAbort, { once: true });
+    const unregister = whenAborted(signal, () => {
+      jobContext.abort();
+      settle({ ok: false, error: toJobError(signal.reason), durationMs: performance.now() - start });
+    });
     let pending: T | Promise<T>;
     try {
-      pending = job.fn(job.input, { signal, attempt: context.attempt, index: context.index });
+      pending = job.fn(job.input, jobContext);
     } catch (error) {
       settle({ ok: false, error: toJobError(error), durationMs: performance.now() - start });
       return;
