@@ -8,12 +8,12 @@ import {
   type MapProgress,
   type RunContext,
   UnavailableError,
-  backoffDelay,
   defineExecutionBackend,
   localBackend,
   map,
   mapValues,
 } from "../dist/index.js";
+import { backoffDelay } from "../dist/execution/retry.js";
 import { z } from "zod";
 
 async function collect<T>(iterable: AsyncIterable<MapOutcome<T>>): Promise<MapOutcome<T>[]> {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectProvenance, gitCommit } from "../dist/index.js";
+import { collectProvenance, gitCommit } from "../dist/experiment/provenance.js";
 
 const sha = (c: string): string => c.repeat(40);
 

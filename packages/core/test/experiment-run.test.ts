@@ -6,7 +6,6 @@ import {
   type ExecutionBackend,
   type ExperimentProgress,
   Project,
-  RUNS_TABLE,
   type ProjectStore,
   type StorageBackend,
   type StoredRow,
@@ -14,9 +13,9 @@ import {
   UnavailableError,
   listRuns,
   memoryBackend,
-  resumeKey,
-  canonicalJson,
 } from "../dist/index.js";
+import { RUNS_TABLE } from "../dist/experiment/run-record.js";
+import { canonicalJson, resumeKey } from "../dist/experiment/resume-key.js";
 
 const jobs = fileURLToPath(new URL("./fixtures/exec/jobs.mjs", import.meta.url));
 
