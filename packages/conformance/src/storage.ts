@@ -381,12 +381,20 @@ export function storageSuite(options: StorageSuiteOptions): void {
         const rb = await t.get(b!);
         expect(Object.keys(rb).sort()).toEqual(["_row_id", "other"]);
       });
-      it("round-trips keys with spaces, quotes, commas, unicode and formula characters", async () => {
+      it("round-trips keys with spaces, quotes, commas, unicode, formula characters and __proto__", async () => {
         const p = await fresh();
         const t = await p.createDataset("d");
         const row = { "a key": 1, 'q"uote': 2, "com,ma": 3, "ключ": 4, "=sum": 5, "new\nline": 6, "": 7 };
         const id = await t.append(row);
         expect(await t.get(id)).toEqual({ _row_id: id, ...row });
+        // A "__proto__" key is data: it must neither vanish nor become the row's prototype.
+        const proto = JSON.parse('{"__proto__": {"polluted": true}, "b": 2}') as Row;
+        const pid = await t.append(proto);
+        for (const got of [await t.get(pid), (await t.load()).find((r) => r._row_id === pid)!]) {
+          expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+          expect(Object.keys(got).sort()).toEqual(["__proto__", "_row_id", "b"]);
+          expect(JSON.stringify(got[Object.keys(got).find((k) => k === "__proto__")!])).toBe('{"polluted":true}');
+        }
       });
       it("round-trips a large string value", async () => {
         const p = await fresh();

@@ -14,6 +14,15 @@ export const ROW_ID = "_row_id";
 export type StoredRow<T extends Row = Row> = T & { _row_id: string };
 
 const MAX_DEPTH = 256;
+
+/**
+ * `obj[key] = value`, except that a key named "__proto__" becomes an own data property
+ * instead of replacing the object's prototype (JSON.parse does the same).
+ */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
 const ID_PATTERN = /^[A-Za-z0-9_.:\-]{1,200}$/;
 
 /** A new row id: a random UUID (ids are decided by the client, which makes write retries safe). */
@@ -85,7 +94,7 @@ export function toJsonRow(value: unknown): Row {
           path.push(k);
           const c = copy(item);
           path.pop();
-          if (c !== undefined) out[k] = c;
+          if (c !== undefined) setOwn(out, k, c);
         }
         return out;
       }

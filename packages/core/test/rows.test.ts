@@ -35,6 +35,15 @@ describe("toJsonRow", () => {
     const bare = Object.assign(Object.create(null) as object, { k: "v" });
     expect(toJsonRow({ a: shared, b: shared, bare })).toEqual({ a: { v: 1 }, b: { v: 1 }, bare: { k: "v" } });
   });
+
+  it('keeps a "__proto__" key as data, never as the prototype', () => {
+    const input = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
+    const out = toJsonRow(input);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect((out as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.keys(out)).toEqual(["__proto__", "a"]);
+    expect(JSON.stringify(out)).toBe('{"__proto__":{"polluted":true},"a":1}');
+  });
 });
 
 describe("validateRowId", () => {

@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { ClosedError, InvalidRowError, NotFoundError } from "../errors.js";
-import { ROW_ID, type Row, type StoredRow, newRowId, toJsonRow, validateRowId } from "../rows.js";
+import { ROW_ID, type Row, type StoredRow, newRowId, setOwn, toJsonRow, validateRowId } from "../rows.js";
 import type { TableKind, TableStore } from "./contract.js";
 
 /** Options for opening or creating a table. */
@@ -62,7 +62,7 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
     const rowId = id ?? (ownId === undefined ? newRowId() : ownId);
     validateRowId(rowId);
     const out: Row = { [ROW_ID]: rowId };
-    for (const k in row) if (k !== ROW_ID) out[k] = row[k]!;
+    for (const k of Object.keys(row)) if (k !== ROW_ID) setOwn(out, k, row[k]);
     return out as StoredRow<T>;
   }
 
