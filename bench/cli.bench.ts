@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { Project, clearConfigCache, loadConfig, parseBackendConfig, type StorageBackend } from "@themis/core";
 import { localCsvBackend } from "@themis/backend-local-csv";
 import { copyProject } from "@themis/cli";
+import { shortRow } from "./support/rows.ts";
 
 const full = process.env.BENCH_SCALE === "full";
 const ROWS = full ? 100_000 : 5_000;
@@ -25,13 +26,6 @@ const BATCH = 500;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const bin = createRequire(import.meta.url).resolve("@themis/cli/package.json").replace(/package\.json$/, "dist/bin.js");
 
-const row = (i: number) => ({
-  question: `What is ${i} + ${i}?`,
-  answer: String(2 * i),
-  score: (i % 100) / 100,
-  tags: ["arith", i % 2 === 0 ? "even" : "odd"],
-  meta: { i, source: "bench", nested: { ok: true } },
-});
 
 async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const start = performance.now();
@@ -56,7 +50,7 @@ try {
   const source = await csv(path.join(root, "data"));
   const seed = await Project.create("bench", source);
   const dataset = await seed.createDataset("qa");
-  for (let i = 0; i < ROWS; i += 5_000) await dataset.appendMany(Array.from({ length: Math.min(5_000, ROWS - i) }, (_, j) => row(i + j)));
+  for (let i = 0; i < ROWS; i += 5_000) await dataset.appendMany(Array.from({ length: Math.min(5_000, ROWS - i) }, (_, j) => shortRow(i + j)));
   await seed.close();
 
   // Baseline: the loop a user writes without the CLI. Each side runs twice on fresh targets

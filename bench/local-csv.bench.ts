@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import Papa from "papaparse";
 import { Project, type Row } from "@themis/core";
 import { localCsvBackend } from "@themis/backend-local-csv";
+import { mixedRow, mixedRows } from "./support/rows.ts";
 
 const full = process.env.BENCH_SCALE === "full";
 // LOCAL_CSV_BENCH=append,batch,load,stream,rewrite runs only those sections (default: all).
@@ -28,26 +29,10 @@ const LOAD_SIZES = [100_000 / DIV, 1_000_000 / DIV];
 const STREAM_SIZES = [100_000 / DIV, 1_000_000 / DIV];
 const REWRITE_SIZES = full ? [1_000, 2_000, 4_000] : [250, 500, 1_000];
 
-/** One row of 10 mixed-type columns. */
-function makeRow(i: number): Row {
-  return {
-    question: `What is ${i} + ${i}? Answer with a number, "quoted" if you like.`,
-    answer: String(2 * i),
-    score: (i % 100) / 100,
-    correct: i % 3 !== 0,
-    tokens: 17 + (i % 50),
-    tags: ["arith", i % 2 === 0 ? "even" : "odd"],
-    meta: { i, source: "bench", nested: { ok: true } },
-    note: i % 5 === 0 ? null : `note ${i}`,
-    model: "gpt-x",
-    latency_ms: 12.5 + (i % 7),
-  };
-}
-const makeRows = (n: number, from = 0): Row[] => Array.from({ length: n }, (_, i) => makeRow(from + i));
 
 /** The cells a user writing CSV by hand would produce: nested values as JSON text. */
 const plainCells = (row: Row): unknown[] => Object.values(row).map((v) => (v !== null && typeof v === "object" ? JSON.stringify(v) : v));
-const COLUMNS = Object.keys(makeRow(0));
+const COLUMNS = Object.keys(mixedRow(0));
 
 async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
   const start = performance.now();
@@ -87,12 +72,12 @@ try {
 
   // Warm-up: JIT both paths on a small table.
   const warm = await project.createDataset("warmup");
-  await warm.appendMany(makeRows(5_000));
+  await warm.appendMany(mixedRows(5_000));
   await warm.load();
 
   // ---------------------------------------------------------------- append one by one
   if (sections.has("append")) {
-    const input = makeRows(SINGLE_ROWS);
+    const input = mixedRows(SINGLE_ROWS);
     const t = await project.createDataset("single");
     const ours = await time(async () => {
       for (const row of input) await t.append(row);
@@ -115,7 +100,7 @@ try {
 
   // ---------------------------------------------------------------- appendMany in batches
   if (sections.has("batch")) {
-    const input = makeRows(BATCH_ROWS);
+    const input = mixedRows(BATCH_ROWS);
     // Best of 3 (each into a fresh table / file): a single ~1 s run is at the mercy of the machine.
     let ours = { ms: Infinity, value: undefined as void };
     let raw = { ms: Infinity, value: undefined as void };
@@ -150,7 +135,7 @@ try {
   if (sections.has("load") || sections.has("stream")) {
     for (const size of new Set([...LOAD_SIZES, ...STREAM_SIZES])) {
       const t = await project.createDataset(`load_${size}`);
-      for (let i = 0; i < size; i += 10_000) await t.appendMany(makeRows(Math.min(10_000, size - i), i));
+      for (let i = 0; i < size; i += 10_000) await t.appendMany(mixedRows(Math.min(10_000, size - i), i));
     }
   }
   if (sections.has("load")) print(), print("load (whole table into memory)");
@@ -196,7 +181,7 @@ try {
   // ---------------------------------------------------------------- rewrite per append
   if (sections.has("rewrite")) print(), print("appending N rows one by one: local/csv (O(1) appends) vs rewriting the whole file per append (Ragas)");
   for (const size of sections.has("rewrite") ? REWRITE_SIZES : []) {
-    const input = makeRows(size);
+    const input = mixedRows(size);
     const t = await project.createDataset(`growth_${size}`);
     const ours = await time(async () => {
       for (const row of input) await t.append(row);

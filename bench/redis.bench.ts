@@ -17,6 +17,8 @@ import { Redis } from "ioredis";
 import { Project, parseBackendConfig, type StorageBackend, type TableStore } from "@themis/core";
 import { redisBackend } from "@themis/backend-redis";
 import { RedisServer, redisServerInstalled } from "../packages/backend-redis/test/support/redis-server.ts";
+import type { Row } from "@themis/core";
+import { shortRows } from "./support/rows.ts";
 
 const full = process.env.BENCH_SCALE === "full";
 const BATCH_ROWS = full ? 100_000 : 10_000;
@@ -35,15 +37,7 @@ if (!url) {
   url = server.url;
 }
 
-const row = (i: number) => ({
-  question: `What is ${i} + ${i}?`,
-  answer: String(2 * i),
-  score: (i % 100) / 100,
-  tags: ["arith", i % 2 === 0 ? "even" : "odd"],
-  meta: { i, source: "bench", nested: { ok: true } },
-});
-const rows = (n: number) => Array.from({ length: n }, (_, i) => row(i));
-const withId = (r: ReturnType<typeof row>) => ({ _row_id: randomUUID(), ...r });
+const withId = (r: Row) => ({ _row_id: randomUUID(), ...r });
 
 const raw = new Redis(url);
 const prefix = `themis-bench-${process.pid}`;
@@ -86,10 +80,10 @@ const results: { operation: string; rows: number; themis: Timing; list: Timing; 
 try {
   // Warm up every path (JIT, script cache) before measuring.
   const warm = await project.createDataset("warmup");
-  await warm.appendMany(rows(2_000));
+  await warm.appendMany(shortRows(2_000));
   await warm.load();
 
-  const batch = rows(BATCH_ROWS);
+  const batch = shortRows(BATCH_ROWS);
   const rawList = (run: number) => `${prefix}:raw:list:${run}`;
   const rawLayout = (run: number) => ({ rows: `${prefix}:raw:rows:${run}`, order: `${prefix}:raw:order:${run}` });
 
@@ -142,7 +136,7 @@ try {
     }),
   });
 
-  const singles = rows(SINGLE_ROWS);
+  const singles = shortRows(SINGLE_ROWS);
   results.push({
     operation: "append (one row per call)",
     rows: SINGLE_ROWS,

@@ -12,6 +12,7 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } fro
 import { Project } from "@themis/core";
 import { createS3Storage } from "@themis/backend-s3";
 import { Radosgw, radosgwMissing } from "../packages/backend-s3/test/support/radosgw.ts";
+import { shortRows } from "./support/rows.ts";
 
 const full = process.env.BENCH_SCALE === "full";
 const BATCH_ROWS = full ? 100_000 : 10_000;
@@ -49,14 +50,6 @@ await raw.send(new PutObjectCommand({ Bucket: bucket, Key: "warmup", Body: "x" }
 
 const storage = createS3Storage({ bucket, endpoint, credentials: { accessKeyId, secretAccessKey }, concurrency: CONCURRENCY, compactAfterSegments: 0 });
 
-const row = (i: number) => ({
-  question: `What is ${i} + ${i}?`,
-  answer: String(2 * i),
-  score: (i % 100) / 100,
-  tags: ["arith", i % 2 === 0 ? "even" : "odd"],
-  meta: { i, source: "bench", nested: { ok: true } },
-});
-const rows = (from: number, n: number) => Array.from({ length: n }, (_, i) => row(from + i));
 
 async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const start = performance.now();
@@ -79,7 +72,7 @@ const report = (what: string, n: number, ms: number, rawMs: number): void => {
 try {
   const project = await Project.create("bench", storage);
   const table = await project.createDataset("batches");
-  const batches = Array.from({ length: BATCH_ROWS / BATCH }, (_, b) => rows(b * BATCH, BATCH));
+  const batches = Array.from({ length: BATCH_ROWS / BATCH }, (_, b) => shortRows(BATCH, b * BATCH));
 
   // appendMany in batches of 1,000, one after another, vs one raw PUT per batch of the same
   // rows as JSON lines (serialised inside the timing, as a hand-written loop would).
@@ -153,7 +146,7 @@ try {
 
   // Single appends, one after another, vs one raw PUT per row; interleaved row by row.
   const singles = await project.createDataset("singles");
-  const one = rows(0, SINGLE_ROWS);
+  const one = shortRows(SINGLE_ROWS, 0);
   let singleMs = 0;
   let rawSingleMs = 0;
   for (let i = 0; i < one.length; i++) {

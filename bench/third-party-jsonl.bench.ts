@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Project, type Row } from "@themis/core";
+import { mixedRow, mixedRows } from "./support/rows.ts";
 
 const entry = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../examples/third-party-backend/dist/index.js");
 if (!existsSync(entry)) {
@@ -27,21 +28,6 @@ const BATCH_SIZE = 1_000;
 const SINGLE_ROWS = 10_000 / DIV;
 const UPDATES = 50;
 
-function makeRow(i: number): Row {
-  return {
-    question: `What is ${i} + ${i}? Answer with a number, "quoted" if you like.`,
-    answer: String(2 * i),
-    score: (i % 100) / 100,
-    correct: i % 3 !== 0,
-    tokens: 17 + (i % 50),
-    tags: ["arith", i % 2 === 0 ? "even" : "odd"],
-    meta: { i, source: "bench", nested: { ok: true } },
-    note: i % 5 === 0 ? null : `note ${i}`,
-    model: "gpt-x",
-    latency_ms: 12.5 + (i % 7),
-  };
-}
-const makeRows = (n: number, from = 0): Row[] => Array.from({ length: n }, (_, i) => makeRow(from + i));
 
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -70,7 +56,7 @@ try {
 
   // appendMany in batches vs hand-written batched appends.
   const batched = await project.createDataset("batched");
-  const batches = Array.from({ length: BATCH_ROWS / BATCH_SIZE }, (_, b) => makeRows(BATCH_SIZE, b * BATCH_SIZE));
+  const batches = Array.from({ length: BATCH_ROWS / BATCH_SIZE }, (_, b) => mixedRows(BATCH_SIZE, b * BATCH_SIZE));
   const rawBatchMs = await time(async () => {
     for (const rows of batches) await rawAppend(path.join(dir, "raw-batched.jsonl"), rows);
   });
@@ -82,7 +68,7 @@ try {
 
   // append one by one (each flushed) vs hand-written single appends.
   const single = await project.createDataset("single");
-  const singles = makeRows(SINGLE_ROWS);
+  const singles = mixedRows(SINGLE_ROWS);
   const rawSingleMs = await time(async () => {
     for (const row of singles) await rawAppend(path.join(dir, "raw-single.jsonl"), [row]);
   });
@@ -112,7 +98,7 @@ try {
   // update rewrites the file: its cost grows with the table (documented limit).
   const ids = (await batched.load()).slice(0, UPDATES).map((r) => r._row_id);
   const updateMs = await time(async () => {
-    for (const id of ids) await batched.update(id, makeRow(-1));
+    for (const id of ids) await batched.update(id, mixedRow(-1));
   });
   console.log(`${`update in a ${BATCH_ROWS}-row table (atomic rewrite)`.padEnd(44)} ${(updateMs / UPDATES).toFixed(1).padStart(10)} ms/update`);
   await project.close();
