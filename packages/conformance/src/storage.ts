@@ -282,6 +282,19 @@ export function storageSuite(options: StorageSuiteOptions): void {
         expect(await t.append({ _row_id: "my-id:1", v: 1 })).toBe("my-id:1");
         expect(await t.get("my-id:1")).toEqual({ _row_id: "my-id:1", v: 1 });
       });
+      it("refuses to append a row whose _row_id exists (ALREADY_EXISTS), keeping the stored row and storing nothing of the batch", async () => {
+        const p = await fresh();
+        const t = await p.createDataset("d");
+        await t.appendMany([{ _row_id: "taken", v: 1 }, { _row_id: "other", v: 2 }]);
+        await expectCode(t.append({ _row_id: "taken", v: "replaced?" }), "ERR_THEMIS_ALREADY_EXISTS");
+        await expectCode(t.appendMany([{ _row_id: "fresh-1", v: 3 }, { _row_id: "other", v: "again" }]), "ERR_THEMIS_ALREADY_EXISTS");
+        expect(await t.load()).toEqual([
+          { _row_id: "taken", v: 1 },
+          { _row_id: "other", v: 2 },
+        ]);
+        expect(await collect(t.entries())).toHaveLength(2);
+        if (options.oracle) expect(await oracleIds(p, "dataset", "d")).toEqual(["taken", "other"]);
+      });
       it("appendMany of nothing stores nothing", async () => {
         const p = await fresh();
         const t = await p.createDataset("d");

@@ -55,9 +55,10 @@ export interface TableStore {
   /** One row, or undefined when no row has that id. */
   get(id: string): Promise<StoredRow | undefined>;
   /**
-   * Append rows, atomically as one batch where the store allows it, in order. Ids are
-   * decided by the caller, so retrying an append whose outcome is unknown must not
-   * store a row twice where the backend can detect it.
+   * Append rows, atomically as one batch where the store allows it, in order. A row whose
+   * `_row_id` is already in the table is an AlreadyExistsError, and then nothing of the
+   * batch is stored. Ids are decided by the caller, so the backend can make retrying its
+   * own write whose outcome is unknown safe: never store a row twice.
    */
   append(rows: readonly StoredRow[]): Promise<void>;
   /** Replace the row with `row._row_id`, keeping its position. NotFoundError if missing. */

@@ -36,6 +36,8 @@ class MemoryTable implements TableStore {
   }
   async append(rows: readonly StoredRow[]): Promise<void> {
     this.alive();
+    const taken = rows.find((row) => this.rows.has(row._row_id));
+    if (taken) throw new AlreadyExistsError(`a row with _row_id "${taken._row_id}" already exists; nothing of the batch was stored`, { backend: NAME });
     for (const row of rows) this.rows.set(row._row_id, clone(row));
   }
   async update(row: StoredRow): Promise<void> {
