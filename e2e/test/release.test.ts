@@ -151,3 +151,17 @@ describe("release flow on a throwaway copy of the repository", () => {
     expect(featurePlan.releases.find((r) => r.name === "@themis/core")).toMatchObject({ type: "patch" });
   });
 });
+
+describe("lerna runs tasks across the workspace", () => {
+  it("`lerna list` shows every package under packages/ and examples/ (lerna runs scripts; changesets owns versions)", async () => {
+    const lernaBin = path.join(repoRoot, "node_modules", "lerna", "dist", "cli.js");
+    const listed = await runOrThrow(process.execPath, [lernaBin, "list", "--all", "--json", "--loglevel", "silent"], { cwd: repoRoot });
+    const names = (JSON.parse(listed.stdout) as { name: string }[]).map((p) => p.name).sort();
+    const expected = (await workspacePackages())
+      .filter((p) => /^(packages|examples)\//.test(path.relative(repoRoot, p.dir).split(path.sep).join("/")))
+      .map((p) => p.name)
+      .sort();
+    expect(expected).toContain("@themis/core");
+    expect(names).toEqual(expected);
+  });
+});
