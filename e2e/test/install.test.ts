@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { NpmApp } from "../npm-app.ts";
+import { repoRoot } from "../../scripts/workspace-packages.ts";
 
 // A user's journey, from the packed tarballs, in an empty folder outside the workspace:
 // install core + one backend and use it; add the CLI and list what is installed; add a
@@ -99,6 +100,25 @@ describe("installed from tarballs with npm, as a user would", () => {
     expect(discovered(backends)).toEqual(["local/csv"]);
     expect(backends.find((b) => b.name === "local/csv")).toMatchObject({ kind: "storage", package: "@themis/backend-local-csv", status: "ok" });
     expect(diagnostics).toEqual([]);
+  });
+
+  it("the README quickstarts (root and @themis/core) run as written", async () => {
+    // The first TypeScript block of each README, run as an ES module in the user's app: it
+    // must need nothing but core + local-csv, and print or store what it says.
+    const firstTsBlock = (readme: string): string => {
+      const match = /```ts\n([\s\S]*?)```/.exec(readFileSync(path.join(repoRoot, readme), "utf8"));
+      if (!match) throw new Error(`${readme} has no \`\`\`ts block`);
+      return match[1]!;
+    };
+    for (const readme of ["README.md", "packages/core/README.md"]) {
+      rmSync(path.join(app.dir, "data"), { recursive: true, force: true }); // Both create "my_project".
+      const script = `${firstTsBlock(readme)}\nconsole.log(JSON.stringify({ ok: true }));\n`;
+      const result = await app.runScript<{ ok: boolean }>(`readme-${readme.replace(/\W+/g, "-")}`, script);
+      expect(result, readme).toEqual({ ok: true });
+      const csv = readFileSync(path.join(app.dir, "data", "my_project", "datasets", "qa.csv"), "utf8");
+      expect(csv.split("\n")[0], readme).toMatch(/^_row_id,question,answer/);
+      expect(csv, readme).toContain("2+2?");
+    }
   });
 
   it("+ cli: `npx themis backends list --json` shows exactly the installed backends", async () => {
