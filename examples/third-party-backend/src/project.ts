@@ -2,6 +2,7 @@ import { open, readdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { AlreadyExistsError, NotFoundError, type ProjectStore, type TableKind, type TableStore } from "@themis/core";
 import { errnoOf, storageError, syncDirectory } from "./files.js";
+import { forgetFileIds } from "./id-index.js";
 import { BACKEND_NAME } from "./name.js";
 import { runSerially } from "./serial-queue.js";
 import { JsonlTable } from "./table.js";
@@ -103,6 +104,7 @@ export class JsonlProject implements ProjectStore {
     const file = this.#file(kind, name);
     // In the table's queue, so a write in flight finishes first instead of recreating the file.
     await runSerially(file, async () => {
+      forgetFileIds(file);
       try {
         await unlink(file);
       } catch (error) {

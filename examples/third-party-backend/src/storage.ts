@@ -4,6 +4,7 @@ import path from "node:path";
 import { AlreadyExistsError, ClosedError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend } from "@themis/core";
 import type { JsonlConfig } from "./config.js";
 import { errnoOf, storageError, syncDirectory } from "./files.js";
+import { forgetFileIds } from "./id-index.js";
 import { BACKEND_NAME } from "./name.js";
 import { JsonlProject, KIND_FOLDERS } from "./project.js";
 
@@ -16,7 +17,8 @@ export const PROJECT_MARKER = "themis-project.json";
 
 /**
  * The "jsonl" storage backend: `<rootDir>/<project>/{datasets,experiments}/<table>.jsonl`.
- * Holds no open files between calls, so `close` only stops further use.
+ * Holds no open files between calls, so `close` only stops further use and frees the
+ * in-memory id indexes of its tables.
  */
 export class JsonlStorage implements StorageBackend {
   readonly name = BACKEND_NAME;
@@ -109,10 +111,13 @@ export class JsonlStorage implements StorageBackend {
       throw storageError("delete", dir, error);
     }
     if (this.#fsync) await syncDirectory(this.#rootDir);
+    forgetFileIds(dir + path.sep, { under: true });
     await rm(trash, { recursive: true, force: true });
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    // Free the id indexes of this folder's tables (another open instance just rebuilds them).
+    forgetFileIds(this.#rootDir + path.sep, { under: true });
   }
 }

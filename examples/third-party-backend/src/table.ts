@@ -1,7 +1,8 @@
 import { constants } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
-import { NotFoundError, ROW_ID, type StoredRow, type TableKind, type TableStore } from "@themis/core";
+import { type FileHandle, open, stat } from "node:fs/promises";
+import { AlreadyExistsError, NotFoundError, ROW_ID, type StoredRow, type TableKind, type TableStore } from "@themis/core";
 import { errnoOf, storageError, writeFileAtomic } from "./files.js";
+import { fileIds, forgetFileIds, replaceFileIds } from "./id-index.js";
 import { lastLineStart, readLines } from "./lines.js";
 import { BACKEND_NAME } from "./name.js";
 import { decodeRecord, encodeRecord, isCompleteRecord } from "./records.js";
@@ -29,11 +30,16 @@ function isThemisError(error: unknown): boolean {
  * One table: one JSON Lines file, one row per line, in append order.
  *
  * - `append` writes only the new lines, at the end of the file: O(rows appended), never a
- *   rewrite; the write is flushed before it is acknowledged.
+ *   rewrite; the write is flushed before it is acknowledged. A batch holding an id the table
+ *   has already is refused whole (AlreadyExistsError), checked against an id index kept in
+ *   memory and brought up to date incrementally (see id-index.ts).
  * - `update` and `delete` rewrite the file atomically (temp file, flush, rename).
  * - Readers stream the file; a torn last line (an append cut short by a crash, so never
  *   acknowledged) is skipped with a process warning, and removed by the next append. Any
  *   other unreadable line is a CorruptDataError naming the file and line.
+ * - Readers never return two rows with one id: should a file hold one twice (two processes
+ *   appending the same new id at the same moment, or a hand edit), the first stored wins and
+ *   later copies are skipped with a process warning; the next update or delete drops them.
  */
 export class JsonlTable implements TableStore {
   readonly #options: JsonlTableOptions;
@@ -52,6 +58,11 @@ export class JsonlTable implements TableStore {
     return new NotFoundError(`${kind} "${name}" has no row with ${ROW_ID} "${id}"`, { backend: BACKEND_NAME });
   }
 
+  #exists(id: string): AlreadyExistsError {
+    const { kind, name } = this.#options;
+    return new AlreadyExistsError(`${kind} "${name}" already has a row with ${ROW_ID} "${id}"; nothing of the batch was stored`, { backend: BACKEND_NAME });
+  }
+
   /** Run a file operation, turning file-system errors into Themis errors. */
   async #io<T>(action: string, operation: () => Promise<T>): Promise<T> {
     try {
@@ -66,15 +77,32 @@ export class JsonlTable implements TableStore {
   /** The rows of the file behind `handle`, up to byte `end`. */
   async *#rows(handle: FileHandle, end: number): AsyncGenerator<StoredRow> {
     const { file } = this.#options;
-    for await (const line of readLines(handle, end)) {
-      if (line.text.trim() === "") continue; // Blank lines (hand edits) hold no row.
-      if (!line.terminated && !isCompleteRecord(line.text)) {
-        process.emitWarning(`${file}:${line.number}: skipping a torn last record (an append cut short, never acknowledged); the next append removes it`, {
-          code: "THEMIS_JSONL_TORN_RECORD",
-        });
-        return;
+    const seen = new Set<string>();
+    let duplicates = 0;
+    try {
+      for await (const line of readLines(handle, end)) {
+        if (line.text.trim() === "") continue; // Blank lines (hand edits) hold no row.
+        if (!line.terminated && !isCompleteRecord(line.text)) {
+          process.emitWarning(`${file}:${line.number}: skipping a torn last record (an append cut short, never acknowledged); the next append removes it`, {
+            code: "THEMIS_JSONL_TORN_RECORD",
+          });
+          return;
+        }
+        const row = decodeRecord(line.text, file, line.number);
+        const id = row[ROW_ID];
+        if (seen.has(id)) {
+          duplicates++; // The first stored wins.
+          continue;
+        }
+        seen.add(id);
+        yield row;
       }
-      yield decodeRecord(line.text, file, line.number);
+    } finally {
+      if (duplicates > 0) {
+        process.emitWarning(`${file}: skipped ${duplicates} later cop${duplicates === 1 ? "y" : "ies"} of a ${ROW_ID} stored earlier in the file (the first stored wins; the next update or delete removes them)`, {
+          code: "THEMIS_JSONL_DUPLICATE_ROW_ID",
+        });
+      }
     }
   }
 
@@ -114,15 +142,31 @@ export class JsonlTable implements TableStore {
 
   async append(rows: readonly StoredRow[]): Promise<void> {
     this.#options.alive();
+    const { file, fsync } = this.#options;
     const data = rows.map(encodeRecord).join("");
-    await runSerially(this.#options.file, () =>
+    await runSerially(file, () =>
       this.#io("append to", async () => {
         // No O_CREAT: appending to a table deleted meanwhile must fail, not recreate it.
-        const handle = await open(this.#options.file, constants.O_RDWR | constants.O_APPEND);
+        const handle = await open(file, constants.O_RDWR | constants.O_APPEND);
         try {
           const separator = await this.#prepareTail(handle);
-          await handle.writeFile(separator + data, "utf8");
-          if (this.#options.fsync) await handle.datasync();
+          // Every id in the file, from the index (reads only what it has not seen yet).
+          const ids = await fileIds(file, handle, await handle.stat());
+          const taken = rows.find((row) => ids.has(row[ROW_ID]));
+          if (taken !== undefined) throw this.#exists(taken[ROW_ID]);
+          const text = separator + data;
+          try {
+            await handle.writeFile(text, "utf8");
+            if (fsync) await handle.datasync();
+          } catch (error) {
+            forgetFileIds(file); // What reached the file is unknown: rebuild on the next append.
+            throw error;
+          }
+          // The rows are stored: from here on, nothing may fail the append (a caller retrying
+          // it would get ALREADY_EXISTS); at worst the index is rebuilt on the next append.
+          const after = await handle.stat().catch(() => undefined);
+          if (after === undefined) forgetFileIds(file);
+          else ids.appended(rows.map((row) => row[ROW_ID]), Buffer.byteLength(text, "utf8"), after);
         } finally {
           await handle.close();
         }
@@ -185,7 +229,11 @@ export class JsonlTable implements TableStore {
           await handle.close();
         }
         change(rows);
+        forgetFileIds(file);
         await writeFileAtomic(file, rows.map(encodeRecord).join(""), fsync);
+        // Done; an index we cannot tie to the new file is simply rebuilt by the next append.
+        const after = await stat(file).catch(() => undefined);
+        if (after !== undefined) replaceFileIds(file, after, rows.map((row) => row[ROW_ID]));
       }),
     );
   }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -105,6 +105,105 @@ describe("jsonl files", () => {
     await expect(d.load()).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
     expect(await project.listDatasets()).toEqual([]);
     await project.close();
+  });
+});
+
+describe("jsonl duplicate ids", () => {
+  const idsOnDisk = (): string[] =>
+    readFileSync(tableFile("p", "d"), "utf8")
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => (JSON.parse(line) as { _row_id: string })._row_id);
+
+  it("refuses a re-delivered batch whole (ALREADY_EXISTS): nothing stored twice, the first copy kept", async () => {
+    const { project } = await seeded([]);
+    const d = await project.getDataset("d");
+    const batch = Array.from({ length: 3_000 }, (_, i) => ({ _row_id: `r${i}`, i }));
+    await d.appendMany(batch);
+    await expect(d.appendMany(batch)).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", backend: "jsonl" });
+    // A large batch whose only taken id is its last row stores nothing either.
+    await expect(d.appendMany([...Array.from({ length: 3_000 }, (_, i) => ({ _row_id: `new${i}`, i })), { _row_id: "r2999", i: -1 }])).rejects.toMatchObject({
+      code: "ERR_THEMIS_ALREADY_EXISTS",
+    });
+    expect(idsOnDisk()).toEqual(batch.map((r) => r._row_id));
+    expect(await d.get("r2999")).toEqual({ _row_id: "r2999", i: 2999 });
+    await project.close();
+  });
+
+  it("sees ids that reached the file behind its back: other processes, hand edits, a last line without newline", async () => {
+    const { project } = await seeded([]);
+    const d = await project.getDataset("d");
+    await d.append({ _row_id: "a", n: 1 }); // Builds the index.
+    appendFileSync(tableFile("p", "d"), `${JSON.stringify({ _row_id: "other-process", n: 2 })}\n`);
+    appendFileSync(tableFile("p", "d"), JSON.stringify({ _row_id: "no-newline", n: 3 }));
+    await expect(d.append({ _row_id: "other-process", n: 9 })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await expect(d.append({ _row_id: "no-newline", n: 9 })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await d.append({ _row_id: "b", n: 4 });
+    await expect(d.append({ _row_id: "no-newline", n: 9 })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    // A file replaced wholesale (a new file renamed into place) is indexed afresh.
+    const temp = path.join(rootDir, "p", "datasets", ".replacement.tmp");
+    writeFileSync(temp, `${JSON.stringify({ _row_id: "replaced", n: 5 })}\n`);
+    renameSync(temp, tableFile("p", "d"));
+    await d.append({ _row_id: "a", n: 6 }); // "a" is gone with the old file.
+    await expect(d.append({ _row_id: "replaced", n: 9 })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    expect(idsOnDisk()).toEqual(["replaced", "a"]);
+    await project.close();
+  });
+
+  it("keeps the index right across update, delete, table re-creation and backend instances", async () => {
+    const { project } = await seeded([]);
+    const d = await project.getDataset("d");
+    await d.appendMany([{ _row_id: "x", n: 1 }, { _row_id: "y", n: 2 }]);
+    await d.update("x", { n: 10 });
+    await expect(d.append({ _row_id: "x", n: 3 })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await d.delete("x");
+    await d.append({ _row_id: "x", n: 4 }); // Deleted ids are free again.
+    const other = await Project.open("p", jsonlBackend, { rootDir });
+    await expect((await other.getDataset("d")).append({ _row_id: "y", n: 5 })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await (await other.getDataset("d")).append({ _row_id: "z", n: 6 });
+    await expect(d.append({ _row_id: "z", n: 7 })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await other.close();
+    await project.deleteDataset("d");
+    const again = await project.createDataset("d");
+    await again.append({ _row_id: "y", n: 8 });
+    expect(await again.load()).toEqual([{ _row_id: "y", n: 8 }]);
+    await project.close();
+  });
+
+  it("lets exactly one of two concurrent appends of one new id win in a process", async () => {
+    const { project } = await seeded([]);
+    const d = await project.getDataset("d");
+    const results = await Promise.allSettled([d.append({ _row_id: "race", n: 1 }), d.append({ _row_id: "race", n: 2 })]);
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: { code: "ERR_THEMIS_ALREADY_EXISTS" } });
+    expect(idsOnDisk()).toEqual(["race"]);
+    await project.close();
+  });
+
+  it("reads a file holding one id twice (two processes racing) as the first copy, with a warning; the next rewrite drops the rest", async () => {
+    const { project } = await seeded([]);
+    writeFileSync(tableFile("p", "d"), ['{"_row_id":"a","n":1}', '{"_row_id":"b","n":2}', '{"_row_id":"a","n":3}', ""].join("\n"));
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }): void => void warnings.push(w.code ?? "");
+    process.on("warning", onWarning);
+    try {
+      const d = await project.getDataset("d");
+      const firstWins = [
+        { _row_id: "a", n: 1 },
+        { _row_id: "b", n: 2 },
+      ];
+      expect(await d.load()).toEqual(firstWins);
+      expect(await d.get("a")).toEqual({ _row_id: "a", n: 1 });
+      await new Promise((resolve) => setImmediate(resolve)); // Warnings are emitted on the next tick.
+      expect(warnings).toContain("THEMIS_JSONL_DUPLICATE_ROW_ID");
+      await expect(d.append({ _row_id: "a", n: 4 })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+      await d.update("b", { n: 5 });
+      expect(idsOnDisk()).toEqual(["a", "b"]);
+      expect(await d.load()).toEqual([firstWins[0], { _row_id: "b", n: 5 }]);
+    } finally {
+      process.off("warning", onWarning);
+      await project.close();
+    }
   });
 });
 

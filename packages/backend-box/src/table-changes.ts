@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
+import { AlreadyExistsError, NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
 import { headerFor, serializeRows } from "@themis/csv-codec";
 import { BACKEND } from "./errors.js";
 import { RowIndex } from "./row-index.js";
@@ -33,12 +33,22 @@ export interface Applied {
 
 /**
  * Apply changes in order to `base`, without changing it. A change that cannot apply fails
- * alone. Appending a row whose id is stored already replaces it in place, and is no change
- * at all when the stored row is equal: an append retried after an unknown outcome does not
- * store its rows twice. When every change appends new rows under the same columns, the new
- * text is the old one with lines added, and the rows need not be parsed.
+ * alone: an update or delete of a missing row (NotFoundError), an append with a row whose
+ * id is stored already or repeated in it (AlreadyExistsError; none of its rows is added).
+ *
+ * `maybeStored` holds the positions of appends that went into an upload whose outcome is
+ * unknown (it was answered 412, possibly because a retry of it found its own version): such
+ * an append whose rows are all stored, equal and in its order is already done, not a
+ * duplicate, so a retried write neither stores its rows twice nor fails. When every change
+ * appends new rows under the same columns, the new text is the old one with lines added,
+ * and the rows need not be parsed.
  */
-export function applyChanges(base: TableContent, changes: readonly TableChange[], rowsOf: (content: TableContent) => StoredRow[]): Applied {
+export function applyChanges(
+  base: TableContent,
+  changes: readonly TableChange[],
+  rowsOf: (content: TableContent) => StoredRow[],
+  maybeStored: ReadonlySet<number> = new Set(),
+): Applied {
   // Ids added by this batch, until a change needs the whole index rebuilt.
   const added = new Map<string, number>();
   let rebuilt: RowIndex | undefined;
@@ -63,20 +73,19 @@ export function applyChanges(base: TableContent, changes: readonly TableChange[]
 
   changes.forEach((change, position) => {
     if (change.kind === "append") {
-      for (const row of change.rows) {
-        const at = positionOf(row._row_id);
-        if (at === undefined) {
+      const taken = takenIds(change.rows, positionOf);
+      if (taken.length === 0) {
+        for (const row of change.rows) {
           if (rebuilt) rebuilt = rebuilt.withAppended([row._row_id]);
           else added.set(row._row_id, count);
           count++;
           appended.push(row);
           rows?.push(row);
           changed = true;
-        } else if (!isDeepStrictEqual(current(at), row)) {
-          ownRows()[at] = row;
-          onlyAppends = false;
-          changed = true;
         }
+      } else if (!(maybeStored.has(position) && storedAlready(change.rows, positionOf, current))) {
+        const shown = taken.slice(0, 3).map((id) => `"${id}"`).join(", ") + (taken.length > 3 ? ` and ${taken.length - 3} more` : "");
+        failures.set(position, new AlreadyExistsError(`a row with ${ROW_ID} ${shown} already exists; nothing of the batch was stored`, { backend: BACKEND }));
       }
       return;
     }
@@ -112,4 +121,27 @@ export function applyChanges(base: TableContent, changes: readonly TableChange[]
   const header = headerFor(all, base.header);
   const index = rebuilt ?? (added.size > 0 ? base.index.withAppended([...added.keys()]) : base.index);
   return { changed, content: { header, text: serializeRows(header, all, { newline: base.newline }), newline: base.newline, index, rows: all }, failures };
+}
+
+/** Ids of `rows` that are stored already or appear earlier in `rows`. */
+function takenIds(rows: readonly StoredRow[], positionOf: (id: string) => number | undefined): string[] {
+  const taken: string[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const id = row._row_id;
+    if (seen.has(id) || positionOf(id) !== undefined) taken.push(id);
+    seen.add(id);
+  }
+  return taken;
+}
+
+/** Whether every row of an append is stored, equal, one after the other: the append was applied already. */
+function storedAlready(rows: readonly StoredRow[], positionOf: (id: string) => number | undefined, current: (at: number) => StoredRow): boolean {
+  let previous: number | undefined;
+  for (const row of rows) {
+    const at = positionOf(row._row_id);
+    if (at === undefined || (previous !== undefined && at !== previous + 1) || !isDeepStrictEqual(current(at), row)) return false;
+    previous = at;
+  }
+  return true;
 }

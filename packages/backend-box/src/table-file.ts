@@ -51,7 +51,9 @@ const DOWNLOAD_ATTEMPTS = 3;
  * goes into that one new version (appendMany is always one upload). Each upload carries
  * If-Match with the etag of the content it was computed from; on 412 the file is read
  * again and the changes re-applied, up to `conflictRetries` times, then ConflictError.
- * A write is only ever computed from a complete, verified read.
+ * A write is only ever computed from a complete, verified read. An append of an id stored
+ * already fails alone (AlreadyExistsError), except after a 412 when its own earlier upload
+ * may be what stored it (see {@link applyChanges}).
  */
 export class TableFile {
   readonly location: TableFileLocation;
@@ -205,13 +207,16 @@ export class TableFile {
       // The cached content may be stale; If-Match catches that, and a 412 leads to a fresh read.
       if (!this.#cache) result = await this.read();
       let snapshot = result?.snapshot ?? this.#cache!;
+      // Appends that went into an upload answered 412: that answer may be to a retry of an
+      // upload that was stored (its first answer lost), so their rows may be stored already.
+      const maybeStored = new Set<number>();
       for (let attempt = 0; ; attempt++) {
-        let applied = applyChanges(snapshot, changes, rowsOf);
-        // A change refused on cached content (row not found) is checked against Box before failing.
+        let applied = applyChanges(snapshot, changes, rowsOf, maybeStored);
+        // A change refused on cached content (row not found, id taken) is checked against Box before failing.
         if (applied.failures.size > 0 && !result) {
           result = await this.read();
           snapshot = result.snapshot;
-          applied = applyChanges(snapshot, changes, rowsOf);
+          applied = applyChanges(snapshot, changes, rowsOf, maybeStored);
         }
         if (!applied.changed) return settle(batch, applied.failures);
         const content = applied.content;
@@ -223,6 +228,9 @@ export class TableFile {
         } catch (error) {
           if (statusOf(error) !== 412) throw this.#failure(error, "writing");
         }
+        changes.forEach((change, position) => {
+          if (change.kind === "append" && !applied.failures.has(position)) maybeStored.add(position);
+        });
         this.#cache = undefined;
         if (attempt >= this.#conflictRetries) {
           throw new ConflictError(`${this.location.path} kept changing: gave up after ${attempt + 1} attempts to write a new version (other writers won every time)`, { backend: BACKEND });

@@ -73,6 +73,35 @@ describe("two clients writing one table", () => {
     expect((await a.load()).map((r) => r._row_id)).toEqual(stored);
   });
 
+  it("two clients appending the same new id at once: one wins, the other gets ALREADY_EXISTS and stores nothing of its batch", async () => {
+    const { name, fileId, ids: seedIds } = await seeded(1);
+    const a = await open(name);
+    const b = await open(name);
+    await server.fault({ method: "GET", path: `^/2\\.0/files/${fileId}$`, gate: 2 });
+    const results = await Promise.allSettled([
+      a.appendMany([{ _row_id: "same", from: "a" }, { _row_id: "only-a", from: "a" }]),
+      b.appendMany([{ _row_id: "only-b", from: "b" }, { _row_id: "same", from: "b" }]),
+    ]);
+    const won = results.findIndex((r) => r.status === "fulfilled");
+    const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(won).toBeGreaterThanOrEqual(0);
+    expect(lost.reason).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", backend: "box/csv" });
+    const winner = won === 0 ? "a" : "b";
+    const rows = await (await open(name)).load();
+    expect(rows.map((r) => r._row_id)).toEqual([...seedIds, ...(winner === "a" ? ["same", "only-a"] : ["only-b", "same"])]);
+    expect(rows.find((r) => r._row_id === "same")).toMatchObject({ from: winner });
+  });
+
+  it("two clients appending the very same row at once (same id, equal content): the row is stored once", async () => {
+    const { name, fileId, ids: seedIds } = await seeded(1);
+    const a = await open(name);
+    const b = await open(name);
+    await server.fault({ method: "GET", path: `^/2\\.0/files/${fileId}$`, gate: 2 });
+    // The loser's 412 cannot tell the winner's upload from a retry of its own: both calls succeed.
+    await Promise.all([a.append({ _row_id: "same", v: 1 }), b.append({ _row_id: "same", v: 1 })]);
+    expect(await oracle().rowIds(name, "dataset", "d")).toEqual([...seedIds, "same"]);
+  });
+
   it("applies concurrent updates and deletes from two clients to different rows", async () => {
     const { name, ids } = await seeded(10);
     const a = await open(name);

@@ -86,6 +86,21 @@ describe("a failed read never leads to a write (Ragas' box/csv data-loss bug)", 
     expect((await uploadsTo()).map((r) => r.status)).toEqual([500, 412]);
     expect(await oracle().rowIds(name, "dataset", "d")).toEqual([...ids, ...added]);
   });
+
+  it("a lost upload answer (500, then 412 on the SDK's retry) neither stores the batch twice nor fails it; appending it again later is ALREADY_EXISTS", async () => {
+    const { name, fileId, ids, fresh } = await twoViews(2);
+    const uploadsTo = await uploadsFromNow(fileId);
+    await fresh.load();
+    await server.fault({ method: "POST", path: `^/api/2\\.0/files/${fileId}/content$`, status: 500, afterHandling: true, times: 1 });
+    const batch = [
+      { _row_id: "mine-1", i: 10 },
+      { _row_id: "mine-2", i: 11 },
+    ];
+    expect(await fresh.appendMany(batch)).toEqual(["mine-1", "mine-2"]);
+    expect((await uploadsTo()).map((r) => r.status)).toEqual([500, 412]);
+    await expect(fresh.appendMany(batch)).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    expect(await oracle().rowIds(name, "dataset", "d")).toEqual([...ids, "mine-1", "mine-2"]);
+  });
 });
 
 describe("rate limits and server errors", () => {

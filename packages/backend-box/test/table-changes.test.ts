@@ -67,11 +67,49 @@ describe("applyChanges", () => {
     expect(out.content.rows).toEqual(reread(out.content));
   });
 
-  it("treats an append of rows stored already as done (equal) or as a replacement in place (different)", () => {
-    const same = applyChanges(content(base), [{ kind: "append", rows: [{ _row_id: "a", v: 1 }] }], rowsOf);
-    expect(same.changed).toBe(false);
-    const replaced = applyChanges(content(base), [{ kind: "append", rows: [{ _row_id: "a", v: 10 }, { _row_id: "c", v: 3 }] }], rowsOf);
-    expect(reread(replaced.content)).toEqual([{ _row_id: "a", v: 10 }, base[1], { _row_id: "c", v: 3 }]);
+  it("refuses an append with a row stored already (ALREADY_EXISTS) and adds nothing of it; other changes of the batch apply", () => {
+    const before = content(base);
+    const out = applyChanges(
+      before,
+      [
+        { kind: "append", rows: [{ _row_id: "c", v: 3 }, { _row_id: "a", v: 10 }] },
+        { kind: "append", rows: [{ _row_id: "d", v: 4 }] },
+        { kind: "append", rows: [{ _row_id: "d", v: 5 }] },
+        { kind: "append", rows: [{ _row_id: "b", v: 2 }] },
+        { kind: "append", rows: [{ _row_id: "e", v: 6 }, { _row_id: "e", v: 7 }] },
+      ],
+      rowsOf,
+    );
+    expect([...out.failures.keys()]).toEqual([0, 2, 3, 4]);
+    for (const failure of out.failures.values()) expect(failure).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", backend: "box/csv" });
+    expect(reread(out.content)).toEqual([...base, { _row_id: "d", v: 4 }]);
+    expect(out.content.index.entries()).toEqual([
+      ["a", 0],
+      ["b", 1],
+      ["d", 2],
+    ]);
+    expect(before.index.get("c")).toBeUndefined();
+    const none = applyChanges(content(base), [{ kind: "append", rows: [{ _row_id: "a", v: 1 }] }], rowsOf);
+    expect(none.changed).toBe(false);
+    expect(none.failures.get(0)).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+  });
+
+  it("after a 412, an append that may be stored by its own upload is done when its rows are there, equal and in order", () => {
+    const stored = content([...base, { _row_id: "c", v: 3 }, { _row_id: "d", v: 4 }, { _row_id: "x", v: 9 }]);
+    const changes = [
+      { kind: "append", rows: [{ _row_id: "c", v: 3 }, { _row_id: "d", v: 4 }] },
+      { kind: "append", rows: [{ _row_id: "x", v: 0 }] },
+      { kind: "append", rows: [{ _row_id: "d", v: 4 }, { _row_id: "c", v: 3 }] },
+      { kind: "append", rows: [{ _row_id: "a", v: 1 }] },
+      { kind: "append", rows: [{ _row_id: "f", v: 5 }] },
+    ] as const;
+    const out = applyChanges(stored, changes, rowsOf, new Set([0, 1, 2, 4]));
+    // 0: its own rows; 1: another value under its id; 2: not in its order; 3: never uploaded by this writer.
+    expect([...out.failures.keys()]).toEqual([1, 2, 3]);
+    expect(reread(out.content).map((r) => r._row_id)).toEqual(["a", "b", "c", "d", "x", "f"]);
+    // Without the hint, the same rows are a duplicate.
+    expect(applyChanges(stored, [changes[0]], rowsOf).failures.get(0)).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    expect(applyChanges(stored, [changes[0]], rowsOf, new Set([0])).changed).toBe(false);
   });
 
   it("changes nothing for an update to equal content or a batch of failures", () => {
