@@ -18,7 +18,10 @@ import type { TableKind } from "@themis/core";
  * | `P:{p}:<kind>:<table>:rows`          | hash   | `_row_id` → row as JSON                      |
  * | `P:{p}:<kind>:<table>:order`         | zset   | `_row_id` scored by append sequence          |
  * | `P:{p}:<kind>:<table>:seq`           | string | last append sequence number                  |
- * | `P:{p}:<kind>:<table>:ops`           | zset   | recent update/delete operation ids (10 min)  |
+ * | `P:{p}:<kind>:<table>:ops`           | zset   | recent append/update/delete op ids (10 min)  |
+ *
+ * A large append also uses `P:{p}:<kind>:<table>:stash` and `:verdict`, which exist only
+ * inside its MULTI (see appendCheckScript in scripts.ts), never between commands.
  */
 export class KeyLayout {
   readonly prefix: string;
@@ -61,6 +64,8 @@ export class KeyLayout {
       order: `${base}:order`,
       seq: `${base}:seq`,
       ops: `${base}:ops`,
+      stash: `${base}:stash`,
+      verdict: `${base}:verdict`,
     };
   }
 
@@ -81,6 +86,10 @@ export interface TableKeys {
   order: string;
   seq: string;
   ops: string;
+  /** Inside a large append's MULTI only: the stored rows, set aside while a refused batch is undone. */
+  stash: string;
+  /** Inside a large append's MULTI only: the check's verdict, for the script after the HSETs. */
+  verdict: string;
 }
 
 /** Suffixes of a table's keys, for scripts that build them from a prefix and a name. */

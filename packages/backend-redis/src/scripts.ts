@@ -38,67 +38,116 @@ export class LuaScript {
 // issued in chunks of this many.
 const CHUNK = `local CHUNK = 1000`;
 
-/**
- * The second half of an append, run in one MULTI after a native HSET of the rows (so the
- * row JSON never passes through Lua, which would cost a copy each way). KEYS: index, rows,
- * order, seq. ARGV: table name, then the ids in order.
- *
- * Adds the ids to the order with fresh sequence numbers; `ZADD NX` keeps the place of an id
- * that is already there, so a retried append (its reply lost) changes nothing, and a row
- * appended with the id of an existing row replaces it in place, as in the reference backend.
- * When the table no longer exists, the rows the HSET just wrote are taken back.
- */
-export const appendScript = new LuaScript(
-  "append",
-  `${CHUNK}
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
-  for start = 2, #ARGV, CHUNK do
-    redis.call('HDEL', KEYS[2], unpack(ARGV, start, math.min(start + CHUNK - 1, #ARGV)))
-  end
-  return {'missing_table'}
-end
-local n = #ARGV - 1
-local seq = redis.call('INCRBY', KEYS[4], n) - n
-local members = {}
-for i = 2, #ARGV do
-  members[#members + 1] = seq + i - 1
-  members[#members + 1] = ARGV[i]
-  if #members >= 2 * CHUNK then
-    redis.call('ZADD', KEYS[3], 'NX', unpack(members))
-    members = {}
-  end
-end
-if #members > 0 then redis.call('ZADD', KEYS[3], 'NX', unpack(members)) end
-return {'ok'}`,
-);
-
-/**
- * A whole append of a few rows in one EVALSHA (one command instead of a MULTI of three):
- * the same effect as a native HSET followed by {@link appendScript}. KEYS: index, rows,
- * order, seq. ARGV: table name, then id, json pairs.
- */
-export const appendFewScript = new LuaScript(
-  "appendFew",
-  `if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return {'missing_table'} end
-local n = (#ARGV - 1) / 2
-local seq = redis.call('INCRBY', KEYS[4], n) - n
-for i = 1, n do
-  local id = ARGV[2 * i]
-  redis.call('HSET', KEYS[2], id, ARGV[2 * i + 1])
-  redis.call('ZADD', KEYS[3], 'NX', seq + i, id)
-end
-return {'ok'}`,
-);
-
-// Update and delete carry an operation id. ioredis re-sends a command whose reply was lost
-// when it reconnects, and this backend retries too; the operation id, remembered for ten
-// minutes, makes the second delivery a no-op instead of a second write (which could undo a
-// newer update by another client, or report a delete that happened as NOT_FOUND).
+// Appends, updates and deletes carry an operation id. ioredis re-sends a command whose reply
+// was lost when it reconnects, and this backend retries too; the operation id, remembered for
+// ten minutes, makes the second delivery a no-op instead of a second write (which could undo
+// a newer update by another client, report a delete that happened as NOT_FOUND, or refuse an
+// append that happened as ALREADY_EXISTS).
 const OPS = `
 local function seen(ops, op, now)
   redis.call('ZREMRANGEBYSCORE', ops, '-inf', now - 600000)
   return redis.call('ZSCORE', ops, op)
 end`;
+
+// An append's operation id is drawn once per call: a second delivery of an append that
+// happened answers "ok" and writes nothing (no second copy, no ALREADY_EXISTS for its own
+// rows), while an append of an id stored by any other write is refused, writing nothing.
+
+/**
+ * A whole append of a few rows in one EVALSHA (one command instead of a MULTI of three).
+ * KEYS: index, rows, order, seq, ops. ARGV: table name, op id, now (ms), then id, json pairs.
+ * Answers {'ok'}, {'missing_table'} or {'exists', id}; only 'ok' writes anything.
+ */
+export const appendFewScript = new LuaScript(
+  "appendFew",
+  `${OPS}
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return {'missing_table'} end
+if seen(KEYS[5], ARGV[2], tonumber(ARGV[3])) then return {'ok'} end
+local n = (#ARGV - 3) / 2
+for i = 1, n do
+  if redis.call('HEXISTS', KEYS[2], ARGV[2 + 2 * i]) == 1 then return {'exists', ARGV[2 + 2 * i]} end
+end
+local seq = redis.call('INCRBY', KEYS[4], n) - n
+local members = {}
+for i = 1, n do
+  members[2 * i - 1] = seq + i
+  members[2 * i] = ARGV[2 + 2 * i]
+end
+redis.call('HSET', KEYS[2], unpack(ARGV, 4, #ARGV))
+redis.call('ZADD', KEYS[3], unpack(members))
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
+return {'ok'}`,
+);
+
+/**
+ * The first part of a large append, run in one MULTI before the native HSETs of the rows
+ * (so the row JSON never passes through Lua, which would cost a copy each way) and
+ * {@link appendScript}. It decides whether the append may happen and leaves the verdict in
+ * the `verdict` hash for appendScript: 'ok', 'missing_table', 'seen' (a second delivery) or
+ * 'exists' with the id. When the append must not happen, the rows hash is renamed to
+ * `stash` (O(1)), so the HSETs that follow write into a fresh hash that appendScript drops
+ * before renaming the stash back: the stored rows come out unchanged, byte for byte.
+ * Both keys exist only inside the MULTI. KEYS: index, rows, ops, stash, verdict.
+ * ARGV: table name, op id, now (ms), then the ids.
+ */
+export const appendCheckScript = new LuaScript(
+  "appendCheck",
+  `${OPS}
+local verdict, taken = 'ok', nil
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
+  verdict = 'missing_table'
+elseif seen(KEYS[3], ARGV[2], tonumber(ARGV[3])) then
+  verdict = 'seen'
+else
+  for i = 4, #ARGV do
+    if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 1 then
+      verdict, taken = 'exists', ARGV[i]
+      break
+    end
+  end
+end
+redis.call('DEL', KEYS[4], KEYS[5])
+if verdict ~= 'ok' and redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[4]) end
+redis.call('HSET', KEYS[5], 'verdict', verdict, 'id', taken or '')
+return {verdict}`,
+);
+
+/**
+ * The last part of a large append, after {@link appendCheckScript} and the HSETs, in the
+ * same MULTI. KEYS: rows, order, seq, ops, stash, verdict. ARGV: op id, now (ms), then the
+ * ids in order. On 'ok', orders the ids with fresh sequence numbers and records the op id;
+ * otherwise drops what the HSETs wrote and puts the stashed rows back. Answers {'ok'},
+ * {'missing_table'} or {'exists', id}.
+ */
+export const appendScript = new LuaScript(
+  "append",
+  `${CHUNK}
+local found = redis.call('HMGET', KEYS[6], 'verdict', 'id')
+redis.call('DEL', KEYS[6])
+local verdict = found[1]
+if not verdict then return redis.error_reply('ERR themis append: the check before the rows did not run') end
+if verdict ~= 'ok' then
+  redis.call('DEL', KEYS[1])
+  if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('RENAME', KEYS[5], KEYS[1]) end
+  if verdict == 'seen' then return {'ok'} end
+  if verdict == 'exists' then return {'exists', found[2]} end
+  return {verdict}
+end
+local n = #ARGV - 2
+local seq = redis.call('INCRBY', KEYS[3], n) - n
+local members = {}
+for i = 3, #ARGV do
+  members[#members + 1] = seq + i - 2
+  members[#members + 1] = ARGV[i]
+  if #members >= 2 * CHUNK then
+    redis.call('ZADD', KEYS[2], unpack(members))
+    members = {}
+  end
+end
+if #members > 0 then redis.call('ZADD', KEYS[2], unpack(members)) end
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+return {'ok'}`,
+);
 
 /** Replace a row in place. KEYS: index, rows, ops. ARGV: table name, id, json, op id, now (ms). */
 export const updateScript = new LuaScript(

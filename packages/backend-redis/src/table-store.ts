@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { CorruptDataError, NotFoundError, type StoredRow, type TableKind, type TableStore } from "@themis/core";
+import { AlreadyExistsError, CorruptDataError, NotFoundError, type StoredRow, type TableKind, type TableStore } from "@themis/core";
 import type { Cluster, Redis } from "ioredis";
 import type { RedisContext } from "./context.js";
 import { BACKEND } from "./errors.js";
 import type { TableKeys } from "./keys.js";
-import { appendFewScript, appendScript, deleteRowScript, updateScript } from "./scripts.js";
+import { appendCheckScript, appendFewScript, appendScript, deleteRowScript, updateScript } from "./scripts.js";
 
 /** Rows per page while streaming with entries(). */
 const STREAM_PAGE = 500;
@@ -120,6 +120,10 @@ export class RedisTable implements TableStore {
     return json === null ? undefined : this.#parse(id, json);
   }
 
+  #taken(id: unknown): AlreadyExistsError {
+    return new AlreadyExistsError(`${this.#label} already has a row with _row_id "${String(id)}"; nothing of the batch was stored`, { backend: BACKEND });
+  }
+
   async append(rows: readonly StoredRow[]): Promise<void> {
     if (rows.length === 0) return;
     const fields: string[] = new Array(rows.length * 2);
@@ -130,22 +134,29 @@ export class RedisTable implements TableStore {
       fields[2 * i] = row._row_id;
       fields[2 * i + 1] = JSON.stringify(row);
     }
-    const { index, rows: rowsKey, order, seq } = this.#keys;
+    // One operation id for every delivery of this append (see scripts.ts): a re-sent or
+    // retried delivery of an append that happened answers "ok" and writes nothing.
+    const op = randomUUID();
+    const now = Date.now();
+    const { index, rows: rowsKey, order, seq, ops, stash, verdict } = this.#keys;
+    let status: unknown[];
     if (rows.length <= FEW_ROWS) {
-      const reply = await this.#ctx.script(`appending to ${this.#label}`, appendFewScript, [index, rowsKey, order, seq], [this.#name, ...fields]);
-      if (reply[0] === "missing_table") throw this.#missingTable();
-      return;
+      status = await this.#ctx.script(`appending to ${this.#label}`, appendFewScript, [index, rowsKey, order, seq, ops], [this.#name, op, now, ...fields]);
+    } else {
+      // One MULTI: the check, the rows by native HSET, then the script that orders them (or,
+      // when the check refused the batch, takes back what the HSETs wrote). EVAL rather than
+      // EVALSHA: inside MULTI a NOSCRIPT could not be recovered from.
+      const replies = await this.#ctx.run(`appending to ${this.#label}`, async (client) => {
+        const tx = client.multi();
+        tx.call("eval", [appendCheckScript.source, "5", index, rowsKey, ops, stash, verdict, this.#name, op, now, ...ids]);
+        for (let i = 0; i < fields.length; i += 2 * CHUNK) tx.call("hset", [rowsKey, ...fields.slice(i, i + 2 * CHUNK)]);
+        tx.call("eval", [appendScript.source, "6", rowsKey, order, seq, ops, stash, verdict, op, now, ...ids]);
+        return results(await tx.exec());
+      });
+      status = replies[replies.length - 1] as unknown[];
     }
-    // One MULTI: the rows by native HSET, then the script that checks the table and orders
-    // them. EVAL rather than EVALSHA: inside MULTI a NOSCRIPT could not be recovered from.
-    const replies = await this.#ctx.run(`appending to ${this.#label}`, async (client) => {
-      const tx = client.multi();
-      for (let i = 0; i < fields.length; i += 2 * CHUNK) tx.call("hset", [rowsKey, ...fields.slice(i, i + 2 * CHUNK)]);
-      tx.call("eval", [appendScript.source, "4", index, rowsKey, order, seq, this.#name, ...ids]);
-      return results(await tx.exec());
-    });
-    const status = replies[replies.length - 1] as unknown[];
     if (status[0] === "missing_table") throw this.#missingTable();
+    if (status[0] === "exists") throw this.#taken(status[1]);
   }
 
   async update(row: StoredRow): Promise<void> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project, type StorageBackend } from "@themis/core";
 import { KeyLayout, LAYOUT_VERSION } from "../src/index.js";
-import { createProjectScript, createTableScript, deleteProjectScript, deleteRowScript, deleteTableScript, updateScript } from "../src/scripts.js";
+import { appendCheckScript, appendFewScript, appendScript, createProjectScript, createTableScript, deleteProjectScript, deleteRowScript, deleteTableScript, updateScript } from "../src/scripts.js";
 import { createBackend, dropPrefix, keysWithPrefix, rawClient, redisAvailable, uniquePrefix } from "./support/env.js";
 
 describe.skipIf(!redisAvailable)("key layout and write safety", () => {
@@ -79,39 +79,114 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
     expect(await raw.hlen(layout.table(p.name, "dataset", "stays").rows)).toBe(1);
   });
 
-  it("appending the same rows again (a retry after a lost reply) stores them once", async () => {
+  it("appending an id that is stored is ALREADY_EXISTS, on both paths, and leaves the stored rows and keys exactly as they were", async () => {
     const p = await fresh();
     const t = await p.createDataset("d");
-    const rows = [{ _row_id: "r1", v: 1 }, { _row_id: "r2", v: "2" }];
-    await t.appendMany(rows);
-    await t.appendMany(rows);
-    await t.appendMany([rows[1]!, { _row_id: "r3", v: 3 }]);
-    expect(await t.load()).toEqual([...rows, { _row_id: "r3", v: 3 }]);
-    expect(await raw.zcard(layout.table(p.name, "dataset", "d").order)).toBe(3);
-  });
-
-  it("an appended row with the id of an existing row replaces it in place, as in the reference backend", async () => {
-    const p = await fresh();
-    const t = await p.createDataset("d");
+    const k = layout.table(p.name, "dataset", "d");
     await t.appendMany([{ _row_id: "a", v: 1 }, { _row_id: "b", v: 2 }]);
-    await t.append({ _row_id: "a", v: "again" });
-    // A large batch takes the MULTI path: the same rule.
-    await t.appendMany([{ _row_id: "b", v: "big" }, ...Array.from({ length: 100 }, (_, i) => ({ _row_id: `n${i}`, v: i }))]);
-    const loaded = await t.load();
-    expect(loaded.slice(0, 2)).toEqual([{ _row_id: "a", v: "again" }, { _row_id: "b", v: "big" }]);
-    expect(loaded).toHaveLength(102);
-    expect(await raw.zcard(layout.table(p.name, "dataset", "d").order)).toBe(102);
+    const snapshot = async () => ({ keys: await keysWithPrefix(raw, `${prefix}:{${p.name}}:dataset:d:`), rows: await raw.hgetall(k.rows), order: await raw.zrange(k.order, "0", "-1", "WITHSCORES"), seq: await raw.get(k.seq) });
+    const before = await snapshot();
+    await expect(t.append({ _row_id: "a", v: "again" })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", message: expect.stringContaining('"a"') });
+    // A large batch takes the MULTI path (check, native HSETs, script): the same rule, with
+    // the taken id anywhere in the batch.
+    const big = (taken: string, at: number) => Array.from({ length: 200 }, (_, i) => (i === at ? { _row_id: taken, v: "big" } : { _row_id: `n${i}`, v: i }));
+    for (const at of [0, 100, 199]) await expect(t.appendMany(big("b", at))).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", message: expect.stringContaining('"b"') });
+    const after = await snapshot();
+    expect(after.rows).toEqual(before.rows);
+    expect(after.order).toEqual(before.order);
+    expect(after.keys).toEqual(before.keys); // no stash or verdict left
+    expect(await raw.zcard(k.ops)).toBe(1); // the first append's op id only: refused ones record nothing
+    expect(await t.load()).toEqual([{ _row_id: "a", v: 1 }, { _row_id: "b", v: 2 }]);
+    // New ids still append, on both paths, after the refusals.
+    await t.append({ _row_id: "c", v: 3 });
+    await t.appendMany(big("n-extra", 0));
+    expect((await t.load()).map((r) => r._row_id)).toEqual(["a", "b", "c", "n-extra", ...Array.from({ length: 199 }, (_, i) => `n${i + 1}`)]);
+    expect(await raw.zcard(k.order)).toBe(203);
+    expect(await raw.hlen(k.rows)).toBe(203);
   });
 
-  it("a large batch retried after a lost reply is stored once, in its first place", async () => {
+  it("a deleted id can be appended again; a large batch with a stored id as its last row stores nothing", async () => {
     const p = await fresh();
     const t = await p.createDataset("d");
-    const batch = Array.from({ length: 500 }, (_, i) => ({ _row_id: `r${i}`, i }));
-    await t.appendMany(batch);
+    const k = layout.table(p.name, "dataset", "d");
+    // Appended then deleted: the id is free again.
+    await t.append({ _row_id: "gone", v: 0 });
+    await t.delete("gone");
+    await t.appendMany(Array.from({ length: 100 }, (_, i) => ({ _row_id: i === 50 ? "gone" : `r${i}`, i })));
+    expect(await raw.hlen(k.rows)).toBe(100);
+    await expect(t.appendMany(Array.from({ length: 100 }, (_, i) => ({ _row_id: `s${i}`, i, ...(i === 99 ? { _row_id: "r0" } : {}) })))).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    expect(await raw.hlen(k.rows)).toBe(100);
+    expect(await raw.zcard(k.order)).toBe(100);
+    expect(await raw.exists(k.stash, k.verdict)).toBe(0);
+  });
+
+  it("an append delivered twice (a retry after a lost reply) is stored once, answers ok, and undoes nothing", async () => {
+    const p = await fresh();
+    const t = await p.createDataset("d");
+    const k = layout.table(p.name, "dataset", "d");
+    const now = Date.now();
+    const rowsOf = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ _row_id: `${tag}${i}`, i }));
+    const fields = (rows: { _row_id: string }[]) => rows.flatMap((r) => [r._row_id, JSON.stringify(r)]);
+    // The few-rows path: one script.
+    const few = rowsOf(3, "f");
+    const sendFew = () => appendFewScript.run(raw, [k.index, k.rows, k.order, k.seq, k.ops], ["d", "op-few", now, ...fields(few)]);
+    // The large path: the MULTI the backend sends.
+    const many = rowsOf(300, "m");
+    const sendMany = async () => {
+      const tx = raw.multi();
+      tx.call("eval", [appendCheckScript.source, "5", k.index, k.rows, k.ops, k.stash, k.verdict, "d", "op-many", now, ...many.map((r) => r._row_id)]);
+      tx.call("hset", [k.rows, ...fields(many)]);
+      tx.call("eval", [appendScript.source, "6", k.rows, k.order, k.seq, k.ops, k.stash, k.verdict, "op-many", now, ...many.map((r) => r._row_id)]);
+      const replies = (await tx.exec())!;
+      for (const [error] of replies) expect(error).toBeNull();
+      return replies[replies.length - 1]![1];
+    };
+    expect(await sendFew()).toEqual(["ok"]);
+    expect(await sendMany()).toEqual(["ok"]);
     await t.append({ _row_id: "after", i: -1 });
-    await t.appendMany(batch);
-    const ids = (await t.load()).map((r) => r._row_id);
-    expect(ids).toEqual([...batch.map((r) => r._row_id), "after"]);
+    // Meanwhile another client updates one row of each batch and deletes another.
+    await t.update("f0", { i: "updated" });
+    await t.update("m0", { i: "updated" });
+    await t.delete("f1");
+    await t.delete("m1");
+    const before = await t.load();
+    // The first deliveries arrive again: "ok" (the caller's append did happen), and nothing changes.
+    expect(await sendFew()).toEqual(["ok"]);
+    expect(await sendMany()).toEqual(["ok"]);
+    expect(await t.load()).toEqual(before);
+    expect(before.map((r) => r._row_id)).toEqual(["f0", "f2", "m0", ...many.slice(2).map((r) => r._row_id), "after"]);
+    expect(before[0]).toEqual({ _row_id: "f0", i: "updated" });
+    expect(await raw.zcard(k.order)).toBe(before.length);
+    expect(await raw.hlen(k.rows)).toBe(before.length);
+    expect(await raw.exists(k.stash, k.verdict)).toBe(0);
+    // The same rows appended by a new call (another operation) are refused.
+    await expect(t.appendMany(few.slice(2))).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+  });
+
+  it("two clients racing to append the same new ids: one wins each id, the other gets ALREADY_EXISTS", async () => {
+    const other = await createBackend({ keyPrefix: prefix });
+    try {
+      const p = await fresh();
+      const mine = await p.createDataset("d");
+      const theirs = await (await Project.open(p.name, other)).getDataset("d");
+      const attempts: Promise<string>[] = [];
+      for (let i = 0; i < 100; i++) {
+        for (const [who, t] of [["mine", mine], ["theirs", theirs]] as const) {
+          attempts.push(t.append({ _row_id: `id${i}`, who }).then(() => "won", (error: { code?: string }) => error.code ?? "?"));
+        }
+      }
+      // Large batches (the MULTI path) overlapping at one id, also racing.
+      for (const [who, t] of [["mine", mine], ["theirs", theirs]] as const) {
+        attempts.push(t.appendMany(Array.from({ length: 100 }, (_, i) => ({ _row_id: i === 0 ? "shared" : `${who}${i}`, who }))).then(() => "won", (error: { code?: string }) => error.code ?? "?"));
+      }
+      const outcomes = await Promise.all(attempts);
+      for (let i = 0; i < outcomes.length; i += 2) expect([outcomes[i], outcomes[i + 1]].sort()).toEqual(["ERR_THEMIS_ALREADY_EXISTS", "won"]);
+      const rows = await mine.load();
+      expect(rows).toHaveLength(100 + 100);
+      expect(new Set(rows.map((r) => r._row_id)).size).toBe(rows.length);
+    } finally {
+      await other.close();
+    }
   });
 
   it("applies an update or a delete delivered twice only once", async () => {
