@@ -6,8 +6,9 @@ export type RowLines = Map<string, string>;
 /** Apply ops in order: the one definition of what a segment does to a table. */
 export function applyOps(rows: RowLines, ops: readonly Op[]): void {
   for (const op of ops) {
-    if (op.type === "append") rows.set(op.id, op.line);
-    else if (op.type === "update") {
+    if (op.type === "append") {
+      if (!rows.has(op.id)) rows.set(op.id, op.line); // the first stored wins (writers refuse duplicates)
+    } else if (op.type === "update") {
       if (rows.has(op.id)) rows.set(op.id, op.line);
     } else rows.delete(op.id);
   }
@@ -50,7 +51,7 @@ export class TailFold {
       if (op.type === "delete") state = { at: "gone" };
       else if (state.at === "gone") {
         if (op.type === "append") state = { at: "tail", order: index, line: op.line };
-      } else state = { ...state, line: op.line };
+      } else if (op.type === "update") state = { ...state, line: op.line };
     }
     return state;
   }

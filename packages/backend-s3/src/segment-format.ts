@@ -3,7 +3,8 @@ import { BACKEND_NAME } from "./config.js";
 
 /**
  * One change to a table. `line` is the row as one line of JSON (what is stored).
- * - append: add the row at the end, or replace it in place when its id exists (a retried append).
+ * - append: add the row at the end; nothing when its id exists (writers refuse such appends
+ *   with ALREADY_EXISTS before writing, so this only makes the first stored row win).
  * - update: replace the row in place; nothing when the id does not exist.
  * - delete: remove the row.
  */

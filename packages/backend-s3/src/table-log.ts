@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConflictError, CorruptDataError, NotFoundError, type StoredRow, hasErrorCode } from "@themis/core";
+import { AlreadyExistsError, ConflictError, CorruptDataError, NotFoundError, type StoredRow, hasErrorCode } from "@themis/core";
 import { BACKEND_NAME } from "./config.js";
 import { mapOrdered } from "./bounded.js";
 import { type RowLines, TailFold, applyOps } from "./fold.js";
@@ -21,11 +21,23 @@ interface FoldedRows {
   tableId: string;
   lastSeq: number;
   rows: RowLines;
+  /**
+   * performance.now() when the request that showed `lastSeq` to be the last segment was
+   * sent: no segment after it can have been deleted by a compaction sooner than half the
+   * grace period later, so until then the rows can catch up through segments instead of
+   * re-reading the base.
+   */
+  seenAt: number;
 }
 
 /** A write waiting for the next segment (writes queued together share one segment). */
 type Write = { kind: "append"; rows: readonly StoredRow[] } | { kind: "update"; row: StoredRow } | { kind: "delete"; id: string };
 type Pending = Write & { resolve: () => void; reject: (error: unknown) => void };
+/** What one segment attempt writes, and the queued writes it answers with an error instead. */
+interface Plan {
+  ops: Op[];
+  rejected: Map<Pending, Error>;
+}
 
 /** A segment or base vanished while being read: a compaction finished and its grace period ran out. */
 class ObjectGone extends Error {}
@@ -116,18 +128,18 @@ export class TableLog {
     return out;
   }
 
-  async #readSegment(key: string): Promise<{ ops: Op[]; blob?: string }> {
+  async #readSegment(key: string): Promise<{ ops: Op[]; writeId: string; blob?: string }> {
     const got = await this.#store.getText(key);
     if (got === undefined || got === "unchanged") throw new ObjectGone(key);
     const { header, ops } = decodeSegment(got.body, this.#where(key));
-    if (header.blob === undefined) return { ops };
+    if (header.blob === undefined) return { ops, writeId: header.writeId };
     const blob = await this.#store.getText(header.blob);
     if (blob === undefined || blob === "unchanged") throw new ObjectGone(header.blob);
-    return { ops: decodeBlob(blob.body, this.#where(header.blob)), blob: header.blob };
+    return { ops: decodeBlob(blob.body, this.#where(header.blob)), writeId: header.writeId, blob: header.blob };
   }
 
   /** Segment ops in order, fetched with bounded parallelism. */
-  #readSegments(segments: readonly { seq: number; key: string }[]): AsyncGenerator<{ seq: number; ops: Op[]; blob?: string }> {
+  #readSegments(segments: readonly { seq: number; key: string }[]): AsyncGenerator<{ seq: number; ops: Op[]; writeId: string; blob?: string }> {
     return mapOrdered(segments, this.#store.concurrency, async (s) => ({ seq: s.seq, ...(await this.#readSegment(s.key)) }));
   }
 
@@ -167,23 +179,36 @@ export class TableLog {
     }
   }
 
-  /** Bring the folded rows up to the newest segment: only what changed since the last call is fetched. Call under the lock. */
-  async #refresh(): Promise<FoldedRows> {
+  /**
+   * Bring the folded rows up to the newest segment: only what changed since the last call is
+   * fetched (also across a compaction, as long as the segments it folded are certainly still
+   * there; else the new base is read). `onSegment` sees the writeId of every segment folded
+   * in. Call under the lock.
+   */
+  async #refresh(onSegment?: (seq: number, writeId: string) => void): Promise<FoldedRows> {
     return this.#retryGone(async () => {
       const { value: m } = await this.readManifest();
       let folded = this.#folded;
-      if (!folded || folded.tableId !== m.tableId || folded.lastSeq < m.upTo) {
+      if (folded && (folded.tableId !== m.tableId || (folded.lastSeq < m.upTo && performance.now() - folded.seenAt >= this.#options.gracePeriodMs / 2))) folded = undefined;
+      const listedAt = performance.now();
+      const listed = folded !== undefined;
+      let segments = folded ? await this.#segmentsAfter(m.tableId, folded.lastSeq) : [];
+      // Catching up through compacted segments needs every one of them (seq lastSeq+1..upTo).
+      if (folded && folded.lastSeq < m.upTo && segments.filter((s) => s.seq <= m.upTo).length !== m.upTo - folded.lastSeq) folded = undefined;
+      if (!folded) {
         const rows: RowLines = new Map();
         const where = this.#where(m.base?.key ?? "");
         for await (const lines of this.#readBase(m)) for (const line of lines) rows.set(rowIdOf(line, where), line);
-        folded = { tableId: m.tableId, lastSeq: m.upTo, rows };
+        folded = { tableId: m.tableId, lastSeq: m.upTo, rows, seenAt: -Infinity };
         this.#folded = folded;
+        segments = listed ? segments.filter((s) => s.seq > m.upTo) : await this.#segmentsAfter(m.tableId, m.upTo);
       }
-      const listedAt = performance.now();
-      for await (const { seq, ops } of this.#readSegments(await this.#segmentsAfter(m.tableId, folded.lastSeq))) {
+      for await (const { seq, ops, writeId } of this.#readSegments(segments)) {
         applyOps(folded.rows, ops);
         folded.lastSeq = seq;
+        onSegment?.(seq, writeId);
       }
+      folded.seenAt = listedAt;
       if (folded.lastSeq >= (this.#tail ?? 0)) {
         this.#tail = folded.lastSeq;
         this.#tailSeenAt = listedAt;
@@ -348,17 +373,6 @@ export class TableLog {
     }
   }
 
-  /** The highest existing segment number (manifest + a listing from the last known one). */
-  async #learnTail(): Promise<{ tableId: string; tail: number }> {
-    const { value: m } = await this.readManifest();
-    const from = Math.max(m.upTo, this.#tail ?? 0);
-    const listedAt = performance.now();
-    const after = await this.#segmentsAfter(m.tableId, from);
-    this.#tail = after.at(-1)?.seq ?? from;
-    this.#tailSeenAt = listedAt;
-    return { tableId: m.tableId, tail: this.#tail };
-  }
-
   /**
    * After creating segment `seq`: make sure it is above the compacted range, or return the
    * manifest that says it is not. A number below `upTo` can only be free because a
@@ -388,15 +402,27 @@ export class TableLog {
 
   /**
    * Decide which queued writes apply to rows as folded up to the segment before ours:
-   * updates and deletes of ids that do not exist are answered NotFoundError.
+   * an append with an id that exists (or twice in it) is answered AlreadyExistsError, and
+   * none of its rows is written; updates and deletes of ids that do not exist are answered
+   * NotFoundError.
    */
-  #plan(batch: readonly Pending[], rows: RowLines | undefined): { ops: Op[]; rejected: Map<Pending, NotFoundError> } {
+  #plan(batch: readonly Pending[], rows: RowLines): Plan {
     const ops: Op[] = [];
-    const rejected = new Map<Pending, NotFoundError>();
+    const rejected = new Map<Pending, Error>();
     const overlay = new Map<string, boolean>();
-    const exists = (id: string): boolean => overlay.get(id) ?? rows?.has(id) ?? false;
+    const exists = (id: string): boolean => overlay.get(id) ?? rows.has(id);
     for (const p of batch) {
       if (p.kind === "append") {
+        const mine = new Set<string>();
+        const taken = p.rows.find((row) => {
+          if (exists(row._row_id) || mine.has(row._row_id)) return true;
+          mine.add(row._row_id);
+          return false;
+        });
+        if (taken) {
+          rejected.set(p, new AlreadyExistsError(`${this.#label} already has a row with _row_id "${taken._row_id}"; nothing of the batch was stored`, { backend: BACKEND_NAME }));
+          continue;
+        }
         for (const row of p.rows) {
           ops.push({ type: "append", id: row._row_id, line: rowLine(row) });
           overlay.set(row._row_id, true);
@@ -418,56 +444,76 @@ export class TableLog {
 
   /**
    * Write one segment holding `batch`: claim the next number with If-None-Match: *, and on
-   * a conflict learn the new tail (and, for updates and deletes, the rows it brings) and
-   * try the next number, with jittered backoff, up to maxConflictRetries times.
+   * a conflict fold in the segments other writers added (the rows the plan is checked
+   * against) and try the next number, with jittered backoff, up to maxConflictRetries
+   * times. The rows are those folded up to the segment before ours, so a segment that is
+   * created was checked against everything before it: two writers appending one id, one
+   * wins and the other, folding the winner's segment, answers ALREADY_EXISTS. A segment of
+   * this very write found while folding (its writeId: a PUT that landed though it looked
+   * lost) answers the write as done.
    */
   async #commit(batch: readonly Pending[]): Promise<void> {
-    const needsRows = batch.some((p) => p.kind !== "append");
     const writeId = randomUUID();
     let blobKey: string | undefined;
+    let blobOps: Op[] | undefined;
+    let blobCount = 0;
     // Whether a segment of ours may point at the blob (a PUT whose outcome is unknown).
     let blobMayBeReferenced = false;
+    /** The plans of the segments this write tried to create, by number. */
+    const tried = new Map<number, Plan>();
+    let landed: number | undefined;
     let tableId: string;
     let seq: number;
-    let rows: RowLines | undefined;
+    let rows: RowLines;
     const position = async (): Promise<void> => {
-      if (needsRows) {
-        const folded = await this.#refresh();
-        ({ tableId } = folded);
-        rows = folded.rows;
-        seq = folded.lastSeq + 1;
-      } else {
-        const t = await this.#learnTail();
-        tableId = t.tableId;
-        seq = t.tail + 1;
+      const folded = await this.#refresh((s, id) => {
+        if (id === writeId && tried.has(s)) landed = s;
+      });
+      ({ tableId, rows } = folded);
+      seq = folded.lastSeq + 1;
+    };
+    const settle = (plan: Plan): void => {
+      for (const p of batch) {
+        const why = plan.rejected.get(p);
+        if (why) p.reject(why);
+        else p.resolve();
       }
     };
-    if (this.#tail === undefined || needsRows || !this.#manifest) await position();
-    else {
-      tableId = this.#manifest.value.tableId;
-      seq = this.#tail + 1;
-    }
+    // Rows folded up to the tail this writer knows: no request before the PUT.
+    const known = this.#folded;
+    if (known && this.#manifest && known.tableId === this.#manifest.value.tableId && known.lastSeq === this.#tail) {
+      tableId = known.tableId;
+      rows = known.rows;
+      seq = known.lastSeq + 1;
+    } else await position();
     try {
       for (let attempt = 0; ; attempt++) {
-        const { ops, rejected } = this.#plan(batch, rows);
+        const plan = this.#plan(batch, rows!);
+        const { ops } = plan;
         if (ops.length === 0) {
-          for (const p of batch) p.reject(rejected.get(p));
+          settle(plan);
           return;
         }
         let body = encodeSegment(writeId, ops);
-        if (Buffer.byteLength(body) > this.#store.partSizeBytes) {
-          // Too big for one PUT to be cheap to retry: upload the ops once (multipart), point at them.
-          if (blobKey === undefined || !blobKey.startsWith(this.#paths.data(tableId!))) {
-            blobKey = this.#paths.blob(tableId!, writeId);
+        const pointsAtBlob = Buffer.byteLength(body) > this.#store.partSizeBytes;
+        if (pointsAtBlob) {
+          // Too big for one PUT to be cheap to retry: upload the ops once (multipart), point at
+          // them; again only when the plan changed (writes refused after a conflict).
+          if (blobKey === undefined || !blobKey.startsWith(this.#paths.data(tableId!)) || !sameOps(blobOps!, ops)) {
+            if (blobKey && !blobMayBeReferenced) await this.#store.delete(blobKey).catch(() => undefined);
+            blobKey = this.#paths.blob(tableId!, blobCount++ === 0 ? writeId : `${writeId}-${blobCount}`);
+            blobOps = ops;
+            blobMayBeReferenced = false;
             await this.#store.upload(blobKey, chunked(body));
           }
           body = encodePointerSegment(writeId, blobKey);
         }
         const key = this.#paths.segment(tableId!, seq!);
         const sentAt = performance.now();
-        blobMayBeReferenced = blobKey !== undefined;
+        if (pointsAtBlob) blobMayBeReferenced = true;
+        tried.set(seq!, plan); // kept when the key was taken: the taker may be this write (a lost answer)
         const created = await this.#store.putIfAbsent(key, body, writeId);
-        blobMayBeReferenced = created;
+        if (pointsAtBlob) blobMayBeReferenced = created;
         if (created) {
           const m = await this.#checkAbove(key, tableId!, seq!);
           if (m === undefined || m.upTo < seq!) {
@@ -479,19 +525,17 @@ export class TableLog {
             if (folded && folded.tableId === tableId! && folded.lastSeq === seq! - 1) {
               applyOps(folded.rows, ops);
               folded.lastSeq = seq!;
+              folded.seenAt = sentAt;
             }
-            for (const p of batch) {
-              const why = rejected.get(p);
-              if (why) p.reject(why);
-              else p.resolve();
-            }
+            settle(plan);
             this.#maybeCompact(seq!, m ?? this.#manifest?.value);
             return;
           }
           // Our number had already been compacted and its object deleted (this writer's tail
           // was stale): nobody reads below upTo, so take ours back and write above it.
           await this.#store.delete(key);
-          blobMayBeReferenced = false;
+          tried.delete(seq!);
+          if (pointsAtBlob) blobMayBeReferenced = false;
         }
         if (attempt >= this.#options.maxConflictRetries) {
           throw new ConflictError(
@@ -501,6 +545,12 @@ export class TableLog {
         }
         await sleep(backoffMs(attempt));
         await position();
+        if (landed !== undefined) {
+          // A PUT answered as lost had created our segment after all: it is in the rows now.
+          settle(tried.get(landed)!);
+          this.#maybeCompact(landed, this.#manifest?.value);
+          return;
+        }
       }
     } catch (error) {
       // A blob no segment points at goes; one a segment may point at (a PUT that failed
@@ -680,6 +730,11 @@ async function* guardGone<T>(source: AsyncIterable<T>, label: string): AsyncGene
     if (error instanceof ObjectGone) throw new ConflictError(`${label}: another compaction deleted the base this one was reading; retry`, { backend: BACKEND_NAME, cause: error });
     throw error;
   }
+}
+
+/** Whether two plans write the same ops (a blob uploaded for one serves the other). */
+function sameOps(a: readonly Op[], b: readonly Op[]): boolean {
+  return a.length === b.length && a.every((op, i) => op.type === b[i]!.type && op.id === b[i]!.id);
 }
 
 /** Full jitter, capped: 10 ms, 20 ms, 40 ms ... 1 s. */

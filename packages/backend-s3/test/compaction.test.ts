@@ -50,7 +50,8 @@ describe.skipIf(!server)("compaction", () => {
     await t.delete(ids[4]!);
     await t.delete(ids[5]!);
     await t.append({ _row_id: ids[5]!, i: 5, back: true }); // deleted, then appended again: goes last
-    await t.append({ _row_id: ids[6]!, i: 6, replaced: true }); // appended again while present: replaced in place
+    // Appended again while present (in the base): refused, the stored row stays.
+    await expect(t.append({ _row_id: ids[6]!, i: 6, replaced: true })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", backend: "s3" });
     const extra = await t.append({ i: 502 });
     await t.update(extra, { i: 502, patched: true });
 
@@ -59,11 +60,10 @@ describe.skipIf(!server)("compaction", () => {
       ...ids.slice(0, 500).map((id, i) => ({ _row_id: id, i })),
     ];
     expected[3] = { _row_id: ids[3]!, i: 3, patched: true };
-    expected[6] = { _row_id: ids[6]!, i: 6, replaced: true };
     const tailRows = loaded.slice(498);
     expect(loaded.slice(0, 3)).toEqual(expected.slice(0, 3));
     expect(loaded[3]).toEqual(expected[3]);
-    expect(loaded[4]).toEqual(expected[6]);
+    expect(loaded[4]).toEqual({ _row_id: ids[6]!, i: 6 });
     expect(loaded.map((r) => r.i).slice(0, 10)).toEqual([0, 1, 2, 3, 6, 7, 8, 9, 10, 11]);
     expect(tailRows.map((r) => r.i)).toEqual([500, 501, 5, 502]);
     expect(loaded.at(-2)).toEqual({ _row_id: ids[5], i: 5, back: true });

@@ -64,7 +64,7 @@ export async function readRawTable(client: S3Client, bucket: string, prefix: str
         else {
           const row = value as Record<string, unknown>;
           const id = row._row_id as string;
-          if (tag === "a" || rows.has(id)) rows.set(id, row);
+          if (tag === "a" ? !rows.has(id) : rows.has(id)) rows.set(id, row); // an append never replaces a row
         }
       }
     }
