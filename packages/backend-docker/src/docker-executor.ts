@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   AbortedError,
+  commandJobResult,
   ClosedError,
   type CommandJob,
   type ExecutionBackend,
@@ -200,25 +201,12 @@ export class DockerExecutor implements ExecutionBackend {
     });
     const details = this.#details(outcome, elapsed);
     if (outcome.stopped) return { ok: false, error: toJobError(signal.reason ?? new AbortedError(undefined, { backend: this.name })), ...details };
-    const program = argv[0]!;
-    const okCodes = job.okExitCodes ?? [0];
-    if (outcome.exitCode === null || !okCodes.includes(outcome.exitCode)) {
-      return { ok: false, error: toJobError(new JobFailedError(this.#diedMessage(`command "${program}"`, outcome), { backend: this.name })), ...details };
-    }
-    if (job.output === "json") {
-      if (outcome.stdout.truncated) {
-        const error = new JobFailedError(`stdout of "${program}" exceeded ${job.maxOutputBytes ?? this.#config.maxOutputBytes} bytes: cannot parse it as JSON (raise maxOutputBytes)`, {
-          backend: this.name,
-        });
-        return { ok: false, error: toJobError(error), ...details };
-      }
-      try {
-        return { ok: true, value: JSON.parse(outcome.stdout.text) as T, ...details };
-      } catch (cause) {
-        return { ok: false, error: toJobError(new JobFailedError(`stdout of "${program}" is not JSON`, { backend: this.name, cause })), ...details };
-      }
-    }
-    return { ok: true, value: outcome.stdout.text as T, ...details };
+    return commandJobResult<T>(job, details, {
+      backend: this.name,
+      maxOutputBytes: job.maxOutputBytes ?? this.#config.maxOutputBytes,
+      // Only the engine knows a container was OOM-killed: say so instead of "killed by SIGKILL".
+      ...(outcome.oomKilled ? { failure: this.#diedMessage(`command "${argv[0]}"`, outcome) } : {}),
+    });
   }
 
   async #runModule<T>(job: ModuleJob, context: RunContext, signal: AbortSignal, elapsed: () => number): Promise<JobResult<T>> {

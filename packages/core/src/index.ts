@@ -44,6 +44,7 @@ export {
 } from "./execution/contract.js";
 export { AbortedError, JobFailedError, RemoteJobError, TimeoutError, toJobError } from "./execution/errors.js";
 export { DEFAULT_MAX_OUTPUT_BYTES, OutputCapture } from "./execution/output.js";
+export { commandJobResult, type CommandResultOptions, type FinishedCommand } from "./execution/command-result.js";
 export * from "./config-file/index.js";
 export { map, mapValues, type MapOptions, type MapProgress } from "./execution/map.js";
 export type { RetryOptions } from "./execution/retry.js";

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
+import { commandJobResult } from "../command-result.js";
 import type { CommandJob, JobResult, RunContext } from "../contract.js";
 import { JobFailedError, toJobError } from "../errors.js";
 import { OutputCapture } from "../output.js";
@@ -165,26 +166,7 @@ export function runCommand<T>(job: CommandJob, context: RunContext, settings: Co
         resolve({ ok: false, error: toJobError(new JobFailedError(`could not start "${program}"`, { backend: settings.backend, cause: spawnError })), ...details });
         return;
       }
-      const okCodes = job.okExitCodes ?? [0];
-      if (code === null || !okCodes.includes(code)) {
-        const why = code === null ? `was killed by ${termSignal ?? "a signal"}` : `exited with code ${code}`;
-        resolve({ ok: false, error: toJobError(new JobFailedError(`command "${program}" ${why}`, { backend: settings.backend })), ...details });
-        return;
-      }
-      if (job.output === "json") {
-        if (details.stdout.truncated) {
-          const error = new JobFailedError(`stdout of "${program}" exceeded ${maxBytes} bytes: cannot parse it as JSON (raise maxOutputBytes)`, { backend: settings.backend });
-          resolve({ ok: false, error: toJobError(error), ...details });
-          return;
-        }
-        try {
-          resolve({ ok: true, value: JSON.parse(details.stdout.text) as T, ...details });
-        } catch (cause) {
-          resolve({ ok: false, error: toJobError(new JobFailedError(`stdout of "${program}" is not JSON`, { backend: settings.backend, cause })), ...details });
-        }
-        return;
-      }
-      resolve({ ok: true, value: details.stdout.text as T, ...details });
+      resolve(commandJobResult<T>(job, details, { backend: settings.backend, maxOutputBytes: maxBytes }));
     };
 
     child.on("error", (error) => {
