@@ -1,4 +1,5 @@
 import type { FetchOptions, FetchResponse, RetryStrategy } from "box-node-sdk/networking";
+import { backoffDelay } from "@themis/core";
 
 /** Settings of {@link BoxRetryPolicy}. */
 export interface BoxRetryPolicyOptions {
@@ -71,8 +72,6 @@ export class BoxRetryPolicy implements RetryStrategy {
   delayMs(retryAfter: string | undefined, attempt: number): number {
     const asked = retryAfterMs(retryAfter);
     if (asked !== undefined) return Math.min(asked, this.options.maxDelayMs);
-    const exponential = this.options.baseDelayMs * 2 ** (attempt - 1);
-    // "Full jitter" keeps many clients from retrying in lockstep.
-    return Math.min(this.options.maxDelayMs, exponential * (0.5 + Math.random()));
+    return backoffDelay({ minDelayMs: this.options.baseDelayMs, maxDelayMs: this.options.maxDelayMs }, attempt);
   }
 }

@@ -1,4 +1,5 @@
 import { Redis, type Cluster, type RedisOptions } from "ioredis";
+import { backoffDelay } from "@themis/core";
 import { configFromRedisUri } from "./uri.js";
 import type { RedisConfig } from "./config.js";
 
@@ -22,7 +23,8 @@ export interface Connection {
 
 /** Reconnect delay: jittered exponential backoff from 50 ms, capped at 1 s. Never gives up. */
 function reconnectDelay(attempt: number): number {
-  return Math.min(50 * 2 ** Math.min(attempt - 1, 10), 1000) + Math.floor(Math.random() * 50);
+  // At least 10 ms, so a server that is down is not hammered by back-to-back attempts.
+  return 10 + backoffDelay({ minDelayMs: 50, maxDelayMs: 1000 }, attempt);
 }
 
 /** The connection options of a validated config: `url` first, explicit fields over it. */

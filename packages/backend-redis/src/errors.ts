@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { CorruptDataError, ThemisError, UnavailableError } from "@themis/core";
+import { CorruptDataError, ThemisError, UnavailableError, backoffDelay } from "@themis/core";
 import type { Endpoint } from "./connection.js";
 
 /** The backend's registry name, used in every message. */
@@ -84,8 +84,7 @@ export function translate(error: unknown, endpoint: Endpoint, secrets: readonly 
 
 /** How long to wait before retry number `attempt` (1-based): jittered exponential backoff. */
 export function retryDelay(attempt: number): number {
-  const base = Math.min(100 * 2 ** (attempt - 1), 2000);
-  return base / 2 + Math.random() * (base / 2);
+  return backoffDelay({ minDelayMs: 100, maxDelayMs: 2000 }, attempt);
 }
 
 /**

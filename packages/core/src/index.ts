@@ -47,7 +47,7 @@ export { DEFAULT_MAX_OUTPUT_BYTES, OutputCapture } from "./execution/output.js";
 export { commandJobResult, type CommandResultOptions, type FinishedCommand } from "./execution/command-result.js";
 export * from "./config-file/index.js";
 export { map, mapValues, type MapOptions, type MapProgress } from "./execution/map.js";
-export type { RetryOptions } from "./execution/retry.js";
+export { backoffDelay, type BackoffPolicy, type RetryOptions } from "./execution/retry.js";
 export type { CommandTask, FunctionTask, ModuleTask, Task } from "./execution/task.js";
 export type { ExecutionSpec } from "./execution/executor.js";
 export { localBackend, localConfigSchema, sequentialBackend, sequentialConfigSchema, type LocalConfig, type SequentialConfig } from "./execution/local/definitions.js";

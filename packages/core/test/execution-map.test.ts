@@ -13,7 +13,7 @@ import {
   map,
   mapValues,
 } from "../dist/index.js";
-import { backoffDelay } from "../dist/execution/retry.js";
+import { backoffDelay } from "../dist/index.js";
 import { z } from "zod";
 
 async function collect<T>(iterable: AsyncIterable<MapOutcome<T>>): Promise<MapOutcome<T>[]> {

@@ -35,11 +35,19 @@ export function resolveRetry(retries: number | RetryOptions | undefined): Resolv
   };
 }
 
+/** The shape of an exponential backoff: first delay, cap, growth factor (default 2). */
+export interface BackoffPolicy {
+  minDelayMs: number;
+  maxDelayMs: number;
+  factor?: number;
+}
+
 /**
- * Backoff before retry number `retry` (1-based): exponential, capped, with full jitter
- * (uniform between 0 and the cap) so many failing jobs do not retry in lockstep.
+ * Backoff before retry number `attempt` (1-based): exponential, capped, with full jitter
+ * (uniform between 0 and the cap) so many failing clients do not retry in lockstep. The one
+ * backoff of the project: executors' retries and backends' reconnects and request retries.
  */
-export function backoffDelay(retry: ResolvedRetry, attempt: number, random: () => number = Math.random): number {
-  const cap = Math.min(retry.maxDelayMs, retry.minDelayMs * retry.factor ** (attempt - 1));
+export function backoffDelay(policy: BackoffPolicy, attempt: number, random: () => number = Math.random): number {
+  const cap = Math.min(policy.maxDelayMs, policy.minDelayMs * (policy.factor ?? 2) ** Math.max(0, attempt - 1));
   return Math.round(random() * cap);
 }
