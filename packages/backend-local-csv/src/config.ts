@@ -11,7 +11,10 @@ export const localCsvConfigSchema = z.strictObject({
     .string()
     .min(1)
     .default(DEFAULT_ROOT_DIR)
-    .describe(`Folder holding one sub-folder per project; relative paths are resolved against the working directory (default "${DEFAULT_ROOT_DIR}").`),
+    .meta({ path: true })
+    .describe(
+      `Folder holding one sub-folder per project (default "${DEFAULT_ROOT_DIR}"). A relative path is resolved against the folder of the themis config file that sets it, else against the working directory.`,
+    ),
   fsyncAppends: z
     .boolean()
     .default(false)
