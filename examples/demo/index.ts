@@ -12,6 +12,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Project, type Row } from "@themis/core";
+import { solve } from "./tasks.ts";
 
 /** One arithmetic question and the answer we expect. */
 interface Question extends Row {
@@ -34,37 +35,6 @@ const questions: Question[] = [
   { question: "9 - 10", expected: "1" }, // wrong on purpose: fixed below with update()
 ];
 
-/**
- * The "model" under evaluation: a tiny arithmetic evaluator (numbers, + - * /, parentheses).
- * Async like a real model call; it honours the AbortSignal like one should.
- */
-async function solve(expression: string, signal: AbortSignal): Promise<string> {
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  signal.throwIfAborted();
-  const tokens = expression.match(/\d+(?:\.\d+)?|[-+*/()]/g) ?? [];
-  let i = 0;
-  const primary = (): number => {
-    const t = tokens[i++];
-    if (t === "(") {
-      const v = sum();
-      i++; // ")"
-      return v;
-    }
-    if (t === "-") return -primary();
-    return Number(t);
-  };
-  const product = (): number => {
-    let v = primary();
-    while (tokens[i] === "*" || tokens[i] === "/") v = tokens[i++] === "*" ? v * primary() : v / primary();
-    return v;
-  };
-  const sum = (): number => {
-    let v = product();
-    while (tokens[i] === "+" || tokens[i] === "-") v = tokens[i++] === "+" ? v + product() : v - product();
-    return v;
-  };
-  return String(sum());
-}
 
 const project = await Project.openOrCreate("demo", "local/csv", { rootDir });
 try {
@@ -85,10 +55,7 @@ try {
   const summary = await project.runExperiment<Question>({
     dataset: "arithmetic",
     experiment: "arithmetic-baseline",
-    task: async (row, { signal }) => {
-      const answer = await solve(row.question, signal);
-      return { answer, correct: answer === row.expected };
-    },
+    task: (row, { signal }) => solve(row, { signal }),
     taskId: "solve@1",
     parameters: { model: "tiny-evaluator", version: 1 },
     execution: "local",

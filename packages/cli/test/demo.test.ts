@@ -7,26 +7,14 @@ import { makeApp, themis, themisJson } from "./helpers.js";
 
 const demoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "examples", "demo");
 
-// The demo's "model" as a module export, so `themis run` can call it on each row.
-const TASKS = `
-export async function solve(row) {
-  const tokens = row.question.match(/\\d+(?:\\.\\d+)?|[-+*/()]/g) ?? [];
-  let i = 0;
-  const primary = () => { const t = tokens[i++]; if (t === "(") { const v = sum(); i++; return v; } if (t === "-") return -primary(); return Number(t); };
-  const product = () => { let v = primary(); while (tokens[i] === "*" || tokens[i] === "/") v = tokens[i++] === "*" ? v * primary() : v / primary(); return v; };
-  const sum = () => { let v = product(); while (tokens[i] === "+" || tokens[i] === "-") v = tokens[i++] === "+" ? v + product() : v - product(); return v; };
-  const answer = String(sum());
-  return { answer, correct: answer === row.expected };
-}
-`;
 
 describe("the README's demo through the CLI", () => {
   it("themis run evaluates the demo's dataset like the demo does, and shows its results", async () => {
-    const app = makeApp(["local-csv"], { "tasks.mjs": TASKS, "themis.config.yaml": "project: demo\nstorage:\n  type: local/csv\n  rootDir: ./demo-data\n" });
+    const app = makeApp(["local-csv"], { "themis.config.yaml": "project: demo\nstorage:\n  type: local/csv\n  rootDir: ./demo-data\n" });
     // The demo itself creates the project, the dataset and its own experiment.
     await promisify(execFile)(process.execPath, [path.join(demoDir, "index.ts")], { cwd: demoDir, env: { ...process.env, THEMIS_DEMO_DIR: path.join(app, "demo-data") } });
     expect((await themisJson(app, ["datasets", "ls"])).json).toEqual(["arithmetic"]);
-    const run = await themisJson(app, ["run", "./tasks.mjs#solve", "--dataset", "arithmetic", "--experiment", "arithmetic-cli", "-j", "4", "-P", "model=tiny-evaluator"]);
+    const run = await themisJson(app, ["run", `${path.join(demoDir, "tasks.ts")}#solve`, "--dataset", "arithmetic", "--experiment", "arithmetic-cli", "-j", "4", "-P", "model=tiny-evaluator"]);
     expect(run.code).toBe(0);
     expect(run.json).toMatchObject({ status: "completed", total: 10, succeeded: 10, failed: 0 });
     const results = (await themisJson(app, ["experiments", "show", "arithmetic-cli"])).json.rows as { output: { correct: boolean } }[];
