@@ -9,6 +9,7 @@ import {
   type JobKind,
   JobFailedError,
   type JobResult,
+  type JobResultDetails,
   type ModuleJob,
   type RunContext,
   TimeoutError,
@@ -163,6 +164,22 @@ export class DockerExecutor implements ExecutionBackend {
     return { exitCode: outcome.exitCode, termSignal: outcome.termSignal, stdout: outcome.stdout, stderr: outcome.stderr, durationMs: elapsed() };
   }
 
+  /** What every container run shares: log streaming, cancellation, cleanup and tracking. */
+  #lifecycle(context: RunContext, signal: AbortSignal) {
+    return {
+      ...(this.#config.onLog ? { onLine: this.#onLine(context) } : {}),
+      signal,
+      killGraceMs: this.#config.killGraceMs,
+      remove: this.#config.removeContainer,
+      track: this.#containers,
+    };
+  }
+
+  /** The result of a job stopped by its timeout or by cancellation. */
+  #stoppedResult(signal: AbortSignal, details: JobResultDetails): JobResult<never> {
+    return { ok: false, error: toJobError(signal.reason ?? new AbortedError(undefined, { backend: this.name })), ...details };
+  }
+
   #diedMessage(what: string, outcome: ContainerRunOutcome): string {
     if (outcome.oomKilled) {
       const limit = this.#settings.memoryBytes === undefined ? "" : ` (memory limit ${formatBytes(this.#settings.memoryBytes)})`;
@@ -193,14 +210,10 @@ export class DockerExecutor implements ExecutionBackend {
       }),
       ...(job.stdin === undefined ? {} : { stdin: job.stdin }),
       maxOutputBytes: job.maxOutputBytes ?? this.#config.maxOutputBytes,
-      ...(this.#config.onLog ? { onLine: this.#onLine(context) } : {}),
-      signal,
-      killGraceMs: this.#config.killGraceMs,
-      remove: this.#config.removeContainer,
-      track: this.#containers,
+      ...this.#lifecycle(context, signal),
     });
     const details = this.#details(outcome, elapsed);
-    if (outcome.stopped) return { ok: false, error: toJobError(signal.reason ?? new AbortedError(undefined, { backend: this.name })), ...details };
+    if (outcome.stopped) return this.#stoppedResult(signal, details);
     return commandJobResult<T>(job, details, {
       backend: this.name,
       maxOutputBytes: job.maxOutputBytes ?? this.#config.maxOutputBytes,
@@ -238,14 +251,10 @@ export class DockerExecutor implements ExecutionBackend {
       archives,
       resultPath: RESULT_PATH,
       maxOutputBytes: this.#config.maxOutputBytes,
-      ...(this.#config.onLog ? { onLine: this.#onLine(context) } : {}),
-      signal,
-      killGraceMs: this.#config.killGraceMs,
-      remove: this.#config.removeContainer,
-      track: this.#containers,
+      ...this.#lifecycle(context, signal),
     });
     const details = this.#details(outcome, elapsed);
-    if (outcome.stopped) return { ok: false, error: toJobError(signal.reason ?? new AbortedError(undefined, { backend: this.name })), ...details };
+    if (outcome.stopped) return this.#stoppedResult(signal, details);
     const result = parseModuleResult<T>(outcome.result);
     if (!result) {
       const what = `the module runner for ${job.module}`;
