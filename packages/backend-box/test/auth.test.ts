@@ -135,9 +135,16 @@ describe("retry-after", () => {
     const policy = new BoxRetryPolicy({ retries: 3, baseDelayMs: 100, maxDelayMs: 5000 });
     expect(policy.delayMs("3", 1)).toBe(3000);
     expect(policy.delayMs("60", 1)).toBe(5000);
-    const backoff = policy.delayMs(undefined, 3);
-    expect(backoff).toBeGreaterThanOrEqual(200);
-    expect(backoff).toBeLessThanOrEqual(600);
+    // Without retry-after: core's full-jitter backoff, uniform in [0, min(max, base·2^(n-1))].
+    const random = vi.spyOn(Math, "random");
+    try {
+      random.mockReturnValue(0.999_999);
+      expect([1, 2, 3, 7].map((n) => policy.delayMs(undefined, n))).toEqual([100, 200, 400, 5000]);
+      random.mockReturnValue(0);
+      expect(policy.delayMs(undefined, 3)).toBe(0);
+    } finally {
+      random.mockRestore();
+    }
   });
 });
 
