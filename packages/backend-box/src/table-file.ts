@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ConflictError, CorruptDataError, type StoredRow, UnavailableError } from "@themis/core";
+import { ConflictError, CorruptDataError, type StoredRow, UnavailableError, backoffDelay } from "@themis/core";
 import { parseCsv } from "@themis/csv-codec";
 import type { BoxIo, FileInfo } from "./box-io.js";
 import { BACKEND, statusOf, toThemisError } from "./errors.js";
@@ -236,7 +236,7 @@ export class TableFile {
           throw new ConflictError(`${this.location.path} kept changing: gave up after ${attempt + 1} attempts to write a new version (other writers won every time)`, { backend: BACKEND });
         }
         // Jitter keeps two writers that collided from colliding again in lockstep.
-        await sleep(Math.random() * Math.min(1000, 10 * 2 ** attempt));
+        await sleep(backoffDelay({ minDelayMs: 10, maxDelayMs: 1000 }, attempt + 1));
         result = await this.read();
         snapshot = result.snapshot;
       }

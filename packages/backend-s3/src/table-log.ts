@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { AlreadyExistsError, ConflictError, CorruptDataError, NotFoundError, type StoredRow, hasErrorCode } from "@themis/core";
+import { AlreadyExistsError, ConflictError, CorruptDataError, NotFoundError, type StoredRow, backoffDelay, hasErrorCode } from "@themis/core";
 import { BACKEND_NAME } from "./config.js";
 import { mapOrdered } from "./bounded.js";
 import { type RowLines, TailFold, applyOps } from "./fold.js";
@@ -737,9 +737,9 @@ function sameOps(a: readonly Op[], b: readonly Op[]): boolean {
   return a.length === b.length && a.every((op, i) => op.type === b[i]!.type && op.id === b[i]!.id);
 }
 
-/** Full jitter, capped: 10 ms, 20 ms, 40 ms ... 1 s. */
+/** Backoff before retry `attempt` (0-based) after a lost race: up to 10 ms, 20 ms, 40 ms ... 1 s. */
 function backoffMs(attempt: number): number {
-  return Math.random() * Math.min(1000, 10 * 2 ** attempt);
+  return backoffDelay({ minDelayMs: 10, maxDelayMs: 1000 }, attempt + 1);
 }
 
 /** A large body in 1 MiB byte slices (slicing bytes, not UTF-16 units, keeps characters whole). */
