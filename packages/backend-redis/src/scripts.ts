@@ -64,8 +64,11 @@ export const appendFewScript = new LuaScript(
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return {'missing_table'} end
 if seen(KEYS[5], ARGV[2], tonumber(ARGV[3])) then return {'ok'} end
 local n = (#ARGV - 3) / 2
+local ids = {}
+for i = 1, n do ids[i] = ARGV[2 + 2 * i] end
+local stored = redis.call('HMGET', KEYS[2], unpack(ids))
 for i = 1, n do
-  if redis.call('HEXISTS', KEYS[2], ARGV[2 + 2 * i]) == 1 then return {'exists', ARGV[2 + 2 * i]} end
+  if stored[i] then return {'exists', ids[i]} end
 end
 local seq = redis.call('INCRBY', KEYS[4], n) - n
 local members = {}
@@ -93,17 +96,21 @@ return {'ok'}`,
 export const appendCheckScript = new LuaScript(
   "appendCheck",
   `${OPS}
+${CHUNK}
 local verdict, taken = 'ok', nil
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
   verdict = 'missing_table'
 elseif seen(KEYS[3], ARGV[2], tonumber(ARGV[3])) then
   verdict = 'seen'
 else
-  for i = 4, #ARGV do
-    if redis.call('HEXISTS', KEYS[2], ARGV[i]) == 1 then
-      verdict, taken = 'exists', ARGV[i]
-      break
+  -- One HMGET per chunk of ids rather than one HEXISTS per id: a hundredth of the calls.
+  for first = 4, #ARGV, CHUNK do
+    local last = math.min(first + CHUNK - 1, #ARGV)
+    local stored = redis.call('HMGET', KEYS[2], unpack(ARGV, first, last))
+    for i = 1, last - first + 1 do
+      if stored[i] then verdict, taken = 'exists', ARGV[first + i - 1] break end
     end
+    if taken then break end
   end
 end
 redis.call('DEL', KEYS[4], KEYS[5])

@@ -105,7 +105,7 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
     expect(await raw.hlen(k.rows)).toBe(203);
   });
 
-  it("a deleted id can be appended again; a large batch with a stored id as its last row stores nothing", async () => {
+  it("a deleted id can be appended again; a large batch with a stored id as its last row, or in a later chunk, stores nothing", async () => {
     const p = await fresh();
     const t = await p.createDataset("d");
     const k = layout.table(p.name, "dataset", "d");
@@ -118,6 +118,14 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
     expect(await raw.hlen(k.rows)).toBe(100);
     expect(await raw.zcard(k.order)).toBe(100);
     expect(await raw.exists(k.stash, k.verdict)).toBe(0);
+    // The check reads ids in chunks of 1,000: a stored id first in a later chunk, or deep in
+    // the last one, is found too.
+    for (const at of [1000, 2400]) {
+      const batch = Array.from({ length: 2500 }, (_, i) => ({ _row_id: i === at ? "r7" : `x${at}-${i}`, i }));
+      await expect(t.appendMany(batch)).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", message: expect.stringContaining('"r7"') });
+    }
+    expect(await raw.hlen(k.rows)).toBe(100);
+    expect(await raw.zcard(k.order)).toBe(100);
   });
 
   it("an append delivered twice (a retry after a lost reply) is stored once, answers ok, and undoes nothing", async () => {

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { toJsonRow, validateRowId } from "../src/index.js";
+import { Project, memoryBackend, toJsonRow, validateRowId } from "../src/index.js";
 
 describe("toJsonRow", () => {
   it("deep-copies plain JSON and drops undefined keys like JSON.stringify", () => {
@@ -52,5 +53,44 @@ describe("validateRowId", () => {
   });
   it.each(["abc", "2f1c-uuid", "run:1.2_x"])("accepts %j", (id) => {
     expect(() => validateRowId(id)).not.toThrow();
+  });
+});
+
+describe("rows as a table stores them", () => {
+  const table = async () => {
+    const project = await Project.create("rows", memoryBackend.create({ namespace: `rows-${randomUUID()}` }));
+    return project.createDataset("d");
+  };
+
+  it("puts _row_id first, keeps the other keys in order, and copies the row", async () => {
+    const t = await table();
+    const input = { a: 1, _row_id: "mine", b: { c: [1] } };
+    await t.append(input);
+    const stored = await t.get("mine");
+    expect(Object.keys(stored!)).toEqual(["_row_id", "a", "b"]);
+    expect(stored).toEqual({ _row_id: "mine", a: 1, b: { c: [1] } });
+    input.b.c.push(2); // the caller's object is not what was stored
+    expect((await t.get("mine"))!.b).toEqual({ c: [1] });
+  });
+
+  it("gives a new id when _row_id is absent or undefined, and refuses null or a non-string", async () => {
+    const t = await table();
+    const [fresh, undef] = await t.appendMany([{ v: 1 }, { _row_id: undefined, v: 2 }]);
+    expect(fresh).toMatch(/^[0-9a-f-]{36}$/);
+    expect(undef).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Object.keys((await t.get(undef!))!)).toEqual(["_row_id", "v"]);
+    for (const bad of [null, 5, ""]) {
+      await expect(t.append({ _row_id: bad as never, v: 3 })).rejects.toMatchObject({ code: "ERR_THEMIS_INVALID_ROW" });
+    }
+    expect(await t.load()).toHaveLength(2);
+  });
+
+  it("update keeps the id in front and refuses a different _row_id in the row", async () => {
+    const t = await table();
+    const id = await t.append({ v: 1 });
+    await t.update(id, { v: 2, _row_id: id });
+    expect(Object.keys((await t.get(id))!)).toEqual(["_row_id", "v"]);
+    await expect(t.update(id, { _row_id: "other", v: 3 })).rejects.toMatchObject({ code: "ERR_THEMIS_INVALID_ROW" });
+    expect(await t.get(id)).toEqual({ _row_id: id, v: 2 });
   });
 });

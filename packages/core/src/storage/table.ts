@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { ClosedError, InvalidRowError, NotFoundError } from "../errors.js";
-import { ROW_ID, type Row, type StoredRow, newRowId, setOwn, toJsonRow, validateRowId } from "../rows.js";
+import { ROW_ID, type Row, type StoredRow, copyJsonRow, newRowId, validateRowId } from "../rows.js";
 import type { TableKind, TableStore } from "./contract.js";
 
 /** Options for opening or creating a table. */
@@ -54,16 +54,17 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
 
   /** A JSON copy of the row with its id first: the id given, its own `_row_id`, or a new one. */
   #toStored(value: unknown, id?: string): StoredRow<T> {
-    const row = toJsonRow(value);
-    const ownId = row[ROW_ID];
+    // One copy, with the id's key in front from the start (its value is set below).
+    const row = copyJsonRow(value, { [ROW_ID]: null });
+    const given = Object.prototype.propertyIsEnumerable.call(value, ROW_ID) && (value as Row)[ROW_ID] !== undefined;
+    const ownId = given ? row[ROW_ID] : undefined;
     if (id !== undefined && ownId !== undefined && ownId !== id) {
       throw new InvalidRowError(`row ${ROW_ID} "${String(ownId)}" does not match the id being updated ("${id}")`, []);
     }
     const rowId = id ?? (ownId === undefined ? newRowId() : ownId);
     validateRowId(rowId);
-    const out: Row = { [ROW_ID]: rowId };
-    for (const k of Object.keys(row)) if (k !== ROW_ID) setOwn(out, k, row[k]);
-    return out as StoredRow<T>;
+    row[ROW_ID] = rowId;
+    return row as StoredRow<T>;
   }
 
   /** Append one row; returns its `_row_id`. */
