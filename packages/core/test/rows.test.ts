@@ -58,7 +58,7 @@ describe("validateRowId", () => {
 
 describe("rows as a table stores them", () => {
   const table = async () => {
-    const project = await Project.create("rows", memoryBackend.create({ namespace: `rows-${randomUUID()}` }));
+    const project = await Project.create("rows", await memoryBackend.create({ namespace: `rows-${randomUUID()}` }));
     return project.createDataset("d");
   };
 
@@ -75,7 +75,7 @@ describe("rows as a table stores them", () => {
 
   it("gives a new id when _row_id is absent or undefined, and refuses null or a non-string", async () => {
     const t = await table();
-    const [fresh, undef] = await t.appendMany([{ v: 1 }, { _row_id: undefined, v: 2 }]);
+    const [fresh, undef] = await t.appendMany([{ v: 1 }, { _row_id: undefined as never, v: 2 }]); // undefined, as JavaScript callers can pass
     expect(fresh).toMatch(/^[0-9a-f-]{36}$/);
     expect(undef).toMatch(/^[0-9a-f-]{36}$/);
     expect(Object.keys((await t.get(undef!))!)).toEqual(["_row_id", "v"]);
