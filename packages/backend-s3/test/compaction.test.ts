@@ -1,16 +1,19 @@
 // The log layout on a real server: compaction, grace periods, stale writers, large batches.
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { Project, type StorageBackend, type StoredRow } from "@themis/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Project, type StoredRow } from "@themis/core";
+import { describe, expect, it } from "vitest";
 import { type S3ConfigInput, type S3Storage, createS3Storage } from "../src/index.js";
 import { encodeSegment } from "../src/segment-format.js";
-import { backendConfig, freshBucket, rawClient, s3Server } from "./support/env.js";
+import { backendConfig, s3Server, useFreshBucket } from "./support/env.js";
 import { listKeys, readRawTable } from "./support/oracle.js";
 
 const server = s3Server();
 let bucket = "";
 let raw: S3Client;
-const opened: StorageBackend[] = [];
+const opened = useFreshBucket(server, "cmp", (b, r) => {
+  bucket = b;
+  raw = r;
+});
 
 const backend = (extra: Partial<S3ConfigInput> = {}): S3Storage => {
   const b = createS3Storage(backendConfig(server!, bucket, { compactAfterSegments: 0, ...extra }));
@@ -24,15 +27,6 @@ const collect = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
 };
 const rawIds = async (project: string, table = "t"): Promise<string[]> => [...(await readRawTable(raw, bucket, "", project, "dataset", table))!.rows.keys()];
 
-beforeAll(async () => {
-  if (!server) return;
-  bucket = await freshBucket(server, "cmp");
-  raw = rawClient(server);
-});
-afterAll(async () => {
-  for (const b of opened) await b.close();
-  raw?.destroy();
-});
 
 describe.skipIf(!server)("compaction", () => {
   it("appendMany of N rows writes one object; load and entries() read base + tail the same way", async () => {

@@ -1,17 +1,20 @@
 // Appending a _row_id that exists: refused (ALREADY_EXISTS) on every path of the writer —
 // racing writers, group commits, large batches (blobs), a PUT whose answer was lost.
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import type { StorageBackend, StoredRow, TableStore } from "@themis/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StoredRow, TableStore } from "@themis/core";
+import { describe, expect, it } from "vitest";
 import { type S3ConfigInput, type S3Storage, createS3Storage } from "../src/index.js";
 import { encodeSegment } from "../src/segment-format.js";
-import { backendConfig, freshBucket, rawClient, s3Server } from "./support/env.js";
+import { backendConfig, rawClient, s3Server, useFreshBucket } from "./support/env.js";
 import { listKeys, readRawTable } from "./support/oracle.js";
 
 const server = s3Server();
 let bucket = "";
 let raw: S3Client;
-const opened: StorageBackend[] = [];
+const opened = useFreshBucket(server, "dup", (b, r) => {
+  bucket = b;
+  raw = r;
+});
 
 const backend = (extra: Partial<S3ConfigInput> = {}): S3Storage => {
   const b = createS3Storage(backendConfig(server!, bucket, { compactAfterSegments: 0, ...extra }));
@@ -26,15 +29,6 @@ const settled = async (promises: Promise<unknown>[]): Promise<string[]> =>
   (await Promise.allSettled(promises)).map((r) => (r.status === "fulfilled" ? "ok" : ((r.reason as { code?: string }).code ?? String(r.reason))));
 const segmentKey = (project: string, tableId: string, seq: number): string => `${project}/dataset/t/${tableId}/seg/${String(seq).padStart(16, "0")}.jsonl`;
 
-beforeAll(async () => {
-  if (!server) return;
-  bucket = await freshBucket(server, "dup");
-  raw = rawClient(server);
-});
-afterAll(async () => {
-  for (const b of opened) await b.close();
-  raw?.destroy();
-});
 
 describe.skipIf(!server)("duplicate _row_id", () => {
   it("two writers racing to append one new id: one wins, the other gets ALREADY_EXISTS and stores nothing of its batch", async () => {

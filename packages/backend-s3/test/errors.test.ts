@@ -2,17 +2,20 @@
 import { inspect } from "node:util";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Project, type StorageBackend } from "@themis/core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type S3ConfigInput, createS3Storage } from "../src/index.js";
 import { encodeSegment } from "../src/segment-format.js";
-import { backendConfig, freshBucket, rawClient, s3Server } from "./support/env.js";
+import { backendConfig, s3Server, useFreshBucket } from "./support/env.js";
 import { LossyProxy } from "./support/lossy-proxy.js";
 import { readRawTable } from "./support/oracle.js";
 
 const server = s3Server();
 let bucket = "";
 let raw: S3Client;
-const opened: StorageBackend[] = [];
+const opened = useFreshBucket(server, "err", (b, r) => {
+  bucket = b;
+  raw = r;
+});
 
 const backend = (config: S3ConfigInput): StorageBackend => {
   const b = createS3Storage(config);
@@ -33,15 +36,6 @@ const rejection = async (promise: Promise<unknown>): Promise<Error & { code: str
   throw new Error("expected a rejection");
 };
 
-beforeAll(async () => {
-  if (!server) return;
-  bucket = await freshBucket(server, "err");
-  raw = rawClient(server);
-});
-afterAll(async () => {
-  for (const b of opened) await b.close();
-  raw?.destroy();
-});
 
 describe.skipIf(!server)("errors", () => {
   it("a missing bucket is NOT_FOUND, naming the bucket and the fix", async () => {

@@ -1,7 +1,8 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { randomBytes } from "node:crypto";
 import { requireService } from "@themis/conformance";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
+import type { StorageBackend } from "@themis/core";
 import type { S3ConfigInput } from "../../src/index.js";
 import type { S3ServerInfo } from "./radosgw.js";
 
@@ -46,4 +47,24 @@ export function backendConfig(server: S3ServerInfo, bucket: string, extra: Parti
     credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     ...extra,
   };
+}
+
+/**
+ * The hooks every test file on one bucket needs: before its tests, a fresh bucket and a raw
+ * client (handed to `ready`); after them, every backend pushed onto the returned list is
+ * closed and the raw client destroyed. Nothing runs when the server is missing.
+ */
+export function useFreshBucket(server: S3ServerInfo | undefined, label: string, ready: (bucket: string, raw: S3Client) => void): StorageBackend[] {
+  const opened: StorageBackend[] = [];
+  let raw: S3Client | undefined;
+  beforeAll(async () => {
+    if (!server) return;
+    raw = rawClient(server);
+    ready(await freshBucket(server, label), raw);
+  });
+  afterAll(async () => {
+    for (const b of opened) await b.close();
+    raw?.destroy();
+  });
+  return opened;
 }
