@@ -2,7 +2,7 @@
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Project, type StoredRow } from "@themis/core";
 import { describe, expect, it } from "vitest";
-import { type S3ConfigInput, type S3Storage, createS3Storage } from "../src/index.js";
+import { createS3Storage } from "../src/index.js";
 import { encodeSegment } from "../src/segment-format.js";
 import { backendConfig, s3Server, useFreshBucket } from "./support/env.js";
 import { listKeys, readRawTable } from "./support/oracle.js";
@@ -10,16 +10,10 @@ import { listKeys, readRawTable } from "./support/oracle.js";
 const server = s3Server();
 let bucket = "";
 let raw: S3Client;
-const opened = useFreshBucket(server, "cmp", (b, r) => {
+const { backend } = useFreshBucket(server, "cmp", (b, r) => {
   bucket = b;
   raw = r;
 });
-
-const backend = (extra: Partial<S3ConfigInput> = {}): S3Storage => {
-  const b = createS3Storage(backendConfig(server!, bucket, { compactAfterSegments: 0, ...extra }));
-  opened.push(b);
-  return b;
-};
 const collect = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
   const out: T[] = [];
   for await (const x of it) out.push(x);

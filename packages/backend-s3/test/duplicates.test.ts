@@ -3,7 +3,7 @@
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { StoredRow, TableStore } from "@themis/core";
 import { describe, expect, it } from "vitest";
-import { type S3ConfigInput, type S3Storage, createS3Storage } from "../src/index.js";
+import type { S3Storage } from "../src/index.js";
 import { encodeSegment } from "../src/segment-format.js";
 import { backendConfig, rawClient, s3Server, useFreshBucket } from "./support/env.js";
 import { listKeys, readRawTable } from "./support/oracle.js";
@@ -11,16 +11,10 @@ import { listKeys, readRawTable } from "./support/oracle.js";
 const server = s3Server();
 let bucket = "";
 let raw: S3Client;
-const opened = useFreshBucket(server, "dup", (b, r) => {
+const { backend } = useFreshBucket(server, "dup", (b, r) => {
   bucket = b;
   raw = r;
 });
-
-const backend = (extra: Partial<S3ConfigInput> = {}): S3Storage => {
-  const b = createS3Storage(backendConfig(server!, bucket, { compactAfterSegments: 0, ...extra }));
-  opened.push(b);
-  return b;
-};
 const table = async (storage: S3Storage, project: string, mode: "create" | "open" = "create"): Promise<TableStore> => {
   const p = await storage.openProject(project, mode);
   return mode === "create" ? p.createTable("dataset", "t") : p.openTable("dataset", "t");

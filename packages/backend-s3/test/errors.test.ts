@@ -12,16 +12,11 @@ import { readRawTable } from "./support/oracle.js";
 const server = s3Server();
 let bucket = "";
 let raw: S3Client;
-const opened = useFreshBucket(server, "err", (b, r) => {
+const { track } = useFreshBucket(server, "err", (b, r) => {
   bucket = b;
   raw = r;
 });
-
-const backend = (config: S3ConfigInput): StorageBackend => {
-  const b = createS3Storage(config);
-  opened.push(b);
-  return b;
-};
+const backend = (config: S3ConfigInput): StorageBackend => track(createS3Storage(config));
 /** The error, its message, its cause chain and its inspected form must not hold the secret. */
 const expectNoSecret = (error: unknown, secret: string): void => {
   expect(String((error as Error).message)).not.toContain(secret);

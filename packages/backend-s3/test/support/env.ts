@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { requireService } from "@themis/conformance";
 import { afterAll, beforeAll, inject } from "vitest";
 import type { StorageBackend } from "@themis/core";
-import type { S3ConfigInput } from "../../src/index.js";
+import { type S3ConfigInput, type S3Storage, createS3Storage } from "../../src/index.js";
 import type { S3ServerInfo } from "./radosgw.js";
 
 /** The test server, or undefined when tests must skip (requireService fails instead when CI=true). */
@@ -49,22 +49,36 @@ export function backendConfig(server: S3ServerInfo, bucket: string, extra: Parti
   };
 }
 
+/** What {@link useFreshBucket} gives a test file. */
+export interface FreshBucket {
+  /** Close `backend` after the file's tests. */
+  track<B extends StorageBackend>(backend: B): B;
+  /** A tracked backend on the fresh bucket; automatic compaction off unless `extra` says otherwise. */
+  backend(extra?: Partial<S3ConfigInput>): S3Storage;
+}
+
 /**
  * The hooks every test file on one bucket needs: before its tests, a fresh bucket and a raw
- * client (handed to `ready`); after them, every backend pushed onto the returned list is
- * closed and the raw client destroyed. Nothing runs when the server is missing.
+ * client (handed to `ready`); after them, every tracked backend is closed and the raw client
+ * destroyed. Nothing runs when the server is missing.
  */
-export function useFreshBucket(server: S3ServerInfo | undefined, label: string, ready: (bucket: string, raw: S3Client) => void): StorageBackend[] {
+export function useFreshBucket(server: S3ServerInfo | undefined, label: string, ready: (bucket: string, raw: S3Client) => void): FreshBucket {
   const opened: StorageBackend[] = [];
   let raw: S3Client | undefined;
+  let bucket = "";
   beforeAll(async () => {
     if (!server) return;
     raw = rawClient(server);
-    ready(await freshBucket(server, label), raw);
+    bucket = await freshBucket(server, label);
+    ready(bucket, raw);
   });
   afterAll(async () => {
     for (const b of opened) await b.close();
     raw?.destroy();
   });
-  return opened;
+  const track = <B extends StorageBackend>(backend: B): B => {
+    opened.push(backend);
+    return backend;
+  };
+  return { track, backend: (extra = {}) => track(createS3Storage(backendConfig(server!, bucket, { compactAfterSegments: 0, ...extra }))) };
 }
