@@ -19,9 +19,11 @@ export {
   type StorageBackendDefinition,
 } from "./definition.js";
 export { REDACTED, configJsonSchema, didYouMean, issuesFromZod, parseBackendConfig, redactConfig, secretPaths } from "./backend-config.js";
-export { Registry, defaultRegistry, isUri, type BackendInfo, type BackendSource, type RegistryOptions } from "./registry/registry.js";
+export { DEFAULT_LOAD_TIMEOUT_MS, Registry, defaultRegistry, isUri, type BackendInfo, type BackendSource, type RegistryOptions } from "./registry/registry.js";
 export type { Diagnostic, DiagnosticPhase } from "./registry/diagnostic.js";
 export { BUILTIN_BACKENDS } from "./builtins.js";
+export { DeadlineError, MAX_TIMEOUT_MS, assertTimeoutMs, timeoutMsSchema, withDeadline } from "./deadline.js";
+export { redactUrls } from "./redact-url.js";
 export {
   JOB_KINDS,
   type CapturedOutput,

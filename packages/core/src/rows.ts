@@ -14,6 +14,7 @@ export const ROW_ID = "_row_id";
 export type StoredRow<T extends Row = Row> = T & { _row_id: string };
 
 const MAX_DEPTH = 256;
+const LONE_SURROGATE = "string holds a lone UTF-16 surrogate (half of a character pair), which no storage can keep as written; use str.toWellFormed() to replace it with U+FFFD";
 
 /**
  * `obj[key] = value`, except that a key named "__proto__" becomes an own data property
@@ -23,6 +24,11 @@ export function setOwn(obj: Record<string, unknown>, key: string, value: unknown
   if (key === "__proto__") Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
+/** Whether `s` has no lone UTF-16 surrogate, i.e. has a UTF-8 form (String#isWellFormed, ES2024). */
+export function isWellFormed(s: string): boolean {
+  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
+
 const ID_PATTERN = /^[A-Za-z0-9_.:\-]{1,200}$/;
 
 /** A new row id: a random UUID (ids are decided by the client, which makes write retries safe). */
@@ -41,7 +47,7 @@ export function validateRowId(id: unknown): asserts id is string {
  * Checks that `value` is a plain JSON object and returns a deep copy holding only JSON
  * values. Keys whose value is `undefined` are dropped, as `JSON.stringify` does; anything
  * else that JSON cannot hold exactly (NaN, Infinity, bigint, Date, Map, functions, cycles,
- * nesting deeper than 256 levels)
+ * nesting deeper than 256 levels, strings or keys with a lone UTF-16 surrogate)
  * is an {@link InvalidRowError} listing every offending path.
  */
 export function toJsonRow(value: unknown): Row {
@@ -64,6 +70,11 @@ export function copyJsonRow(value: unknown, into: Row): Row {
   const copy = (v: unknown, root?: Row): JsonValue | undefined => {
     switch (typeof v) {
       case "string":
+        // A lone surrogate (half of a UTF-16 pair) has no UTF-8 form: a file or a server
+        // would store U+FFFD instead, silently. Refuse it here, for every backend at once.
+        if (isWellFormed(v)) return v;
+        issues.push({ path: here(), message: LONE_SURROGATE });
+        return undefined;
       case "boolean":
         return v;
       case "number":
@@ -100,6 +111,11 @@ export function copyJsonRow(value: unknown, into: Row): Row {
           const item = (v as Record<string, unknown>)[k];
           if (item === undefined) continue;
           path.push(k);
+          if (!isWellFormed(k)) {
+            issues.push({ path: (here() as unknown as { toWellFormed(): string }).toWellFormed(), message: `key: ${LONE_SURROGATE}` });
+            path.pop();
+            continue;
+          }
           const c = copy(item);
           path.pop();
           if (c !== undefined) setOwn(out, k, c);

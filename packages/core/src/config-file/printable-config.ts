@@ -1,12 +1,10 @@
 import { REDACTED, redactConfig } from "../backend-config.js";
+import { redactUrls } from "../redact-url.js";
 import type { ResolvedBackend, ThemisConfig } from "./config-types.js";
 
-/** A URI with its password (and user info) masked. */
+/** A URI with its credentials masked (see {@link redactUrls}). */
 export function maskUri(spec: string): string {
-  return spec.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, userInfo: string) => {
-    const user = userInfo.includes(":") ? userInfo.slice(0, userInfo.indexOf(":")) : userInfo;
-    return `${scheme}${user ? `${user}:` : ""}${REDACTED}@`;
-  });
+  return redactUrls(spec);
 }
 
 function setAt(target: Record<string, unknown>, dotted: string, value: unknown): void {
@@ -29,7 +27,9 @@ export function printableBackend(backend: ResolvedBackend): Record<string, unkno
   const redacted = redactConfig(backend.definition, backend.config);
   const out: Record<string, unknown> = { type: maskUri(backend.spec), ...(typeof redacted === "object" && redacted !== null ? (redacted as Record<string, unknown>) : {}) };
   for (const [p, text] of backend.fromEnv) setAt(out, p, text);
-  return scrub(out, backend.secretValues) as Record<string, unknown>;
+  // Credentials in any URL-shaped field (a docker "host: ssh://user:pw@..."), not only in
+  // fields the backend marked secret.
+  return mapStrings(scrub(out, backend.secretValues), redactUrls) as Record<string, unknown>;
 }
 
 /** A whole config as safe to print (see {@link printableBackend}). */
@@ -43,15 +43,24 @@ export function printableConfig(config: ThemisConfig): Record<string, unknown> {
   };
 }
 
-/** Replace every occurrence of a secret value in the strings of `value` (last line of defence). */
-export function scrub(value: unknown, secrets: readonly string[]): unknown {
-  const list = [...new Set(secrets)].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
-  if (list.length === 0) return value;
+/** `value` with `fn` applied to each of its strings (plain objects and arrays are copied). */
+function mapStrings(value: unknown, fn: (s: string) => string): unknown {
   const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return list.reduce((s, secret) => s.split(secret).join(REDACTED), v);
+    if (typeof v === "string") return fn(v);
     if (Array.isArray(v)) return v.map(walk);
     if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
   };
   return walk(value);
+}
+
+/**
+ * Replace every occurrence of a secret value, as written or URI-encoded, in the strings
+ * of `value` (last line of defence).
+ */
+export function scrub(value: unknown, secrets: readonly string[]): unknown {
+  const forms = [...new Set(secrets)].filter((s) => s.length >= 3).flatMap((s) => [s, encodeURIComponent(s)]);
+  const list = [...new Set(forms)].sort((a, b) => b.length - a.length);
+  if (list.length === 0) return value;
+  return mapStrings(value, (s) => list.reduce((text, secret) => text.split(secret).join(REDACTED), s));
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { PublicExplorer } from "cosmiconfig";
 import { CONFIG_NAME, CONFIG_SEARCH_PLACES } from "./search-places.js";
 import { InvalidConfigFileError } from "./config-file-error.js";
+import { loadJsonSafely, loadYamlSafely } from "./safe-loaders.js";
 
 /** A config document as read from disk, before validation. */
 export interface ConfigDocument {
@@ -22,8 +23,9 @@ async function themisExplorer(): Promise<PublicExplorer> {
     searchPlaces: [...CONFIG_SEARCH_PLACES],
     // From the starting folder up to the nearest folder with a package.json (the project root).
     searchStrategy: "project",
-    // `.themisrc` without extension is YAML (a superset of JSON).
-    loaders: { ...defaultLoaders, noExt: defaultLoaders[".yaml"]! },
+    // `.themisrc` without extension is YAML (a superset of JSON). Our own YAML and JSON
+    // loaders: errors without source lines (secrets), aliases and size capped.
+    loaders: { ...defaultLoaders, ".json": loadJsonSafely, ".yaml": loadYamlSafely, ".yml": loadYamlSafely, noExt: loadYamlSafely },
   });
   return explorer;
 }

@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import { MAX_TIMEOUT_MS } from "../deadline.js";
 import { UnsupportedError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
 import type { ExecutionBackend, JobFailure, JobResult, MapOutcome } from "./contract.js";
@@ -129,7 +130,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
  */
 export function map<I, O = unknown>(task: Task<I, O>, items: Input<I>, options: MapOptions = {}): AsyncIterable<MapOutcome<O>> {
   positiveInteger("concurrency", options.concurrency);
-  if (options.timeout !== undefined && !(options.timeout > 0)) throw new RangeError(`map: timeout must be a positive number of ms, got ${options.timeout}`);
+  if (options.timeout !== undefined && !(options.timeout > 0 && options.timeout <= MAX_TIMEOUT_MS)) {
+    throw new RangeError(`map: timeout must be a positive number of ms up to ${MAX_TIMEOUT_MS} (a Node timer fires at once beyond it), got ${options.timeout}`);
+  }
   const retry = resolveRetry(options.retries);
   if (isExecutionBackend(options.executor)) assertRunsTask(options.executor, task);
   return {

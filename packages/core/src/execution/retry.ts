@@ -1,3 +1,4 @@
+import { MAX_TIMEOUT_MS } from "../deadline.js";
 import type { JobError, JobFailure } from "./contract.js";
 
 /** How `map` retries a failed job. */
@@ -26,6 +27,11 @@ export type ResolvedRetry = Required<RetryOptions>;
 export function resolveRetry(retries: number | RetryOptions | undefined): ResolvedRetry {
   const o: RetryOptions = typeof retries === "number" ? { retries } : (retries ?? { retries: 0 });
   if (!Number.isInteger(o.retries) || o.retries < 0) throw new RangeError(`retries must be a non-negative integer, got ${o.retries}`);
+  for (const key of ["minDelayMs", "maxDelayMs"] as const) {
+    const ms = o[key];
+    // A delay past the timer limit would fire after 1 ms: a retry storm instead of a pause.
+    if (ms !== undefined && !(ms >= 0 && ms <= MAX_TIMEOUT_MS)) throw new RangeError(`retries.${key} must be from 0 to ${MAX_TIMEOUT_MS} ms, got ${ms}`);
+  }
   return {
     retries: o.retries,
     minDelayMs: o.minDelayMs ?? 100,

@@ -19,6 +19,8 @@ import type { Diagnostic } from "./diagnostic.js";
 import { type ManifestEntry, discoverManifests, findHostPackageDir } from "./manifest.js";
 import { KNOWN_BACKEND_PACKAGES, KNOWN_SCHEMES } from "./known.js";
 import { BUILTIN_BACKENDS } from "../builtins.js";
+import { DeadlineError, assertTimeoutMs, withDeadline } from "../deadline.js";
+import { pickClaimer, schemeClashes } from "./schemes.js";
 
 /** Where a backend came from. */
 export type BackendSource = "builtin" | "registered" | "discovered";
@@ -37,7 +39,8 @@ export interface BackendInfo {
   diagnostics: Diagnostic[];
 }
 
-interface Candidate {
+/** @internal One backend the registry knows of, before or after loading it. */
+export interface Candidate {
   name: string;
   kind: BackendKind;
   source: BackendSource;
@@ -63,7 +66,16 @@ export interface RegistryOptions {
   allow?: readonly string[];
   /** Installed (discovered) backends to ignore, e.g. a broken one you do not need. */
   skip?: readonly string[];
+  /**
+   * How long importing a discovered backend's entry module may take before it is a
+   * `load` diagnostic (a module whose top-level await never settles would hang every
+   * command). Default 30000 ms.
+   */
+  loadTimeoutMs?: number;
 }
+
+/** Default of {@link RegistryOptions.loadTimeoutMs}. */
+export const DEFAULT_LOAD_TIMEOUT_MS = 30_000;
 
 /** A backend spec is a URI when it has a scheme followed by "://". */
 export function isUri(spec: string): boolean {
@@ -104,6 +116,7 @@ export class Registry {
   readonly #registered = new Map<string, Candidate>();
   readonly #allow: ReadonlySet<string> | undefined;
   readonly #skip: ReadonlySet<string>;
+  readonly #loadTimeoutMs: number;
   #discovered: { candidates: Candidate[]; diagnostics: Diagnostic[] } | undefined;
 
   constructor(options: RegistryOptions = {}) {
@@ -111,6 +124,8 @@ export class Registry {
     this.hostDir = this.#discover ? findHostPackageDir(options.cwd ?? process.cwd()) : undefined;
     this.#allow = options.allow ? new Set(options.allow) : undefined;
     this.#skip = new Set(options.skip ?? []);
+    this.#loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+    assertTimeoutMs("loadTimeoutMs", this.#loadTimeoutMs);
     this.#builtins = (options.builtins ?? BUILTIN_BACKENDS).map((definition) => ({
       name: definition.name,
       kind: definition.kind,
@@ -160,6 +175,7 @@ export class Registry {
         }
       }
     }
+    diagnostics.push(...schemeClashes(candidates.filter((c) => !c.error)));
     this.#discovered = { candidates, diagnostics };
     return this.#discovered;
   }
@@ -197,8 +213,11 @@ export class Registry {
       };
       let mod: Record<string, unknown>;
       try {
-        mod = (await import(pathToFileURL(m.entryPath).href)) as Record<string, unknown>;
+        mod = (await withDeadline(import(pathToFileURL(m.entryPath).href), this.#loadTimeoutMs, `importing ${where}`)) as Record<string, unknown>;
       } catch (cause) {
+        if (cause instanceof DeadlineError) {
+          return diag("load", new BackendLoadError(`backend "${c.name}": entry module ${where} did not finish loading within ${this.#loadTimeoutMs} ms (a top-level await that never settles?). Fix or uninstall the package, or skip it with backends.skip`, { cause }));
+        }
         const missing = (cause as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && String((cause as Error).message).includes(m.entryPath);
         return diag("load", new BackendLoadError(
           missing
@@ -282,17 +301,14 @@ export class Registry {
     const url = new URL(spec);
     const scheme = url.protocol.slice(0, -1).toLowerCase();
     const candidates = this.#all().filter((c) => c.kind === kind);
+    const claims = (c: Candidate): boolean => (c.definition?.schemes ?? c.schemes ?? []).includes(scheme);
     // Manifests may list schemes, so most lookups import nothing; otherwise load to ask.
-    let match = candidates.find((c) => (c.definition?.schemes ?? c.schemes ?? []).includes(scheme));
-    if (!match) {
-      for (const c of candidates) {
-        const d = await this.#load(c).catch(() => undefined);
-        if (d?.schemes?.includes(scheme)) {
-          match = c;
-          break;
-        }
-      }
+    let claimers = candidates.filter(claims);
+    if (claimers.length === 0) {
+      for (const c of candidates) await this.#load(c).catch(() => undefined);
+      claimers = candidates.filter(claims);
     }
+    const match = pickClaimer(scheme, claimers);
     if (!match) {
       const pkg = KNOWN_SCHEMES[scheme] ? KNOWN_BACKEND_PACKAGES[KNOWN_SCHEMES[scheme]] : undefined;
       const shown = spec.replace(/\/\/[^@/]*@/, "//***@"); // never echo credentials
