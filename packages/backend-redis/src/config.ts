@@ -1,6 +1,12 @@
 import { z } from "zod";
 import type { Cluster, Redis } from "ioredis";
-import { REDIS_SCHEMES } from "./uri.js";
+import { timeoutMsSchema } from "@themis/core";
+import { REDIS_SCHEMES, configFromRedisUri } from "./uri.js";
+
+// Redis keeps a database index in a C int; SELECT beyond the server's `databases` setting
+// fails, which the connection reports (the client would otherwise stay on db 0).
+const MAX_DB = 2 ** 31 - 1;
+const dbSchema = z.int().min(0).max(MAX_DB);
 
 const isRedisClient = (value: unknown): value is Redis | Cluster =>
   typeof value === "object" &&
@@ -24,7 +30,7 @@ export const redisConfigSchema = z
     host: z.string().min(1).optional().describe('Server host name or address. Default "127.0.0.1".'),
     port: z.int().min(1).max(65535).optional().describe("Server port. Default 6379."),
     path: z.string().min(1).optional().describe("Unix socket path (instead of host and port)."),
-    db: z.int().min(0).optional().describe("Database number (SELECT). Default 0. Not available on a cluster."),
+    db: dbSchema.optional().describe("Database number (SELECT). Default 0. Not available on a cluster. Must exist on the server (its `databases` setting, 16 by default)."),
     username: z.string().min(1).optional().describe("ACL user name (Redis 6+)."),
     password: z.string().min(1).optional().meta({ secret: true }).describe("Password (AUTH)."),
     tls: z
@@ -40,12 +46,12 @@ export const redisConfigSchema = z
       .custom<Redis | Cluster>(isRedisClient, { message: "expected an ioredis Redis or Cluster instance" })
       .optional()
       .describe("An existing ioredis Redis or Cluster client to use. The backend never closes it."),
-    connectTimeout: z.int().positive().default(10_000).describe("Milliseconds to wait for a connection before the attempt fails."),
-    commandTimeout: z
-      .int()
-      .positive()
-      .optional()
-      .describe("Milliseconds before a command without reply fails (and is retried). Default: none."),
+    connectTimeout: timeoutMsSchema
+      .default(10_000)
+      .describe("Milliseconds to wait for a connection, including the server's first answers, before the attempt fails."),
+    commandTimeout: timeoutMsSchema
+      .default(60_000)
+      .describe("Milliseconds before a command without reply fails (and is retried): a server that accepts and never answers cannot hang a call."),
     retries: z
       .int()
       .min(0)
@@ -58,23 +64,36 @@ export const redisConfigSchema = z
     if (config.client && (config.url !== undefined || endpoint.length > 0)) {
       ctx.addIssue({ code: "custom", path: ["client"], message: `give either client or connection options, not both (also given: ${[...(config.url ? ["url"] : []), ...endpoint].join(", ")})` });
     }
-    if (config.url !== undefined) {
-      let scheme: string | undefined;
-      try {
-        scheme = new URL(config.url).protocol.slice(0, -1).toLowerCase();
-      } catch {
-        // The URI itself is not echoed: it may hold a password.
-        ctx.addIssue({ code: "custom", path: ["url"], message: "not a valid URI" });
-        return;
-      }
-      if (!(REDIS_SCHEMES as readonly string[]).includes(scheme)) {
-        ctx.addIssue({ code: "custom", path: ["url"], message: `scheme "${scheme}:" is not one of ${REDIS_SCHEMES.map((s) => `${s}://`).join(", ")}` });
-      }
-    }
+    if (config.url !== undefined) checkUrl(config.url, ctx);
     if (config.path !== undefined && (config.host !== undefined || config.port !== undefined)) {
       ctx.addIssue({ code: "custom", path: ["path"], message: "give either path (unix socket) or host/port, not both" });
     }
   });
+
+/**
+ * Check the `url` field as the connection will read it: a parseable URI of a redis scheme
+ * whose fields are valid (a db of "abc" or 99999999999 would otherwise reach the client).
+ * The URI itself is never echoed: it may hold a password.
+ */
+function checkUrl(url: string, ctx: z.RefinementCtx): void {
+  let fields: Record<string, unknown>;
+  let scheme: string;
+  try {
+    const parsed = new URL(url);
+    scheme = parsed.protocol.slice(0, -1).toLowerCase();
+    fields = configFromRedisUri(parsed);
+  } catch (error) {
+    const detail = (error as { issues?: { message: string }[] }).issues?.[0]?.message;
+    ctx.addIssue({ code: "custom", path: ["url"], message: detail ?? "not a valid URI" });
+    return;
+  }
+  if (!(REDIS_SCHEMES as readonly string[]).includes(scheme)) {
+    ctx.addIssue({ code: "custom", path: ["url"], message: `scheme "${scheme}:" is not one of ${REDIS_SCHEMES.map((s) => `${s}://`).join(", ")}` });
+  }
+  if (fields.db !== undefined && !dbSchema.safeParse(fields.db).success) {
+    ctx.addIssue({ code: "custom", path: ["url"], message: `database ${JSON.stringify(fields.db)} in the URI is not a number from 0 to ${MAX_DB}` });
+  }
+}
 
 /** The config as the backend receives it (validated, with defaults). */
 export type RedisConfig = z.output<typeof redisConfigSchema>;

@@ -1,5 +1,6 @@
 import { Redis, type Cluster, type RedisOptions } from "ioredis";
-import { backoffDelay } from "@themis/core";
+import { DeadlineError, InvalidConfigError, UnavailableError, backoffDelay, withDeadline, type ThemisError } from "@themis/core";
+import { BACKEND, translate } from "./errors.js";
 import { configFromRedisUri } from "./uri.js";
 import type { RedisConfig } from "./config.js";
 
@@ -69,13 +70,15 @@ export function openConnection(config: RedisConfig): Connection {
   const tls = f.tls === true ? {} : f.tls === false || f.tls === undefined ? undefined : f.tls;
   const options: RedisOptions = {
     ...(f.path ? { path: f.path } : { host: f.host ?? "127.0.0.1", port: f.port ?? 6379 }),
-    db: f.db ?? 0,
+    // SELECT is sent by connectOwned(), which reports a failure: ioredis only emits it as
+    // an event and goes on in db 0.
+    db: 0,
     ...(f.username ? { username: f.username } : {}),
     ...(f.password ? { password: f.password } : {}),
     ...(tls ? { tls } : {}),
     lazyConnect: true,
     connectTimeout: config.connectTimeout,
-    ...(config.commandTimeout ? { commandTimeout: config.commandTimeout } : {}),
+    commandTimeout: config.commandTimeout,
     retryStrategy: reconnectDelay,
     // Queued commands fail after this many reconnect attempts (about 2.5 s of outage);
     // the backend's own retries (config.retries) then decide.
@@ -102,4 +105,45 @@ export function endpointUri(endpoint: Endpoint): string {
   const user = endpoint.username ? `${encodeURIComponent(endpoint.username)}@` : "";
   if (endpoint.address.startsWith("/")) return `unix://${user}${endpoint.address}${endpoint.db ? `?db=${endpoint.db}` : ""}`;
   return `${endpoint.tls ? "rediss" : "redis"}://${user}${endpoint.address}/${endpoint.db}`;
+}
+
+/**
+ * Connect a client this backend created, select its database, and fail (never hang) when
+ * that does not finish within `connectTimeout`: ioredis' own timeout ends at the TCP
+ * handshake, so a server that accepts and never answers would hang the ready check.
+ */
+export async function connectOwned(connection: Connection, connectTimeoutMs: number): Promise<void> {
+  const client = connection.client as Redis;
+  const { endpoint } = connection;
+  // Failures reach callers through their commands; without a listener ioredis would also
+  // print every reconnection error to the console.
+  let lastError: unknown;
+  client.on("error", (error: unknown) => {
+    lastError = error;
+  });
+  const connect = async (): Promise<void> => {
+    await client.connect();
+    if (endpoint.db !== 0) await client.select(endpoint.db);
+  };
+  try {
+    await withDeadline(connect(), connectTimeoutMs, `connecting to Redis at ${endpoint.address}`, { backend: BACKEND });
+  } catch (error) {
+    client.disconnect();
+    throw connectError(error, lastError, connection);
+  }
+}
+
+function connectError(error: unknown, lastError: unknown, connection: Connection): ThemisError {
+  const where = `Redis at ${connection.endpoint.address}`;
+  if (error instanceof DeadlineError) {
+    return new UnavailableError(`cannot reach ${where}: no answer within connectTimeout (${error.timeoutMs} ms); is it a Redis server, and is it overloaded?`, { backend: BACKEND, cause: error });
+  }
+  if (error instanceof Error && error.name === "ReplyError" && /^ERR .*DB index/i.test(error.message)) {
+    return new InvalidConfigError(`invalid config for backend "${BACKEND}"`, [{ path: "db", message: `${where} has no database ${connection.endpoint.db} (SELECT failed: raise its "databases" setting or pick a lower db)` }], {
+      backend: BACKEND,
+      cause: error,
+    });
+  }
+  // connect() rejects with "Connection is closed."; the error event said why (ECONNREFUSED, WRONGPASS, ...).
+  return translate(lastError ?? error, connection.endpoint, connection.secrets, "connecting");
 }

@@ -1,30 +1,14 @@
 import { defineStorageBackend } from "@themis/core";
 import { redisConfigSchema, type RedisConfig } from "./config.js";
-import { openConnection } from "./connection.js";
+import { connectOwned, openConnection } from "./connection.js";
 import { RedisContext } from "./context.js";
-import { translate } from "./errors.js";
 import { KeyLayout } from "./keys.js";
 import { RedisStorage } from "./storage.js";
 import { REDIS_SCHEMES, configFromRedisUri } from "./uri.js";
 
 async function createRedisStorage(config: RedisConfig): Promise<RedisStorage> {
   const connection = openConnection(config);
-  if (connection.owned) {
-    const client = connection.client;
-    // Failures reach callers through their commands; without a listener ioredis would also
-    // print every reconnection error to the console.
-    let lastError: unknown;
-    client.on("error", (error: unknown) => {
-      lastError = error;
-    });
-    try {
-      await client.connect();
-    } catch (error) {
-      client.disconnect();
-      // connect() rejects with "Connection is closed."; the error event said why (ECONNREFUSED, WRONGPASS, ...).
-      throw translate(lastError ?? error, connection.endpoint, connection.secrets, "connecting");
-    }
-  }
+  if (connection.owned) await connectOwned(connection, config.connectTimeout);
   return new RedisStorage(new RedisContext(connection, new KeyLayout(config.keyPrefix), config.retries));
 }
 

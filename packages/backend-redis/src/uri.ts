@@ -1,3 +1,5 @@
+import { InvalidConfigError } from "@themis/core";
+
 /**
  * Turn a Redis URI into config fields. Accepted forms (as redis-cli, redis-py and
  * daskperiment accept them):
@@ -11,11 +13,19 @@
  * converted; everything else stays a string.
  */
 export function configFromRedisUri(uri: URL): Record<string, unknown> {
+  const decode = (text: string, field: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch (cause) {
+      // The text is not echoed: it may be a password.
+      throw new InvalidConfigError(`invalid config for backend "redis"`, [{ path: field, message: 'malformed percent-escape in the URI (write "%25" for a literal "%")' }], { backend: "redis", cause: new Error(String((cause as Error)?.name)) });
+    }
+  };
   const scheme = uri.protocol.slice(0, -1).toLowerCase();
   const config: Record<string, unknown> = {};
   if (scheme === "unix") {
     // unix:///tmp/redis.sock → pathname "/tmp/redis.sock"; a relative path cannot be told apart from a host.
-    config.path = decodeURIComponent(uri.host ? `/${uri.host}${uri.pathname}` : uri.pathname);
+    config.path = decode(uri.host ? `/${uri.host}${uri.pathname}` : uri.pathname, "path");
   } else {
     if (uri.hostname) config.host = uri.hostname.replace(/^\[(.*)\]$/, "$1"); // IPv6 literals come bracketed
     if (uri.port) config.port = Number(uri.port);
@@ -23,8 +33,8 @@ export function configFromRedisUri(uri: URL): Record<string, unknown> {
     if (db !== "") config.db = /^\d+$/.test(db) ? Number(db) : db;
     if (scheme === "rediss") config.tls = true;
   }
-  if (uri.username) config.username = decodeURIComponent(uri.username);
-  if (uri.password) config.password = decodeURIComponent(uri.password);
+  if (uri.username) config.username = decode(uri.username, "username");
+  if (uri.password) config.password = decode(uri.password, "password");
   for (const [key, value] of uri.searchParams) config[key] = typed(value);
   return config;
 }

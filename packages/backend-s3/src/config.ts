@@ -1,4 +1,5 @@
 import { S3Client } from "@aws-sdk/client-s3";
+import { InvalidConfigError, timeoutMsSchema } from "@themis/core";
 import { z } from "zod";
 
 /** The backend's registry name. */
@@ -46,6 +47,10 @@ export const s3ConfigSchema = z.strictObject({
     .default(3_600_000)
     .describe("How long superseded objects are kept after a compaction, so readers that started before it can finish."),
   maxConflictRetries: z.number().int().min(0).default(40).describe("Attempts to win a segment number or the manifest against other writers."),
+  connectTimeoutMs: timeoutMsSchema.default(10_000).describe("Milliseconds to open a connection to the server before the request fails (and is retried)."),
+  socketTimeoutMs: timeoutMsSchema
+    .default(60_000)
+    .describe("Milliseconds a request may wait with no data moving before it fails (and is retried): a server that accepts and never answers cannot hang a call."),
   partSizeBytes: z
     .number()
     .int()
@@ -69,14 +74,26 @@ function normalizePrefix(prefix: string): string {
  * Credentials never come from a URI (use the provider chain, env vars or `credentials`).
  */
 export function configFromUri(uri: URL): Record<string, unknown> {
-  const out: Record<string, unknown> = { bucket: decodeURIComponent(uri.hostname) };
-  const prefix = decodeURIComponent(uri.pathname);
+  const out: Record<string, unknown> = { bucket: decode(uri.hostname, "bucket") };
+  const prefix = decode(uri.pathname, "prefix");
   if (prefix !== "" && prefix !== "/") out.prefix = prefix;
   for (const [key, value] of uri.searchParams) {
     if (key === "forcePathStyle") out[key] = value === "" || value === "true" || value === "1";
-    else if (key === "concurrency" || key === "compactAfterSegments" || key === "gracePeriodMs" || key === "maxConflictRetries" || key === "partSizeBytes") {
+    else if (key === "concurrency" || key === "compactAfterSegments" || key === "gracePeriodMs" || key === "maxConflictRetries" || key === "partSizeBytes" || key === "connectTimeoutMs" || key === "socketTimeoutMs") {
       out[key] = Number(value);
     } else out[key] = value; // unknown keys fail validation with a did-you-mean
   }
   return out;
+}
+
+/** `decodeURIComponent`, with a malformed "%" escape an INVALID_CONFIG error naming `field`. */
+function decode(text: string, field: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (cause) {
+    throw new InvalidConfigError(`invalid config for backend "${BACKEND_NAME}"`, [{ path: field, message: 'malformed percent-escape in the URI (write "%25" for a literal "%")' }], {
+      backend: BACKEND_NAME,
+      cause,
+    });
+  }
 }

@@ -27,6 +27,8 @@ function clientFor(config: S3Config): { client: S3Client; owned: boolean } {
     ...(config.endpoint ? { endpoint: config.endpoint } : {}),
     forcePathStyle: config.forcePathStyle ?? compatible,
     ...(config.credentials ? { credentials: config.credentials } : {}),
+    // Deadlines: the SDK waits forever by default on a server that accepts and never answers.
+    requestHandler: { connectionTimeout: config.connectTimeoutMs, socketTimeout: config.socketTimeoutMs },
     // S3-compatible servers often predate the SDK's default CRC32 request checksums.
     ...(compatible ? { requestChecksumCalculation: "WHEN_REQUIRED" as const, responseChecksumValidation: "WHEN_REQUIRED" as const } : {}),
   });

@@ -86,3 +86,18 @@ describe("credentials in URLs are redacted wherever they are", () => {
     expect(JSON.stringify(printableConfig(config))).not.toContain("p%40ss%2Fw0rd");
   });
 });
+
+describe("URIs that cannot be read", () => {
+  it("a malformed percent-escape is INVALID_CONFIG, never a raw URIError, and the password is not echoed", async () => {
+    const error = (await fixtureRegistry().resolve("vault://admin:pw%ZZ-secret@db", "storage").catch((e: unknown) => e)) as Error & { code: string };
+    expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
+    expect(error.message).toMatch(/percent-escape/);
+    expect(error.message).not.toContain("pw%ZZ-secret");
+  });
+
+  it("a URI that does not parse is INVALID_CONFIG", async () => {
+    const error = (await fixtureRegistry().resolve("vault://admin:pw-secret@[db", "storage").catch((e: unknown) => e)) as Error & { code: string };
+    expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
+    expect(error.message).not.toContain("pw-secret");
+  });
+});

@@ -3,6 +3,7 @@ import {
   BackendLoadError,
   DuplicateBackendError,
   IncompatibleContractError,
+  InvalidConfigError,
   InvalidDefinitionError,
   ThemisError,
   UnknownBackendError,
@@ -20,7 +21,8 @@ import { type ManifestEntry, discoverManifests, findHostPackageDir } from "./man
 import { KNOWN_BACKEND_PACKAGES, KNOWN_SCHEMES } from "./known.js";
 import { BUILTIN_BACKENDS } from "../builtins.js";
 import { DeadlineError, assertTimeoutMs, withDeadline } from "../deadline.js";
-import { pickClaimer, schemeClashes } from "./schemes.js";
+import { configFromUri, pickClaimer, schemeClashes } from "./schemes.js";
+import { redactUrls } from "../redact-url.js";
 
 /** Where a backend came from. */
 export type BackendSource = "builtin" | "registered" | "discovered";
@@ -298,7 +300,13 @@ export class Registry {
    */
   async resolve<K extends BackendKind>(spec: string, kind: K): Promise<{ definition: BackendDefinition<K>; uriConfig: Record<string, unknown> }> {
     if (!isUri(spec)) return { definition: await this.get(spec, kind), uriConfig: {} };
-    const url = new URL(spec);
+    let url: URL;
+    try {
+      url = new URL(spec);
+    } catch (cause) {
+      // Never echo the spec: it may hold a password.
+      throw new InvalidConfigError(`invalid backend URI ${redactUrls(spec.replace(/[?#].*$/s, ""))}`, [{ path: "", message: "not a valid URI (a character that must be percent-encoded?)" }], { cause });
+    }
     const scheme = url.protocol.slice(0, -1).toLowerCase();
     const candidates = this.#all().filter((c) => c.kind === kind);
     const claims = (c: Candidate): boolean => (c.definition?.schemes ?? c.schemes ?? []).includes(scheme);
@@ -322,7 +330,7 @@ export class Registry {
     if (!definition.configFromUri) {
       throw new InvalidDefinitionError(`backend "${definition.name}" lists scheme "${scheme}" but has no configFromUri()`);
     }
-    return { definition, uriConfig: definition.configFromUri(url) };
+    return { definition, uriConfig: configFromUri(definition, url) };
   }
 
   /**

@@ -1,4 +1,5 @@
-import { DuplicateBackendError } from "../errors.js";
+import type { BackendDefinition } from "../definition.js";
+import { DuplicateBackendError, InvalidConfigError, ThemisError } from "../errors.js";
 import type { Diagnostic } from "./diagnostic.js";
 import type { Candidate } from "./registry.js";
 
@@ -49,4 +50,16 @@ export function pickClaimer(scheme: string, claimers: readonly Candidate[]): Can
   if (registered.length === 1) return registered[0];
   const names = claimers.map(label);
   throw new DuplicateBackendError(`URI scheme "${scheme}://" is claimed by ${names.length} backends: ${names.join(", ")}. ${advice(scheme)}`, names);
+}
+
+/** A backend's `configFromUri`, with anything it throws that is not a Themis error made INVALID_CONFIG. */
+export function configFromUri(definition: BackendDefinition, url: URL): Record<string, unknown> {
+  try {
+    return definition.configFromUri!(url);
+  } catch (cause) {
+    if (cause instanceof ThemisError) throw cause;
+    // A URIError from decodeURIComponent on a malformed "%" escape, typically.
+    const what = cause instanceof URIError ? "a malformed percent-escape" : (cause as Error)?.name ?? "an error";
+    throw new InvalidConfigError(`invalid config for backend "${definition.name}"`, [{ path: "", message: `the URI cannot be read: ${what}` }], { backend: definition.name, cause });
+  }
 }
