@@ -107,7 +107,8 @@ export function createBoxClient(config: BoxConfig): CreatedBoxClient {
       oauth2Url: strip(config.oauth2Url ?? current.oauth2Url),
     });
   }
-  if (config.timeoutMs !== undefined) client = client.withTimeouts({ timeoutMs: config.timeoutMs });
+  // A caller's client keeps its own deadline; every other request gets ours (the SDK has none).
+  if (!(config.client && (client.networkSession.timeoutConfig?.timeoutMs ?? 0) > 0)) client = client.withTimeouts({ timeoutMs: config.timeoutMs });
   const agent = client.networkSession.agent;
   return { client, mode, release: mode === "client" ? () => undefined : () => destroyAgent(agent) };
 }

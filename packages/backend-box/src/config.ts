@@ -1,3 +1,4 @@
+import { MAX_TIMEOUT_MS, timeoutMsSchema } from "@themis/core";
 import { z } from "zod";
 import type { BoxClient } from "box-node-sdk";
 
@@ -54,9 +55,11 @@ export const boxConfigSchema = z
       .default(10)
       .describe("How many times a write re-reads and re-applies after a concurrent change (HTTP 412) before a ConflictError."),
     requestRetries: z.int().min(0).max(20).default(5).describe("Retries of a request answered 429, 5xx or failing on the network."),
-    retryBaseDelayMs: z.int().min(0).default(500).describe("Base of the jittered exponential backoff between retries."),
-    retryMaxDelayMs: z.int().min(0).default(30_000).describe("Upper bound of one backoff delay, and of a server's retry-after."),
-    timeoutMs: z.int().positive().optional().describe("Timeout of one HTTP request."),
+    retryBaseDelayMs: z.int().min(0).max(MAX_TIMEOUT_MS).default(500).describe("Base of the jittered exponential backoff between retries."),
+    retryMaxDelayMs: z.int().min(0).max(MAX_TIMEOUT_MS).default(30_000).describe("Upper bound of one backoff delay, and of a server's retry-after."),
+    timeoutMs: timeoutMsSchema
+      .default(120_000)
+      .describe("Deadline of one HTTP request (then it fails and is retried): a server that accepts and never answers cannot hang a call. Raise it for very large tables on slow links."),
     folderPageSize: z.int().min(1).max(1000).default(1000).describe("Items per page when listing a folder (Box allows at most 1000)."),
   })
   .superRefine((config, ctx) => {

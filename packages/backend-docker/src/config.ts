@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { DEFAULT_MAX_OUTPUT_BYTES } from "@themis/core";
+import { DEFAULT_MAX_OUTPUT_BYTES, MAX_TIMEOUT_MS } from "@themis/core";
 import { z } from "zod";
 import { parseDuration } from "./duration.js";
 import type { DockerLogEvent } from "./log-lines.js";
@@ -18,7 +18,7 @@ const ENV_NAME = /^[^=\0]+$/;
 
 const duration = z
   .union([z.number(), z.string()])
-  .refine((v) => parseDuration(v) !== undefined, { message: 'expected milliseconds (a positive number) or a duration such as "30s", "5m", "1h"' });
+  .refine((v) => parseDuration(v) !== undefined, { message: 'expected milliseconds (a positive number) or a duration such as "30s", "5m", "1h", at most 596h (a Node timer\'s limit)' });
 
 /**
  * Config of the "docker" executor (ROMPY's DockerConfig, grown up). Every field is honoured
@@ -98,7 +98,7 @@ export const dockerConfigSchema = z
       .nonnegative()
       .default(DEFAULT_MAX_OUTPUT_BYTES)
       .describe("Bytes of stdout and of stderr kept per job (the rest is counted, not kept). A job's maxOutputBytes wins."),
-    killGraceMs: z.number().int().nonnegative().default(2000).describe("Milliseconds between SIGTERM and SIGKILL when a job is stopped."),
+    killGraceMs: z.number().int().nonnegative().max(MAX_TIMEOUT_MS).default(2000).describe("Milliseconds between SIGTERM and SIGKILL when a job is stopped."),
     moduleRoot: z
       .string()
       .min(1)

@@ -72,9 +72,13 @@ export function locateModule(job: ModuleJob, options: { moduleRoot?: string | un
     return { where: "image", specifier: file ?? spec };
   }
   const mountRoot = options.moduleRoot ? path.resolve(options.moduleRoot) : (packageRoot(file!) ?? path.dirname(file!));
-  if (path.dirname(mountRoot) === mountRoot) {
-    // Mounting (or copying) the whole file system over the image's is never what anyone wants.
-    throw new JobFailedError(`module ${file} sits in ${mountRoot}: move it into a folder, or set moduleRoot to one`, { backend: "docker" });
+  // Mounting (or copying) the whole file system, or the whole home folder with its keys and
+  // tokens, is never what anyone wants: a module directly in one of them needs a folder.
+  // An explicit moduleRoot of the home folder is the user's own decision.
+  const home = path.resolve(homedir());
+  if (path.dirname(mountRoot) === mountRoot || (!options.moduleRoot && mountRoot === home)) {
+    const where = mountRoot === home ? "your home folder" : mountRoot;
+    throw new JobFailedError(`module ${file} sits directly in ${where}, which would go into the container whole: move it into a folder of its own, or set moduleRoot to one`, { backend: "docker" });
   }
   return { where: "host", file: file!, mountRoot };
 }
