@@ -1,8 +1,9 @@
 import type { Command } from "commander";
-import type { ExecutionBackend, Job, StorageBackend } from "@themis/core";
+import { type BackendInfo, type ExecutionBackend, type Job, type StorageBackend, withDeadline } from "@themis/core";
 import type { Action } from "../action.js";
 import type { CommandContext } from "../context.js";
 import { EXIT_FAILED, EXIT_OK } from "../exit-codes.js";
+import { parseTimeoutMs } from "../parse-int.js";
 
 /** One line of the doctor's report. */
 export interface Check {
@@ -15,15 +16,16 @@ export interface Check {
   ms?: number;
 }
 
-const TIMEOUT_MS = 30_000;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 function message(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/^\[themis\] /, "");
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+/** `work` under the doctor's deadline: a backend that never answers is a failed check, not a hang. */
+async function timed<T>(what: string, timeoutMs: number, work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now();
-  const value = await work();
+  const value = await withDeadline(work(), timeoutMs, `${what} (themis doctor --timeout)`);
   return { value, ms: Math.round(performance.now() - start) };
 }
 
@@ -39,14 +41,14 @@ function trivialJob(executor: ExecutionBackend): Job {
   return { kind: "module", module: "data:text/javascript,export default () => 'ok'", input: null };
 }
 
-async function checkExecution(executor: ExecutionBackend): Promise<string> {
+async function checkExecution(executor: ExecutionBackend, timeoutMs: number): Promise<string> {
   const job = trivialJob(executor);
-  const result = await executor.run(job, { signal: AbortSignal.timeout(TIMEOUT_MS), attempt: 1, index: 0 });
+  const result = await executor.run(job, { signal: AbortSignal.timeout(timeoutMs), attempt: 1, index: 0 });
   if (!result.ok) throw new Error(`a trivial ${job.kind} job failed: ${result.error.message}`);
   return `ran a trivial ${job.kind} job`;
 }
 
-async function runChecks(ctx: CommandContext): Promise<Check[]> {
+async function runChecks(ctx: CommandContext, timeoutMs: number): Promise<Check[]> {
   const checks: Check[] = [];
   let config;
   try {
@@ -59,12 +61,18 @@ async function runChecks(ctx: CommandContext): Promise<Check[]> {
   } else {
     checks.push({ check: "config", ok: true, detail: config.file ?? "(in code)" });
   }
-  const broken = (await ctx.registry().then((r) => r.list({ load: true }))).filter((b) => b.status === "broken");
+  let installed: BackendInfo[] = [];
+  try {
+    installed = (await timed("loading the installed backends", timeoutMs, () => ctx.registry().then((r) => r.list({ load: true })))).value;
+  } catch (error) {
+    checks.push({ check: "backends", ok: false, detail: message(error) });
+  }
+  const broken = installed.filter((b) => b.status === "broken");
   for (const b of broken) checks.push({ check: "backends", ok: false, backend: b.name, detail: `installed but broken (themis backends list): ${b.diagnostics[0]?.message.replace(/^\[themis\] /, "") ?? "?"}` });
   if (config?.storage) {
     const name = config.storage.definition.name;
     try {
-      const { value, ms } = await timed(async () => checkStorage((await ctx.openStorage(undefined)).backend));
+      const { value, ms } = await timed(`checking storage ${name}`, timeoutMs, async () => checkStorage((await ctx.openStorage(undefined)).backend));
       checks.push({ check: "storage", ok: true, backend: name, detail: value, ms });
     } catch (error) {
       checks.push({ check: "storage", ok: false, backend: name, detail: message(error) });
@@ -72,7 +80,7 @@ async function runChecks(ctx: CommandContext): Promise<Check[]> {
   }
   const execName = config?.execution?.definition.name ?? "local";
   try {
-    const { value, ms } = await timed(async () => checkExecution((await ctx.openExecution(undefined)).backend));
+    const { value, ms } = await timed(`checking execution ${execName}`, timeoutMs, async () => checkExecution((await ctx.openExecution(undefined)).backend, timeoutMs));
     checks.push({ check: "execution", ok: true, backend: execName, detail: `${value}${config?.execution ? "" : " (built-in default)"}`, ms });
   } catch (error) {
     checks.push({ check: "execution", ok: false, backend: execName, detail: message(error) });
@@ -85,9 +93,10 @@ export function doctorCommand(program: Command, action: Action): void {
   program
     .command("doctor")
     .description("check the themis config and that each configured backend can be reached (storage: list projects; execution: run a trivial job)")
+    .option("-t, --timeout <ms>", `deadline of each check in milliseconds (default ${DEFAULT_TIMEOUT_MS})`, parseTimeoutMs)
     .action(
-      action(async (ctx) => {
-        const checks = await runChecks(ctx);
+      action(async (ctx, flags: { timeout?: number }) => {
+        const checks = await runChecks(ctx, flags.timeout ?? DEFAULT_TIMEOUT_MS);
         const ok = checks.every((c) => c.ok);
         ctx.out.data({ ok, checks });
         for (const c of checks) {

@@ -4,7 +4,7 @@ import { type ExperimentRunSummary, type JsonValue, type ModuleTask, Project } f
 import type { Action } from "../action.js";
 import { EXIT_FAILED, EXIT_OK } from "../exit-codes.js";
 import { collectOption } from "../option-pairs.js";
-import { parsePositiveInt } from "../parse-int.js";
+import { parsePositiveInt, parseTimeoutMs } from "../parse-int.js";
 import { progressBar } from "../progress.js";
 import { type StorageFlags, withStorageFlags } from "../storage-options.js";
 import { UsageError } from "../exit-codes.js";
@@ -57,7 +57,7 @@ export function runCommand(program: Command, action: Action): void {
       .option("-x, --executor <backend>", "execution backend: a name or backend config file (default: the themis config's execution, else local)")
       .option("-X, --executor-option <key=value>", "an executor option (repeatable)", collectOption)
       .option("-j, --concurrency <n>", "jobs at once (default: the executor's)", parsePositiveInt)
-      .option("-t, --timeout <ms>", "per-row timeout in milliseconds", parsePositiveInt)
+      .option("-t, --timeout <ms>", "per-row timeout in milliseconds (at most 2147483647)", parseTimeoutMs)
       .option("-r, --retries <n>", "retries of a failed row when its error is retryable", parseNonNegativeInt)
       .option("--resume", "continue an existing experiment: skip rows already done, rerun failed ones")
       .option("-P, --param <key=value>", "a run parameter, recorded with the run and part of the resume key (repeatable)", collectOption),

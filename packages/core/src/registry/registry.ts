@@ -71,7 +71,7 @@ export interface RegistryOptions {
   /**
    * How long importing a discovered backend's entry module may take before it is a
    * `load` diagnostic (a module whose top-level await never settles would hang every
-   * command). Default 30000 ms.
+   * command). Default: `THEMIS_BACKEND_LOAD_TIMEOUT_MS` from the environment, else 30000 ms.
    */
   loadTimeoutMs?: number;
 }
@@ -126,7 +126,8 @@ export class Registry {
     this.hostDir = this.#discover ? findHostPackageDir(options.cwd ?? process.cwd()) : undefined;
     this.#allow = options.allow ? new Set(options.allow) : undefined;
     this.#skip = new Set(options.skip ?? []);
-    this.#loadTimeoutMs = options.loadTimeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+    const fromEnv = process.env.THEMIS_BACKEND_LOAD_TIMEOUT_MS;
+    this.#loadTimeoutMs = options.loadTimeoutMs ?? (fromEnv ? Number(fromEnv) : DEFAULT_LOAD_TIMEOUT_MS);
     assertTimeoutMs("loadTimeoutMs", this.#loadTimeoutMs);
     this.#builtins = (options.builtins ?? BUILTIN_BACKENDS).map((definition) => ({
       name: definition.name,
