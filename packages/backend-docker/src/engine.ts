@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import path from "node:path";
-import { ConflictError, InvalidConfigError, JobFailedError, NotFoundError, ThemisError, UnavailableError } from "@themis/core";
+import { ConflictError, InvalidConfigError, JobFailedError, NotFoundError, ThemisError, UnavailableError, decodeUriField, redactUrls } from "@themis/core";
 import Docker from "dockerode";
 import { BACKEND_NAME } from "./labels.js";
 
@@ -39,11 +39,12 @@ export function connectEngine(host: string | undefined): EngineConnection {
   try {
     url = new URL(chosen.includes("://") ? chosen : `tcp://${chosen}`);
   } catch (cause) {
-    throw new InvalidConfigError(`invalid engine address`, [{ path: "host", message: `"${chosen}" is not a URL such as unix:///var/run/docker.sock or tcp://host:2375` }], { backend: BACKEND_NAME, cause });
+    // Masked: an ssh:// address may carry a password.
+    throw new InvalidConfigError(`invalid engine address`, [{ path: "host", message: `"${redactUrls(chosen)}" is not a URL such as unix:///var/run/docker.sock or tcp://host:2375` }], { backend: BACKEND_NAME, cause });
   }
   switch (url.protocol) {
     case "unix:": {
-      const socketPath = decodeURIComponent(url.pathname);
+      const socketPath = decodeUriField(url.pathname, "host", BACKEND_NAME);
       return { docker: new Docker({ socketPath, host: undefined } as Docker.DockerOptions), address: `unix://${socketPath}`, local: true };
     }
     case "npipe:":
@@ -61,7 +62,7 @@ export function connectEngine(host: string | undefined): EngineConnection {
         host: url.hostname,
         port: url.port || "22",
         protocol: "ssh",
-        username: decodeURIComponent(url.username),
+        username: decodeUriField(url.username, "host", BACKEND_NAME),
         sshOptions: { agent: process.env.SSH_AUTH_SOCK },
         socketPath: undefined,
       } as Docker.DockerOptions);
@@ -129,3 +130,4 @@ export async function pingEngine(connection: EngineConnection, timeoutMs = 10_00
     throw engineError(error, "connecting", connection.address);
   }
 }
+

@@ -8,6 +8,7 @@ import { parseBackendConfig } from "@themis/core";
 import { dockerBackend } from "../src/index.ts";
 import { parseDuration } from "../src/duration.ts";
 import { locateModule } from "../src/module-job.ts";
+import { connectEngine } from "../src/engine.ts";
 
 describe("durations past Node's timer limit", () => {
   it('timeout "1000h" (or 3e9 ms) is INVALID_CONFIG, not a timer that fires after 1 ms', () => {
@@ -51,5 +52,24 @@ describe("a module directly in the home folder", () => {
     expect(locateModule({ kind: "module", module: path.join(home, "evals", "task.mjs"), input: null }, {})).toMatchObject({ where: "host", mountRoot: path.join(home, "evals") });
     writeFileSync(path.join(home, "task.mjs"), "export default () => 1;\n");
     expect(locateModule({ kind: "module", module: path.join(home, "task.mjs"), input: null }, { moduleRoot: home })).toMatchObject({ where: "host", mountRoot: home });
+  });
+});
+
+describe("engine addresses", () => {
+  it("an address that does not parse is INVALID_CONFIG without its password", () => {
+    const error = (() => {
+      try {
+        connectEngine("ssh://deploy:S3CRET-77@[bad");
+      } catch (e) {
+        return e as Error & { code: string };
+      }
+    })();
+    expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
+    expect(JSON.stringify({ m: error?.message, i: (error as { issues?: unknown }).issues })).not.toContain("S3CRET-77");
+  });
+
+  it("a malformed percent-escape is INVALID_CONFIG, never a URIError", () => {
+    expect(() => connectEngine("ssh://dep%ZZloy@build.example")).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG" }));
+    expect(() => connectEngine("unix:///tmp/do%ZZcker.sock")).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG" }));
   });
 });

@@ -1,4 +1,4 @@
-import { InvalidConfigError } from "@themis/core";
+import { decodeUriField } from "@themis/core";
 
 /**
  * Turn a Redis URI into config fields. Accepted forms (as redis-cli, redis-py and
@@ -13,14 +13,7 @@ import { InvalidConfigError } from "@themis/core";
  * converted; everything else stays a string.
  */
 export function configFromRedisUri(uri: URL): Record<string, unknown> {
-  const decode = (text: string, field: string): string => {
-    try {
-      return decodeURIComponent(text);
-    } catch (cause) {
-      // The text is not echoed: it may be a password.
-      throw new InvalidConfigError(`invalid config for backend "redis"`, [{ path: field, message: 'malformed percent-escape in the URI (write "%25" for a literal "%")' }], { backend: "redis", cause: new Error(String((cause as Error)?.name)) });
-    }
-  };
+  const decode = (text: string, field: string): string => decodeUriField(text, field, "redis");
   const scheme = uri.protocol.slice(0, -1).toLowerCase();
   const config: Record<string, unknown> = {};
   if (scheme === "unix") {

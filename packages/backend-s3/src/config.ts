@@ -1,5 +1,5 @@
 import { S3Client } from "@aws-sdk/client-s3";
-import { InvalidConfigError, timeoutMsSchema } from "@themis/core";
+import { decodeUriField, timeoutMsSchema } from "@themis/core";
 import { z } from "zod";
 
 /** The backend's registry name. */
@@ -74,8 +74,8 @@ function normalizePrefix(prefix: string): string {
  * Credentials never come from a URI (use the provider chain, env vars or `credentials`).
  */
 export function configFromUri(uri: URL): Record<string, unknown> {
-  const out: Record<string, unknown> = { bucket: decode(uri.hostname, "bucket") };
-  const prefix = decode(uri.pathname, "prefix");
+  const out: Record<string, unknown> = { bucket: decodeUriField(uri.hostname, "bucket", BACKEND_NAME) };
+  const prefix = decodeUriField(uri.pathname, "prefix", BACKEND_NAME);
   if (prefix !== "" && prefix !== "/") out.prefix = prefix;
   for (const [key, value] of uri.searchParams) {
     if (key === "forcePathStyle") out[key] = value === "" || value === "true" || value === "1";
@@ -86,14 +86,3 @@ export function configFromUri(uri: URL): Record<string, unknown> {
   return out;
 }
 
-/** `decodeURIComponent`, with a malformed "%" escape an INVALID_CONFIG error naming `field`. */
-function decode(text: string, field: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch (cause) {
-    throw new InvalidConfigError(`invalid config for backend "${BACKEND_NAME}"`, [{ path: field, message: 'malformed percent-escape in the URI (write "%25" for a literal "%")' }], {
-      backend: BACKEND_NAME,
-      cause,
-    });
-  }
-}

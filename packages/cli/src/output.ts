@@ -1,4 +1,4 @@
-import { ThemisError, scrub } from "@themis/core";
+import { ThemisError, redactUrls, scrub } from "@themis/core";
 import { UsageError } from "./exit-codes.js";
 
 /** Where a command writes; tests pass their own streams. */
@@ -53,7 +53,7 @@ export class Output {
       const body = {
         error: {
           code: typeof e?.code === "string" ? e.code : error instanceof UsageError ? error.code : "ERR_THEMIS_INTERNAL",
-          message: error instanceof Error ? error.message : String(error),
+          message: redactUrls(error instanceof Error ? error.message : String(error)),
           ...(e?.issues ? { issues: e.issues } : {}),
           ...(typeof e?.file === "string" ? { file: e.file } : {}),
           ...(typeof e?.backend === "string" ? { backend: e.backend } : {}),
@@ -62,7 +62,9 @@ export class Output {
       this.streams.stdout.write(`${JSON.stringify(scrub(body, this.#secrets), null, 2)}\n`);
       return;
     }
-    const message = error instanceof Error ? error.message : String(error);
+    // Client libraries quote connection strings in their errors: mask credentials in URLs
+    // even when they are not among the config's known secrets. (Only errors: data is printed as stored.)
+    const message = redactUrls(error instanceof Error ? error.message : String(error));
     this.streams.stderr.write(`${this.#clean(message.startsWith("[themis]") ? message : `[themis] ${message}`)}\n`);
     if (!(error instanceof ThemisError) && !(error instanceof UsageError) && error instanceof Error && process.env.THEMIS_DEBUG && error.stack) {
       this.streams.stderr.write(`${this.#clean(error.stack)}\n`);

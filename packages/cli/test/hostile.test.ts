@@ -89,3 +89,28 @@ describe("credentials in URL-shaped fields", () => {
     }
   });
 });
+
+describe("errors quoting a connection string", () => {
+  // A client library failing with a URL whose credentials are not in the config (a proxy
+  // from the environment, say): no known secret to scrub, the URL shape is enough.
+  const PROXIED = `
+import { defineStorageBackend, memoryBackend } from "@themis/core";
+import { z } from "zod";
+export default defineStorageBackend({
+  name: "acme/proxied",
+  configSchema: z.strictObject({}),
+  create: () => ({ ...memoryBackend.create({ namespace: "proxied" }), name: "acme/proxied", listProjects: async () => { throw new Error("tunneling socket could not be established via http://proxyuser:canary-proxy-4d2e@proxy.example:3128"); }, close: async () => {} }),
+});
+`;
+
+  it("mask the URL's password even when it is not a known secret", async () => {
+    const app = makeApp([]);
+    addPackage(app, "acme-proxied", { "acme/proxied": { kind: "storage", entry: "./index.js" } }, PROXIED);
+    for (const json of [false, true]) {
+      const result = await themis(app, ["projects", "ls", "--storage", "acme/proxied", ...(json ? ["--json"] : [])]);
+      expect(result.code).toBe(1);
+      expect(result.stdout + result.stderr).toMatch(/http:\/\/proxyuser:\[redacted\]@proxy\.example/);
+      expect(result.stdout + result.stderr).not.toContain("canary-proxy-4d2e");
+    }
+  });
+});

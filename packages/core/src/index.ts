@@ -23,7 +23,7 @@ export { DEFAULT_LOAD_TIMEOUT_MS, Registry, defaultRegistry, isUri, type Backend
 export type { Diagnostic, DiagnosticPhase } from "./registry/diagnostic.js";
 export { BUILTIN_BACKENDS } from "./builtins.js";
 export { DeadlineError, MAX_TIMEOUT_MS, assertTimeoutMs, timeoutMsSchema, withDeadline } from "./deadline.js";
-export { redactUrls } from "./redact-url.js";
+export { decodeUriField, redactUrls } from "./uri-text.js";
 export {
   JOB_KINDS,
   type CapturedOutput,

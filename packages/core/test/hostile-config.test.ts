@@ -95,6 +95,11 @@ describe("URIs that cannot be read", () => {
     expect(error.message).not.toContain("pw%ZZ-secret");
   });
 
+  it("in a config file's storage URI: a config error listing it", async () => {
+    const error = await configError(resolveConfig({ storage: "vault://admin:pw%ZZ-secret@db" }, { registry: fixtureRegistry() }));
+    expect(error.message).not.toContain("pw%ZZ-secret");
+  });
+
   it("a URI that does not parse is INVALID_CONFIG", async () => {
     const error = (await fixtureRegistry().resolve("vault://admin:pw-secret@[db", "storage").catch((e: unknown) => e)) as Error & { code: string };
     expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { DeadlineError, MAX_TIMEOUT_MS, Project, map, timeoutMsSchema, toJsonRow, validateName, withDeadline } from "../src/index.js";
+import { DeadlineError, MAX_TIMEOUT_MS, Project, localBackend, map, parseBackendConfig, timeoutMsSchema, toJsonRow, validateName, withDeadline } from "../src/index.js";
 
 describe("names are limited in UTF-8 bytes, not only characters", () => {
   it("100 CJK characters (300 bytes) is INVALID_NAME before any backend sees it", async () => {
@@ -49,6 +49,12 @@ describe("durations past Node's timer limit", () => {
     expect(() => map(async () => 1, [1], { timeout: 3e9 })).toThrow(RangeError);
     expect(() => map(async () => 1, [1], { timeout: MAX_TIMEOUT_MS })).not.toThrow();
     expect(() => map(async () => 1, [1], { retries: { retries: 1, maxDelayMs: 3e9 } })).toThrow(RangeError);
+  });
+
+  it("the local executor's own durations are bounded too", () => {
+    for (const field of ["killGraceMs", "idleTimeoutMs"]) {
+      expect(() => parseBackendConfig(localBackend, { [field]: 3e9 })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG" }));
+    }
   });
 
   it("timeoutMsSchema is the range a backend's config fields use", () => {

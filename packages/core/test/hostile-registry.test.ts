@@ -61,3 +61,12 @@ describe("two packages claiming one URI scheme", () => {
     await expect(new Registry({ cwd: app }).resolve("fxt://x", "storage")).rejects.toMatchObject({ code: "ERR_THEMIS_DUPLICATE_BACKEND" });
   });
 });
+
+describe("a package named like a built-in backend", () => {
+  it("is never used, and a diagnostic says so", async () => {
+    const app = makeApp("npm", [{ name: "themis-fx-memory", themisBackends: storage("memory"), files: { "index.js": memoryBackendModule("memory") } }]);
+    const registry = new Registry({ cwd: app });
+    expect((await registry.get("memory")).description).not.toBe("fixture backend");
+    expect(registry.diagnostics()).toEqual([expect.objectContaining({ backend: "memory", package: "themis-fx-memory", phase: "duplicate", message: expect.stringMatching(/built-in/) })]);
+  });
+});

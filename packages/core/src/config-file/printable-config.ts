@@ -1,5 +1,5 @@
 import { REDACTED, redactConfig } from "../backend-config.js";
-import { redactUrls } from "../redact-url.js";
+import { redactUrls } from "../uri-text.js";
 import type { ResolvedBackend, ThemisConfig } from "./config-types.js";
 
 /** A URI with its credentials masked (see {@link redactUrls}). */

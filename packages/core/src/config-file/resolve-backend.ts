@@ -5,6 +5,7 @@ import type { Registry } from "../registry/registry.js";
 import { isUri } from "../registry/registry.js";
 import type { ResolvedBackend } from "./config-types.js";
 import { resolvePathFields } from "./path-fields.js";
+import { decodeLeniently } from "../uri-text.js";
 import { scrub } from "./printable-config.js";
 
 /** Where a backend section sits and how to resolve it. */
@@ -101,10 +102,11 @@ export async function resolveBackendSection<K extends BackendKind>(
   }
   if (isUri(spec)) {
     const url = new URL(spec);
-    if (url.password) secretValues.push(url.password, decodeURIComponent(url.password));
+    if (url.password) secretValues.push(url.password, decodeLeniently(url.password));
   }
   return {
     backend: { kind, spec, definition, input, config, fromEnv, secretValues, file: context.file, dir: context.dir },
     issues: [],
   };
 }
+

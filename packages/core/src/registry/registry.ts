@@ -21,8 +21,8 @@ import { type ManifestEntry, discoverManifests, findHostPackageDir } from "./man
 import { KNOWN_BACKEND_PACKAGES, KNOWN_SCHEMES } from "./known.js";
 import { BUILTIN_BACKENDS } from "../builtins.js";
 import { DeadlineError, assertTimeoutMs, withDeadline } from "../deadline.js";
-import { configFromUri, pickClaimer, schemeClashes } from "./schemes.js";
-import { redactUrls } from "../redact-url.js";
+import { configFromUri, pickClaimer, schemeClashes, shadowedByBuiltins } from "./schemes.js";
+import { redactUrls } from "../uri-text.js";
 
 /** Where a backend came from. */
 export type BackendSource = "builtin" | "registered" | "discovered";
@@ -178,7 +178,7 @@ export class Registry {
         }
       }
     }
-    diagnostics.push(...schemeClashes(candidates.filter((c) => !c.error)));
+    diagnostics.push(...schemeClashes(candidates.filter((c) => !c.error)), ...shadowedByBuiltins(candidates, this.#builtins));
     this.#discovered = { candidates, diagnostics };
     return this.#discovered;
   }

@@ -40,6 +40,23 @@ export function schemeClashes(candidates: readonly Candidate[]): Diagnostic[] {
 }
 
 /**
+ * An installed backend named like a built-in one is never used (built-ins win, so that a
+ * package cannot replace "local" or "memory" by being installed): a diagnostic says so
+ * instead of ignoring it silently.
+ */
+export function shadowedByBuiltins(candidates: readonly Candidate[], builtins: readonly Candidate[]): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const c of candidates) {
+    if (!builtins.some((b) => b.name === c.name)) continue;
+    const message = `${label(c)} has the name of a built-in backend, which always wins: it is never used. Rename it, or register it with registry.register() to replace the built-in on purpose`;
+    const diagnostic: Diagnostic = { backend: c.name, kind: c.kind, package: c.manifest!.packageName, version: c.manifest!.packageVersion, path: c.manifest!.packageDir, phase: "duplicate", message };
+    c.diagnostics.push(diagnostic);
+    out.push(diagnostic);
+  }
+  return out;
+}
+
+/**
  * The backend a URI with `scheme` goes to, among those claiming it: the only one, or the
  * only one registered in code (explicit wins). Several otherwise: DuplicateBackendError
  * rather than a pick by install order.

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_TIMEOUT_MS } from "../../deadline.js";
 import { defineExecutionBackend } from "../../definition.js";
 import { LOCAL_DEFAULTS, LocalExecutor } from "./local-executor.js";
 
@@ -6,8 +7,8 @@ const positiveInt = z.number().int().positive();
 
 const sharedFields = {
   maxOutputBytes: z.number().int().nonnegative().default(LOCAL_DEFAULTS.maxOutputBytes).describe("Bytes of stdout and of stderr kept per command job (the rest is counted, not kept)."),
-  killGraceMs: z.number().int().nonnegative().default(LOCAL_DEFAULTS.killGraceMs).describe("Milliseconds between SIGTERM and SIGKILL when a command's process group is stopped."),
-  idleTimeoutMs: z.number().int().nonnegative().default(LOCAL_DEFAULTS.idleTimeoutMs).describe("Milliseconds an idle worker thread lives before it exits."),
+  killGraceMs: z.number().int().nonnegative().max(MAX_TIMEOUT_MS).default(LOCAL_DEFAULTS.killGraceMs).describe("Milliseconds between SIGTERM and SIGKILL when a command's process group is stopped."),
+  idleTimeoutMs: z.number().int().nonnegative().max(MAX_TIMEOUT_MS).default(LOCAL_DEFAULTS.idleTimeoutMs).describe("Milliseconds an idle worker thread lives before it exits."),
 };
 
 /** Config of the "local" executor. */

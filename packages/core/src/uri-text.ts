@@ -1,4 +1,5 @@
 import { REDACTED } from "./backend-config.js";
+import { InvalidConfigError } from "./errors.js";
 
 // "scheme://user:password@" or "scheme://token@" anywhere in a text.
 const USER_INFO = /([a-z][a-z0-9+.-]*:\/\/)([^@/\s?#]*)@/gi;
@@ -25,13 +26,35 @@ export function redactUrls(text: string): string {
       const user = colon >= 0 ? userInfo.slice(0, colon) : "";
       return `${scheme}${user ? `${user}:` : ""}${REDACTED}@`;
     })
-    .replace(QUERY_PARAM, (match, sep: string, name: string) => (SECRET_PARAM.test(safeDecode(name)) ? `${sep}${name}=${REDACTED}` : match));
+    .replace(QUERY_PARAM, (match, sep: string, name: string) => (SECRET_PARAM.test(decodeLeniently(name)) ? `${sep}${name}=${REDACTED}` : match));
 }
 
-function safeDecode(text: string): string {
+/** `decodeURIComponent`, or the text as is when it holds a malformed "%" escape. */
+export function decodeLeniently(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
     return text;
+  }
+}
+
+/**
+ * `decodeURIComponent` for a backend's `configFromUri`: a malformed "%" escape is an
+ * INVALID_CONFIG error naming the config `field`, never a raw URIError, and never quoting
+ * the text (it may be a password).
+ *
+ * @example
+ * ```ts
+ * configFromUri: (url) => ({ password: decodeUriField(url.password, "password", "my/backend") }),
+ * ```
+ */
+export function decodeUriField(text: string, field: string, backend: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (cause) {
+    throw new InvalidConfigError(`invalid config for backend "${backend}"`, [{ path: field, message: 'malformed percent-escape in the URI (write "%25" for a literal "%")' }], {
+      backend,
+      cause: new Error((cause as Error)?.name ?? "URIError"),
+    });
   }
 }
