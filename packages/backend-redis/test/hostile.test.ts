@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Project, Registry, parseBackendConfig } from "@themis/core";
+import { Project, Registry, parseBackendConfig, printableConfig, resolveConfig } from "@themis/core";
 import { startSilentServer } from "@themis/conformance";
 import { redisBackend } from "../src/index.js";
 import { dropPrefix, keysWithPrefix, rawClient, redisAvailable, redisUrl, uniquePrefix } from "./support/env.js";
@@ -77,5 +77,16 @@ describe("a server that accepts TCP and never answers", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("printing a config", () => {
+  it("a percent-encoded query password is masked on the type line, in every form", async () => {
+    const registry = new Registry({ discover: false }).register(redisBackend);
+    const config = await resolveConfig({ storage: "redis://127.0.0.1:6379/0?password=Pa%5Fss%2Fw0rd-9" }, { registry });
+    expect(config.storage?.config).toMatchObject({ password: "Pa_ss/w0rd-9" });
+    const printed = JSON.stringify(printableConfig(config));
+    for (const form of ["Pa%5Fss%2Fw0rd-9", "Pa_ss/w0rd-9", "Pa_ss%2Fw0rd-9"]) expect(printed).not.toContain(form);
+    expect(printed).toContain("password=[redacted]");
   });
 });
