@@ -2,8 +2,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 import { z } from "zod";
-import { Registry, defineStorageBackend, memoryBackend } from "../src/index.js";
+import { InvalidConfigFileError, Registry, defineStorageBackend, memoryBackend } from "../src/index.js";
 
 export const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "config");
 
@@ -56,4 +57,15 @@ export const chattyBackend = defineStorageBackend({
 /** A registry with only built-ins and the fixture backends (no discovery). */
 export function fixtureRegistry(): Registry {
   return new Registry({ discover: false }).register(vaultBackend).register(chattyBackend);
+}
+
+/** The InvalidConfigFileError (ERR_THEMIS_INVALID_CONFIG) `work` fails with; fails the test otherwise. */
+export async function configError(work: Promise<unknown>): Promise<InvalidConfigFileError> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(InvalidConfigFileError);
+  expect((error as InvalidConfigFileError).code).toBe("ERR_THEMIS_INVALID_CONFIG");
+  return error as InvalidConfigFileError;
 }

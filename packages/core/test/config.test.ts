@@ -16,20 +16,10 @@ import {
   resolveConfig,
   substituteEnv,
 } from "../src/index.js";
-import { copyFixture, fixtureRegistry, makeProject } from "./config-helpers.js";
+import { configError, copyFixture, fixtureRegistry, makeProject } from "./config-helpers.js";
 import { makeApp, memoryBackendModule } from "./fixtures.js";
 
 afterEach(() => clearConfigCache());
-
-async function configError(work: Promise<unknown>): Promise<InvalidConfigFileError> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InvalidConfigFileError);
-  expect((error as InvalidConfigFileError).code).toBe("ERR_THEMIS_INVALID_CONFIG");
-  return error as InvalidConfigFileError;
-}
 
 describe("config search", () => {
   it.each([

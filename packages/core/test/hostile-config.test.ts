@@ -1,17 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { InvalidConfigFileError, REDACTED, clearConfigCache, loadConfig, printableConfig, redactUrls, resolveConfig } from "../src/index.js";
-import { fixtureRegistry, makeProject } from "./config-helpers.js";
+import { REDACTED, clearConfigCache, loadConfig, printableConfig, redactUrls, resolveConfig } from "../src/index.js";
+import { configError, fixtureRegistry, makeProject } from "./config-helpers.js";
 
 afterEach(() => clearConfigCache());
-
-async function configError(work: Promise<unknown>): Promise<InvalidConfigFileError> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(InvalidConfigFileError);
-  return error as InvalidConfigFileError;
-}
 
 describe("syntax errors never quote the file", () => {
   const secret = "hunter2-0a9f7c";
