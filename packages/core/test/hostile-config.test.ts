@@ -46,6 +46,14 @@ describe("YAML alias bombs", () => {
   });
 });
 
+describe("deeply nested configs", () => {
+  it("JSON nested 100000 levels is a config error, not a stack overflow", async () => {
+    const deep = `{ "project": "p", "x": ${"[".repeat(100_000)}${"]".repeat(100_000)} }`;
+    const error = await configError(loadConfig({ cwd: makeProject({ "themis.config.json": deep }), registry: fixtureRegistry() }));
+    expect(error.issues[0]?.message).toMatch(/nested deeper than 64 levels/);
+  });
+});
+
 describe("credentials in URLs are redacted wherever they are", () => {
   it("redactUrls masks user info and credential query parameters, encoded or not", () => {
     expect(redactUrls("ssh://deploy:S3CRET@build.example:22")).toBe(`ssh://deploy:${REDACTED}@build.example:22`);

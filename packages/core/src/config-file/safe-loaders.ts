@@ -27,14 +27,22 @@ class ConfigSyntaxError extends Error {
   }
 }
 
-/** `doc`, unless walking it (every alias expanded) would visit more than {@link MAX_CONFIG_VALUES} values. */
-function checkExpandedSize(doc: unknown): unknown {
+/** How deeply a config may nest: real ones use a handful of levels; walks recurse per level. */
+export const MAX_CONFIG_DEPTH = 64;
+
+/**
+ * `doc`, unless walking it (every alias expanded) would visit more than
+ * {@link MAX_CONFIG_VALUES} values or go deeper than {@link MAX_CONFIG_DEPTH} levels.
+ */
+function checkShape(format: "YAML" | "JSON", doc: unknown): unknown {
   let budget = MAX_CONFIG_VALUES;
-  const stack: unknown[] = [doc];
+  const stack: [unknown, number][] = [[doc, 0]];
   while (stack.length > 0) {
-    const v = stack.pop();
-    if (--budget < 0) throw new ConfigSyntaxError("YAML", `more than ${MAX_CONFIG_VALUES} values once aliases are expanded (an alias bomb?)`, "");
-    if (v !== null && typeof v === "object") for (const child of Object.values(v)) stack.push(child);
+    const [v, depth] = stack.pop()!;
+    if (--budget < 0) throw new ConfigSyntaxError(format, `more than ${MAX_CONFIG_VALUES} values once aliases are expanded (an alias bomb?)`, "");
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= MAX_CONFIG_DEPTH) throw new ConfigSyntaxError(format, `nested deeper than ${MAX_CONFIG_DEPTH} levels`, "");
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
   }
   return doc;
 }
@@ -52,7 +60,7 @@ function checkSize(content: string): void {
 export function loadYamlSafely(_file: string, content: string): unknown {
   checkSize(content);
   try {
-    return checkExpandedSize(load(content, { maxAliases: MAX_YAML_ALIASES }));
+    return checkShape("YAML", load(content, { maxAliases: MAX_YAML_ALIASES }));
   } catch (error) {
     if (error instanceof ConfigSyntaxError) throw error;
     const e = error as { reason?: unknown; mark?: { line?: number; column?: number } };
@@ -68,14 +76,16 @@ export function loadYamlSafely(_file: string, content: string): unknown {
  */
 export function loadJsonSafely(_file: string, content: string): unknown {
   checkSize(content);
+  let doc: unknown;
   try {
-    return JSON.parse(content);
+    doc = JSON.parse(content);
   } catch (error) {
     const text = String((error as Error)?.message);
     const position = /position (\d+)/.exec(text)?.[1];
     const where = position === undefined ? "" : ` (${lineColumn(content, Number(position))})`;
     throw new ConfigSyntaxError("JSON", "not valid JSON", where);
   }
+  return checkShape("JSON", doc);
 }
 
 function lineColumn(content: string, position: number): string {

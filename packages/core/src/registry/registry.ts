@@ -250,8 +250,9 @@ export class Registry {
     const infos: BackendInfo[] = [];
     const all = this.#all();
     const candidates = [...all, ...discovery.candidates.filter((c) => !all.includes(c) && c.error)];
+    // In parallel: each load has its own deadline, and one stuck plugin must not add up.
+    if (options.load) await Promise.all(candidates.map((c) => this.#load(c).catch(() => undefined)));
     for (const c of candidates) {
-      if (options.load) await this.#load(c).catch(() => undefined);
       const d = c.definition;
       infos.push({
         name: c.name,
@@ -314,7 +315,7 @@ export class Registry {
     // Manifests may list schemes, so most lookups import nothing; otherwise load to ask.
     let claimers = candidates.filter(claims);
     if (claimers.length === 0) {
-      for (const c of candidates) await this.#load(c).catch(() => undefined);
+      await Promise.all(candidates.map((c) => this.#load(c).catch(() => undefined)));
       claimers = candidates.filter(claims);
     }
     const match = pickClaimer(scheme, claimers);
