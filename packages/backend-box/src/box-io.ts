@@ -1,5 +1,7 @@
 import { Readable } from "node:stream";
 import type { BoxClient } from "box-node-sdk";
+import { DeadlineError, UnavailableError, withDeadline } from "@themis/core";
+import { BACKEND } from "./errors.js";
 
 /** What the backend needs to know about a file: enough to read one version and to write the next. */
 export interface FileInfo {
@@ -38,10 +40,12 @@ function fileInfo(raw: unknown): FileInfo {
 export class BoxIo {
   readonly client: BoxClient;
   readonly #pageSize: number;
+  readonly #timeoutMs: number;
 
-  constructor(client: BoxClient, pageSize: number) {
+  constructor(client: BoxClient, pageSize: number, timeoutMs: number) {
     this.client = client;
     this.#pageSize = pageSize;
+    this.#timeoutMs = timeoutMs;
   }
 
   /** Every item of a folder, paging with markers (offset paging stops at 10,000 items). */
@@ -81,9 +85,22 @@ export class BoxIo {
   async download(fileId: string, versionId?: string): Promise<Buffer> {
     const stream = await this.client.downloads.downloadFile(fileId, versionId === undefined ? {} : { queryParams: { version: versionId } });
     if (!stream) throw new Error("Box has no content for this file yet (202)");
+    // The SDK's request deadline ends when the headers arrive: the body gets one of its
+    // own, per chunk, so a transfer that stalls midway fails (and is retried) instead of hanging.
+    const iterator = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+    const stop = (): void => void (stream as { destroy?: () => void }).destroy?.();
     const chunks: Buffer[] = [];
-    for await (const chunk of stream as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-    return Buffer.concat(chunks);
+    for (;;) {
+      let next: IteratorResult<Buffer | string>;
+      try {
+        next = await withDeadline(iterator.next(), this.#timeoutMs, `downloading file ${fileId}`, { backend: BACKEND, onTimeout: stop });
+      } catch (error) {
+        if (!(error instanceof DeadlineError)) throw error;
+        throw new UnavailableError(`download of file ${fileId} stalled: no data for ${this.#timeoutMs} ms (timeoutMs)`, { backend: BACKEND, cause: error });
+      }
+      if (next.done) return Buffer.concat(chunks);
+      chunks.push(typeof next.value === "string" ? Buffer.from(next.value) : next.value);
+    }
   }
 
   async uploadNew(parentId: string, name: string, content: Buffer): Promise<FileInfo> {

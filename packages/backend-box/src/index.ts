@@ -37,7 +37,7 @@ export const boxBackend = defineStorageBackend({
   configFromUri: (uri) => (uri.hostname ? { rootFolderId: uri.hostname } : {}),
   create: (config) => {
     const { client, release } = createBoxClient(config);
-    return new BoxStorage(new BoxIo(client, config.folderPageSize), config.rootFolderId, config.conflictRetries, release);
+    return new BoxStorage(new BoxIo(client, config.folderPageSize, config.timeoutMs), config.rootFolderId, config.conflictRetries, release);
   },
 });
 

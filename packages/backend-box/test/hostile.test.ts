@@ -1,9 +1,10 @@
-// Hostile input: a server that accepts connections and never answers, and durations past
-// Node's timer limit. No Box server needed.
+// Hostile input: a server that accepts connections and never answers, a download that
+// stalls midway, and durations past Node's timer limit.
 import { Project, Registry, parseBackendConfig } from "@themis/core";
 import { startSilentServer } from "@themis/conformance";
 import { describe, expect, it } from "vitest";
 import { boxBackend } from "../src/index.js";
+import { createBox, idAt, server } from "./helpers.js";
 
 describe("a server that accepts TCP and never answers", () => {
   it("Project.open fails after timeoutMs instead of hanging", async () => {
@@ -31,5 +32,29 @@ describe("durations", () => {
       expect(() => parseBackendConfig(boxBackend, { [field]: 3e9 })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: field })] }));
     }
     expect(parseBackendConfig(boxBackend, {}).timeoutMs).toBe(120_000);
+  });
+});
+
+describe("a download that stalls midway", () => {
+  it("fails (UNAVAILABLE) after timeoutMs without data instead of hanging; the next read works", async () => {
+    const name = `stall_${Math.random().toString(36).slice(2, 10)}`;
+    const writer = await createBox();
+    const project = await Project.create(name, writer);
+    const ids = await (await project.createDataset("d")).appendMany(Array.from({ length: 50 }, (_, i) => ({ i, text: `row ${i}` })));
+    await project.close();
+    await writer.close();
+    const fileId = (await idAt("0", [name, "datasets", "d.csv"]))!;
+    const reader = await createBox({ timeoutMs: 500 });
+    try {
+      const table = await (await Project.open(name, reader)).getDataset("d");
+      await server.fault({ method: "GET", path: `^/dl/${fileId}/`, stall: true, times: 1000 });
+      await expect(table.load()).rejects.toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE" });
+      await server.clearFaults();
+      expect((await table.load()).map((r) => r._row_id)).toEqual(ids);
+    } finally {
+      await server.clearFaults();
+      await reader.deleteProject(name).catch(() => undefined);
+      await reader.close();
+    }
   });
 });

@@ -21,6 +21,8 @@ export interface FaultRule {
   afterHandling?: boolean;
   /** Serve only the first half of the response body (a torn download). */
   truncate?: boolean;
+  /** Serve the headers and half of the body, then send nothing more (a stalled download). */
+  stall?: boolean;
   /**
    * Hold matching requests until this many of them are waiting, then let them all
    * proceed at once (makes two clients read the same etag before either writes).
@@ -34,6 +36,7 @@ export interface FaultAction {
   code?: string;
   retryAfter?: number;
   truncate?: boolean;
+  stall?: boolean;
   afterHandling?: boolean;
 }
 
@@ -89,6 +92,7 @@ export class Faults {
         ...(rule.status !== undefined && { status: rule.status, code: rule.code ?? CODES[rule.status] ?? "error" }),
         ...(rule.retryAfter !== undefined && { retryAfter: rule.retryAfter }),
         ...(rule.truncate && { truncate: true }),
+        ...(rule.stall && { stall: true }),
         ...(rule.afterHandling && { afterHandling: true }),
       };
     }

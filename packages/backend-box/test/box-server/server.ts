@@ -105,7 +105,7 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
     );
   };
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, truncate: boolean, entry?: LoggedRequest): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL, truncate: boolean | "stall", entry?: LoggedRequest): Promise<void> {
     const method = req.method ?? "GET";
     const path = url.pathname;
     const q = url.searchParams;
@@ -121,6 +121,12 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
       const target = downloads.get(dl[2]!);
       if (!target || target.fileId !== dl[1]) throw new BoxHttpError(404, "not_found", "Not Found");
       const content = state.version(target.fileId, target.versionId).content;
+      if (truncate === "stall") {
+        // A stalled transfer: the length announced, half the bytes sent, then silence.
+        res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(content.length) });
+        res.write(content.subarray(0, Math.floor(content.length / 2)));
+        return;
+      }
       if (truncate) {
         // A torn transfer: the length announced, half the bytes sent, connection closed.
         res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(content.length) });
@@ -268,7 +274,7 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
         const headers: Record<string, string> = fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) };
         throw new BoxHttpError(fault.status, fault.code ?? "error", "Injected fault", undefined, headers);
       }
-      await route(req, res, url, fault?.truncate === true, entry);
+      await route(req, res, url, fault?.stall === true ? "stall" : fault?.truncate === true, entry);
     })().catch((e: unknown) => {
       if (res.headersSent) return;
       if (e instanceof BoxHttpError) sendError(res, e);
