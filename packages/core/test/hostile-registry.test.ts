@@ -70,3 +70,11 @@ describe("a package named like a built-in backend", () => {
     expect(registry.diagnostics()).toEqual([expect.objectContaining({ backend: "memory", package: "themis-fx-memory", phase: "duplicate", message: expect.stringMatching(/built-in/) })]);
   });
 });
+
+describe("a URI no installed backend accepts", () => {
+  it("is UNKNOWN_BACKEND without its credentials, in the user info or the query", async () => {
+    const error = (await new Registry({ discover: false }).resolve("nosuch://app:pw-1a2b@h/0?password=Q%5Fsecret&token=t0k", "storage").catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ code: "ERR_THEMIS_UNKNOWN_BACKEND" });
+    for (const secret of ["pw-1a2b", "Q%5Fsecret", "t0k"]) expect(JSON.stringify({ message: error.message, requested: (error as { requested?: string }).requested })).not.toContain(secret);
+  });
+});

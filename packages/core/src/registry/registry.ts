@@ -321,9 +321,9 @@ export class Registry {
     const match = pickClaimer(scheme, claimers);
     if (!match) {
       const pkg = KNOWN_SCHEMES[scheme] ? KNOWN_BACKEND_PACKAGES[KNOWN_SCHEMES[scheme]] : undefined;
-      const shown = spec.replace(/\/\/[^@/]*@/, "//***@"); // never echo credentials
+      const shown = redactUrls(spec); // never echo credentials
       throw new UnknownBackendError(
-        spec,
+        shown,
         `no installed ${kind} backend accepts "${scheme}://" URIs (${shown}).${pkg ? ` Install ${pkg}: npm install ${pkg}` : ""}`,
         this.#names(kind),
       );
