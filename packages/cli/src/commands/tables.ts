@@ -76,19 +76,20 @@ export function tablesCommand(program: Command, action: Action, kind: TableKind)
       .argument("<name>", `${kind} name`)
       .option("-p, --project <project>", "project name (default: the themis config's project)")
       .addOption(new Option("-f, --format <format>", "csv (nested values as JSON text) or jsonl (exact)").choices(EXPORT_FORMATS))
-      .option("-o, --output <file>", "write to this file (atomically) instead of stdout"),
+      .option("-o, --output <file>", "write to this file (atomically) instead of stdout")
+      .option("--keep-formulas", "csv: write cells starting with = + - @ as they are (default: prefixed with ' so a spreadsheet runs no formula)"),
   ).action(
-    action(async (ctx, name: string, flags: StorageFlags & { project?: string; format?: ExportFormat; output?: string }) => {
+    action(async (ctx, name: string, flags: StorageFlags & { project?: string; format?: ExportFormat; output?: string; keepFormulas?: boolean }) => {
       const format = flags.format ?? (flags.output?.toLowerCase().endsWith(".csv") ? "csv" : "jsonl");
       const project = await openProject(ctx, flags.project, flags);
       const source = await table(project, kind, name);
       const rows = () => source.entries();
       if (!flags.output) {
-        await writeRows(rows, format, ctx.out.streams.stdout);
+        await writeRows(rows, format, ctx.out.streams.stdout, { keepFormulas: flags.keepFormulas === true });
         return EXIT_OK;
       }
       const file = path.resolve(ctx.cwd, flags.output);
-      const count = await exportToFile(rows, format, file);
+      const count = await exportToFile(rows, format, file, { keepFormulas: flags.keepFormulas === true });
       ctx.out.data({ project: project.name, [kind]: name, format, file, rows: count });
       ctx.out.note(`exported ${count} row${count === 1 ? "" : "s"} of ${kind} "${name}" to ${flags.output} (${format})`);
       return EXIT_OK;
