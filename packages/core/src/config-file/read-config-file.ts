@@ -3,6 +3,7 @@ import path from "node:path";
 import type { PublicExplorer } from "cosmiconfig";
 import { CONFIG_NAME, CONFIG_SEARCH_PLACES } from "./search-places.js";
 import { InvalidConfigFileError } from "./config-file-error.js";
+import { loadTsConfig } from "./load-ts-config.js";
 
 /** A config document as read from disk, before validation. */
 export interface ConfigDocument {
@@ -23,7 +24,7 @@ async function themisExplorer(): Promise<PublicExplorer> {
     // From the starting folder up to the nearest folder with a package.json (the project root).
     searchStrategy: "project",
     // `.themisrc` without extension is YAML (a superset of JSON).
-    loaders: { ...defaultLoaders, noExt: defaultLoaders[".yaml"]! },
+    loaders: { ...defaultLoaders, noExt: defaultLoaders[".yaml"]!, ".ts": loadTsConfig },
   });
   return explorer;
 }
