@@ -38,7 +38,7 @@ docker image inspect "$IMAGE" >/dev/null 2>&1 || build_image
 
 # The shell lines of the first two ```sh blocks of "## Setup": the hint, then the commands.
 awk '/^## Setup/{on=1; next} on && /^## /{exit} on && /^```sh/{block++; inside=1; next} inside && /^```/{inside=0; if (block==2) exit; next} inside{print}' README.md \
-  | sed 's/[[:space:]]#.*$//' > "$SCRATCH/setup.sh"
+  | sed -e 's/[[:space:]]*#.*$//' > "$SCRATCH/setup.sh"
 if [ -n "${PNPM_SPEC:-}" ]; then sed -i "s/pnpm@[0-9][0-9.]*/pnpm@$PNPM_SPEC/" "$SCRATCH/setup.sh"; fi
 if [ -z "${FULL:-}" ]; then sed -i '/^pnpm test$/d' "$SCRATCH/setup.sh"; fi
 # The root `themis` must be ours and see every backend (exit 1 if one fails to load).
