@@ -79,8 +79,7 @@ function addImport(group: Command, action: Action): void {
       .option("--schema <file>", "a YAML or JSON file { column: type } (--types wins)")
       .option("--skip-bad", "skip bad records (their lines are reported) instead of importing nothing")
       .option("--append", "add to an existing dataset (default: the dataset must not exist)")
-      .option("--batch-size <rows>", "rows per write", parsePositiveInt, 1000)
-      .addHelpText("after", "\nExamples:\n  $ themis datasets import qa qa.csv --types id=string,score=number\n  $ cat more.jsonl | themis datasets import qa - --format jsonl --append"),
+      .option("--batch-size <rows>", "rows per write", parsePositiveInt, 1000),
   ).action(
     action(async (ctx, name: string, file: string, flags: ImportFlags) => {
       const format = file === "-" ? (flags.format ?? formatOf("stdin", undefined)) : formatOf(file, flags.format);
@@ -107,8 +106,7 @@ export function tableDataCommands(group: Command, action: Action, kind: TableKin
         .command("create")
         .description("create an empty dataset (and the project, when missing)")
         .argument("<name>", "dataset name")
-        .option(...PROJECT_FLAG)
-        .addHelpText("after", "\nExample:\n  $ themis datasets create qa --storage local/csv --option rootDir=./data -p my_project"),
+        .option(...PROJECT_FLAG),
     ).action(
       action(async (ctx, name: string, flags: StorageFlags & { project?: string }) => {
         const project = await openProject(ctx, flags.project, flags, true);
@@ -126,8 +124,7 @@ export function tableDataCommands(group: Command, action: Action, kind: TableKin
       .description(`delete a ${kind} and every row of it (asks for --yes)`)
       .argument("<name>", `${kind} name`)
       .option(...PROJECT_FLAG)
-      .option("-y, --yes", "really delete: there is no undo")
-      .addHelpText("after", `\nExample:\n  $ themis ${kind}s delete old-${kind} --yes`),
+      .option("-y, --yes", "really delete: there is no undo"),
   ).action(
     action(async (ctx, name: string, flags: StorageFlags & { project?: string; yes?: boolean }) => {
       if (!flags.yes) throw new UsageError(`deleting ${kind} "${name}" cannot be undone: pass --yes`);
