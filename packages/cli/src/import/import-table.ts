@@ -30,23 +30,19 @@ export interface ImportResult {
 
 // The first pass: parse and check everything, remember bad lines (and duplicate ids) so
 // the second pass writes only good rows, and nothing when a bad one is not to be skipped.
-async function check(options: ImportOptions, total: number): Promise<{ bad: Set<number>; rows: number }> {
+async function check(options: ImportOptions, total: number): Promise<Set<number>> {
   const bad = new Set<number>();
   const ids = new Set<string>();
-  let rows = 0;
   const source = path.basename(options.file);
   for await (const record of readRecords({ ...options, onBytes: (b) => options.onProgress?.("check", b, total) })) {
     const problem = record.error ?? duplicateId(record, ids);
-    if (problem === undefined) {
-      rows++;
-      continue;
-    }
+    if (problem === undefined) continue;
     if (!options.skipBad) {
       throw new InvalidRowError(`${source}:${record.line}: ${problem}; nothing was imported (fix the line, or pass --skip-bad to import the other rows)`, [{ path: `line ${record.line}`, message: problem }]);
     }
     bad.add(record.line);
   }
-  return { bad, rows };
+  return bad;
 }
 
 function duplicateId(record: InputRecord, ids: Set<string>): string | undefined {
@@ -69,7 +65,7 @@ export async function importFile(options: ImportOptions): Promise<ImportResult> 
     throw new AlreadyExistsError(`dataset "${options.dataset}" exists in project "${options.project.name}": pass --append to add the rows to it`);
   }
   const total = (await stat(options.file)).size;
-  const { bad } = await check(options, total);
+  const bad = await check(options, total);
   const dataset: Dataset = existing ? await options.project.getDataset(options.dataset) : await options.project.createDataset(options.dataset);
   const appended: string[] = [];
   let batch: Row[] = [];

@@ -9,7 +9,7 @@ import { type ColumnTypes, cellValue, checkedValue } from "./column-types.js";
 export type ImportFormat = "csv" | "jsonl";
 export const IMPORT_FORMATS: readonly ImportFormat[] = ["csv", "jsonl"];
 
-/** One record of the input: the row, or why its line is bad. `line` is 1-based (a CSV record's first line). */
+/** One record of the input: the row, or why its line is bad. `line` is 1-based (a CSV record spanning lines: its last). */
 export type InputRecord = { line: number; row: Row; error?: undefined } | { line: number; row?: undefined; error: string };
 
 /** Where the input is read from, and what to say about it. */
