@@ -1,20 +1,8 @@
 import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type CommandResult, runCommand, runOrThrow } from "../scripts/run-command.ts";
+import { userEnv } from "../scripts/user-env.ts";
 import { repoRoot } from "../scripts/workspace-packages.ts";
-
-/**
- * The environment of a user's shell: without the npm_config_* / pnpm variables that
- * `pnpm test` exports to its children (they would change what npm does), and with npm's
- * chatter (audit, fund, update notices) off.
- */
-function userEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(npm_|pnpm_|PNPM_)/i.test(key)) env[key] = value;
-  }
-  return { ...env, npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false", npm_config_loglevel: "error" };
-}
 
 /**
  * An application in an empty folder outside the workspace, set up with `npm init -y` and

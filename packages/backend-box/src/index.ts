@@ -10,6 +10,7 @@ import { createBoxClient } from "./client.js";
 import { boxConfigSchema } from "./config.js";
 import { BACKEND } from "./errors.js";
 import { BoxStorage } from "./storage.js";
+import "./backend-configs.js";
 
 export { boxConfigSchema, type BoxConfig, type BoxConfigInput } from "./config.js";
 export { createBoxClient, type BoxAuthMode, type CreatedBoxClient } from "./client.js";

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import "./backend-configs.js";
 export { dockerBackend, dockerBackend as default } from "./definition.js";
 export { DockerExecutor } from "./docker-executor.js";
 export { DEFAULT_USER, dockerConfigSchema, type DockerConfig, type DockerConfigInput } from "./config.js";

@@ -14,6 +14,7 @@ import { defineStorageBackend } from "@themis/core";
 import { localCsvConfigSchema } from "./config.js";
 import { BACKEND_NAME } from "./names.js";
 import { LocalCsvStorage } from "./storage.js";
+import "./backend-configs.js";
 
 export { DEFAULT_ROOT_DIR, localCsvConfigSchema, type LocalCsvConfig, type LocalCsvOptions } from "./config.js";
 export { LocalCsvStorage } from "./storage.js";

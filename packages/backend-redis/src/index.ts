@@ -5,6 +5,7 @@ import { RedisContext } from "./context.js";
 import { KeyLayout } from "./keys.js";
 import { RedisStorage } from "./storage.js";
 import { REDIS_SCHEMES, configFromRedisUri } from "./uri.js";
+import "./backend-configs.js";
 
 async function createRedisStorage(config: RedisConfig): Promise<RedisStorage> {
   const connection = openConnection(config);

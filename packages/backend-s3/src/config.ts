@@ -10,6 +10,12 @@ const credentialsSchema = z
     accessKeyId: z.string().min(1).describe("Access key id."),
     secretAccessKey: z.string().min(1).meta({ secret: true }).describe("Secret access key."),
     sessionToken: z.string().min(1).optional().meta({ secret: true }).describe("Session token of temporary credentials."),
+    // The rest of what the AWS SDK's credential providers return (AwsCredentialIdentity), so
+    // `await fromIni()()` or `await client.config.credentials()` can be passed as they are.
+    expiration: z.date().optional().describe("When temporary credentials expire (set by AWS SDK providers)."),
+    credentialScope: z.string().optional().describe("Credential scope (set by AWS SDK providers)."),
+    accountId: z.string().optional().describe("AWS account id (set by AWS SDK providers)."),
+    $source: z.record(z.string(), z.unknown()).optional().describe("Which provider found the credentials (set by the AWS SDK)."),
   })
   .describe("Explicit keys (S3-compatible servers). Default: the AWS provider chain (env, shared config, SSO, instance roles).");
 

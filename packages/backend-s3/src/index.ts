@@ -16,6 +16,7 @@
 import { defineStorageBackend, parseBackendConfig } from "@themis/core";
 import { BACKEND_NAME, type S3Config, type S3ConfigInput, configFromUri, s3ConfigSchema } from "./config.js";
 import { S3Storage } from "./s3-storage.js";
+import "./backend-configs.js";
 
 export { BACKEND_NAME, configFromUri, s3ConfigSchema, type S3Config, type S3ConfigInput } from "./config.js";
 export { S3Storage } from "./s3-storage.js";

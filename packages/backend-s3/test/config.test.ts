@@ -37,6 +37,30 @@ describe("config", () => {
     expect(shown).toContain("AKID");
   });
 
+  it("accepts credentials as the AWS SDK's providers return them ($source, expiration)", async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = "AKIDFROMENV";
+    process.env.AWS_SECRET_ACCESS_KEY = "s3cr3t-from-env";
+    const sdk = new S3Client({ region: "us-east-1" });
+    try {
+      // The default provider chain (here: the environment), exactly what the SDK hands out.
+      const credentials = await sdk.config.credentials();
+      expect(credentials).toHaveProperty("$source");
+      const config = parseBackendConfig(s3Backend, { bucket: "bkt", credentials: { ...credentials, expiration: new Date(Date.now() + 3_600_000) } });
+      expect(config.credentials).toMatchObject({ accessKeyId: "AKIDFROMENV", secretAccessKey: "s3cr3t-from-env" });
+      expect(JSON.stringify(redactConfig(s3Backend, config))).not.toContain("s3cr3t-from-env");
+      const storage = createS3Storage({ bucket: "bkt", region: "us-east-1", credentials });
+      expect(await storage.client.config.credentials()).toMatchObject({ accessKeyId: "AKIDFROMENV" });
+      await storage.close();
+    } finally {
+      sdk.destroy();
+      for (const [key, value] of [["AWS_ACCESS_KEY_ID", saved.id], ["AWS_SECRET_ACCESS_KEY", saved.secret]] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+  });
+
   it("takes an existing S3Client and leaves it open on close()", async () => {
     const client = new S3Client({ region: "us-east-1" });
     const storage = createS3Storage({ bucket: "bkt", client });

@@ -7,6 +7,8 @@ import { copyCommand } from "./commands/copy.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { projectsCommand } from "./commands/projects.js";
 import { runCommand } from "./commands/run.js";
+import { completionCommand } from "./commands/completion.js";
+import { addHelpExamples } from "./help-examples.js";
 import { tablesCommand } from "./commands/tables.js";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -35,5 +37,7 @@ searched from the current folder up to the project root. See: themis config`,
   tablesCommand(program, action, "experiment");
   copyCommand(program, action);
   runCommand(program, action);
+  completionCommand(program, action);
+  addHelpExamples(program);
   return program;
 }

@@ -6,9 +6,10 @@ import { makeApp, themis, themisJson } from "./helpers.js";
 describe("themis backends list", () => {
   const app = makeApp(["acme-runner", "acme-vault", "acme-broken"]);
 
-  it("lists built-in and installed backends, broken ones with their diagnostics", async () => {
-    const { code, stdout } = await themis(app, ["backends", "list"]);
-    expect(code).toBe(0);
+  it("lists built-in and installed backends, broken ones with their diagnostics, and exits 1 naming the package", async () => {
+    const { code, stdout, stderr } = await themis(app, ["backends", "list"]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/1 installed package with a problem: acme-broken\n/);
     expect(stdout).toMatch(/^acme\/runner\s+execution\s+acme-runner@1\.2\.3\s+-\s+ok/m);
     expect(stdout).toMatch(/^acme\/vault\s+storage\s+acme-vault@1\.2\.3\s+vault\s+ok/m);
     expect(stdout).toMatch(/^memory\s+storage\s+\(built-in\)/m);
@@ -16,9 +17,15 @@ describe("themis backends list", () => {
     expect(stdout).toMatch(/acme-broken fails to load/);
   });
 
+  it("exits 0 when every installed backend loads", async () => {
+    const healthy = makeApp(["acme-runner", "acme-vault"]);
+    expect(await themis(healthy, ["backends", "list"])).toMatchObject({ code: 0, stderr: "" });
+    expect((await themisJson(healthy, ["backends", "list"])).code).toBe(0);
+  });
+
   it("--json gives every field, diagnostics included", async () => {
     const { code, json } = await themisJson(app, ["backends", "list"]);
-    expect(code).toBe(0);
+    expect(code).toBe(1);
     const byName = Object.fromEntries(json.backends.map((b: { name: string }) => [b.name, b]));
     expect(byName["acme/runner"]).toMatchObject({ kind: "execution", source: "discovered", package: "acme-runner", version: "1.2.3", status: "ok" });
     expect(byName["acme/broken"]).toMatchObject({ status: "broken", diagnostics: [{ phase: "load", package: "acme-broken" }] });
@@ -27,7 +34,8 @@ describe("themis backends list", () => {
 
   it("a config's backends.skip hides an installed backend", async () => {
     const skipping = makeApp(["acme-runner", "acme-broken"], { "themis.config.yaml": "backends:\n  skip: [acme/broken]\n" });
-    const { json } = await themisJson(skipping, ["backends", "list"]);
+    const { code, json } = await themisJson(skipping, ["backends", "list"]);
+    expect(code).toBe(0);
     expect(json.backends.map((b: { name: string }) => b.name)).not.toContain("acme/broken");
     expect(json.backends.map((b: { name: string }) => b.name)).toContain("acme/runner");
   });

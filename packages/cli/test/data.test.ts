@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Project, type Row } from "@themis/core";
 import { localCsvBackend } from "@themis/backend-local-csv";
 import { BIN, makeApp, themis, themisJson } from "./helpers.js";
+import { seededApp as seeded } from "./seeded-app.js";
 
 const ROWS: Row[] = [
   { question: "2+2?", answer: "4", meta: { n: 1, tags: ["math"] } },
@@ -13,15 +14,8 @@ const ROWS: Row[] = [
   { question: "1", answer: 1, ok: true, nothing: null },
 ];
 
-const CONFIG = "project: demo\nstorage:\n  type: local/csv\n  rootDir: ./data\n";
-
-/** A user's project with a local/csv config and a seeded dataset "qa". */
 async function seededApp(files: Record<string, string> = {}, rows: Row[] = ROWS): Promise<{ app: string; ids: string[] }> {
-  const app = makeApp(["local-csv"], { "themis.config.yaml": CONFIG, ...files });
-  const project = await Project.create("demo", localCsvBackend, { rootDir: path.join(app, "data") });
-  const ids = await (await project.createDataset("qa")).appendMany(rows);
-  await project.close();
-  return { app, ids };
+  return seeded(rows, files);
 }
 
 async function readTable(rootDir: string, kind: "dataset" | "experiment", name: string, project = "demo"): Promise<Row[]> {

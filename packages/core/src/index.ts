@@ -5,6 +5,7 @@ export type { OpenMode, ProjectStore, StorageBackend, TableKind, TableStore } fr
 export { Table, type Dataset, type Experiment, type TableOptions } from "./storage/table.js";
 export { memoryBackend, memoryConfigSchema } from "./storage/memory.js";
 export { Project, type ProjectOptions, type StorageSpec } from "./project.js";
+export type { BackendConfigs, ConfigFor } from "./backend-configs.js";
 export {
   BACKEND_BRAND,
   CONTRACT_VERSION,

@@ -1,3 +1,4 @@
+import type { ConfigFor } from "./backend-configs.js";
 import { type StorageBackendDefinition, isBackendDefinition } from "./definition.js";
 import { parseBackendConfig } from "./backend-config.js";
 import { ClosedError } from "./errors.js";
@@ -76,18 +77,18 @@ export class Project {
   }
 
   /** Create a new project. AlreadyExistsError when it exists. */
-  static create(name: string, backend?: StorageSpec, config?: Record<string, unknown>, options?: ProjectOptions): Promise<Project> {
-    return Project.#open("create", name, backend, config, options);
+  static create<S extends StorageSpec>(name: string, backend?: S, config?: ConfigFor<S>, options?: ProjectOptions): Promise<Project> {
+    return Project.#open("create", name, backend, config as Record<string, unknown> | undefined, options);
   }
 
   /** Open an existing project. NotFoundError when it does not exist. */
-  static open(name: string, backend?: StorageSpec, config?: Record<string, unknown>, options?: ProjectOptions): Promise<Project> {
-    return Project.#open("open", name, backend, config, options);
+  static open<S extends StorageSpec>(name: string, backend?: S, config?: ConfigFor<S>, options?: ProjectOptions): Promise<Project> {
+    return Project.#open("open", name, backend, config as Record<string, unknown> | undefined, options);
   }
 
   /** Open a project, creating it when it does not exist. */
-  static openOrCreate(name: string, backend?: StorageSpec, config?: Record<string, unknown>, options?: ProjectOptions): Promise<Project> {
-    return Project.#open("openOrCreate", name, backend, config, options);
+  static openOrCreate<S extends StorageSpec>(name: string, backend?: S, config?: ConfigFor<S>, options?: ProjectOptions): Promise<Project> {
+    return Project.#open("openOrCreate", name, backend, config as Record<string, unknown> | undefined, options);
   }
 
   #alive(): void {

@@ -23,6 +23,15 @@ const LOWER_N = 0x6e;
 const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?[ \t\n\r]*$/;
 const JSON_LITERAL = /^(?:true|false|null)[ \t\n\r]*$/;
 
+/**
+ * True when a spreadsheet would evaluate this text as a formula: it starts with `=`, `+`,
+ * `-`, `@`, tab or CR (OWASP CSV injection). Writers of plain CSV prefix such text with
+ * {@link STRING_MARKER} to neutralise it.
+ */
+export function startsLikeFormula(text: string): boolean {
+  return FORMULA_START.test(text);
+}
+
 /** `{`, `[`, `"` or JSON whitespace: the other ways a JSON text can start. */
 function mayStartJson(code: number): boolean {
   return code === 0x7b || code === 0x5b || code === 0x22 || code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { STRING_MARKER, decodeCell, decodeHeaderCell, encodeCell, encodeHeaderCell } from "./cell.js";
+export { STRING_MARKER, decodeCell, decodeHeaderCell, encodeCell, encodeHeaderCell, startsLikeFormula } from "./cell.js";
 export { headerFor } from "./header.js";
 export { RecordDecoder, encodeRecord, type RecordDecoderOptions, type RecordParseIssue } from "./record.js";
 export { quoteCell, serializeRows, type SerializeOptions } from "./serialize.js";

@@ -2,10 +2,11 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { type BackendInfo, configJsonSchema, printableBackend, printableConfig, readConfigFile, resolveBackendConfig, resolveConfig } from "@themis/core";
+import { type BackendInfo, type Diagnostic, configJsonSchema, printableBackend, printableConfig, readConfigFile, resolveBackendConfig, resolveConfig } from "@themis/core";
 import { configTemplate, configTemplateJson } from "../config-template.js";
 import { EXIT_FAILED, EXIT_OK } from "../exit-codes.js";
-import { formatTable } from "../format-table.js";
+import { formatTable, printable } from "../format-table.js";
+import type { Output } from "../output.js";
 import type { Action } from "../action.js";
 import { stringify } from "yaml";
 
@@ -15,42 +16,49 @@ function packageLabel(b: BackendInfo): string {
   return `${b.package ?? "?"}@${b.version ?? "?"}`;
 }
 
+function printList(out: Output, list: readonly BackendInfo[], problems: readonly Diagnostic[]): void {
+  out.line(
+    formatTable(
+      ["NAME", "KIND", "PACKAGE", "SCHEMES", "STATUS", "DESCRIPTION"],
+      list.map((b) => [b.name, b.kind, packageLabel(b), b.schemes.join(", ") || "-", b.status, b.description ?? ""]),
+      { maxCellWidth: 60 },
+    ),
+  );
+  if (problems.length === 0) return;
+  out.line("");
+  out.line(`${problems.length} problem${problems.length === 1 ? "" : "s"}:`);
+  for (const d of problems) {
+    out.line(`  ✗ ${d.backend ?? "?"} (${d.package}@${d.version ?? "?"}) [${d.phase}] ${printable(d.message.replace(/^\[themis\] /, ""))}`);
+    out.line(`    at ${d.path}`);
+  }
+}
+
 /** `themis backends ...`: what is installed, config files for it, and their schemas. */
 export function backendsCommand(program: Command, action: Action): void {
   const backends = program.command("backends").description("list installed backends, validate configs, print schemas and config templates");
 
   backends
     .command("list")
-    .description("every backend found: built-in, and installed packages with a \"themisBackends\" manifest")
+    .description("every backend found: built-in, and installed packages with a \"themisBackends\" manifest; exits 1 when one fails to load")
     .action(
       action(async (ctx) => {
         const registry = await ctx.registry();
         const list = await registry.list({ load: true });
         const loose = registry.diagnostics().filter((d) => !list.some((b) => b.diagnostics.includes(d)));
+        const problems = [...list.flatMap((b) => b.diagnostics), ...loose];
         if (ctx.out.json) {
           ctx.out.data({
             backends: list.map((b) => ({ ...b, diagnostics: b.diagnostics.map(({ cause: _cause, ...d }) => d) })),
             diagnostics: loose.map(({ cause: _cause, ...d }) => d),
           });
-          return EXIT_OK;
+        } else {
+          printList(ctx.out, list, problems);
         }
-        ctx.out.line(
-          formatTable(
-            ["NAME", "KIND", "PACKAGE", "SCHEMES", "STATUS", "DESCRIPTION"],
-            list.map((b) => [b.name, b.kind, packageLabel(b), b.schemes.join(", ") || "-", b.status, b.description ?? ""]),
-            { maxCellWidth: 60 },
-          ),
-        );
-        const problems = [...list.flatMap((b) => b.diagnostics), ...loose];
-        if (problems.length > 0) {
-          ctx.out.line("");
-          ctx.out.line(`${problems.length} problem${problems.length === 1 ? "" : "s"}:`);
-          for (const d of problems) {
-            ctx.out.line(`  ✗ ${d.backend ?? "?"} (${d.package}@${d.version ?? "?"}) [${d.phase}] ${d.message.replace(/^\[themis\] /, "")}`);
-            ctx.out.line(`    at ${d.path}`);
-          }
-        }
-        return EXIT_OK;
+        if (problems.length === 0) return EXIT_OK;
+        // Scripts (CI, `themis backends list && deploy`) must see a broken install.
+        const packages = [...new Set(problems.map((d) => d.package))];
+        ctx.out.note(`[themis] ${packages.length} installed package${packages.length === 1 ? "" : "s"} with a problem: ${packages.join(", ")}`);
+        return EXIT_FAILED;
       }),
     );
 

@@ -1,19 +1,14 @@
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { Project, ROW_ID, type StoredRow, type TableKind } from "@themis/core";
+import { type Project, ROW_ID, type StoredRow, type TableKind } from "@themis/core";
 import type { Action } from "../action.js";
-import type { CommandContext } from "../context.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { EXPORT_FORMATS, type ExportFormat, exportToFile, writeRows } from "../export-table.js";
 import { cellText, formatTable } from "../format-table.js";
 import { type StorageFlags, withStorageFlags } from "../storage-options.js";
 import { parsePositiveInt } from "../parse-int.js";
-
-async function openProject(ctx: CommandContext, name: string | undefined, flags: StorageFlags): Promise<Project> {
-  const project = await ctx.project(name);
-  const { backend } = await ctx.openStorage(flags.storage, flags.option);
-  return Project.open(project, backend);
-}
+import { openProject } from "../open-project.js";
+import { tableDataCommands } from "./table-data.js";
 
 const plural = (kind: TableKind): string => (kind === "dataset" ? "datasets" : "experiments");
 
@@ -23,11 +18,13 @@ function table(project: Project, kind: TableKind, name: string) {
 
 /** `themis datasets ...` and `themis experiments ...`: list, show and export tables. */
 export function tablesCommand(program: Command, action: Action, kind: TableKind): void {
-  const group = program.command(plural(kind)).description(`list, show and export ${plural(kind)}`);
+  const group = program.command(plural(kind)).description(kind === "dataset" ? "create, import, list, show, export and delete datasets" : "list, show, export and delete experiments");
+  tableDataCommands(group, action, kind);
 
   withStorageFlags(
     group
       .command("ls")
+      .alias("list")
       .description(`names of the project's ${plural(kind)}`)
       .argument("[project]", "project name (default: the themis config's project)"),
   ).action(
@@ -76,19 +73,20 @@ export function tablesCommand(program: Command, action: Action, kind: TableKind)
       .argument("<name>", `${kind} name`)
       .option("-p, --project <project>", "project name (default: the themis config's project)")
       .addOption(new Option("-f, --format <format>", "csv (nested values as JSON text) or jsonl (exact)").choices(EXPORT_FORMATS))
-      .option("-o, --output <file>", "write to this file (atomically) instead of stdout"),
+      .option("-o, --output <file>", "write to this file (atomically) instead of stdout")
+      .option("--keep-formulas", "csv: write cells starting with = + - @ as they are (default: prefixed with ' so a spreadsheet runs no formula)"),
   ).action(
-    action(async (ctx, name: string, flags: StorageFlags & { project?: string; format?: ExportFormat; output?: string }) => {
+    action(async (ctx, name: string, flags: StorageFlags & { project?: string; format?: ExportFormat; output?: string; keepFormulas?: boolean }) => {
       const format = flags.format ?? (flags.output?.toLowerCase().endsWith(".csv") ? "csv" : "jsonl");
       const project = await openProject(ctx, flags.project, flags);
       const source = await table(project, kind, name);
       const rows = () => source.entries();
       if (!flags.output) {
-        await writeRows(rows, format, ctx.out.streams.stdout);
+        await writeRows(rows, format, ctx.out.streams.stdout, { keepFormulas: flags.keepFormulas === true });
         return EXIT_OK;
       }
       const file = path.resolve(ctx.cwd, flags.output);
-      const count = await exportToFile(rows, format, file);
+      const count = await exportToFile(rows, format, file, { keepFormulas: flags.keepFormulas === true });
       ctx.out.data({ project: project.name, [kind]: name, format, file, rows: count });
       ctx.out.note(`exported ${count} row${count === 1 ? "" : "s"} of ${kind} "${name}" to ${flags.output} (${format})`);
       return EXIT_OK;

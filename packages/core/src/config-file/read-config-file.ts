@@ -4,6 +4,7 @@ import type { PublicExplorer } from "cosmiconfig";
 import { CONFIG_NAME, CONFIG_SEARCH_PLACES } from "./search-places.js";
 import { InvalidConfigFileError } from "./config-file-error.js";
 import { loadJsonSafely, loadYamlSafely } from "./safe-loaders.js";
+import { loadTsConfig } from "./load-ts-config.js";
 
 /** A config document as read from disk, before validation. */
 export interface ConfigDocument {
@@ -24,8 +25,9 @@ async function themisExplorer(): Promise<PublicExplorer> {
     // From the starting folder up to the nearest folder with a package.json (the project root).
     searchStrategy: "project",
     // `.themisrc` without extension is YAML (a superset of JSON). Our own YAML and JSON
-    // loaders: errors without source lines (secrets), aliases and size capped.
-    loaders: { ...defaultLoaders, ".json": loadJsonSafely, ".yaml": loadYamlSafely, ".yml": loadYamlSafely, noExt: loadYamlSafely },
+    // loaders: errors without source lines (secrets), aliases and size capped. `.ts` loads
+    // in CommonJS apps too (see load-ts-config).
+    loaders: { ...defaultLoaders, ".json": loadJsonSafely, ".yaml": loadYamlSafely, ".yml": loadYamlSafely, noExt: loadYamlSafely, ".ts": loadTsConfig },
   });
   return explorer;
 }
