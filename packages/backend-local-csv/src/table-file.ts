@@ -2,8 +2,11 @@ import { statSync, writeSync } from "node:fs";
 import { open, rm, stat, type FileHandle } from "node:fs/promises";
 import { AlreadyExistsError, CorruptDataError, NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
 import { CsvFormatError, headerFor, parseCsv, parseCsvStream, serializeRows } from "@themis/csv-codec";
+import { faultDelay } from "./fault.js";
 import { withKeyedMutex } from "./keyed-mutex.js";
-import { acquireFileLock, readOwner, type FileLock } from "./file-lock.js";
+import { TableLock } from "./file-lock.js";
+import { removeLeftovers } from "./leftovers.js";
+import type { CommittedTable } from "./lock-record.js";
 import { writeAll, writeFileAtomic } from "./durable-fs.js";
 import { RecordBoundaryScanner, countNewlines, findRecordBoundary } from "./record-boundary.js";
 import { BACKEND_NAME } from "./names.js";
@@ -48,6 +51,9 @@ type QueuedWrite = QueuedAppend | QueuedOther;
 
 // Appends up to this size are written with a synchronous write call.
 const SYNC_WRITE_LIMIT = 64 * 1024;
+// Rows encoded at a time by a large append: between two chunks the event loop runs (the
+// lock's refresh timer among others), whatever the size of the batch.
+const ENCODE_CHUNK_ROWS = 2000;
 // Appends queued behind a write in flight, merged into one write (group commit).
 const MAX_GROUPED_APPENDS = 1000;
 // Rows re-encoded per write while rewriting a file.
@@ -84,8 +90,9 @@ function isMissing(error: unknown): boolean {
  */
 export class CsvTableFile {
   readonly path: string;
-  readonly #lockPath: string;
-  readonly #pendingPath: string;
+  readonly #lock: TableLock;
+  /** Leftovers of killed writers are removed once, on the first lock taken. */
+  #cleaned = false;
   readonly #options: TableFileOptions;
   readonly #describe: string;
   #state: WriterState | undefined;
@@ -97,8 +104,7 @@ export class CsvTableFile {
   /** `describe` names the table in errors, e.g. `dataset "qa" of project "p"`. */
   constructor(path: string, describe: string, options: TableFileOptions) {
     this.path = path;
-    this.#lockPath = `${path}.lock`;
-    this.#pendingPath = `${path}.pending`;
+    this.#lock = new TableLock(`${path}.lock`, { staleMs: options.lockStaleMs, timeoutMs: options.lockTimeoutMs });
     this.#describe = describe;
     this.#options = options;
   }
@@ -108,18 +114,17 @@ export class CsvTableFile {
   }
 
   /**
-   * Run `fn` holding this table's in-process mutex and its cross-process lock file, after
-   * taking out of the table what a writer that died mid-append left behind.
+   * Run `fn` holding this table's in-process mutex and its cross-process lock (kept as a
+   * lease between operations, see {@link TableLock}), after moving aside what a writer that
+   * died holding the lock wrote past its committed length.
    */
-  async #locked<T>(fn: (lock: FileLock | undefined) => Promise<T>, forRead = false): Promise<T> {
+  async #locked<T>(fn: (lock: TableLock | undefined) => Promise<T>, forRead = false): Promise<T> {
     return withKeyedMutex(this.path, async () => {
-      let lock: FileLock | undefined;
+      let lock: TableLock | undefined;
+      let inherited: CommittedTable | undefined;
       try {
-        lock = await acquireFileLock(this.#lockPath, {
-          staleMs: this.#options.lockStaleMs,
-          timeoutMs: this.#options.lockTimeoutMs,
-          pendingPath: this.#pendingPath,
-        });
+        ({ inherited } = await this.#lock.acquire());
+        lock = this.#lock;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "ENOENT") throw this.#notFound(error); // the folder is gone: table (or project) deleted
@@ -127,47 +132,56 @@ export class CsvTableFile {
         if (!(forRead && (code === "EACCES" || code === "EROFS" || code === "EPERM"))) throw error;
       }
       try {
-        if (lock) await this.#rollBackDeadAppend();
+        if (lock) await this.#afterAcquire(inherited);
         return await fn(lock);
       } finally {
-        await lock?.release();
+        lock?.done();
       }
     });
   }
 
+  async #afterAcquire(inherited: CommittedTable | undefined): Promise<void> {
+    if (inherited) await this.#rollBack(inherited);
+    if (!this.#cleaned) {
+      this.#cleaned = true;
+      const bytes = await removeLeftovers(this.path, this.#options.lockStaleMs);
+      if (bytes > 0) {
+        process.emitWarning(`[themis] [${BACKEND_NAME}] ${this.path}: removed ${bytes} bytes of temp files left by killed rewrites`, {
+          code: "THEMIS_LEFTOVERS",
+          type: "ThemisWarning",
+        });
+      }
+    }
+  }
+
   /**
-   * A writer died holding the lock in the middle of an append (its lock was broken and its
-   * intent left in `<table>.csv.pending`): the batch was never acknowledged, so it must not
-   * half-appear. Its bytes move to `<table>.csv.torn` (nothing is deleted) and the table is
-   * cut back to where the batch started: batches are all or nothing, even across crashes.
+   * A writer died holding the lock (its lock was just broken, and its committed length
+   * inherited): whatever it wrote past that length was never acknowledged, so it must not
+   * appear. Those bytes move to `<table>.csv.torn` (nothing is deleted) and the table is cut
+   * back: batches are all or nothing, even across crashes.
    */
-  async #rollBackDeadAppend(): Promise<void> {
-    const pending = readOwner(this.#pendingPath);
-    if (!pending) return;
-    const intent = pending.appending;
+  async #rollBack(committed: CommittedTable): Promise<void> {
     let info;
     try {
       info = await stat(this.path);
     } catch (error) {
       if (!isMissing(error)) throw error;
     }
-    if (intent && info && info.dev === intent.dev && info.ino === intent.ino && info.birthtimeMs === intent.birthtimeMs && info.size > intent.from) {
-      const handle = await open(this.path, "r");
-      let fragment: Buffer;
-      try {
-        fragment = Buffer.allocUnsafe(info.size - intent.from);
-        await readFully(handle, fragment, intent.from);
-      } finally {
-        await handle.close();
-      }
-      await this.#moveAside(fragment, intent.from);
-      if (this.#state && this.#state.size > intent.from) await this.#forget();
-      process.emitWarning(
-        `[themis] [${BACKEND_NAME}] ${this.path}: process ${pending.pid} on ${pending.host} died while appending a batch (never acknowledged); its ${fragment.length} bytes were moved to ${this.path}.torn`,
-        { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
-      );
+    if (!info || info.dev !== committed.dev || info.ino !== committed.ino || info.birthtimeMs !== committed.birthtimeMs || info.size <= committed.size) return;
+    const handle = await open(this.path, "r");
+    let fragment: Buffer;
+    try {
+      fragment = Buffer.allocUnsafe(info.size - committed.size);
+      await readFully(handle, fragment, committed.size);
+    } finally {
+      await handle.close();
     }
-    await rm(this.#pendingPath, { force: true });
+    await this.#moveAside(fragment, committed.size);
+    if (this.#state && this.#state.size > committed.size) await this.#forget();
+    process.emitWarning(
+      `[themis] [${BACKEND_NAME}] ${this.path}: a writer died while writing (never acknowledged); its ${fragment.length} bytes past the committed length were moved to ${this.path}.torn`,
+      { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
+    );
   }
 
   // ---------------------------------------------------------------- reads
@@ -257,9 +271,9 @@ export class CsvTableFile {
     return this.#enqueue({
       kind: "other",
       run: () =>
-        this.#write(async (state) => {
+        this.#write(async (state, lock) => {
           if (!state.ids.has(row._row_id)) throw this.#rowNotFound(row._row_id);
-          await this.#rewrite(state, headerFor([row], state.header ?? []), { update: row });
+          await this.#rewrite(state, lock, headerFor([row], state.header ?? []), { update: row });
         }),
     });
   }
@@ -269,9 +283,9 @@ export class CsvTableFile {
     return this.#enqueue({
       kind: "other",
       run: () =>
-        this.#write(async (state) => {
+        this.#write(async (state, lock) => {
           if (!state.ids.has(id)) throw this.#rowNotFound(id);
-          await this.#rewrite(state, state.header ?? [ROW_ID], { deleteId: id });
+          await this.#rewrite(state, lock, state.header ?? [ROW_ID], { deleteId: id });
         }),
     });
   }
@@ -299,8 +313,9 @@ export class CsvTableFile {
         const group = this.#ops.splice(0, n) as QueuedAppend[];
         try {
           await this.#appendGroup(group);
-          // Acknowledge only now, with the lock released: a crash before this point leaves
-          // the group to be rolled back, and none of it was acknowledged.
+          // Acknowledge only now: written, committed in the lock, and the lock checked to be
+          // still ours after the write. A crash before this point leaves the group to be
+          // rolled back, and none of it was acknowledged.
           for (const op of group) if (!op.settled) op.resolve();
         } catch (error) {
           for (const op of group) if (!op.settled) op.reject(error);
@@ -335,29 +350,54 @@ export class CsvTableFile {
       if (accepted.length === 0) return;
       const header = headerFor(accepted, state.header ?? []);
       if (state.header === undefined || header !== state.header) {
-        await this.#rewrite(state, header, { append: accepted });
+        await this.#rewrite(state, lock, header, { append: accepted });
         return;
       }
-      const text = rowsText(header, accepted, state.newline);
-      const data = Buffer.from(text, "utf8");
-      // One write call on an O_APPEND handle: other appenders (and readers' snapshots, taken
-      // under the same lock) see all of it; if this process dies mid-write, the intent noted
-      // in the lock file lets the next holder take the whole batch back out.
-      await lock?.noteAppend({ dev: state.dev, ino: state.ino, birthtimeMs: state.birthtimeMs, from: state.size });
-      try {
-        // Small appends (the common one-row case) write synchronously: microseconds on a local
-        // disk, against a thread-pool round trip; large batches go through the thread pool.
-        if (data.length <= SYNC_WRITE_LIMIT) writeAllSync(state.handle.fd, data);
-        else await writeAll(state.handle, data);
-      } catch (error) {
-        // A short write (disk full, quota): take the partial batch back out while still locked.
-        await state.handle.truncate(state.size).catch(() => undefined);
-        throw error;
+      if (lock) {
+        // Everything up to here is vouched for before a byte is written: if this process
+        // dies mid-write, the lock's next holder cuts the table back to exactly this length.
+        const c = lock.committed;
+        if (!c || c.size !== state.size || c.ino !== state.ino || c.dev !== state.dev || c.birthtimeMs !== state.birthtimeMs) lock.commit(state);
       }
-      if (this.#options.fsyncAppends) await state.handle.datasync();
-      state.size += data.length;
-      state.lines += countNewlines(text);
+      const written = await this.#writeRows(state, header, accepted);
+      faultDelay("after-write");
+      state.size += written.bytes;
+      state.lines += written.lines;
+      if (lock) {
+        // Commit, then check the lock is still ours, then acknowledge: a holder that lost the
+        // lock meanwhile never acknowledges, and the new holder (which inherited the
+        // committed length from before this write) moves these bytes aside.
+        lock.commit(state);
+        if (!lock.owned()) throw lock.lostError(this.#describe);
+      }
     });
+  }
+
+  /**
+   * Encode and write rows on the O_APPEND handle: one write call for a small batch, chunks
+   * that let the event loop run for a large one. A failed write (disk full) is cut back.
+   */
+  async #writeRows(state: WriterState, header: readonly string[], rows: readonly StoredRow[]): Promise<{ bytes: number; lines: number }> {
+    let bytes = 0;
+    let lines = 0;
+    try {
+      for (let i = 0; i < rows.length; i += ENCODE_CHUNK_ROWS) {
+        const text = rowsText(header, rows.length <= ENCODE_CHUNK_ROWS ? rows : rows.slice(i, i + ENCODE_CHUNK_ROWS), state.newline);
+        const data = Buffer.from(text, "utf8");
+        // Small appends (the common one-row case) write synchronously: microseconds on a local
+        // disk, against a thread-pool round trip; large ones go through the thread pool.
+        if (data.length <= SYNC_WRITE_LIMIT && rows.length <= ENCODE_CHUNK_ROWS) writeAllSync(state.handle.fd, data);
+        else await writeAll(state.handle, data);
+        bytes += data.length;
+        lines += countNewlines(text);
+      }
+    } catch (error) {
+      // A short write (disk full, quota): take the partial batch back out while still locked.
+      await state.handle.truncate(state.size).catch(() => undefined);
+      throw error;
+    }
+    if (this.#options.fsyncAppends) await state.handle.datasync();
+    return { bytes, lines };
   }
 
   /** Delete the table's file (and a torn-line sidecar). NotFoundError if missing. */
@@ -375,14 +415,17 @@ export class CsvTableFile {
         throw error;
       }
       await rm(`${this.path}.torn`, { force: true });
-      await rm(this.#pendingPath, { force: true });
     });
+    this.#lock.release();
   }
 
   /** Close the append handle. The table can still be used (it reopens). */
   async close(): Promise<void> {
     await this.#lastWrite;
-    await withKeyedMutex(this.path, () => this.#forget());
+    await withKeyedMutex(this.path, async () => {
+      await this.#forget();
+      this.#lock.release();
+    });
   }
 
   #rowNotFound(id: string): NotFoundError {
@@ -401,7 +444,7 @@ export class CsvTableFile {
     const info = await handle.stat();
     if (info.ino !== expected.ino || info.dev !== expected.dev || info.birthtimeMs !== expected.birthtimeMs) {
       await handle.close();
-      throw new CorruptDataError(`${this.path} was replaced while locked: another program writes it without taking ${this.#lockPath}`, {
+      throw new CorruptDataError(`${this.path} was replaced while locked: another program writes it without taking ${this.#lock.path}`, {
         backend: BACKEND_NAME,
       });
     }
@@ -409,7 +452,7 @@ export class CsvTableFile {
   }
 
   /** Lock, bring the writer state up to date with the file, run `fn`; any failure drops the state. */
-  async #write(fn: (state: WriterState, lock: FileLock | undefined) => Promise<void>): Promise<void> {
+  async #write(fn: (state: WriterState, lock: TableLock | undefined) => Promise<void>): Promise<void> {
     await this.#locked(async (lock) => {
       try {
         await fn(await this.#sync(), lock);
@@ -562,7 +605,7 @@ export class CsvTableFile {
    * replaced in place, the deleted one left out), then `append`. Rows stream through, so
    * memory holds one batch, not the table.
    */
-  async #rewrite(state: WriterState, header: readonly string[], change: { append?: readonly StoredRow[]; update?: StoredRow; deleteId?: string }): Promise<void> {
+  async #rewrite(state: WriterState, lock: TableLock | undefined, header: readonly string[], change: { append?: readonly StoredRow[]; update?: StoredRow; deleteId?: string }): Promise<void> {
     const ids = new Set<string>();
     let lines = 0;
     const source = state.size > 0 && state.header ? state.handle : undefined;
@@ -594,13 +637,24 @@ export class CsvTableFile {
         }
         if (change.append?.length) {
           for (const row of change.append) ids.add(row._row_id);
-          await put(rowsText(header, change.append, state.newline));
+          // In chunks: the event loop (and the lock's refresh) runs between them.
+          for (let i = 0; i < change.append.length; i += ENCODE_CHUNK_ROWS) {
+            await put(rowsText(header, change.append.slice(i, i + ENCODE_CHUNK_ROWS), state.newline));
+            await new Promise((resolve) => setImmediate(resolve));
+          }
         }
         await put("", true);
+        // Replace the table only while the lock is still ours: a holder that lost it would
+        // overwrite what the new holder appended.
+        if (lock && !lock.owned()) throw lock.lostError(this.#describe);
       });
       // The handle still points at the old, now unlinked, file: reopen on the new one.
       await state.handle.close().catch(() => undefined);
       Object.assign(state, { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: info.size, lines, header: [...header], ids, handle: await this.#openHandle(info) });
+      if (lock) {
+        lock.commit(state);
+        if (!lock.owned()) throw lock.lostError(this.#describe);
+      }
     } catch (error) {
       await this.#forget();
       throw error;
