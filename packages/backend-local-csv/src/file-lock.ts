@@ -38,6 +38,19 @@ const HANDOVER_MS = 50;
 // Longest sleep between two attempts of a waiter.
 const MAX_BACKOFF_MS = 5;
 
+// Locks held by this process: given back when it exits without closing its backends (a
+// lease would otherwise stay until another process finds the owner dead).
+const HELD = new Set<TableLock>();
+let exitHook = false;
+function track(lock: TableLock): void {
+  HELD.add(lock);
+  if (exitHook) return;
+  exitHook = true;
+  process.once("exit", () => {
+    for (const held of HELD) held.release();
+  });
+}
+
 const isCode = (error: unknown, code: string): boolean => (error as NodeJS.ErrnoException | undefined)?.code === code;
 
 /**
@@ -196,6 +209,7 @@ export class TableLock {
     this.#fd = fd;
     this.#record = record;
     this.#busy = 1;
+    track(this);
     // Our own wait marker (if any) is done; other waiters put theirs back within a few ms.
     ignoreErrors(() => unlinkSync(this.#marker));
     // Refresh the mtime while held: owners on other hosts are judged by it.
@@ -263,6 +277,7 @@ export class TableLock {
     if (this.#fd !== undefined) ignoreErrors(() => closeSync(this.#fd!));
     this.#fd = this.#record = undefined;
     this.#busy = 0;
+    HELD.delete(this);
   }
 
   /** We just handed the lock over: give the waiter a moment to take it before contending. */

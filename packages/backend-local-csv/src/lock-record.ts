@@ -132,11 +132,10 @@ export function ignoreErrors(fn: () => void): void {
   }
 }
 
-/** Whether a file exists (one stat call). */
+/** Whether a file exists (one stat call; no exception built when it does not: this runs after every operation). */
 export function exists(path: string): boolean {
   try {
-    statSync(path);
-    return true;
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
   } catch {
     return false;
   }
