@@ -6,6 +6,7 @@ import { faultDelay } from "./fault.js";
 import { withKeyedMutex } from "./keyed-mutex.js";
 import { TableLock } from "./file-lock.js";
 import { removeLeftovers } from "./leftovers.js";
+import { validUtf8 } from "./valid-utf8.js";
 import type { CommittedTable } from "./lock-record.js";
 import { writeAll, writeFileAtomic } from "./durable-fs.js";
 import { RecordBoundaryScanner, countNewlines, findRecordBoundary } from "./record-boundary.js";
@@ -77,6 +78,12 @@ async function readFully(handle: FileHandle, into: Buffer, position: number): Pr
 
 function writeAllSync(fd: number, data: Buffer): void {
   for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
+}
+
+async function startsWithBom(handle: FileHandle): Promise<boolean> {
+  const head = Buffer.alloc(3);
+  const { bytesRead } = await handle.read(head, 0, 3, 0);
+  return bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
 }
 
 function isMissing(error: unknown): boolean {
@@ -478,6 +485,8 @@ export class CsvTableFile {
       // First write of this process, or another process rewrote the file: read it all once.
       await this.#forget();
       state = { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: 0, lines: 0, header: undefined, newline: "\n", ids: new Set(), handle: await this.#openHandle(info) };
+      // Owned from here on: a catch-up that fails (a malformed file) drops it, handle and all.
+      this.#state = state;
     }
     if (info.size > state.size) await this.#catchUp(state, info.size);
     this.#state = state;
@@ -611,7 +620,8 @@ export class CsvTableFile {
     const source = state.size > 0 && state.header ? state.handle : undefined;
     try {
       const info = await writeFileAtomic(this.path, async (out) => {
-        let pending = serializeRows(header, [], { newline: state.newline });
+        // A byte order mark (a spreadsheet's "CSV UTF-8") stays where it was.
+        let pending = (source && (await startsWithBom(source)) ? "\uFEFF" : "") + serializeRows(header, [], { newline: state.newline });
         const put = async (text: string, force = false): Promise<void> => {
           pending += text;
           if (pending.length >= 1 << 20 || (force && pending.length > 0)) {
@@ -623,7 +633,7 @@ export class CsvTableFile {
         if (source) {
           let batch: StoredRow[] = [];
           const stream = source.createReadStream({ start: 0, end: state.size - 1, autoClose: false, highWaterMark: STREAM_CHUNK_BYTES });
-          for await (const row of parseCsvStream(stream, { source: this.path, backend: BACKEND_NAME })) {
+          for await (const row of parseCsvStream(validUtf8(stream, this.path), { source: this.path, backend: BACKEND_NAME })) {
             if (row._row_id === change.deleteId) continue;
             const kept = change.update && row._row_id === change.update._row_id ? change.update : row;
             ids.add(kept._row_id);

@@ -45,7 +45,7 @@ describe("a writer killed with SIGKILL mid-stream", () => {
             ? startWriter({ rootDir, project, table, prefix: `r${round}`, count: 100_000, batchSize: 1, payloadBytes: 20 })
             : kind === 1
               ? startWriter({ rootDir, project, table, prefix: `r${round}`, count: 100_000, batchSize: 200, payloadBytes: 1000 })
-              : startWriter({ rootDir, project, table, prefix: `r${round}`, count: 4_000, batchSize: 2_000, payloadBytes: 10_000 });
+              : startWriter({ rootDir, project, table, prefix: `r${round}`, count: 8_000, batchSize: 4_000, payloadBytes: 2_000 });
         if (kind === 2) {
           const start = (await stat(file)).size;
           await writer.waitFor(0); // "ready": the backend is open
@@ -76,7 +76,7 @@ describe("a writer killed with SIGKILL mid-stream", () => {
         const lost = acknowledged.filter((id) => !present.has(id));
         expect(lost).toEqual([]);
         // Batches are all or nothing: of the batch the kill interrupted, no row or every row.
-        const batch = kind === 0 ? 1 : kind === 1 ? 200 : 2_000;
+        const batch = kind === 0 ? 1 : kind === 1 ? 200 : 4_000;
         const own = rows.filter((r) => r.who === `r${round}`).map((r) => r.n as number);
         expect(own.length % batch, `round ${round}: ${own.length} rows of batches of ${batch}`).toBe(0);
         expect(own).toEqual(Array.from({ length: own.length }, (_, i) => i));
