@@ -40,11 +40,15 @@ const UPDATES = 5;
 const plainCells = (row: Row): unknown[] => Object.values(row).map((v) => (v !== null && typeof v === "object" ? JSON.stringify(v) : v));
 const COLUMNS = Object.keys(mixedRow(0));
 
-async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; cpuMs: number; value: T }> {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const value = await fn();
-  return { ms: performance.now() - start, value };
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000, value };
 }
+/** CPU time per row (all threads of this process): steadier than wall time on a shared machine. */
+const cpuPerRow = (r: { cpuMs: number }, n: number): string => `${((r.cpuMs * 1000) / n).toFixed(1)} µs CPU/row`;
 const perSecond = (n: number, ms: number): string => Math.round((n / ms) * 1000).toLocaleString("en-US");
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -117,6 +121,7 @@ try {
     print(`append one by one, ${SINGLE_ROWS.toLocaleString("en-US")} rows (each awaited: locked, written, acknowledged)`);
     print(`  local/csv           ${fmt(ours.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, ours.ms).padStart(10)} rows/s  (per quarter of the table: ${quarters.map((ms) => perSecond(SINGLE_ROWS / 4, ms)).join(" / ")})`);
     print(`  awaited fh.write    ${fmt(awaited.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, awaited.ms).padStart(10)} rows/s  (kept-open handle, no lock)   ratio ${(awaited.ms / ours.ms).toFixed(2)}x (target >= 0.8x)`);
+    print(`  CPU time: local/csv ${cpuPerRow(ours, SINGLE_ROWS)}, awaited fh.write ${cpuPerRow(awaited, SINGLE_ROWS)}   ratio ${(awaited.cpuMs / ours.cpuMs).toFixed(2)}x`);
     print(`  raw stream          ${fmt(raw.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, raw.ms).padStart(10)} rows/s  (buffered, not awaited per row)   ratio ${(raw.ms / ours.ms).toFixed(2)}x`);
   }
 

@@ -9,7 +9,7 @@ import { removeLeftovers } from "./leftovers.js";
 import { validUtf8 } from "./valid-utf8.js";
 import type { CommittedTable } from "./lock-record.js";
 import { writeAll, writeFileAtomic } from "./durable-fs.js";
-import { RecordBoundaryScanner, countNewlines, findRecordBoundary } from "./record-boundary.js";
+import { RecordBoundaryScanner, countNewlines, findRecordBoundary, type RecordBoundary } from "./record-boundary.js";
 import { BACKEND_NAME } from "./names.js";
 
 /** Settings a table file needs from the backend config. */
@@ -505,32 +505,40 @@ export class CsvTableFile {
     const scanner = new RecordBoundaryScanner(from);
     scanner.feed(bytes);
     const found = scanner.result;
-    if (found.boundary < to) await this.#tornTail(bytes.subarray(found.boundary - from), state.lines + found.lines + 1, found.boundary);
-    if (found.boundary === from) return;
-    const parsed = parseCsv(bytes.toString("utf8", 0, found.boundary - from), {
-      source: this.path,
-      backend: BACKEND_NAME,
-      header: state.header,
-      firstLine: state.lines + 1,
-      newline: from === 0 ? undefined : state.newline,
-    });
-    this.#indexIds(state, parsed.rows);
-    if (from === 0) state.newline = parsed.newline;
-    state.header = parsed.header;
-    state.size = found.boundary;
-    state.lines += found.lines;
+    if (found.boundary > from) {
+      const parsed = parseCsv(bytes.toString("utf8", 0, found.boundary - from), {
+        source: this.path,
+        backend: BACKEND_NAME,
+        header: state.header,
+        firstLine: state.lines + 1,
+        newline: from === 0 ? undefined : state.newline,
+      });
+      this.#indexIds(state, parsed.rows);
+      if (from === 0) state.newline = parsed.newline;
+      state.header = parsed.header;
+      state.size = found.boundary;
+      state.lines += found.lines;
+    }
+    if (found.boundary < to && (await this.#tornTail(state, bytes.subarray(found.boundary - from), state.lines + 1, found.boundary))) {
+      await this.#catchUp(state, to + state.newline.length);
+    }
   }
 
   /** {@link #catchUp} for large ranges (the first write to a big table): streamed, memory flat. */
   async #catchUpStreaming(state: WriterState, to: number): Promise<void> {
     const from = state.size;
     const found = await findRecordBoundary(state.handle, from, to);
+    if (found.boundary > from) await this.#parseRange(state, found);
     if (found.boundary < to) {
       const fragment = Buffer.allocUnsafe(to - found.boundary);
       await readFully(state.handle, fragment, found.boundary);
-      await this.#tornTail(fragment, state.lines + found.lines + 1, found.boundary);
+      if (await this.#tornTail(state, fragment, state.lines + 1, found.boundary)) await this.#catchUp(state, to + state.newline.length);
     }
-    if (found.boundary === from) return;
+  }
+
+  /** Parse and index `[state.size, found.boundary)`, streamed. */
+  async #parseRange(state: WriterState, found: RecordBoundary): Promise<void> {
+    const from = state.size;
     if (from === 0) state.newline = found.crlf ? "\r\n" : "\n";
     let header = state.header;
     const stream = state.handle.createReadStream({ start: from, end: found.boundary - 1, autoClose: false, highWaterMark: STREAM_CHUNK_BYTES });
@@ -563,18 +571,43 @@ export class CsvTableFile {
   }
 
   /**
-   * The file ends inside a record (`fragment`, starting at `offset` on `line`). A write cut
-   * short almost always lacks its final newline: move it aside. A file that ends with a
-   * newline but leaves a quote open was edited by hand: report it and touch nothing, rather
-   * than move what may be many good lines aside.
+   * The file ends inside a record (`fragment`, starting at `offset` on `line`), and no
+   * lock explained it (a killed writer's bytes past its committed length are gone by now).
+   * A file that ends with a newline but leaves a quote open was edited by hand: report it
+   * and touch nothing. A last line that is a whole record but lacks its line ending (typed
+   * by hand) gets one: returns true, the caller reads it. Anything else is a write cut
+   * short (a file copied mid-write, an older version): moved aside.
    */
-  async #tornTail(fragment: Buffer, line: number, offset: number): Promise<void> {
+  async #tornTail(state: WriterState, fragment: Buffer, line: number, offset: number): Promise<boolean> {
     if (fragment.at(-1) === 0x0a) {
       throw new CsvFormatError("unclosed-quote", this.path, line, "a quoted cell is opened but never closed (a `\"` is missing); fix the file by hand", {
         backend: BACKEND_NAME,
       });
     }
+    if (this.#isWholeRecord(state, fragment, line)) {
+      writeAllSync(state.handle.fd, Buffer.from(state.newline));
+      process.emitWarning(`[themis] [${BACKEND_NAME}] ${this.path}, line ${line}: the last line had no line ending (typed by hand?); one was added`, {
+        code: "THEMIS_LINE_ENDED",
+        type: "ThemisWarning",
+      });
+      return true;
+    }
     await this.#moveTornTail(fragment, offset, line);
+    return false;
+  }
+
+  #isWholeRecord(state: WriterState, fragment: Buffer, line: number): boolean {
+    const ended = Buffer.concat([fragment, Buffer.from(state.newline)]);
+    const scanner = new RecordBoundaryScanner(0);
+    scanner.feed(ended);
+    if (scanner.result.boundary !== ended.length) return false; // a quoted cell left open: cut short
+    try {
+      const text = ended.toString("utf8");
+      const parsed = parseCsv(text, { source: this.path, backend: BACKEND_NAME, header: state.header, firstLine: line, newline: state.newline });
+      return parsed.rows.length === (state.header ? 1 : 0) && !state.ids.has(parsed.rows[0]?._row_id ?? "");
+    } catch {
+      return false;
+    }
   }
 
   /**

@@ -125,3 +125,25 @@ describe("symbolic links out of rootDir", () => {
     await p.close();
   });
 });
+
+describe("a hand-typed stray quote", () => {
+  it("in an unquoted cell (5\" screen) reads as a character and appends go after the whole record", async () => {
+    const file = await handWritten("stray", '_row_id,a\nr1,5" screen\nr2,x\n');
+    const p = await openProject(rootDir, "stray");
+    const d = await p.getDataset("d");
+    await d.append({ _row_id: "r3", a: "y" });
+    expect(await d.load()).toEqual([{ _row_id: "r1", a: '5" screen' }, { _row_id: "r2", a: "x" }, { _row_id: "r3", a: "y" }]);
+    await p.close();
+    expect(await readFile(file, "utf8")).toBe('_row_id,a\nr1,5" screen\nr2,x\nr3,y\n');
+  });
+
+  it("on a last line typed without a line ending: the next append ends that line, and cuts nothing", async () => {
+    const file = await handWritten("noeol", '_row_id,a\nr1,1\nr2,5" screen');
+    const p = await openProject(rootDir, "noeol");
+    const d = await p.getDataset("d");
+    await d.append({ _row_id: "r3", a: 3 });
+    expect(await d.load()).toEqual([{ _row_id: "r1", a: 1 }, { _row_id: "r2", a: '5" screen' }, { _row_id: "r3", a: 3 }]);
+    await p.close();
+    expect(await readFile(file, "utf8")).toBe('_row_id,a\nr1,1\nr2,5" screen\nr3,3\n');
+  });
+});
