@@ -1,11 +1,12 @@
 import { statSync, writeSync } from "node:fs";
-import { open, rm, stat, type FileHandle } from "node:fs/promises";
+import { open, rm, type FileHandle } from "node:fs/promises";
 import { AlreadyExistsError, CorruptDataError, NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
 import { CsvFormatError, headerFor, parseCsv, parseCsvStream, serializeRows } from "@themis/csv-codec";
 import { faultDelay } from "./fault.js";
 import { withKeyedMutex } from "./keyed-mutex.js";
 import { TableLock } from "./file-lock.js";
 import { removeLeftovers } from "./leftovers.js";
+import { moveAside, readFully, rollBackPastCommitted } from "./tail-repair.js";
 import { validUtf8 } from "./valid-utf8.js";
 import type { CommittedTable } from "./lock-record.js";
 import { writeAll, writeFileAtomic } from "./durable-fs.js";
@@ -66,15 +67,6 @@ const LOAD_AS_STRING_LIMIT = 256 * 1024 * 1024;
 
 const rowsText = (header: readonly string[], rows: readonly StoredRow[], newline: "\n" | "\r\n"): string =>
   serializeRows(header, rows, { includeHeader: false, newline });
-
-async function readFully(handle: FileHandle, into: Buffer, position: number): Promise<void> {
-  let read = 0;
-  while (read < into.length) {
-    const { bytesRead } = await handle.read(into, read, into.length - read, position + read);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at ${position + read}`);
-    read += bytesRead;
-  }
-}
 
 function writeAllSync(fd: number, data: Buffer): void {
   for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
@@ -168,28 +160,15 @@ export class CsvTableFile {
    * back: batches are all or nothing, even across crashes.
    */
   async #rollBack(committed: CommittedTable): Promise<void> {
-    let info;
-    try {
-      info = await stat(this.path);
-    } catch (error) {
-      if (!isMissing(error)) throw error;
-    }
-    if (!info || info.dev !== committed.dev || info.ino !== committed.ino || info.birthtimeMs !== committed.birthtimeMs || info.size <= committed.size) return;
-    const handle = await open(this.path, "r");
-    let fragment: Buffer;
-    try {
-      fragment = Buffer.allocUnsafe(info.size - committed.size);
-      await readFully(handle, fragment, committed.size);
-    } finally {
-      await handle.close();
-    }
-    await this.#moveAside(fragment, committed.size);
+    const moved = await rollBackPastCommitted(this.path, committed);
+    if (moved === 0) return;
     if (this.#state && this.#state.size > committed.size) await this.#forget();
     process.emitWarning(
-      `[themis] [${BACKEND_NAME}] ${this.path}: a writer died while writing (never acknowledged); its ${fragment.length} bytes past the committed length were moved to ${this.path}.torn`,
+      `[themis] [${BACKEND_NAME}] ${this.path}: a writer died while writing (never acknowledged); its ${moved} bytes past the committed length were moved to ${this.path}.torn`,
       { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
     );
   }
+
 
   // ---------------------------------------------------------------- reads
 
@@ -617,30 +596,14 @@ export class CsvTableFile {
    * warning names them.
    */
   async #moveTornTail(fragment: Buffer, boundary: number, line: number): Promise<void> {
-    await this.#moveAside(fragment, boundary);
+    await moveAside(this.path, fragment, boundary);
     process.emitWarning(
       `[themis] [${BACKEND_NAME}] ${this.path}, line ${line}: the last line was incomplete (an interrupted write); its ${fragment.length} bytes were moved to ${this.path}.torn`,
       { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
     );
   }
 
-  /** Append `fragment` (the file's bytes from `offset` on) to the `.torn` sidecar, then cut the file at `offset`. */
-  async #moveAside(fragment: Buffer, offset: number): Promise<void> {
-    const aside = await open(`${this.path}.torn`, "a");
-    try {
-      await writeAll(aside, fragment.at(-1) === 0x0a ? fragment : Buffer.concat([fragment, Buffer.from("\n")]));
-      await aside.sync();
-    } finally {
-      await aside.close();
-    }
-    const target = await open(this.path, "r+");
-    try {
-      await target.truncate(offset);
-      await target.sync();
-    } finally {
-      await target.close();
-    }
-  }
+
 
   /**
    * Rewrite the whole file atomically under `header`: every current row (the updated one

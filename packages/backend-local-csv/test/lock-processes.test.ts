@@ -1,13 +1,13 @@
 // The lock protocol against real processes: a live owner stuck for longer than
 // lockStaleMs, an owner that lost its lock, breakers paused or killed inside a takeover.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { appendFile, readFile, rename, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { Project, type Row } from "@themis/core";
 import { localCsvBackend } from "../src/index.js";
-import { openProject, readCsvRaw, removeDir, tableFile, tempDir } from "./helpers.js";
+import { deadPid, openProject, readCsvRaw, removeDir, tableFile, tempDir } from "./helpers.js";
 import { startWriter } from "./processes.js";
 
 const rootDir = tempDir();
@@ -37,9 +37,6 @@ async function tableWith(project: string, rows: Row[]): Promise<string[]> {
   return ids;
 }
 
-function deadPid(): number {
-  return Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
-}
 
 describe("a live owner", () => {
   it("stuck (event loop blocked) for 3x lockStaleMs inside a rewrite keeps its lock: nobody's acknowledged row is lost", { timeout: 60_000 }, async () => {

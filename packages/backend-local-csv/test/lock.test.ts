@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { access, appendFile, readFile, readdir, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
@@ -7,16 +6,11 @@ import { Project } from "@themis/core";
 import { localCsvBackend } from "../src/index.js";
 import { TableLock } from "../src/file-lock.js";
 import { SELF } from "../src/process-identity.js";
-import { removeDir, tableFile, tempDir } from "./helpers.js";
+import { deadPid, removeDir, tableFile, tempDir } from "./helpers.js";
 
 const rootDir = tempDir();
 afterAll(() => removeDir(rootDir));
 
-/** A pid that surely no longer runs: a child that already exited. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
-  return Number(child.stdout);
-}
 
 const gone = (file: string): Promise<unknown> => expect(access(file)).rejects.toMatchObject({ code: "ENOENT" });
 
