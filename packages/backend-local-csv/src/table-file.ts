@@ -1,4 +1,4 @@
-import { statSync, writeSync } from "node:fs";
+import { fstatSync, statSync, writeSync } from "node:fs";
 import { open, rm, type FileHandle } from "node:fs/promises";
 import { AlreadyExistsError, CorruptDataError, NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
 import { CsvFormatError, headerFor, parseCsv, parseCsvStream, serializeRows } from "@themis/csv-codec";
@@ -453,7 +453,11 @@ export class CsvTableFile {
   async #sync(): Promise<WriterState> {
     let info;
     try {
-      info = statSync(this.path); // a metadata call of microseconds (see file-lock.ts on sync calls)
+      // Synchronous metadata calls of microseconds. While the file we know is still linked,
+      // fstat of our handle tells the same as a stat of the path (its size: appends by hand;
+      // its links: replaced or removed) without walking the path.
+      const known = this.#state ? fstatSync(this.#state.handle.fd) : undefined;
+      info = known && known.nlink > 0 ? known : statSync(this.path);
     } catch (error) {
       await this.#forget();
       if (isMissing(error)) throw this.#notFound(error);
