@@ -44,7 +44,7 @@ describe("a writer killed with SIGKILL mid-stream", () => {
           kind === 0
             ? startWriter({ rootDir, project, table, prefix: `r${round}`, count: 100_000, batchSize: 1, payloadBytes: 20 })
             : kind === 1
-              ? startWriter({ rootDir, project, table, prefix: `r${round}`, count: 100_000, batchSize: 200, payloadBytes: 1000 })
+              ? startWriter({ rootDir, project, table, prefix: `r${round}`, count: 100_000, batchSize: 200, payloadBytes: 300 })
               : startWriter({ rootDir, project, table, prefix: `r${round}`, count: 8_000, batchSize: 4_000, payloadBytes: 2_000 });
         if (kind === 2) {
           const start = (await stat(file)).size;
@@ -112,7 +112,7 @@ describe("4 writer processes on one table, one of them killed with SIGKILL at a 
       for (let kill = 0; kill < KILLS; kill++) {
         const slot = kill % writers.length;
         const victim = writers[slot]!;
-        await victim.waitFor(victim.acknowledged.length + 5 + ((kill * 7) % 40));
+        await victim.waitFor(victim.acknowledged.length + 2 + ((kill * 7) % 20));
         victim.child.kill("SIGKILL");
         const { signal, stderr } = await victim.exited;
         expect(signal, stderr).toBe("SIGKILL");
