@@ -49,7 +49,7 @@ function track(lock: TableLock): void {
   if (exitHook) return;
   exitHook = true;
   process.once("exit", () => {
-    for (const held of HELD) held.release();
+    for (const held of HELD) held.releaseIfIdle();
   });
 }
 
@@ -259,6 +259,15 @@ export class TableLock {
       }, LEASE_IDLE_MS);
       this.#idle.unref();
     }
+  }
+
+  /**
+   * Give the lock back unless an operation is in flight (the process exits in the middle
+   * of a write: the lock stays, and its next holder, finding this process gone, rolls back
+   * to the committed length).
+   */
+  releaseIfIdle(): void {
+    if (this.#busy === 0) this.release();
   }
 
   /** Give the lock back (removing the lock file only while it is still ours). Idempotent. */

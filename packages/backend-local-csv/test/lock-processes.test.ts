@@ -1,6 +1,6 @@
 // The lock protocol against real processes: a live owner stuck for longer than
 // lockStaleMs, an owner that lost its lock, breakers paused or killed inside a takeover.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { appendFile, readFile, rename, stat, utimes, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -122,4 +122,23 @@ describe("taking over the lock of a dead writer", () => {
       expect(await readFile(`${file}.torn`, "utf8")).toBe(partial + "\n");
     });
   }
+});
+
+describe("a process that ends without closing its backend", () => {
+  it("gives its leased locks back on exit", { timeout: 60_000 }, async () => {
+    await tableWith("exits", [{ v: 0 }]);
+    const dist = new URL("../dist/index.js", import.meta.url).href;
+    const script = `
+      const { LocalCsvStorage, localCsvConfigSchema } = await import(${JSON.stringify(dist)});
+      const storage = new LocalCsvStorage(localCsvConfigSchema.parse({ rootDir: ${JSON.stringify(rootDir)} }));
+      const table = await (await storage.openProject("exits", "open")).openTable("dataset", "d");
+      await table.append([{ _row_id: "late", v: 1 }]);
+      const { existsSync } = await import("node:fs");
+      process.stdout.write(String(existsSync(${JSON.stringify(tableFile(rootDir, "exits", "dataset", "d") + ".lock")})));
+    `;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(child.status, child.stderr).toBe(0);
+    expect(child.stdout).toBe("true"); // held as a lease while the process ran
+    await expect(stat(tableFile(rootDir, "exits", "dataset", "d") + ".lock")).rejects.toMatchObject({ code: "ENOENT" });
+  });
 });
