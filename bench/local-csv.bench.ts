@@ -1,6 +1,8 @@
 // Benchmark of the "local/csv" storage backend beside what a user would otherwise write:
-// a raw fs write stream of papaparse-unparsed lines, a raw papaparse parse of the same
-// file, and the rewrite-the-whole-file-per-append approach (Ragas' local/csv).
+// awaited FileHandle.write calls (one per row) and a raw fs write stream of
+// papaparse-unparsed lines, a raw papaparse parse of the same file, the
+// rewrite-the-whole-file-per-append approach (Ragas' local/csv), and a papaparse
+// read-modify-write of the whole file for an update.
 //
 //   node bench/local-csv.bench.ts                    BENCH_SCALE=small (default): sizes / 20
 //   BENCH_SCALE=full node bench/local-csv.bench.ts   the issue's sizes (100k appends, 1M-row load/stream)
@@ -8,7 +10,8 @@
 //
 // Rows have 10 mixed-type columns. Figures are printed, never asserted on.
 import { spawnSync } from "node:child_process";
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { once } from "node:events";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -20,7 +23,7 @@ import { mixedRow, mixedRows } from "./support/rows.ts";
 
 const full = process.env.BENCH_SCALE === "full";
 // LOCAL_CSV_BENCH=append,batch,load,stream,rewrite runs only those sections (default: all).
-const sections = new Set((process.env.LOCAL_CSV_BENCH ?? "append,batch,load,stream,rewrite").split(","));
+const sections = new Set((process.env.LOCAL_CSV_BENCH ?? "append,batch,load,stream,rewrite,update").split(","));
 const DIV = full ? 1 : 20;
 const SINGLE_ROWS = 100_000 / DIV;
 const BATCH_ROWS = 100_000 / DIV;
@@ -29,17 +32,23 @@ const LOAD_SIZES = [100_000 / DIV, 1_000_000 / DIV];
 const LOAD_RUNS = 3;
 const STREAM_SIZES = [100_000 / DIV, 1_000_000 / DIV];
 const REWRITE_SIZES = full ? [1_000, 2_000, 4_000] : [250, 500, 1_000];
+const UPDATE_TABLE_ROWS = 100_000 / DIV;
+const UPDATES = 5;
 
 
 /** The cells a user writing CSV by hand would produce: nested values as JSON text. */
 const plainCells = (row: Row): unknown[] => Object.values(row).map((v) => (v !== null && typeof v === "object" ? JSON.stringify(v) : v));
 const COLUMNS = Object.keys(mixedRow(0));
 
-async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; cpuMs: number; value: T }> {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   const value = await fn();
-  return { ms: performance.now() - start, value };
+  const used = process.cpuUsage(cpu);
+  return { ms: performance.now() - start, cpuMs: (used.user + used.system) / 1000, value };
 }
+/** CPU time per row (all threads of this process): steadier than wall time on a shared machine. */
+const cpuPerRow = (r: { cpuMs: number }, n: number): string => `${((r.cpuMs * 1000) / n).toFixed(1)} µs CPU/row`;
 const perSecond = (n: number, ms: number): string => Math.round((n / ms) * 1000).toLocaleString("en-US");
 const fmt = (ms: number): string => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -80,8 +89,23 @@ try {
   if (sections.has("append")) {
     const input = mixedRows(SINGLE_ROWS);
     const t = await project.createDataset("single");
+    // Timed per quarter as well: the rate must stay flat as the table grows.
+    const quarters: number[] = [];
     const ours = await time(async () => {
-      for (const row of input) await t.append(row);
+      const q = SINGLE_ROWS / 4;
+      for (let i = 0; i < SINGLE_ROWS; i += q) {
+        const start = performance.now();
+        for (let j = i; j < i + q; j++) await t.append(input[j]!);
+        quarters.push(performance.now() - start);
+      }
+    });
+    // What a user writing the same CSV lines by hand, each awaited, would do: FileHandle.write on a kept-open handle.
+    const awaitedFile = path.join(rootDir, "raw-awaited.csv");
+    const awaited = await time(async () => {
+      const handle = await open(awaitedFile, "a");
+      await handle.write(Papa.unparse([COLUMNS]) + "\n");
+      for (const row of input) await handle.write(Papa.unparse([plainCells(row)]) + "\n");
+      await handle.close();
     });
     const rawFile = path.join(rootDir, "raw-single.csv");
     const raw = await time(async () => {
@@ -95,8 +119,10 @@ try {
     });
     print();
     print(`append one by one, ${SINGLE_ROWS.toLocaleString("en-US")} rows (each awaited: locked, written, acknowledged)`);
-    print(`  local/csv   ${fmt(ours.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, ours.ms).padStart(10)} rows/s`);
-    print(`  raw stream  ${fmt(raw.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, raw.ms).padStart(10)} rows/s  (buffered, no lock, no ack)   ratio ${(raw.ms / ours.ms).toFixed(2)}x`);
+    print(`  local/csv           ${fmt(ours.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, ours.ms).padStart(10)} rows/s  (per quarter of the table: ${quarters.map((ms) => perSecond(SINGLE_ROWS / 4, ms)).join(" / ")})`);
+    print(`  awaited fh.write    ${fmt(awaited.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, awaited.ms).padStart(10)} rows/s  (kept-open handle, no lock)   ratio ${(awaited.ms / ours.ms).toFixed(2)}x (target >= 0.8x)`);
+    print(`  CPU time: local/csv ${cpuPerRow(ours, SINGLE_ROWS)}, awaited fh.write ${cpuPerRow(awaited, SINGLE_ROWS)}   ratio ${(awaited.cpuMs / ours.cpuMs).toFixed(2)}x`);
+    print(`  raw stream          ${fmt(raw.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, raw.ms).padStart(10)} rows/s  (buffered, not awaited per row)   ratio ${(raw.ms / ours.ms).toFixed(2)}x`);
   }
 
   // ---------------------------------------------------------------- appendMany in batches
@@ -207,6 +233,33 @@ try {
     print(
       `  N=${size.toLocaleString("en-US").padStart(6)}: local/csv ${fmt(ours.ms).padStart(9)} (${(ours.ms / size).toFixed(3)} ms/row) | rewrite ${fmt(rewrite.ms).padStart(9)} (${(rewrite.ms / size).toFixed(3)} ms/row) | ${(rewrite.ms / ours.ms).toFixed(1)}x slower`,
     );
+  }
+
+  // ---------------------------------------------------------------- update one row
+  if (sections.has("update")) {
+    const t = await project.createDataset("update");
+    for (let i = 0; i < UPDATE_TABLE_ROWS; i += 10_000) await t.appendMany(mixedRows(Math.min(10_000, UPDATE_TABLE_ROWS - i), i));
+    const ids = (await t.load()).map((r) => r._row_id);
+    const file = path.join(rootDir, "bench", "datasets", "update.csv");
+    const rawFile = path.join(rootDir, "raw-update.csv");
+    writeFileSync(rawFile, readFileSync(file));
+    const ours = await time(async () => {
+      for (let i = 0; i < UPDATES; i++) await t.update(ids[(i * 7919) % ids.length]!, mixedRow(i + 1));
+    });
+    // By hand: parse the whole file, replace the row, write it all back through a temp file.
+    const raw = await time(() => {
+      for (let i = 0; i < UPDATES; i++) {
+        const parsed = Papa.parse<Record<string, string>>(readFileSync(rawFile, "utf8"), { header: true, skipEmptyLines: true });
+        const at = (i * 7919) % parsed.data.length;
+        parsed.data[at] = { ...parsed.data[at]!, ...Object.fromEntries(COLUMNS.map((c, k) => [c, String(plainCells(mixedRow(i + 1))[k])])) };
+        writeFileSync(`${rawFile}.tmp`, Papa.unparse(parsed.data, { columns: parsed.meta.fields }) + "\n");
+        renameSync(`${rawFile}.tmp`, rawFile);
+      }
+    });
+    print();
+    print(`update of one row in a ${UPDATE_TABLE_ROWS.toLocaleString("en-US")}-row table (${mb(statSync(file).size)}; the file is rewritten; mean of ${UPDATES})`);
+    print(`  local/csv                         ${fmt(ours.ms / UPDATES).padStart(9)} per update`);
+    print(`  papaparse read-modify-write       ${fmt(raw.ms / UPDATES).padStart(9)} per update   ratio ${(raw.ms / ours.ms).toFixed(2)}x`);
   }
 } finally {
   await project.close();

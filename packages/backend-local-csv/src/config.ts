@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+// Node's timers hold at most 2^31-1 ms (about 24.8 days); a larger delay fires after 1 ms.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Where tables go when `rootDir` is not given, resolved against `process.cwd()`. */
 export const DEFAULT_ROOT_DIR = "./themis-data";
 
@@ -25,14 +28,16 @@ export const localCsvConfigSchema = z.strictObject({
     .number()
     .int()
     .min(1000)
+    .max(MAX_TIMER_MS)
     .default(10_000)
     .describe(
-      "A table lock whose owner is not seen alive for this long is stale and is broken. A lock held by a process of this host that no longer runs is broken at once.",
+      "A table lock whose owner runs on another host (a shared file system) and did not refresh it for this long is broken. A lock whose owner is a process of this host is never broken while that process runs, whatever its age, and at once when it no longer runs.",
     ),
   lockTimeoutMs: z
     .number()
     .int()
     .min(0)
+    .max(MAX_TIMER_MS)
     .default(60_000)
     .describe("How long an operation waits for another writer's lock on the same table before failing with ERR_THEMIS_CONFLICT."),
 });

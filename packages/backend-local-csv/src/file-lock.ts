@@ -1,224 +1,317 @@
 import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, utimes, writeSync } from "node:fs";
+import { closeSync, fstatSync, futimes, linkSync, openSync, renameSync, unlinkSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError } from "@themis/core";
+import { faultDelay } from "./fault.js";
+import {
+  claimLock,
+  dropClaims,
+  exists,
+  ignoreErrors,
+  isAbandoned,
+  lockKey,
+  readLock,
+  readRecordFd,
+  SELF,
+  writeRecord,
+  type CommittedTable,
+  type LockRecord,
+  type SeenLock,
+} from "./lock-record.js";
 import { BACKEND_NAME } from "./names.js";
 
-/**
- * Where an append starts: noted in the lock file just before the write, so that if the
- * owner dies holding the lock, whoever breaks it knows which bytes were never acknowledged.
- */
-export interface AppendIntent {
-  dev: number;
-  ino: number;
-  birthtimeMs: number;
-  /** File size before the append: the bytes from here on belong to the unfinished batch. */
-  from: number;
-}
-
-/** Who holds a lock: written into the lock file so others can tell a dead owner. */
-export interface LockOwner {
-  pid: number;
-  host: string;
-  token: string;
-  since: string;
-  appending?: AppendIntent | undefined;
-}
-
-/** Options of {@link acquireFileLock}. */
-export interface FileLockOptions {
-  /** A lock not refreshed for this long is stale (its owner hung or runs on another host). */
+/** Options of a {@link TableLock}. */
+export interface TableLockOptions {
+  /** An owner on another host whose lock was not refreshed for this long is presumed dead. */
   staleMs: number;
   /** Give up with ConflictError after waiting this long. */
   timeoutMs: number;
-  /**
-   * Where to leave the append intent of a dead owner when breaking its lock (see
-   * {@link FileLock.noteAppend}); the next holder applies it.
-   */
-  pendingPath: string;
 }
 
-/** A held lock. `release` is idempotent. */
-export interface FileLock {
-  /**
-   * Record that an append starting at `intent.from` is about to be written. If this
-   * process dies before releasing, the breaker of the lock moves those bytes to
-   * `pendingPath`, and the next holder takes them out of the table.
-   */
-  noteAppend(intent: AppendIntent): Promise<void>;
-  release(): Promise<void>;
-}
-
-// The lock file's content is padded to a fixed size, so the intent (a longer record)
-// overwrites it whole in one pwrite, with no truncate in between.
-const LOCK_RECORD_BYTES = 1024;
-
-function lockRecord(owner: LockOwner): Buffer {
-  const json = JSON.stringify(owner);
-  const record = Buffer.alloc(Math.max(LOCK_RECORD_BYTES, Buffer.byteLength(json)), 0x20);
-  record.write(json, 0, "utf8");
-  return record;
-}
-
-const HOST = hostname();
-// A lock file is created (O_EXCL) and then written: empty for microseconds. Empty for
-// this long means its creator died in between.
-const EMPTY_GRACE_MS = 1000;
-// While waiting, look at the owner this often (not on every retry: that is extra I/O
-// for every contender on a busy table).
+// While waiting, look at the owner this often (not on every retry: that is extra I/O for
+// every contender on a busy table).
 const OWNER_CHECK_MS = 50;
+// A lease not used for this long is given back (another process may want the table later).
+const LEASE_IDLE_MS = 20;
+// After handing the lock to a waiter, let it take the lock before contending again.
+const HANDOVER_MS = 50;
+// How often a holder looks for a waiter's marker.
+const MARKER_CHECK_MS = 2;
+// Longest sleep between two attempts of a waiter.
+const MAX_BACKOFF_MS = 5;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+// Locks held by this process: given back when it exits without closing its backends (a
+// lease would otherwise stay until another process finds the owner dead).
+const HELD = new Set<TableLock>();
+let exitHook = false;
+function track(lock: TableLock): void {
+  HELD.add(lock);
+  if (exitHook) return;
+  exitHook = true;
+  process.once("exit", () => {
+    for (const held of HELD) held.releaseIfIdle();
+  });
 }
 
-/** The owner recorded in a lock (or pending) file; undefined when missing or not written yet. */
-export function readOwner(path: string): LockOwner | undefined {
-  try {
-    const owner = JSON.parse(readFileSync(path, "utf8").trim()) as LockOwner;
-    return typeof owner.pid === "number" && typeof owner.token === "string" ? owner : undefined;
-  } catch {
-    return undefined; // missing, or created but not written yet
-  }
-}
-
-function isEexist(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException).code === "EEXIST";
-}
+const isCode = (error: unknown, code: string): boolean => (error as NodeJS.ErrnoException | undefined)?.code === code;
 
 /**
- * Take an exclusive cross-process lock: a file next to the table, created with O_EXCL,
- * holding the owner's pid, host and a random token, its mtime refreshed while held.
+ * The cross-process lock of one table: `<table>.lock`, a file holding its owner's
+ * identity (host, boot id, pid, process start time), a random token, and the committed
+ * length of the table (see {@link CommittedTable}).
  *
- * A lock is broken when its owner is a process of this host that no longer runs (a writer
- * killed with SIGKILL: noticed within milliseconds, not after a timeout), when it was not
- * refreshed for `staleMs` (hung owner, or another host on a shared file system), or when
- * it stayed empty (its creator died between creating and writing it). Breaking renames
- * the lock file away first, so of two processes breaking the same stale lock one wins;
- * if the dead owner had noted an append, the winner leaves that note at `pendingPath`.
- *
- * proper-lockfile was not used because it can only judge staleness by age: every writer
- * killed mid-append would stall the others for the whole stale period.
- *
- * The lock's file operations are synchronous on purpose: each is a metadata call of a few
- * microseconds on a local disk, while going through libuv's thread pool costs a round
- * trip each (about 0.05 ms of CPU); with ~6 of them per append, that was most of the cost
- * of a one-row append. Waiting for a held lock never blocks: it sleeps between attempts.
+ * - **Taking** a free lock: the record is written to a private file first, then
+ *   `link()`ed to the lock path (fails if it exists): a lock file is never empty or half
+ *   written.
+ * - **Holding** it as a lease: kept across operations while they flow, given back after
+ *   {@link LEASE_IDLE_MS} idle, or right after the current operation when another process
+ *   waits (it leaves a `<table>.lock.wait` marker).
+ * - **Breaking** a lock: only when its owner is a process of this host that no longer runs
+ *   (whatever the lock's age: a live owner is never broken), or, for an owner on another
+ *   host, when not refreshed for `staleMs`. One atomic step: the breaker claims the stale
+ *   lock by its token (O_EXCL `.claim-<token>-<k>`, so one breaker wins), then `rename()`s
+ *   its own record, carrying the dead owner's committed length, over the lock.
+ * - **Verifying** ownership is one `fstat`: a lock replaced or removed has no links left.
  */
-export async function acquireFileLock(path: string, options: FileLockOptions): Promise<FileLock> {
-  const owner: LockOwner = { pid: process.pid, host: HOST, token: randomBytes(8).toString("hex"), since: new Date().toISOString() };
-  const content = lockRecord(owner);
-  let fd: number | undefined;
-  const started = Date.now();
-  let delay = 0.5;
-  let nextOwnerCheck = 0;
-  let lastOwner: LockOwner | undefined;
-  for (;;) {
+export class TableLock {
+  readonly path: string;
+  readonly #options: TableLockOptions;
+  readonly #marker: string;
+  #fd: number | undefined;
+  #record: LockRecord | undefined;
+  #busy = 0;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #idle: NodeJS.Timeout | undefined;
+  #yieldUntil = 0;
+  #nextMarkerCheck = 0;
+
+  constructor(path: string, options: TableLockOptions) {
+    this.path = path;
+    this.#options = options;
+    this.#marker = `${path}.wait`;
+  }
+
+  /** The committed length recorded in the held lock. */
+  get committed(): CommittedTable | undefined {
+    return this.#record?.committed;
+  }
+
+  /** Whether this process holds the lock right now (one fstat: a replaced or removed lock has no links). */
+  owned(): boolean {
+    if (this.#fd === undefined) return false;
     try {
-      fd = openSync(path, "wx");
-    } catch (error) {
-      if (!isEexist(error)) throw error;
+      return fstatSync(this.#fd).nlink > 0;
+    } catch {
+      return false;
     }
-    if (fd !== undefined) {
+  }
+
+  /**
+   * Take the lock, or keep holding the lease. Returns the committed length inherited from a
+   * dead owner whose lock was broken: the caller moves aside whatever the table holds past it.
+   * Every `acquire` is paired with a {@link done}.
+   */
+  async acquire(): Promise<{ inherited: CommittedTable | undefined }> {
+    if (this.#fd !== undefined) {
+      if (this.owned()) {
+        this.#busy++;
+        return { inherited: undefined };
+      }
+      this.#drop(); // lost while idle (removed by hand, or broken from another host): take it anew
+    }
+    if (Date.now() < this.#yieldUntil) await this.#letWaiterIn();
+    const record: LockRecord = { ...SELF, token: randomBytes(8).toString("hex"), since: new Date().toISOString() };
+    const temp = `${this.path}.${record.token}.new`;
+    const fd = openSync(temp, "wx");
+    try {
+      writeRecord(fd, record);
+      const inherited = await this.#contend(fd, record, temp);
+      this.#hold(fd, record);
+      return { inherited };
+    } catch (error) {
+      closeSync(fd);
+      ignoreErrors(() => unlinkSync(temp));
+      throw error;
+    }
+  }
+
+  async #contend(fd: number, record: LockRecord, temp: string): Promise<CommittedTable | undefined> {
+    const started = Date.now();
+    let delay = 0.25;
+    let nextCheck = 0;
+    let last: SeenLock | undefined;
+    for (;;) {
       try {
-        writeSync(fd, content, 0, content.length, 0);
+        linkSync(temp, this.path);
+        unlinkSync(temp);
+        return undefined;
       } catch (error) {
-        closeSync(fd);
-        ignoreErrors(() => unlinkSync(path));
+        if (!isCode(error, "EEXIST")) throw error;
+      }
+      const now = Date.now();
+      if (now >= nextCheck) {
+        nextCheck = now + OWNER_CHECK_MS;
+        last = readLock(this.path);
+        if (last === undefined) continue; // released meanwhile
+        if (isAbandoned(last, this.#options.staleMs, now)) {
+          const taken = this.#takeOver(last, fd, record, temp);
+          if (taken) return taken.inherited;
+          continue;
+        }
+      }
+      if (now - started >= this.#options.timeoutMs) throw this.#timeout(last?.record);
+      // Tell the holder someone waits: it hands the lock over after its current operation.
+      if (!exists(this.#marker)) ignoreErrors(() => closeSync(openSync(this.#marker, "a")));
+      await sleep(delay * (0.5 + Math.random()));
+      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  /**
+   * Replace an abandoned lock by ours in one rename, after claiming it so that only one
+   * breaker acts. Undefined when another breaker got there first or it changed meanwhile.
+   */
+  #takeOver(seen: SeenLock, fd: number, record: LockRecord, temp: string): { inherited: CommittedTable | undefined } | undefined {
+    const claims = claimLock(this.path, lockKey(seen), record, this.#options.staleMs);
+    if (!claims) return undefined;
+    try {
+      let old: number;
+      try {
+        old = openSync(this.path, "r");
+      } catch (error) {
+        if (isCode(error, "ENOENT")) return undefined;
         throw error;
       }
-      break;
+      try {
+        const before = readRecordFd(old);
+        if (fstatSync(old).ino !== seen.ino || before?.token !== seen.record?.token) return undefined;
+        // The dead owner's committed length travels in our record: if we die before moving
+        // its unfinished write aside, whoever breaks our lock does it.
+        record.committed = before?.committed;
+        writeRecord(fd, record);
+        faultDelay("takeover");
+        renameSync(temp, this.path);
+        faultDelay("taken");
+        // An owner on another host judged stale may still have committed more meanwhile
+        // (it then fails its own ownership check and reports the write as lost).
+        const after = readRecordFd(old)?.committed;
+        if (after && after.size !== record.committed?.size) {
+          record.committed = after;
+          writeRecord(fd, record);
+        }
+        return { inherited: record.committed };
+      } finally {
+        closeSync(old);
+      }
+    } finally {
+      dropClaims(claims);
     }
+  }
+
+  #hold(fd: number, record: LockRecord): void {
+    this.#fd = fd;
+    this.#record = record;
+    this.#busy = 1;
+    track(this);
+    // Our own wait marker (if any) is done; other waiters put theirs back within a few ms.
+    ignoreErrors(() => unlinkSync(this.#marker));
+    // Refresh the mtime while held: owners on other hosts are judged by it.
+    this.#heartbeat = setInterval(() => futimes(fd, new Date(), new Date(), () => undefined), Math.max(250, Math.floor(this.#options.staleMs / 4)));
+    this.#heartbeat.unref();
+  }
+
+  /** Record that `[0, table.size)` of the table is committed (one pwrite into the lock file). */
+  commit(table: CommittedTable): void {
+    const record = this.#record!;
+    record.committed = { dev: table.dev, ino: table.ino, birthtimeMs: table.birthtimeMs, size: table.size };
+    writeRecord(this.#fd!, record);
+  }
+
+  /** The lock was lost: the error for the operation that found out. */
+  lostError(describe: string): ConflictError {
+    return new ConflictError(
+      `${describe}: this process lost the lock ${this.path} during the write (removed by hand, or broken from another host after ${this.#options.staleMs} ms without a refresh); the write was not acknowledged and is rolled back by the lock's next holder`,
+      { backend: BACKEND_NAME },
+    );
+  }
+
+  /** End of one operation: hand the lock to a waiting process now, or keep it as a lease until idle. */
+  done(): void {
+    if (this.#busy > 0) this.#busy--;
+    if (this.#busy > 0 || this.#fd === undefined) return;
+    // Look for a waiter at most every MARKER_CHECK_MS: one stat call saved on most
+    // operations of a busy writer; a waiter gets the lock a few ms later at worst.
     const now = Date.now();
-    if (now >= nextOwnerCheck) {
-      nextOwnerCheck = now + OWNER_CHECK_MS;
-      lastOwner = readOwner(path);
-      if (breakIfStale(path, lastOwner, options)) continue;
+    let waiter = false;
+    if (now >= this.#nextMarkerCheck) {
+      this.#nextMarkerCheck = now + MARKER_CHECK_MS;
+      waiter = exists(this.#marker);
     }
-    if (now - started >= options.timeoutMs) {
-      const who = lastOwner ? ` by process ${lastOwner.pid} on ${lastOwner.host} since ${lastOwner.since}` : "";
-      throw new ConflictError(
-        `${path} is locked${who}; gave up after ${options.timeoutMs} ms (raise lockTimeoutMs, or delete the lock file if that process no longer runs)`,
-        { backend: BACKEND_NAME },
-      );
+    if (waiter) {
+      this.release();
+      this.#yieldUntil = Date.now() + HANDOVER_MS;
+      return;
     }
-    // Jittered backoff: contenders do not retry in lockstep.
-    await sleep(delay * (0.5 + Math.random()));
-    delay = Math.min(delay * 2, 20);
-  }
-  const acquired = Date.now();
-
-  // Refresh the mtime while held, so long rewrites are not mistaken for a hung owner.
-  const heartbeat = setInterval(() => {
-    const now = new Date();
-    utimes(path, now, now, () => undefined);
-  }, Math.max(250, Math.floor(options.staleMs / 3)));
-  heartbeat.unref();
-
-  const held = fd!;
-  let released = false;
-  return {
-    async noteAppend(intent) {
-      const record = lockRecord({ ...owner, appending: intent });
-      writeSync(held, record, 0, record.length, 0);
-    },
-    async release() {
-      if (released) return;
-      released = true;
-      clearInterval(heartbeat);
-      ignoreErrors(() => closeSync(held));
-      // Held briefly, with a heartbeat, by a live process: nobody can have judged it stale.
-      // Held long (the event loop may have been blocked past staleMs): check it is still ours.
-      if (Date.now() - acquired > options.staleMs / 2 && readOwner(path)?.token !== owner.token) return;
-      ignoreErrors(() => unlinkSync(path));
-    },
-  };
-}
-
-function ignoreErrors(fn: () => void): void {
-  try {
-    fn();
-  } catch {
-    // best effort: the file is gone already, or will be judged stale
-  }
-}
-
-function breakIfStale(path: string, owner: LockOwner | undefined, options: FileLockOptions): boolean {
-  const staleMs = options.staleMs;
-  let stale = owner !== undefined && owner.host === HOST && owner.pid !== process.pid && !isAlive(owner.pid);
-  if (!stale) {
-    try {
-      const age = Date.now() - statSync(path).mtimeMs;
-      stale = age > staleMs || (owner === undefined && age > EMPTY_GRACE_MS);
-    } catch {
-      return true; // released meanwhile: try again at once
+    if (this.#idle) this.#idle.refresh();
+    else {
+      this.#idle = setTimeout(() => {
+        if (this.#busy === 0) this.release();
+      }, LEASE_IDLE_MS);
+      this.#idle.unref();
     }
   }
-  if (!stale) return false;
-  const aside = `${path}.stale-${randomBytes(6).toString("hex")}`;
-  try {
-    renameSync(path, aside);
-  } catch {
-    return true; // someone else broke or released it first
+
+  /**
+   * Give the lock back unless an operation is in flight (the process exits in the middle
+   * of a write: the lock stays, and its next holder, finding this process gone, rolls back
+   * to the committed length).
+   */
+  releaseIfIdle(): void {
+    if (this.#busy === 0) this.release();
   }
-  const moved = readOwner(aside);
-  if (moved?.token !== owner?.token) {
-    // Between our check and the rename another process broke the stale lock and took a
-    // fresh one: put it back. link() never replaces an existing file, so if a third
-    // process took the lock in between, that one is kept.
-    ignoreErrors(() => linkSync(aside, path));
-  } else if (moved?.appending) {
-    // The owner died in the middle of an append: hand its intent to the next holder, who
-    // takes the unacknowledged bytes out of the table before anything else happens.
-    ignoreErrors(() => linkSync(aside, options.pendingPath));
+
+  /** Give the lock back (removing the lock file only while it is still ours). Idempotent. */
+  release(): void {
+    const fd = this.#fd;
+    if (fd === undefined) return;
+    if (this.owned()) {
+      // Claimed like a breaker would: a breaker on another host cannot replace the lock
+      // between our check and our unlink (we would remove its lock instead of ours).
+      let claims: string[] | undefined;
+      try {
+        claims = claimLock(this.path, lockKey({ record: this.#record, ino: 0, mtimeMs: 0 }), this.#record!, this.#options.staleMs);
+      } catch {
+        claims = undefined; // the folder is gone (table or project deleted): nothing to remove
+      }
+      if (claims) {
+        if (this.owned()) ignoreErrors(() => unlinkSync(this.path));
+        dropClaims(claims);
+      }
+    }
+    this.#drop();
   }
-  ignoreErrors(() => unlinkSync(aside));
-  return true;
+
+  #drop(): void {
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#idle);
+    this.#heartbeat = this.#idle = undefined;
+    if (this.#fd !== undefined) ignoreErrors(() => closeSync(this.#fd!));
+    this.#fd = this.#record = undefined;
+    this.#busy = 0;
+    HELD.delete(this);
+  }
+
+  /** We just handed the lock over: give the waiter a moment to take it before contending. */
+  async #letWaiterIn(): Promise<void> {
+    while (Date.now() < this.#yieldUntil && !exists(this.path)) await sleep(1);
+    this.#yieldUntil = 0;
+  }
+
+  #timeout(owner: LockRecord | undefined): ConflictError {
+    const who = owner ? ` by process ${owner.pid} on ${owner.host} since ${owner.since}` : "";
+    return new ConflictError(
+      `${this.path} is locked${who}; gave up after ${this.#options.timeoutMs} ms (raise lockTimeoutMs, or delete the lock file if that process no longer runs)`,
+      { backend: BACKEND_NAME },
+    );
+  }
 }

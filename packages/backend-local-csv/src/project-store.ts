@@ -1,6 +1,8 @@
 import { mkdir, readdir, stat } from "node:fs/promises";
+import path from "node:path";
 import { AlreadyExistsError, NotFoundError, ROW_ID, type ProjectStore, type TableKind, type TableStore } from "@themis/core";
 import { serializeRows } from "@themis/csv-codec";
+import { assertNoLinks } from "./confine.js";
 import { writeAll, writeFileAtomic } from "./durable-fs.js";
 import { kindDir, tableNameOf, tablePath } from "./layout.js";
 import { BACKEND_NAME } from "./names.js";
@@ -44,7 +46,10 @@ export class LocalCsvProject implements ProjectStore {
   async createTable(kind: TableKind, name: string): Promise<TableStore> {
     this.#context.alive();
     await this.#requireProject();
-    await mkdir(kindDir(this.#context.rootDir, this.#name, kind), { recursive: true });
+    const dir = kindDir(this.#context.rootDir, this.#name, kind);
+    await assertNoLinks(this.#context.rootDir, path.dirname(dir), "project folder");
+    await mkdir(dir, { recursive: true });
+    await assertNoLinks(this.#context.rootDir, dir, "folder");
     const file = this.#file(kind, name);
     // Written whole through a temp file and linked into place: the table appears complete
     // (header row and all) or not at all, and of two creators exactly one wins.
@@ -70,6 +75,7 @@ export class LocalCsvProject implements ProjectStore {
       await this.#requireProject();
       throw new NotFoundError(`${this.#describe(kind, name)} does not exist`, { backend: BACKEND_NAME });
     }
+    await assertNoLinks(this.#context.rootDir, file.path, `the file of ${this.#describe(kind, name)},`);
     return new LocalCsvTable(file, this.#context.alive);
   }
 

@@ -48,7 +48,13 @@ export class LocalCsvStorage implements StorageBackend {
     if (mode === "open") {
       if (!(await this.#projectExists(project))) throw new NotFoundError(`project "${project}" does not exist (no folder ${dir})`, { backend: BACKEND_NAME });
     } else {
-      await mkdir(this.rootDir, { recursive: true });
+      try {
+        await mkdir(this.rootDir, { recursive: true });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== "EEXIST" && code !== "ENOTDIR") throw error;
+        throw new AlreadyExistsError(`rootDir ${this.rootDir} exists and is not a folder (or a parent of it is a file)`, { backend: BACKEND_NAME, cause: error });
+      }
       try {
         await mkdir(dir);
       } catch (error) {

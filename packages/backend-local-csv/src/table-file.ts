@@ -1,11 +1,16 @@
-import { statSync, writeSync } from "node:fs";
-import { open, rm, stat, type FileHandle } from "node:fs/promises";
+import { fstatSync, statSync, writeSync } from "node:fs";
+import { open, rm, type FileHandle } from "node:fs/promises";
 import { AlreadyExistsError, CorruptDataError, NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
 import { CsvFormatError, headerFor, parseCsv, parseCsvStream, serializeRows } from "@themis/csv-codec";
+import { faultDelay } from "./fault.js";
 import { withKeyedMutex } from "./keyed-mutex.js";
-import { acquireFileLock, readOwner, type FileLock } from "./file-lock.js";
+import { TableLock } from "./file-lock.js";
+import { removeLeftovers } from "./leftovers.js";
+import { moveAside, readFully, rollBackPastCommitted } from "./tail-repair.js";
+import { validUtf8 } from "./valid-utf8.js";
+import type { CommittedTable } from "./lock-record.js";
 import { writeAll, writeFileAtomic } from "./durable-fs.js";
-import { RecordBoundaryScanner, countNewlines, findRecordBoundary } from "./record-boundary.js";
+import { RecordBoundaryScanner, countNewlines, findRecordBoundary, type RecordBoundary } from "./record-boundary.js";
 import { BACKEND_NAME } from "./names.js";
 
 /** Settings a table file needs from the backend config. */
@@ -48,6 +53,9 @@ type QueuedWrite = QueuedAppend | QueuedOther;
 
 // Appends up to this size are written with a synchronous write call.
 const SYNC_WRITE_LIMIT = 64 * 1024;
+// Rows encoded at a time by a large append: between two chunks the event loop runs (the
+// lock's refresh timer among others), whatever the size of the batch.
+const ENCODE_CHUNK_ROWS = 2000;
 // Appends queued behind a write in flight, merged into one write (group commit).
 const MAX_GROUPED_APPENDS = 1000;
 // Rows re-encoded per write while rewriting a file.
@@ -60,17 +68,14 @@ const LOAD_AS_STRING_LIMIT = 256 * 1024 * 1024;
 const rowsText = (header: readonly string[], rows: readonly StoredRow[], newline: "\n" | "\r\n"): string =>
   serializeRows(header, rows, { includeHeader: false, newline });
 
-async function readFully(handle: FileHandle, into: Buffer, position: number): Promise<void> {
-  let read = 0;
-  while (read < into.length) {
-    const { bytesRead } = await handle.read(into, read, into.length - read, position + read);
-    if (bytesRead === 0) throw new Error(`unexpected end of file at ${position + read}`);
-    read += bytesRead;
-  }
-}
-
 function writeAllSync(fd: number, data: Buffer): void {
   for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
+}
+
+async function startsWithBom(handle: FileHandle): Promise<boolean> {
+  const head = Buffer.alloc(3);
+  const { bytesRead } = await handle.read(head, 0, 3, 0);
+  return bytesRead === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
 }
 
 function isMissing(error: unknown): boolean {
@@ -84,8 +89,9 @@ function isMissing(error: unknown): boolean {
  */
 export class CsvTableFile {
   readonly path: string;
-  readonly #lockPath: string;
-  readonly #pendingPath: string;
+  readonly #lock: TableLock;
+  /** Leftovers of killed writers are removed once, on the first lock taken. */
+  #cleaned = false;
   readonly #options: TableFileOptions;
   readonly #describe: string;
   #state: WriterState | undefined;
@@ -97,8 +103,7 @@ export class CsvTableFile {
   /** `describe` names the table in errors, e.g. `dataset "qa" of project "p"`. */
   constructor(path: string, describe: string, options: TableFileOptions) {
     this.path = path;
-    this.#lockPath = `${path}.lock`;
-    this.#pendingPath = `${path}.pending`;
+    this.#lock = new TableLock(`${path}.lock`, { staleMs: options.lockStaleMs, timeoutMs: options.lockTimeoutMs });
     this.#describe = describe;
     this.#options = options;
   }
@@ -108,18 +113,17 @@ export class CsvTableFile {
   }
 
   /**
-   * Run `fn` holding this table's in-process mutex and its cross-process lock file, after
-   * taking out of the table what a writer that died mid-append left behind.
+   * Run `fn` holding this table's in-process mutex and its cross-process lock (kept as a
+   * lease between operations, see {@link TableLock}), after moving aside what a writer that
+   * died holding the lock wrote past its committed length.
    */
-  async #locked<T>(fn: (lock: FileLock | undefined) => Promise<T>, forRead = false): Promise<T> {
+  async #locked<T>(fn: (lock: TableLock | undefined) => Promise<T>, forRead = false): Promise<T> {
     return withKeyedMutex(this.path, async () => {
-      let lock: FileLock | undefined;
+      let lock: TableLock | undefined;
+      let inherited: CommittedTable | undefined;
       try {
-        lock = await acquireFileLock(this.#lockPath, {
-          staleMs: this.#options.lockStaleMs,
-          timeoutMs: this.#options.lockTimeoutMs,
-          pendingPath: this.#pendingPath,
-        });
+        ({ inherited } = await this.#lock.acquire());
+        lock = this.#lock;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "ENOENT") throw this.#notFound(error); // the folder is gone: table (or project) deleted
@@ -127,48 +131,44 @@ export class CsvTableFile {
         if (!(forRead && (code === "EACCES" || code === "EROFS" || code === "EPERM"))) throw error;
       }
       try {
-        if (lock) await this.#rollBackDeadAppend();
+        if (lock) await this.#afterAcquire(inherited);
         return await fn(lock);
       } finally {
-        await lock?.release();
+        lock?.done();
       }
     });
   }
 
-  /**
-   * A writer died holding the lock in the middle of an append (its lock was broken and its
-   * intent left in `<table>.csv.pending`): the batch was never acknowledged, so it must not
-   * half-appear. Its bytes move to `<table>.csv.torn` (nothing is deleted) and the table is
-   * cut back to where the batch started: batches are all or nothing, even across crashes.
-   */
-  async #rollBackDeadAppend(): Promise<void> {
-    const pending = readOwner(this.#pendingPath);
-    if (!pending) return;
-    const intent = pending.appending;
-    let info;
-    try {
-      info = await stat(this.path);
-    } catch (error) {
-      if (!isMissing(error)) throw error;
-    }
-    if (intent && info && info.dev === intent.dev && info.ino === intent.ino && info.birthtimeMs === intent.birthtimeMs && info.size > intent.from) {
-      const handle = await open(this.path, "r");
-      let fragment: Buffer;
-      try {
-        fragment = Buffer.allocUnsafe(info.size - intent.from);
-        await readFully(handle, fragment, intent.from);
-      } finally {
-        await handle.close();
+  async #afterAcquire(inherited: CommittedTable | undefined): Promise<void> {
+    if (inherited) await this.#rollBack(inherited);
+    if (!this.#cleaned) {
+      this.#cleaned = true;
+      const bytes = await removeLeftovers(this.path, this.#options.lockStaleMs);
+      if (bytes > 0) {
+        process.emitWarning(`[themis] [${BACKEND_NAME}] ${this.path}: removed ${bytes} bytes of temp files left by killed rewrites`, {
+          code: "THEMIS_LEFTOVERS",
+          type: "ThemisWarning",
+        });
       }
-      await this.#moveAside(fragment, intent.from);
-      if (this.#state && this.#state.size > intent.from) await this.#forget();
-      process.emitWarning(
-        `[themis] [${BACKEND_NAME}] ${this.path}: process ${pending.pid} on ${pending.host} died while appending a batch (never acknowledged); its ${fragment.length} bytes were moved to ${this.path}.torn`,
-        { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
-      );
     }
-    await rm(this.#pendingPath, { force: true });
   }
+
+  /**
+   * A writer died holding the lock (its lock was just broken, and its committed length
+   * inherited): whatever it wrote past that length was never acknowledged, so it must not
+   * appear. Those bytes move to `<table>.csv.torn` (nothing is deleted) and the table is cut
+   * back: batches are all or nothing, even across crashes.
+   */
+  async #rollBack(committed: CommittedTable): Promise<void> {
+    const moved = await rollBackPastCommitted(this.path, committed);
+    if (moved === 0) return;
+    if (this.#state && this.#state.size > committed.size) await this.#forget();
+    process.emitWarning(
+      `[themis] [${BACKEND_NAME}] ${this.path}: a writer died while writing (never acknowledged); its ${moved} bytes past the committed length were moved to ${this.path}.torn`,
+      { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
+    );
+  }
+
 
   // ---------------------------------------------------------------- reads
 
@@ -257,9 +257,9 @@ export class CsvTableFile {
     return this.#enqueue({
       kind: "other",
       run: () =>
-        this.#write(async (state) => {
+        this.#write(async (state, lock) => {
           if (!state.ids.has(row._row_id)) throw this.#rowNotFound(row._row_id);
-          await this.#rewrite(state, headerFor([row], state.header ?? []), { update: row });
+          await this.#rewrite(state, lock, headerFor([row], state.header ?? []), { update: row });
         }),
     });
   }
@@ -269,9 +269,9 @@ export class CsvTableFile {
     return this.#enqueue({
       kind: "other",
       run: () =>
-        this.#write(async (state) => {
+        this.#write(async (state, lock) => {
           if (!state.ids.has(id)) throw this.#rowNotFound(id);
-          await this.#rewrite(state, state.header ?? [ROW_ID], { deleteId: id });
+          await this.#rewrite(state, lock, state.header ?? [ROW_ID], { deleteId: id });
         }),
     });
   }
@@ -299,8 +299,9 @@ export class CsvTableFile {
         const group = this.#ops.splice(0, n) as QueuedAppend[];
         try {
           await this.#appendGroup(group);
-          // Acknowledge only now, with the lock released: a crash before this point leaves
-          // the group to be rolled back, and none of it was acknowledged.
+          // Acknowledge only now: written, committed in the lock, and the lock checked to be
+          // still ours after the write. A crash before this point leaves the group to be
+          // rolled back, and none of it was acknowledged.
           for (const op of group) if (!op.settled) op.resolve();
         } catch (error) {
           for (const op of group) if (!op.settled) op.reject(error);
@@ -335,29 +336,54 @@ export class CsvTableFile {
       if (accepted.length === 0) return;
       const header = headerFor(accepted, state.header ?? []);
       if (state.header === undefined || header !== state.header) {
-        await this.#rewrite(state, header, { append: accepted });
+        await this.#rewrite(state, lock, header, { append: accepted });
         return;
       }
-      const text = rowsText(header, accepted, state.newline);
-      const data = Buffer.from(text, "utf8");
-      // One write call on an O_APPEND handle: other appenders (and readers' snapshots, taken
-      // under the same lock) see all of it; if this process dies mid-write, the intent noted
-      // in the lock file lets the next holder take the whole batch back out.
-      await lock?.noteAppend({ dev: state.dev, ino: state.ino, birthtimeMs: state.birthtimeMs, from: state.size });
-      try {
-        // Small appends (the common one-row case) write synchronously: microseconds on a local
-        // disk, against a thread-pool round trip; large batches go through the thread pool.
-        if (data.length <= SYNC_WRITE_LIMIT) writeAllSync(state.handle.fd, data);
-        else await writeAll(state.handle, data);
-      } catch (error) {
-        // A short write (disk full, quota): take the partial batch back out while still locked.
-        await state.handle.truncate(state.size).catch(() => undefined);
-        throw error;
+      if (lock) {
+        // Everything up to here is vouched for before a byte is written: if this process
+        // dies mid-write, the lock's next holder cuts the table back to exactly this length.
+        const c = lock.committed;
+        if (!c || c.size !== state.size || c.ino !== state.ino || c.dev !== state.dev || c.birthtimeMs !== state.birthtimeMs) lock.commit(state);
       }
-      if (this.#options.fsyncAppends) await state.handle.datasync();
-      state.size += data.length;
-      state.lines += countNewlines(text);
+      const written = await this.#writeRows(state, header, accepted);
+      faultDelay("after-write");
+      state.size += written.bytes;
+      state.lines += written.lines;
+      if (lock) {
+        // Commit, then check the lock is still ours, then acknowledge: a holder that lost the
+        // lock meanwhile never acknowledges, and the new holder (which inherited the
+        // committed length from before this write) moves these bytes aside.
+        lock.commit(state);
+        if (!lock.owned()) throw lock.lostError(this.#describe);
+      }
     });
+  }
+
+  /**
+   * Encode and write rows on the O_APPEND handle: one write call for a small batch, chunks
+   * that let the event loop run for a large one. A failed write (disk full) is cut back.
+   */
+  async #writeRows(state: WriterState, header: readonly string[], rows: readonly StoredRow[]): Promise<{ bytes: number; lines: number }> {
+    let bytes = 0;
+    let lines = 0;
+    try {
+      for (let i = 0; i < rows.length; i += ENCODE_CHUNK_ROWS) {
+        const text = rowsText(header, rows.length <= ENCODE_CHUNK_ROWS ? rows : rows.slice(i, i + ENCODE_CHUNK_ROWS), state.newline);
+        const data = Buffer.from(text, "utf8");
+        // Small appends (the common one-row case) write synchronously: microseconds on a local
+        // disk, against a thread-pool round trip; large ones go through the thread pool.
+        if (data.length <= SYNC_WRITE_LIMIT && rows.length <= ENCODE_CHUNK_ROWS) writeAllSync(state.handle.fd, data);
+        else await writeAll(state.handle, data);
+        bytes += data.length;
+        lines += countNewlines(text);
+      }
+    } catch (error) {
+      // A short write (disk full, quota): take the partial batch back out while still locked.
+      await state.handle.truncate(state.size).catch(() => undefined);
+      throw error;
+    }
+    if (this.#options.fsyncAppends) await state.handle.datasync();
+    return { bytes, lines };
   }
 
   /** Delete the table's file (and a torn-line sidecar). NotFoundError if missing. */
@@ -375,14 +401,17 @@ export class CsvTableFile {
         throw error;
       }
       await rm(`${this.path}.torn`, { force: true });
-      await rm(this.#pendingPath, { force: true });
     });
+    this.#lock.release();
   }
 
   /** Close the append handle. The table can still be used (it reopens). */
   async close(): Promise<void> {
     await this.#lastWrite;
-    await withKeyedMutex(this.path, () => this.#forget());
+    await withKeyedMutex(this.path, async () => {
+      await this.#forget();
+      this.#lock.release();
+    });
   }
 
   #rowNotFound(id: string): NotFoundError {
@@ -401,7 +430,7 @@ export class CsvTableFile {
     const info = await handle.stat();
     if (info.ino !== expected.ino || info.dev !== expected.dev || info.birthtimeMs !== expected.birthtimeMs) {
       await handle.close();
-      throw new CorruptDataError(`${this.path} was replaced while locked: another program writes it without taking ${this.#lockPath}`, {
+      throw new CorruptDataError(`${this.path} was replaced while locked: another program writes it without taking ${this.#lock.path}`, {
         backend: BACKEND_NAME,
       });
     }
@@ -409,7 +438,7 @@ export class CsvTableFile {
   }
 
   /** Lock, bring the writer state up to date with the file, run `fn`; any failure drops the state. */
-  async #write(fn: (state: WriterState, lock: FileLock | undefined) => Promise<void>): Promise<void> {
+  async #write(fn: (state: WriterState, lock: TableLock | undefined) => Promise<void>): Promise<void> {
     await this.#locked(async (lock) => {
       try {
         await fn(await this.#sync(), lock);
@@ -424,7 +453,11 @@ export class CsvTableFile {
   async #sync(): Promise<WriterState> {
     let info;
     try {
-      info = statSync(this.path); // a metadata call of microseconds (see file-lock.ts on sync calls)
+      // Synchronous metadata calls of microseconds. While the file we know is still linked,
+      // fstat of our handle tells the same as a stat of the path (its size: appends by hand;
+      // its links: replaced or removed) without walking the path.
+      const known = this.#state ? fstatSync(this.#state.handle.fd) : undefined;
+      info = known && known.nlink > 0 ? known : statSync(this.path);
     } catch (error) {
       await this.#forget();
       if (isMissing(error)) throw this.#notFound(error);
@@ -435,6 +468,8 @@ export class CsvTableFile {
       // First write of this process, or another process rewrote the file: read it all once.
       await this.#forget();
       state = { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: 0, lines: 0, header: undefined, newline: "\n", ids: new Set(), handle: await this.#openHandle(info) };
+      // Owned from here on: a catch-up that fails (a malformed file) drops it, handle and all.
+      this.#state = state;
     }
     if (info.size > state.size) await this.#catchUp(state, info.size);
     this.#state = state;
@@ -453,32 +488,40 @@ export class CsvTableFile {
     const scanner = new RecordBoundaryScanner(from);
     scanner.feed(bytes);
     const found = scanner.result;
-    if (found.boundary < to) await this.#tornTail(bytes.subarray(found.boundary - from), state.lines + found.lines + 1, found.boundary);
-    if (found.boundary === from) return;
-    const parsed = parseCsv(bytes.toString("utf8", 0, found.boundary - from), {
-      source: this.path,
-      backend: BACKEND_NAME,
-      header: state.header,
-      firstLine: state.lines + 1,
-      newline: from === 0 ? undefined : state.newline,
-    });
-    this.#indexIds(state, parsed.rows);
-    if (from === 0) state.newline = parsed.newline;
-    state.header = parsed.header;
-    state.size = found.boundary;
-    state.lines += found.lines;
+    if (found.boundary > from) {
+      const parsed = parseCsv(bytes.toString("utf8", 0, found.boundary - from), {
+        source: this.path,
+        backend: BACKEND_NAME,
+        header: state.header,
+        firstLine: state.lines + 1,
+        newline: from === 0 ? undefined : state.newline,
+      });
+      this.#indexIds(state, parsed.rows);
+      if (from === 0) state.newline = parsed.newline;
+      state.header = parsed.header;
+      state.size = found.boundary;
+      state.lines += found.lines;
+    }
+    if (found.boundary < to && (await this.#tornTail(state, bytes.subarray(found.boundary - from), state.lines + 1, found.boundary))) {
+      await this.#catchUp(state, to + state.newline.length);
+    }
   }
 
   /** {@link #catchUp} for large ranges (the first write to a big table): streamed, memory flat. */
   async #catchUpStreaming(state: WriterState, to: number): Promise<void> {
     const from = state.size;
     const found = await findRecordBoundary(state.handle, from, to);
+    if (found.boundary > from) await this.#parseRange(state, found);
     if (found.boundary < to) {
       const fragment = Buffer.allocUnsafe(to - found.boundary);
       await readFully(state.handle, fragment, found.boundary);
-      await this.#tornTail(fragment, state.lines + found.lines + 1, found.boundary);
+      if (await this.#tornTail(state, fragment, state.lines + 1, found.boundary)) await this.#catchUp(state, to + state.newline.length);
     }
-    if (found.boundary === from) return;
+  }
+
+  /** Parse and index `[state.size, found.boundary)`, streamed. */
+  async #parseRange(state: WriterState, found: RecordBoundary): Promise<void> {
+    const from = state.size;
     if (from === 0) state.newline = found.crlf ? "\r\n" : "\n";
     let header = state.header;
     const stream = state.handle.createReadStream({ start: from, end: found.boundary - 1, autoClose: false, highWaterMark: STREAM_CHUNK_BYTES });
@@ -511,18 +554,43 @@ export class CsvTableFile {
   }
 
   /**
-   * The file ends inside a record (`fragment`, starting at `offset` on `line`). A write cut
-   * short almost always lacks its final newline: move it aside. A file that ends with a
-   * newline but leaves a quote open was edited by hand: report it and touch nothing, rather
-   * than move what may be many good lines aside.
+   * The file ends inside a record (`fragment`, starting at `offset` on `line`), and no
+   * lock explained it (a killed writer's bytes past its committed length are gone by now).
+   * A file that ends with a newline but leaves a quote open was edited by hand: report it
+   * and touch nothing. A last line that is a whole record but lacks its line ending (typed
+   * by hand) gets one: returns true, the caller reads it. Anything else is a write cut
+   * short (a file copied mid-write, an older version): moved aside.
    */
-  async #tornTail(fragment: Buffer, line: number, offset: number): Promise<void> {
+  async #tornTail(state: WriterState, fragment: Buffer, line: number, offset: number): Promise<boolean> {
     if (fragment.at(-1) === 0x0a) {
       throw new CsvFormatError("unclosed-quote", this.path, line, "a quoted cell is opened but never closed (a `\"` is missing); fix the file by hand", {
         backend: BACKEND_NAME,
       });
     }
+    if (this.#isWholeRecord(state, fragment, line)) {
+      writeAllSync(state.handle.fd, Buffer.from(state.newline));
+      process.emitWarning(`[themis] [${BACKEND_NAME}] ${this.path}, line ${line}: the last line had no line ending (typed by hand?); one was added`, {
+        code: "THEMIS_LINE_ENDED",
+        type: "ThemisWarning",
+      });
+      return true;
+    }
     await this.#moveTornTail(fragment, offset, line);
+    return false;
+  }
+
+  #isWholeRecord(state: WriterState, fragment: Buffer, line: number): boolean {
+    const ended = Buffer.concat([fragment, Buffer.from(state.newline)]);
+    const scanner = new RecordBoundaryScanner(0);
+    scanner.feed(ended);
+    if (scanner.result.boundary !== ended.length) return false; // a quoted cell left open: cut short
+    try {
+      const text = ended.toString("utf8");
+      const parsed = parseCsv(text, { source: this.path, backend: BACKEND_NAME, header: state.header, firstLine: line, newline: state.newline });
+      return parsed.rows.length === (state.header ? 1 : 0) && !state.ids.has(parsed.rows[0]?._row_id ?? "");
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -532,43 +600,28 @@ export class CsvTableFile {
    * warning names them.
    */
   async #moveTornTail(fragment: Buffer, boundary: number, line: number): Promise<void> {
-    await this.#moveAside(fragment, boundary);
+    await moveAside(this.path, fragment, boundary);
     process.emitWarning(
       `[themis] [${BACKEND_NAME}] ${this.path}, line ${line}: the last line was incomplete (an interrupted write); its ${fragment.length} bytes were moved to ${this.path}.torn`,
       { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
     );
   }
 
-  /** Append `fragment` (the file's bytes from `offset` on) to the `.torn` sidecar, then cut the file at `offset`. */
-  async #moveAside(fragment: Buffer, offset: number): Promise<void> {
-    const aside = await open(`${this.path}.torn`, "a");
-    try {
-      await writeAll(aside, fragment.at(-1) === 0x0a ? fragment : Buffer.concat([fragment, Buffer.from("\n")]));
-      await aside.sync();
-    } finally {
-      await aside.close();
-    }
-    const target = await open(this.path, "r+");
-    try {
-      await target.truncate(offset);
-      await target.sync();
-    } finally {
-      await target.close();
-    }
-  }
+
 
   /**
    * Rewrite the whole file atomically under `header`: every current row (the updated one
    * replaced in place, the deleted one left out), then `append`. Rows stream through, so
    * memory holds one batch, not the table.
    */
-  async #rewrite(state: WriterState, header: readonly string[], change: { append?: readonly StoredRow[]; update?: StoredRow; deleteId?: string }): Promise<void> {
+  async #rewrite(state: WriterState, lock: TableLock | undefined, header: readonly string[], change: { append?: readonly StoredRow[]; update?: StoredRow; deleteId?: string }): Promise<void> {
     const ids = new Set<string>();
     let lines = 0;
     const source = state.size > 0 && state.header ? state.handle : undefined;
     try {
       const info = await writeFileAtomic(this.path, async (out) => {
-        let pending = serializeRows(header, [], { newline: state.newline });
+        // A byte order mark (a spreadsheet's "CSV UTF-8") stays where it was.
+        let pending = (source && (await startsWithBom(source)) ? "\uFEFF" : "") + serializeRows(header, [], { newline: state.newline });
         const put = async (text: string, force = false): Promise<void> => {
           pending += text;
           if (pending.length >= 1 << 20 || (force && pending.length > 0)) {
@@ -580,7 +633,7 @@ export class CsvTableFile {
         if (source) {
           let batch: StoredRow[] = [];
           const stream = source.createReadStream({ start: 0, end: state.size - 1, autoClose: false, highWaterMark: STREAM_CHUNK_BYTES });
-          for await (const row of parseCsvStream(stream, { source: this.path, backend: BACKEND_NAME })) {
+          for await (const row of parseCsvStream(validUtf8(stream, this.path), { source: this.path, backend: BACKEND_NAME })) {
             if (row._row_id === change.deleteId) continue;
             const kept = change.update && row._row_id === change.update._row_id ? change.update : row;
             ids.add(kept._row_id);
@@ -594,13 +647,24 @@ export class CsvTableFile {
         }
         if (change.append?.length) {
           for (const row of change.append) ids.add(row._row_id);
-          await put(rowsText(header, change.append, state.newline));
+          // In chunks: the event loop (and the lock's refresh) runs between them.
+          for (let i = 0; i < change.append.length; i += ENCODE_CHUNK_ROWS) {
+            await put(rowsText(header, change.append.slice(i, i + ENCODE_CHUNK_ROWS), state.newline));
+            await new Promise((resolve) => setImmediate(resolve));
+          }
         }
         await put("", true);
+        // Replace the table only while the lock is still ours: a holder that lost it would
+        // overwrite what the new holder appended.
+        if (lock && !lock.owned()) throw lock.lostError(this.#describe);
       });
       // The handle still points at the old, now unlinked, file: reopen on the new one.
       await state.handle.close().catch(() => undefined);
       Object.assign(state, { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: info.size, lines, header: [...header], ids, handle: await this.#openHandle(info) });
+      if (lock) {
+        lock.commit(state);
+        if (!lock.owned()) throw lock.lostError(this.#describe);
+      }
     } catch (error) {
       await this.#forget();
       throw error;

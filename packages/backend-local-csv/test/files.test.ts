@@ -58,8 +58,9 @@ describe("files on disk", () => {
       { _row_id: ids[1], v: "2", extra: { deep: true } },
       { _row_id: ids[2], v: 3 },
     ]);
-    expect(await readdir(path.join(rootDir, "rewrite", "datasets"))).toEqual(["d.csv"]);
+    // While the project is open its lock is held as a lease; closing gives it back.
     await p.close();
+    expect(await readdir(path.join(rootDir, "rewrite", "datasets"))).toEqual(["d.csv"]);
   });
 
   it("refuses to append a _row_id the table already has (ALREADY_EXISTS), storing nothing of the batch", async () => {

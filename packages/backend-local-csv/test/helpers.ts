@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -5,6 +6,11 @@ import path from "node:path";
 import Papa from "papaparse";
 import { Project, type TableKind } from "@themis/core";
 import { localCsvBackend, localCsvConfigSchema, type LocalCsvOptions, type LocalCsvStorage } from "../src/index.js";
+
+/** A pid that surely no longer runs: a child that already exited. */
+export function deadPid(): number {
+  return Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
+}
 
 /** A fresh temp folder; remove it with {@link removeDir}. */
 export function tempDir(label = "themis-local-csv-"): string {

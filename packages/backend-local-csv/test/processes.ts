@@ -7,8 +7,12 @@ const WRITER = fileURLToPath(new URL("./fixtures/writer.ts", import.meta.url));
 export interface Writer {
   child: ChildProcess;
   acknowledged: string[];
+  /** Fault points reached (`fault:<point>` lines, see `THEMIS_LOCAL_CSV_FAULT`). */
+  events: string[];
   /** Resolves once the writer is ready and `n` ids were acknowledged (or the process ended). */
   waitFor(n: number): Promise<void>;
+  /** Resolves once the process printed `event` (or ended). */
+  waitForEvent(event: string): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
@@ -20,29 +24,36 @@ export interface WriterArgs {
   count: number;
   batchSize: number;
   payloadBytes: number;
+  /** The writer's `lockStaleMs` (default 10 s). */
+  lockStaleMs?: number;
+  /** Extra environment, e.g. `{ THEMIS_LOCAL_CSV_FAULT: "takeover:5000" }`. */
+  env?: Record<string, string>;
 }
 
 export function startWriter(args: WriterArgs): Writer {
-  const child = spawn(
-    process.execPath,
-    [WRITER, args.rootDir, args.project, args.table, args.prefix, String(args.count), String(args.batchSize), String(args.payloadBytes)],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const argv = [args.rootDir, args.project, args.table, args.prefix, args.count, args.batchSize, args.payloadBytes, args.lockStaleMs ?? 10_000].map(String);
+  const child = spawn(process.execPath, [WRITER, ...argv], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...args.env } });
   const acknowledged: string[] = [];
+  const events: string[] = [];
   let stderr = "";
   let partial = "";
-  let waiters: { n: number; resolve: () => void }[] = [];
+  let waiters: { done: () => boolean; resolve: () => void }[] = [];
   let ended = false;
   let ready = false;
   const check = (): void => {
     waiters = waiters.filter((w) => {
-      if (ended || (ready && acknowledged.length >= w.n)) {
+      if (ended || w.done()) {
         w.resolve();
         return false;
       }
       return true;
     });
   };
+  const wait = (done: () => boolean): Promise<void> =>
+    new Promise<void>((resolve) => {
+      waiters.push({ done, resolve });
+      check();
+    });
   child.stdout!.setEncoding("utf8");
   child.stdout!.on("data", (chunk: string) => {
     partial += chunk;
@@ -50,6 +61,7 @@ export function startWriter(args: WriterArgs): Writer {
     partial = lines.pop()!; // only complete lines count as acknowledged
     for (const line of lines) {
       if (line === "ready") ready = true;
+      else if (line.startsWith("fault:")) events.push(line);
       else if (line) acknowledged.push(line);
     }
     check();
@@ -66,10 +78,9 @@ export function startWriter(args: WriterArgs): Writer {
   return {
     child,
     acknowledged,
+    events,
     exited,
-    waitFor: (n) => new Promise<void>((resolve) => {
-      waiters.push({ n, resolve });
-      check();
-    }),
+    waitFor: (n) => wait(() => ready && acknowledged.length >= n),
+    waitForEvent: (event) => wait(() => events.includes(event)),
   };
 }

@@ -46,6 +46,8 @@ export function detectNewline(text: string): "\n" | "\r\n" {
  * cut short). Blank lines are skipped.
  */
 export function parseCsv(text: string, options: ParseOptions): ParsedCsv {
+  // A byte order mark (Excel's "CSV UTF-8") is not part of the first column's name.
+  if (text.charCodeAt(0) === 0xfeff && !options.header) text = text.slice(1);
   const decoder = new RecordDecoder(options);
   if (text === "") return { header: options.header ? [...options.header] : [ROW_ID], rows: [], newline: options.newline ?? "\n" };
   const newline = options.newline ?? detectNewline(text);

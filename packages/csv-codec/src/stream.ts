@@ -51,6 +51,9 @@ export async function* parseCsvStream(input: AsyncIterable<Chunk>, options: Stre
     head += typeof next.value === "string" ? next.value : text.write(next.value as Buffer);
     if (head.includes("\n")) break;
   }
+  // A byte order mark (Excel's "CSV UTF-8") is not part of the first column's name: the
+  // same as parseCsv, so every reader of a table sees one header.
+  if (head.charCodeAt(0) === 0xfeff && !options.header) head = head.slice(1);
   if (head === "") {
     await iterator.return?.();
     options.onHeader?.(options.header ?? [ROW_ID]);

@@ -223,3 +223,17 @@ describe("large inputs (parsed in several chunks)", () => {
     await expectStreamError(`${text}r-extra,1,surplus\n`, "too-many-cells", lines + 1);
   });
 });
+
+describe("a UTF-8 byte order mark", () => {
+  it("is skipped alike by parseCsv and parseCsvStream (one reader, one behaviour)", async () => {
+    const text = "\uFEFF_row_id,a\nr1,1\nr2,x\n";
+    const expected = [
+      { _row_id: "r1", a: 1 },
+      { _row_id: "r2", a: "x" },
+    ];
+    expect(parseCsv(text, { source }).header).toEqual(["_row_id", "a"]);
+    expect(parseCsv(text, { source }).rows).toEqual(expected);
+    expect(await collect(text, 1)).toEqual(expected); // the mark's 3 bytes split over chunks
+    expect(await collect(text, 64)).toEqual(expected);
+  });
+});

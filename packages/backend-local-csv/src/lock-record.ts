@@ -1,0 +1,144 @@
+import { closeSync, fstatSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { isRunning, SELF, type ProcessIdentity } from "./process-identity.js";
+
+/**
+ * The table file as its lock holder last vouched for it: `[0, size)` of the file with
+ * this identity is committed (every byte of it complete and acknowledged or readable).
+ * Bytes past `size`, while the holder is dead, are an unfinished write: the next holder
+ * moves them aside before anything reads them.
+ */
+export interface CommittedTable {
+  dev: number;
+  ino: number;
+  birthtimeMs: number;
+  size: number;
+}
+
+/** The content of a lock file (or of a takeover claim). */
+export interface LockRecord extends ProcessIdentity {
+  token: string;
+  since: string;
+  committed?: CommittedTable | undefined;
+}
+
+// Records are padded to a fixed size, so an update overwrites the old one whole in one
+// pwrite, with no truncate in between.
+const RECORD_BYTES = 1024;
+
+export function encodeRecord(record: LockRecord): Buffer {
+  const json = JSON.stringify(record);
+  const buffer = Buffer.alloc(Math.max(RECORD_BYTES, Buffer.byteLength(json)), 0x20);
+  buffer.write(json, 0, "utf8");
+  return buffer;
+}
+
+/** Overwrite the record of an open lock file in place. */
+export function writeRecord(fd: number, record: LockRecord): void {
+  const buffer = encodeRecord(record);
+  for (let offset = 0; offset < buffer.length; ) offset += writeSync(fd, buffer, offset, buffer.length - offset, offset);
+}
+
+/** The record of an open lock file; undefined when it is not one (garbled, hand-made). */
+export function readRecordFd(fd: number): LockRecord | undefined {
+  const buffer = Buffer.alloc(RECORD_BYTES * 2);
+  let read = 0;
+  for (let n = -1; n !== 0 && read < buffer.length; read += n) n = readSync(fd, buffer, read, buffer.length - read, read);
+  try {
+    const record = JSON.parse(buffer.toString("utf8", 0, read).trim()) as LockRecord;
+    return typeof record.pid === "number" && typeof record.token === "string" && typeof record.host === "string" ? record : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A lock file as seen by a contender: its record (if readable), inode and age. */
+export interface SeenLock {
+  record: LockRecord | undefined;
+  ino: number;
+  mtimeMs: number;
+}
+
+/** Read the lock file at `path`; undefined when there is none. */
+export function readLock(path: string): SeenLock | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  try {
+    const info = fstatSync(fd);
+    return { record: readRecordFd(fd), ino: info.ino, mtimeMs: info.mtimeMs };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Whether the holder of a lock (or of a claim) is gone: a process of this host that no
+ * longer runs (whatever the age: a live one is never judged dead), or, for a holder on
+ * another host (a shared file system), a file not refreshed for `staleMs`.
+ */
+export function isAbandoned(seen: SeenLock, staleMs: number, now = Date.now()): boolean {
+  const running = seen.record ? isRunning(seen.record) : undefined;
+  return running === undefined ? now - seen.mtimeMs > staleMs : !running;
+}
+
+/** The name under which a lock's takeover is claimed: only one breaker per stale lock. */
+export function lockKey(seen: SeenLock): string {
+  return seen.record ? seen.record.token.replace(/[^0-9a-zA-Z]/g, "") : `ino${seen.ino}`;
+}
+
+/**
+ * Claim the right to replace (or remove) the lock identified by `key`: create
+ * `<lock>.claim-<key>-<k>` with O_EXCL. Claims of dead claimants are skipped (k+1), so a
+ * breaker killed mid-takeover blocks no one; a live claimant makes this one give up.
+ * Returns the claim files to remove when done, or undefined when someone else holds it.
+ */
+export function claimLock(lockPath: string, key: string, me: LockRecord, staleMs: number): string[] | undefined {
+  const claims: string[] = [];
+  for (let k = 1; ; k++) {
+    const claim = `${lockPath}.claim-${key}-${k}`;
+    claims.push(claim);
+    let fd: number;
+    try {
+      fd = openSync(claim, "wx");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const other = readLock(claim);
+      if (other && !isAbandoned(other, staleMs)) return undefined;
+      continue;
+    }
+    try {
+      writeRecord(fd, me);
+    } finally {
+      closeSync(fd);
+    }
+    return claims;
+  }
+}
+
+/** Remove claim files (best effort: a leftover one of a dead claimant is skipped by the next). */
+export function dropClaims(claims: readonly string[]): void {
+  for (const claim of claims) ignoreErrors(() => unlinkSync(claim));
+}
+
+export function ignoreErrors(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // best effort
+  }
+}
+
+/** Whether a file exists (one stat call; no exception built when it does not: this runs after every operation). */
+export function exists(path: string): boolean {
+  try {
+    return statSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+export { SELF };
