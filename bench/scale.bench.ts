@@ -94,6 +94,7 @@ try {
           "append rows/s": Math.round((rows / r.appendMs) * 1000).toLocaleString("en-US"),
           "entries rows/s": Math.round((rows / r.streamMs) * 1000).toLocaleString("en-US"),
           "update+delete ms": Math.round(r.editMs),
+          "peak RSS after appends MB": Math.round(r.appendRssKb / 1024),
           "peak RSS MB": Math.round(r.maxRssKb / 1024),
         });
         previous = r;

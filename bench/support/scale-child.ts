@@ -16,6 +16,8 @@ export interface ScaleResult {
   streamMs: number;
   /** One update and one delete of rows near the start of the table. */
   editMs: number;
+  /** process.resourceUsage().maxRSS after the appends, in KiB. */
+  appendRssKb: number;
   /** process.resourceUsage().maxRSS at the end, in KiB. */
   maxRssKb: number;
 }
@@ -46,6 +48,7 @@ export async function runScaleChild(backend: string, rows: number, batch: number
     let t0 = performance.now();
     for (let i = 0; i < rows; i += batch) await table.appendMany(shortRows(Math.min(batch, rows - i), i));
     const appendMs = performance.now() - t0;
+    const appendRssKb = process.resourceUsage().maxRSS;
 
     t0 = performance.now();
     let count = 0;
@@ -61,7 +64,7 @@ export async function runScaleChild(backend: string, rows: number, batch: number
     await table.update(picked[0]!, { question: "edited", answer: "0" });
     await table.delete(picked[1]!);
     const editMs = performance.now() - t0;
-    return { backend, rows, appendMs, streamMs, editMs, maxRssKb: process.resourceUsage().maxRSS };
+    return { backend, rows, appendMs, streamMs, editMs, appendRssKb, maxRssKb: process.resourceUsage().maxRSS };
   } finally {
     await project.storage.deleteProject(name).catch(() => undefined);
     await project.close();
