@@ -8,6 +8,7 @@ import { ObjectStore } from "../src/object-store.js";
 import { TableLog } from "../src/table-log.js";
 import { TableReader } from "../src/table-reader.js";
 import { s3Server, useFreshBucket } from "./support/env.js";
+import { collect } from "./support/collect.js";
 
 const server = s3Server();
 let bucket = "";
@@ -16,11 +17,6 @@ const { backend } = useFreshBucket(server, "big", (b, r) => {
   bucket = b;
   raw = r;
 });
-const collect = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-};
 const options = { compactAfterSegments: 0, gracePeriodMs: 3_600_000, maxConflictRetries: 10 };
 
 describe.skipIf(!server)("a table past the row cache", () => {
