@@ -98,6 +98,7 @@ try {
           "peak RSS after appends MB": Math.round(r.appendRssKb / 1024),
           "peak RSS MB": Math.round(r.maxRssKb / 1024),
         });
+        console.log(`${backend}, ${rows.toLocaleString("en-US")} rows: appended in ${Math.round(r.appendMs / 1000)} s, streamed in ${Math.round(r.streamMs / 1000)} s, peak RSS ${Math.round(r.maxRssKb / 1024)} MB`);
         previous = r;
       } catch (error) {
         failed++;
