@@ -4,7 +4,7 @@ import { IdSet, fingerprint } from "../src/id-set.js";
 
 describe("IdSet", () => {
   it("answers no for absent ids and maybe for stored ones, through growth and deletes", () => {
-    const set = new IdSet(8);
+    const set = new IdSet();
     const ids = Array.from({ length: 20_000 }, (_, i) => `row-${i}`);
     for (const id of ids) set.add(id);
     expect(set.size).toBe(20_000);
