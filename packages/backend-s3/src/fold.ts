@@ -13,7 +13,7 @@ export const LINE_CACHE_ROWS = 100_000;
 
 /**
  * What a writer keeps of a table folded up to segment `lastSeq` of incarnation `tableId`:
- * the ids (always) and the row lines (while the table is small). Applying ops here is the
+ * the row lines while the table is small, then only the ids (as fingerprints). Applying ops here is the
  * one definition of what a segment does to a table:
  * - append: add the row at the end; nothing when its id exists (writers refuse such appends
  *   with ALREADY_EXISTS before writing, so this only makes the first stored row win);
@@ -24,9 +24,10 @@ export class TableState {
   lastSeq: number;
   /** performance.now() when the request that showed `lastSeq` to be the last segment was sent. */
   seenAt = -Infinity;
-  readonly ids = new IdSet();
   /** The rows, in table order, until the table outgrows {@link LINE_CACHE_ROWS}. */
   lines: RowLines | undefined = new Map();
+  /** The ids once the lines are dropped. */
+  #ids: IdSet | undefined;
   readonly #cacheRows: number;
 
   constructor(tableId: string, lastSeq: number, cacheRows = LINE_CACHE_ROWS) {
@@ -37,33 +38,45 @@ export class TableState {
 
   /** A row of the base, in order. */
   addBaseRow(id: string, line: string): void {
-    this.ids.add(id);
-    this.lines?.set(id, line);
-    this.#bound();
+    if (this.lines) {
+      this.lines.set(id, line);
+      this.#bound();
+    } else this.#ids!.add(id);
   }
 
   apply(ops: readonly Op[]): void {
     const lines = this.lines;
+    if (!lines) {
+      const ids = this.#ids!;
+      for (const op of ops) {
+        if (op.type === "append") ids.add(op.id);
+        else if (op.type === "delete") ids.delete(op.id);
+      }
+      return;
+    }
     for (const op of ops) {
       if (op.type === "append") {
-        if (lines?.has(op.id)) continue;
-        lines?.set(op.id, op.line);
-        this.ids.add(op.id);
+        if (!lines.has(op.id)) lines.set(op.id, op.line);
       } else if (op.type === "update") {
-        if (lines?.has(op.id)) lines.set(op.id, op.line);
-      } else if (!lines || lines.delete(op.id)) this.ids.delete(op.id);
+        if (lines.has(op.id)) lines.set(op.id, op.line);
+      } else lines.delete(op.id);
     }
     this.#bound();
   }
 
+  /** Past the cache: keep the ids only. */
   #bound(): void {
-    if (this.lines && this.lines.size > this.#cacheRows) this.lines = undefined;
+    if (!this.lines || this.lines.size <= this.#cacheRows) return;
+    const ids = new IdSet();
+    for (const id of this.lines.keys()) ids.add(id);
+    this.#ids = ids;
+    this.lines = undefined;
   }
 
   /** Whether a row has this id: exact while the lines are kept, else "maybe" for a stored fingerprint. */
   has(id: string): "yes" | "no" | "maybe" {
     if (this.lines) return this.lines.has(id) ? "yes" : "no";
-    return this.ids.has(id);
+    return this.#ids!.has(id);
   }
 }
 

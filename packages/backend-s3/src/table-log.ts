@@ -37,8 +37,8 @@ interface Position {
  * manifest that only changes with If-Match. Reads fold base + segments as a stream; writes
  * queued in this process while a segment is in flight go out together in the next one.
  *
- * Memory: a writer keeps the table's ids as fingerprints (id-set.ts, ~6-11 bytes a row) and,
- * up to LINE_CACHE_ROWS rows, the rows themselves; reads stream (table-reader.ts).
+ * Memory: a writer keeps the rows up to LINE_CACHE_ROWS rows, then only the ids as
+ * fingerprints (id-set.ts, ~7-11 bytes a row); reads stream (table-reader.ts).
  */
 export class TableLog {
   readonly #reader: TableReader;
