@@ -85,13 +85,15 @@ return {'ok'}`,
 /**
  * The first part of a large append, run in one MULTI before the native HSETs of the rows
  * (so the row JSON never passes through Lua, which would cost a copy each way) and
- * {@link appendScript}. It decides whether the append may happen and leaves the verdict in
- * the `verdict` hash for appendScript: 'ok', 'missing_table', 'seen' (a second delivery) or
- * 'exists' with the id. When the append must not happen, the rows hash is renamed to
- * `stash` (O(1)), so the HSETs that follow write into a fresh hash that appendScript drops
- * before renaming the stash back: the stored rows come out unchanged, byte for byte.
- * Both keys exist only inside the MULTI. KEYS: index, rows, ops, stash, verdict.
- * ARGV: table name, op id, now (ms), then the ids.
+ * {@link appendFinishScript}. It decides whether the append may happen: 'ok',
+ * 'missing_table', 'seen' (a second delivery) or 'exists' with the id. On 'ok' it also
+ * orders the ids with fresh sequence numbers and records the op id, so the ids cross the
+ * network once; the HSETs that follow in the same MULTI store the rows (nothing can run in
+ * between). When the append must not happen, the rows hash is renamed to `stash` (O(1)),
+ * so the HSETs write into a fresh hash that appendFinishScript drops before renaming the
+ * stash back: the stored rows come out unchanged, byte for byte. It leaves the verdict in
+ * the `verdict` hash; both keys exist only inside the MULTI.
+ * KEYS: index, rows, order, seq, ops, stash, verdict. ARGV: table name, op id, now (ms), then the ids.
  */
 export const appendCheckScript = new LuaScript(
   "appendCheck",
@@ -100,7 +102,7 @@ ${CHUNK}
 local verdict, taken = 'ok', nil
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
   verdict = 'missing_table'
-elseif seen(KEYS[3], ARGV[2], tonumber(ARGV[3])) then
+elseif seen(KEYS[5], ARGV[2], tonumber(ARGV[3])) then
   verdict = 'seen'
 else
   -- One HMGET per chunk of ids rather than one HEXISTS per id: a hundredth of the calls.
@@ -113,47 +115,46 @@ else
     if taken then break end
   end
 end
-redis.call('DEL', KEYS[4], KEYS[5])
-if verdict ~= 'ok' and redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[4]) end
-redis.call('HSET', KEYS[5], 'verdict', verdict, 'id', taken or '')
+redis.call('DEL', KEYS[6], KEYS[7])
+if verdict ~= 'ok' then
+  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[6]) end
+else
+  local n = #ARGV - 3
+  local seq = redis.call('INCRBY', KEYS[4], n) - n
+  local members = {}
+  for i = 4, #ARGV do
+    members[#members + 1] = seq + i - 3
+    members[#members + 1] = ARGV[i]
+    if #members >= 2 * CHUNK then
+      redis.call('ZADD', KEYS[3], unpack(members))
+      members = {}
+    end
+  end
+  if #members > 0 then redis.call('ZADD', KEYS[3], unpack(members)) end
+  redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
+end
+redis.call('HSET', KEYS[7], 'verdict', verdict, 'id', taken or '')
 return {verdict}`,
 );
 
 /**
  * The last part of a large append, after {@link appendCheckScript} and the HSETs, in the
- * same MULTI. KEYS: rows, order, seq, ops, stash, verdict. ARGV: op id, now (ms), then the
- * ids in order. On 'ok', orders the ids with fresh sequence numbers and records the op id;
- * otherwise drops what the HSETs wrote and puts the stashed rows back. Answers {'ok'},
- * {'missing_table'} or {'exists', id}.
+ * same MULTI. KEYS: rows, stash, verdict. When the check refused the append, drops what the
+ * HSETs wrote and puts the stashed rows back. Answers {'ok'}, {'missing_table'} or
+ * {'exists', id}.
  */
-export const appendScript = new LuaScript(
-  "append",
-  `${CHUNK}
-local found = redis.call('HMGET', KEYS[6], 'verdict', 'id')
-redis.call('DEL', KEYS[6])
+export const appendFinishScript = new LuaScript(
+  "appendFinish",
+  `local found = redis.call('HMGET', KEYS[3], 'verdict', 'id')
+redis.call('DEL', KEYS[3])
 local verdict = found[1]
 if not verdict then return redis.error_reply('ERR themis append: the check before the rows did not run') end
-if verdict ~= 'ok' then
-  redis.call('DEL', KEYS[1])
-  if redis.call('EXISTS', KEYS[5]) == 1 then redis.call('RENAME', KEYS[5], KEYS[1]) end
-  if verdict == 'seen' then return {'ok'} end
-  if verdict == 'exists' then return {'exists', found[2]} end
-  return {verdict}
-end
-local n = #ARGV - 2
-local seq = redis.call('INCRBY', KEYS[3], n) - n
-local members = {}
-for i = 3, #ARGV do
-  members[#members + 1] = seq + i - 2
-  members[#members + 1] = ARGV[i]
-  if #members >= 2 * CHUNK then
-    redis.call('ZADD', KEYS[2], unpack(members))
-    members = {}
-  end
-end
-if #members > 0 then redis.call('ZADD', KEYS[2], unpack(members)) end
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-return {'ok'}`,
+if verdict == 'ok' then return {'ok'} end
+redis.call('DEL', KEYS[1])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[1]) end
+if verdict == 'seen' then return {'ok'} end
+if verdict == 'exists' then return {'exists', found[2]} end
+return {verdict}`,
 );
 
 /** Replace a row in place. KEYS: index, rows, ops. ARGV: table name, id, json, op id, now (ms). */

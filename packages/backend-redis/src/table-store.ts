@@ -4,7 +4,7 @@ import type { Cluster, Redis } from "ioredis";
 import type { RedisContext } from "./context.js";
 import { BACKEND } from "./errors.js";
 import type { TableKeys } from "./keys.js";
-import { appendCheckScript, appendFewScript, appendScript, deleteRowScript, updateScript } from "./scripts.js";
+import { appendCheckScript, appendFewScript, appendFinishScript, deleteRowScript, updateScript } from "./scripts.js";
 
 /** Rows per page while streaming with entries(). */
 const STREAM_PAGE = 500;
@@ -143,14 +143,14 @@ export class RedisTable implements TableStore {
     if (rows.length <= FEW_ROWS) {
       status = await this.#ctx.script(`appending to ${this.#label}`, appendFewScript, [index, rowsKey, order, seq, ops], [this.#name, op, now, ...fields]);
     } else {
-      // One MULTI: the check, the rows by native HSET, then the script that orders them (or,
-      // when the check refused the batch, takes back what the HSETs wrote). EVAL rather than
-      // EVALSHA: inside MULTI a NOSCRIPT could not be recovered from.
+      // One MULTI: the check (which also orders the ids), the rows by native HSET, then the
+      // script that, when the check refused the batch, takes back what the HSETs wrote. EVAL
+      // rather than EVALSHA: inside MULTI a NOSCRIPT could not be recovered from.
       const replies = await this.#ctx.run(`appending to ${this.#label}`, async (client) => {
         const tx = client.multi();
-        tx.call("eval", [appendCheckScript.source, "5", index, rowsKey, ops, stash, verdict, this.#name, op, now, ...ids]);
+        tx.call("eval", [appendCheckScript.source, "7", index, rowsKey, order, seq, ops, stash, verdict, this.#name, op, now, ...ids]);
         for (let i = 0; i < fields.length; i += 2 * CHUNK) tx.call("hset", [rowsKey, ...fields.slice(i, i + 2 * CHUNK)]);
-        tx.call("eval", [appendScript.source, "6", rowsKey, order, seq, ops, stash, verdict, op, now, ...ids]);
+        tx.call("eval", [appendFinishScript.source, "3", rowsKey, stash, verdict]);
         return results(await tx.exec());
       });
       status = replies[replies.length - 1] as unknown[];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project, type StorageBackend } from "@themis/core";
 import { KeyLayout, LAYOUT_VERSION } from "../src/index.js";
-import { appendCheckScript, appendFewScript, appendScript, createProjectScript, createTableScript, deleteProjectScript, deleteRowScript, deleteTableScript, updateScript } from "../src/scripts.js";
+import { appendCheckScript, appendFewScript, appendFinishScript, createProjectScript, createTableScript, deleteProjectScript, deleteRowScript, deleteTableScript, updateScript } from "../src/scripts.js";
 import { createBackend, dropPrefix, keysWithPrefix, rawClient, redisAvailable, uniquePrefix } from "./support/env.js";
 
 describe.skipIf(!redisAvailable)("key layout and write safety", () => {
@@ -142,9 +142,9 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
     const many = rowsOf(300, "m");
     const sendMany = async () => {
       const tx = raw.multi();
-      tx.call("eval", [appendCheckScript.source, "5", k.index, k.rows, k.ops, k.stash, k.verdict, "d", "op-many", now, ...many.map((r) => r._row_id)]);
+      tx.call("eval", [appendCheckScript.source, "7", k.index, k.rows, k.order, k.seq, k.ops, k.stash, k.verdict, "d", "op-many", now, ...many.map((r) => r._row_id)]);
       tx.call("hset", [k.rows, ...fields(many)]);
-      tx.call("eval", [appendScript.source, "6", k.rows, k.order, k.seq, k.ops, k.stash, k.verdict, "op-many", now, ...many.map((r) => r._row_id)]);
+      tx.call("eval", [appendFinishScript.source, "3", k.rows, k.stash, k.verdict]);
       const replies = (await tx.exec())!;
       for (const [error] of replies) expect(error).toBeNull();
       return replies[replies.length - 1]![1];

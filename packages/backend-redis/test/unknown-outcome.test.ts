@@ -3,7 +3,7 @@ import { Project } from "@themis/core";
 import { KeyLayout } from "../src/index.js";
 import { appendCheckScript } from "../src/scripts.js";
 
-const CHECK_MARK = "redis.call('HSET', KEYS[5], 'verdict'";
+const CHECK_MARK = "redis.call('HSET', KEYS[7], 'verdict'";
 if (!appendCheckScript.source.includes(CHECK_MARK)) throw new Error("test setup: the append check script no longer writes its verdict that way");
 import { createBackend, dropPrefix, rawClient, redisAvailable, uniquePrefix } from "./support/env.js";
 

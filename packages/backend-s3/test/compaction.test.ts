@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createS3Storage } from "../src/index.js";
 import { encodeSegment } from "../src/segment-format.js";
 import { backendConfig, s3Server, useFreshBucket } from "./support/env.js";
+import { collect } from "./support/collect.js";
 import { listKeys, readRawTable } from "./support/oracle.js";
 
 const server = s3Server();
@@ -14,11 +15,6 @@ const { backend } = useFreshBucket(server, "cmp", (b, r) => {
   bucket = b;
   raw = r;
 });
-const collect = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-};
 const rawIds = async (project: string, table = "t"): Promise<string[]> => [...(await readRawTable(raw, bucket, "", project, "dataset", table))!.rows.keys()];
 
 

@@ -262,6 +262,14 @@ export function storageSuite(options: StorageSuiteOptions): void {
         expect(ids(loaded)).toEqual(got);
         expect(loaded.map((r) => r.i)).toEqual(rows.map((r) => r.i));
       });
+      it("load() with maxLoadRows streams and fails with ERR_THEMIS_TOO_LARGE past the limit", async () => {
+        const p = await fresh();
+        const t = await p.createDataset("d", { maxLoadRows: 3 });
+        const got = await t.appendMany([{ i: 0 }, { i: 1 }, { i: 2 }]);
+        expect(ids(await t.load())).toEqual(got);
+        await t.append({ i: 3 });
+        await expect(t.load()).rejects.toMatchObject({ code: "ERR_THEMIS_TOO_LARGE" });
+      });
       it("keeps the order of many single appends", async () => {
         const p = await fresh();
         const t = await p.createDataset("d");

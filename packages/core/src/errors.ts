@@ -18,6 +18,7 @@ export type ThemisErrorCode =
   | "ERR_THEMIS_CORRUPT_DATA"
   | "ERR_THEMIS_CLOSED"
   | "ERR_THEMIS_UNSUPPORTED"
+  | "ERR_THEMIS_TOO_LARGE"
   | "ERR_THEMIS_TIMEOUT"
   | "ERR_THEMIS_ABORTED"
   | "ERR_THEMIS_JOB_FAILED";
@@ -170,6 +171,13 @@ export class ClosedError extends ThemisError {
 export class UnsupportedError extends ThemisError {
   constructor(message: string, options?: ThemisErrorOptions) {
     super("ERR_THEMIS_UNSUPPORTED", message, options);
+  }
+}
+
+/** More data than a configured limit allows in memory (e.g. `load()` past `maxLoadRows`: stream with `entries()`). */
+export class TooLargeError extends ThemisError {
+  constructor(message: string, options?: ThemisErrorOptions) {
+    super("ERR_THEMIS_TOO_LARGE", message, options);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import { ClosedError, InvalidRowError, NotFoundError } from "../errors.js";
+import { ClosedError, InvalidConfigError, InvalidRowError, NotFoundError, TooLargeError } from "../errors.js";
 import { ROW_ID, type Row, type StoredRow, copyJsonRow, newRowId, validateRowId } from "../rows.js";
 import type { TableKind, TableStore } from "./contract.js";
 
@@ -7,6 +7,12 @@ import type { TableKind, TableStore } from "./contract.js";
 export interface TableOptions<T extends Row = Row> {
   /** Validate every appended or updated row (zod, valibot, arktype: any Standard Schema). */
   schema?: StandardSchemaV1<unknown, T>;
+  /**
+   * Most rows {@link Table.load} may return. A larger table fails with TooLargeError
+   * (`ERR_THEMIS_TOO_LARGE`) after reading at most this many rows, instead of exhausting
+   * memory; stream it with {@link Table.entries}. Default: no limit.
+   */
+  maxLoadRows?: number;
 }
 
 /**
@@ -20,6 +26,7 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
   readonly #schema: StandardSchemaV1<unknown, T> | undefined;
   readonly #backend: string;
   readonly #isClosed: () => boolean;
+  readonly #maxLoadRows: number;
 
   /** @internal Tables come from {@link Project} methods. */
   constructor(kind: TableKind, name: string, store: TableStore, backend: string, isClosed: () => boolean, options: TableOptions<T> = {}) {
@@ -29,6 +36,10 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
     this.#backend = backend;
     this.#schema = options.schema;
     this.#isClosed = isClosed;
+    this.#maxLoadRows = options.maxLoadRows ?? Infinity;
+    if (!(this.#maxLoadRows >= 0)) {
+      throw new InvalidConfigError(`invalid options of ${kind} "${name}"`, [{ path: "maxLoadRows", message: `expected a number >= 0, got ${String(options.maxLoadRows)}` }], { backend });
+    }
   }
 
   #alive(): void {
@@ -87,10 +98,21 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
     return prepared.map((r) => r._row_id);
   }
 
-  /** Every row, in append order. */
+  /**
+   * Every row, in append order, in memory. With `maxLoadRows` the rows are streamed and a
+   * larger table fails with TooLargeError before it exhausts memory: use {@link entries}.
+   */
   async load(): Promise<StoredRow<T>[]> {
     this.#alive();
-    return (await this.#store.load()) as StoredRow<T>[];
+    if (this.#maxLoadRows === Infinity) return (await this.#store.load()) as StoredRow<T>[];
+    const rows: StoredRow<T>[] = [];
+    for await (const row of this.#store.entries()) {
+      if (rows.length >= this.#maxLoadRows) {
+        throw new TooLargeError(`${this.kind} "${this.name}" has more than ${this.#maxLoadRows} rows (maxLoadRows): stream it with entries() instead of load()`, { backend: this.#backend });
+      }
+      rows.push(row as StoredRow<T>);
+    }
+    return rows;
   }
 
   /** Stream every row in append order, without holding the table in memory. */

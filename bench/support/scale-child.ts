@@ -1,0 +1,72 @@
+// One run of the scale bench, in its own process: append `rows` rows in batches, stream them
+// back, update and delete one row; report times and the process's peak RSS.
+import { randomBytes } from "node:crypto";
+import { Project, memoryBackend, type StorageSpec } from "@themis/core";
+import { localCsvBackend } from "@themis/backend-local-csv";
+import { redisBackend } from "@themis/backend-redis";
+import { createS3Storage } from "@themis/backend-s3";
+import { boxBackend } from "@themis/backend-box";
+import type { ServerSet } from "./scale-servers.ts";
+import { shortRows } from "./rows.ts";
+
+export interface ScaleResult {
+  backend: string;
+  rows: number;
+  appendMs: number;
+  streamMs: number;
+  /** One update and one delete of rows near the start of the table. */
+  editMs: number;
+  /** process.resourceUsage().maxRSS after the appends, in KiB. */
+  appendRssKb: number;
+  /** process.resourceUsage().maxRSS at the end, in KiB. */
+  maxRssKb: number;
+}
+
+/** The project to write to, on the backend named. */
+async function openProject(backend: string, servers: ServerSet, name: string): Promise<Project> {
+  const spec: Record<string, () => [StorageSpec, Record<string, unknown>?]> = {
+    "local/csv": () => [localCsvBackend, { rootDir: servers.dir }],
+    redis: () => [redisBackend, { url: servers.redisUrl, keyPrefix: name }],
+    s3: () => {
+      const { endpoint, accessKeyId, secretAccessKey, bucket } = servers.s3!;
+      return [createS3Storage({ bucket, endpoint, credentials: { accessKeyId, secretAccessKey } })];
+    },
+    "box/csv": () => [boxBackend, servers.box],
+    memory: () => [memoryBackend, {}],
+  };
+  const make = spec[backend];
+  if (!make) throw new Error(`scale bench: no backend "${backend}"`);
+  const [storage, config] = make();
+  return Project.create(name, storage, config);
+}
+
+export async function runScaleChild(backend: string, rows: number, batch: number, servers: ServerSet): Promise<ScaleResult> {
+  const name = `scale_${randomBytes(4).toString("hex")}`;
+  const project = await openProject(backend, servers, name);
+  try {
+    const table = await project.createDataset("scale");
+    let t0 = performance.now();
+    for (let i = 0; i < rows; i += batch) await table.appendMany(shortRows(Math.min(batch, rows - i), i));
+    const appendMs = performance.now() - t0;
+    const appendRssKb = process.resourceUsage().maxRSS;
+
+    t0 = performance.now();
+    let count = 0;
+    const picked: string[] = [];
+    for await (const row of table.entries()) {
+      if (count === 1 || count === 2) picked.push(row._row_id);
+      count++;
+    }
+    const streamMs = performance.now() - t0;
+    if (count !== rows) throw new Error(`scale bench: ${backend} streamed ${count} rows, ${rows} were appended`);
+
+    t0 = performance.now();
+    await table.update(picked[0]!, { question: "edited", answer: "0" });
+    await table.delete(picked[1]!);
+    const editMs = performance.now() - t0;
+    return { backend, rows, appendMs, streamMs, editMs, appendRssKb, maxRssKb: process.resourceUsage().maxRSS };
+  } finally {
+    await project.storage.deleteProject(name).catch(() => undefined);
+    await project.close();
+  }
+}
