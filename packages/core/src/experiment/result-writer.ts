@@ -1,3 +1,4 @@
+import { hasErrorCode } from "../errors.js";
 import type { Table } from "../storage/table.js";
 import type { ResultRow } from "./result-row.js";
 
@@ -51,10 +52,27 @@ export class ResultWriter {
   async #write(batch: { row: ResultRow; replaces: string | undefined }[]): Promise<void> {
     const appends: ResultRow[] = [];
     for (const { row, replaces } of batch) {
-      if (replaces !== undefined) await this.#table.update(replaces, row);
+      if (replaces !== undefined) await this.#table.update(replaces, { ...row, _row_id: replaces });
       else appends.push(row);
     }
-    if (appends.length > 0) await this.#table.appendMany(appends);
+    if (appends.length === 0) return;
+    try {
+      await this.#table.appendMany(appends);
+    } catch (error) {
+      if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
+      // A row's result is already there (a runner taken over as stale wrote it after all):
+      // the newest result replaces it, so the row keeps exactly one.
+      for (const row of appends) await this.#appendOrReplace(row);
+    }
+  }
+
+  async #appendOrReplace(row: ResultRow): Promise<void> {
+    try {
+      await this.#table.append(row);
+    } catch (error) {
+      if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
+      await this.#table.update(row._row_id, row);
+    }
   }
 
   /** Wait until the current write is done (throws its error). */
@@ -72,4 +90,3 @@ export class ResultWriter {
     }
   }
 }
-

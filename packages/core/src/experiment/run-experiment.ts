@@ -1,37 +1,30 @@
 import { randomUUID } from "node:crypto";
-import { AlreadyExistsError, hasErrorCode } from "../errors.js";
-import type { ExecutionBackend } from "../execution/contract.js";
+import { hostname } from "node:os";
+import { hasErrorCode } from "../errors.js";
+import type { ExecutionBackend, JobError } from "../execution/contract.js";
 import { toJobError } from "../execution/errors.js";
 import { type ExecutionSpec, createExecutor } from "../execution/executor.js";
 import { assertRunsTask, map } from "../execution/map.js";
 import { type RetryOptions, resolveRetry } from "../execution/retry.js";
-import { type Task, taskIdentity } from "../execution/task.js";
+import type { Task } from "../execution/task.js";
 import type { Project } from "../project.js";
 import { type Registry, defaultRegistry } from "../registry/registry.js";
 import { type JsonValue, ROW_ID, type Row, type StoredRow, toJsonRow } from "../rows.js";
-import type { Dataset, Experiment, Table } from "../storage/table.js";
-import { type Provenance, collectProvenance } from "./provenance.js";
-import { resumeKey } from "./resume-key.js";
+import type { Dataset, Table } from "../storage/table.js";
+import { CANCELS_TABLE } from "./cancel.js";
+import { CLAIMS_TABLE, RowClaims } from "./claims.js";
+import { DEFAULT_FAIL_FAST, FailFast } from "./fail-fast.js";
+import { type MetricSummary, MetricsCollector, type Scores } from "./metrics.js";
+import { collectProvenance } from "./provenance.js";
 import { resultRow } from "./result-row.js";
 import { ResultWriter } from "./result-writer.js";
-import { RUNS_TABLE, type RunRecord, type RunStatus, errorJson } from "./run-record.js";
+import { type ExperimentProgress, type RunEvent, emitter } from "./run-events.js";
+import { RunHeartbeat } from "./run-heartbeat.js";
+import { claimedRows } from "./run-inputs.js";
+import { DEFAULT_HEARTBEAT_MS, RUNS_TABLE, type RunRecord, type RunStatus, errorJson, listRuns } from "./run-record.js";
+import { codeChangeSince, openOrCreateExperiment, packageVersions, previousResults, redactedExecutorConfig, taskKeyOf } from "./run-setup.js";
 
-/** Progress of an experiment run, reported after every finished (or skipped) row. */
-export interface ExperimentProgress {
-  readonly runId: string;
-  /** Rows finished in this run (succeeded + failed). */
-  readonly done: number;
-  readonly succeeded: number;
-  readonly failed: number;
-  /** Rows skipped because an earlier run did them (`resume`). */
-  readonly skipped: number;
-  /** Rows in the dataset, when counted (always when `onProgress` is given). */
-  readonly total: number | undefined;
-  readonly running: number;
-  readonly elapsedMs: number;
-  /** Rows finished per second in this run. */
-  readonly ratePerSecond: number;
-}
+export type { ExperimentProgress, RunEvent } from "./run-events.js";
 
 /** Options of {@link runExperiment} / `project.runExperiment`. */
 export interface RunExperimentOptions<I extends Row = Row, O = unknown> {
@@ -41,7 +34,8 @@ export interface RunExperimentOptions<I extends Row = Row, O = unknown> {
   experiment: string;
   /**
    * What runs for each dataset row (the stored row, `_row_id` included): a function, a
-   * module task or a command task.
+   * module task or a command task. A task may return `{ output, scores: { name: number |
+   * boolean } }`: the scores go to the result's `scores` column and the run's metrics.
    */
   task: Task<StoredRow<I>, O>;
   /** Executor name, definition or instance. Default: the themis config's `execution:`, else "local". */
@@ -66,6 +60,11 @@ export interface RunExperimentOptions<I extends Row = Row, O = unknown> {
    */
   taskId?: string;
   /**
+   * Pin the task's code by hand: this version replaces the sha256 of the module file in the
+   * resume key, so edits keep earlier results until you change the version.
+   */
+  taskVersion?: string;
+  /**
    * Continue an existing experiment: rows that already have a successful result with the
    * same resume key are skipped; rows whose earlier attempt failed run again and their
    * error row is replaced. Without `resume`, an existing experiment is an AlreadyExistsError.
@@ -73,7 +72,18 @@ export interface RunExperimentOptions<I extends Row = Row, O = unknown> {
   resume?: boolean;
   /** Store each input row (without its id) in the result row's `input` field. Default: true. */
   storeInput?: boolean;
+  /**
+   * Stop the run (status failed) when the first this-many finished rows all fail with the
+   * same non-retryable error. A missing export stops it at the first row. 0: never. Default: 5.
+   */
+  failFast?: number;
+  /** Milliseconds between heartbeats (and cancel-request checks). Default: 5000. */
+  heartbeatMs?: number;
+  /** Milliseconds between progress events sent to `onEvent`. Default: 1000. */
+  progressIntervalMs?: number;
   onProgress?: (progress: ExperimentProgress) => void;
+  /** Run events: started, code changed, throttled progress, row failed, storage error, ended. */
+  onEvent?: (event: RunEvent) => void;
   /** Registry for executor names and package versions. Default: the default registry. */
   registry?: Registry;
 }
@@ -88,39 +98,118 @@ export interface ExperimentRunSummary {
   total: number;
   succeeded: number;
   failed: number;
+  /** Rows done earlier (resume) or by another runner meanwhile. */
   skipped: number;
   durationMs: number;
   /** Rows finished per second in this run. */
   ratePerSecond: number;
+  /** Per-metric summary of the scores the task returned. */
+  metrics: { [metric: string]: MetricSummary };
+  /** Why the run did not complete (cancel reason, fail-fast verdict, error). */
+  reason: string | null;
   /** The error that ended a failed run. */
   error?: unknown;
 }
 
-async function openOrCreateExperiment(project: Project, name: string, resume: boolean): Promise<Experiment> {
-  try {
-    await project.createExperiment(name);
-  } catch (error) {
-    if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
-    if (!resume) {
-      throw new AlreadyExistsError(`experiment "${name}" exists: pass resume: true to continue it, or choose another name`, {
-        backend: project.storage.name,
-        cause: error,
-      });
-    }
-  }
-  return project.getExperiment(name);
+/** Counters of a run in progress. */
+interface Counters {
+  succeeded: number;
+  failed: number;
+  skipped: number;
+  claimedElsewhere: number;
+  running: number;
+  total: number | undefined;
 }
 
-async function packageVersions(registry: Registry, names: readonly string[]): Promise<Record<string, string>> {
+async function countRows(dataset: Dataset): Promise<number> {
+  let n = 0;
+  for await (const _ of dataset.entries()) n++;
+  return n;
+}
+
+/** Everything a run needs once it is set up. */
+interface RunContext<I extends Row> {
+  runId: string;
+  started: number;
+  record: RunRecord;
+  dataset: Dataset<I>;
+  experiment: Table;
+  runs: Table;
+  claims: Table;
+  cancels: Table;
+  executor: ExecutionBackend;
+  owned: boolean;
+  retry: ReturnType<typeof resolveRetry>;
+}
+
+async function startRun<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>): Promise<RunContext<I>> {
+  const started = performance.now();
+  const registry = options.registry ?? defaultRegistry();
+  const parameters = toJsonRow(options.parameters ?? {}) as { [key: string]: JsonValue };
+  const retry = resolveRetry(options.retries);
+  // Resolves and hashes a module task's file: a missing module fails here, before any row.
+  const taskKey = taskKeyOf(options.task as Task, options, parameters);
+  const runId = randomUUID();
+  const dataset: Dataset<I> = typeof options.dataset === "string" ? await project.getDataset<I>(options.dataset) : options.dataset;
+  const { executor, owned } = await createExecutor(options.execution, options.executionConfig, options.registry);
   try {
-    const out: Record<string, string> = {};
-    for (const info of await registry.list()) {
-      if (names.includes(info.name) && info.package && info.version) out[info.package] = info.version;
-    }
-    return out;
-  } catch {
-    return {};
+    // Checked before anything is created or run.
+    assertRunsTask(executor, options.task as Task);
+    const experiment = await openOrCreateExperiment(project, options.experiment, options.resume ?? false);
+    const [runs, claims, cancels] = await Promise.all([RUNS_TABLE, CLAIMS_TABLE, CANCELS_TABLE].map((t) => project.internalTable("experiment", t)));
+    const executorConfig = await redactedExecutorConfig(options.execution, options.executionConfig, registry);
+    const provenance = await collectProvenance(await packageVersions(registry, [project.storage.name, executor.name]), executorConfig);
+    const now = new Date().toISOString();
+    const record: RunRecord = {
+      run_id: runId,
+      experiment: experiment.name,
+      dataset: dataset.name,
+      status: "running",
+      task: taskKey.identity,
+      task_key: taskKey.key,
+      code_hash: taskKey.codeHash,
+      task_version: taskKey.taskVersion,
+      parameters,
+      executor: executor.name,
+      concurrency: options.concurrency ?? executor.concurrency ?? null,
+      timeout_ms: options.timeout ?? null,
+      retries: retry.retries,
+      resume: options.resume ?? false,
+      started_at: now,
+      finished_at: null,
+      duration_ms: null,
+      heartbeat_at: now,
+      heartbeat_ms: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      host: hostname(),
+      pid: process.pid,
+      counts: { total: null, succeeded: 0, failed: 0, skipped: 0, claimed_elsewhere: 0 },
+      error: null,
+      reason: null,
+      metrics: {},
+      error_rate: null,
+      provenance,
+    };
+    return { runId, started, record, dataset, experiment: experiment as unknown as Table, runs: runs!, claims: claims!, cancels: cancels!, executor, owned, retry };
+  } catch (error) {
+    if (owned) await executor.close().catch(() => undefined);
+    throw error;
   }
+}
+
+/** Why the run stops early, decided by whoever stops it first. */
+interface Stop {
+  controller: AbortController;
+  status?: "cancelled" | "failed";
+  reason?: string;
+  error?: unknown;
+}
+
+function stopRun(stop: Stop, status: "cancelled" | "failed", reason: string, error?: unknown): void {
+  if (stop.controller.signal.aborted) return;
+  stop.status = status;
+  stop.reason = reason;
+  if (error !== undefined) stop.error = error;
+  stop.controller.abort(error ?? new Error(reason));
 }
 
 /**
@@ -129,12 +218,15 @@ async function packageVersions(registry: Registry, names: readonly string[]): Pr
  *
  * - Each result is appended as it completes (a crash keeps every finished row); a failing
  *   row becomes an error row (`status: "error"`, `error` with name, message, code), never
- *   dropped.
- * - A run record (status running, then completed / failed / cancelled; parameters,
- *   timing, counts, provenance) is kept in the project's internal `__runs` table.
- * - With `resume`, rows already done with the same task and parameters are skipped.
- * - Cancelling through `signal` stops running jobs and ends with status "cancelled";
- *   rows cancelled mid-way are not stored, so a resumed run does them.
+ *   dropped. Result rows have one id per (dataset row, resume key).
+ * - A run record (status running, then completed / failed / cancelled with a `reason`;
+ *   parameters, timing, counts, metrics, provenance, a heartbeat every `heartbeatMs`) is
+ *   kept in the project's internal `__runs` table. See `runState` for "stale".
+ * - Rows are claimed before they run, so several runners on one experiment (`resume`)
+ *   split the work and each row gets one result; rows of a stale runner are taken over.
+ * - With `resume`, rows already done with the same task, code and parameters are skipped.
+ * - Cancelling through `signal` or `requestCancel` stops running jobs and ends with status
+ *   "cancelled"; rows cancelled mid-way are not stored, so a resumed run does them.
  *
  * @example
  * ```ts
@@ -147,166 +239,179 @@ async function packageVersions(registry: Registry, names: readonly string[]): Pr
  * ```
  */
 export async function runExperiment<I extends Row = Row, O = unknown>(project: Project, options: RunExperimentOptions<I, O>): Promise<ExperimentRunSummary> {
-  const started = performance.now();
-  const startedAt = new Date().toISOString();
-  const registry = options.registry ?? defaultRegistry();
-  const resume = options.resume ?? false;
-  const parameters = toJsonRow(options.parameters ?? {}) as { [key: string]: JsonValue };
-  const retry = resolveRetry(options.retries);
-  const identity = options.taskId !== undefined ? `id:${options.taskId}` : taskIdentity(options.task as Task);
-  const key = resumeKey(identity, parameters);
-  const runId = randomUUID();
-
-  const dataset: Dataset<I> = typeof options.dataset === "string" ? await project.getDataset<I>(options.dataset) : options.dataset;
-  const { executor, owned } = await createExecutor(options.execution, options.executionConfig, options.registry);
-  let experiment: Experiment;
-  let runs: Table;
-  let provenance: Provenance;
-  try {
-    // Checked before anything is created or run.
-    assertRunsTask(executor, options.task as Task);
-    experiment = await openOrCreateExperiment(project, options.experiment, resume);
-    runs = await project.internalTable("experiment", RUNS_TABLE);
-    provenance = await collectProvenance(await packageVersions(registry, [project.storage.name, executor.name]));
-  } catch (error) {
-    if (owned) await executor.close().catch(() => undefined);
-    throw error;
-  }
-  const record: RunRecord = {
-    run_id: runId,
-    experiment: experiment.name,
-    dataset: dataset.name,
-    status: "running",
-    task: identity,
-    task_key: key,
-    parameters,
-    executor: executor.name,
-    concurrency: options.concurrency ?? executor.concurrency ?? null,
-    timeout_ms: options.timeout ?? null,
-    retries: retry.retries,
-    resume,
-    started_at: startedAt,
-    finished_at: null,
-    duration_ms: null,
-    counts: { total: null, succeeded: 0, failed: 0, skipped: 0 },
-    error: null,
-    provenance,
-  };
-
-  let succeeded = 0;
-  let failed = 0;
-  let skipped = 0;
-  let running = 0;
-  let total: number | undefined;
-  let status: Exclude<RunStatus, "running"> = "completed";
+  const ctx = await startRun(project, options);
+  const emit = emitter(options.onEvent);
+  const c: Counters = { succeeded: 0, failed: 0, skipped: 0, claimedElsewhere: 0, running: 0, total: undefined };
+  const metrics = new MetricsCollector();
+  const stop: Stop = { controller: new AbortController() };
+  const onAbort = (): void => stopRun(stop, "cancelled", "cancelled by the caller (signal)");
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const heartbeat = new RunHeartbeat(ctx.runs, ctx.cancels, ctx.record, ctx.record.heartbeat_ms, {
+    counts: () => ({ total: c.total ?? null, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped, claimed_elsewhere: c.claimedElsewhere }),
+    onCancel: (request) => {
+      emit({ type: "cancel-requested", runId: ctx.runId, reason: request.reason });
+      stopRun(stop, "cancelled", request.reason);
+    },
+    onError: (error) => emit({ type: "storage-error", runId: ctx.runId, message: error instanceof Error ? error.message : String(error) }),
+  });
   let runError: unknown;
-
   try {
-    await runs.append({ ...record, [ROW_ID]: runId });
+    await heartbeat.start();
+    await executeRows(project, options, ctx, { c, metrics, stop, emit });
+  } catch (error) {
+    runError = error;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    if (ctx.owned) await ctx.executor.close().catch(() => undefined);
+  }
+  return finishRun(ctx, heartbeat, { c, metrics, stop, emit }, runError);
+}
 
-    // What earlier runs did with this key: successes are skipped, failures are redone.
-    const done = new Set<string>();
-    const failedBefore = new Map<string, string>();
-    if (resume) {
-      for await (const row of experiment.entries()) {
-        if (row.task_key !== key || typeof row.dataset_row_id !== "string") continue;
-        if (row.status === "ok") {
-          done.add(row.dataset_row_id);
-          failedBefore.delete(row.dataset_row_id);
-        } else if (!done.has(row.dataset_row_id)) failedBefore.set(row.dataset_row_id, row[ROW_ID]);
-      }
-    }
-    if (options.onProgress) {
-      let n = 0;
-      for await (const _ of dataset.entries()) n++;
-      total = n;
-    }
+/** What the row loop shares with the run. */
+interface Loop {
+  c: Counters;
+  metrics: MetricsCollector;
+  stop: Stop;
+  emit: (event: RunEvent) => void;
+}
 
-    const progress = (): void => {
-      if (!options.onProgress) return;
-      const elapsedMs = performance.now() - started;
-      const finished = succeeded + failed;
+async function executeRows<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>, ctx: RunContext<I>, loop: Loop): Promise<void> {
+  const { c, stop, emit } = loop;
+  const key = ctx.record.task_key;
+  const resume = ctx.record.resume;
+  const previous = resume ? await previousResults(ctx.experiment, key) : { done: new Set<string>(), errorRows: new Map<string, string>(), errorRuns: new Map<string, string>() };
+  if (options.onProgress || options.onEvent) c.total = await countRows(ctx.dataset as Dataset);
+  emit({ type: "run-started", runId: ctx.runId, experiment: ctx.record.experiment, dataset: ctx.record.dataset, taskKey: key, codeHash: ctx.record.code_hash, resume, total: c.total });
+  if (resume && options.onEvent) {
+    const changed = codeChangeSince(await listRuns(project, ctx.record.experiment), ctx.record.task, ctx.record.parameters, ctx.record.code_hash ?? "", ctx.record.task_version);
+    if (changed) emit({ type: "code-changed", runId: ctx.runId, previousRunId: changed.run_id, previousCodeHash: changed.code_hash ?? null, codeHash: ctx.record.code_hash });
+  }
+  const progress = progressReporter(ctx, options, c);
+  const claims = new RowClaims(ctx.claims, ctx.runs, ctx.experiment, { runId: ctx.runId, experiment: ctx.record.experiment, key, failedBefore: previous.errorRuns });
+  const inFlight = new Map<number, StoredRow<I>>();
+  let index = 0;
+  const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
+    const hooks = { onSkipped: () => (c.skipped++, progress()), onClaimedElsewhere: () => (c.claimedElsewhere++, progress()) };
+    // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
+    for await (const row of claimedRows(ctx.dataset, { done: previous.done, claims, pollMs: ctx.record.heartbeat_ms, signal: stop.controller.signal }, hooks)) {
+      inFlight.set(index++, row);
+      c.running++;
+      yield row;
+    }
+  })();
+  const writer = new ResultWriter(ctx.experiment, previous.errorRows);
+  const failFast = new FailFast(options.failFast ?? DEFAULT_FAIL_FAST);
+  const mapOptions = {
+    executor: ctx.executor,
+    retries: ctx.retry,
+    signal: stop.controller.signal,
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+  };
+  for await (const outcome of map(options.task as Task<StoredRow<I>, O>, inputs, mapOptions)) {
+    c.running--;
+    const row = inFlight.get(outcome.index)!;
+    inFlight.delete(outcome.index);
+    if (!outcome.ok && outcome.error.code === "ERR_THEMIS_ABORTED" && stop.controller.signal.aborted) continue;
+    const result = resultRow(row, outcome, ctx.runId, key, options.storeInput ?? true);
+    if (result.status === "ok") c.succeeded++;
+    else {
+      c.failed++;
+      emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: result.error as unknown as JobError });
+    }
+    if (result.scores) loop.metrics.add(result.scores as Scores);
+    writer.add(result);
+    progress();
+    const verdict = failFast.observe(outcome.ok ? undefined : outcome.error);
+    if (verdict) stopRun(stop, "failed", verdict.message, verdict);
+    // The store is slower than the executor: wait for it rather than pile up results.
+    if (writer.backlog >= 1024) await writer.settle();
+  }
+  await writer.flush();
+  progress(true);
+}
+
+/**
+ * Calls `onProgress` after every row and sends a progress event at most every
+ * `progressIntervalMs`; `final` sends the last event (the row's call was made already).
+ */
+function progressReporter<I extends Row>(ctx: RunContext<I>, options: RunExperimentOptions<I, never> | RunExperimentOptions<I, any>, c: Counters): (final?: boolean) => void {
+  const emit = emitter(options.onEvent);
+  const interval = options.progressIntervalMs ?? 1000;
+  let lastEvent = 0;
+  return (final = false) => {
+    if (!options.onProgress && !options.onEvent) return;
+    const elapsedMs = performance.now() - ctx.started;
+    const finished = c.succeeded + c.failed;
+    const p: ExperimentProgress = {
+      runId: ctx.runId,
+      done: finished,
+      succeeded: c.succeeded,
+      failed: c.failed,
+      skipped: c.skipped + c.claimedElsewhere,
+      total: c.total,
+      running: c.running,
+      elapsedMs,
+      ratePerSecond: elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0,
+    };
+    if (options.onProgress && !final) {
       try {
-        options.onProgress({ runId, done: finished, succeeded, failed, skipped, total, running, elapsedMs, ratePerSecond: elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0 });
+        options.onProgress(p);
       } catch {
         // A progress callback must not break the run.
       }
-    };
-
-    // Rows to run, in dataset order; rows done earlier are counted and skipped. `map`
-    // numbers items in the order it reads them, so the n-th row yielded has index n.
-    const inFlight = new Map<number, StoredRow<I>>();
-    const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
-      let index = 0;
-      for await (const row of dataset.entries()) {
-        if (done.has(row[ROW_ID])) {
-          skipped++;
-          progress();
-          continue;
-        }
-        inFlight.set(index++, row);
-        running++;
-        yield row;
-      }
-    })();
-
-    const writer = new ResultWriter(experiment as unknown as Table, failedBefore);
-    const mapOptions = {
-      executor: executor as ExecutionBackend,
-      retries: retry,
-      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    };
-    for await (const outcome of map(options.task as Task<StoredRow<I>, O>, inputs, mapOptions)) {
-      running--;
-      const row = inFlight.get(outcome.index)!;
-      inFlight.delete(outcome.index);
-      if (!outcome.ok && outcome.error.code === "ERR_THEMIS_ABORTED" && options.signal?.aborted) continue;
-      if (outcome.ok) succeeded++;
-      else failed++;
-      writer.add(resultRow(row, outcome, runId, key, options.storeInput ?? true));
-      progress();
-      // The store is slower than the executor: wait for it rather than pile up results.
-      if (writer.backlog >= 1024) await writer.settle();
     }
-    await writer.flush();
-    if (options.signal?.aborted) status = "cancelled";
-  } catch (error) {
-    status = options.signal?.aborted && hasErrorCode(error, "ERR_THEMIS_ABORTED") ? "cancelled" : "failed";
-    runError = error;
-  } finally {
-    if (owned) await executor.close().catch(() => undefined);
-  }
-
-  const durationMs = performance.now() - started;
-  const finished = succeeded + failed;
-  const counts = { total: total ?? succeeded + failed + skipped, succeeded, failed, skipped };
-  const final: RunRecord = {
-    ...record,
-    status,
-    finished_at: new Date().toISOString(),
-    duration_ms: Math.round(durationMs),
-    counts,
-    error: runError === undefined ? null : errorJson(toJobError(runError)),
+    if (options.onEvent && (final || elapsedMs - lastEvent >= interval)) {
+      lastEvent = elapsedMs;
+      emit({ type: "progress", ...p });
+    }
   };
+}
+
+async function finishRun<I extends Row>(ctx: RunContext<I>, heartbeat: RunHeartbeat, loop: Loop, runError: unknown): Promise<ExperimentRunSummary> {
+  const { c, stop } = loop;
+  const durationMs = performance.now() - ctx.started;
+  const finished = c.succeeded + c.failed;
+  let status: Exclude<RunStatus, "running"> = "completed";
+  let error = runError;
+  if (stop.status === "failed") {
+    status = "failed";
+    error = stop.error;
+  } else if (stop.status === "cancelled" && (runError === undefined || hasErrorCode(runError, "ERR_THEMIS_ABORTED"))) status = "cancelled";
+  else if (runError !== undefined) status = "failed";
+  const reason = status === "completed" ? null : (stop.reason ?? (error instanceof Error ? error.message : String(error)));
+  const counts = { total: c.total ?? finished + c.skipped + c.claimedElsewhere, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped, claimed_elsewhere: c.claimedElsewhere };
+  const metrics = loop.metrics.summary();
   try {
-    await runs.update(runId, final);
-  } catch (error) {
-    if (runError === undefined) throw error;
+    await heartbeat.finish({
+      status,
+      finished_at: new Date().toISOString(),
+      duration_ms: Math.round(durationMs),
+      counts,
+      metrics,
+      error_rate: finished > 0 ? c.failed / finished : null,
+      error: status === "failed" ? errorJson(toJobError(error)) : null,
+      reason,
+    });
+  } catch (writeError) {
+    if (error === undefined) throw writeError;
   }
-  if (status === "failed") throw runError;
+  loop.emit({ type: "run-ended", runId: ctx.runId, status, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped + c.claimedElsewhere, durationMs, reason });
+  if (status === "failed") throw error;
   if (status === "cancelled" && runError !== undefined && !hasErrorCode(runError, "ERR_THEMIS_ABORTED")) throw runError;
   return {
-    runId,
-    experiment: experiment.name,
-    dataset: dataset.name,
+    runId: ctx.runId,
+    experiment: ctx.record.experiment,
+    dataset: ctx.record.dataset,
     status,
     total: counts.total,
-    succeeded,
-    failed,
-    skipped,
+    succeeded: c.succeeded,
+    failed: c.failed,
+    skipped: c.skipped + c.claimedElsewhere,
     durationMs,
     ratePerSecond: durationMs > 0 ? (finished * 1000) / durationMs : 0,
+    metrics,
+    reason,
   };
 }

@@ -1,25 +1,8 @@
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { resolve as resolveSpecifier } from "import-meta-resolve";
 import { Piscina } from "piscina";
 import type { JobResult, ModuleJob, RunContext } from "../contract.js";
 import { JobFailedError, toJobError } from "../errors.js";
 import type { ModuleWorkerTask } from "./module-worker.js";
-
-/**
- * The `file:` URL of a module job's module: absolute paths and `file:` URLs as they are;
- * relative paths and package specifiers resolved from `resolveFrom` (default: the current
- * directory) with Node's ESM rules (exports maps, "import" condition).
- */
-export function resolveModuleUrl(job: Pick<ModuleJob, "module" | "resolveFrom">): string {
-  const spec = job.module;
-  if (spec.startsWith("file:")) return spec;
-  if (path.isAbsolute(spec)) return pathToFileURL(spec).href;
-  const from = job.resolveFrom ?? process.cwd();
-  const base = from.startsWith("file:") ? from : pathToFileURL(path.resolve(from) + path.sep).href;
-  if (spec.startsWith("./") || spec.startsWith("../")) return new URL(spec, base).href;
-  return resolveSpecifier(spec, base);
-}
+import { resolveModuleUrl } from "../module-source.js";
 
 /** Settings of the worker pool. */
 export interface ModulePoolSettings {
@@ -67,7 +50,7 @@ export class ModulePool {
     if (signal.aborted) return { ok: false, error: toJobError(signal.reason), durationMs: 0 };
     let url: string;
     try {
-      url = resolveModuleUrl(job);
+      url = resolveModuleUrl(job.module, job.resolveFrom);
     } catch (error) {
       return { ok: false, error: toJobError(error), durationMs: performance.now() - start };
     }
