@@ -164,7 +164,13 @@ export class Project {
       return new Table(kind, name, await this.#store.openTable(kind, name), this.storage.name, this.#isClosed);
     } catch (error) {
       if ((error as { code?: string }).code !== "ERR_THEMIS_NOT_FOUND") throw error;
-      return new Table(kind, name, await this.#store.createTable(kind, name), this.storage.name, this.#isClosed);
+      try {
+        return new Table(kind, name, await this.#store.createTable(kind, name), this.storage.name, this.#isClosed);
+      } catch (createError) {
+        // Another runner created it since: open theirs.
+        if ((createError as { code?: string }).code !== "ERR_THEMIS_ALREADY_EXISTS") throw createError;
+        return new Table(kind, name, await this.#store.openTable(kind, name), this.storage.name, this.#isClosed);
+      }
     }
   }
 

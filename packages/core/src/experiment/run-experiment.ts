@@ -284,7 +284,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   if (options.onProgress || options.onEvent) c.total = await countRows(ctx.dataset as Dataset);
   emit({ type: "run-started", runId: ctx.runId, experiment: ctx.record.experiment, dataset: ctx.record.dataset, taskKey: key, codeHash: ctx.record.code_hash, resume, total: c.total });
   if (resume && options.onEvent) {
-    const changed = codeChangeSince(await listRuns(project, ctx.record.experiment), ctx.record.task, ctx.record.parameters, ctx.record.code_hash ?? "", ctx.record.task_version);
+    const changed = codeChangeSince((await listRuns(project, ctx.record.experiment)).filter((r) => r.run_id !== ctx.runId), ctx.record.task, ctx.record.parameters, ctx.record.code_hash ?? "", ctx.record.task_version);
     if (changed) emit({ type: "code-changed", runId: ctx.runId, previousRunId: changed.run_id, previousCodeHash: changed.code_hash ?? null, codeHash: ctx.record.code_hash });
   }
   const progress = progressReporter(ctx, options, c);
@@ -294,7 +294,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
     const hooks = { onSkipped: () => (c.skipped++, progress()), onClaimedElsewhere: () => (c.claimedElsewhere++, progress()) };
     // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
-    for await (const row of claimedRows(ctx.dataset, { done: previous.done, claims, pollMs: ctx.record.heartbeat_ms, signal: stop.controller.signal }, hooks)) {
+    for await (const row of claimedRows(ctx.dataset, { done: previous.done, claims, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal }, hooks)) {
       inFlight.set(index++, row);
       c.running++;
       yield row;
