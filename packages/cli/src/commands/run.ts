@@ -1,11 +1,11 @@
 import path from "node:path";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { type ExperimentRunSummary, type JsonValue, type ModuleTask, Project } from "@themis/core";
 import type { Action } from "../action.js";
 import { EXIT_FAILED, EXIT_OK } from "../exit-codes.js";
 import { collectOption } from "../option-pairs.js";
 import { parsePositiveInt } from "../parse-int.js";
-import { progressBar } from "../progress.js";
+import { type ProgressMode, resolveProgressMode, runReporter } from "../progress.js";
 import { type StorageFlags, withStorageFlags } from "../storage-options.js";
 import { UsageError } from "../exit-codes.js";
 
@@ -20,6 +20,10 @@ interface RunFlags extends StorageFlags {
   retries?: number;
   resume?: boolean;
   param?: Record<string, unknown>;
+  taskVersion?: string;
+  failFast?: number;
+  heartbeatMs?: number;
+  progress: ProgressMode;
 }
 
 /** `module#export` (export defaults to "default"), the module resolved like an import from `cwd`. */
@@ -60,7 +64,11 @@ export function runCommand(program: Command, action: Action): void {
       .option("-t, --timeout <ms>", "per-row timeout in milliseconds", parsePositiveInt)
       .option("-r, --retries <n>", "retries of a failed row when its error is retryable", parseNonNegativeInt)
       .option("--resume", "continue an existing experiment: skip rows already done, rerun failed ones")
-      .option("-P, --param <key=value>", "a run parameter, recorded with the run and part of the resume key (repeatable)", collectOption),
+      .option("-P, --param <key=value>", "a run parameter, recorded with the run and part of the resume key (repeatable)", collectOption)
+      .option("--task-version <version>", "pin the task's code by hand: replaces the module file's sha256 in the resume key")
+      .option("--fail-fast <rows>", "stop when the first <rows> rows fail with the same error (0: never; default 5)", parseNonNegativeInt)
+      .option("--heartbeat-ms <ms>", "milliseconds between heartbeats and cancel checks (default 5000)", parsePositiveInt)
+      .addOption(new Option("--progress <mode>", "progress on stderr: auto (a bar on a terminal, else a line every 5 s), bar, plain, json (JSON lines), none").choices(["auto", "bar", "plain", "json", "none"]).default("auto")),
   ).action(
     action(async (ctx, taskSpec: string, flags: RunFlags) => {
       const task = parseTaskSpec(taskSpec, ctx.cwd);
@@ -68,13 +76,13 @@ export function runCommand(program: Command, action: Action): void {
       const { backend: storage, label: storageLabel } = await ctx.openStorage(flags.storage, flags.option);
       const { backend: executor, label: executorLabel } = await ctx.openExecution(flags.executor, flags.executorOption);
       const project = await Project.open(projectName, storage);
-      const bar = progressBar(ctx.out, "{bar} {value}/{total} rows | {failed} failed | {rate}/s | ETA {eta_formatted}");
+      const reporter = runReporter(ctx.out, resolveProgressMode(ctx.out, flags.progress));
       const abort = new AbortController();
       let interrupts = 0;
       const onSignal = (): void => {
         interrupts++;
         if (interrupts > 1) process.exit(130);
-        bar?.stop();
+        reporter.stop();
         ctx.out.note("cancelling: waiting for running rows to stop (Ctrl-C again to quit now)...");
         abort.abort();
       };
@@ -93,10 +101,15 @@ export function runCommand(program: Command, action: Action): void {
           ...(flags.retries !== undefined ? { retries: flags.retries } : {}),
           ...(flags.resume ? { resume: true } : {}),
           ...(flags.param ? { parameters: flags.param as { [key: string]: JsonValue } } : {}),
-          onProgress: (p) => bar?.update(p.done + p.skipped, p.total ?? p.done + p.skipped, { failed: p.failed, rate: p.ratePerSecond.toFixed(1) }),
+          ...(flags.taskVersion !== undefined ? { taskVersion: flags.taskVersion } : {}),
+          ...(flags.failFast !== undefined ? { failFast: flags.failFast } : {}),
+          ...(flags.heartbeatMs !== undefined ? { heartbeatMs: flags.heartbeatMs } : {}),
+          ...(reporter.onProgress ? { onProgress: reporter.onProgress } : {}),
+          onEvent: reporter.onEvent,
+          progressIntervalMs: reporter.progressIntervalMs,
         });
       } finally {
-        bar?.stop();
+        reporter.stop();
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
       }
@@ -106,7 +119,7 @@ export function runCommand(program: Command, action: Action): void {
         `run ${summary.runId} ${summary.status}: ${summary.succeeded} ok, ${summary.failed} failed, ${summary.skipped} skipped of ${summary.total} rows ` +
           `in ${formatDuration(summary.durationMs)} (${summary.ratePerSecond.toFixed(1)} rows/s) -> experiment "${summary.experiment}" on ${storageLabel}, executor ${executorLabel}`,
       );
-      if (summary.status === "cancelled") ctx.out.note(`cancelled: finished rows are saved. Continue with the same command plus --resume.`);
+      if (summary.status === "cancelled") ctx.out.note(`cancelled (${summary.reason}): finished rows are saved. Continue with the same command plus --resume.`);
       if (summary.failed > 0) ctx.out.note(`${summary.failed} row(s) failed: see the "error" column (themis experiments show ${summary.experiment}); rerun with --resume to retry them.`);
       if (error) ctx.out.note(`run failed: ${(error as Error)?.message ?? String(error)}`);
       return summary.status === "completed" && summary.failed === 0 ? EXIT_OK : EXIT_FAILED;
