@@ -5,6 +5,7 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { type ProjectStore, type StorageBackend, type TableStore, memoryBackend } from "../dist/index.js";
 import { Project, type RunEvent, defineExecutionBackend, getRun, listRuns, moduleCodeHash, requestCancel, resolveModuleFile, runState } from "../dist/index.js";
 import { RUNS_TABLE } from "../dist/experiment/run-record.js";
 import { CLAIMS_TABLE, RowClaims } from "../dist/experiment/claims.js";
@@ -14,6 +15,36 @@ function taskFile(source: string): string {
   const file = path.join(dir, "task.mjs");
   writeFileSync(file, source);
   return file;
+}
+
+/** A memory backend that stops answering (every table call hangs) once `hang.now` is set: a dead server. */
+function hangingStorage(hang: { now: boolean }): StorageBackend {
+  const inner = memoryBackend.create({ namespace: `hang-${randomUUID()}` }) as StorageBackend;
+  const gate = <T>(call: () => Promise<T>): Promise<T> => (hang.now ? new Promise<T>(() => undefined) : call());
+  const wrap = (t: TableStore): TableStore => ({
+    load: () => gate(() => t.load()),
+    entries: () => t.entries(),
+    get: (id) => gate(() => t.get(id)),
+    append: (rows) => gate(() => t.append(rows)),
+    update: (row) => gate(() => t.update(row)),
+    delete: (id) => gate(() => t.delete(id)),
+  });
+  return {
+    name: "hanging",
+    async openProject(project, mode) {
+      const store = await inner.openProject(project, mode);
+      const wrapped: ProjectStore = {
+        createTable: async (kind, name) => wrap(await store.createTable(kind, name)),
+        openTable: async (kind, name) => wrap(await store.openTable(kind, name)),
+        listTables: (kind) => store.listTables(kind),
+        deleteTable: (kind, name) => store.deleteTable(kind, name),
+      };
+      return wrapped;
+    },
+    listProjects: () => inner.listProjects(),
+    deleteProject: (p) => inner.deleteProject(p),
+    close: () => inner.close(),
+  };
 }
 
 describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", () => {
@@ -176,4 +207,20 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     const everything = JSON.stringify(await (await project.internalTable("experiment", RUNS_TABLE)).load());
     expect(everything).not.toContain(canary);
   });
+
+  it("storage that stops answering: said within seconds (storage-error), then the run fails with UNAVAILABLE after the deadline", async () => {
+    const hang = { now: false };
+    const dead = await Project.create("dead", hangingStorage(hang));
+    await (await dead.createDataset("qa")).appendMany(Array.from({ length: 50 }, (_, n) => ({ n })));
+    const events: RunEvent[] = [];
+    const task = async (row: { n: number }) => {
+      if (row.n === 5) hang.now = true;
+      await delay(5);
+      return row.n;
+    };
+    await expect(dead.runExperiment({ dataset: "qa", experiment: "e", task, concurrency: 1, heartbeatMs: 100, storageDeadlineMs: 3000, onEvent: (e) => events.push(e) })).rejects.toMatchObject({
+      code: "ERR_THEMIS_UNAVAILABLE",
+    });
+    expect(events).toContainEqual(expect.objectContaining({ type: "storage-error", message: expect.stringMatching(/storage has not answered for \d+ s/) }));
+  }, 60_000);
 });

@@ -79,6 +79,12 @@ export interface RunExperimentOptions<I extends Row = Row, O = unknown> {
   failFast?: number;
   /** Milliseconds between heartbeats (and cancel-request checks). Default: 5000. */
   heartbeatMs?: number;
+  /**
+   * Milliseconds the storage may stay unreachable (no heartbeat gets through) before the run
+   * stops with an UnavailableError. A write hanging for 2 s is reported at once as a
+   * `storage-error` event. Default: 60 000.
+   */
+  storageDeadlineMs?: number;
   /** Milliseconds between progress events sent to `onEvent`. Default: 1000. */
   progressIntervalMs?: number;
   onProgress?: (progress: ExperimentProgress) => void;
@@ -110,6 +116,9 @@ export interface ExperimentRunSummary {
   /** The error that ended a failed run. */
   error?: unknown;
 }
+
+/** Default of `storageDeadlineMs`. */
+export const DEFAULT_STORAGE_DEADLINE_MS = 60_000;
 
 /** Counters of a run in progress. */
 interface Counters {
@@ -202,6 +211,19 @@ interface Stop {
   status?: "cancelled" | "failed";
   reason?: string;
   error?: unknown;
+  /** Rejects a few seconds after the storage deadline stopped the run: writes still hanging are given up. */
+  gaveUp: Promise<never>;
+  giveUp: (error: unknown) => void;
+}
+
+/** Grace given to hanging writes once the storage deadline has stopped the run. */
+const GIVE_UP_GRACE_MS = 5000;
+
+function newStop(): Stop {
+  let giveUp!: (error: unknown) => void;
+  const gaveUp = new Promise<never>((_, reject) => (giveUp = (error) => setTimeout(() => reject(error), GIVE_UP_GRACE_MS).unref()));
+  gaveUp.catch(() => undefined);
+  return { controller: new AbortController(), gaveUp, giveUp };
 }
 
 function stopRun(stop: Stop, status: "cancelled" | "failed", reason: string, error?: unknown): void {
@@ -210,6 +232,11 @@ function stopRun(stop: Stop, status: "cancelled" | "failed", reason: string, err
   stop.reason = reason;
   if (error !== undefined) stop.error = error;
   stop.controller.abort(error ?? new Error(reason));
+}
+
+/** A storage write, given up when the storage deadline has stopped the run and it still hangs. */
+function bounded<T>(stop: Stop, write: Promise<T>): Promise<T> {
+  return Promise.race([write, stop.gaveUp]);
 }
 
 /**
@@ -243,17 +270,22 @@ export async function runExperiment<I extends Row = Row, O = unknown>(project: P
   const emit = emitter(options.onEvent);
   const c: Counters = { succeeded: 0, failed: 0, skipped: 0, claimedElsewhere: 0, running: 0, total: undefined };
   const metrics = new MetricsCollector();
-  const stop: Stop = { controller: new AbortController() };
+  const stop = newStop();
   const onAbort = (): void => stopRun(stop, "cancelled", "cancelled by the caller (signal)");
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
-  const heartbeat = new RunHeartbeat(ctx.runs, ctx.cancels, ctx.record, ctx.record.heartbeat_ms, {
+  const deadlineMs = options.storageDeadlineMs ?? DEFAULT_STORAGE_DEADLINE_MS;
+  const heartbeat = new RunHeartbeat(ctx.runs, ctx.cancels, ctx.record, { intervalMs: ctx.record.heartbeat_ms, deadlineMs }, {
     counts: () => ({ total: c.total ?? null, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped, claimed_elsewhere: c.claimedElsewhere }),
     onCancel: (request) => {
       emit({ type: "cancel-requested", runId: ctx.runId, reason: request.reason });
       stopRun(stop, "cancelled", request.reason);
     },
     onError: (error) => emit({ type: "storage-error", runId: ctx.runId, message: error instanceof Error ? error.message : String(error) }),
+    onDeadline: (error) => {
+      stopRun(stop, "failed", error.message, error);
+      stop.giveUp(error);
+    },
   });
   let runError: unknown;
   try {
@@ -326,9 +358,9 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
     const verdict = failFast.observe(outcome.ok ? undefined : outcome.error);
     if (verdict) stopRun(stop, "failed", verdict.message, verdict);
     // The store is slower than the executor: wait for it rather than pile up results.
-    if (writer.backlog >= 1024) await writer.settle();
+    if (writer.backlog >= 1024) await bounded(stop, writer.settle());
   }
-  await writer.flush();
+  await bounded(stop, writer.flush());
   progress(true);
 }
 
@@ -384,7 +416,7 @@ async function finishRun<I extends Row>(ctx: RunContext<I>, heartbeat: RunHeartb
   const counts = { total: c.total ?? finished + c.skipped + c.claimedElsewhere, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped, claimed_elsewhere: c.claimedElsewhere };
   const metrics = loop.metrics.summary();
   try {
-    await heartbeat.finish({
+    await bounded(stop, heartbeat.finish({
       status,
       finished_at: new Date().toISOString(),
       duration_ms: Math.round(durationMs),
@@ -393,7 +425,7 @@ async function finishRun<I extends Row>(ctx: RunContext<I>, heartbeat: RunHeartb
       error_rate: finished > 0 ? c.failed / finished : null,
       error: status === "failed" ? errorJson(toJobError(error)) : null,
       reason,
-    });
+    }));
   } catch (writeError) {
     if (error === undefined) throw writeError;
   }
