@@ -24,6 +24,13 @@ export function broken() {
   throw Object.assign(new Error("API key missing"), { code: "E_NO_KEY" });
 }
 export const plain = (row) => row.n;
+let arrived = 0;
+export async function barrier() {
+  arrived++;
+  const deadline = Date.now() + 30000;
+  while (arrived < 8 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  return { reached: arrived >= 8 };
+}
 `;
 
 async function seededApp(rows: number): Promise<string> {
@@ -129,6 +136,16 @@ describe("themis run: progress, fail fast, honest resume", () => {
     expect(events[0]).toMatchObject({ type: "run-started", total: 30 });
     expect(events.at(-1)).toMatchObject({ type: "run-ended", status: "completed", succeeded: 30 });
     expect(events.some((e) => e.type === "progress" && e.done === 30)).toBe(true);
+  }, 60_000);
+
+  it("-j is jobs in flight, independent of --threads: 8 module jobs at once on one thread", async () => {
+    const app = await seededApp(8);
+    const run = await themisJson(app, ["run", "./tasks.mjs#barrier", "-d", "qa", "-e", "j", "-j", "8", "--threads", "1"]);
+    expect(run.json).toMatchObject({ status: "completed", succeeded: 8 });
+    expect((await results(app, "j")).map((r) => r.output)).toEqual(Array(8).fill({ reached: true }));
+    const usage = await themis(app, ["run", "./tasks.mjs#plain", "-d", "qa", "-e", "k", "-x", "sequential", "--threads", "2"]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--threads is an option of the local executor/);
   }, 60_000);
 
   it("a task failing the same way on the first rows stops the run with one clear error", async () => {

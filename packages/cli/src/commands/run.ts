@@ -2,6 +2,7 @@ import path from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type ExperimentRunSummary, type JsonValue, type ModuleTask, Project } from "@themis/core";
 import type { Action } from "../action.js";
+import type { CommandContext } from "../context.js";
 import { EXIT_FAILED, EXIT_OK } from "../exit-codes.js";
 import { collectOption } from "../option-pairs.js";
 import { parsePositiveInt } from "../parse-int.js";
@@ -24,6 +25,25 @@ interface RunFlags extends StorageFlags {
   failFast?: number;
   heartbeatMs?: number;
   progress: ProgressMode;
+  threads?: number;
+}
+
+/**
+ * Executor options from `-j` and `--threads` for the local executor: `-j` is jobs in flight,
+ * `--threads` worker threads, and a thread runs `ceil(j / threads)` module jobs at once, so
+ * an I/O-bound task is not capped at one job per core. Other executors get no extra options.
+ */
+async function localExecutorOptions(ctx: CommandContext, flags: RunFlags): Promise<Record<string, unknown>> {
+  const given = flags.executorOption ?? {};
+  if (flags.concurrency === undefined && flags.threads === undefined) return given;
+  const { backend } = await ctx.resolve("execution", flags.executor, given);
+  if (backend.definition.name !== "local") {
+    if (flags.threads !== undefined) throw new UsageError(`--threads is an option of the local executor, not of "${backend.definition.name}"`);
+    return given;
+  }
+  const threads = flags.threads ?? (backend.config as { maxThreads: number }).maxThreads;
+  const jobs = flags.concurrency ?? (backend.config as { concurrency: number }).concurrency;
+  return { ...given, maxThreads: threads, concurrency: jobs, tasksPerThread: Math.max(1, Math.ceil(jobs / threads)) };
 }
 
 /** `module#export` (export defaults to "default"), the module resolved like an import from `cwd`. */
@@ -60,7 +80,8 @@ export function runCommand(program: Command, action: Action): void {
       .option("-p, --project <project>", "project name (default: the themis config's project)")
       .option("-x, --executor <backend>", "execution backend: a name or backend config file (default: the themis config's execution, else local)")
       .option("-X, --executor-option <key=value>", "an executor option (repeatable)", collectOption)
-      .option("-j, --concurrency <n>", "jobs at once (default: the executor's)", parsePositiveInt)
+      .option("-j, --concurrency <n>", "jobs in flight (default: the executor's); above --threads, a thread runs several module jobs at once", parsePositiveInt)
+      .option("--threads <n>", "worker threads for module jobs (local executor; default: CPU cores)", parsePositiveInt)
       .option("-t, --timeout <ms>", "per-row timeout in milliseconds", parsePositiveInt)
       .option("-r, --retries <n>", "retries of a failed row when its error is retryable", parseNonNegativeInt)
       .option("--resume", "continue an existing experiment: skip rows already done, rerun failed ones")
@@ -74,7 +95,7 @@ export function runCommand(program: Command, action: Action): void {
       const task = parseTaskSpec(taskSpec, ctx.cwd);
       const projectName = await ctx.project(flags.project);
       const { backend: storage, label: storageLabel } = await ctx.openStorage(flags.storage, flags.option);
-      const { backend: executor, label: executorLabel } = await ctx.openExecution(flags.executor, flags.executorOption);
+      const { backend: executor, label: executorLabel } = await ctx.openExecution(flags.executor, await localExecutorOptions(ctx, flags));
       const project = await Project.open(projectName, storage);
       const reporter = runReporter(ctx.out, resolveProgressMode(ctx.out, flags.progress));
       const abort = new AbortController();
