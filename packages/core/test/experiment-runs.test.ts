@@ -5,7 +5,8 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type ProjectStore, type StorageBackend, type TableStore, memoryBackend } from "../dist/index.js";
+import type { StorageBackend } from "../dist/index.js";
+import { wrappedStorage } from "./wrapped-storage.js";
 import { Project, type RunEvent, defineExecutionBackend, getRun, listRuns, moduleCodeHash, requestCancel, resolveModuleFile, runState } from "../dist/index.js";
 import { RUNS_TABLE } from "../dist/experiment/run-record.js";
 import { CLAIMS_TABLE, RowClaims } from "../dist/experiment/claims.js";
@@ -19,32 +20,15 @@ function taskFile(source: string): string {
 
 /** A memory backend that stops answering (every table call hangs) once `hang.now` is set: a dead server. */
 function hangingStorage(hang: { now: boolean }): StorageBackend {
-  const inner = memoryBackend.create({ namespace: `hang-${randomUUID()}` }) as StorageBackend;
   const gate = <T>(call: () => Promise<T>): Promise<T> => (hang.now ? new Promise<T>(() => undefined) : call());
-  const wrap = (t: TableStore): TableStore => ({
+  return wrappedStorage("hanging", (_, t) => ({
     load: () => gate(() => t.load()),
     entries: () => t.entries(),
     get: (id) => gate(() => t.get(id)),
     append: (rows) => gate(() => t.append(rows)),
     update: (row) => gate(() => t.update(row)),
     delete: (id) => gate(() => t.delete(id)),
-  });
-  return {
-    name: "hanging",
-    async openProject(project, mode) {
-      const store = await inner.openProject(project, mode);
-      const wrapped: ProjectStore = {
-        createTable: async (kind, name) => wrap(await store.createTable(kind, name)),
-        openTable: async (kind, name) => wrap(await store.openTable(kind, name)),
-        listTables: (kind) => store.listTables(kind),
-        deleteTable: (kind, name) => store.deleteTable(kind, name),
-      };
-      return wrapped;
-    },
-    listProjects: () => inner.listProjects(),
-    deleteProject: (p) => inner.deleteProject(p),
-    close: () => inner.close(),
-  };
+  }));
 }
 
 describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", () => {
