@@ -185,6 +185,7 @@ describe("themis runs list | show | compare | delete", () => {
     const show = await themis(app, ["runs", "show", a.json.runId]);
     expect(show.stdout).toMatch(/^state:\s+completed$/m);
     expect(show.stdout).toMatch(/^code sha256:\s+[0-9a-f]{64}$/m);
+    expect((await themisJson(app, ["runs", "show", a.json.runId])).json.provenance).toMatchObject({ executorConfig: { maxThreads: expect.any(Number), concurrency: expect.any(Number) } });
     expect(show.stdout).toMatch(/^exact\s+200\s+0\.5000\s/m);
     const cmp = await themisJson(app, ["runs", "compare", a.json.runId, b.json.runId]);
     expect(cmp.json.both).toBe(200);

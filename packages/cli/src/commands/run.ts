@@ -95,7 +95,8 @@ export function runCommand(program: Command, action: Action): void {
       const task = parseTaskSpec(taskSpec, ctx.cwd);
       const projectName = await ctx.project(flags.project);
       const { backend: storage, label: storageLabel } = await ctx.openStorage(flags.storage, flags.option);
-      const { backend: executor, label: executorLabel } = await ctx.openExecution(flags.executor, await localExecutorOptions(ctx, flags));
+      // The definition and config (not an instance): the run records the config, secrets redacted.
+      const { backend: executor, label: executorLabel } = await ctx.resolve("execution", flags.executor, await localExecutorOptions(ctx, flags));
       const project = await Project.open(projectName, storage);
       const reporter = runReporter(ctx.out, resolveProgressMode(ctx.out, flags.progress));
       const abort = new AbortController();
@@ -115,7 +116,8 @@ export function runCommand(program: Command, action: Action): void {
           dataset: flags.dataset,
           experiment: flags.experiment,
           task,
-          execution: executor,
+          execution: executor.definition,
+          executionConfig: executor.input,
           signal: abort.signal,
           ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
           ...(flags.timeout !== undefined ? { timeout: flags.timeout } : {}),

@@ -1,5 +1,5 @@
 import { AlreadyExistsError, hasErrorCode } from "../errors.js";
-import { redactConfig } from "../backend-config.js";
+import { parseBackendConfig, redactConfig } from "../backend-config.js";
 import { isBackendDefinition } from "../definition.js";
 import type { ExecutionSpec } from "../execution/executor.js";
 import { type Task, taskCodeHash, taskIdentity } from "../execution/task.js";
@@ -86,7 +86,8 @@ export async function redactedExecutorConfig(spec: ExecutionSpec | undefined, co
   try {
     const definition = isBackendDefinition(spec) ? spec : typeof spec === "string" ? await registry.get(spec, "execution") : undefined;
     if (!definition) return null;
-    return JSON.parse(JSON.stringify(redactConfig(definition, config ?? {}) ?? null)) as JsonValue;
+    // The effective config (defaults filled in), as the executor received it.
+    return JSON.parse(JSON.stringify(redactConfig(definition, parseBackendConfig(definition, config ?? {})) ?? null)) as JsonValue;
   } catch {
     return null;
   }
