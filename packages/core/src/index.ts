@@ -55,7 +55,7 @@ export { runExperiment, type ExperimentProgress, type ExperimentRunSummary, type
 export type { ResultRow } from "./experiment/result-row.js";
 export { DEFAULT_HEARTBEAT_MS, STALE_AFTER_BEATS, getRun, listRuns, runState, type RunCounts, type RunRecord, type RunState, type RunStatus } from "./experiment/run-record.js";
 export { CANCELS_TABLE, requestCancel, type CancelRequest } from "./experiment/cancel.js";
-export { CLAIMS_TABLE, resultRowId } from "./experiment/claims.js";
+export { claimsTable, resultRowId } from "./experiment/claims.js";
 export { compareRuns, type CompareOptions, type ComparedRun, type MetricComparison, type RunComparison } from "./experiment/compare.js";
 export { deleteRun, topErrors } from "./experiment/run-admin.js";
 export { splitScores, type MetricSummary, type Scores } from "./experiment/metrics.js";

@@ -9,7 +9,7 @@ import type { StorageBackend } from "../dist/index.js";
 import { wrappedStorage } from "./wrapped-storage.js";
 import { Project, type RunEvent, defineExecutionBackend, getRun, listRuns, moduleCodeHash, requestCancel, resolveModuleFile, runState } from "../dist/index.js";
 import { RUNS_TABLE } from "../dist/experiment/run-record.js";
-import { CLAIMS_TABLE, RowClaims } from "../dist/experiment/claims.js";
+import { RowClaims, claimsTable } from "../dist/experiment/claims.js";
 
 function taskFile(source: string): string {
   const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "themis-task-")));
@@ -82,7 +82,7 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     await runs.append({ _row_id: "dead", run_id: "dead", status: "running", started_at: old, heartbeat_at: old, heartbeat_ms: 100 });
     await project.createExperiment("taken");
     const key = (await import("../dist/experiment/run-setup.js")).taskKeyOf(async () => 0, { taskId: "t" }, {}).key;
-    const claims = new RowClaims(await project.internalTable("experiment", CLAIMS_TABLE), runs, await project.getExperiment("taken"), {
+    const claims = new RowClaims(await project.internalTable("experiment", claimsTable("taken")), runs, await project.getExperiment("taken"), {
       runId: "dead",
       experiment: "taken",
       key,
@@ -94,8 +94,18 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     expect(summary).toMatchObject({ status: "completed", succeeded: 12 });
     expect((await (await project.getExperiment("taken")).load()).length).toBe(12);
     // Generation 1 of every claim belongs to the run that took over.
-    const claimRows = await (await project.internalTable("experiment", CLAIMS_TABLE)).load();
+    const claimRows = await (await project.internalTable("experiment", claimsTable("taken"))).load();
     expect(claimRows.filter((c) => c.generation === 1 && c.run_id === summary.runId).length).toBe(12);
+  });
+
+  it("deleting an experiment drops its row claims: a new experiment by that name claims every row afresh", async () => {
+    const task = async (row: { n: number }) => row.n;
+    await project.runExperiment({ dataset: "qa", experiment: "again", task, taskId: "t" });
+    await project.deleteExperiment("again");
+    const second = await project.runExperiment({ dataset: "qa", experiment: "again", task, taskId: "t" });
+    expect(second).toMatchObject({ status: "completed", succeeded: 12 });
+    const claimRows = await (await project.internalTable("experiment", claimsTable("again"))).load();
+    expect(claimRows.map((c) => [c.generation, c.run_id])).toEqual(Array(12).fill([0, second.runId]));
   });
 
   it("cancel from outside: requestCancel stops the run at its next heartbeat, with the reason", async () => {

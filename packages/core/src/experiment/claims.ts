@@ -1,11 +1,16 @@
 import { createHash } from "node:crypto";
-import { hasErrorCode } from "../errors.js";
+import { ConflictError, hasErrorCode } from "../errors.js";
 import type { StoredRow } from "../rows.js";
 import type { Table } from "../storage/table.js";
 import { type RunRecord, type RunState, runState } from "./run-record.js";
 
-/** Internal table of row claims: one row per (experiment, dataset row, resume key, generation). */
-export const CLAIMS_TABLE = "__claims";
+/**
+ * The internal table of an experiment's row claims: one row per (dataset row, resume key,
+ * generation). One table per experiment, so deleting the experiment drops its claims with it.
+ */
+export function claimsTable(experiment: string): string {
+  return `__claims.${experiment}`;
+}
 
 /** What a runner may do with a dataset row. */
 export type ClaimVerdict =
@@ -88,7 +93,10 @@ export class RowClaims {
 
   /** Claim one row: take the next free generation, or say why not. */
   async claim(datasetRowId: string): Promise<ClaimVerdict> {
-    for (;;) {
+    for (let round = 0; ; round++) {
+      // Each round means another runner won a generation: a store whose get does not see
+      // what its append refused would loop here forever.
+      if (round === 100) throw new ConflictError(`row "${datasetRowId}": claim still contested after ${round} rounds`);
       let generation = 0;
       let holder: StoredRow | undefined;
       for (;;) {

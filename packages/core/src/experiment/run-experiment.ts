@@ -12,7 +12,7 @@ import { type Registry, defaultRegistry } from "../registry/registry.js";
 import { type JsonValue, ROW_ID, type Row, type StoredRow, toJsonRow } from "../rows.js";
 import type { Dataset, Table } from "../storage/table.js";
 import { CANCELS_TABLE } from "./cancel.js";
-import { CLAIMS_TABLE, RowClaims } from "./claims.js";
+import { RowClaims, claimsTable } from "./claims.js";
 import { DEFAULT_FAIL_FAST, FailFast } from "./fail-fast.js";
 import { type MetricSummary, MetricsCollector, type Scores } from "./metrics.js";
 import { collectProvenance } from "./provenance.js";
@@ -165,7 +165,7 @@ async function startRun<I extends Row, O>(project: Project, options: RunExperime
     // Checked before anything is created or run.
     assertRunsTask(executor, options.task as Task);
     const experiment = await openOrCreateExperiment(project, options.experiment, options.resume ?? false);
-    const [runs, claims, cancels] = await Promise.all([RUNS_TABLE, CLAIMS_TABLE, CANCELS_TABLE].map((t) => project.internalTable("experiment", t)));
+    const [runs, claims, cancels] = await Promise.all([RUNS_TABLE, claimsTable(experiment.name), CANCELS_TABLE].map((t) => project.internalTable("experiment", t)));
     const executorConfig = await redactedExecutorConfig(options.execution, options.executionConfig, registry);
     const provenance = await collectProvenance(await packageVersions(registry, [project.storage.name, executor.name]), executorConfig);
     const now = new Date().toISOString();
