@@ -212,7 +212,8 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
       await delay(5);
       return row.n;
     };
-    await expect(dead.runExperiment({ dataset: "qa", experiment: "e", task, concurrency: 1, heartbeatMs: 100, storageDeadlineMs: 3000, onEvent: (e) => events.push(e) })).rejects.toMatchObject({
+    // Heartbeats far apart: the hanging result write alone must be noticed.
+    await expect(dead.runExperiment({ dataset: "qa", experiment: "e", task, concurrency: 1, heartbeatMs: 60_000, storageDeadlineMs: 4000, onEvent: (e) => events.push(e) })).rejects.toMatchObject({
       code: "ERR_THEMIS_UNAVAILABLE",
     });
     expect(events).toContainEqual(expect.objectContaining({ type: "storage-error", message: expect.stringMatching(/storage has not answered for \d+ s/) }));

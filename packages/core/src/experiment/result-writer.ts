@@ -13,6 +13,7 @@ export class ResultWriter {
   readonly #replace: Map<string, string>;
   #pending: { row: ResultRow; replaces: string | undefined }[] = [];
   #writing: Promise<void> | undefined;
+  #writingSince: number | undefined;
   #failure: { error: unknown } | undefined;
 
   constructor(table: Table, replace: Map<string, string>) {
@@ -22,6 +23,11 @@ export class ResultWriter {
 
   get backlog(): number {
     return this.#pending.length;
+  }
+
+  /** Since when (ms since the epoch) the write under way has been waiting, if one is. */
+  get writingSince(): number | undefined {
+    return this.#writingSince;
   }
 
   add(row: ResultRow): void {
@@ -37,13 +43,14 @@ export class ResultWriter {
     if (this.#writing || this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
+    this.#writingSince = Date.now();
     this.#writing = this.#write(batch).then(
       () => {
-        this.#writing = undefined;
+        this.#writing = this.#writingSince = undefined;
         this.#kick();
       },
       (error: unknown) => {
-        this.#writing = undefined;
+        this.#writing = this.#writingSince = undefined;
         this.#failure = { error };
       },
     );

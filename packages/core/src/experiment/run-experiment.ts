@@ -274,6 +274,7 @@ export async function runExperiment<I extends Row = Row, O = unknown>(project: P
   const onAbort = (): void => stopRun(stop, "cancelled", "cancelled by the caller (signal)");
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  const loop: Loop = { c, metrics, stop, emit, writingSince: () => undefined };
   const deadlineMs = options.storageDeadlineMs ?? DEFAULT_STORAGE_DEADLINE_MS;
   const heartbeat = new RunHeartbeat(ctx.runs, ctx.cancels, ctx.record, { intervalMs: ctx.record.heartbeat_ms, deadlineMs }, {
     counts: () => ({ total: c.total ?? null, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped, claimed_elsewhere: c.claimedElsewhere }),
@@ -282,6 +283,7 @@ export async function runExperiment<I extends Row = Row, O = unknown>(project: P
       stopRun(stop, "cancelled", request.reason);
     },
     onError: (error) => emit({ type: "storage-error", runId: ctx.runId, message: error instanceof Error ? error.message : String(error) }),
+    writingSince: () => loop.writingSince(),
     onDeadline: (error) => {
       stopRun(stop, "failed", error.message, error);
       stop.giveUp(error);
@@ -290,14 +292,14 @@ export async function runExperiment<I extends Row = Row, O = unknown>(project: P
   let runError: unknown;
   try {
     await heartbeat.start();
-    await executeRows(project, options, ctx, { c, metrics, stop, emit });
+    await executeRows(project, options, ctx, loop);
   } catch (error) {
     runError = error;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     if (ctx.owned) await ctx.executor.close().catch(() => undefined);
   }
-  return finishRun(ctx, heartbeat, { c, metrics, stop, emit }, runError);
+  return finishRun(ctx, heartbeat, loop, runError);
 }
 
 /** What the row loop shares with the run. */
@@ -306,6 +308,8 @@ interface Loop {
   metrics: MetricsCollector;
   stop: Stop;
   emit: (event: RunEvent) => void;
+  /** Since when the result write under way has been waiting (set once the writer exists). */
+  writingSince: () => number | undefined;
 }
 
 async function executeRows<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>, ctx: RunContext<I>, loop: Loop): Promise<void> {
@@ -333,6 +337,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
     }
   })();
   const writer = new ResultWriter(ctx.experiment, previous.errorRows);
+  loop.writingSince = () => writer.writingSince;
   const failFast = new FailFast(options.failFast ?? DEFAULT_FAIL_FAST);
   const mapOptions = {
     executor: ctx.executor,

@@ -14,8 +14,10 @@ export interface HeartbeatHooks {
   onCancel(request: CancelRequest): void;
   /** A beat failed or has not answered for {@link STORAGE_SLOW_MS}; the next beat tries again. */
   onError(error: unknown): void;
-  /** No beat got through for the whole deadline: stop the run. */
+  /** Storage stayed unreachable for the whole deadline: stop the run. */
   onDeadline(error: UnavailableError): void;
+  /** Since when the run's other storage write under way (results) has been waiting, if one is. */
+  writingSince(): number | undefined;
 }
 
 /** Settings of a {@link RunHeartbeat}. */
@@ -29,8 +31,9 @@ export interface HeartbeatSettings {
  * Keeps a run record alive: every `intervalMs` it rewrites the record with a fresh
  * `heartbeat_at` and the current counts, and looks for a cancel request. Writes are
  * serialized, so the final record is never overwritten by a late beat. A watchdog checks
- * every second: a beat hanging for 2 s is reported at once (an unreachable server can keep
- * a client retrying for much longer), and none getting through for `deadlineMs` stops the run.
+ * every second: a beat or a result write hanging for 2 s is reported at once (an unreachable
+ * server can keep a client retrying for much longer), and storage that stays unreachable
+ * (a write hanging, or beats failing) for `deadlineMs` stops the run.
  */
 export class RunHeartbeat {
   readonly #runs: Table;
@@ -42,8 +45,10 @@ export class RunHeartbeat {
   #chain: Promise<void> = Promise.resolve();
   #stopped = false;
   #lastBeat = 0;
-  #lastSuccess = Date.now();
+  /** Start of the beat under way, if one is. */
   #pendingSince: number | undefined;
+  /** Time of the first failed beat since the last one that got through. */
+  #failingSince: number | undefined;
   #reported = false;
 
   constructor(runs: Table, cancels: Table, record: RunRecord, settings: HeartbeatSettings, hooks: HeartbeatHooks) {
@@ -57,7 +62,7 @@ export class RunHeartbeat {
   /** Write the first record (append) and start beating. */
   async start(): Promise<void> {
     await this.#runs.append({ ...this.#record, _row_id: this.#record.run_id });
-    this.#lastBeat = this.#lastSuccess = Date.now();
+    this.#lastBeat = Date.now();
     this.#timer = setInterval(() => this.#tick(), Math.min(this.#settings.intervalMs, 1000));
     // A run's own work keeps the process alive; the heartbeat must not.
     this.#timer.unref();
@@ -65,12 +70,14 @@ export class RunHeartbeat {
 
   #tick(): void {
     const now = Date.now();
-    if (this.#pendingSince !== undefined && now - this.#pendingSince >= STORAGE_SLOW_MS && !this.#reported) {
+    // Trouble since: the oldest write still waiting, or the first of a streak of failed beats.
+    const since = Math.min(this.#pendingSince ?? now, this.#hooks.writingSince() ?? now, this.#failingSince ?? now);
+    if (now - since >= STORAGE_SLOW_MS && !this.#reported) {
       this.#reported = true;
-      this.#hooks.onError(new UnavailableError(`storage has not answered for ${Math.round((now - this.#pendingSince) / 1000)} s; still trying`));
+      this.#hooks.onError(new UnavailableError(`storage has not answered for ${Math.round((now - since) / 1000)} s; still trying`));
     }
-    if (now - this.#lastSuccess >= this.#settings.deadlineMs) {
-      this.#hooks.onDeadline(new UnavailableError(`storage unreachable for ${Math.round((now - this.#lastSuccess) / 1000)} s: run stopped (finished rows that were written are kept)`));
+    if (now - since >= this.#settings.deadlineMs) {
+      this.#hooks.onDeadline(new UnavailableError(`storage unreachable for ${Math.round((now - since) / 1000)} s: run stopped (finished rows that were written are kept)`));
     }
     if (now - this.#lastBeat >= this.#settings.intervalMs && this.#pendingSince === undefined) {
       this.#lastBeat = now;
@@ -87,10 +94,11 @@ export class RunHeartbeat {
         this.#record = { ...this.#record, heartbeat_at: new Date().toISOString(), counts: this.#hooks.counts() };
         await this.#runs.update(this.#record.run_id, this.#record);
         const request = await cancelRequestOf(this.#cancels, this.#record.run_id);
-        this.#lastSuccess = Date.now();
+        this.#failingSince = undefined;
         this.#reported = false;
         if (request) this.#hooks.onCancel(request);
       } catch (error) {
+        this.#failingSince ??= Date.now();
         this.#hooks.onError(error);
       } finally {
         this.#pendingSince = undefined;
