@@ -3,132 +3,32 @@ import { hostname } from "node:os";
 import { hasErrorCode } from "../errors.js";
 import type { ExecutionBackend, JobError } from "../execution/contract.js";
 import { toJobError } from "../execution/errors.js";
-import { type ExecutionSpec, createExecutor } from "../execution/executor.js";
+import { createExecutor } from "../execution/executor.js";
 import { assertRunsTask, map } from "../execution/map.js";
-import { type RetryOptions, resolveRetry } from "../execution/retry.js";
+import { resolveRetry } from "../execution/retry.js";
 import type { Task } from "../execution/task.js";
 import type { Project } from "../project.js";
-import { type Registry, defaultRegistry } from "../registry/registry.js";
+import { defaultRegistry } from "../registry/registry.js";
 import { type JsonValue, ROW_ID, type Row, type StoredRow, toJsonRow } from "../rows.js";
 import type { Dataset, Table } from "../storage/table.js";
 import { CANCELS_TABLE } from "./cancel.js";
 import { RowClaims, claimsTable } from "./claims.js";
 import { DEFAULT_FAIL_FAST, FailFast } from "./fail-fast.js";
-import { type MetricSummary, MetricsCollector, type Scores } from "./metrics.js";
+import { MetricsCollector, type Scores } from "./metrics.js";
 import { collectProvenance } from "./provenance.js";
 import { resultRow } from "./result-row.js";
 import { ResultWriter } from "./result-writer.js";
-import { type ExperimentProgress, type RunEvent, emitter } from "./run-events.js";
+import { type RunEvent, emitter } from "./run-events.js";
 import { RunHeartbeat } from "./run-heartbeat.js";
 import { claimedRows } from "./run-inputs.js";
+import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
+import { type Counters, progressReporter } from "./run-progress.js";
 import { DEFAULT_HEARTBEAT_MS, RUNS_TABLE, type RunRecord, type RunStatus, errorJson, listRuns } from "./run-record.js";
 import { codeChangeSince, openOrCreateExperiment, packageVersions, previousResults, redactedExecutorConfig, taskKeyOf } from "./run-setup.js";
+import { type Stop, bounded, newStop, stopRun } from "./run-stop.js";
 
 export type { ExperimentProgress, RunEvent } from "./run-events.js";
-
-/** Options of {@link runExperiment} / `project.runExperiment`. */
-export interface RunExperimentOptions<I extends Row = Row, O = unknown> {
-  /** The dataset (name or table) whose rows are the inputs. */
-  dataset: string | Dataset<I>;
-  /** The experiment table results go to: created when missing. */
-  experiment: string;
-  /**
-   * What runs for each dataset row (the stored row, `_row_id` included): a function, a
-   * module task or a command task. A task may return `{ output, scores: { name: number |
-   * boolean } }`: the scores go to the result's `scores` column and the run's metrics.
-   */
-  task: Task<StoredRow<I>, O>;
-  /** Executor name, definition or instance. Default: the themis config's `execution:`, else "local". */
-  execution?: ExecutionSpec;
-  /** Config for the executor when created from a name. */
-  executionConfig?: Record<string, unknown>;
-  /** Jobs at once. Default: the executor's. */
-  concurrency?: number;
-  /** Per-job timeout in ms. */
-  timeout?: number;
-  retries?: number | RetryOptions;
-  signal?: AbortSignal;
-  /**
-   * Parameters of the run (model, prompt version, temperature...): recorded with the run
-   * and part of the resume key, so results computed with other parameters are not reused.
-   */
-  parameters?: { [key: string]: JsonValue };
-  /**
-   * Identity of the task for the resume key. Default: derived from the task (the module
-   * and export, or a hash of the function's source). Set it ("score@v3") when the source
-   * text is not a good identity, e.g. a closure whose behaviour depends on captured values.
-   */
-  taskId?: string;
-  /**
-   * Pin the task's code by hand: this version replaces the sha256 of the module file in the
-   * resume key, so edits keep earlier results until you change the version.
-   */
-  taskVersion?: string;
-  /**
-   * Continue an existing experiment: rows that already have a successful result with the
-   * same resume key are skipped; rows whose earlier attempt failed run again and their
-   * error row is replaced. Without `resume`, an existing experiment is an AlreadyExistsError.
-   */
-  resume?: boolean;
-  /** Store each input row (without its id) in the result row's `input` field. Default: true. */
-  storeInput?: boolean;
-  /**
-   * Stop the run (status failed) when the first this-many finished rows all fail with the
-   * same non-retryable error. A missing export stops it at the first row. 0: never. Default: 5.
-   */
-  failFast?: number;
-  /** Milliseconds between heartbeats (and cancel-request checks). Default: 5000. */
-  heartbeatMs?: number;
-  /**
-   * Milliseconds the storage may stay unreachable (no heartbeat gets through) before the run
-   * stops with an UnavailableError. A write hanging for 2 s is reported at once as a
-   * `storage-error` event. Default: 60 000.
-   */
-  storageDeadlineMs?: number;
-  /** Milliseconds between progress events sent to `onEvent`. Default: 1000. */
-  progressIntervalMs?: number;
-  onProgress?: (progress: ExperimentProgress) => void;
-  /** Run events: started, code changed, throttled progress, row failed, storage error, ended. */
-  onEvent?: (event: RunEvent) => void;
-  /** Registry for executor names and package versions. Default: the default registry. */
-  registry?: Registry;
-}
-
-/** What a finished run reports (also stored in the run record). */
-export interface ExperimentRunSummary {
-  runId: string;
-  experiment: string;
-  dataset: string;
-  status: Exclude<RunStatus, "running">;
-  /** Dataset rows seen (skipped included). */
-  total: number;
-  succeeded: number;
-  failed: number;
-  /** Rows done earlier (resume) or by another runner meanwhile. */
-  skipped: number;
-  durationMs: number;
-  /** Rows finished per second in this run. */
-  ratePerSecond: number;
-  /** Per-metric summary of the scores the task returned. */
-  metrics: { [metric: string]: MetricSummary };
-  /** Why the run did not complete (cancel reason, fail-fast verdict, error). */
-  reason: string | null;
-  /** The error that ended a failed run. */
-  error?: unknown;
-}
-
-/** Default of `storageDeadlineMs`. */
-export const DEFAULT_STORAGE_DEADLINE_MS = 60_000;
-
-/** Counters of a run in progress. */
-interface Counters {
-  succeeded: number;
-  failed: number;
-  skipped: number;
-  claimedElsewhere: number;
-  running: number;
-  total: number | undefined;
-}
+export { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 
 async function countRows(dataset: Dataset): Promise<number> {
   let n = 0;
@@ -203,40 +103,6 @@ async function startRun<I extends Row, O>(project: Project, options: RunExperime
     if (owned) await executor.close().catch(() => undefined);
     throw error;
   }
-}
-
-/** Why the run stops early, decided by whoever stops it first. */
-interface Stop {
-  controller: AbortController;
-  status?: "cancelled" | "failed";
-  reason?: string;
-  error?: unknown;
-  /** Rejects a few seconds after the storage deadline stopped the run: writes still hanging are given up. */
-  gaveUp: Promise<never>;
-  giveUp: (error: unknown) => void;
-}
-
-/** Grace given to hanging writes once the storage deadline has stopped the run. */
-const GIVE_UP_GRACE_MS = 5000;
-
-function newStop(): Stop {
-  let giveUp!: (error: unknown) => void;
-  const gaveUp = new Promise<never>((_, reject) => (giveUp = (error) => setTimeout(() => reject(error), GIVE_UP_GRACE_MS).unref()));
-  gaveUp.catch(() => undefined);
-  return { controller: new AbortController(), gaveUp, giveUp };
-}
-
-function stopRun(stop: Stop, status: "cancelled" | "failed", reason: string, error?: unknown): void {
-  if (stop.controller.signal.aborted) return;
-  stop.status = status;
-  stop.reason = reason;
-  if (error !== undefined) stop.error = error;
-  stop.controller.abort(error ?? new Error(reason));
-}
-
-/** A storage write, given up when the storage deadline has stopped the run and it still hangs. */
-function bounded<T>(stop: Stop, write: Promise<T>): Promise<T> {
-  return Promise.race([write, stop.gaveUp]);
 }
 
 /**
@@ -367,43 +233,6 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   }
   await bounded(stop, writer.flush());
   progress(true);
-}
-
-/**
- * Calls `onProgress` after every row and sends a progress event at most every
- * `progressIntervalMs`; `final` sends the last event (the row's call was made already).
- */
-function progressReporter<I extends Row>(ctx: RunContext<I>, options: RunExperimentOptions<I, never> | RunExperimentOptions<I, any>, c: Counters): (final?: boolean) => void {
-  const emit = emitter(options.onEvent);
-  const interval = options.progressIntervalMs ?? 1000;
-  let lastEvent = 0;
-  return (final = false) => {
-    if (!options.onProgress && !options.onEvent) return;
-    const elapsedMs = performance.now() - ctx.started;
-    const finished = c.succeeded + c.failed;
-    const p: ExperimentProgress = {
-      runId: ctx.runId,
-      done: finished,
-      succeeded: c.succeeded,
-      failed: c.failed,
-      skipped: c.skipped + c.claimedElsewhere,
-      total: c.total,
-      running: c.running,
-      elapsedMs,
-      ratePerSecond: elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0,
-    };
-    if (options.onProgress && !final) {
-      try {
-        options.onProgress(p);
-      } catch {
-        // A progress callback must not break the run.
-      }
-    }
-    if (options.onEvent && (final || elapsedMs - lastEvent >= interval)) {
-      lastEvent = elapsedMs;
-      emit({ type: "progress", ...p });
-    }
-  };
 }
 
 async function finishRun<I extends Row>(ctx: RunContext<I>, heartbeat: RunHeartbeat, loop: Loop, runError: unknown): Promise<ExperimentRunSummary> {
