@@ -8,6 +8,8 @@
 // 2. A CPU-bound module job (sha256 chain) x M: local worker pool vs the sequential executor.
 //    Target: >= 1.8x speed-up on 2 cores.
 // 3. runExperiment over R rows on local/csv: rows/s, and its overhead vs map alone.
+// 4. The same run with heartbeat (every 100 ms), metrics (scores) and progress (onProgress +
+//    onEvent) on vs off. Target: <= 5% overhead.
 //
 // Figures only: nothing here asserts on time.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -16,7 +18,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import pLimit from "p-limit";
-import { type MapOutcome, Project, localBackend, map, sequentialBackend } from "@themis/core";
+import { type MapOutcome, Project, type Row, type RunExperimentOptions, localBackend, map, sequentialBackend } from "@themis/core";
 
 const full = process.env.BENCH_SCALE === "full";
 const sizes = full ? { noop: 100_000, cpuJobs: 200, cpuRounds: 20_000, rows: 10_000 } : { noop: 10_000, cpuJobs: 40, cpuRounds: 20_000, rows: 2_000 };
@@ -33,6 +35,29 @@ async function drain<T>(it: AsyncIterable<MapOutcome<T>>): Promise<number> {
   for await (const o of it) if (!o.ok) failed++;
   if (failed) throw new Error(`${failed} jobs failed`);
   return failed;
+}
+
+/** Best-of-3 wall times of a run with heartbeat, metrics and progress on, and with them off. */
+async function observability(project: Project, executor: Awaited<ReturnType<typeof localBackend.create>>): Promise<{ on: number; off: number }> {
+  const plain = async (row: Row) => ({ answer: Number(row.n) * 2, correct: true });
+  const scored = async (row: Row) => ({ output: { answer: Number(row.n) * 2 }, scores: { correct: true, latency_ms: Number(row.n) % 100 } });
+  let events = 0;
+  const on: Pick<RunExperimentOptions, "task" | "heartbeatMs" | "progressIntervalMs" | "onProgress" | "onEvent"> = {
+    task: scored,
+    heartbeatMs: 100,
+    progressIntervalMs: 100,
+    onProgress: () => void events++,
+    onEvent: () => void events++,
+  };
+  const off: Pick<RunExperimentOptions, "task"> = { task: plain };
+  const best = { on: Number.POSITIVE_INFINITY, off: Number.POSITIVE_INFINITY };
+  for (let round = 0; round < 3; round++) {
+    for (const [name, extra] of [["on", on], ["off", off]] as const) {
+      const t = await time(() => project.runExperiment({ dataset: "inputs", experiment: `obs-${name}-${round}`, execution: executor, concurrency: 16, ...extra }));
+      best[name] = Math.min(best[name], t);
+    }
+  }
+  return best;
 }
 
 console.log(`BENCH_SCALE=${full ? "full" : "small"}, ${availableParallelism()} cores, Node ${process.version}`);
@@ -151,6 +176,7 @@ export function chain(input) {
       summary = await project.runExperiment({ dataset: "inputs", experiment: "bench", task: scorer, execution: executor, concurrency: 16 });
     });
     const tResume = await time(() => project.runExperiment({ dataset: "inputs", experiment: "bench", task: scorer, execution: executor, concurrency: 16, resume: true }));
+    const observed = await observability(project, executor);
     await executor.close();
     await project.close();
     console.log(`\n3. runExperiment over ${n.toLocaleString("en-US")} rows on local/csv (concurrency 16)`);
@@ -158,6 +184,10 @@ export function chain(input) {
     console.log(`   map alone       ${ms(tMapOnly).padStart(9)}  ${rate(n, tMapOnly)}  (same rows in memory, no storage)`);
     console.log(`   overhead vs map: ${(tRun / tMapOnly).toFixed(1)}x, ${(((tRun - tMapOnly) * 1000) / n).toFixed(0)} us per row (reading the dataset, writing results and the run record)`);
     console.log(`   resume, all done ${ms(tResume).padStart(8)}  (${rate(n, tResume)} rows skipped)`);
+    console.log(`\n4. runExperiment over ${n.toLocaleString("en-US")} rows: heartbeat (100 ms), metrics and progress on vs off (best of 3, interleaved)`);
+    console.log(`   on              ${ms(observed.on).padStart(9)}  ${rate(n, observed.on)}`);
+    console.log(`   off             ${ms(observed.off).padStart(9)}  ${rate(n, observed.off)}`);
+    console.log(`   overhead: ${(((observed.on - observed.off) / observed.off) * 100).toFixed(1)}% (target <= 5%)`);
   }
 } finally {
   await rm(scratch, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { projectsCommand } from "./commands/projects.js";
 import { runCommand } from "./commands/run.js";
 import { completionCommand } from "./commands/completion.js";
 import { addHelpExamples } from "./help-examples.js";
+import { runsCommand } from "./commands/runs.js";
 import { tablesCommand } from "./commands/tables.js";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -37,6 +38,7 @@ searched from the current folder up to the project root. See: themis config`,
   tablesCommand(program, action, "experiment");
   copyCommand(program, action);
   runCommand(program, action);
+  runsCommand(program, action);
   completionCommand(program, action);
   addHelpExamples(program);
   return program;

@@ -54,7 +54,13 @@ export { backoffDelay, type BackoffPolicy, type RetryOptions } from "./execution
 export type { CommandTask, FunctionTask, ModuleTask, Task } from "./execution/task.js";
 export type { ExecutionSpec } from "./execution/executor.js";
 export { localBackend, localConfigSchema, sequentialBackend, sequentialConfigSchema, type LocalConfig, type SequentialConfig } from "./execution/local/definitions.js";
-export { runExperiment, type ExperimentProgress, type ExperimentRunSummary, type RunExperimentOptions } from "./experiment/run-experiment.js";
+export { runExperiment, type ExperimentProgress, type ExperimentRunSummary, type RunEvent, type RunExperimentOptions } from "./experiment/run-experiment.js";
 export type { ResultRow } from "./experiment/result-row.js";
-export { listRuns, type RunCounts, type RunRecord, type RunStatus } from "./experiment/run-record.js";
+export { DEFAULT_HEARTBEAT_MS, STALE_AFTER_BEATS, getRun, listRuns, runState, type RunCounts, type RunRecord, type RunState, type RunStatus } from "./experiment/run-record.js";
+export { CANCELS_TABLE, requestCancel, type CancelRequest } from "./experiment/cancel.js";
+export { claimsTable, resultRowId } from "./experiment/claims.js";
+export { compareRuns, type CompareOptions, type ComparedRun, type MetricComparison, type RunComparison } from "./experiment/compare.js";
+export { deleteRun, topErrors } from "./experiment/run-admin.js";
+export { splitScores, type MetricSummary, type Scores } from "./experiment/metrics.js";
+export { moduleCodeHash, resolveModuleFile } from "./execution/module-source.js";
 export type { Provenance } from "./experiment/provenance.js";

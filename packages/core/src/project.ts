@@ -8,6 +8,7 @@ import { type Registry, defaultRegistry } from "./registry/registry.js";
 import type { Row } from "./rows.js";
 import type { OpenMode, ProjectStore, StorageBackend, TableKind } from "./storage/contract.js";
 import { type Dataset, type Experiment, Table, type TableOptions } from "./storage/table.js";
+import { claimsTable } from "./experiment/claims.js";
 import { type ExperimentRunSummary, type RunExperimentOptions, runExperiment } from "./experiment/run-experiment.js";
 
 /**
@@ -149,9 +150,19 @@ export class Project {
   listExperiments(): Promise<string[]> {
     return this.#list("experiment");
   }
-  /** Delete an experiment and its rows. NotFoundError when it does not exist. */
-  deleteExperiment(name: string): Promise<void> {
-    return this.#delete("experiment", name);
+  /** Delete an experiment, its rows and its row claims. NotFoundError when it does not exist. */
+  async deleteExperiment(name: string): Promise<void> {
+    await this.#delete("experiment", name);
+    await this.#deleteClaims(name);
+  }
+
+  /** Row claims of a deleted experiment would make runs of a new one by that name take every row over. */
+  async #deleteClaims(experiment: string): Promise<void> {
+    try {
+      await this.#store.deleteTable("experiment", claimsTable(experiment));
+    } catch (error) {
+      if ((error as { code?: string }).code !== "ERR_THEMIS_NOT_FOUND") throw error;
+    }
   }
 
   /**
@@ -165,7 +176,13 @@ export class Project {
       return new Table(kind, name, await this.#store.openTable(kind, name), this.storage.name, this.#isClosed);
     } catch (error) {
       if ((error as { code?: string }).code !== "ERR_THEMIS_NOT_FOUND") throw error;
-      return new Table(kind, name, await this.#store.createTable(kind, name), this.storage.name, this.#isClosed);
+      try {
+        return new Table(kind, name, await this.#store.createTable(kind, name), this.storage.name, this.#isClosed);
+      } catch (createError) {
+        // Another runner created it since: open theirs.
+        if ((createError as { code?: string }).code !== "ERR_THEMIS_ALREADY_EXISTS") throw createError;
+        return new Table(kind, name, await this.#store.openTable(kind, name), this.storage.name, this.#isClosed);
+      }
     }
   }
 

@@ -80,6 +80,32 @@ describe("local executor: module jobs", () => {
   });
 });
 
+describe("local executor: jobs in flight beyond worker threads (tasksPerThread)", () => {
+  it("runs 8 module jobs at once on one thread: concurrency is not capped by the thread count", async () => {
+    const executor = await localBackend.create(localBackend.configSchema.parse({ maxThreads: 1, tasksPerThread: 8 }));
+    try {
+      const out = await collect(map({ kind: "module", module: jobs, export: "barrier" }, Array.from({ length: 8 }, () => ({ n: 8 })), { executor, concurrency: 8 }));
+      expect(out.map((o) => o.ok && (o.value as { reached: boolean }).reached)).toEqual(Array(8).fill(true));
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("a job stopped (timeout) on a shared thread is really stopped; the jobs sharing its thread run again and succeed", async () => {
+    const executor = await localBackend.create(localBackend.configSchema.parse({ maxThreads: 1, tasksPerThread: 4 }));
+    try {
+      // Three slow jobs share the only thread with one that hangs until its timeout
+      // terminates the thread: the three fail with it unless they are run again.
+      const slow = collect(map({ kind: "module", module: jobs, export: "sleepOnThread" }, [{ ms: 4000 }, { ms: 4000 }, { ms: 4000 }], { executor, concurrency: 3 }));
+      const hung = collect(map({ kind: "module", module: jobs, export: "barrier" }, [{ n: 1, hang: true }], { executor, timeout: 1500 }));
+      expect((await hung)[0]).toMatchObject({ ok: false, error: { code: "ERR_THEMIS_TIMEOUT" } });
+      expect((await slow).map((o) => o.ok)).toEqual([true, true, true]);
+    } finally {
+      await executor.close();
+    }
+  }, 60_000);
+});
+
 describe("local executor: command jobs on this host", () => {
   it("inherit this process' environment by default, with the job's env on top", async () => {
     process.env.THEMIS_TEST_PARENT_VAR = "from-parent";

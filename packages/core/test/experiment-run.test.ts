@@ -6,24 +6,21 @@ import {
   type ExecutionBackend,
   type ExperimentProgress,
   Project,
-  type ProjectStore,
   type StorageBackend,
   type StoredRow,
-  type TableStore,
   UnavailableError,
   listRuns,
-  memoryBackend,
 } from "../dist/index.js";
 import { RUNS_TABLE } from "../dist/experiment/run-record.js";
 import { canonicalJson, resumeKey } from "../dist/experiment/resume-key.js";
+import { wrappedStorage } from "./wrapped-storage.js";
 
 const jobs = fileURLToPath(new URL("./fixtures/exec/jobs.mjs", import.meta.url));
 
 /** A memory backend whose table `failTable` accepts `failAfter` appended rows, then fails (a crash). */
 function failingStorage(failTable: string, failAfter: number): StorageBackend {
-  const inner = memoryBackend.create({ namespace: `exp-${randomUUID()}` }) as StorageBackend;
   let appended = 0;
-  const wrapTable = (name: string, table: TableStore): TableStore => ({
+  return wrappedStorage("failing", (name, table) => ({
     load: () => table.load(),
     entries: () => table.entries(),
     get: (id) => table.get(id),
@@ -36,23 +33,7 @@ function failingStorage(failTable: string, failAfter: number): StorageBackend {
       }
       return table.append(rows);
     },
-  });
-  return {
-    name: "failing",
-    async openProject(project, mode) {
-      const store = await inner.openProject(project, mode);
-      const wrapped: ProjectStore = {
-        createTable: async (kind, name) => wrapTable(name, await store.createTable(kind, name)),
-        openTable: async (kind, name) => wrapTable(name, await store.openTable(kind, name)),
-        listTables: (kind) => store.listTables(kind),
-        deleteTable: (kind, name) => store.deleteTable(kind, name),
-      };
-      return wrapped;
-    },
-    listProjects: () => inner.listProjects(),
-    deleteProject: (p) => inner.deleteProject(p),
-    close: () => inner.close(),
-  };
+  }));
 }
 
 describe("runExperiment", () => {

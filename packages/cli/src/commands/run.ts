@@ -1,11 +1,12 @@
 import path from "node:path";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { type ExperimentRunSummary, type JsonValue, type ModuleTask, Project } from "@themis/core";
 import type { Action } from "../action.js";
+import type { CommandContext } from "../context.js";
 import { EXIT_FAILED, EXIT_OK } from "../exit-codes.js";
 import { collectOption } from "../option-pairs.js";
 import { parsePositiveInt, parseTimeoutMs } from "../parse-int.js";
-import { progressBar } from "../progress.js";
+import { type ProgressMode, resolveProgressMode, runReporter } from "../progress.js";
 import { type StorageFlags, withStorageFlags } from "../storage-options.js";
 import { UsageError } from "../exit-codes.js";
 
@@ -20,6 +21,29 @@ interface RunFlags extends StorageFlags {
   retries?: number;
   resume?: boolean;
   param?: Record<string, unknown>;
+  taskVersion?: string;
+  failFast?: number;
+  heartbeatMs?: number;
+  progress: ProgressMode;
+  threads?: number;
+}
+
+/**
+ * Executor options from `-j` and `--threads` for the local executor: `-j` is jobs in flight,
+ * `--threads` worker threads, and a thread runs `ceil(j / threads)` module jobs at once, so
+ * an I/O-bound task is not capped at one job per core. Other executors get no extra options.
+ */
+async function localExecutorOptions(ctx: CommandContext, flags: RunFlags): Promise<Record<string, unknown>> {
+  const given = flags.executorOption ?? {};
+  if (flags.concurrency === undefined && flags.threads === undefined) return given;
+  const { backend } = await ctx.resolve("execution", flags.executor, given);
+  if (backend.definition.name !== "local") {
+    if (flags.threads !== undefined) throw new UsageError(`--threads is an option of the local executor, not of "${backend.definition.name}"`);
+    return given;
+  }
+  const threads = flags.threads ?? (backend.config as { maxThreads: number }).maxThreads;
+  const jobs = flags.concurrency ?? (backend.config as { concurrency: number }).concurrency;
+  return { ...given, maxThreads: threads, concurrency: jobs, tasksPerThread: Math.max(1, Math.ceil(jobs / threads)) };
 }
 
 /** `module#export` (export defaults to "default"), the module resolved like an import from `cwd`. */
@@ -56,25 +80,31 @@ export function runCommand(program: Command, action: Action): void {
       .option("-p, --project <project>", "project name (default: the themis config's project)")
       .option("-x, --executor <backend>", "execution backend: a name or backend config file (default: the themis config's execution, else local)")
       .option("-X, --executor-option <key=value>", "an executor option (repeatable)", collectOption)
-      .option("-j, --concurrency <n>", "jobs at once (default: the executor's)", parsePositiveInt)
+      .option("-j, --concurrency <n>", "jobs in flight (default: the executor's); above --threads, a thread runs several module jobs at once", parsePositiveInt)
+      .option("--threads <n>", "worker threads for module jobs (local executor; default: CPU cores)", parsePositiveInt)
       .option("-t, --timeout <ms>", "per-row timeout in milliseconds (at most 2147483647)", parseTimeoutMs)
       .option("-r, --retries <n>", "retries of a failed row when its error is retryable", parseNonNegativeInt)
       .option("--resume", "continue an existing experiment: skip rows already done, rerun failed ones")
-      .option("-P, --param <key=value>", "a run parameter, recorded with the run and part of the resume key (repeatable)", collectOption),
+      .option("-P, --param <key=value>", "a run parameter, recorded with the run and part of the resume key (repeatable)", collectOption)
+      .option("--task-version <version>", "pin the task's code by hand: replaces the module file's sha256 in the resume key")
+      .option("--fail-fast <rows>", "stop when the first <rows> rows fail with the same error (0: never; default 5)", parseNonNegativeInt)
+      .option("--heartbeat-ms <ms>", "milliseconds between heartbeats and cancel checks (default 5000)", parsePositiveInt)
+      .addOption(new Option("--progress <mode>", "progress on stderr: auto (a bar on a terminal, else a line every 5 s), bar, plain, json (JSON lines), none").choices(["auto", "bar", "plain", "json", "none"]).default("auto")),
   ).action(
     action(async (ctx, taskSpec: string, flags: RunFlags) => {
       const task = parseTaskSpec(taskSpec, ctx.cwd);
       const projectName = await ctx.project(flags.project);
       const { backend: storage, label: storageLabel } = await ctx.openStorage(flags.storage, flags.option);
-      const { backend: executor, label: executorLabel } = await ctx.openExecution(flags.executor, flags.executorOption);
+      // The definition and config (not an instance): the run records the config, secrets redacted.
+      const { backend: executor, label: executorLabel } = await ctx.resolve("execution", flags.executor, await localExecutorOptions(ctx, flags));
       const project = await Project.open(projectName, storage);
-      const bar = progressBar(ctx.out, "{bar} {value}/{total} rows | {failed} failed | {rate}/s | ETA {eta_formatted}");
+      const reporter = runReporter(ctx.out, resolveProgressMode(ctx.out, flags.progress));
       const abort = new AbortController();
       let interrupts = 0;
       const onSignal = (): void => {
         interrupts++;
         if (interrupts > 1) process.exit(130);
-        bar?.stop();
+        reporter.stop();
         ctx.out.note("cancelling: waiting for running rows to stop (Ctrl-C again to quit now)...");
         abort.abort();
       };
@@ -86,17 +116,23 @@ export function runCommand(program: Command, action: Action): void {
           dataset: flags.dataset,
           experiment: flags.experiment,
           task,
-          execution: executor,
+          execution: executor.definition,
+          executionConfig: executor.input,
           signal: abort.signal,
           ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
           ...(flags.timeout !== undefined ? { timeout: flags.timeout } : {}),
           ...(flags.retries !== undefined ? { retries: flags.retries } : {}),
           ...(flags.resume ? { resume: true } : {}),
           ...(flags.param ? { parameters: flags.param as { [key: string]: JsonValue } } : {}),
-          onProgress: (p) => bar?.update(p.done + p.skipped, p.total ?? p.done + p.skipped, { failed: p.failed, rate: p.ratePerSecond.toFixed(1) }),
+          ...(flags.taskVersion !== undefined ? { taskVersion: flags.taskVersion } : {}),
+          ...(flags.failFast !== undefined ? { failFast: flags.failFast } : {}),
+          ...(flags.heartbeatMs !== undefined ? { heartbeatMs: flags.heartbeatMs } : {}),
+          ...(reporter.onProgress ? { onProgress: reporter.onProgress } : {}),
+          onEvent: reporter.onEvent,
+          progressIntervalMs: reporter.progressIntervalMs,
         });
       } finally {
-        bar?.stop();
+        reporter.stop();
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
       }
@@ -106,7 +142,7 @@ export function runCommand(program: Command, action: Action): void {
         `run ${summary.runId} ${summary.status}: ${summary.succeeded} ok, ${summary.failed} failed, ${summary.skipped} skipped of ${summary.total} rows ` +
           `in ${formatDuration(summary.durationMs)} (${summary.ratePerSecond.toFixed(1)} rows/s) -> experiment "${summary.experiment}" on ${storageLabel}, executor ${executorLabel}`,
       );
-      if (summary.status === "cancelled") ctx.out.note(`cancelled: finished rows are saved. Continue with the same command plus --resume.`);
+      if (summary.status === "cancelled") ctx.out.note(`cancelled (${summary.reason}): finished rows are saved. Continue with the same command plus --resume.`);
       if (summary.failed > 0) ctx.out.note(`${summary.failed} row(s) failed: see the "error" column (themis experiments show ${summary.experiment}); rerun with --resume to retry them.`);
       if (error) ctx.out.note(`run failed: ${(error as Error)?.message ?? String(error)}`);
       return summary.status === "completed" && summary.failed === 0 ? EXIT_OK : EXIT_FAILED;

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { JsonValue } from "../rows.js";
+import { moduleCodeHash } from "./module-source.js";
 import type { CommandJob, Job, JobKind, TaskFunction } from "./contract.js";
 
 /**
@@ -82,5 +83,22 @@ export function taskIdentity(task: Task): string {
       return `module:${task.module}#${task.export ?? "default"}${task.input ? `:${hash(task.input.toString())}` : ""}`;
     case "command":
       return `command:${hash(task.command.toString())}`;
+  }
+}
+
+/**
+ * The sha256 of the code a task runs, for resume keys and provenance: the resolved module
+ * file of a module task (NotFoundError when it is missing), the source text of a function
+ * or of a command builder. Code a module imports from other files is not covered.
+ */
+export function taskCodeHash(task: Task): string {
+  if (typeof task === "function") return createHash("sha256").update(task.toString()).digest("hex");
+  switch (task.kind) {
+    case "function":
+      return createHash("sha256").update(task.fn.toString()).digest("hex");
+    case "module":
+      return moduleCodeHash(task.module, task.resolveFrom);
+    case "command":
+      return createHash("sha256").update(task.command.toString()).digest("hex");
   }
 }

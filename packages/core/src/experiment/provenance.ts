@@ -1,4 +1,6 @@
+import { execFile } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
+import { hostname } from "node:os";
 import path from "node:path";
 import type { JsonValue } from "../rows.js";
 
@@ -12,7 +14,12 @@ export interface Provenance {
   packages: { [name: string]: string };
   /** Commit of the git checkout around the working directory, when there is one. */
   gitCommit: string | null;
+  /** Whether tracked files differ from that commit (null when git cannot tell). */
+  gitDirty: boolean | null;
+  host: string;
   cwd: string;
+  /** The executor's config with secret fields redacted (null when the executor was passed as an instance). */
+  executorConfig: JsonValue;
 }
 
 let coreVersion: Promise<string> | undefined;
@@ -80,14 +87,33 @@ export async function gitCommit(from: string = process.cwd()): Promise<string | 
   }
 }
 
-/** Collect provenance. `packages` adds versions the caller knows (backend packages). */
-export async function collectProvenance(packages: Record<string, string> = {}): Promise<Provenance> {
+/**
+ * Whether the git checkout around `from` has uncommitted changes to tracked files, asking
+ * the git binary (2 s at most). Null without git, outside a repository, or on any failure.
+ */
+export function gitDirty(from: string = process.cwd()): Promise<boolean | null> {
+  return new Promise((resolve) => {
+    execFile("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: from, timeout: 2000, windowsHide: true }, (error, stdout) => {
+      resolve(error ? null : stdout.trim().length > 0);
+    });
+  });
+}
+
+/**
+ * Collect provenance. `packages` adds versions the caller knows (backend packages);
+ * `executorConfig` must already be redacted (see `redactConfig`).
+ */
+export async function collectProvenance(packages: Record<string, string> = {}, executorConfig: JsonValue = null): Promise<Provenance> {
+  const [commit, dirty] = await Promise.all([gitCommit(), gitDirty()]);
   return {
     node: process.version,
     platform: process.platform,
     arch: process.arch,
     packages: { "@themis/core": await themisCoreVersion(), ...packages },
-    gitCommit: await gitCommit(),
+    gitCommit: commit,
+    gitDirty: commit === null ? null : dirty,
+    host: hostname(),
     cwd: process.cwd(),
+    executorConfig,
   };
 }

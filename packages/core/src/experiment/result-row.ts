@@ -1,10 +1,14 @@
 import type { MapOutcome } from "../execution/contract.js";
 import { toJobError } from "../execution/errors.js";
 import { type JsonValue, ROW_ID, type Row, type StoredRow, toJsonRow } from "../rows.js";
+import { resultRowId } from "./claims.js";
+import { type Scores, splitScores } from "./metrics.js";
 import { errorJson } from "./run-record.js";
 
 /** What a result row holds. `output` is the task's value, `error` why it failed. */
 export interface ResultRow extends Row {
+  /** One id per (dataset row, resume key): see `resultRowId`. */
+  _row_id: string;
   dataset_row_id: string;
   status: "ok" | "error";
   output: JsonValue;
@@ -13,13 +17,18 @@ export interface ResultRow extends Row {
   duration_ms: number;
   run_id: string;
   task_key: string;
+  // `scores` (metric -> number | boolean) is there when the task returned `{ output, scores }`.
 }
 
-/** A result row as JSON, or an error row when the task's value cannot be stored as JSON. */
+/**
+ * A result row as JSON, or an error row when the task's value cannot be stored as JSON. A
+ * value `{ output, scores }` stores `output` and the scores apart (see `splitScores`).
+ */
 export function resultRow(row: StoredRow, outcome: MapOutcome, runId: string, key: string, storeInput: boolean): ResultRow {
   const { [ROW_ID]: datasetRowId, ...input } = row;
   // Field order is column order in tabular stores: what people read first comes first.
-  const resultOf = (status: "ok" | "error", output: JsonValue, error: JsonValue): ResultRow => ({
+  const resultOf = (status: "ok" | "error", output: JsonValue, error: JsonValue, scores?: Scores): ResultRow => ({
+    _row_id: resultRowId(datasetRowId, key),
     dataset_row_id: datasetRowId,
     status,
     output,
@@ -29,10 +38,13 @@ export function resultRow(row: StoredRow, outcome: MapOutcome, runId: string, ke
     duration_ms: Math.round(outcome.durationMs * 1000) / 1000,
     run_id: runId,
     task_key: key,
+    ...(scores ? { scores } : {}),
   });
   if (outcome.ok) {
     try {
-      return resultOf("ok", toJsonRow({ output: outcome.value === undefined ? null : outcome.value }).output ?? null, null);
+      const split = splitScores(outcome.value);
+      const value = split ? split.output : outcome.value;
+      return resultOf("ok", toJsonRow({ output: value === undefined ? null : value }).output ?? null, null, split?.scores);
     } catch (error) {
       return resultOf("error", null, errorJson(toJobError(error)));
     }

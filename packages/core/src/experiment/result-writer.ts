@@ -1,3 +1,4 @@
+import { hasErrorCode } from "../errors.js";
 import type { Table } from "../storage/table.js";
 import type { ResultRow } from "./result-row.js";
 
@@ -12,6 +13,7 @@ export class ResultWriter {
   readonly #replace: Map<string, string>;
   #pending: { row: ResultRow; replaces: string | undefined }[] = [];
   #writing: Promise<void> | undefined;
+  #writingSince: number | undefined;
   #failure: { error: unknown } | undefined;
 
   constructor(table: Table, replace: Map<string, string>) {
@@ -21,6 +23,11 @@ export class ResultWriter {
 
   get backlog(): number {
     return this.#pending.length;
+  }
+
+  /** Since when (ms since the epoch) the write under way has been waiting, if one is. */
+  get writingSince(): number | undefined {
+    return this.#writingSince;
   }
 
   add(row: ResultRow): void {
@@ -36,13 +43,14 @@ export class ResultWriter {
     if (this.#writing || this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
+    this.#writingSince = Date.now();
     this.#writing = this.#write(batch).then(
       () => {
-        this.#writing = undefined;
+        this.#writing = this.#writingSince = undefined;
         this.#kick();
       },
       (error: unknown) => {
-        this.#writing = undefined;
+        this.#writing = this.#writingSince = undefined;
         this.#failure = { error };
       },
     );
@@ -51,10 +59,27 @@ export class ResultWriter {
   async #write(batch: { row: ResultRow; replaces: string | undefined }[]): Promise<void> {
     const appends: ResultRow[] = [];
     for (const { row, replaces } of batch) {
-      if (replaces !== undefined) await this.#table.update(replaces, row);
+      if (replaces !== undefined) await this.#table.update(replaces, { ...row, _row_id: replaces });
       else appends.push(row);
     }
-    if (appends.length > 0) await this.#table.appendMany(appends);
+    if (appends.length === 0) return;
+    try {
+      await this.#table.appendMany(appends);
+    } catch (error) {
+      if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
+      // A row's result is already there (a runner taken over as stale wrote it after all):
+      // the newest result replaces it, so the row keeps exactly one.
+      for (const row of appends) await this.#appendOrReplace(row);
+    }
+  }
+
+  async #appendOrReplace(row: ResultRow): Promise<void> {
+    try {
+      await this.#table.append(row);
+    } catch (error) {
+      if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
+      await this.#table.update(row._row_id, row);
+    }
   }
 
   /** Wait until the current write is done (throws its error). */
@@ -72,4 +97,3 @@ export class ResultWriter {
     }
   }
 }
-

@@ -1,125 +1,107 @@
 import { randomUUID } from "node:crypto";
-import { AlreadyExistsError, hasErrorCode } from "../errors.js";
-import type { ExecutionBackend } from "../execution/contract.js";
+import { hostname } from "node:os";
+import { hasErrorCode } from "../errors.js";
+import type { ExecutionBackend, JobError } from "../execution/contract.js";
 import { toJobError } from "../execution/errors.js";
-import { type ExecutionSpec, createExecutor } from "../execution/executor.js";
+import { createExecutor } from "../execution/executor.js";
 import { assertRunsTask, map } from "../execution/map.js";
-import { type RetryOptions, resolveRetry } from "../execution/retry.js";
-import { type Task, taskIdentity } from "../execution/task.js";
+import { resolveRetry } from "../execution/retry.js";
+import type { Task } from "../execution/task.js";
 import type { Project } from "../project.js";
-import { type Registry, defaultRegistry } from "../registry/registry.js";
+import { defaultRegistry } from "../registry/registry.js";
 import { type JsonValue, ROW_ID, type Row, type StoredRow, toJsonRow } from "../rows.js";
-import type { Dataset, Experiment, Table } from "../storage/table.js";
-import { type Provenance, collectProvenance } from "./provenance.js";
-import { resumeKey } from "./resume-key.js";
+import type { Dataset, Table } from "../storage/table.js";
+import { CANCELS_TABLE } from "./cancel.js";
+import { RowClaims, claimsTable } from "./claims.js";
+import { DEFAULT_FAIL_FAST, FailFast } from "./fail-fast.js";
+import { MetricsCollector, type Scores } from "./metrics.js";
+import { collectProvenance } from "./provenance.js";
 import { resultRow } from "./result-row.js";
 import { ResultWriter } from "./result-writer.js";
-import { RUNS_TABLE, type RunRecord, type RunStatus, errorJson } from "./run-record.js";
+import { type RunEvent, emitter } from "./run-events.js";
+import { RunHeartbeat } from "./run-heartbeat.js";
+import { claimedRows } from "./run-inputs.js";
+import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
+import { type Counters, progressReporter } from "./run-progress.js";
+import { DEFAULT_HEARTBEAT_MS, RUNS_TABLE, type RunRecord, type RunStatus, errorJson, listRuns } from "./run-record.js";
+import { codeChangeSince, openOrCreateExperiment, packageVersions, previousResults, redactedExecutorConfig, taskKeyOf } from "./run-setup.js";
+import { type Stop, bounded, newStop, stopRun } from "./run-stop.js";
 
-/** Progress of an experiment run, reported after every finished (or skipped) row. */
-export interface ExperimentProgress {
-  readonly runId: string;
-  /** Rows finished in this run (succeeded + failed). */
-  readonly done: number;
-  readonly succeeded: number;
-  readonly failed: number;
-  /** Rows skipped because an earlier run did them (`resume`). */
-  readonly skipped: number;
-  /** Rows in the dataset, when counted (always when `onProgress` is given). */
-  readonly total: number | undefined;
-  readonly running: number;
-  readonly elapsedMs: number;
-  /** Rows finished per second in this run. */
-  readonly ratePerSecond: number;
+export type { ExperimentProgress, RunEvent } from "./run-events.js";
+export { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
+
+async function countRows(dataset: Dataset): Promise<number> {
+  let n = 0;
+  for await (const _ of dataset.entries()) n++;
+  return n;
 }
 
-/** Options of {@link runExperiment} / `project.runExperiment`. */
-export interface RunExperimentOptions<I extends Row = Row, O = unknown> {
-  /** The dataset (name or table) whose rows are the inputs. */
-  dataset: string | Dataset<I>;
-  /** The experiment table results go to: created when missing. */
-  experiment: string;
-  /**
-   * What runs for each dataset row (the stored row, `_row_id` included): a function, a
-   * module task or a command task.
-   */
-  task: Task<StoredRow<I>, O>;
-  /** Executor name, definition or instance. Default: the themis config's `execution:`, else "local". */
-  execution?: ExecutionSpec;
-  /** Config for the executor when created from a name. */
-  executionConfig?: Record<string, unknown>;
-  /** Jobs at once. Default: the executor's. */
-  concurrency?: number;
-  /** Per-job timeout in ms. */
-  timeout?: number;
-  retries?: number | RetryOptions;
-  signal?: AbortSignal;
-  /**
-   * Parameters of the run (model, prompt version, temperature...): recorded with the run
-   * and part of the resume key, so results computed with other parameters are not reused.
-   */
-  parameters?: { [key: string]: JsonValue };
-  /**
-   * Identity of the task for the resume key. Default: derived from the task (the module
-   * and export, or a hash of the function's source). Set it ("score@v3") when the source
-   * text is not a good identity, e.g. a closure whose behaviour depends on captured values.
-   */
-  taskId?: string;
-  /**
-   * Continue an existing experiment: rows that already have a successful result with the
-   * same resume key are skipped; rows whose earlier attempt failed run again and their
-   * error row is replaced. Without `resume`, an existing experiment is an AlreadyExistsError.
-   */
-  resume?: boolean;
-  /** Store each input row (without its id) in the result row's `input` field. Default: true. */
-  storeInput?: boolean;
-  onProgress?: (progress: ExperimentProgress) => void;
-  /** Registry for executor names and package versions. Default: the default registry. */
-  registry?: Registry;
-}
-
-/** What a finished run reports (also stored in the run record). */
-export interface ExperimentRunSummary {
+/** Everything a run needs once it is set up. */
+interface RunContext<I extends Row> {
   runId: string;
-  experiment: string;
-  dataset: string;
-  status: Exclude<RunStatus, "running">;
-  /** Dataset rows seen (skipped included). */
-  total: number;
-  succeeded: number;
-  failed: number;
-  skipped: number;
-  durationMs: number;
-  /** Rows finished per second in this run. */
-  ratePerSecond: number;
-  /** The error that ended a failed run. */
-  error?: unknown;
+  started: number;
+  record: RunRecord;
+  dataset: Dataset<I>;
+  experiment: Table;
+  runs: Table;
+  claims: Table;
+  cancels: Table;
+  executor: ExecutionBackend;
+  owned: boolean;
+  retry: ReturnType<typeof resolveRetry>;
 }
 
-async function openOrCreateExperiment(project: Project, name: string, resume: boolean): Promise<Experiment> {
+async function startRun<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>): Promise<RunContext<I>> {
+  const started = performance.now();
+  const registry = options.registry ?? defaultRegistry();
+  const parameters = toJsonRow(options.parameters ?? {}) as { [key: string]: JsonValue };
+  const retry = resolveRetry(options.retries);
+  // Resolves and hashes a module task's file: a missing module fails here, before any row.
+  const taskKey = taskKeyOf(options.task as Task, options, parameters);
+  const runId = randomUUID();
+  const dataset: Dataset<I> = typeof options.dataset === "string" ? await project.getDataset<I>(options.dataset) : options.dataset;
+  const { executor, owned } = await createExecutor(options.execution, options.executionConfig, options.registry);
   try {
-    await project.createExperiment(name);
+    // Checked before anything is created or run.
+    assertRunsTask(executor, options.task as Task);
+    const experiment = await openOrCreateExperiment(project, options.experiment, options.resume ?? false);
+    const [runs, claims, cancels] = await Promise.all([RUNS_TABLE, claimsTable(experiment.name), CANCELS_TABLE].map((t) => project.internalTable("experiment", t)));
+    const executorConfig = await redactedExecutorConfig(options.execution, options.executionConfig, registry);
+    const provenance = await collectProvenance(await packageVersions(registry, [project.storage.name, executor.name]), executorConfig);
+    const now = new Date().toISOString();
+    const record: RunRecord = {
+      run_id: runId,
+      experiment: experiment.name,
+      dataset: dataset.name,
+      status: "running",
+      task: taskKey.identity,
+      task_key: taskKey.key,
+      code_hash: taskKey.codeHash,
+      task_version: taskKey.taskVersion,
+      parameters,
+      executor: executor.name,
+      concurrency: options.concurrency ?? executor.concurrency ?? null,
+      timeout_ms: options.timeout ?? null,
+      retries: retry.retries,
+      resume: options.resume ?? false,
+      started_at: now,
+      finished_at: null,
+      duration_ms: null,
+      heartbeat_at: now,
+      heartbeat_ms: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      host: hostname(),
+      pid: process.pid,
+      counts: { total: null, succeeded: 0, failed: 0, skipped: 0, claimed_elsewhere: 0 },
+      error: null,
+      reason: null,
+      metrics: {},
+      error_rate: null,
+      provenance,
+    };
+    return { runId, started, record, dataset, experiment: experiment as unknown as Table, runs: runs!, claims: claims!, cancels: cancels!, executor, owned, retry };
   } catch (error) {
-    if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
-    if (!resume) {
-      throw new AlreadyExistsError(`experiment "${name}" exists: pass resume: true to continue it, or choose another name`, {
-        backend: project.storage.name,
-        cause: error,
-      });
-    }
-  }
-  return project.getExperiment(name);
-}
-
-async function packageVersions(registry: Registry, names: readonly string[]): Promise<Record<string, string>> {
-  try {
-    const out: Record<string, string> = {};
-    for (const info of await registry.list()) {
-      if (names.includes(info.name) && info.package && info.version) out[info.package] = info.version;
-    }
-    return out;
-  } catch {
-    return {};
+    if (owned) await executor.close().catch(() => undefined);
+    throw error;
   }
 }
 
@@ -129,12 +111,15 @@ async function packageVersions(registry: Registry, names: readonly string[]): Pr
  *
  * - Each result is appended as it completes (a crash keeps every finished row); a failing
  *   row becomes an error row (`status: "error"`, `error` with name, message, code), never
- *   dropped.
- * - A run record (status running, then completed / failed / cancelled; parameters,
- *   timing, counts, provenance) is kept in the project's internal `__runs` table.
- * - With `resume`, rows already done with the same task and parameters are skipped.
- * - Cancelling through `signal` stops running jobs and ends with status "cancelled";
- *   rows cancelled mid-way are not stored, so a resumed run does them.
+ *   dropped. Result rows have one id per (dataset row, resume key).
+ * - A run record (status running, then completed / failed / cancelled with a `reason`;
+ *   parameters, timing, counts, metrics, provenance, a heartbeat every `heartbeatMs`) is
+ *   kept in the project's internal `__runs` table. See `runState` for "stale".
+ * - Rows are claimed before they run, so several runners on one experiment (`resume`)
+ *   split the work and each row gets one result; rows of a stale runner are taken over.
+ * - With `resume`, rows already done with the same task, code and parameters are skipped.
+ * - Cancelling through `signal` or `requestCancel` stops running jobs and ends with status
+ *   "cancelled"; rows cancelled mid-way are not stored, so a resumed run does them.
  *
  * @example
  * ```ts
@@ -147,166 +132,152 @@ async function packageVersions(registry: Registry, names: readonly string[]): Pr
  * ```
  */
 export async function runExperiment<I extends Row = Row, O = unknown>(project: Project, options: RunExperimentOptions<I, O>): Promise<ExperimentRunSummary> {
-  const started = performance.now();
-  const startedAt = new Date().toISOString();
-  const registry = options.registry ?? defaultRegistry();
-  const resume = options.resume ?? false;
-  const parameters = toJsonRow(options.parameters ?? {}) as { [key: string]: JsonValue };
-  const retry = resolveRetry(options.retries);
-  const identity = options.taskId !== undefined ? `id:${options.taskId}` : taskIdentity(options.task as Task);
-  const key = resumeKey(identity, parameters);
-  const runId = randomUUID();
-
-  const dataset: Dataset<I> = typeof options.dataset === "string" ? await project.getDataset<I>(options.dataset) : options.dataset;
-  const { executor, owned } = await createExecutor(options.execution, options.executionConfig, options.registry);
-  let experiment: Experiment;
-  let runs: Table;
-  let provenance: Provenance;
-  try {
-    // Checked before anything is created or run.
-    assertRunsTask(executor, options.task as Task);
-    experiment = await openOrCreateExperiment(project, options.experiment, resume);
-    runs = await project.internalTable("experiment", RUNS_TABLE);
-    provenance = await collectProvenance(await packageVersions(registry, [project.storage.name, executor.name]));
-  } catch (error) {
-    if (owned) await executor.close().catch(() => undefined);
-    throw error;
-  }
-  const record: RunRecord = {
-    run_id: runId,
-    experiment: experiment.name,
-    dataset: dataset.name,
-    status: "running",
-    task: identity,
-    task_key: key,
-    parameters,
-    executor: executor.name,
-    concurrency: options.concurrency ?? executor.concurrency ?? null,
-    timeout_ms: options.timeout ?? null,
-    retries: retry.retries,
-    resume,
-    started_at: startedAt,
-    finished_at: null,
-    duration_ms: null,
-    counts: { total: null, succeeded: 0, failed: 0, skipped: 0 },
-    error: null,
-    provenance,
-  };
-
-  let succeeded = 0;
-  let failed = 0;
-  let skipped = 0;
-  let running = 0;
-  let total: number | undefined;
-  let status: Exclude<RunStatus, "running"> = "completed";
+  const ctx = await startRun(project, options);
+  const emit = emitter(options.onEvent);
+  const c: Counters = { succeeded: 0, failed: 0, skipped: 0, claimedElsewhere: 0, running: 0, total: undefined };
+  const metrics = new MetricsCollector();
+  const stop = newStop();
+  const onAbort = (): void => stopRun(stop, "cancelled", "cancelled by the caller (signal)");
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  const loop: Loop = { c, metrics, stop, emit, writingSince: () => undefined };
+  const deadlineMs = options.storageDeadlineMs ?? DEFAULT_STORAGE_DEADLINE_MS;
+  const heartbeat = new RunHeartbeat(ctx.runs, ctx.cancels, ctx.record, { intervalMs: ctx.record.heartbeat_ms, deadlineMs }, {
+    counts: () => ({ total: c.total ?? null, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped, claimed_elsewhere: c.claimedElsewhere }),
+    onCancel: (request) => {
+      emit({ type: "cancel-requested", runId: ctx.runId, reason: request.reason });
+      stopRun(stop, "cancelled", request.reason);
+    },
+    onError: (error) => emit({ type: "storage-error", runId: ctx.runId, message: error instanceof Error ? error.message : String(error) }),
+    writingSince: () => loop.writingSince(),
+    onDeadline: (error) => {
+      stopRun(stop, "failed", error.message, error);
+      stop.giveUp(error);
+    },
+  });
   let runError: unknown;
-
   try {
-    await runs.append({ ...record, [ROW_ID]: runId });
-
-    // What earlier runs did with this key: successes are skipped, failures are redone.
-    const done = new Set<string>();
-    const failedBefore = new Map<string, string>();
-    if (resume) {
-      for await (const row of experiment.entries()) {
-        if (row.task_key !== key || typeof row.dataset_row_id !== "string") continue;
-        if (row.status === "ok") {
-          done.add(row.dataset_row_id);
-          failedBefore.delete(row.dataset_row_id);
-        } else if (!done.has(row.dataset_row_id)) failedBefore.set(row.dataset_row_id, row[ROW_ID]);
-      }
-    }
-    if (options.onProgress) {
-      let n = 0;
-      for await (const _ of dataset.entries()) n++;
-      total = n;
-    }
-
-    const progress = (): void => {
-      if (!options.onProgress) return;
-      const elapsedMs = performance.now() - started;
-      const finished = succeeded + failed;
-      try {
-        options.onProgress({ runId, done: finished, succeeded, failed, skipped, total, running, elapsedMs, ratePerSecond: elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0 });
-      } catch {
-        // A progress callback must not break the run.
-      }
-    };
-
-    // Rows to run, in dataset order; rows done earlier are counted and skipped. `map`
-    // numbers items in the order it reads them, so the n-th row yielded has index n.
-    const inFlight = new Map<number, StoredRow<I>>();
-    const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
-      let index = 0;
-      for await (const row of dataset.entries()) {
-        if (done.has(row[ROW_ID])) {
-          skipped++;
-          progress();
-          continue;
-        }
-        inFlight.set(index++, row);
-        running++;
-        yield row;
-      }
-    })();
-
-    const writer = new ResultWriter(experiment as unknown as Table, failedBefore);
-    const mapOptions = {
-      executor: executor as ExecutionBackend,
-      retries: retry,
-      ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
-      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    };
-    for await (const outcome of map(options.task as Task<StoredRow<I>, O>, inputs, mapOptions)) {
-      running--;
-      const row = inFlight.get(outcome.index)!;
-      inFlight.delete(outcome.index);
-      if (!outcome.ok && outcome.error.code === "ERR_THEMIS_ABORTED" && options.signal?.aborted) continue;
-      if (outcome.ok) succeeded++;
-      else failed++;
-      writer.add(resultRow(row, outcome, runId, key, options.storeInput ?? true));
-      progress();
-      // The store is slower than the executor: wait for it rather than pile up results.
-      if (writer.backlog >= 1024) await writer.settle();
-    }
-    await writer.flush();
-    if (options.signal?.aborted) status = "cancelled";
+    await heartbeat.start();
+    await executeRows(project, options, ctx, loop);
   } catch (error) {
-    status = options.signal?.aborted && hasErrorCode(error, "ERR_THEMIS_ABORTED") ? "cancelled" : "failed";
     runError = error;
   } finally {
-    if (owned) await executor.close().catch(() => undefined);
+    options.signal?.removeEventListener("abort", onAbort);
+    if (ctx.owned) await ctx.executor.close().catch(() => undefined);
   }
+  return finishRun(ctx, heartbeat, loop, runError);
+}
 
-  const durationMs = performance.now() - started;
-  const finished = succeeded + failed;
-  const counts = { total: total ?? succeeded + failed + skipped, succeeded, failed, skipped };
-  const final: RunRecord = {
-    ...record,
-    status,
-    finished_at: new Date().toISOString(),
-    duration_ms: Math.round(durationMs),
-    counts,
-    error: runError === undefined ? null : errorJson(toJobError(runError)),
-  };
-  try {
-    await runs.update(runId, final);
-  } catch (error) {
-    if (runError === undefined) throw error;
+/** What the row loop shares with the run. */
+interface Loop {
+  c: Counters;
+  metrics: MetricsCollector;
+  stop: Stop;
+  emit: (event: RunEvent) => void;
+  /** Since when the result write under way has been waiting (set once the writer exists). */
+  writingSince: () => number | undefined;
+}
+
+async function executeRows<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>, ctx: RunContext<I>, loop: Loop): Promise<void> {
+  const { c, stop, emit } = loop;
+  const key = ctx.record.task_key;
+  const resume = ctx.record.resume;
+  const previous = resume ? await previousResults(ctx.experiment, key) : { done: new Set<string>(), errorRows: new Map<string, string>(), errorRuns: new Map<string, string>() };
+  if (options.onProgress || options.onEvent) c.total = await countRows(ctx.dataset as Dataset);
+  emit({ type: "run-started", runId: ctx.runId, experiment: ctx.record.experiment, dataset: ctx.record.dataset, taskKey: key, codeHash: ctx.record.code_hash, resume, total: c.total });
+  if (resume && options.onEvent) {
+    const changed = codeChangeSince((await listRuns(project, ctx.record.experiment)).filter((r) => r.run_id !== ctx.runId), ctx.record.task, ctx.record.parameters, ctx.record.code_hash ?? "", ctx.record.task_version);
+    if (changed) emit({ type: "code-changed", runId: ctx.runId, previousRunId: changed.run_id, previousCodeHash: changed.code_hash ?? null, codeHash: ctx.record.code_hash });
   }
-  if (status === "failed") throw runError;
+  const progress = progressReporter(ctx, options, c);
+  const claims = new RowClaims(ctx.claims, ctx.runs, ctx.experiment, { runId: ctx.runId, experiment: ctx.record.experiment, key, failedBefore: previous.errorRuns });
+  const inFlight = new Map<number, StoredRow<I>>();
+  let index = 0;
+  const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
+    const hooks = { onSkipped: () => (c.skipped++, progress()), onClaimedElsewhere: () => (c.claimedElsewhere++, progress()) };
+    // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
+    for await (const row of claimedRows(ctx.dataset, { done: previous.done, claims, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal }, hooks)) {
+      inFlight.set(index++, row);
+      c.running++;
+      yield row;
+    }
+  })();
+  const writer = new ResultWriter(ctx.experiment, previous.errorRows);
+  loop.writingSince = () => writer.writingSince;
+  const failFast = new FailFast(options.failFast ?? DEFAULT_FAIL_FAST);
+  const mapOptions = {
+    executor: ctx.executor,
+    retries: ctx.retry,
+    signal: stop.controller.signal,
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+  };
+  for await (const outcome of map(options.task as Task<StoredRow<I>, O>, inputs, mapOptions)) {
+    c.running--;
+    const row = inFlight.get(outcome.index)!;
+    inFlight.delete(outcome.index);
+    if (!outcome.ok && outcome.error.code === "ERR_THEMIS_ABORTED" && stop.controller.signal.aborted) continue;
+    const result = resultRow(row, outcome, ctx.runId, key, options.storeInput ?? true);
+    if (result.status === "ok") c.succeeded++;
+    else {
+      c.failed++;
+      emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: result.error as unknown as JobError });
+    }
+    if (result.scores) loop.metrics.add(result.scores as Scores);
+    writer.add(result);
+    progress();
+    const verdict = failFast.observe(outcome.ok ? undefined : outcome.error);
+    if (verdict) stopRun(stop, "failed", verdict.message, verdict);
+    // The store is slower than the executor: wait for it rather than pile up results.
+    if (writer.backlog >= 1024) await bounded(stop, writer.settle());
+  }
+  await bounded(stop, writer.flush());
+  progress(true);
+}
+
+async function finishRun<I extends Row>(ctx: RunContext<I>, heartbeat: RunHeartbeat, loop: Loop, runError: unknown): Promise<ExperimentRunSummary> {
+  const { c, stop } = loop;
+  const durationMs = performance.now() - ctx.started;
+  const finished = c.succeeded + c.failed;
+  let status: Exclude<RunStatus, "running"> = "completed";
+  let error = runError;
+  if (stop.status === "failed") {
+    status = "failed";
+    error = stop.error;
+  } else if (stop.status === "cancelled" && (runError === undefined || hasErrorCode(runError, "ERR_THEMIS_ABORTED"))) status = "cancelled";
+  else if (runError !== undefined) status = "failed";
+  const reason = status === "completed" ? null : (stop.reason ?? (error instanceof Error ? error.message : String(error)));
+  const counts = { total: c.total ?? finished + c.skipped + c.claimedElsewhere, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped, claimed_elsewhere: c.claimedElsewhere };
+  const metrics = loop.metrics.summary();
+  try {
+    await bounded(stop, heartbeat.finish({
+      status,
+      finished_at: new Date().toISOString(),
+      duration_ms: Math.round(durationMs),
+      counts,
+      metrics,
+      error_rate: finished > 0 ? c.failed / finished : null,
+      error: status === "failed" ? errorJson(toJobError(error)) : null,
+      reason,
+    }));
+  } catch (writeError) {
+    if (error === undefined) throw writeError;
+  }
+  loop.emit({ type: "run-ended", runId: ctx.runId, status, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped + c.claimedElsewhere, durationMs, reason });
+  if (status === "failed") throw error;
   if (status === "cancelled" && runError !== undefined && !hasErrorCode(runError, "ERR_THEMIS_ABORTED")) throw runError;
   return {
-    runId,
-    experiment: experiment.name,
-    dataset: dataset.name,
+    runId: ctx.runId,
+    experiment: ctx.record.experiment,
+    dataset: ctx.record.dataset,
     status,
     total: counts.total,
-    succeeded,
-    failed,
-    skipped,
+    succeeded: c.succeeded,
+    failed: c.failed,
+    skipped: c.skipped + c.claimedElsewhere,
     durationMs,
     ratePerSecond: durationMs > 0 ? (finished * 1000) / durationMs : 0,
+    metrics,
+    reason,
   };
 }

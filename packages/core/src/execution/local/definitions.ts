@@ -16,6 +16,9 @@ export const localConfigSchema = z
   .object({
     concurrency: positiveInt.default(LOCAL_DEFAULTS.concurrency).describe("Jobs at once when map/runExperiment do not say (default: CPU cores)."),
     maxThreads: positiveInt.default(LOCAL_DEFAULTS.maxThreads).describe("Worker threads for module jobs (default: CPU cores)."),
+    tasksPerThread: positiveInt
+      .default(LOCAL_DEFAULTS.tasksPerThread)
+      .describe("Module jobs one worker thread runs at once, so jobs in flight may exceed the threads (I/O-bound tasks; `themis run -j` sets it)."),
     ...sharedFields,
   })
   .strict();
@@ -41,5 +44,5 @@ export const sequentialBackend = defineExecutionBackend({
   name: "sequential",
   description: "Runs one job at a time on this machine (debugging); timeouts and cancellation as \"local\"",
   configSchema: sequentialConfigSchema,
-  create: (config: SequentialConfig) => new LocalExecutor({ name: "sequential", concurrency: 1, maxConcurrency: 1, maxThreads: 1, ...config }),
+  create: (config: SequentialConfig) => new LocalExecutor({ name: "sequential", concurrency: 1, maxConcurrency: 1, maxThreads: 1, tasksPerThread: 1, ...config }),
 });

@@ -17,6 +17,8 @@ export interface LocalExecutorSettings {
   maxConcurrency?: number;
   /** Worker threads for module jobs. */
   maxThreads: number;
+  /** Module jobs one worker thread runs at once, so jobs in flight can exceed threads (I/O-bound tasks). */
+  tasksPerThread: number;
   maxOutputBytes: number;
   killGraceMs: number;
   idleTimeoutMs: number;
@@ -26,6 +28,7 @@ export interface LocalExecutorSettings {
 export const LOCAL_DEFAULTS = {
   concurrency: availableParallelism(),
   maxThreads: availableParallelism(),
+  tasksPerThread: 1,
   maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
   killGraceMs: 500,
   idleTimeoutMs: 30_000,
@@ -50,7 +53,7 @@ export class LocalExecutor implements ExecutionBackend {
     this.concurrency = settings.concurrency;
     this.maxConcurrency = settings.maxConcurrency;
     this.#settings = settings;
-    this.#pool = new ModulePool({ backend: settings.name, maxThreads: settings.maxThreads, idleTimeoutMs: settings.idleTimeoutMs });
+    this.#pool = new ModulePool({ backend: settings.name, maxThreads: settings.maxThreads, tasksPerThread: settings.tasksPerThread, idleTimeoutMs: settings.idleTimeoutMs });
   }
 
   async run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {

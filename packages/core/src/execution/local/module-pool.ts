@@ -1,30 +1,15 @@
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { resolve as resolveSpecifier } from "import-meta-resolve";
 import { Piscina } from "piscina";
 import type { JobResult, ModuleJob, RunContext } from "../contract.js";
 import { JobFailedError, toJobError } from "../errors.js";
 import type { ModuleWorkerTask } from "./module-worker.js";
-
-/**
- * The `file:` URL of a module job's module: absolute paths and `file:` URLs as they are;
- * relative paths and package specifiers resolved from `resolveFrom` (default: the current
- * directory) with Node's ESM rules (exports maps, "import" condition).
- */
-export function resolveModuleUrl(job: Pick<ModuleJob, "module" | "resolveFrom">): string {
-  const spec = job.module;
-  if (spec.startsWith("file:")) return spec;
-  if (path.isAbsolute(spec)) return pathToFileURL(spec).href;
-  const from = job.resolveFrom ?? process.cwd();
-  const base = from.startsWith("file:") ? from : pathToFileURL(path.resolve(from) + path.sep).href;
-  if (spec.startsWith("./") || spec.startsWith("../")) return new URL(spec, base).href;
-  return resolveSpecifier(spec, base);
-}
+import { resolveModuleUrl } from "../module-source.js";
 
 /** Settings of the worker pool. */
 export interface ModulePoolSettings {
   readonly backend: string;
   readonly maxThreads: number;
+  /** Module jobs one worker thread runs at once (1: piscina stops a job by terminating its thread). */
+  readonly tasksPerThread: number;
   /** Milliseconds an idle worker lives before it exits. */
   readonly idleTimeoutMs: number;
 }
@@ -37,6 +22,8 @@ export interface ModulePoolSettings {
 export class ModulePool {
   readonly #settings: ModulePoolSettings;
   #pool: Piscina<ModuleWorkerTask, JobResult> | undefined;
+  /** Jobs stopped so far: each terminated a thread, failing the jobs that shared it. */
+  #stops = 0;
 
   constructor(settings: ModulePoolSettings) {
     this.#settings = settings;
@@ -50,6 +37,10 @@ export class ModulePool {
         // first jobs of a run do not queue behind one thread while the others boot.
         minThreads: this.#settings.maxThreads,
         maxThreads: this.#settings.maxThreads,
+        concurrentTasksPerWorker: this.#settings.tasksPerThread,
+        // "sync" pauses a thread between messages: a second job would never start while the
+        // first awaits. Several jobs per thread need the thread's event loop running.
+        atomics: this.#settings.tasksPerThread > 1 ? "async" : "sync",
         idleTimeout: this.#settings.idleTimeoutMs,
       });
       // When a job is aborted just as its worker replies, piscina emits "error" for the
@@ -67,11 +58,17 @@ export class ModulePool {
     if (signal.aborted) return { ok: false, error: toJobError(signal.reason), durationMs: 0 };
     let url: string;
     try {
-      url = resolveModuleUrl(job);
+      url = resolveModuleUrl(job.module, job.resolveFrom);
     } catch (error) {
       return { ok: false, error: toJobError(error), durationMs: performance.now() - start };
     }
     const task: ModuleWorkerTask = { url, exportName: job.export ?? "default", input: job.input ?? null, attempt: context.attempt, index: context.index };
+    if (this.#settings.tasksPerThread === 1) return this.#runAlone<T>(task, job, signal, start);
+    return this.#runShared<T>(task, job, signal, start);
+  }
+
+  /** One job per thread: piscina stops it (terminating its thread) when the signal aborts. */
+  async #runAlone<T>(task: ModuleWorkerTask, job: ModuleJob, signal: AbortSignal, start: number): Promise<JobResult<T>> {
     try {
       const result = await this.#get().run(task, { signal });
       return { ...(result as JobResult<T>), durationMs: performance.now() - start };
@@ -79,6 +76,46 @@ export class ModulePool {
       // Aborted (piscina terminated the worker) or the worker died (process.exit, OOM).
       const reason = signal.aborted ? signal.reason : new JobFailedError(`worker running ${job.module} failed`, { backend: this.#settings.backend, cause: error });
       return { ok: false, error: toJobError(reason), durationMs: performance.now() - start };
+    }
+  }
+
+  /**
+   * Several jobs per thread. piscina never shares a thread with a job it can abort, so jobs
+   * are stopped here: the job writes its thread id to shared memory when it starts, and
+   * stopping it terminates that thread. Jobs that shared the thread did nothing wrong: they
+   * run again (a few times at most).
+   */
+  async #runShared<T>(task: ModuleWorkerTask, job: ModuleJob, signal: AbortSignal, start: number): Promise<JobResult<T>> {
+    const control = new Int32Array(new SharedArrayBuffer(8));
+    let onAbort!: () => void;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        this.#stops++;
+        Atomics.store(control, 1, 1);
+        const thread = Atomics.load(control, 0);
+        if (thread !== 0) void this.#pool?.threads.find((w) => w.threadId === thread)?.terminate();
+        reject(signal.reason);
+      };
+    });
+    aborted.catch(() => undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      for (let rerun = 0; ; rerun++) {
+        const stops = this.#stops;
+        try {
+          const result = await Promise.race([this.#get().run({ ...task, control }), aborted]);
+          return { ...(result as JobResult<T>), durationMs: performance.now() - start };
+        } catch (error) {
+          if (!signal.aborted && this.#stops !== stops && this.#pool && rerun < 3) {
+            Atomics.store(control, 0, 0);
+            continue;
+          }
+          const reason = signal.aborted ? signal.reason : new JobFailedError(`worker running ${job.module} failed`, { backend: this.#settings.backend, cause: error });
+          return { ok: false, error: toJobError(reason), durationMs: performance.now() - start };
+        }
+      }
+    } finally {
+      signal.removeEventListener("abort", onAbort);
     }
   }
 

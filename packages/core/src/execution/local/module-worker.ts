@@ -4,8 +4,9 @@
  * Errors are serialized here because structured clone drops an error's own properties
  * (`code`, `retryable`) that retries are decided by.
  */
+import { threadId } from "node:worker_threads";
 import type { JobResult } from "../contract.js";
-import { toJobError } from "../errors.js";
+import { AbortedError, toJobError } from "../errors.js";
 
 /** What the main thread sends for one module job. */
 export interface ModuleWorkerTask {
@@ -14,6 +15,11 @@ export interface ModuleWorkerTask {
   input: unknown;
   attempt: number;
   index: number;
+  /**
+   * When a thread runs several jobs at once: [thread id, stopped flag], shared with the main
+   * thread, which terminates this job's thread to stop it (set here when the job starts).
+   */
+  control?: Int32Array;
 }
 
 const modules = new Map<string, Promise<Record<string, unknown>>>();
@@ -21,6 +27,11 @@ const modules = new Map<string, Promise<Record<string, unknown>>>();
 const neverAborted = new AbortController().signal;
 
 export default async function runModuleTask(task: ModuleWorkerTask): Promise<JobResult> {
+  if (task.control) {
+    // Stopped while it waited in the queue: do not start it.
+    if (Atomics.load(task.control, 1) === 1) return { ok: false, error: toJobError(new AbortedError("stopped before it started")) };
+    Atomics.store(task.control, 0, threadId);
+  }
   try {
     let loading = modules.get(task.url);
     if (!loading) {
