@@ -83,6 +83,12 @@ export class BullmqExecutor implements ExecutionBackend {
     return this.#connection.address;
   }
 
+  /** How many jobs of the queue are in each state (all submitters' jobs, not only this one's). */
+  async queueCounts(): Promise<Record<"waiting" | "active" | "completed" | "failed" | "delayed", number>> {
+    const counts = await this.#queue.getJobCounts("waiting", "active", "completed", "failed", "delayed");
+    return counts as Record<"waiting" | "active" | "completed" | "failed" | "delayed", number>;
+  }
+
   async run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {
     if (this.#closed) throw new ClosedError(`executor "${this.name}" is closed`, { backend: this.name });
     if (job.kind === "function") throw new UnsupportedError(FUNCTION_REFUSED, { backend: this.name });
