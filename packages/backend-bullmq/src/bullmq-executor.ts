@@ -22,6 +22,9 @@ import { JobWatcher } from "./job-watcher.js";
 import { buildWireJob } from "./submit-job.js";
 import { type WireJob, type WireResult, jobIdFor } from "./wire.js";
 
+/** How long close() waits for Redis before it drops the connections. */
+const CLOSE_GRACE_MS = 2000;
+
 const FUNCTION_REFUSED =
   "function jobs cannot run on bullmq: an in-process function cannot cross to a worker on another machine. " +
   'Use a module task ({ kind: "module", module: "./task.js", export: "score" }) or a command task, or run functions on the "local" executor';
@@ -66,6 +69,8 @@ export class BullmqExecutor implements ExecutionBackend {
     const client = connect(connection, { maxRetriesPerRequest: 3 });
     const queue = new Queue(config.queue, { connection: client, prefix: config.prefix });
     const events = new QueueEvents(config.queue, { connection: connection.options as ConnectionOptions, prefix: config.prefix });
+    // Connection errors surface as failed commands (retried, then ERR_THEMIS_UNAVAILABLE).
+    client.on("error", () => undefined);
     queue.on("error", () => undefined);
     events.on("error", () => undefined);
     try {
@@ -174,7 +179,10 @@ export class BullmqExecutor implements ExecutionBackend {
     this.#closed = true;
     this.#watcher.failAll(new JobFailedError("the executor was closed", { backend: this.name }));
     this.#watcher.close();
-    await Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    // Closing waits for Redis; when it is away, give up after a moment and drop the sockets.
+    const closed = Promise.allSettled([this.#events.close(), this.#queue.close()]);
+    await Promise.race([closed, delay(CLOSE_GRACE_MS, undefined, { ref: false })]);
     this.#client.disconnect();
+    await Promise.race([this.#events.disconnect(), delay(CLOSE_GRACE_MS, undefined, { ref: false })]).catch(() => undefined);
   }
 }

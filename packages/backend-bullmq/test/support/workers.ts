@@ -76,16 +76,18 @@ export async function startWorkers(config: BullmqConfigInput, count: number, opt
   return workers;
 }
 
-/** Stop every worker (SIGKILL after a graceful try would hang: force on the second signal). */
+/** Stop every worker: SIGTERM (graceful), a second SIGTERM after 5 s (force), SIGKILL after 15 s. */
 export async function stopWorkers(workers: readonly WorkerProcess[]): Promise<void> {
   await Promise.all(
     workers.map(async (w) => {
       if (w.exited) return;
       const exit = once(w.child, "exit");
       w.child.kill("SIGTERM");
-      const timer = setTimeout(() => w.child.kill("SIGKILL"), 15_000);
+      const force = setTimeout(() => w.child.kill("SIGTERM"), 5_000);
+      const kill = setTimeout(() => w.child.kill("SIGKILL"), 15_000);
       await exit;
-      clearTimeout(timer);
+      clearTimeout(force);
+      clearTimeout(kill);
     }),
   );
 }
