@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { localBackend, parseBackendConfig, type ExecutionBackend, type JobResult } from "@themis/core";
-import { type ConnectionOptions, type Job, UnrecoverableError, Worker } from "bullmq";
+import { type ConnectionOptions, type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { cancelChannel, cancelKey, parseCancel } from "./cancel-channel.js";
 import { type BullmqConfig, type BullmqConfigInput, bullmqConfigSchema } from "./config.js";
@@ -83,9 +83,15 @@ export async function startWorker(input: BullmqConfigInput | BullmqConfig, optio
   for (const c of [subscriber, client]) c.on("error", (error: Error) => emit({ type: "redis-error", message: scrub(error.message, settings.secrets) }));
   await subscriber.subscribe(cancelChannel(config.prefix, config.queue));
 
-  const processor = async (job: Job<WireJob>): Promise<JobResult> => {
+  const processor = async (job: Job<WireJob>, token?: string): Promise<JobResult> => {
     const wire = job.data;
     if (wire?.v !== WIRE_VERSION) throw new UnrecoverableError(`job ${job.id} is not a themis job of format ${WIRE_VERSION}`);
+    // BullMQ may hand over one more job while it finishes another: past maxJobs, or once
+    // stopping, give it back untouched (to the waiting list, attempts unchanged).
+    if (closing !== undefined || (options.maxJobs !== undefined && started >= options.maxJobs)) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
     if (++started === options.maxJobs) void close();
     const controller = new AbortController();
     const id = job.id!;
