@@ -54,10 +54,3 @@ export function connectionSettings(config: BullmqConfig, env: NodeJS.ProcessEnv 
 export function connect(settings: ConnectionSettings, extra: RedisOptions = {}): Redis {
   return new Redis({ ...settings.options, lazyConnect: true, ...extra });
 }
-
-/** `text` with every secret replaced, for messages built from client errors. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret) out = out.split(secret).join("[redacted]");
-  return out;
-}

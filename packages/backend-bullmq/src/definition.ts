@@ -2,6 +2,7 @@ import { defineExecutionBackend } from "@themis/core";
 import { BullmqExecutor } from "./bullmq-executor.js";
 import { type BullmqConfig, bullmqConfigSchema } from "./config.js";
 import { BACKEND_NAME } from "./errors.js";
+import { startWorker } from "./worker.js";
 
 /**
  * The "bullmq" execution backend: module and command jobs queued on BullMQ (Redis) and run
@@ -14,4 +15,5 @@ export const bullmqBackend = defineExecutionBackend<BullmqConfig>({
   description: "Runs module and command jobs on themis worker processes of many machines, through BullMQ on Redis",
   configSchema: bullmqConfigSchema,
   create: (config) => BullmqExecutor.create(config),
+  startWorker: (config, options) => startWorker(config, options),
 });

@@ -4,7 +4,8 @@ import { type ConnectionOptions, type Job, UnrecoverableError, WaitingError, Wor
 import type { Redis } from "ioredis";
 import { cancelChannel, cancelKey, parseCancel } from "./cancel-channel.js";
 import { type BullmqConfig, type BullmqConfigInput, bullmqConfigSchema } from "./config.js";
-import { connect, connectionSettings, scrub } from "./connection.js";
+import { connect, connectionSettings } from "./connection.js";
+import { scrubText as scrub } from "./scrub.js";
 import { runWireJob, stopReason } from "./run-wire-job.js";
 import { type WireJob, WIRE_VERSION } from "./wire.js";
 
