@@ -14,6 +14,7 @@ import {
 } from "@themis/core";
 import { type ConnectionOptions, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
+import { AddBatcher } from "./add-batcher.js";
 import { publishCancel } from "./cancel-channel.js";
 import { type BullmqConfig, keepJobs } from "./config.js";
 import { type ConnectionSettings, connect, connectionSettings } from "./connection.js";
@@ -46,6 +47,7 @@ export class BullmqExecutor implements ExecutionBackend {
   readonly #events: QueueEvents;
   readonly #client: Redis;
   readonly #watcher: JobWatcher;
+  readonly #batcher: AddBatcher;
   #closed = false;
 
   private constructor(config: BullmqConfig, connection: ConnectionSettings, queue: Queue, events: QueueEvents, client: Redis) {
@@ -55,6 +57,7 @@ export class BullmqExecutor implements ExecutionBackend {
     this.#queue = queue;
     this.#events = events;
     this.#client = client;
+    this.#batcher = new AddBatcher(queue);
     this.#watcher = new JobWatcher(queue, events, {
       pollIntervalMs: config.pollIntervalMs,
       unavailableTimeoutMs: config.unavailableTimeoutMs,
@@ -132,7 +135,7 @@ export class BullmqExecutor implements ExecutionBackend {
     const deadline = Date.now() + this.config.unavailableTimeoutMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#queue.add(wire.job.kind, wire, {
+        await this.#batcher.add(wire.job.kind, wire, {
           jobId,
           attempts: this.config.attempts,
           backoff: this.config.backoff,

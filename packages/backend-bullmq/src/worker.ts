@@ -23,6 +23,12 @@ export type WorkerEvent =
 export interface StartWorkerOptions {
   /** Jobs run at once. Default 1. */
   concurrency?: number;
+  /**
+   * Worker threads for module jobs (each runs one job at a time). Default: `concurrency`.
+   * Fewer threads than `concurrency` suits many short CPU-light jobs; keep them equal for
+   * jobs that wait on I/O (model APIs), which would otherwise queue for a thread.
+   */
+  threads?: number;
   /** Stop after starting this many jobs. Default: no limit. */
   maxJobs?: number;
   /** Aborting stops the worker gracefully (running jobs finish). */
@@ -63,7 +69,8 @@ export async function startWorker(input: BullmqConfigInput | BullmqConfig, optio
       // A logger must not break the worker.
     }
   };
-  const local = await localBackend.create(parseBackendConfig(localBackend, { concurrency, maxThreads: concurrency }));
+  const threads = Math.max(1, Math.min(options.threads ?? concurrency, concurrency));
+  const local = await localBackend.create(parseBackendConfig(localBackend, { concurrency, maxThreads: threads }));
   const running = new Map<string, AbortController>();
   const recentlyCancelled = new Set<string>();
   const subscriber = connect(settings);

@@ -55,6 +55,8 @@ export interface BackendDefinition<K extends BackendKind = BackendKind, Config =
 export interface WorkerStartOptions {
   /** Jobs run at once. */
   readonly concurrency?: number;
+  /** Threads for module jobs, when the worker uses a thread pool. Default: `concurrency`. */
+  readonly threads?: number;
   /** Stop after this many jobs. */
   readonly maxJobs?: number;
   /** Called on every state change of the worker (started, job started/finished, stopping...). */

@@ -2,9 +2,9 @@
 // (JSON), events as JSON lines on stdout. SIGTERM: graceful stop; a second one: force.
 import { startWorker } from "../../dist/index.js";
 
-const { config, concurrency, maxJobs } = JSON.parse(process.argv[2]);
+const { config, concurrency, threads, maxJobs } = JSON.parse(process.argv[2]);
 const print = (event) => process.stdout.write(`${JSON.stringify(event)}\n`);
-const worker = await startWorker(config, { concurrency, maxJobs, onEvent: print });
+const worker = await startWorker(config, { concurrency, threads, maxJobs, onEvent: print });
 let signals = 0;
 const stop = () => void worker.close({ force: ++signals > 1 });
 process.on("SIGTERM", stop);

@@ -9,6 +9,7 @@ interface WorkerFlags {
   execution?: string;
   executionOption?: Record<string, unknown>;
   concurrency?: number;
+  threads?: number;
   queue?: string;
   maxJobs?: number;
 }
@@ -36,6 +37,7 @@ export function workerCommand(program: Command, action: Action): void {
     .option("-x, --execution <backend>", "execution backend with workers: a name or backend config file (default: the themis config's execution)")
     .option("-X, --execution-option <key=value>", "an option of the backend (repeatable)", collectOption)
     .option("-j, --concurrency <n>", "jobs at once (default 1)", parsePositiveInt)
+    .option("-t, --threads <n>", "worker threads for module jobs (default: --concurrency; fewer suits many short CPU-light jobs)", parsePositiveInt)
     .option("-q, --queue <name>", "queue to take jobs from (the backend's `queue` option)")
     .option("-n, --max-jobs <n>", "stop after this many jobs", parsePositiveInt)
     .action(
@@ -52,6 +54,7 @@ export function workerCommand(program: Command, action: Action): void {
         };
         const worker = await start(backend.config, {
           ...(flags.concurrency !== undefined ? { concurrency: flags.concurrency } : {}),
+          ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
           ...(flags.maxJobs !== undefined ? { maxJobs: flags.maxJobs } : {}),
           onEvent: print,
         });
