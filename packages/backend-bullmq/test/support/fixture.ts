@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 
 export const FIXTURE_SOURCE = `
-import { appendFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function work(input) {
   if (input.log) appendFileSync(input.log, input.n + "\\n");
@@ -13,6 +13,13 @@ export async function work(input) {
 }
 export function big(input) { return "x".repeat(input.bytes); }
 export function version() { return "v1"; }
+// Fails (retryable) until it has been called input.failures times for input.counter.
+export function flaky(input) {
+  const calls = (existsSync(input.counter) ? Number(readFileSync(input.counter, "utf8")) : 0) + 1;
+  writeFileSync(input.counter, String(calls));
+  if (calls <= input.failures) throw Object.assign(new Error("transient " + calls), { code: "E_TRANSIENT", retryable: true });
+  return calls;
+}
 `;
 
 /** A folder holding fixture.mjs; `remove()` deletes it. */
