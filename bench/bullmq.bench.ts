@@ -133,6 +133,30 @@ async function baselineLatency(jobs: number, inFlight: number): Promise<number[]
   }
 }
 
+/** Milliseconds from aborting a map of `jobs` running commands (all started) to the end of the map. */
+async function cancelLatency(jobs: number): Promise<number> {
+  const queue = `themis-${++queueNo}`;
+  const children = await startProcesses("themis", queue, 2);
+  const executor = (await bullmqBackend.create(parseBackendConfig(bullmqBackend, { url: server.url, queue }))) as BullmqExecutor;
+  try {
+    const controller = new AbortController();
+    const sleeper: Task = { kind: "command", command: () => ({ argv: ["sleep", "60"] }) };
+    const done = (async () => {
+      for await (const o of map(sleeper, Array.from({ length: jobs }, (_, i) => i), { executor, concurrency: jobs, signal: controller.signal })) {
+        if (o.ok || o.error.code !== "ERR_THEMIS_ABORTED") throw new Error(`job ${o.index} was not cancelled`);
+      }
+    })();
+    while ((await executor.queueCounts()).active < jobs) await new Promise((r) => setTimeout(r, 20));
+    const start = performance.now();
+    controller.abort();
+    await done;
+    return performance.now() - start;
+  } finally {
+    await executor.close();
+    await stopProcesses(children);
+  }
+}
+
 const pct = (values: number[], p: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
 const fmt = (n: number): string => n.toFixed(n < 10 ? 2 : 0);
 
@@ -158,6 +182,8 @@ try {
   console.log(`\nper-job latency at 8 in flight (${LATENCY_JOBS} no-op jobs, 2 workers): p50 / p95`);
   console.log(`  hand-written add + waitUntilFinished  ${fmt(pct(baseLatency, 50))} / ${fmt(pct(baseLatency, 95))} ms`);
   console.log(`  map() on bullmq                       ${fmt(pct(latency.durations, 50))} / ${fmt(pct(latency.durations, 95))} ms   p50 overhead ${fmt(pct(latency.durations, 50) - pct(baseLatency, 50))} ms`);
+
+  console.log(`\ncancellation: 32 running \`sleep 60\` commands on 2 workers, abort -> map ended: ${fmt(await cancelLatency(32))} ms`);
 
   console.log(`\nthroughput by worker processes (map() on bullmq, ${JOBS} jobs):`);
   console.log("  workers  jobs/s");

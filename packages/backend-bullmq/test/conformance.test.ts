@@ -22,7 +22,7 @@ executionSuite({
     // printed are gone once its outcome is out.
     hostProcesses: true,
     // A job crosses Redis twice (queue, result) and a busy 2-core box delays both.
-    startupMs: 1500,
+    startupMs: 3000,
   },
   timeout: 90_000,
 });

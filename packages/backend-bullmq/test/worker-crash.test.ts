@@ -24,7 +24,7 @@ describe.skipIf(!redisAvailable)("bullmq: a worker killed mid-job", () => {
     const log = path.join(fixture.dir, "runs.log");
     const task: Task = { kind: "module", module: fixture.file, export: "work" };
     // Item 0 runs long enough to be caught mid-job; the rest are short.
-    const items = Array.from({ length: 8 }, (_, n) => ({ n, log, delayMs: n === 0 ? 4000 : 50 }));
+    const items = Array.from({ length: 8 }, (_, n) => ({ n, log, delayMs: n === 0 ? 6000 : 50 }));
     try {
       const running = collect(map(task, items, { executor, concurrency: 4 }));
       // The worker that started item 0 is killed while the module runs it (it logged its start).

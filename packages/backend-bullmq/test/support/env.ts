@@ -20,7 +20,9 @@ export function testConfig(label: string, extra: BullmqConfigInput = {}): Bullmq
   return {
     url: redisUrl,
     queue: `${label}-${randomBytes(4).toString("hex")}`,
-    lockDurationMs: 3000,
+    // Renewed every half of it: generous enough that a starved event loop on a loaded CI
+    // box does not look like a dead worker.
+    lockDurationMs: 5000,
     stalledIntervalMs: 1000,
     pollIntervalMs: 500,
     cancelGraceMs: 5000,
