@@ -2,7 +2,8 @@
 // other worker and the map still yields exactly one result per item.
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { type MapOutcome, type Task, map } from "@themis/core";
+import { randomUUID } from "node:crypto";
+import { type MapOutcome, Project, type Task, map } from "@themis/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { collect, waitFor } from "./support/collect.ts";
 import { createExecutor, redisAvailable, testConfig } from "./support/env.ts";
@@ -43,6 +44,33 @@ describe.skipIf(!redisAvailable)("bullmq: a worker killed mid-job", () => {
       expect(runs.filter((n) => n === 0)).toHaveLength(2);
       expect(new Set(runs).size).toBe(8);
     } finally {
+      await executor.close();
+    }
+  });
+
+  it("runExperiment: a worker killed mid-row still ends with exactly one ok result row per dataset row", async () => {
+    const config = testConfig("crash-experiment");
+    const executor = await createExecutor(config);
+    await stopWorkers(workers);
+    workers = await startWorkers(config, 2, { concurrency: 1 });
+    const project = await Project.create(`p${randomUUID().slice(0, 8)}`, "memory", { namespace: `bullmq-${randomUUID()}` });
+    const log = path.join(fixture.dir, "experiment.log");
+    try {
+      const qa = await project.createDataset("qa");
+      await qa.appendMany(Array.from({ length: 6 }, (_, n) => ({ n, log, delayMs: n === 0 ? 6000 : 50 })));
+      const running = project.runExperiment({ dataset: "qa", experiment: "e", task: { kind: "module", module: fixture.file, export: "work" }, execution: executor, concurrency: 3 });
+      const ran = () => existsSync(log) && readFileSync(log, "utf8").split("\n").includes("0");
+      const holding = (w: WorkerProcess) => w.events.some((e) => e.type === "job-started" && e.label.startsWith("item 0 (row "));
+      await waitFor(() => ran() && workers.some(holding));
+      workers.find(holding)!.child.kill("SIGKILL");
+      const summary = await running;
+      expect(summary).toMatchObject({ status: "completed", total: 6, succeeded: 6, failed: 0 });
+      const rows = await (await project.getExperiment("e")).load();
+      const dataset = await qa.load();
+      expect(rows.map((r) => r.dataset_row_id).sort()).toEqual(dataset.map((r) => r._row_id).sort());
+      for (const r of rows) expect(r.output).toEqual({ n: (r.input as { n: number }).n * 2 });
+    } finally {
+      await project.close();
       await executor.close();
     }
   });
