@@ -4,7 +4,7 @@ import { type ConnectionOptions, type Job, UnrecoverableError, WaitingError, Wor
 import type { Redis } from "ioredis";
 import { cancelChannel, cancelKey, parseCancel } from "./cancel-channel.js";
 import { type BullmqConfig, type BullmqConfigInput, bullmqConfigSchema } from "./config.js";
-import { connect, connectionSettings } from "./connection.js";
+import { type ConnectionSettings, connect, connectionSettings } from "./connection.js";
 import { scrubText as scrub } from "./scrub.js";
 import { runWireJob, stopReason } from "./run-wire-job.js";
 import { type WireJob, WIRE_VERSION } from "./wire.js";
@@ -15,6 +15,7 @@ export type WorkerEvent =
   | { type: "job-started"; jobId: string; kind: string; label: string; attempt: number }
   | { type: "job-finished"; jobId: string; label: string; ok: boolean; code?: string; durationMs: number }
   | { type: "job-cancelled"; jobId: string; reason: "timeout" | "aborted" }
+  | { type: "job-handed-back"; jobId: string; label: string }
   | { type: "redis-error"; message: string }
   | { type: "stopping"; running: number; force: boolean }
   | { type: "stopped"; processed: number };
@@ -44,13 +45,118 @@ export interface BullmqWorker {
   /** Resolves when the worker has stopped (closed, or maxJobs reached and finished). */
   readonly stopped: Promise<void>;
   /**
-   * Stop taking jobs. Default: running jobs finish first. `force`: stop at once; running
-   * jobs are handed back (their lock expires and BullMQ redelivers them to other workers).
+   * Stop taking jobs. Default: running jobs finish first. `force`: running jobs are
+   * stopped and handed back to the queue untouched (another worker runs them from the
+   * start); a worker that dies instead has its jobs redelivered once their lock expires.
    */
   close(options?: { force?: boolean }): Promise<void>;
 }
 
 let workers = 0;
+
+/** Stopping a job to give it back to the queue (forced stop), not because it was cancelled. */
+const HAND_BACK = Symbol("hand back");
+
+/** The state of one worker: its BullMQ Worker, its running jobs, its Redis connections. */
+class WorkerRuntime {
+  readonly config: BullmqConfig;
+  readonly options: StartWorkerOptions;
+  readonly settings: ConnectionSettings;
+  readonly local: ExecutionBackend;
+  readonly subscriber: Redis;
+  readonly client: Redis;
+  readonly running = new Map<string, AbortController>();
+  readonly recentlyCancelled = new Set<string>();
+  worker!: Worker<WireJob, JobResult>;
+  started = 0;
+  processed = 0;
+  closing: Promise<void> | undefined;
+  resolveStopped!: () => void;
+  readonly stopped = new Promise<void>((resolve) => (this.resolveStopped = resolve));
+
+  constructor(config: BullmqConfig, options: StartWorkerOptions, local: ExecutionBackend) {
+    this.config = config;
+    this.options = options;
+    this.settings = connectionSettings(config);
+    this.local = local;
+    this.subscriber = connect(this.settings);
+    this.client = connect(this.settings);
+  }
+
+  emit(event: WorkerEvent): void {
+    try {
+      this.options.onEvent?.(event);
+    } catch {
+      // A logger must not break the worker.
+    }
+  }
+
+  redisError(error: unknown): void {
+    this.emit({ type: "redis-error", message: scrub(String((error as Error)?.message ?? error), this.settings.secrets) });
+  }
+
+  /** Stop a running job on a cancel message; remember the id when it has not started yet. */
+  onCancel(text: string): void {
+    const message = parseCancel(text);
+    if (!message) return;
+    const controller = this.running.get(message.jobId);
+    if (!controller) return rememberCancelled(this.recentlyCancelled, message.jobId);
+    this.emit({ type: "job-cancelled", jobId: message.jobId, reason: message.reason });
+    controller.abort(stopReason(message.reason, message.timeoutMs));
+  }
+
+  async process(job: Job<WireJob>, token?: string): Promise<JobResult> {
+    const wire = job.data;
+    if (wire?.v !== WIRE_VERSION) throw new UnrecoverableError(`job ${job.id} is not a themis job of format ${WIRE_VERSION}`);
+    // BullMQ may hand over one more job while it finishes another: past maxJobs, or once
+    // stopping, give it back untouched (to the waiting list, attempts unchanged).
+    if (this.closing !== undefined || (this.options.maxJobs !== undefined && this.started >= this.options.maxJobs)) return this.handBack(job, token);
+    if (++this.started === this.options.maxJobs) void this.close();
+    const id = job.id!;
+    const controller = new AbortController();
+    this.running.set(id, controller);
+    const begin = performance.now();
+    this.emit({ type: "job-started", jobId: id, kind: wire.job.kind, label: wire.label, attempt: wire.attempt });
+    try {
+      // A redelivered job may have been cancelled while no worker held it.
+      if (this.recentlyCancelled.has(id) || (job.attemptsStarted > 1 && (await this.client.exists(cancelKey(this.config.prefix, this.config.queue, id))) === 1)) {
+        controller.abort(stopReason("aborted"));
+      }
+      const result = await runWireJob(this.local, wire, controller.signal);
+      if (controller.signal.reason === HAND_BACK && !result.ok) return await this.handBack(job, token);
+      const durationMs = Math.round(performance.now() - begin);
+      this.emit({ type: "job-finished", jobId: id, label: wire.label, ok: result.ok, ...(result.ok ? {} : { code: result.error.code }), durationMs });
+      this.processed++;
+      // Errors marked retryable go back to BullMQ while attempts remain (its backoff applies).
+      if (!result.ok && result.error.retryable && job.attemptsMade + 1 < wire.attempts) throw new Error(result.error.message);
+      return result;
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  async handBack(job: Job<WireJob>, token: string | undefined): Promise<never> {
+    await job.moveToWait(token);
+    this.emit({ type: "job-handed-back", jobId: job.id!, label: job.data.label });
+    throw new WaitingError();
+  }
+
+  close(options: { force?: boolean } = {}): Promise<void> {
+    if (options.force) for (const c of this.running.values()) c.abort(HAND_BACK);
+    if (this.closing) return this.closing;
+    this.emit({ type: "stopping", running: this.running.size, force: Boolean(options.force) });
+    this.closing = (async () => {
+      // Running jobs finish (or, forced, are handed back) before BullMQ lets go.
+      await this.worker.close();
+      await this.local.close();
+      this.subscriber.disconnect();
+      this.client.disconnect();
+      this.emit({ type: "stopped", processed: this.processed });
+      this.resolveStopped();
+    })();
+    return this.closing;
+  }
+}
 
 /**
  * Start a worker that pulls module and command jobs from the config's queue and runs them
@@ -60,70 +166,15 @@ let workers = 0;
  */
 export async function startWorker(input: BullmqConfigInput | BullmqConfig, options: StartWorkerOptions = {}): Promise<BullmqWorker> {
   const config = bullmqConfigSchema.parse(input);
-  const settings = connectionSettings(config);
   const concurrency = Math.max(1, Math.min(options.concurrency ?? 1, options.maxJobs ?? Number.POSITIVE_INFINITY));
-  const emit = (event: WorkerEvent): void => {
-    try {
-      options.onEvent?.(event);
-    } catch {
-      // A logger must not break the worker.
-    }
-  };
   const threads = Math.max(1, Math.min(options.threads ?? concurrency, concurrency));
   const local = await localBackend.create(parseBackendConfig(localBackend, { concurrency, maxThreads: threads }));
-  const running = new Map<string, AbortController>();
-  const recentlyCancelled = new Set<string>();
-  const subscriber = connect(settings);
-  const client = connect(settings);
-  let started = 0;
-  let processed = 0;
-  let closing: Promise<void> | undefined;
-
-  subscriber.on("message", (_channel: string, text: string) => {
-    const message = parseCancel(text);
-    if (!message) return;
-    const controller = running.get(message.jobId);
-    if (controller) {
-      emit({ type: "job-cancelled", jobId: message.jobId, reason: message.reason });
-      controller.abort(stopReason(message.reason, message.timeoutMs));
-    } else rememberCancelled(recentlyCancelled, message.jobId);
-  });
-  for (const c of [subscriber, client]) c.on("error", (error: Error) => emit({ type: "redis-error", message: scrub(error.message, settings.secrets) }));
-  await subscriber.subscribe(cancelChannel(config.prefix, config.queue));
-
-  const processor = async (job: Job<WireJob>, token?: string): Promise<JobResult> => {
-    const wire = job.data;
-    if (wire?.v !== WIRE_VERSION) throw new UnrecoverableError(`job ${job.id} is not a themis job of format ${WIRE_VERSION}`);
-    // BullMQ may hand over one more job while it finishes another: past maxJobs, or once
-    // stopping, give it back untouched (to the waiting list, attempts unchanged).
-    if (closing !== undefined || (options.maxJobs !== undefined && started >= options.maxJobs)) {
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-    if (++started === options.maxJobs) void close();
-    const controller = new AbortController();
-    const id = job.id!;
-    running.set(id, controller);
-    const begin = performance.now();
-    emit({ type: "job-started", jobId: id, kind: wire.job.kind, label: wire.label, attempt: wire.attempt });
-    try {
-      // A redelivered job may have been cancelled while no worker held it.
-      if (recentlyCancelled.has(id) || (job.attemptsStarted > 1 && (await client.exists(cancelKey(config.prefix, config.queue, id))) === 1)) {
-        controller.abort(stopReason("aborted"));
-      }
-      const result = await runWireJob(local, wire, controller.signal);
-      emit({ type: "job-finished", jobId: id, label: wire.label, ok: result.ok, ...(result.ok ? {} : { code: result.error.code }), durationMs: Math.round(performance.now() - begin) });
-      // Errors marked retryable go back to BullMQ while attempts remain (its backoff applies).
-      if (!result.ok && result.error.retryable && job.attemptsMade + 1 < wire.attempts) throw new Error(result.error.message);
-      return result;
-    } finally {
-      running.delete(id);
-      processed++;
-    }
-  };
-
-  const worker = new Worker<WireJob, JobResult>(config.queue, processor, {
-    connection: settings.options as ConnectionOptions,
+  const rt = new WorkerRuntime(config, options, local);
+  rt.subscriber.on("message", (_channel: string, text: string) => rt.onCancel(text));
+  for (const c of [rt.subscriber, rt.client]) c.on("error", (error: Error) => rt.redisError(error));
+  await rt.subscriber.subscribe(cancelChannel(config.prefix, config.queue));
+  rt.worker = new Worker<WireJob, JobResult>(config.queue, (job, token) => rt.process(job, token), {
+    connection: rt.settings.options as ConnectionOptions,
     prefix: config.prefix,
     concurrency,
     lockDuration: config.lockDurationMs,
@@ -131,34 +182,13 @@ export async function startWorker(input: BullmqConfigInput | BullmqConfig, optio
     maxStalledCount: config.maxStalledCount,
     autorun: false,
   });
-  worker.on("error", (error: Error) => emit({ type: "redis-error", message: scrub(error.message, settings.secrets) }));
-
-  let resolveStopped!: () => void;
-  const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
-
-  const close = (closeOptions: { force?: boolean } = {}): Promise<void> => {
-    if (closeOptions.force) for (const c of running.values()) c.abort(stopReason("aborted"));
-    if (closing && !closeOptions.force) return closing;
-    emit({ type: "stopping", running: running.size, force: Boolean(closeOptions.force) });
-    const previous = closing;
-    closing = (async () => {
-      await worker.close(Boolean(closeOptions.force));
-      await previous;
-      await local.close();
-      subscriber.disconnect();
-      client.disconnect();
-      emit({ type: "stopped", processed });
-      resolveStopped();
-    })();
-    return closing;
-  };
-  options.signal?.addEventListener("abort", () => void close(), { once: true });
-
-  await worker.waitUntilReady();
-  void worker.run().catch((error: unknown) => emit({ type: "redis-error", message: scrub(String((error as Error).message ?? error), settings.secrets) }));
+  rt.worker.on("error", (error: Error) => rt.redisError(error));
+  options.signal?.addEventListener("abort", () => void rt.close(), { once: true });
+  await rt.worker.waitUntilReady();
+  void rt.worker.run().catch((error: unknown) => rt.redisError(error));
   const id = `${hostname()}:${process.pid}:${++workers}`;
-  emit({ type: "ready", queue: config.queue, redis: settings.address, concurrency, id });
-  return { id, stopped, close };
+  rt.emit({ type: "ready", queue: config.queue, redis: rt.settings.address, concurrency, id });
+  return { id, stopped: rt.stopped, close: (o) => rt.close(o) };
 }
 
 function rememberCancelled(set: Set<string>, jobId: string): void {

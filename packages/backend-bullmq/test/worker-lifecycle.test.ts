@@ -1,5 +1,6 @@
 // The worker process: SIGTERM lets running jobs finish and exits 0; --max-jobs stops
 // after that many jobs; a second signal hands running jobs back (redelivered elsewhere).
+import { once } from "node:events";
 import { type MapOutcome, type Task, map } from "@themis/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { collect, waitFor } from "./support/collect.ts";
@@ -59,6 +60,31 @@ describe.skipIf(!redisAvailable)("bullmq: worker lifecycle", () => {
       spawnWorker(config, { concurrency: 2 });
       const out = await outcomes;
       expect(out.every((o) => o.ok)).toBe(true);
+    } finally {
+      await executor.close();
+    }
+  });
+
+  it("a second SIGTERM hands the running job back at once; another worker runs it, the process exits 0", async () => {
+    const config = testConfig("hand-back");
+    const executor = await createExecutor(config);
+    const worker = spawnWorker(config, { concurrency: 1 });
+    await worker.ready();
+    try {
+      const outcomes = collect(map(task, [{ n: 5, delayMs: 3000 }], { executor }));
+      await worker.next((e) => e.type === "job-started");
+      const exit = once(worker.child, "exit");
+      worker.child.kill("SIGTERM");
+      await worker.next((e) => e.type === "stopping");
+      worker.child.kill("SIGTERM");
+      const [code] = await exit;
+      expect(code).toBe(0);
+      expect(worker.events.some((e) => e.type === "job-handed-back")).toBe(true);
+      expect(worker.events.some((e) => e.type === "job-finished")).toBe(false);
+      const next = spawnWorker(config, { concurrency: 1 });
+      const [o] = await outcomes;
+      expect(o!.ok && o!.value).toEqual({ n: 10 });
+      expect(next.events.filter((e) => e.type === "job-finished")).toHaveLength(1);
     } finally {
       await executor.close();
     }
