@@ -40,6 +40,25 @@ describe.skipIf(!binary)("bullmq: Redis restarts", () => {
     }
   });
 
+  it("a restart that loses every job (no persistence): the submitter queues them again and the map finishes", async () => {
+    server = await RedisServer.start();
+    const config = testConfig("lost", { url: server.url });
+    const executor = await createExecutor(config);
+    workers = await startWorkers(config, 2, { concurrency: 2 });
+    try {
+      const items = Array.from({ length: 20 }, (_, n) => ({ n, delayMs: 150 }));
+      const out: MapOutcome[] = [];
+      for await (const o of map(task, items, { executor, concurrency: 4 })) {
+        out.push(o);
+        if (out.length === 6) await server.restart();
+      }
+      expect(out.map((o) => o.index).sort((a, b) => a - b)).toEqual(items.map((i) => i.n));
+      for (const o of out) expect(o.ok && o.value, JSON.stringify(o)).toEqual({ n: o.index * 2 });
+    } finally {
+      await executor.close();
+    }
+  });
+
   it("Redis gone for good: waiting jobs fail with a retryable ERR_THEMIS_UNAVAILABLE and the map ends", async () => {
     server = await RedisServer.start();
     const config = testConfig("gone", { url: server.url, unavailableTimeoutMs: 3000 });
