@@ -21,28 +21,10 @@ describe.skipIf(!binary)("bullmq: Redis restarts", () => {
     await server?.stop();
   });
 
-  it("a restart mid-map (persistent Redis): every item ends with exactly one ok outcome", async () => {
-    server = await RedisServer.start({ persistence: true });
-    const config = testConfig("restart", { url: server.url });
-    const executor = await createExecutor(config);
-    workers = await startWorkers(config, 2, { concurrency: 2 });
-    try {
-      const items = Array.from({ length: 30 }, (_, n) => ({ n, delayMs: 150 }));
-      const out: MapOutcome[] = [];
-      for await (const o of map(task, items, { executor, concurrency: 4 })) {
-        out.push(o);
-        if (out.length === 8) await server.restart();
-      }
-      expect(out.map((o) => o.index).sort((a, b) => a - b)).toEqual(items.map((i) => i.n));
-      for (const o of out) expect(o.ok && o.value, JSON.stringify(o)).toEqual({ n: o.index * 2 });
-    } finally {
-      await executor.close();
-    }
-  });
-
-  it("a restart that loses every job (no persistence): the submitter queues them again and the map finishes", async () => {
-    server = await RedisServer.start();
-    const config = testConfig("lost", { url: server.url });
+  /** Map 20 items on two workers, restart Redis after 6 outcomes; every item must end ok, once. */
+  async function restartMidMap(persistence: boolean): Promise<void> {
+    server = await RedisServer.start({ persistence });
+    const config = testConfig(persistence ? "restart" : "lost", { url: server.url });
     const executor = await createExecutor(config);
     workers = await startWorkers(config, 2, { concurrency: 2 });
     try {
@@ -57,7 +39,11 @@ describe.skipIf(!binary)("bullmq: Redis restarts", () => {
     } finally {
       await executor.close();
     }
-  });
+  }
+
+  it("a restart mid-map (persistent Redis): every item ends with exactly one ok outcome", () => restartMidMap(true));
+
+  it("a restart that loses every job (no persistence): the submitter queues them again and the map finishes", () => restartMidMap(false));
 
   it("Redis gone for good: waiting jobs fail with a retryable ERR_THEMIS_UNAVAILABLE and the map ends", async () => {
     server = await RedisServer.start();
