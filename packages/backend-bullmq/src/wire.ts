@@ -68,14 +68,27 @@ export function assertPayloadSize(what: "input" | "output", label: string, bytes
   );
 }
 
+/** The `_row_id` of a module job's input, when it has one (runExperiment's rows do). */
+function rowIdOf(wire: WireJob): string | undefined {
+  const input = wire.job.kind === "module" ? wire.job.input : undefined;
+  const rowId = typeof input === "object" && input !== null && !Array.isArray(input) ? (input as { _row_id?: unknown })._row_id : undefined;
+  return typeof rowId === "string" || typeof rowId === "number" ? String(rowId) : undefined;
+}
+
+const sha256 = (text: string): string => createHash("sha256").update(text).digest("hex");
+
 /**
- * The BullMQ job id of one attempt. With a `runKey` it is deterministic (key, index,
- * attempt and a hash of the job's content), so a restarted submitter adds the same ids
- * and BullMQ hands back the jobs already queued or finished instead of duplicating them.
- * Without one, a random UUID. BullMQ ids may not contain ":".
+ * The BullMQ job id of one attempt. With a `runKey` it is deterministic: the key, the
+ * item (its `_row_id` when the input has one, so a resumed run whose rows shift position
+ * still finds them; else its index), the attempt and a hash of the job's content. A
+ * restarted submitter thus adds the same ids and BullMQ hands back the jobs already queued
+ * or finished instead of duplicating them. Without a key, a random UUID. BullMQ ids may
+ * not contain ":".
  */
 export function jobIdFor(runKey: string | undefined, wire: WireJob): string {
   if (runKey === undefined) return randomUUID();
-  const content = createHash("sha256").update(JSON.stringify(wire.job)).update(wire.codeHash ?? "").digest("hex").slice(0, 16);
-  return `${runKey}.${wire.index}.${wire.attempt}.${content}`;
+  const content = sha256(JSON.stringify(wire.job) + (wire.codeHash ?? "")).slice(0, 16);
+  const rowId = rowIdOf(wire);
+  const item = rowId === undefined ? String(wire.index) : /^[A-Za-z0-9_-]{1,64}$/.test(rowId) ? `row-${rowId}` : `row-${sha256(rowId).slice(0, 16)}`;
+  return `${runKey}.${item}.${wire.attempt}.${content}`;
 }
