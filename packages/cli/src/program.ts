@@ -11,6 +11,7 @@ import { completionCommand } from "./commands/completion.js";
 import { addHelpExamples } from "./help-examples.js";
 import { runsCommand } from "./commands/runs.js";
 import { tablesCommand } from "./commands/tables.js";
+import { workerCommand } from "./commands/worker.js";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -39,6 +40,7 @@ searched from the current folder up to the project root. See: themis config`,
   copyCommand(program, action);
   runCommand(program, action);
   runsCommand(program, action);
+  workerCommand(program, action);
   completionCommand(program, action);
   addHelpExamples(program);
   return program;

@@ -44,6 +44,31 @@ export interface BackendDefinition<K extends BackendKind = BackendKind, Config =
   readonly configFromUri?: (uri: URL) => Record<string, unknown>;
   /** Create a backend from a validated config. */
   readonly create: (config: Config) => BackendInstances[K] | Promise<BackendInstances[K]>;
+  /**
+   * Execution backends whose jobs are pulled from a shared queue by long-running workers
+   * (`themis worker`): start one worker on this machine. Resolves once it takes jobs.
+   */
+  readonly startWorker?: (config: Config, options: WorkerStartOptions) => Promise<BackendWorker>;
+}
+
+/** Options of {@link BackendDefinition.startWorker}. */
+export interface WorkerStartOptions {
+  /** Jobs run at once. */
+  readonly concurrency?: number;
+  /** Threads for module jobs, when the worker uses a thread pool. Default: `concurrency`. */
+  readonly threads?: number;
+  /** Stop after this many jobs. */
+  readonly maxJobs?: number;
+  /** Called on every state change of the worker (started, job started/finished, stopping...). */
+  readonly onEvent?: (event: { readonly type: string; readonly [field: string]: unknown }) => void;
+}
+
+/** A running worker (see {@link BackendDefinition.startWorker}). */
+export interface BackendWorker {
+  /** Resolves once the worker has stopped. */
+  readonly stopped: Promise<void>;
+  /** Stop taking jobs; running ones finish first unless `force` (then they are handed back). */
+  close(options?: { force?: boolean }): Promise<void>;
 }
 
 export type StorageBackendDefinition<Config = any> = BackendDefinition<"storage", Config>;

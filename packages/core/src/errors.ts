@@ -21,7 +21,9 @@ export type ThemisErrorCode =
   | "ERR_THEMIS_TOO_LARGE"
   | "ERR_THEMIS_TIMEOUT"
   | "ERR_THEMIS_ABORTED"
-  | "ERR_THEMIS_JOB_FAILED";
+  | "ERR_THEMIS_JOB_FAILED"
+  | "ERR_THEMIS_PAYLOAD_TOO_LARGE"
+  | "ERR_THEMIS_CODE_MISMATCH";
 
 export interface ThemisErrorOptions {
   /** Backend name the error comes from; prefixes the message as `[themis] [name]`. */

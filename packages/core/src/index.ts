@@ -15,6 +15,8 @@ export {
   isBackendDefinition,
   type BackendDefinition,
   type BackendInstances,
+  type BackendWorker,
+  type WorkerStartOptions,
   type BackendKind,
   type ExecutionBackendDefinition,
   type StorageBackendDefinition,

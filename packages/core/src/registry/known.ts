@@ -5,6 +5,7 @@ export const KNOWN_BACKEND_PACKAGES: Readonly<Record<string, string>> = {
   s3: "@themis/backend-s3",
   "box/csv": "@themis/backend-box",
   docker: "@themis/backend-docker",
+  bullmq: "@themis/backend-bullmq",
 };
 
 /** URI schemes of first-party backends, for hints when none installed accepts a URI. */

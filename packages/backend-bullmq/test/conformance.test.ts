@@ -1,0 +1,28 @@
+// The execution conformance suite (module and command jobs) against a real redis-server,
+// with two worker processes on this host (so the suite can check their pids for orphans).
+import { executionSuite } from "@themis/conformance";
+import { afterAll } from "vitest";
+import { createExecutor, redisAvailable, testConfig } from "./support/env.ts";
+import { type WorkerProcess, startWorkers, stopWorkers } from "./support/workers.ts";
+
+const config = testConfig("conformance");
+let workers: WorkerProcess[] = [];
+afterAll(() => stopWorkers(workers));
+
+executionSuite({
+  name: "bullmq",
+  kinds: ["module", "command"],
+  skip: redisAvailable ? false : "no redis-server (see the warning above)",
+  create: async () => {
+    workers = await startWorkers(config, 2, { concurrency: 4 });
+    return createExecutor(config);
+  },
+  capabilities: {
+    // The workers are processes of this host: the suite checks that the pids a command
+    // printed are gone once its outcome is out.
+    hostProcesses: true,
+    // A job crosses Redis twice (queue, result) and a busy 2-core box delays both.
+    startupMs: 3000,
+  },
+  timeout: 90_000,
+});

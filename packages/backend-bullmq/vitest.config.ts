@@ -1,0 +1,17 @@
+import { fileURLToPath } from "node:url";
+import { defineProject } from "vitest/config";
+
+export default defineProject({
+  test: {
+    name: "backend-bullmq",
+    include: ["test/**/*.test.ts"],
+    exclude: ["dist/**", "node_modules/**"],
+    // Absolute: the root config runs this project from the repository root.
+    globalSetup: [fileURLToPath(new URL("./test/global-setup.ts", import.meta.url))],
+    // Worker processes and a real redis-server per file: generous on a busy 2-core box.
+    testTimeout: 90_000,
+    hookTimeout: 90_000,
+    // Each file starts its own worker processes: one file at a time keeps the box usable.
+    fileParallelism: false,
+  },
+});
