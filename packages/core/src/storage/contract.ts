@@ -13,6 +13,26 @@ export type OpenMode = "create" | "open" | "openOrCreate";
  *
  * Errors: throw core's error classes (NotFoundError, AlreadyExistsError, ConflictError,
  * UnavailableError, CorruptDataError) so users can match on `code`.
+ *
+ * Names (checked by `@themis/conformance`):
+ * - A name is kept exactly as given: listings show the case it was created with, and the
+ *   exact name opens it. Two names that differ only in case are two projects or tables on
+ *   a store that tells them apart (memory, Redis, S3, a case-sensitive file system). A
+ *   backend over a store that does not (Box, a case-insensitive file system) refuses the
+ *   second with AlreadyExistsError instead of merging them; it declares that with the
+ *   conformance capability `caseInsensitiveNames`.
+ * - Listings are sorted in JavaScript's default order (UTF-16 code units, `Array#sort()`).
+ *
+ * Handles ({@link ProjectStore}, {@link TableStore}) address their project or table by
+ * name, like a key or a path:
+ * - Once the project or table is deleted (through this handle or any other), every call
+ *   through an older handle fails with NotFoundError: a write never lands in a detached
+ *   copy, a read never returns the deleted rows, and a handle to a deleted project never
+ *   creates it again.
+ * - When a table (or project) of the same name is created again, older handles act on
+ *   the new one, as a handle opened anew would.
+ * - After {@link StorageBackend.close}, calls through the backend and every handle it gave
+ *   out fail with ClosedError (`ERR_THEMIS_CLOSED`).
  */
 export interface StorageBackend {
   /** The backend's registry name, e.g. "local/csv". */
@@ -22,11 +42,15 @@ export interface StorageBackend {
    * missing. `openOrCreate`: either.
    */
   openProject(project: string, mode: OpenMode): Promise<ProjectStore>;
-  /** Names of every project, sorted. */
+  /** Names of every project, sorted (JavaScript's default order: UTF-16 code units). */
   listProjects(): Promise<string[]>;
   /** Delete a project and only what belongs to it. NotFoundError if missing. */
   deleteProject(project: string): Promise<void>;
-  /** Release connections, file handles and locks. Idempotent. */
+  /**
+   * Release connections, file handles and locks. Idempotent: a second call resolves and
+   * does nothing. Afterwards every call through the backend or its handles fails with
+   * ClosedError.
+   */
   close(): Promise<void>;
 }
 

@@ -43,7 +43,12 @@ export class LocalExecutor implements ExecutionBackend {
   readonly maxConcurrency: number | undefined;
   readonly #settings: LocalExecutorSettings;
   readonly #pool: ModulePool;
-  #closed = false;
+  /** Set by the first {@link close}: later calls return the same promise. */
+  #closed: Promise<void> | undefined;
+  /** Aborted by {@link close}: stops every job still running (reason: a ClosedError). */
+  readonly #closing = new AbortController();
+  /** Runs not yet settled, so that close can wait until their processes are gone. */
+  readonly #running = new Set<Promise<unknown>>();
 
   constructor(settings: LocalExecutorSettings) {
     this.name = settings.name;
@@ -55,21 +60,41 @@ export class LocalExecutor implements ExecutionBackend {
 
   async run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {
     if (this.#closed) throw new ClosedError(`executor "${this.name}" is closed`, { backend: this.name });
+    const running = this.#start<T>(job, context);
+    this.#running.add(running);
+    try {
+      return await running;
+    } finally {
+      this.#running.delete(running);
+    }
+  }
+
+  async #start<T>(job: Job, context: RunContext): Promise<JobResult<T>> {
+    const closing = this.#closing.signal;
+    // Processes and workers are worth a combined signal; function jobs (the hot path of
+    // cheap jobs) join the executor-wide one through a cheap callback instead.
+    const stoppable = (): RunContext => ({ ...context, signal: AbortSignal.any([context.signal, closing]) });
     switch (job.kind) {
       case "function":
-        return runFunction(job as never, context);
+        return runFunction(job as never, context, closing);
       case "module":
-        return this.#pool.run<T>(job, context);
+        return this.#pool.run<T>(job, stoppable());
       case "command":
-        return runCommand<T>(job, context, { backend: this.name, maxOutputBytes: this.#settings.maxOutputBytes, killGraceMs: this.#settings.killGraceMs });
+        return runCommand<T>(job, stoppable(), { backend: this.name, maxOutputBytes: this.#settings.maxOutputBytes, killGraceMs: this.#settings.killGraceMs });
       default:
         return { ok: false, error: toJobError(new UnsupportedError(`unknown job kind ${JSON.stringify((job as { kind?: unknown }).kind)}`, { backend: this.name })) };
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** Stop every running job (its outcome: ERR_THEMIS_CLOSED), wait for them, release the pool. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing.abort(new ClosedError(`executor "${this.name}" was closed while the job ran`, { backend: this.name }));
+    await Promise.allSettled([...this.#running]);
     await this.#pool.close();
   }
 }
