@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { Project } from "@themis/core";
+import type { StorageContext } from "./context.js";
+
+/** close(): idempotent, and afterwards every call through the backend or its handles is CLOSED. */
+export function closeTests(ctx: StorageContext): void {
+  const { expectCode } = ctx;
+  const CLOSED = "ERR_THEMIS_CLOSED";
+  describe("close", () => {
+    it("is idempotent: closing twice resolves", async () => {
+      const other = await ctx.options.create();
+      await other.listProjects();
+      await other.close();
+      await expect(other.close()).resolves.toBeUndefined();
+    });
+    it("after close, calls through the backend and every handle it gave out fail with CLOSED", async () => {
+      const name = ctx.uniqueName();
+      const other = await ctx.options.create();
+      const project = await other.openProject(name, "create");
+      const table = await project.createTable("dataset", "d");
+      await table.append([{ _row_id: "r1", v: 1 }]);
+      await other.close();
+      await expectCode(other.listProjects(), CLOSED);
+      await expectCode(other.openProject(name, "open"), CLOSED);
+      await expectCode(other.openProject(ctx.uniqueName(), "create"), CLOSED);
+      await expectCode(other.deleteProject(name), CLOSED);
+      await expectCode(project.listTables("dataset"), CLOSED);
+      await expectCode(project.openTable("dataset", "d"), CLOSED);
+      await expectCode(project.createTable("dataset", "e"), CLOSED);
+      await expectCode(project.deleteTable("dataset", "d"), CLOSED);
+      await expectCode(table.load(), CLOSED);
+      await expectCode(table.get("r1"), CLOSED);
+      await expectCode(table.append([{ _row_id: "r2", v: 2 }]), CLOSED);
+      await expectCode(table.update({ _row_id: "r1", v: 3 }), CLOSED);
+      await expectCode(table.delete("r1"), CLOSED);
+      // Closing lost nothing and wrote nothing more: the store still holds the one row.
+      if (ctx.caps.persistent) {
+        const p = await Project.open(name, ctx.backend());
+        expect(await (await p.getDataset("d")).load()).toEqual([{ _row_id: "r1", v: 1 }]);
+        await p.close();
+      }
+    });
+    it("a project that opened its own backend closes it; a project given an instance leaves it open", async () => {
+      const given = await ctx.options.create();
+      const p = await Project.create(ctx.uniqueName(), given);
+      await p.close();
+      expect(Array.isArray(await given.listProjects())).toBe(true);
+      await given.close();
+      await expectCode(given.listProjects(), CLOSED);
+    });
+  });
+}
