@@ -22,6 +22,13 @@ export interface StorageCapabilities {
    * tables.
    */
   caseInsensitiveNames?: boolean;
+  /**
+   * Handles hold the identity of what they opened (Box: a file or folder id), not its
+   * name: after a table or project is deleted and created again, an older handle keeps
+   * failing with NOT_FOUND instead of acting on the new one. Default false (handles
+   * address by name, like keys and paths).
+   */
+  handlesById?: boolean;
 }
 
 /** The areas of the storage suite, each a group of tests that can run on its own. */
@@ -57,5 +64,5 @@ export interface StorageSuiteOptions {
 export type ResolvedStorageCapabilities = Required<StorageCapabilities>;
 
 export function resolveCapabilities(caps: StorageCapabilities | undefined): ResolvedStorageCapabilities {
-  return { persistent: true, largeValueBytes: 1024 * 1024, caseInsensitiveNames: false, ...caps };
+  return { persistent: true, largeValueBytes: 1024 * 1024, caseInsensitiveNames: false, handlesById: false, ...caps };
 }

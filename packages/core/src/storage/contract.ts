@@ -23,14 +23,16 @@ export type OpenMode = "create" | "open" | "openOrCreate";
  *   conformance capability `caseInsensitiveNames`.
  * - Listings are sorted in JavaScript's default order (UTF-16 code units, `Array#sort()`).
  *
- * Handles ({@link ProjectStore}, {@link TableStore}) address their project or table by
- * name, like a key or a path:
+ * Handles ({@link ProjectStore}, {@link TableStore}) after a delete:
  * - Once the project or table is deleted (through this handle or any other), every call
  *   through an older handle fails with NotFoundError: a write never lands in a detached
  *   copy, a read never returns the deleted rows, and a handle to a deleted project never
  *   creates it again.
- * - When a table (or project) of the same name is created again, older handles act on
- *   the new one, as a handle opened anew would.
+ * - When a table (or project) of the same name is created again, an older handle either
+ *   acts on the new one, as a handle opened anew would (stores addressed by name: keys,
+ *   paths; the memory backend), or keeps failing with NotFoundError (stores addressed by
+ *   id, such as Box; conformance capability `handlesById`). Never does it reach the
+ *   deleted rows.
  * - After {@link StorageBackend.close}, calls through the backend and every handle it gave
  *   out fail with ClosedError (`ERR_THEMIS_CLOSED`).
  */
@@ -69,7 +71,9 @@ export interface ProjectStore {
 /**
  * One table. Rows are plain JSON objects whose `_row_id` (a string) core assigned or
  * validated; a backend stores them so that every JSON value reads back exactly, and keeps
- * append order.
+ * append order. Rows passed to `append` and `update` are copies core made for the backend,
+ * which may keep them; rows returned by `load`, `entries` and `get` belong to the caller,
+ * who may change them without changing what is stored.
  */
 export interface TableStore {
   /** Every row, in append order. */
