@@ -47,7 +47,7 @@ export class LocalExecutor implements ExecutionBackend {
   #closed: Promise<void> | undefined;
   /** Aborted by {@link close}: stops every job still running (reason: a ClosedError). */
   readonly #closing = new AbortController();
-  /** Runs not yet settled, so that close can wait until their processes are gone. */
+  /** Module and command runs not yet settled, so that close can wait until their processes are gone. */
   readonly #running = new Set<Promise<unknown>>();
 
   constructor(settings: LocalExecutorSettings) {
@@ -58,9 +58,17 @@ export class LocalExecutor implements ExecutionBackend {
     this.#pool = new ModulePool({ backend: settings.name, maxThreads: settings.maxThreads, idleTimeoutMs: settings.idleTimeoutMs });
   }
 
-  async run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {
-    if (this.#closed) throw new ClosedError(`executor "${this.name}" is closed`, { backend: this.name });
-    const running = this.#start<T>(job, context);
+  run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {
+    if (this.#closed) return Promise.reject(new ClosedError(`executor "${this.name}" is closed`, { backend: this.name }));
+    // Function jobs (the hot path of cheap jobs) settle at once when close aborts
+    // #closing, so close need not wait for them and they skip the bookkeeping below.
+    if (job.kind === "function") return runFunction(job as never, context, this.#closing.signal);
+    return this.#tracked<T>(job, context);
+  }
+
+  /** Run a job that owns a process or a worker, so that close can wait until it is gone. */
+  async #tracked<T>(job: Job, context: RunContext): Promise<JobResult<T>> {
+    const running = this.#start<T>(job, { ...context, signal: AbortSignal.any([context.signal, this.#closing.signal]) });
     this.#running.add(running);
     try {
       return await running;
@@ -70,17 +78,11 @@ export class LocalExecutor implements ExecutionBackend {
   }
 
   async #start<T>(job: Job, context: RunContext): Promise<JobResult<T>> {
-    const closing = this.#closing.signal;
-    // Processes and workers are worth a combined signal; function jobs (the hot path of
-    // cheap jobs) join the executor-wide one through a cheap callback instead.
-    const stoppable = (): RunContext => ({ ...context, signal: AbortSignal.any([context.signal, closing]) });
     switch (job.kind) {
-      case "function":
-        return runFunction(job as never, context, closing);
       case "module":
-        return this.#pool.run<T>(job, stoppable());
+        return this.#pool.run<T>(job, context);
       case "command":
-        return runCommand<T>(job, stoppable(), { backend: this.name, maxOutputBytes: this.#settings.maxOutputBytes, killGraceMs: this.#settings.killGraceMs });
+        return runCommand<T>(job, context, { backend: this.name, maxOutputBytes: this.#settings.maxOutputBytes, killGraceMs: this.#settings.killGraceMs });
       default:
         return { ok: false, error: toJobError(new UnsupportedError(`unknown job kind ${JSON.stringify((job as { kind?: unknown }).kind)}`, { backend: this.name })) };
     }
