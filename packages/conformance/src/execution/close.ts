@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ExecutionBackend, Job, JobKind, RunContext } from "@themis/core";
-import { type ExecutionContext, isDeadPid } from "./context.js";
+import { type ExecutionContext, expectNoOrphans } from "./context.js";
 
 const CLOSED = "ERR_THEMIS_CLOSED";
 
@@ -68,11 +68,8 @@ export function closeTests(ctx: ExecutionContext): void {
           const pid = pidFile ? Number(await waitForFile(pidFile, ctx.testTimeout / 2)) : undefined;
           await executor.close();
           expect(await run).not.toBe("ok");
-          if (pid !== undefined) {
-            expect(pid).toBeGreaterThan(0);
-            expect(isDeadPid(pid), `pid ${pid} survived close`).toBe(true);
-          }
-          if (kind === "command" && ctx.options.leftovers) expect(await ctx.options.leftovers()).toBe(0);
+          if (pid !== undefined) expect(pid).toBeGreaterThan(0);
+          if (kind === "command") await expectNoOrphans(ctx, pid === undefined ? undefined : String(pid), pid === undefined ? undefined : 1);
         } finally {
           await executor.close();
           if (dir) await rm(dir, { recursive: true, force: true });

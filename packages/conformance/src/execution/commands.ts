@@ -37,7 +37,6 @@ export function commandTests(ctx: ExecutionContext): void {
       }
     }, ctx.testTimeout);
 
-
     it("reports exit codes; okExitCodes and output: json", async () => {
       const three = await runOne(ctx, sh("exit 3"));
       expect(three.ok).toBe(false);
@@ -53,7 +52,6 @@ export function commandTests(ctx: ExecutionContext): void {
       const missing = await runOne(ctx, { kind: "command", argv: ["themis-no-such-program-xyz"] });
       expect(missing.ok).toBe(false);
     }, ctx.testTimeout);
-
 
     it("keeps large outputs bounded and marked truncated, without failing", async () => {
       const bytes = 4 * 1024 * 1024;

@@ -3,7 +3,7 @@ import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import path from "node:path";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { type ExecutionBackend, type Job, type JobKind, type MapOptions, type MapOutcome, type Task, map } from "@themis/core";
 import { writeFixtures } from "./fixture-module.js";
 import type { ExecutionSuiteOptions } from "./options.js";
@@ -67,6 +67,19 @@ export function isDeadPid(pid: number): boolean {
     }
   }
   return false;
+}
+
+/**
+ * Expect every pid a job printed (whitespace-separated, `count` of them when given) to be
+ * gone, on executors whose processes are this host's, and `leftovers()` to be 0.
+ */
+export async function expectNoOrphans(ctx: ExecutionContext, printed: string | undefined, count?: number): Promise<void> {
+  if (ctx.hostProcesses) {
+    const pids = (printed ?? "").split(/\s+/).filter(Boolean).map(Number);
+    if (count !== undefined) expect(pids.length).toBe(count);
+    for (const pid of pids) expect(isDeadPid(pid), `pid ${pid} survived`).toBe(true);
+  }
+  if (ctx.options.leftovers) expect(await ctx.options.leftovers()).toBe(0);
 }
 
 /** Register setup (fixtures, executor) and teardown in the current describe block; return the helpers. */

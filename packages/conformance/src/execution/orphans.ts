@@ -1,36 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { type MapOutcome, type Task, map } from "@themis/core";
-import { type ExecutionContext, isDeadPid, runOne, sh } from "./context.js";
+import { type ExecutionContext, expectNoOrphans, runOne, sh } from "./context.js";
 
 /** No orphans: a timed-out, finished or cancelled command leaves no process behind. */
 export function orphanTests(ctx: ExecutionContext): void {
   if (!ctx.has("command")) return;
   describe("command jobs", () => {
-
     it("leaves no orphan processes: a timed-out command's whole process tree is killed", async () => {
       const out = await runOne(ctx, sh("sleep 60 & echo $!; (sleep 60 & echo $!; wait) & echo $$; wait"), { timeout: 800 + ctx.startupMs });
       expect(out.ok).toBe(false);
       if (!out.ok) expect(out.error.code).toBe("ERR_THEMIS_TIMEOUT");
-      if (ctx.hostProcesses) {
-        const pids = (out.stdout?.text ?? "").split(/\s+/).filter(Boolean).map(Number);
-        expect(pids.length).toBe(3);
-        for (const pid of pids) expect(isDeadPid(pid), `pid ${pid} survived`).toBe(true);
-      }
-      if (ctx.options.leftovers) expect(await ctx.options.leftovers()).toBe(0);
+      await expectNoOrphans(ctx, out.stdout?.text, 3);
     }, ctx.testTimeout);
-
 
     it("leaves no orphan processes: background processes do not outlive a finished command", async () => {
       const out = await runOne(ctx, sh("sleep 60 >/dev/null 2>&1 & echo $!"));
       expect(out.ok).toBe(true);
-      if (ctx.hostProcesses) {
-        const pid = Number((out.stdout?.text ?? "").trim());
-        expect(pid).toBeGreaterThan(0);
-        expect(isDeadPid(pid), `pid ${pid} survived`).toBe(true);
-      }
-      if (ctx.options.leftovers) expect(await ctx.options.leftovers()).toBe(0);
+      await expectNoOrphans(ctx, out.stdout?.text, 1);
     }, ctx.testTimeout);
-
 
     it("leaves no orphan processes: cancelling kills running commands", async () => {
       const controller = new AbortController();
@@ -42,11 +29,8 @@ export function orphanTests(ctx: ExecutionContext): void {
       for (const o of outcomes) {
         expect(o.ok).toBe(false);
         if (!o.ok) expect(o.error.code).toBe("ERR_THEMIS_ABORTED");
-        if (ctx.hostProcesses) {
-          for (const pid of (o.stdout?.text ?? "").split(/\s+/).filter(Boolean).map(Number)) expect(isDeadPid(pid), `pid ${pid} survived`).toBe(true);
-        }
+        await expectNoOrphans(ctx, o.stdout?.text);
       }
-      if (ctx.options.leftovers) expect(await ctx.options.leftovers()).toBe(0);
     }, ctx.testTimeout);
   });
 }

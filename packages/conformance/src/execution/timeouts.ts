@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type MapOutcome, map } from "@themis/core";
-import { type ExecutionContext, collectOutcomes, isDeadPid, runOne } from "./context.js";
+import { type ExecutionContext, collectOutcomes, expectNoOrphans, runOne } from "./context.js";
 
 /** Per-job timeouts and cancellation for each declared kind; stopping what ignores being asked to stop. */
 export function timeoutTests(ctx: ExecutionContext): void {
@@ -67,12 +67,7 @@ export function timeoutTests(ctx: ExecutionContext): void {
       expect(out.ok).toBe(false);
       if (!out.ok) expect(out.error.code).toBe("ERR_THEMIS_TIMEOUT");
       expect(out.stdout?.text ?? "").not.toContain("survived");
-      if (ctx.hostProcesses) {
-        const pids = (out.stdout?.text ?? "").split(/\s+/).filter(Boolean).map(Number);
-        expect(pids.length).toBe(2);
-        for (const pid of pids) expect(isDeadPid(pid), `pid ${pid} survived`).toBe(true);
-      }
-      if (ctx.options.leftovers) expect(await ctx.options.leftovers()).toBe(0);
+      await expectNoOrphans(ctx, out.stdout?.text, 2);
     }, ctx.testTimeout);
   }
 }
