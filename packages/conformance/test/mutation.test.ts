@@ -43,6 +43,7 @@ const MUTANTS: Record<string, string[]> = {
   "storage conformance: close-does-nothing": ["after close, calls through the backend and every handle it gave out fail with CLOSED"],
   "storage conformance: folds-name-case": ["keeps the case of project and table names", "keeps names that differ only in case apart"],
   "storage conformance: writes-through-stale-handles": ["a handle to a deleted table fails with NOT_FOUND on every call", "handles into a deleted project fail with NOT_FOUND"],
+  "storage conformance: shares-returned-rows": ["returns rows the caller owns", "does not let callers change stored rows by mutating objects"],
   "execution conformance: passes-env-through": ["inheritEnv: false starts from an empty environment"],
   "execution conformance: ignores-resolve-from": ["a relative path is resolved from resolveFrom", "a package specifier is resolved from resolveFrom"],
   "execution conformance: no-sigkill-escalation": ["a command that ignores SIGTERM is killed"],
@@ -53,7 +54,7 @@ describe("mutation suite: the conformance suites catch broken backends", () => {
   let results: Results;
   beforeAll(async () => {
     results = await runMutants();
-  }, 240_000);
+  }, 420_000);
 
   for (const reference of ["storage conformance: reference", "execution conformance: reference"]) {
     it(`${reference} passes every test it runs`, () => {

@@ -75,3 +75,22 @@ export function writesThroughStaleHandles(backend: StorageBackend): StorageBacke
     });
   return override(backend, { openProject: async (name, mode) => project(name, await backend.openProject(name, mode)) });
 }
+
+/** get hands out the same object every time, so a caller's change to it sticks. */
+export function sharesReturnedRows(backend: StorageBackend): StorageBackend {
+  const table = (store: TableStore): TableStore => {
+    const handedOut = new Map<string, Awaited<ReturnType<TableStore["get"]>>>();
+    return override(store, {
+      get: async (id) => {
+        if (!handedOut.has(id)) handedOut.set(id, await store.get(id));
+        return handedOut.get(id);
+      },
+    });
+  };
+  const project = (store: ProjectStore): ProjectStore =>
+    override(store, {
+      createTable: async (kind, name) => table(await store.createTable(kind, name)),
+      openTable: async (kind, name) => table(await store.openTable(kind, name)),
+    });
+  return override(backend, { openProject: async (name, mode) => project(await backend.openProject(name, mode)) });
+}
