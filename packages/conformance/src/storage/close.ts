@@ -42,7 +42,7 @@ export function closeTests(ctx: StorageContext): void {
         await p.close();
       }
     });
-    it("a project that opened its own backend closes it; a project given an instance leaves it open", async () => {
+    it("a project given a backend instance leaves it open when the project closes", async () => {
       const given = await ctx.options.create();
       const p = await Project.create(ctx.uniqueName(), given);
       await p.close();

@@ -40,7 +40,7 @@ export function nameTests(ctx: StorageContext): void {
         await expectCode(p.createDataset("data"), "ERR_THEMIS_ALREADY_EXISTS");
         expect(await p.listDatasets()).toEqual(["Data"]);
         expect((await (await p.getDataset("Data")).load()).map((r) => r.v)).toEqual(["upper"]);
-        await expectCode(Project.create(p.name.toUpperCase(), ctx.backend()), "ERR_THEMIS_ALREADY_EXISTS");
+        await expectCode(Project.create(ctx.track(p.name.toUpperCase()), ctx.backend()), "ERR_THEMIS_ALREADY_EXISTS");
       });
     } else {
       it("keeps names that differ only in case apart", async () => {
