@@ -209,7 +209,7 @@ describe("jsonl duplicate ids", () => {
 
 describe("jsonl projects", () => {
   it("lists only folders that carry the project marker, and never deletes other folders", async () => {
-    const storage = await jsonlBackend.create({ rootDir, fsync: false });
+    const storage = await jsonlBackend.create(parseBackendConfig(jsonlBackend, { rootDir, fsync: false }));
     await storage.openProject("real", "create");
     mkdirSync(path.join(rootDir, "stray", "datasets"), { recursive: true });
     expect(await storage.listProjects()).toEqual(["real"]);
@@ -221,7 +221,7 @@ describe("jsonl projects", () => {
   });
 
   it("refuses every call after close (CLOSED)", async () => {
-    const storage = await jsonlBackend.create({ rootDir, fsync: true });
+    const storage = await jsonlBackend.create(parseBackendConfig(jsonlBackend, { rootDir, fsync: true }));
     const project = await storage.openProject("p", "create");
     const table = await project.createTable("dataset", "d");
     await storage.close();

@@ -25,9 +25,14 @@ function isPackageSpecifier(spec: string): boolean {
   return !spec.startsWith("file:") && !path.isAbsolute(spec) && !spec.startsWith("./") && !spec.startsWith("../");
 }
 
+/**
+ * The URL relative specifiers resolve against, as in core's local executor: a `file:` URL
+ * as it is (a file's URL resolves next to the file, a folder's needs its trailing "/"),
+ * a path as a folder.
+ */
 function baseUrl(resolveFrom: string | undefined): string {
   const from = resolveFrom ?? process.cwd();
-  if (from.startsWith("file:")) return from.endsWith("/") ? from : `${from}/`;
+  if (from.startsWith("file:")) return from;
   return pathToFileURL(path.resolve(from) + path.sep).href;
 }
 

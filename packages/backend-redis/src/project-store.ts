@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { AlreadyExistsError, NotFoundError, type ProjectStore, type TableKind, type TableStore } from "@themis/core";
 import type { RedisContext } from "./context.js";
 import { BACKEND } from "./errors.js";
+import { results } from "./replies.js";
 import { createTableScript, deleteTableScript } from "./scripts.js";
 import { RedisTable } from "./table-store.js";
 
@@ -37,7 +38,13 @@ export class RedisProject implements ProjectStore {
 
   async listTables(kind: TableKind): Promise<string[]> {
     const index = this.#ctx.keys.tables(this.#project, kind);
-    const names = await this.#ctx.run(`listing ${kind}s of project "${this.#project}"`, (client) => client.smembers(index));
+    const marker = this.#ctx.keys.project(this.#project);
+    // The marker and the names in one atomic step (same slot): a handle into a deleted
+    // project must answer NOT_FOUND, not an empty listing.
+    const [exists, names] = await this.#ctx.run(`listing ${kind}s of project "${this.#project}"`, async (client) =>
+      results(await client.multi().exists(marker).smembers(index).exec()) as [number, string[]],
+    );
+    if (!exists) throw new NotFoundError(`project "${this.#project}" does not exist (deleted?)`, { backend: BACKEND });
     return names.sort();
   }
 

@@ -4,6 +4,7 @@ import type { Cluster, Redis } from "ioredis";
 import type { RedisContext } from "./context.js";
 import { BACKEND } from "./errors.js";
 import type { TableKeys } from "./keys.js";
+import { results } from "./replies.js";
 import { appendCheckScript, appendFewScript, appendFinishScript, deleteRowScript, updateScript } from "./scripts.js";
 
 /** Rows per page while streaming with entries(). */
@@ -17,15 +18,6 @@ const CHUNK = 1000;
 const FEW_ROWS = 64;
 
 type Client = Redis | Cluster;
-
-/** Throw the first error of a MULTI/pipeline reply, or return the results. */
-function results(replies: [Error | null, unknown][] | null): unknown[] {
-  if (!replies) throw new Error("Transaction discarded");
-  return replies.map(([error, value]) => {
-    if (error) throw error;
-    return value;
-  });
-}
 
 /** One table: rows in a hash by id, their order in a sorted set (see keys.ts). */
 export class RedisTable implements TableStore {

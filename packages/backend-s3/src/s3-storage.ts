@@ -149,11 +149,16 @@ class S3Project implements ProjectStore {
     return `${kind} "${name}" of project "${this.#project}"`;
   }
 
-  async createTable(kind: TableKind, name: string): Promise<TableStore> {
-    this.#alive();
+  /** A handle outlives its project: calls on a deleted project fail with NOT_FOUND. */
+  async #mustExist(): Promise<void> {
     if ((await this.#store.headMetadata(this.#layout.projectMarker(this.#project))) === undefined) {
       throw new NotFoundError(`project "${this.#project}" was deleted`, { backend: BACKEND_NAME });
     }
+  }
+
+  async createTable(kind: TableKind, name: string): Promise<TableStore> {
+    this.#alive();
+    await this.#mustExist();
     const paths = this.#layout.table(this.#project, kind, name);
     const manifest = emptyManifest(randomBytes(6).toString("hex"));
     if (!(await this.#store.putIfAbsent(paths.manifest, JSON.stringify(manifest)))) {
@@ -183,6 +188,9 @@ class S3Project implements ProjectStore {
       this.#store.concurrency,
       async (name) => (await this.#store.headMetadata(this.#layout.table(this.#project, kind, name).manifest)) !== undefined,
     );
+    // The marker is checked after the listing: when it is still there, the project existed
+    // all along and the listing is its own, not the empty remains of a delete.
+    await this.#mustExist();
     return candidates.filter((_, i) => present[i]).sort();
   }
 
@@ -198,6 +206,7 @@ class S3Project implements ProjectStore {
   }
 }
 
+/** A table handle. Its promise-returning calls are async functions: a closed backend rejects them, never throws. */
 class S3Table implements TableStore {
   readonly #log: TableLog;
   readonly #alive: () => void;
@@ -207,7 +216,7 @@ class S3Table implements TableStore {
     this.#alive = alive;
   }
 
-  load(): Promise<StoredRow[]> {
+  async load(): Promise<StoredRow[]> {
     this.#alive();
     return this.#log.load();
   }
@@ -215,19 +224,19 @@ class S3Table implements TableStore {
     this.#alive();
     return this.#log.entries(); // no extra generator layer: it costs an await per row
   }
-  get(id: string): Promise<StoredRow | undefined> {
+  async get(id: string): Promise<StoredRow | undefined> {
     this.#alive();
     return this.#log.get(id);
   }
-  append(rows: readonly StoredRow[]): Promise<void> {
+  async append(rows: readonly StoredRow[]): Promise<void> {
     this.#alive();
     return this.#log.append(rows);
   }
-  update(row: StoredRow): Promise<void> {
+  async update(row: StoredRow): Promise<void> {
     this.#alive();
     return this.#log.update(row);
   }
-  delete(id: string): Promise<void> {
+  async delete(id: string): Promise<void> {
     this.#alive();
     return this.#log.delete(id);
   }

@@ -1,4 +1,6 @@
-export { storageSuite, type StorageOracle, type StorageSuiteOptions, type StorageCapabilities } from "./storage.js";
-export { executionSuite, type ExecutionSuiteOptions } from "./execution.js";
+export { storageSuite, tableStoreSuite, type TableStoreSuiteOptions } from "./storage/suite.js";
+export { STORAGE_AREAS, type StorageArea, type StorageOracle, type StorageSuiteOptions, type StorageCapabilities } from "./storage/options.js";
+export { executionSuite } from "./execution/suite.js";
+export { EXECUTION_AREAS, type ExecutionArea, type ExecutionSuiteOptions, type ExecutionCapabilities } from "./execution/options.js";
 export { requireService } from "./service.js";
 export { startSilentServer, type SilentServer } from "./silent-server.js";

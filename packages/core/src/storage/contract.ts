@@ -13,6 +13,28 @@ export type OpenMode = "create" | "open" | "openOrCreate";
  *
  * Errors: throw core's error classes (NotFoundError, AlreadyExistsError, ConflictError,
  * UnavailableError, CorruptDataError) so users can match on `code`.
+ *
+ * Names (checked by `@themis/conformance`):
+ * - A name is kept exactly as given: listings show the case it was created with, and the
+ *   exact name opens it. Two names that differ only in case are two projects or tables on
+ *   a store that tells them apart (memory, Redis, S3, a case-sensitive file system). A
+ *   backend over a store that does not (Box, a case-insensitive file system) refuses the
+ *   second with AlreadyExistsError instead of merging them; it declares that with the
+ *   conformance capability `caseInsensitiveNames`.
+ * - Listings are sorted in JavaScript's default order (UTF-16 code units, `Array#sort()`).
+ *
+ * Handles ({@link ProjectStore}, {@link TableStore}) after a delete:
+ * - Once the project or table is deleted (through this handle or any other), every call
+ *   through an older handle fails with NotFoundError: a write never lands in a detached
+ *   copy, a read never returns the deleted rows, and a handle to a deleted project never
+ *   creates it again.
+ * - When a table (or project) of the same name is created again, an older handle either
+ *   acts on the new one, as a handle opened anew would (stores addressed by name: keys,
+ *   paths; the memory backend), or keeps failing with NotFoundError (stores addressed by
+ *   id, such as Box; conformance capability `handlesById`). Never does it reach the
+ *   deleted rows.
+ * - After {@link StorageBackend.close}, calls through the backend and every handle it gave
+ *   out fail with ClosedError (`ERR_THEMIS_CLOSED`).
  */
 export interface StorageBackend {
   /** The backend's registry name, e.g. "local/csv". */
@@ -22,11 +44,15 @@ export interface StorageBackend {
    * missing. `openOrCreate`: either.
    */
   openProject(project: string, mode: OpenMode): Promise<ProjectStore>;
-  /** Names of every project, sorted. */
+  /** Names of every project, sorted (JavaScript's default order: UTF-16 code units). */
   listProjects(): Promise<string[]>;
   /** Delete a project and only what belongs to it. NotFoundError if missing. */
   deleteProject(project: string): Promise<void>;
-  /** Release connections, file handles and locks. Idempotent. */
+  /**
+   * Release connections, file handles and locks. Idempotent: a second call resolves and
+   * does nothing. Afterwards every call through the backend or its handles fails with
+   * ClosedError.
+   */
   close(): Promise<void>;
 }
 
@@ -45,7 +71,9 @@ export interface ProjectStore {
 /**
  * One table. Rows are plain JSON objects whose `_row_id` (a string) core assigned or
  * validated; a backend stores them so that every JSON value reads back exactly, and keeps
- * append order.
+ * append order. Rows passed to `append` and `update` are copies core made for the backend,
+ * which may keep them; rows returned by `load`, `entries` and `get` belong to the caller,
+ * who may change them without changing what is stored.
  */
 export interface TableStore {
   /** Every row, in append order. */

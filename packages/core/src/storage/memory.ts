@@ -6,87 +6,109 @@ import type { OpenMode, ProjectStore, StorageBackend, TableKind, TableStore } fr
 
 type TableData = Map<string, StoredRow>;
 type ProjectData = Record<TableKind, Map<string, TableData>>;
+type Projects = Map<string, ProjectData>;
 
 // Namespaces live as long as the process, so a closed and reopened memory backend sees its data.
-const namespaces = new Map<string, Map<string, ProjectData>>();
+const namespaces = new Map<string, Projects>();
 
 const NAME = "memory";
 // Rows are plain JSON (core checked them): a JSON round-trip copies them faster than structuredClone.
 const clone = (row: StoredRow): StoredRow => JSON.parse(JSON.stringify(row)) as StoredRow;
 
+/**
+ * Where a handle points, by name. Handles look their project and table up on every call
+ * (as a store addressed by key or path does): a handle to a deleted project or table fails
+ * with NotFoundError instead of writing into a detached map that nothing can read again,
+ * and one to a table that was deleted and created again acts on the new table.
+ */
+class MemoryPlace {
+  readonly #projects: Projects;
+  readonly #alive: () => void;
+  readonly project: string;
+  constructor(projects: Projects, project: string, alive: () => void) {
+    this.#projects = projects;
+    this.project = project;
+    this.#alive = alive;
+  }
+  data(): ProjectData {
+    this.#alive();
+    const data = this.#projects.get(this.project);
+    if (!data) throw new NotFoundError(`project "${this.project}" does not exist (deleted?)`, { backend: NAME });
+    return data;
+  }
+  table(kind: TableKind, name: string): TableData {
+    const rows = this.data()[kind].get(name);
+    if (!rows) throw new NotFoundError(`${kind} "${name}" does not exist in project "${this.project}"`, { backend: NAME });
+    return rows;
+  }
+}
+
 class MemoryTable implements TableStore {
-  private readonly rows: TableData;
-  private readonly alive: () => void;
-  constructor(rows: TableData, alive: () => void) {
-    this.rows = rows;
-    this.alive = alive;
+  readonly #place: MemoryPlace;
+  readonly #kind: TableKind;
+  readonly #name: string;
+  constructor(place: MemoryPlace, kind: TableKind, name: string) {
+    this.#place = place;
+    this.#kind = kind;
+    this.#name = name;
+  }
+  #rows(): TableData {
+    return this.#place.table(this.#kind, this.#name);
   }
   async load(): Promise<StoredRow[]> {
-    this.alive();
-    return [...this.rows.values()].map(clone);
+    return [...this.#rows().values()].map(clone);
   }
   async *entries(): AsyncIterable<StoredRow> {
-    this.alive();
-    for (const row of [...this.rows.values()]) yield clone(row);
+    for (const row of [...this.#rows().values()]) yield clone(row);
   }
   async get(id: string): Promise<StoredRow | undefined> {
-    this.alive();
-    const row = this.rows.get(id);
+    const row = this.#rows().get(id);
     return row && clone(row);
   }
   async append(rows: readonly StoredRow[]): Promise<void> {
-    this.alive();
-    const taken = rows.find((row) => this.rows.has(row._row_id));
+    const stored = this.#rows();
+    const taken = rows.find((row) => stored.has(row._row_id));
     if (taken) throw new AlreadyExistsError(`a row with _row_id "${taken._row_id}" already exists; nothing of the batch was stored`, { backend: NAME });
-    for (const row of rows) this.rows.set(row._row_id, clone(row));
+    for (const row of rows) stored.set(row._row_id, clone(row));
   }
   async update(row: StoredRow): Promise<void> {
-    this.alive();
-    if (!this.rows.has(row._row_id)) throw new NotFoundError(`no row with id "${row._row_id}"`, { backend: NAME });
-    this.rows.set(row._row_id, clone(row)); // Map.set on an existing key keeps its position.
+    const stored = this.#rows();
+    if (!stored.has(row._row_id)) throw new NotFoundError(`no row with id "${row._row_id}"`, { backend: NAME });
+    stored.set(row._row_id, clone(row)); // Map.set on an existing key keeps its position.
   }
   async delete(id: string): Promise<void> {
-    this.alive();
-    if (!this.rows.delete(id)) throw new NotFoundError(`no row with id "${id}"`, { backend: NAME });
+    if (!this.#rows().delete(id)) throw new NotFoundError(`no row with id "${id}"`, { backend: NAME });
   }
 }
 
 class MemoryProject implements ProjectStore {
-  private readonly project: string;
-  private readonly data: ProjectData;
-  private readonly alive: () => void;
-  constructor(project: string, data: ProjectData, alive: () => void) {
-    this.project = project;
-    this.data = data;
-    this.alive = alive;
+  readonly #place: MemoryPlace;
+  constructor(place: MemoryPlace) {
+    this.#place = place;
   }
   async createTable(kind: TableKind, name: string): Promise<TableStore> {
-    this.alive();
-    if (this.data[kind].has(name)) throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.project}"`, { backend: NAME });
-    const rows: TableData = new Map();
-    this.data[kind].set(name, rows);
-    return new MemoryTable(rows, this.alive);
+    const tables = this.#place.data()[kind];
+    if (tables.has(name)) throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#place.project}"`, { backend: NAME });
+    tables.set(name, new Map());
+    return new MemoryTable(this.#place, kind, name);
   }
   async openTable(kind: TableKind, name: string): Promise<TableStore> {
-    this.alive();
-    const rows = this.data[kind].get(name);
-    if (!rows) throw new NotFoundError(`${kind} "${name}" does not exist in project "${this.project}"`, { backend: NAME });
-    return new MemoryTable(rows, this.alive);
+    this.#place.table(kind, name);
+    return new MemoryTable(this.#place, kind, name);
   }
   async listTables(kind: TableKind): Promise<string[]> {
-    this.alive();
-    return [...this.data[kind].keys()].sort();
+    return [...this.#place.data()[kind].keys()].sort();
   }
   async deleteTable(kind: TableKind, name: string): Promise<void> {
-    this.alive();
-    if (!this.data[kind].delete(name)) throw new NotFoundError(`${kind} "${name}" does not exist in project "${this.project}"`, { backend: NAME });
+    this.#place.table(kind, name);
+    this.#place.data()[kind].delete(name);
   }
 }
 
 class MemoryStorage implements StorageBackend {
   readonly name = NAME;
   #closed = false;
-  readonly #projects: Map<string, ProjectData>;
+  readonly #projects: Projects;
   readonly #alive = (): void => {
     if (this.#closed) throw new ClosedError("backend is closed", { backend: NAME });
   };
@@ -98,11 +120,11 @@ class MemoryStorage implements StorageBackend {
   }
   async openProject(project: string, mode: OpenMode): Promise<ProjectStore> {
     this.#alive();
-    let data = this.#projects.get(project);
-    if (data && mode === "create") throw new AlreadyExistsError(`project "${project}" already exists`, { backend: NAME });
-    if (!data && mode === "open") throw new NotFoundError(`project "${project}" does not exist`, { backend: NAME });
-    if (!data) this.#projects.set(project, (data = { dataset: new Map(), experiment: new Map() }));
-    return new MemoryProject(project, data, this.#alive);
+    const exists = this.#projects.has(project);
+    if (exists && mode === "create") throw new AlreadyExistsError(`project "${project}" already exists`, { backend: NAME });
+    if (!exists && mode === "open") throw new NotFoundError(`project "${project}" does not exist`, { backend: NAME });
+    if (!exists) this.#projects.set(project, { dataset: new Map(), experiment: new Map() });
+    return new MemoryProject(new MemoryPlace(this.#projects, project, this.#alive));
   }
   async listProjects(): Promise<string[]> {
     this.#alive();

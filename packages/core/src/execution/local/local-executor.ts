@@ -46,7 +46,12 @@ export class LocalExecutor implements ExecutionBackend {
   readonly maxConcurrency: number | undefined;
   readonly #settings: LocalExecutorSettings;
   readonly #pool: ModulePool;
-  #closed = false;
+  /** Set by the first {@link close}: later calls return the same promise. */
+  #closed: Promise<void> | undefined;
+  /** Aborted by {@link close}: stops every job still running (reason: a ClosedError). */
+  readonly #closing = new AbortController();
+  /** Module and command runs not yet settled, so that close can wait until their processes are gone. */
+  readonly #running = new Set<Promise<unknown>>();
 
   constructor(settings: LocalExecutorSettings) {
     this.name = settings.name;
@@ -56,11 +61,27 @@ export class LocalExecutor implements ExecutionBackend {
     this.#pool = new ModulePool({ backend: settings.name, maxThreads: settings.maxThreads, tasksPerThread: settings.tasksPerThread, idleTimeoutMs: settings.idleTimeoutMs });
   }
 
-  async run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {
-    if (this.#closed) throw new ClosedError(`executor "${this.name}" is closed`, { backend: this.name });
+  run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {
+    if (this.#closed) return Promise.reject(new ClosedError(`executor "${this.name}" is closed`, { backend: this.name }));
+    // Function jobs (the hot path of cheap jobs) settle at once when close aborts
+    // #closing, so close need not wait for them and they skip the bookkeeping below.
+    if (job.kind === "function") return runFunction(job as never, context, this.#closing.signal);
+    return this.#tracked<T>(job, context);
+  }
+
+  /** Run a job that owns a process or a worker, so that close can wait until it is gone. */
+  async #tracked<T>(job: Job, context: RunContext): Promise<JobResult<T>> {
+    const running = this.#start<T>(job, { ...context, signal: AbortSignal.any([context.signal, this.#closing.signal]) });
+    this.#running.add(running);
+    try {
+      return await running;
+    } finally {
+      this.#running.delete(running);
+    }
+  }
+
+  async #start<T>(job: Job, context: RunContext): Promise<JobResult<T>> {
     switch (job.kind) {
-      case "function":
-        return runFunction(job as never, context);
       case "module":
         return this.#pool.run<T>(job, context);
       case "command":
@@ -70,9 +91,15 @@ export class LocalExecutor implements ExecutionBackend {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** Stop every running job (its outcome: ERR_THEMIS_CLOSED), wait for them, release the pool. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#closing.abort(new ClosedError(`executor "${this.name}" was closed while the job ran`, { backend: this.name }));
+    await Promise.allSettled([...this.#running]);
     await this.#pool.close();
   }
 }

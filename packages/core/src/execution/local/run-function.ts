@@ -13,6 +13,8 @@ class LazyJobContext implements JobContext {
   readonly #parent: AbortSignal;
   #own: AbortController | undefined;
   #unlink: (() => void) | undefined;
+  /** Set when the job was stopped by something other than the parent (the executor's close). */
+  #stoppedWith: { reason: unknown } | undefined;
 
   constructor(parent: AbortSignal, attempt: number, index: number) {
     this.#parent = parent;
@@ -25,15 +27,17 @@ class LazyJobContext implements JobContext {
       const own = new AbortController();
       this.#own = own;
       const parent = this.#parent;
-      if (parent.aborted) own.abort(parent.reason);
+      if (this.#stoppedWith) own.abort(this.#stoppedWith.reason);
+      else if (parent.aborted) own.abort(parent.reason);
       else this.#unlink = whenAborted(parent, () => own.abort(parent.reason));
     }
     return this.#own.signal;
   }
 
-  /** Abort the job's signal (if it was made) with the parent's reason. */
-  abort(): void {
-    this.#own?.abort(this.#parent.reason);
+  /** Abort the job's signal (if it was made) with the parent's reason, or with `stop`'s. */
+  abort(stop?: AbortSignal): void {
+    if (stop) this.#stoppedWith = { reason: stop.reason };
+    this.#own?.abort(stop ? stop.reason : this.#parent.reason);
   }
 
   /** The job is over: stop following the parent signal. */
@@ -46,12 +50,13 @@ class LazyJobContext implements JobContext {
  * Run a function job in this thread. When the signal aborts, the job resolves at once with
  * the abort reason and the function's signal is aborted: code that honours it stops; code
  * that ignores it cannot be killed in-process (use a module job for that: its worker is
- * terminated).
+ * terminated). `stop` (the executor's close) ends the job the same way.
  */
-export function runFunction<T>(job: FunctionJob<unknown, T>, context: RunContext): Promise<JobResult<T>> {
+export function runFunction<T>(job: FunctionJob<unknown, T>, context: RunContext, stop?: AbortSignal): Promise<JobResult<T>> {
   const { signal } = context;
   const start = performance.now();
   if (signal.aborted) return Promise.resolve({ ok: false, error: toJobError(signal.reason), durationMs: 0 });
+  if (stop?.aborted) return Promise.resolve({ ok: false, error: toJobError(stop.reason), durationMs: 0 });
   return new Promise((resolve) => {
     const jobContext = new LazyJobContext(signal, context.attempt, context.index);
     let settled = false;
@@ -59,6 +64,7 @@ export function runFunction<T>(job: FunctionJob<unknown, T>, context: RunContext
       if (settled) return;
       settled = true;
       unregister();
+      unregisterStop();
       jobContext.release();
       resolve(result);
     };
@@ -66,6 +72,13 @@ export function runFunction<T>(job: FunctionJob<unknown, T>, context: RunContext
       jobContext.abort();
       settle({ ok: false, error: toJobError(signal.reason), durationMs: performance.now() - start });
     });
+    // The executor's close: a second, executor-wide signal (whenAborted keeps this cheap).
+    const unregisterStop = stop
+      ? whenAborted(stop, () => {
+          jobContext.abort(stop);
+          settle({ ok: false, error: toJobError(stop.reason), durationMs: performance.now() - start });
+        })
+      : noop;
     let pending: T | Promise<T>;
     try {
       pending = job.fn(job.input, jobContext);
@@ -79,3 +92,5 @@ export function runFunction<T>(job: FunctionJob<unknown, T>, context: RunContext
     );
   });
 }
+
+function noop(): void {}
