@@ -35,7 +35,8 @@ describe("a plugin whose import never settles", () => {
 
   it("backends list shows it broken, with a load diagnostic, and exits", async () => {
     const { code, json } = await themisJson(app, ["backends", "list"], env);
-    expect(code).toBe(0);
+    // A broken package makes `backends list` fail (exit 1), so scripts notice.
+    expect(code).toBe(1);
     const stuck = json.backends.find((b: { name: string }) => b.name === "acme/stuck");
     expect(stuck).toMatchObject({ status: "broken", diagnostics: [expect.objectContaining({ phase: "load", message: expect.stringMatching(/did not finish loading within 500 ms/) })] });
   });
