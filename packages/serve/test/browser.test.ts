@@ -33,12 +33,12 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
 
   const origin = () => `http://127.0.0.1:${server.port}`;
   const rowElements = () => page.locator(".scroller .tr").count();
-  const firstCell = (column: string) =>
-    page.evaluate((col) => {
-      const head = [...document.querySelectorAll(".grid-head .th")].findIndex((th) => (th as HTMLElement).dataset.col === col);
-      const row = document.querySelector('.scroller .tr[data-index="0"]');
-      return row?.querySelectorAll(".td")[head]?.textContent ?? null;
-    }, column);
+  /** The text of the first visible row's cell in `column` (null before it is drawn). */
+  const firstCell = async (column: string): Promise<string | null> => {
+    const columns = await page.locator(".grid-head .th").evaluateAll((ths) => ths.map((th) => th.getAttribute("data-col")));
+    const cell = page.locator('.scroller .tr[data-index="0"] .td').nth(columns.indexOf(column));
+    return (await cell.count()) === 0 ? null : cell.textContent();
+  };
 
   it("refuses a browser without the token", async () => {
     const res = await page.goto(`${origin()}/`);
@@ -95,7 +95,7 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
   });
 
   it("renders stored markup and javascript: values as text: nothing runs", async () => {
-    await page.evaluate(() => delete (window as { __xss?: unknown }).__xss);
+    await page.evaluate(() => delete (globalThis as { __xss?: unknown }).__xss);
     await page.goto(`${origin()}/#/p/${PROJECT}/datasets/qa`);
     const cell = page.locator(".scroller .td").filter({ hasText: XSS_IMG });
     await cell.waitFor();
@@ -104,7 +104,7 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     for (const text of [XSS_IMG, XSS_SCRIPT, XSS_LINK]) await panel.getByText(text, { exact: true }).waitFor();
     // The values are text nodes: no element was made from them, no handler ran, no link exists.
     expect(await page.locator("main img, main script, main a[href^='javascript']").count()).toBe(0);
-    expect(await page.evaluate(() => (window as { __xss?: unknown }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined();
     // Long text wraps inside the panel instead of widening it.
     await page.locator(".scroller .td").filter({ hasText: /^long$/ }).click();
     const box = await panel.getByText("word word", { exact: false }).boundingBox();
