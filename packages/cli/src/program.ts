@@ -7,6 +7,7 @@ import { copyCommand } from "./commands/copy.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { projectsCommand } from "./commands/projects.js";
 import { runCommand } from "./commands/run.js";
+import { serveCommand } from "./commands/serve.js";
 import { tablesCommand } from "./commands/tables.js";
 
 const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -35,5 +36,6 @@ searched from the current folder up to the project root. See: themis config`,
   tablesCommand(program, action, "experiment");
   copyCommand(program, action);
   runCommand(program, action);
+  serveCommand(program, action);
   return program;
 }
