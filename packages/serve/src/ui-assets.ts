@@ -11,6 +11,7 @@ export interface Asset {
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
   ".css": "text/css; charset=utf-8",
   ".svg": "image/svg+xml",
   ".png": "image/png",
@@ -29,15 +30,24 @@ export const UI_DIR = fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? ".
  */
 export async function loadAssets(dir: string = UI_DIR): Promise<Map<string, Asset>> {
   const assets = new Map<string, Asset>();
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch((error: unknown) => {
+  const files = await listFiles(dir).catch((error: unknown) => {
     throw new Error(`the UI is not built (${dir} is missing): run the package's build`, { cause: error });
   });
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath, entry.name);
+  for (const file of files) {
     const urlPath = "/" + path.relative(dir, file).split(path.sep).join("/");
     assets.set(urlPath, { body: await readFile(file), type: TYPES[path.extname(file)] ?? "application/octet-stream" });
   }
   if (!assets.has("/index.html")) throw new Error(`the UI is not built (${dir}index.html is missing): run the package's build`);
   return assets;
+}
+
+/** Every file under `dir`, recursively. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await listFiles(full)));
+    else if (entry.isFile()) files.push(full);
+  }
+  return files;
 }

@@ -14,5 +14,8 @@ export default defineConfig({
     assetsInlineLimit: 0,
     modulePreload: { polyfill: false },
     reportCompressedSize: true,
+    // .mjs, not .js: the repo's scripts/ensure-built.ts deletes any dist/**/*.js without a
+    // matching src/**/*.ts as a stale tsc output, which a Vite bundle would look like.
+    rollupOptions: { output: { entryFileNames: "assets/[name]-[hash].mjs", chunkFileNames: "assets/[name]-[hash].mjs" } },
   },
 });
