@@ -41,7 +41,8 @@ describe.runIf(available)("on a redis project", () => {
     await redis?.stop();
   });
 
-  const get = async (pathname: string) => {
+  // JSON answers, checked by the assertions.
+  const get = async (pathname: string): Promise<any> => {
     const res = await fetch(`http://127.0.0.1:${server.port}${pathname}`, { headers: { authorization: `Bearer ${server.token}` } });
     expect(res.status).toBe(200);
     return res.json();
