@@ -1,5 +1,8 @@
+import { readdir } from "node:fs/promises";
 import http from "node:http";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Project } from "@themis/core";
 import { localCsvBackend } from "@themis/backend-local-csv";
 import { type RunningServer, startServer } from "../src/index.js";
 import { type Fixture, PROJECT, XSS_IMG, advanceRun, bigRow, makeFixture } from "./support/fixture.js";
@@ -140,6 +143,16 @@ describe("projects, tables and rows", () => {
     expect(header).toBe("_row_id,i,label,score,output");
     expect(line).toMatch(/^[^,]+,1,item-000001,7919,"\{""text"":""answer 1"",""tokens"":1\}"$/);
     expect(end).toBe("");
+  });
+});
+
+describe("read-only", () => {
+  it("shows a project without runs as having none, and does not create its runs table", async () => {
+    const other = await Project.create("no-runs", localCsvBackend, { rootDir: fixture.rootDir });
+    await other.createDataset("d");
+    expect((await json("/api/projects/no-runs/runs")).runs).toEqual([]);
+    expect(await readdir(path.join(fixture.rootDir, "no-runs", "experiments")).catch(() => [])).toEqual([]);
+    await other.close();
   });
 });
 
