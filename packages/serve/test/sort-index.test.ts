@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import type { JsonValue } from "@themis/core";
 import { MAX_SORT_ROWS, SortIndex } from "../src/sort-index.js";
 import { ViewCache } from "../src/view-cache.js";
 
-const index = (values: unknown[]): SortIndex => {
+const index = (values: (JsonValue | undefined)[]): SortIndex => {
   const idx = new SortIndex("v");
   values.forEach((v, i) => idx.add({ _row_id: `r${i}`, ...(v === undefined ? {} : { v }) }));
   return idx;
