@@ -115,7 +115,9 @@ try {
         live.push(performance.now() - start);
       }
       console.log(`\n${"page (Chromium)".padEnd(40)} ${"measured".padStart(9)}   issue target`);
-      console.log(`${"first rows visible after navigation".padEnd(40)} ${ms(median(firstRows))}   <= 1000 ms`);
+      // The first navigation is cold (a full pass to count the rows); the next ones reuse the view cache.
+      console.log(`${"first rows visible, first navigation".padEnd(40)} ${ms(firstRows[0]!)}   <= 1000 ms`);
+      console.log(`${"first rows visible, again (view cached)".padEnd(40)} ${ms(median(firstRows.slice(1)))}   <= 1000 ms`);
       console.log(`${"row elements in the DOM while scrolling".padEnd(40)} ${String(maxRows).padStart(9)}   <= 60`);
       console.log(`${"live progress reaches the page".padEnd(40)} ${ms(median(live))}   <= 2000 ms (poll every 250 ms here)`);
     } finally {
