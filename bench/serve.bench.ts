@@ -11,16 +11,15 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { chromium } from "playwright-core";
 import { Project, type RunRecord, type Row } from "@themis/core";
 import { localCsvBackend } from "@themis/backend-local-csv";
 import { startServer } from "@themis/serve";
+import { CHROMIUM, launchBrowser } from "../packages/serve/test/support/chromium.ts";
 import { mixedRow } from "./support/rows.ts";
 
 const full = process.env.BENCH_SCALE === "full";
 const ROWS = full ? 100_000 : 20_000;
 const RUNS = 3;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number): string => `${x.toFixed(0).padStart(6)} ms`;
@@ -80,14 +79,9 @@ try {
   if (!existsSync(CHROMIUM)) {
     console.log(`\n${CHROMIUM} not installed: page figures skipped`);
   } else {
-    const profile = mkdtempSync(path.join(tmpdir(), "themis-serve-bench-chromium-"));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-      viewport: { width: 1280, height: 800 },
-    });
+    const browser = await launchBrowser();
     try {
+      const { context } = browser;
       const page = await context.newPage();
       await page.goto(server.url);
       const firstRows: number[] = [];
@@ -121,8 +115,7 @@ try {
       console.log(`${"row elements in the DOM while scrolling".padEnd(40)} ${String(maxRows).padStart(9)}   <= 60`);
       console.log(`${"live progress reaches the page".padEnd(40)} ${ms(median(live))}   <= 2000 ms (poll every 250 ms here)`);
     } finally {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
+      await browser.close();
     }
   }
   await server.close();

@@ -1,30 +1,9 @@
-// Chromium from Debian (/usr/bin/chromium), driven by playwright-core: no browser download.
+// Whether the browser tests can run: Chromium installed, or a loud skip (a failure in CI).
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
 import { requireService } from "@themis/conformance";
+import { CHROMIUM } from "./chromium.js";
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export { CHROMIUM, launchBrowser } from "./chromium.js";
 
 /** True when Chromium is installed; a loud skip otherwise, a failure in CI. */
 export const chromiumAvailable = requireService("chromium", existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install -y --no-install-recommends chromium)`);
-
-/** A headless Chromium with a fresh profile; `close()` removes the profile too. */
-export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const profile = await mkdtemp(path.join(tmpdir(), "themis-serve-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-    viewport: { width: 1280, height: 800 },
-  });
-  return {
-    context,
-    async close() {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    },
-  };
-}
