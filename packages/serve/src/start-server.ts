@@ -67,6 +67,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const assets = await loadAssets();
   const { storage, owned } = await openStorage(options);
   const catalog = new Catalog(storage, options.project);
+  // A named project that does not exist fails here, with core's NotFoundError, not in the page.
+  if (options.project !== undefined) {
+    await catalog.project(options.project).catch(async (error: unknown) => {
+      await catalog.close();
+      if (owned) await storage.close();
+      throw error;
+    });
+  }
   let port = options.port ?? 0;
   let hosts = new Set<string>();
   const app = createApp(catalog, { token, assets, port: () => port, allowedHosts: () => hosts, ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
@@ -74,6 +82,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
     s.once("error", reject);
   }).catch(async (error: unknown) => {
+    await catalog.close();
     if (owned) await storage.close();
     throw error;
   });

@@ -85,6 +85,11 @@ describe("safe by default", () => {
 });
 
 describe("projects, tables and rows", () => {
+  it("fails to start, with core's NotFoundError, for a named project that does not exist", async () => {
+    await expect(startServer({ storage: localCsvBackend, config: { rootDir: fixture.rootDir }, project: "nope" })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
+  });
+
+
   it("lists projects and their tables (internal tables hidden)", async () => {
     expect((await json("/api/projects")).projects).toEqual([PROJECT]);
     expect(await json(`/api/projects/${PROJECT}`)).toEqual({ name: PROJECT, datasets: ["qa"], experiments: ["big", "qa-run"] });
@@ -153,6 +158,18 @@ describe("read-only", () => {
     expect((await json("/api/projects/no-runs/runs")).runs).toEqual([]);
     expect(await readdir(path.join(fixture.rootDir, "no-runs", "experiments")).catch(() => [])).toEqual([]);
     await other.close();
+  });
+
+  it("serves only the named project when given one", async () => {
+    const only = await startServer({ storage: localCsvBackend, config: { rootDir: fixture.rootDir }, project: PROJECT });
+    try {
+      const res = await fetch(`http://127.0.0.1:${only.port}/api/projects`, { headers: { authorization: `Bearer ${only.token}` } });
+      expect(await res.json()).toEqual({ projects: [PROJECT] }); // "no-runs" exists too, unserved
+      const other = await fetch(`http://127.0.0.1:${only.port}/api/projects/no-runs`, { headers: { authorization: `Bearer ${only.token}` } });
+      expect(other.status).toBe(404);
+    } finally {
+      await only.close();
+    }
   });
 });
 
