@@ -24,6 +24,9 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     browser = await launchBrowser();
     context = browser.context;
     page = await context.newPage();
+    // A loaded 2-core CI machine can take seconds per pass over 100k rows: wait generously
+    // (conditions, never fixed sleeps).
+    page.setDefaultTimeout(90_000);
   });
   afterAll(async () => {
     await browser?.close();
@@ -79,7 +82,7 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     expect(labels.every((l) => l.includes("item-09999"))).toBe(true);
     // Highest score first among the ten rows that match.
     const best = Array.from({ length: 10 }, (_, k) => bigRow(99_990 + k)).sort((a, b) => b.score - a.score)[0]!;
-    await expect.poll(() => firstCell("label")).toBe(best.label);
+    await expect.poll(() => firstCell("label"), { timeout: 60_000 }).toBe(best.label);
   });
 
   it("shows a row's full JSON in a side panel, nested values readable", async () => {
@@ -122,6 +125,6 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     await page.screenshot({ path: new URL("screenshot-run.png", DOCS).pathname, fullPage: true });
     await advanceRun(fixture, 1000, "completed");
     await page.getByTestId("run-status").filter({ hasText: "completed" }).waitFor();
-    await expect.poll(() => page.getByTestId("run-progress").textContent()).toBe("1000/1000");
+    await expect.poll(() => page.getByTestId("run-progress").textContent(), { timeout: 60_000 }).toBe("1000/1000");
   });
 });

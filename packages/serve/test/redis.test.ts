@@ -64,6 +64,7 @@ describe.runIf(available)("on a redis project", () => {
     const browser = await launchBrowser();
     try {
       const page = await browser.context.newPage();
+      page.setDefaultTimeout(90_000);
       await page.goto(server.url);
       await page.goto(`http://127.0.0.1:${server.port}/#/p/on-redis/experiments/big`);
       await page.getByTestId("total").filter({ hasText: `${ROWS.toLocaleString("en")} rows` }).waitFor();
