@@ -37,6 +37,9 @@ export function useRoute(): Route {
   useEffect(() => {
     const onChange = () => setRoute(parseRoute(location.hash));
     addEventListener("hashchange", onChange);
+    // The hash may have changed between the first render and this effect (a link opened
+    // while the app was starting): that hashchange event was missed, so read it now.
+    onChange();
     return () => removeEventListener("hashchange", onChange);
   }, []);
   return route;
