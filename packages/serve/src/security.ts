@@ -25,7 +25,9 @@ const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
 export function allowedHosts(host: string, port: number, extra: readonly string[] = []): Set<string> {
   const bound = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   const names = new Set([...LOOPBACK_NAMES, bound, ...extra].map((n) => n.toLowerCase()));
-  return new Set([...names].map((n) => `${n}:${port}`));
+  const withPort = [...names].map((n) => `${n}:${port}`);
+  // Browsers leave the default port out of the Host header.
+  return new Set(port === 80 ? [...withPort, ...names] : withPort);
 }
 
 /** 403 for a request whose Host header is not on the list (computed once the port is known). */

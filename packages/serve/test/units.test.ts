@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { JsonValue } from "@themis/core";
 import { MAX_SORT_ROWS, SortIndex } from "../src/sort-index.js";
 import { ViewCache } from "../src/view-cache.js";
+import { allowedHosts } from "../src/security.js";
 
 const index = (values: (JsonValue | undefined)[]): SortIndex => {
   const idx = new SortIndex("v");
@@ -44,5 +45,15 @@ describe("ViewCache", () => {
     expect(cache.get("a")?.total).toBe(1);
     now = 1_001;
     expect(cache.get("c")).toBeUndefined();
+  });
+});
+
+describe("allowedHosts", () => {
+  it("answers the loopback names and the bound host on our port, and the bare names on port 80", () => {
+    expect([...allowedHosts("127.0.0.1", 4173)].sort()).toEqual(["127.0.0.1:4173", "[::1]:4173", "localhost:4173"]);
+    expect(allowedHosts("::1", 5000).has("[::1]:5000")).toBe(true);
+    expect(allowedHosts("0.0.0.0", 5000, ["MyBox"]).has("mybox:5000")).toBe(true);
+    expect(allowedHosts("127.0.0.1", 4173).has("evil.example:4173")).toBe(false);
+    expect(allowedHosts("127.0.0.1", 80).has("localhost")).toBe(true);
   });
 });
