@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { TableKind } from "@themis/core";
 import type { Catalog } from "./catalog.js";
-import { type ExportFormat, exportLines } from "./export-rows.js";
+import { exportLines } from "./export-rows.js";
 import { HttpError, errorResponse } from "./http-error.js";
 import { parseRowQuery } from "./query-params.js";
 import { queryRows } from "./row-query.js";
@@ -60,22 +60,10 @@ export function createApp(catalog: Catalog, options: AppOptions): Hono {
     if (format !== "csv" && format !== "jsonl") throw new HttpError(400, "ERR_SERVE_BAD_QUERY", "format: csv or jsonl");
     const t = await table(c);
     const { offset: _o, limit: _l, ...query } = parseRowQuery(c.req.query());
-    const lines = exportLines(() => t.entries(), query, format as ExportFormat);
-    const encoder = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const next = await lines.next();
-        if (next.done) controller.close();
-        else controller.enqueue(encoder.encode(next.value));
-      },
-      async cancel() {
-        await lines.return(undefined);
-      },
-    });
     const file = `${t.name}.${format}`.replace(/[^\w.-]/g, "_");
     c.header("Content-Type", format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8");
     c.header("Content-Disposition", `attachment; filename="${file}"`);
-    return c.body(body);
+    return c.body(textStream(exportLines(() => t.entries(), query, format)));
   });
 
   app.get("/api/projects/:project/runs", async (c) => c.json({ runs: await catalog.runs(c.req.param("project"), c.req.query("experiment")) }));
@@ -97,4 +85,19 @@ export function createApp(catalog: Catalog, options: AppOptions): Hono {
     return c.body(asset.body as Uint8Array<ArrayBuffer>, 200, { "Content-Type": asset.type });
   });
   return app;
+}
+
+/** A byte stream of the generator's text, pulled as the client reads (backpressure), ended early when it goes. */
+function textStream(lines: AsyncGenerator<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = await lines.next();
+      if (next.done) controller.close();
+      else controller.enqueue(encoder.encode(next.value));
+    },
+    async cancel() {
+      await lines.return(undefined);
+    },
+  });
 }

@@ -70,6 +70,18 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     }
   });
 
+  it("hides and shows columns with the column picker", async () => {
+    const picker = page.locator("details.picker");
+    await picker.locator("summary").click();
+    expect(await page.locator(".grid-head .th").evaluateAll((ths) => ths.map((th) => th.getAttribute("data-col")))).toEqual(["_row_id", "i", "label", "score", "output"]);
+    await picker.getByLabel("output").uncheck();
+    await page.locator('.th[data-col="output"]').waitFor({ state: "detached" });
+    expect(await page.locator(".scroller .tr").first().locator(".td").count()).toBe(4);
+    await picker.getByLabel("output").check();
+    await page.locator('.th[data-col="output"]').waitFor();
+    await picker.locator("summary").click();
+  });
+
   it("sorts and filters 100k rows on the server", async () => {
     const scores = Array.from({ length: ROWS }, (_, i) => bigRow(i).score).sort((a, b) => a - b);
     await page.locator('.th[data-col="score"]').click();

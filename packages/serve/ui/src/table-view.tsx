@@ -28,12 +28,6 @@ export function TableView({ project, kind, table }: { project: string; kind: Kin
   const columns = meta?.columns ?? [];
   const hiddenCols = hidden ?? new Set(columns.slice(DEFAULT_COLUMNS));
   const shown = columns.filter((c) => !hiddenCols.has(c));
-  const toggleColumn = (c: string) => {
-    const next = new Set(hiddenCols);
-    if (next.has(c)) next.delete(c);
-    else next.add(c);
-    setHidden(next);
-  };
   const sortBy = (c: string) =>
     setQuery((q) => (q.sort !== c ? { ...q, sort: c, desc: false } : q.desc ? { ...q, sort: undefined, desc: false } : { ...q, desc: true }));
   const template = `repeat(${Math.max(shown.length, 1)}, minmax(8rem, 1fr))`;
@@ -44,16 +38,12 @@ export function TableView({ project, kind, table }: { project: string; kind: Kin
         <a href={href({ view: "project", project })}>{project}</a> / <strong>{table}</strong>
         <span class="muted"> {kind.slice(0, -1)}</span>
         <input type="search" placeholder="filter rows…" aria-label="filter" value={filterText} onInput={(e) => setFilterText(e.currentTarget.value)} />
-        <details class="picker">
-          <summary>columns ({shown.length}/{columns.length})</summary>
-          {columns.map((c) => (
-            <label key={c}>
-              <input type="checkbox" checked={!hiddenCols.has(c)} onChange={() => toggleColumn(c)} /> {c}
-            </label>
-          ))}
-        </details>
-        <a class="button" href={`${tablePath(project, kind, table)}/export?${queryString(query, { format: "csv" })}`}>CSV</a>
-        <a class="button" href={`${tablePath(project, kind, table)}/export?${queryString(query, { format: "jsonl" })}`}>JSONL</a>
+        <ColumnPicker columns={columns} hidden={hiddenCols} onChange={setHidden} />
+        {(["csv", "jsonl"] as const).map((format) => (
+          <a key={format} class="button" href={`${tablePath(project, kind, table)}/export?${queryString(query, { format })}`}>
+            {format.toUpperCase()}
+          </a>
+        ))}
         <span class="count" data-testid="total">{meta ? `${meta.total.toLocaleString("en")} rows` : "loading…"}</span>
       </header>
       {meta?.error ? <p class="error">{meta.error}</p> : null}
@@ -85,6 +75,28 @@ export function TableView({ project, kind, table }: { project: string; kind: Kin
       </div>
       {selected !== undefined ? <RowPanel project={project} kind={kind} table={table} id={selected} onClose={() => setSelected(undefined)} /> : null}
     </div>
+  );
+}
+
+/** Which columns the table shows: a checkbox per column. */
+function ColumnPicker({ columns, hidden, onChange }: { columns: string[]; hidden: Set<string>; onChange: (hidden: Set<string>) => void }) {
+  const toggle = (c: string) => {
+    const next = new Set(hidden);
+    if (next.has(c)) next.delete(c);
+    else next.add(c);
+    onChange(next);
+  };
+  return (
+    <details class="picker">
+      <summary>
+        columns ({columns.length - hidden.size}/{columns.length})
+      </summary>
+      {columns.map((c) => (
+        <label key={c}>
+          <input type="checkbox" checked={!hidden.has(c)} onChange={() => toggle(c)} /> {c}
+        </label>
+      ))}
+    </details>
   );
 }
 
