@@ -95,6 +95,12 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     // Highest score first among the ten rows that match.
     const best = Array.from({ length: 10 }, (_, k) => bigRow(99_990 + k)).sort((a, b) => b.score - a.score)[0]!;
     await expect.poll(() => firstCell("label"), { timeout: 60_000 }).toBe(best.label);
+    // The export link gives the view as shown: filtered, in the same order (the browser's cookie).
+    const link = await page.getByRole("link", { name: "JSONL" }).getAttribute("href");
+    const exported = await page.request.get(`${origin()}${link}`);
+    const rows = (await exported.text()).trim().split("\n").map((l) => JSON.parse(l) as { i: number });
+    const expected = Array.from({ length: 10 }, (_, k) => bigRow(99_990 + k)).sort((a, b) => b.score - a.score);
+    expect(rows.map((r) => r.i)).toEqual(expected.map((r) => r.i));
   });
 
   it("shows a row's full JSON in a side panel, nested values readable", async () => {
