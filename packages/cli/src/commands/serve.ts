@@ -1,5 +1,4 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { startServer } from "@themis/serve";
 import type { Action } from "../action.js";
 import { EXIT_OK } from "../exit-codes.js";
 import { type StorageFlags, withStorageFlags } from "../storage-options.js";
@@ -47,6 +46,8 @@ export function serveCommand(program: Command, action: Action): void {
       const project = flags.project ?? (await ctx.config())?.project;
       const { backend, label } = await ctx.openStorage(flags.storage, flags.option);
       if (!LOOPBACK.test(flags.host)) ctx.out.note(`warning: listening on ${flags.host}: anyone who can reach it and has the token can read every served project`);
+      // Imported here, not at the top: the server (Hono, the UI) costs every other command nothing.
+      const { startServer } = await import("@themis/serve");
       const server = await startServer({
         storage: backend,
         port: flags.port,
