@@ -69,7 +69,8 @@ export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: Row
     if (!matches(row)) continue;
     if (total >= query.offset && total < end) page.push(row);
     total++;
-    if (known && total >= end) break;
+    // With the count known, stop once the page is full or every known match was seen.
+    if (known && (total >= end || total >= known.total)) break;
   }
   const facts = known ?? { total, columns: columns.list() };
   if (!known) cache?.set(viewKey, facts);
