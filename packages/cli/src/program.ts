@@ -10,6 +10,7 @@ import { runCommand } from "./commands/run.js";
 import { completionCommand } from "./commands/completion.js";
 import { addHelpExamples } from "./help-examples.js";
 import { runsCommand } from "./commands/runs.js";
+import { serveCommand } from "./commands/serve.js";
 import { tablesCommand } from "./commands/tables.js";
 import { workerCommand } from "./commands/worker.js";
 
@@ -42,6 +43,7 @@ searched from the current folder up to the project root. See: themis config`,
   runsCommand(program, action);
   workerCommand(program, action);
   completionCommand(program, action);
+  serveCommand(program, action);
   addHelpExamples(program);
   return program;
 }

@@ -1,0 +1,82 @@
+import { Project, type ProjectStore, type RunRecord, type StorageBackend, type Table, type TableKind, listRuns } from "@themis/core";
+import { HttpError } from "./http-error.js";
+
+// Core keeps run records in this internal experiment table (see core's run-record.ts).
+// Checked before listRuns, which would create the table: the browser never writes.
+const RUNS_TABLE = "__runs";
+
+/** What the browser shows of a project: its tables, by kind. */
+export interface ProjectSummary {
+  name: string;
+  datasets: string[];
+  experiments: string[];
+}
+
+/**
+ * The projects the server may show, opened once and kept open: one storage backend, and
+ * either one named project or every project on it.
+ */
+export class Catalog {
+  readonly storage: StorageBackend;
+  readonly #only: string | undefined;
+  readonly #projects = new Map<string, Promise<{ project: Project; store: ProjectStore }>>();
+
+  constructor(storage: StorageBackend, only?: string) {
+    this.storage = storage;
+    this.#only = only;
+  }
+
+  /** Names of the projects shown. */
+  async projectNames(): Promise<string[]> {
+    return this.#only !== undefined ? [this.#only] : this.storage.listProjects();
+  }
+
+  async #open(name: string): Promise<{ project: Project; store: ProjectStore }> {
+    if (this.#only !== undefined && name !== this.#only) throw new HttpError(404, "ERR_SERVE_NOT_FOUND", `project "${name}" is not served`);
+    let opened = this.#projects.get(name);
+    if (!opened) {
+      opened = (async () => {
+        // Project.open validates the name and fails with NotFoundError before anything else.
+        const project = await Project.open(name, this.storage);
+        return { project, store: await this.storage.openProject(name, "open") };
+      })();
+      opened.catch(() => this.#projects.delete(name));
+      this.#projects.set(name, opened);
+    }
+    return opened;
+  }
+
+  /** A project's datasets and experiments. */
+  async project(name: string): Promise<ProjectSummary> {
+    const { project } = await this.#open(name);
+    const [datasets, experiments] = await Promise.all([project.listDatasets(), project.listExperiments()]);
+    return { name, datasets, experiments };
+  }
+
+  /** A dataset or an experiment of a project. */
+  async table(projectName: string, kind: TableKind, name: string): Promise<Table> {
+    const { project } = await this.#open(projectName);
+    return kind === "dataset" ? project.getDataset(name) : project.getExperiment(name);
+  }
+
+  /** The run records of a project (newest first), or of one of its experiments. */
+  async runs(projectName: string, experiment?: string): Promise<RunRecord[]> {
+    const { project, store } = await this.#open(projectName);
+    if (!(await store.listTables("experiment")).includes(RUNS_TABLE)) return [];
+    return (await listRuns(project, experiment)).reverse();
+  }
+
+  /** One run record. */
+  async run(projectName: string, runId: string): Promise<RunRecord> {
+    const run = (await this.runs(projectName)).find((r) => r.run_id === runId);
+    if (!run) throw new HttpError(404, "ERR_SERVE_NOT_FOUND", `no run "${runId}" in project "${projectName}"`);
+    return run;
+  }
+
+  /** Close the projects (not the storage: its owner closes it). */
+  async close(): Promise<void> {
+    const opened = [...this.#projects.values()];
+    this.#projects.clear();
+    await Promise.allSettled(opened.map(async (p) => (await p).project.close()));
+  }
+}
