@@ -1,0 +1,37 @@
+import { createHash } from "node:crypto";
+import { type JsonValue, moduleCodeHash } from "@themis/core";
+import type { StageTask } from "./stage.js";
+
+/** JSON with object keys sorted, so equal values hash equally whatever their key order. */
+export function canonicalJson(value: JsonValue | undefined): string {
+  if (value === undefined) return "null";
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(",")}]`;
+  const keys = Object.keys(value).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
+}
+
+/** sha256 of the parts, separated so that ("ab","c") and ("a","bc") differ; 32 hex chars. */
+export function hashOf(...parts: string[]): string {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p).update("\u0000");
+  return h.digest("hex").slice(0, 32);
+}
+
+/**
+ * The hash of the code a stage runs: the resolved module file's bytes for a module task
+ * (core's `moduleCodeHash`, so a missing module fails here, before anything runs), the
+ * source text of a function or of a command builder. `version` pins it by hand instead.
+ */
+export function stageCodeHash(task: StageTask<any, any>, version?: string): string {
+  if (version !== undefined) return hashOf("version", version);
+  if (typeof task === "function") return hashOf("function", task.toString());
+  switch (task.kind) {
+    case "function":
+      return hashOf("function", task.id ?? task.fn.toString());
+    case "module":
+      return hashOf("module", moduleCodeHash(task.module, task.resolveFrom), task.export ?? "default", task.input?.toString() ?? "");
+    case "command":
+      return hashOf("command", task.id ?? task.command.toString());
+  }
+}
