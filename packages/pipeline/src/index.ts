@@ -6,3 +6,4 @@ export type { RowReason, StoredResult } from "./cache.js";
 export type { StageCounts } from "./stage-runner.js";
 export { runPipeline, type PipelineRunSummary, type RunPipelineOptions } from "./run.js";
 export { PIPELINE_RUNS_TABLE, listPipelineRuns, type PipelineRunRecord, type PipelineRunStatus, type StageRecord } from "./run-record.js";
+export { planPipeline, type PipelinePlan, type PlanOptions, type StagePlan } from "./plan.js";

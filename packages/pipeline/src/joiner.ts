@@ -11,6 +11,11 @@ interface Partial {
   outputs: (JsonValue | undefined)[];
 }
 
+/** The input hash of a downstream row: its upstream rows' cache keys, edge by edge. */
+export function joinHash(edges: readonly Edge[], keys: readonly (string | undefined)[]): string {
+  return hashOf("upstream", ...edges.map((e, i) => `${e.field ?? ""}=${e.stage}:${keys[i]}`));
+}
+
 /**
  * Joins a stage's upstream rows on dataset row id: a row is ready as soon as every upstream
  * has emitted it (streaming: it does not wait for whole stages), blocked when one of them
@@ -52,7 +57,7 @@ export class Joiner {
 
   #ready(rowId: string, p: Partial): ReadyRow {
     if (p.failed) return { rowId, blocked: true };
-    const inputHash = hashOf("upstream", ...this.#edges.map((e, i) => `${e.field ?? ""}=${e.stage}:${p.keys[i]}`));
+    const inputHash = joinHash(this.#edges, p.keys);
     if (this.#edges.length === 1 && this.#edges[0]!.field === null) return { rowId, blocked: false, inputHash, input: p.outputs[0] };
     const input: Record<string, JsonValue | undefined> = {};
     this.#edges.forEach((e, i) => (input[e.field ?? e.stage] = p.outputs[i]));

@@ -77,6 +77,6 @@ export async function prepareStages(project: Project, pipeline: Pipeline, select
 }
 
 /** Stored results of each prepared stage (experiments of stages that run are created when missing). */
-export function loadStageResults(project: Project, stages: readonly PreparedStage[]): Promise<{ table: Experiment<StoredResult> | undefined; results: Map<string, StoredResult> }[]> {
-  return Promise.all(stages.map((s) => openResults(project, s.experiment, s.mode === "run")));
+export function loadStageResults(project: Project, stages: readonly PreparedStage[], create = true): Promise<{ table: Experiment<StoredResult> | undefined; results: Map<string, StoredResult> }[]> {
+  return Promise.all(stages.map((s) => openResults(project, s.experiment, create && s.mode === "run")));
 }
