@@ -6,6 +6,7 @@ import { configCommand } from "./commands/config.js";
 import { copyCommand } from "./commands/copy.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { projectsCommand } from "./commands/projects.js";
+import { pipelineCommand } from "./commands/pipeline.js";
 import { runCommand } from "./commands/run.js";
 import { runsCommand } from "./commands/runs.js";
 import { tablesCommand } from "./commands/tables.js";
@@ -37,5 +38,6 @@ searched from the current folder up to the project root. See: themis config`,
   copyCommand(program, action);
   runCommand(program, action);
   runsCommand(program, action);
+  pipelineCommand(program, action);
   return program;
 }
