@@ -16,7 +16,7 @@ const full = process.env.BENCH_SCALE === "full";
 const N = full ? 100_000 : 2_000;
 const CONCURRENCY = 16;
 const registry = new Registry({ discover: false });
-type Q = { question: string; answer: string; [k: string]: unknown };
+type Q = { question: string; answer: string; [k: string]: import("@themis/core").JsonValue };
 
 const generate = (row: StoredRow<Q>) => ({ prompt: `Q: ${row.question}`, expected: row.answer });
 const answer = (p: { prompt: string }) => ({ text: p.prompt.slice(3) });
@@ -75,7 +75,7 @@ try {
 
   const tPlan = await time(() => planPipeline(a, benchPipeline(), { registry }));
   const tCached = await time(() => runPipeline(a, benchPipeline(), { registry }));
-  const tResume = await time(() => b.runExperiment({ dataset: "qa", experiment: "h-gen", task: generate, execution: "local", registry, resume: true }));
+  const tResume = await time(() => b.runExperiment({ dataset: "qa", experiment: "h-gen", task: generate as (row: StoredRow) => unknown, execution: "local", registry, resume: true }));
   console.log(`\n2. nothing changed`);
   console.log(`   planPipeline               ${ms(tPlan).padStart(9)}  (target <= 5 s at 100k rows)`);
   console.log(`   runPipeline (all cached)   ${ms(tCached).padStart(9)}  (target <= 5 s at 100k rows)`);
