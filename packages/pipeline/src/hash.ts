@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type JsonValue, moduleCodeHash } from "@themis/core";
 import type { StageTask } from "./stage.js";
 
@@ -13,9 +13,8 @@ export function canonicalJson(value: JsonValue | undefined): string {
 
 /** sha256 of the parts, separated so that ("ab","c") and ("a","bc") differ; 32 hex chars. */
 export function hashOf(...parts: string[]): string {
-  const h = createHash("sha256");
-  for (const p of parts) h.update(p).update("\u0000");
-  return h.digest("hex").slice(0, 32);
+  // One-shot hash: several times faster than createHash() for the short inputs of a row key.
+  return hash("sha256", parts.join("\u0000")).slice(0, 32);
 }
 
 /**
