@@ -1,6 +1,6 @@
 import type { StoredRow } from "@themis/core";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { definePipeline, runPipeline, stage } from "../src/index.js";
+import { definePipeline, listPipelineRuns, runPipeline, stage } from "../src/index.js";
 import { type QaRow, registry, tempProject } from "./helpers.js";
 
 let env: Awaited<ReturnType<typeof tempProject>>;
@@ -85,5 +85,37 @@ describe("streaming, fan-in, failure isolation", () => {
     const summary = await runPipeline(env.project, definePipeline({ name: "j2", stages: { up } }), { registry });
     expect(summary.stages.up!.counts).toMatchObject({ computed: 5, failed: 1 });
     expect(((await (await env.project.getExperiment("j2-up")).get("r1")).error as { code: string }).code).toBe("ERR_THEMIS_INVALID_ROW");
+  });
+
+  test("cancelling stops the run, records it cancelled, stores no cancelled row; resume finishes it", async () => {
+    const controller = new AbortController();
+    let cancel = true;
+    let calls = 0;
+    const up = stage({ dataset: "qa", execution: "local", task: (row: StoredRow<QaRow>) => row.n });
+    const down = stage({
+      from: up,
+      execution: "local",
+      concurrency: 1,
+      taskVersion: "v1",
+      task: async (n, ctx) => {
+        // The third row cancels the run (rows arrive in completion order: count, not ids).
+        if (!cancel || ++calls < 3) return n;
+        controller.abort(new Error("enough"));
+        await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+        throw ctx.signal.reason;
+      },
+    });
+    const pipeline = definePipeline({ name: "c", stages: { up, down } });
+    const first = await runPipeline(env.project, pipeline, { registry, signal: controller.signal });
+    expect(first.status).toBe("cancelled");
+    const stored = await (await env.project.getExperiment("c-down")).load();
+    expect(stored.every((r) => r.status === "ok")).toBe(true);
+    expect(stored).toHaveLength(2);
+    expect((await listPipelineRuns(env.project, "c"))[0]!.status).toBe("cancelled");
+
+    cancel = false;
+    const second = await runPipeline(env.project, pipeline, { registry, resume: true });
+    expect(second.runId).toBe(first.runId);
+    expect(second.stages.down!.counts).toMatchObject({ cached: 2, computed: 4 });
   });
 });
