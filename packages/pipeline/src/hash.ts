@@ -1,15 +1,6 @@
 import { hash } from "node:crypto";
-import { type JsonValue, moduleCodeHash } from "@themis/core";
+import { moduleCodeHash } from "@themis/core";
 import type { StageTask } from "./stage.js";
-
-/** JSON with object keys sorted, so equal values hash equally whatever their key order. */
-export function canonicalJson(value: JsonValue | undefined): string {
-  if (value === undefined) return "null";
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(",")}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
-}
 
 /** sha256 of the parts, separated so that ("ab","c") and ("a","bc") differ; 32 hex chars. */
 export function hashOf(...parts: string[]): string {

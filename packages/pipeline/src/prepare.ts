@@ -1,10 +1,10 @@
-import { type Dataset, type Experiment, type Project, type Registry, validateName } from "@themis/core";
+import { type Dataset, type Experiment, type Project, type Registry, canonicalJson, validateName } from "@themis/core";
 import { openResults, type StoredResult } from "./cache.js";
 import { type Pipeline, experimentOf } from "./define.js";
 import { PipelineDefinitionError } from "./errors.js";
 import { type CheckedExecutor, checkExecutor } from "./executors.js";
 import { downstreamOf } from "./graph.js";
-import { canonicalJson, hashOf, stageCodeHash } from "./hash.js";
+import { hashOf, stageCodeHash } from "./hash.js";
 
 /** Which stages a run computes: all, one (`only`), or one and everything downstream (`from`). */
 export interface Selection {

@@ -1,7 +1,7 @@
-import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, map, toJsonRow } from "@themis/core";
+import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, canonicalJson, map, toJsonRow } from "@themis/core";
 import { type RowKey, type StoredResult, decide, rowKey } from "./cache.js";
 import type { Emission, ReadyRow } from "./emission.js";
-import { canonicalJson, hashOf } from "./hash.js";
+import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";
 import { type WorkItem, liftTask } from "./stage-task.js";
 import { ResultWriter } from "./result-writer.js";
