@@ -32,7 +32,15 @@ async function runAction(ctx: CommandContext, file: string, flags: Flags & { res
   const pipeline = await loadPipeline(ctx, file);
   const project = await openProject(ctx, flags);
   try {
-    const summary = await runPipeline(project, pipeline, { ...selection(flags), resume: flags.resume ?? false, registry: await ctx.registry() });
+    const summary = await runPipeline(project, pipeline, {
+      ...selection(flags),
+      resume: flags.resume ?? false,
+      registry: await ctx.registry(),
+      // A line per finished stage on stderr, so a long run shows where it is.
+      onEvent: (e) => {
+        if (e.type === "stage-ended") ctx.out.note(`stage ${e.stage}: ${e.counts.computed} computed, ${e.counts.cached} cached, ${e.counts.failed} failed, ${e.counts.blocked} blocked`);
+      },
+    });
     printRun(ctx, summary);
     return summary.status === "completed" ? EXIT_OK : EXIT_FAILED;
   } finally {
