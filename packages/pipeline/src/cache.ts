@@ -1,9 +1,15 @@
 import type { Experiment, JsonValue, Project, Row } from "@themis/core";
 import { hashOf } from "./hash.js";
 
-/** A stage's result row: one per dataset row id (its `_row_id`), replaced when recomputed. */
+/**
+ * A stage's result row: one per (dataset row, cache key), like core's experiment results, so
+ * recomputing a row is an append (not a rewrite of the table) and results of earlier code or
+ * parameters stay (going back to them reuses them).
+ */
 export interface StoredResult extends Row {
+  /** {@link resultId}(dataset_row_id, cache_key). */
   _row_id: string;
+  dataset_row_id: string;
   status: "ok" | "error";
   output: JsonValue;
   error: JsonValue;
@@ -35,6 +41,22 @@ export function rowKey(inputHash: string, codeHash: string, paramsHash: string):
   return { inputHash, codeHash, paramsHash, key: hashOf(inputHash, codeHash, paramsHash) };
 }
 
+/** The id of the result of a dataset row under a cache key. */
+export function resultId(datasetRowId: string, cacheKey: string): string {
+  return hashOf("result", datasetRowId, cacheKey);
+}
+
+/** A stage's stored results: by result id, and the latest one of each dataset row. */
+export interface StageResults {
+  readonly byId: Map<string, StoredResult>;
+  readonly latest: Map<string, StoredResult>;
+}
+
+/** The stored result a row is judged by: the one with its key if any, else its latest. */
+export function storedFor(results: StageResults, datasetRowId: string, key: RowKey): StoredResult | undefined {
+  return results.byId.get(resultId(datasetRowId, key.key)) ?? results.latest.get(datasetRowId);
+}
+
 /** Whether a row is reused, and if not, the first reason it is not (input, then code, then parameters). */
 export function decide(stored: StoredResult | undefined, key: RowKey, root: boolean): RowReason {
   if (stored === undefined) return "new";
@@ -45,8 +67,8 @@ export function decide(stored: StoredResult | undefined, key: RowKey, root: bool
 }
 
 /** A stage's experiment and its stored results by dataset row id (empty when it does not exist yet). */
-export async function openResults(project: Project, experiment: string, create: boolean): Promise<{ table: Experiment<StoredResult> | undefined; results: Map<string, StoredResult> }> {
-  const results = new Map<string, StoredResult>();
+export async function openResults(project: Project, experiment: string, create: boolean): Promise<{ table: Experiment<StoredResult> | undefined; results: StageResults }> {
+  const results: StageResults = { byId: new Map(), latest: new Map() };
   let table: Experiment<StoredResult> | undefined;
   try {
     table = await project.getExperiment<StoredResult>(experiment);
@@ -55,6 +77,10 @@ export async function openResults(project: Project, experiment: string, create: 
     if (create) table = await project.createExperiment<StoredResult>(experiment);
     return { table, results };
   }
-  for await (const row of table.entries()) results.set(row._row_id, row);
+  // Append order: the last row of a dataset row is its latest result.
+  for await (const row of table.entries()) {
+    results.byId.set(row._row_id, row);
+    results.latest.set(row.dataset_row_id, row);
+  }
   return { table, results };
 }

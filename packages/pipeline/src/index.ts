@@ -7,3 +7,4 @@ export type { StageCounts } from "./stage-runner.js";
 export { runPipeline, type PipelineRunSummary, type RunPipelineOptions } from "./run.js";
 export { PIPELINE_RUNS_TABLE, listPipelineRuns, type PipelineRunRecord, type PipelineRunStatus, type StageRecord } from "./run-record.js";
 export { planPipeline, type PipelinePlan, type PlanOptions, type StagePlan } from "./plan.js";
+export { stageResults } from "./results.js";

@@ -1,5 +1,5 @@
 import type { Project, Registry } from "@themis/core";
-import { type RowReason, type StoredResult, decide, rowKey } from "./cache.js";
+import { type RowReason, type StageResults, decide, rowKey, storedFor } from "./cache.js";
 import type { Pipeline } from "./define.js";
 import { joinHash } from "./joiner.js";
 import { type PreparedStage, type Selection, loadStageResults, prepareStages } from "./prepare.js";
@@ -49,11 +49,11 @@ function count(plan: StagePlan, rowId: string, reason: RowReason): void {
 }
 
 /** The cache key of each row of a stage that runs; counts each row's reason into `plan`. */
-async function planStage(pipeline: Pipeline, s: PreparedStage, results: Map<string, StoredResult>, keys: Map<string, Map<string, string>>, plan: StagePlan): Promise<Map<string, string>> {
+async function planStage(pipeline: Pipeline, s: PreparedStage, results: StageResults, keys: Map<string, Map<string, string>>, plan: StagePlan): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const consider = (rowId: string, inputHash: string): void => {
     const key = rowKey(inputHash, s.codeHash, s.paramsHash);
-    count(plan, rowId, decide(results.get(rowId), key, s.root));
+    count(plan, rowId, decide(storedFor(results, rowId, key), key, s.root));
     out.set(rowId, key.key);
   };
   if (s.root) {
@@ -87,7 +87,7 @@ export async function planPipeline(project: Project, pipeline: Pipeline, options
     const results = stored[i]!.results;
     if (s.mode === "stored") {
       const ok = new Map<string, string>();
-      for (const r of results.values()) if (r.status === "ok") ok.set(r._row_id, r.cache_key);
+      for (const r of results.latest.values()) if (r.status === "ok") ok.set(r.dataset_row_id, r.cache_key);
       plan.rows = plan.cached = ok.size;
       keys.set(s.name, ok);
     } else keys.set(s.name, await planStage(pipeline, s, results, keys, plan));

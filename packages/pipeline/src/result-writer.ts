@@ -3,7 +3,7 @@ import type { StoredResult } from "./cache.js";
 
 /**
  * Writes a stage's results as they finish, one batch at a time: new rows in one
- * `appendMany`, recomputed rows by `update` (one result row per dataset row id). A write
+ * `appendMany`; a row that failed before under the same key replaces its error row (`update`). A write
  * error is kept and thrown by `flush`, and reported at once through `onError` so the
  * pipeline stops instead of computing rows it cannot store.
  */

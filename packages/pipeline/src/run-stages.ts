@@ -1,5 +1,5 @@
 import type { ExecutionBackend, Experiment } from "@themis/core";
-import type { StoredResult } from "./cache.js";
+import type { StageResults, StoredResult } from "./cache.js";
 import type { Pipeline } from "./define.js";
 import type { Emission, ReadyRow } from "./emission.js";
 import { Joiner } from "./joiner.js";
@@ -30,7 +30,7 @@ async function* datasetRows(stage: PreparedStage): AsyncGenerator<ReadyRow> {
 export async function runStages(
   pipeline: Pipeline,
   stages: readonly PreparedStage[],
-  stored: readonly { table: Experiment<StoredResult> | undefined; results: Map<string, StoredResult> }[],
+  stored: readonly { table: Experiment<StoredResult> | undefined; results: StageResults }[],
   executors: ReadonlyMap<string, { executor: ExecutionBackend }>,
   shared: RunShared,
 ): Promise<void> {

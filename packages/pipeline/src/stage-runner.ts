@@ -1,5 +1,5 @@
 import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, canonicalJson, map, toJsonRow } from "@themis/core";
-import { type RowKey, type StoredResult, decide, rowKey } from "./cache.js";
+import { type RowKey, type StageResults, type StoredResult, decide, resultId, rowKey, storedFor } from "./cache.js";
 import type { Emission, ReadyRow } from "./emission.js";
 import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";
@@ -28,7 +28,7 @@ export interface StageRun {
   readonly spec: Stage;
   readonly root: boolean;
   readonly table: Experiment<StoredResult>;
-  readonly results: ReadonlyMap<string, StoredResult>;
+  readonly results: StageResults;
   readonly codeHash: string;
   readonly paramsHash: string;
   readonly executor: ExecutionBackend;
@@ -45,7 +45,8 @@ function errorJson(error: { code?: string; name?: string; message: string }): Js
 
 function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredResult {
   const base = (status: "ok" | "error", output: JsonValue, error: JsonValue): StoredResult => ({
-    _row_id: item.rowId,
+    _row_id: resultId(item.rowId, item.key.key),
+    dataset_row_id: item.rowId,
     status,
     output,
     error,
@@ -77,7 +78,7 @@ async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items:
       continue;
     }
     const key: RowKey = rowKey(row.inputHash, run.codeHash, run.paramsHash);
-    const stored = run.results.get(row.rowId);
+    const stored = storedFor(run.results, row.rowId, key);
     if (decide(stored, key, run.root) === "cached") {
       run.counts.cached++;
       run.emit({ rowId: row.rowId, ok: true, key: key.key, output: stored!.output });
@@ -91,7 +92,7 @@ async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items:
 
 /** Run a stage over its ready rows: compute what changed, store it, stream every row on. */
 export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): Promise<void> {
-  const writer = new ResultWriter(run.table, run.results.keys(), run.onError);
+  const writer = new ResultWriter(run.table, run.results.byId.keys(), run.onError);
   const items = new Map<number, WorkItem>();
   const spec = run.spec;
   const outcomes = map(liftTask(spec.task), toCompute(run, source, items), {
@@ -120,14 +121,14 @@ export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): 
 
 /** A stage that is not run (`only` / `from`): its stored results stream on as they are. */
 export function replayStage(run: Pick<StageRun, "results" | "counts" | "emit">): void {
-  for (const r of run.results.values()) {
+  for (const r of run.results.latest.values()) {
     run.counts.total++;
     if (r.status === "ok") {
       run.counts.cached++;
-      run.emit({ rowId: r._row_id, ok: true, key: r.cache_key, output: r.output });
+      run.emit({ rowId: r.dataset_row_id, ok: true, key: r.cache_key, output: r.output });
     } else {
       run.counts.failed++;
-      run.emit({ rowId: r._row_id, ok: false });
+      run.emit({ rowId: r.dataset_row_id, ok: false });
     }
   }
 }

@@ -1,6 +1,6 @@
 import type { StoredRow } from "@themis/core";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { definePipeline, listPipelineRuns, runPipeline, stage } from "../src/index.js";
+import { definePipeline, listPipelineRuns, runPipeline, stage, stageResults } from "../src/index.js";
 import { type QaRow, registry, tempProject } from "./helpers.js";
 
 const N = 20;
@@ -59,7 +59,7 @@ describe("row-granular caching", () => {
     const scores = await (await env.project.getExperiment("qa-score")).load();
     expect(scores).toHaveLength(N);
     expect(scores.every((r) => r.status === "ok" && (r.output as { exact: boolean }).exact)).toBe(true);
-    expect(new Set(scores.map((r) => r._row_id))).toEqual(new Set(Array.from({ length: N }, (_, i) => `r${i}`)));
+    expect(new Set(scores.map((r) => r.dataset_row_id))).toEqual(new Set(Array.from({ length: N }, (_, i) => `r${i}`)));
   });
 
   test("a second run with nothing changed computes nothing", async () => {
@@ -80,9 +80,11 @@ describe("row-granular caching", () => {
     const summary = await runPipeline(env.project, qaPipeline(), { registry });
     expect(computed(summary)).toEqual({ gen: 2, answer: 2, score: 2 });
     expect(calls.gen.sort()).toEqual(["r3", "r7"]);
-    const r7 = await (await env.project.getExperiment("qa-score")).get("r7");
-    expect(r7.output).toEqual({ exact: false });
-    expect(await (await env.project.getExperiment("qa-score")).load()).toHaveLength(N);
+    const current = await stageResults(env.project, qaPipeline(), "score");
+    expect(current.get("r7")!.output).toEqual({ exact: false });
+    expect(current.size).toBe(N);
+    // Recomputing appends (one row per dataset row and cache key); the old results stay.
+    expect(await (await env.project.getExperiment("qa-score")).load()).toHaveLength(N + 2);
   });
 
   test("editing a stage's code recomputes it and what depends on it, nothing upstream", async () => {
@@ -97,7 +99,10 @@ describe("row-granular caching", () => {
     await runPipeline(env.project, qaPipeline(), { registry });
     const summary = await runPipeline(env.project, qaPipeline({ model: "large" }), { registry });
     expect(computed(summary)).toEqual({ gen: 0, answer: N, score: N });
-    const back = await runPipeline(env.project, qaPipeline({ model: "large" }), { registry });
+    const again = await runPipeline(env.project, qaPipeline({ model: "large" }), { registry });
+    expect(computed(again)).toEqual({ gen: 0, answer: 0, score: 0 });
+    // Going back to earlier parameters reuses the results computed with them.
+    const back = await runPipeline(env.project, qaPipeline(), { registry });
     expect(computed(back)).toEqual({ gen: 0, answer: 0, score: 0 });
   });
 

@@ -1,6 +1,6 @@
 import type { StoredRow } from "@themis/core";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { definePipeline, listPipelineRuns, runPipeline, stage } from "../src/index.js";
+import { definePipeline, listPipelineRuns, runPipeline, stage, stageResults } from "../src/index.js";
 import { type QaRow, registry, tempProject } from "./helpers.js";
 
 let env: Awaited<ReturnType<typeof tempProject>>;
@@ -32,9 +32,10 @@ describe("streaming, fan-in, failure isolation", () => {
         return x.n * 2;
       },
     });
-    const summary = await runPipeline(env.project, definePipeline({ name: "s", stages: { up, down } }), { registry });
+    const pipeline = definePipeline({ name: "s", stages: { up, down } });
+    const summary = await runPipeline(env.project, pipeline, { registry });
     expect(summary.stages.down!.counts.computed).toBe(6);
-    expect((await (await env.project.getExperiment("s-down")).get("r5")).output).toBe(10);
+    expect((await stageResults(env.project, pipeline, "down")).get("r5")!.output).toBe(10);
   });
 
   test("fan-in joins upstreams on dataset row id; rows one side lacks are unmatched", async () => {
@@ -43,10 +44,11 @@ describe("streaming, fan-in, failure isolation", () => {
     const a = stage({ dataset: "qa", execution: "local", task: (row: StoredRow<QaRow>) => row.n });
     const b = stage({ dataset: "small", execution: "local", task: (row: StoredRow<{ w: number }>) => row.w });
     const sum = stage({ from: { a, b }, execution: "local", task: ({ a, b }) => a + b });
-    const summary = await runPipeline(env.project, definePipeline({ name: "j", stages: { a, b, sum } }), { registry });
+    const pipeline = definePipeline({ name: "j", stages: { a, b, sum } });
+    const summary = await runPipeline(env.project, pipeline, { registry });
     expect(summary.stages.sum!.counts).toMatchObject({ computed: 2, unmatched: 4 });
-    const rows = await (await env.project.getExperiment("j-sum")).load();
-    expect(Object.fromEntries(rows.map((r) => [r._row_id, r.output]))).toEqual({ r1: 11, r2: 22 });
+    const rows = await stageResults(env.project, pipeline, "sum");
+    expect(Object.fromEntries([...rows].map(([id, r]) => [id, r.output]))).toEqual({ r1: 11, r2: 22 });
   });
 
   test("a failed row stops its downstream rows only, and is computed again next time", async () => {
@@ -68,7 +70,7 @@ describe("streaming, fan-in, failure isolation", () => {
     expect(first.stages.up!.counts).toMatchObject({ computed: 5, failed: 1 });
     expect(first.stages.mid!.counts).toMatchObject({ computed: 5, blocked: 1 });
     expect(first.stages.last!.counts).toMatchObject({ computed: 5, blocked: 1 });
-    const failedRow = await (await env.project.getExperiment("f-up")).get("r2");
+    const failedRow = (await stageResults(env.project, pipeline, "up")).get("r2")!;
     expect(failedRow.status).toBe("error");
     expect((failedRow.error as { message: string }).message).toContain("model unavailable");
 
@@ -77,14 +79,17 @@ describe("streaming, fan-in, failure isolation", () => {
     expect(second.status).toBe("completed");
     expect(second.stages.up!.counts).toMatchObject({ computed: 1, cached: 5 });
     expect(second.stages.last!.counts).toMatchObject({ computed: 1, cached: 5 });
-    expect((await (await env.project.getExperiment("f-last")).get("r2")).output).toBe(30);
+    expect((await stageResults(env.project, pipeline, "last")).get("r2")!.output).toBe(30);
+    // The failed row's error row was replaced (same key), not kept beside its result.
+    expect(await (await env.project.getExperiment("f-up")).load()).toHaveLength(6);
   });
 
   test("an output that is not JSON is an error row of that row", async () => {
     const up = stage({ dataset: "qa", execution: "local", task: (row: StoredRow<QaRow>) => (row.n === 1 ? { bad: () => 1 } : { ok: true }) });
-    const summary = await runPipeline(env.project, definePipeline({ name: "j2", stages: { up } }), { registry });
+    const pipeline = definePipeline({ name: "j2", stages: { up } });
+    const summary = await runPipeline(env.project, pipeline, { registry });
     expect(summary.stages.up!.counts).toMatchObject({ computed: 5, failed: 1 });
-    expect(((await (await env.project.getExperiment("j2-up")).get("r1")).error as { code: string }).code).toBe("ERR_THEMIS_INVALID_ROW");
+    expect(((await stageResults(env.project, pipeline, "up")).get("r1")!.error as { code: string }).code).toBe("ERR_THEMIS_INVALID_ROW");
   });
 
   test("cancelling stops the run, records it cancelled, stores no cancelled row; resume finishes it", async () => {
