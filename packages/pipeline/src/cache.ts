@@ -54,7 +54,10 @@ export interface StageResults {
 
 /** The stored result a row is judged by: the one with its key if any, else its latest. */
 export function storedFor(results: StageResults, datasetRowId: string, key: RowKey): StoredResult | undefined {
-  return results.byId.get(resultId(datasetRowId, key.key)) ?? results.latest.get(datasetRowId);
+  const latest = results.latest.get(datasetRowId);
+  // The common case (nothing changed) needs no hash: the latest result has the key.
+  if (latest === undefined || latest.cache_key === key.key) return latest;
+  return results.byId.get(resultId(datasetRowId, key.key)) ?? latest;
 }
 
 /** Whether a row is reused, and if not, the first reason it is not (input, then code, then parameters). */
