@@ -1,6 +1,8 @@
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import type { StoredRow } from "@themis/core";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { definePipeline, listPipelineRuns, runPipeline, stage, stageResults } from "../src/index.js";
+import { definePipeline, listPipelineRuns, moduleTask, runPipeline, stage, stageResults } from "../src/index.js";
 import { type QaRow, registry, tempProject } from "./helpers.js";
 
 const N = 20;
@@ -126,5 +128,21 @@ describe("row-granular caching", () => {
     expect(record!.status).toBe("completed");
     expect(record!.stages.score).toMatchObject({ experiment: "qa-score", mode: "run", executor: "sequential", status: "completed", counts: { computed: N } });
     expect(record!.stages.gen!.executor).toBe("local");
+  });
+
+  test("editing a module task's file recomputes its stage and downstream (the file's sha256 is in the key)", async () => {
+    const file = path.join(env.dir, "score.mjs");
+    writeFileSync(file, "export const score = (x) => x.n * 2;\n");
+    const build = () => {
+      const gen = stage({ dataset: "qa", execution: "local", task: (row: StoredRow<QaRow>) => ({ n: row.n }) });
+      const sc = stage({ from: gen, execution: "local", task: moduleTask<number>({ module: file, export: "score" }) });
+      const last = stage({ from: sc, execution: "local", task: (n) => n + 1 });
+      return definePipeline({ name: "m", stages: { gen, sc, last } });
+    };
+    expect(computed(await runPipeline(env.project, build(), { registry }))).toEqual({ gen: N, sc: N, last: N });
+    expect(computed(await runPipeline(env.project, build(), { registry }))).toEqual({ gen: 0, sc: 0, last: 0 });
+    writeFileSync(file, "export const score = (x) => x.n * 3;\n");
+    expect(computed(await runPipeline(env.project, build(), { registry }))).toEqual({ gen: 0, sc: N, last: N });
+    expect((await stageResults(env.project, build(), "last")).get("r5")!.output).toBe(16);
   });
 });
