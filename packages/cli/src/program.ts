@@ -6,6 +6,7 @@ import { configCommand } from "./commands/config.js";
 import { copyCommand } from "./commands/copy.js";
 import { doctorCommand } from "./commands/doctor.js";
 import { projectsCommand } from "./commands/projects.js";
+import { pipelineCommand } from "./commands/pipeline.js";
 import { runCommand } from "./commands/run.js";
 import { completionCommand } from "./commands/completion.js";
 import { addHelpExamples } from "./help-examples.js";
@@ -44,6 +45,7 @@ searched from the current folder up to the project root. See: themis config`,
   workerCommand(program, action);
   completionCommand(program, action);
   serveCommand(program, action);
+  pipelineCommand(program, action);
   addHelpExamples(program);
   return program;
 }

@@ -12,7 +12,7 @@ import { themis } from "./helpers.js";
 import { seededApp } from "./seeded-app.js";
 
 // Commands other engineers own (their help is theirs to document).
-const NOT_OURS = new Set(["run", "runs", "worker"]);
+const NOT_OURS = new Set(["run", "runs", "worker", "pipeline"]);
 
 function leaves(command: Command, prefix = ""): string[] {
   return command.commands.flatMap((c) => {

@@ -65,4 +65,5 @@ export { compareRuns, type CompareOptions, type ComparedRun, type MetricComparis
 export { deleteRun, topErrors } from "./experiment/run-admin.js";
 export { splitScores, type MetricSummary, type Scores } from "./experiment/metrics.js";
 export { moduleCodeHash, resolveModuleFile } from "./execution/module-source.js";
+export { canonicalJson } from "./experiment/resume-key.js";
 export type { Provenance } from "./experiment/provenance.js";

@@ -1,0 +1,89 @@
+import type { Experiment, JsonValue, Project, Row } from "@themis/core";
+import { hashOf } from "./hash.js";
+
+/**
+ * A stage's result row: one per (dataset row, cache key), like core's experiment results, so
+ * recomputing a row is an append (not a rewrite of the table) and results of earlier code or
+ * parameters stay (going back to them reuses them).
+ */
+export interface StoredResult extends Row {
+  /** {@link resultId}(dataset_row_id, cache_key). */
+  _row_id: string;
+  dataset_row_id: string;
+  status: "ok" | "error";
+  output: JsonValue;
+  error: JsonValue;
+  /** hash(input_hash, code_hash, params_hash): the row is reused while it is unchanged. */
+  cache_key: string;
+  /** The dataset row's hash (root stages) or the upstream rows' cache keys (downstream stages). */
+  input_hash: string;
+  code_hash: string;
+  params_hash: string;
+  /** The pipeline run that computed it. */
+  pipeline_run: string;
+  attempts: number;
+  duration_ms: number;
+  finished_at: string;
+}
+
+/** Why a row runs, or that it does not. */
+export type RowReason = "cached" | "new" | "input-changed" | "upstream-changed" | "code-changed" | "parameters-changed" | "failed-before";
+
+/** The parts of a row's cache key. */
+export interface RowKey {
+  readonly inputHash: string;
+  readonly codeHash: string;
+  readonly paramsHash: string;
+  readonly key: string;
+}
+
+export function rowKey(inputHash: string, codeHash: string, paramsHash: string): RowKey {
+  return { inputHash, codeHash, paramsHash, key: hashOf(inputHash, codeHash, paramsHash) };
+}
+
+/** The id of the result of a dataset row under a cache key. */
+export function resultId(datasetRowId: string, cacheKey: string): string {
+  return hashOf("result", datasetRowId, cacheKey);
+}
+
+/** A stage's stored results: by result id, and the latest one of each dataset row. */
+export interface StageResults {
+  readonly byId: Map<string, StoredResult>;
+  readonly latest: Map<string, StoredResult>;
+}
+
+/** The stored result a row is judged by: the one with its key if any, else its latest. */
+export function storedFor(results: StageResults, datasetRowId: string, key: RowKey): StoredResult | undefined {
+  const latest = results.latest.get(datasetRowId);
+  // The common case (nothing changed) needs no hash: the latest result has the key.
+  if (latest === undefined || latest.cache_key === key.key) return latest;
+  return results.byId.get(resultId(datasetRowId, key.key)) ?? latest;
+}
+
+/** Whether a row is reused, and if not, the first reason it is not (input, then code, then parameters). */
+export function decide(stored: StoredResult | undefined, key: RowKey, root: boolean): RowReason {
+  if (stored === undefined) return "new";
+  if (stored.cache_key === key.key) return stored.status === "ok" ? "cached" : "failed-before";
+  if (stored.input_hash !== key.inputHash) return root ? "input-changed" : "upstream-changed";
+  if (stored.code_hash !== key.codeHash) return "code-changed";
+  return "parameters-changed";
+}
+
+/** A stage's experiment and its stored results by dataset row id (empty when it does not exist yet). */
+export async function openResults(project: Project, experiment: string, create: boolean): Promise<{ table: Experiment<StoredResult> | undefined; results: StageResults }> {
+  const results: StageResults = { byId: new Map(), latest: new Map() };
+  let table: Experiment<StoredResult> | undefined;
+  try {
+    table = await project.getExperiment<StoredResult>(experiment);
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ERR_THEMIS_NOT_FOUND") throw error;
+    if (create) table = await project.createExperiment<StoredResult>(experiment);
+    return { table, results };
+  }
+  // Append order: the last row of a dataset row is its latest result.
+  for await (const row of table.entries()) {
+    results.byId.set(row._row_id, row);
+    results.latest.set(row.dataset_row_id, row);
+  }
+  return { table, results };
+}

@@ -1,0 +1,75 @@
+import type { JsonValue } from "@themis/core";
+import type { Emission, ReadyRow } from "./emission.js";
+import type { Edge } from "./graph.js";
+import { hashOf } from "./hash.js";
+import { AsyncQueue } from "./queue.js";
+
+interface Partial {
+  got: number;
+  failed: boolean;
+  keys: (string | undefined)[];
+  outputs: (JsonValue | undefined)[];
+}
+
+/** The input hash of a downstream row: its upstream rows' cache keys, edge by edge. */
+export function joinHash(edges: readonly Edge[], keys: readonly (string | undefined)[]): string {
+  return hashOf("upstream", ...edges.map((e, i) => `${e.field ?? ""}=${e.stage}:${keys[i]}`));
+}
+
+/**
+ * Joins a stage's upstream rows on dataset row id: a row is ready as soon as every upstream
+ * has emitted it (streaming: it does not wait for whole stages), blocked when one of them
+ * failed. Rows some upstream never emits are counted as unmatched when all upstreams end.
+ */
+export class Joiner {
+  readonly queue = new AsyncQueue<ReadyRow>();
+  readonly #edges: readonly Edge[];
+  readonly #partial = new Map<string, Partial>();
+  readonly #open: Set<string>;
+  readonly #onUnmatched: (rowId: string) => void;
+
+  constructor(edges: readonly Edge[], onUnmatched: (rowId: string) => void) {
+    this.#edges = edges;
+    this.#open = new Set(edges.map((e) => e.stage));
+    this.#onUnmatched = onUnmatched;
+  }
+
+  /** An upstream stage emitted a row. */
+  receive(stage: string, emission: Emission): void {
+    for (let i = 0; i < this.#edges.length; i++) {
+      if (this.#edges[i]!.stage !== stage) continue;
+      let p = this.#partial.get(emission.rowId);
+      if (!p) {
+        p = { got: 0, failed: false, keys: [], outputs: [] };
+        this.#partial.set(emission.rowId, p);
+      }
+      p.got++;
+      if (emission.ok) {
+        p.keys[i] = emission.key;
+        p.outputs[i] = emission.output;
+      } else p.failed = true;
+      if (p.got === this.#edges.length) {
+        this.#partial.delete(emission.rowId);
+        this.queue.push(this.#ready(emission.rowId, p));
+      }
+    }
+  }
+
+  #ready(rowId: string, p: Partial): ReadyRow {
+    if (p.failed) return { rowId, blocked: true };
+    const inputHash = joinHash(this.#edges, p.keys);
+    if (this.#edges.length === 1 && this.#edges[0]!.field === null) return { rowId, blocked: false, inputHash, input: p.outputs[0] };
+    const input: Record<string, JsonValue | undefined> = {};
+    this.#edges.forEach((e, i) => (input[e.field ?? e.stage] = p.outputs[i]));
+    return { rowId, blocked: false, inputHash, input };
+  }
+
+  /** An upstream stage has emitted everything. */
+  ended(stage: string): void {
+    this.#open.delete(stage);
+    if (this.#open.size > 0) return;
+    for (const rowId of this.#partial.keys()) this.#onUnmatched(rowId);
+    this.#partial.clear();
+    this.queue.end();
+  }
+}

@@ -1,0 +1,54 @@
+import { hostname } from "node:os";
+import type { JsonValue, Project, Row, Table } from "@themis/core";
+import type { StageCounts } from "./stage-runner.js";
+
+/** The internal table pipeline runs are recorded in. */
+export const PIPELINE_RUNS_TABLE = "__pipeline_runs";
+
+export type PipelineRunStatus = "running" | "completed" | "failed" | "cancelled";
+
+/** One stage of a recorded pipeline run: where its results are and what happened to its rows. */
+export interface StageRecord {
+  [key: string]: JsonValue;
+  experiment: string;
+  /** "run": computed what changed; "stored": read from storage (not selected by only/from). */
+  mode: "run" | "stored";
+  executor: string | null;
+  code_hash: string | null;
+  status: "pending" | "running" | "completed" | "failed";
+  counts: { [key: string]: number };
+}
+
+/** A pipeline run record (one row of `__pipeline_runs`). */
+export interface PipelineRunRecord extends Row {
+  _row_id: string;
+  pipeline: string;
+  status: PipelineRunStatus;
+  started_at: string;
+  finished_at: string | null;
+  /** Times the run was continued with `resume`. */
+  resumed: number;
+  host: string;
+  pid: number;
+  stages: { [stage: string]: StageRecord };
+  error: JsonValue;
+}
+
+export function runsTable(project: Project): Promise<Table<PipelineRunRecord>> {
+  return project.internalTable("experiment", PIPELINE_RUNS_TABLE) as Promise<Table<PipelineRunRecord>>;
+}
+
+/** The recorded runs of a pipeline, oldest first. */
+export async function listPipelineRuns(project: Project, pipeline?: string): Promise<PipelineRunRecord[]> {
+  const table = await runsTable(project);
+  const rows = await table.load();
+  return rows.filter((r) => pipeline === undefined || r.pipeline === pipeline).sort((a, b) => a.started_at.localeCompare(b.started_at));
+}
+
+export function newRecord(runId: string, pipeline: string, stages: { [stage: string]: StageRecord }): PipelineRunRecord {
+  return { _row_id: runId, pipeline, status: "running", started_at: new Date().toISOString(), finished_at: null, resumed: 0, host: hostname(), pid: process.pid, stages, error: null };
+}
+
+export function countsJson(c: StageCounts): { [key: string]: number } {
+  return { ...c };
+}

@@ -1,0 +1,139 @@
+import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, canonicalJson, map, toJsonRow } from "@themis/core";
+import { type RowKey, type StageResults, type StoredResult, decide, resultId, rowKey, storedFor } from "./cache.js";
+import type { Emission, ReadyRow } from "./emission.js";
+import { hashOf } from "./hash.js";
+import type { Stage } from "./stage.js";
+import { type WorkItem, liftTask } from "./stage-task.js";
+import { ResultWriter } from "./result-writer.js";
+
+/** What happened to a stage's rows in one run. */
+export interface StageCounts {
+  /** Rows that reached the stage. */
+  total: number;
+  computed: number;
+  /** Reused from an earlier run (or read from storage for a stage that was not selected). */
+  cached: number;
+  failed: number;
+  /** Not run because an upstream row failed. */
+  blocked: number;
+  /** Rows that some upstream of a join never produced. */
+  unmatched: number;
+}
+
+export const emptyCounts = (): StageCounts => ({ total: 0, computed: 0, cached: 0, failed: 0, blocked: 0, unmatched: 0 });
+
+/** Everything one stage needs to run. */
+export interface StageRun {
+  readonly name: string;
+  readonly spec: Stage;
+  readonly root: boolean;
+  readonly table: Experiment<StoredResult>;
+  readonly results: StageResults;
+  readonly codeHash: string;
+  readonly paramsHash: string;
+  readonly executor: ExecutionBackend;
+  readonly runId: string;
+  readonly signal: AbortSignal;
+  readonly counts: StageCounts;
+  readonly emit: (emission: Emission) => void;
+  readonly onError: (error: unknown) => void;
+}
+
+function errorJson(error: { code?: string; name?: string; message: string }): JsonValue {
+  return { code: error.code ?? null, name: error.name ?? null, message: error.message };
+}
+
+function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredResult {
+  const base = (status: "ok" | "error", output: JsonValue, error: JsonValue): StoredResult => ({
+    _row_id: resultId(item.rowId, item.key.key),
+    dataset_row_id: item.rowId,
+    status,
+    output,
+    error,
+    cache_key: item.key.key,
+    input_hash: item.key.inputHash,
+    code_hash: item.key.codeHash,
+    params_hash: item.key.paramsHash,
+    pipeline_run: run.runId,
+    attempts: outcome.attempts,
+    duration_ms: Math.round(outcome.durationMs * 1000) / 1000,
+    finished_at: new Date().toISOString(),
+  });
+  if (!outcome.ok) return base("error", null, errorJson(outcome.error));
+  try {
+    return base("ok", (toJsonRow({ v: outcome.value ?? null }) as { v: JsonValue }).v, null);
+  } catch (error) {
+    return base("error", null, errorJson({ code: "ERR_THEMIS_INVALID_ROW", message: `the task's value cannot be stored as JSON: ${(error as Error).message}` }));
+  }
+}
+
+/** Rows of `source` that must run; the others (blocked, cached) are emitted at once. */
+async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>): AsyncGenerator<WorkItem> {
+  let index = 0;
+  for await (const row of source) {
+    run.counts.total++;
+    if (row.blocked) {
+      run.counts.blocked++;
+      run.emit({ rowId: row.rowId, ok: false });
+      continue;
+    }
+    const key: RowKey = rowKey(row.inputHash, run.codeHash, run.paramsHash);
+    const stored = storedFor(run.results, row.rowId, key);
+    if (decide(stored, key, run.root) === "cached") {
+      run.counts.cached++;
+      run.emit({ rowId: row.rowId, ok: true, key: key.key, output: stored!.output });
+      continue;
+    }
+    const item = { rowId: row.rowId, input: row.input, key };
+    items.set(index++, item);
+    yield item;
+  }
+}
+
+/** Run a stage over its ready rows: compute what changed, store it, stream every row on. */
+export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): Promise<void> {
+  const writer = new ResultWriter(run.table, run.results.byId.keys(), run.onError);
+  const items = new Map<number, WorkItem>();
+  const spec = run.spec;
+  const outcomes = map(liftTask(spec.task), toCompute(run, source, items), {
+    executor: run.executor,
+    signal: run.signal,
+    ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
+    ...(spec.timeout === undefined ? {} : { timeout: spec.timeout }),
+    ...(spec.retries === undefined ? {} : { retries: spec.retries }),
+  });
+  for await (const outcome of outcomes) {
+    const item = items.get(outcome.index)!;
+    items.delete(outcome.index);
+    const row = resultOf(run, item, outcome);
+    // A row cancelled mid-way is not stored: the next run does it.
+    if (!(outcome.ok === false && run.signal.aborted)) writer.add(row);
+    if (row.status === "ok") {
+      run.counts.computed++;
+      run.emit({ rowId: item.rowId, ok: true, key: item.key.key, output: row.output });
+    } else {
+      run.counts.failed++;
+      run.emit({ rowId: item.rowId, ok: false });
+    }
+  }
+  await writer.flush();
+}
+
+/** A stage that is not run (`only` / `from`): its stored results stream on as they are. */
+export function replayStage(run: Pick<StageRun, "results" | "counts" | "emit">): void {
+  for (const r of run.results.latest.values()) {
+    run.counts.total++;
+    if (r.status === "ok") {
+      run.counts.cached++;
+      run.emit({ rowId: r.dataset_row_id, ok: true, key: r.cache_key, output: r.output });
+    } else {
+      run.counts.failed++;
+      run.emit({ rowId: r.dataset_row_id, ok: false });
+    }
+  }
+}
+
+/** The input hash of a dataset row. */
+export function datasetRowHash(row: unknown): string {
+  return hashOf("row", canonicalJson(row as JsonValue));
+}

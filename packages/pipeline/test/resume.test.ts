@@ -1,0 +1,49 @@
+import { spawn } from "node:child_process";
+import { afterEach, beforeEach, expect, test } from "vitest";
+import { definePipeline, listPipelineRuns, moduleTask, runPipeline, stage } from "../src/index.js";
+import { resumePipeline } from "./fixtures/resume-pipeline.js";
+import { registry, tempProject } from "./helpers.js";
+
+const N = 12;
+let env: Awaited<ReturnType<typeof tempProject>>;
+beforeEach(async () => {
+  env = await tempProject(N);
+});
+afterEach(() => env.cleanup());
+
+async function rowsOf(experiment: string): Promise<number> {
+  try {
+    return (await (await env.project.getExperiment(experiment)).load()).length;
+  } catch {
+    return 0;
+  }
+}
+
+test("resume continues a killed pipeline: finished rows are kept, the run record is taken over", async () => {
+  const child = spawn(process.execPath, [new URL("./fixtures/run-until-killed.ts", import.meta.url).pathname, env.dir], {
+    env: { ...process.env, THEMIS_TEST_HANG: "1" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  // Wait on the condition (five rows stored in both stages), never on time.
+  while ((await rowsOf("k-gen")) < 5 || (await rowsOf("k-double")) < 5) {
+    if (child.exitCode !== null) throw new Error(`the child exited early (${child.exitCode})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill("SIGKILL");
+  await exited;
+  const [killed] = await listPipelineRuns(env.project, "k");
+  expect(killed!.status).toBe("running");
+
+  const pipeline = resumePipeline({ definePipeline, moduleTask, stage });
+  const summary = await runPipeline(env.project, pipeline, { registry, resume: true });
+  expect(summary.runId).toBe(killed!._row_id);
+  expect(summary.status).toBe("completed");
+  expect(summary.stages.gen!.counts).toMatchObject({ cached: 5, computed: N - 5 });
+  expect(summary.stages.double!.counts).toMatchObject({ cached: 5, computed: N - 5 });
+  const runs = await listPipelineRuns(env.project, "k");
+  expect(runs).toHaveLength(1);
+  expect(runs[0]).toMatchObject({ status: "completed", resumed: 1 });
+  const doubled = await (await env.project.getExperiment("k-double")).load();
+  expect(doubled.map((r) => r.output).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: N }, (_, i) => i * 2));
+});
