@@ -20,6 +20,11 @@ export const postgresConfigSchema = z.strictObject({
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, "use 1-63 lower-case letters, digits or '_', not starting with a digit")
     .default("themis")
     .describe("PostgreSQL schema holding Themis's three tables; several apps can share a database with different schemas."),
+  applicationName: z
+    .string()
+    .regex(/^[\x20-\x7e]{1,63}$/, "use 1-63 printable ASCII characters")
+    .default("themis")
+    .describe("application_name of the connections, as pg_stat_activity shows it."),
   poolSize: z.int().min(1).max(1000).default(10).describe("Most connections the backend opens at once."),
   connectTimeout: timeoutMsSchema.default(10_000).describe("Milliseconds to wait for a connection before the call fails with ERR_THEMIS_UNAVAILABLE."),
   batchSize: z.int().min(1).max(100_000).default(1000).describe("Rows fetched per round trip when streaming a table with entries()."),

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { ClosedError } from "@themis/core";
+import { ClosedError, UnavailableError } from "@themis/core";
 import type { PostgresConfig } from "./config.js";
 import { BACKEND, toThemisError } from "./errors.js";
 import { createLayoutSql, namesIn, type Names } from "./layout.js";
@@ -21,7 +21,7 @@ export class PostgresContext {
       ssl: config.ssl ? true : undefined,
       max: config.poolSize,
       connectionTimeoutMillis: config.connectTimeout,
-      application_name: "themis",
+      application_name: config.applicationName,
     });
     // An idle connection the server drops (restart, pg_terminate_backend) emits "error" on
     // the pool; unhandled, that would crash the process. The pool discards the connection
@@ -38,13 +38,27 @@ export class PostgresContext {
     if (this.#closed) throw new ClosedError("backend is closed", { backend: BACKEND });
   }
 
-  /** Run one statement; pg errors become core's typed errors. */
+  /** Run one statement that changes data; pg errors become core's typed errors. */
   async query<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     this.alive();
     try {
       return await this.pool.query<R>(text, values);
     } catch (error) {
       throw toThemisError(error, what);
+    }
+  }
+
+  /**
+   * Run one statement that only reads. A pooled connection the server dropped while idle
+   * (restart, failover, pg_terminate_backend) fails the first statement sent on it; a read
+   * is safe to send again, on a fresh connection, once.
+   */
+  async read<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.query<R>(what, text, values);
+    } catch (error) {
+      if (!(error instanceof UnavailableError) || !error.retryable) throw error;
+      return await this.query<R>(what, text, values);
     }
   }
 

@@ -29,7 +29,7 @@ export class PostgresProject implements ProjectStore {
   }
 
   async openTable(kind: TableKind, name: string): Promise<TableStore> {
-    const found = await this.#ctx.query(`open ${this.#table(kind, name)}`, `SELECT 1 FROM ${this.#ctx.names.tables} WHERE project = $1 AND kind = $2 AND name = $3`, [this.#project, kind, name]);
+    const found = await this.#ctx.read(`open ${this.#table(kind, name)}`, `SELECT 1 FROM ${this.#ctx.names.tables} WHERE project = $1 AND kind = $2 AND name = $3`, [this.#project, kind, name]);
     if (found.rowCount === 0) throw new NotFoundError(`${this.#table(kind, name)} does not exist`, { backend: BACKEND });
     return new PostgresTable(this.#ctx, this.#project, kind, name);
   }
@@ -37,7 +37,7 @@ export class PostgresProject implements ProjectStore {
   async listTables(kind: TableKind): Promise<string[]> {
     const n = this.#ctx.names;
     // Joined from the project: no result means the project is gone; a NULL name, no tables.
-    const found = await this.#ctx.query<{ name: string | null }>(
+    const found = await this.#ctx.read<{ name: string | null }>(
       `list the ${kind}s of project "${this.#project}"`,
       `SELECT t.name FROM ${n.projects} p LEFT JOIN ${n.tables} t ON t.project = p.name AND t.kind = $2 WHERE p.name = $1`,
       [this.#project, kind],

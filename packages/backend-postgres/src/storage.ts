@@ -16,7 +16,7 @@ export class PostgresStorage implements StorageBackend {
     const projects = this.#ctx.names.projects;
     const what = `open project "${project}"`;
     if (mode === "open") {
-      const found = await this.#ctx.query(what, `SELECT 1 FROM ${projects} WHERE name = $1`, [project]);
+      const found = await this.#ctx.read(what, `SELECT 1 FROM ${projects} WHERE name = $1`, [project]);
       if (found.rowCount === 0) throw new NotFoundError(`project "${project}" does not exist`, { backend: BACKEND });
     } else if (mode === "create") {
       try {
@@ -32,7 +32,7 @@ export class PostgresStorage implements StorageBackend {
   }
 
   async listProjects(): Promise<string[]> {
-    const found = await this.#ctx.query<{ name: string }>("list projects", `SELECT name FROM ${this.#ctx.names.projects}`);
+    const found = await this.#ctx.read<{ name: string }>("list projects", `SELECT name FROM ${this.#ctx.names.projects}`);
     return found.rows.map((r) => r.name).sort();
   }
 

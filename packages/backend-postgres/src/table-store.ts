@@ -43,7 +43,7 @@ export class PostgresTable implements TableStore {
   }
 
   async load(): Promise<StoredRow[]> {
-    const result = await this.#ctx.query<Found>(`load ${this.#where}`, this.#selectRows(), this.#key);
+    const result = await this.#ctx.read<Found>(`load ${this.#where}`, this.#selectRows(), this.#key);
     return this.#rowsOf(result.rows);
   }
 
@@ -74,7 +74,7 @@ export class PostgresTable implements TableStore {
   }
 
   async get(id: string): Promise<StoredRow | undefined> {
-    const result = await this.#ctx.query<Found>(`get a row of ${this.#where}`, this.#selectRows("AND r.row_id = $4"), [...this.#key, id]);
+    const result = await this.#ctx.read<Found>(`get a row of ${this.#where}`, this.#selectRows("AND r.row_id = $4"), [...this.#key, id]);
     return this.#rowsOf(result.rows)[0];
   }
 
@@ -119,7 +119,7 @@ export class PostgresTable implements TableStore {
     const id = extra[0]!;
     const result = await this.#ctx.query(`${verb} row "${id}" of ${this.#where}`, sql, [...this.#key, ...extra]);
     if (result.rowCount !== 0) return;
-    const table = await this.#ctx.query(`${verb} row "${id}" of ${this.#where}`, this.#idOf(), this.#key);
+    const table = await this.#ctx.read(`${verb} row "${id}" of ${this.#where}`, this.#idOf(), this.#key);
     if (table.rowCount === 0) throw this.#missing();
     throw new NotFoundError(`no row with id "${id}" in ${this.#where}`, { backend: BACKEND });
   }
