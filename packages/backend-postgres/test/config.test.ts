@@ -71,7 +71,10 @@ describe("an unreachable server", () => {
   it("fails with ERR_THEMIS_UNAVAILABLE and never shows the password", async () => {
     const port = await freePort(); // nothing listens there
     const uri = new URL(`postgres://alice:hunter2@127.0.0.1:${port}/d?connectTimeout=2000`);
-    const error = await Promise.resolve(postgresBackend.create(parse(configFromPostgresUri(uri)))).catch((e: unknown) => e as Error & { code: string; cause: unknown });
+    const error = (await Promise.resolve(postgresBackend.create(parse(configFromPostgresUri(uri)))).then(
+      () => new Error("expected the connection to fail"),
+      (e: unknown) => e,
+    )) as Error & { code: string; cause: unknown };
     expect(error).toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", retryable: true });
     expect(error.message).toContain("[postgres]");
     expect(error.cause).toBeDefined();
