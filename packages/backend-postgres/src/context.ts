@@ -39,10 +39,10 @@ export class PostgresContext {
   }
 
   /** Run one statement that changes data; pg errors become core's typed errors. */
-  async query<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow>(what: string, text: string | pg.QueryArrayConfig, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     this.alive();
     try {
-      return await this.pool.query<R>(text, values);
+      return (await (typeof text === "string" ? this.pool.query<R>(text, values) : this.pool.query(text))) as unknown as pg.QueryResult<R>;
     } catch (error) {
       throw toThemisError(error, what);
     }
@@ -53,7 +53,7 @@ export class PostgresContext {
    * (restart, failover, pg_terminate_backend) fails the first statement sent on it; a read
    * is safe to send again, on a fresh connection, once.
    */
-  async read<R extends pg.QueryResultRow>(what: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  async read<R extends pg.QueryResultRow>(what: string, text: string | pg.QueryArrayConfig, values: unknown[] = []): Promise<pg.QueryResult<R>> {
     try {
       return await this.query<R>(what, text, values);
     } catch (error) {
