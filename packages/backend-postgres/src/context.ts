@@ -4,6 +4,9 @@ import type { PostgresConfig } from "./config.js";
 import { BACKEND, toThemisError } from "./errors.js";
 import { createLayoutSql, namesIn, type Names } from "./layout.js";
 
+/** Attempts of a read whose connection broke. */
+const READ_ATTEMPTS = 3;
+
 /** What every handle of one backend shares: the pool, the table names, the closed flag. */
 export class PostgresContext {
   readonly pool: pg.Pool;
@@ -51,14 +54,16 @@ export class PostgresContext {
   /**
    * Run one statement that only reads. A pooled connection the server dropped while idle
    * (restart, failover, pg_terminate_backend) fails the first statement sent on it; a read
-   * is safe to send again, on a fresh connection, once.
+   * is safe to send again: up to {@link READ_ATTEMPTS} times, each failure discarding the
+   * broken connection (several idle ones may have been ended at once).
    */
   async read<R extends pg.QueryResultRow>(what: string, text: string | pg.QueryArrayConfig, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    try {
-      return await this.query<R>(what, text, values);
-    } catch (error) {
-      if (!(error instanceof UnavailableError) || !error.retryable) throw error;
-      return await this.query<R>(what, text, values);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.query<R>(what, text, values);
+      } catch (error) {
+        if (!(error instanceof UnavailableError) || !error.retryable || attempt >= READ_ATTEMPTS) throw error;
+      }
     }
   }
 
