@@ -1,0 +1,16 @@
+import { CorruptDataError, type StoredRow } from "@themis/core";
+import { BACKEND } from "./errors.js";
+
+/** Parse a stored row's JSON text, refusing what Themis cannot have written. */
+export function parseRow(json: string, rowId: string, where: string): StoredRow {
+  let row: unknown;
+  try {
+    row = JSON.parse(json);
+  } catch (cause) {
+    throw new CorruptDataError(`${where}: row "${rowId}" is not valid JSON`, { backend: BACKEND, cause });
+  }
+  if (typeof row !== "object" || row === null || Array.isArray(row) || (row as { _row_id?: unknown })._row_id !== rowId) {
+    throw new CorruptDataError(`${where}: row "${rowId}" is not a JSON object with that _row_id`, { backend: BACKEND });
+  }
+  return row as StoredRow;
+}
