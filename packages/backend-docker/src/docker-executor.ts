@@ -5,6 +5,7 @@ import {
   ClosedError,
   type CommandJob,
   type ExecutionBackend,
+  type ExecutorDescription,
   type Job,
   type JobKind,
   JobFailedError,
@@ -18,6 +19,7 @@ import {
 } from "@themis/core";
 import type { DockerConfig } from "./config.js";
 import { type ContainerRunOutcome, runContainer } from "./container-run.js";
+import { describeDockerExecutor } from "./describe.js";
 import { type ContainerSettings, containerSettings, createOptions } from "./container-options.js";
 import { type EngineConnection, connectEngine, engineError, pingEngine } from "./engine.js";
 import { prepareImage } from "./image.js";
@@ -268,6 +270,15 @@ export class DockerExecutor implements ExecutionBackend {
       return { ok: false, error: toJobError(new JobFailedError(message + hint, { backend: this.name })), ...details };
     }
     return { ...result, ...details };
+  }
+
+  /**
+   * Provenance of the jobs' environment, recorded by `runExperiment` in the run record
+   * (`provenance.executorInfo`): the image reference, its image id and repo digest as the
+   * engine reports them now, and the engine's version. See `describeDockerExecutor`.
+   */
+  describe(): Promise<ExecutorDescription> {
+    return describeDockerExecutor(this.#connection, this.image);
   }
 
   /** Stop running jobs (their containers are stopped and removed) and refuse new ones. Idempotent. */

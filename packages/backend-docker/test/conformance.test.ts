@@ -1,5 +1,6 @@
 // The execution conformance suite (command and module jobs) against a real engine, in the
 // Node test image (Debian minbase + node).
+import { randomUUID } from "node:crypto";
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,6 +12,8 @@ import { containersOf, createDockerExecutor } from "./helpers.ts";
 
 const env = dockerTestEnv();
 const created: DockerExecutor[] = [];
+// Put into the executor's config: describe() must not echo the config back.
+const canary = `canary-${randomUUID()}`;
 
 // The fixture module is mounted into containers whose user is nobody (the default): its
 // folder must be readable by others, which a fresh mkdtemp folder (0700) is not.
@@ -24,7 +27,7 @@ executionSuite({
   fixtureDir,
   skip: env ? false : "no Docker engine (see the warning above)",
   create: async () => {
-    const executor = await createDockerExecutor(env!, { image: env!.images.node, concurrency: 2, killGraceMs: 300 });
+    const executor = await createDockerExecutor(env!, { image: env!.images.node, concurrency: 2, killGraceMs: 300, labels: { "test.canary": canary } });
     created.push(executor);
     return executor;
   },
@@ -38,6 +41,8 @@ executionSuite({
     // Each job is a new container: ~0.3-1 s to start on a busy 2-core machine.
     startupMs: 3000,
     commandCwd: "/tmp",
+    describes: true,
   },
+  secrets: [canary],
   timeout: 90_000,
 });

@@ -48,6 +48,7 @@ const MUTANTS: Record<string, string[]> = {
   "execution conformance: ignores-resolve-from": ["a relative path is resolved from resolveFrom", "a package specifier is resolved from resolveFrom"],
   "execution conformance: no-sigkill-escalation": ["a command that ignores SIGTERM is killed"],
   "execution conformance: close-does-nothing": ["refuses jobs after close with ERR_THEMIS_CLOSED", "stops command jobs still running"],
+  "execution conformance: leaks-secret-in-describe": ["describe() answers a non-empty JSON object"],
 };
 
 describe("mutation suite: the conformance suites catch broken backends", () => {

@@ -32,6 +32,7 @@ export {
   type CapturedOutput,
   type CommandJob,
   type ExecutionBackend,
+  type ExecutorDescription,
   type FunctionJob,
   type Job,
   type JobContext,

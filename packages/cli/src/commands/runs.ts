@@ -66,6 +66,8 @@ async function showAction(ctx: CommandContext, id: string, flags: Flags): Promis
     ["packages", Object.entries(p.packages).map(([k, v]) => `${k}@${v}`).join(" ")],
   ];
   if (p.executorConfig) lines.push(["executor config", JSON.stringify(p.executorConfig)]);
+  // What the executor said about itself (describe()): for docker, the image digest.
+  if (p.executorInfo) lines.push(["executor info", JSON.stringify(p.executorInfo)]);
   for (const [k, v] of lines) ctx.out.line(`${`${k}:`.padEnd(17)}${v}`);
   const metrics = Object.entries(run.metrics ?? {});
   if (metrics.length > 0) {

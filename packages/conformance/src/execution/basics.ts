@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { type Job, type Task, map } from "@themis/core";
+import { type Job, type Task, map, toJsonRow } from "@themis/core";
 import { type ExecutionContext, collectOutcomes } from "./context.js";
 
 /** The executor declares itself; unknown and undeclared job kinds are refused before anything runs. */
@@ -22,6 +22,19 @@ export function basicTests(ctx: ExecutionContext): void {
       );
     expect(result).toBe("ERR_THEMIS_UNSUPPORTED");
   });
+
+  if (ctx.options.capabilities?.describes) {
+    it("describe() answers a non-empty JSON object that a run record keeps as is, without secrets", async () => {
+      const executor = ctx.executor();
+      expect(typeof executor.describe).toBe("function");
+      const facts = await executor.describe!();
+      // toJsonRow throws on what a store cannot keep exactly (Date, NaN, functions, arrays).
+      expect(toJsonRow(facts)).toEqual(facts);
+      expect(Object.keys(facts).length).toBeGreaterThan(0);
+      const text = JSON.stringify(facts);
+      for (const secret of ctx.options.secrets ?? []) expect(text).not.toContain(secret);
+    });
+  }
 
   for (const kind of ["function", "module", "command"] as const) {
     if (ctx.has(kind)) continue;

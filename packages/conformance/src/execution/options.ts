@@ -15,6 +15,12 @@ export interface ExecutionCapabilities {
   startupMs?: number;
   /** Working directory that exists where commands run. Default: the host's temp directory. */
   commandCwd?: string;
+  /**
+   * The executor implements the optional `describe()` (provenance facts for run records):
+   * the suite then checks that it answers a non-empty JSON object without any of
+   * {@link ExecutionSuiteOptions.secrets}. Default: false (the check is not run).
+   */
+  describes?: boolean;
 }
 
 /** The areas of the execution suite, each a group of tests that can run on its own. */
@@ -46,6 +52,11 @@ export interface ExecutionSuiteOptions {
    */
   leftovers?: () => Promise<number>;
   capabilities?: ExecutionCapabilities;
+  /**
+   * Canary values the test put into the executor's config (tokens, passwords, labels):
+   * none may appear in what `describe()` answers. Used with `capabilities.describes`.
+   */
+  secrets?: readonly string[];
   /** Run only these areas (default: all of {@link EXECUTION_AREAS}). */
   areas?: readonly ExecutionArea[];
   /** Skip the whole suite with this reason (e.g. the engine is not running). */

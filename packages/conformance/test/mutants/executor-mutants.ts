@@ -43,3 +43,16 @@ export function ignoresResolveFrom(executor: ExecutionBackend): ExecutionBackend
 export function closeDoesNothing(executor: ExecutionBackend): ExecutionBackend {
   return { ...rewriting(executor, (job) => job), close: async () => undefined };
 }
+
+/** A canary "secret" the describing executors hold in their config. */
+export const DESCRIBE_CANARY = `canary-${process.pid}-describe`;
+
+/** The executor with a `describe()` answering `facts` (as a container or cluster executor would). */
+export function describing(executor: ExecutionBackend, facts: () => Promise<{ [key: string]: unknown }>): ExecutionBackend {
+  return { ...rewriting(executor, (job) => job), describe: facts as ExecutionBackend["describe"] };
+}
+
+/** describe() echoes its config, secret included. */
+export function leaksSecretInDescribe(executor: ExecutionBackend): ExecutionBackend {
+  return describing(executor, async () => ({ pool: "local", config: { token: DESCRIBE_CANARY } }));
+}

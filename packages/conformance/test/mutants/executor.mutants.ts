@@ -1,6 +1,6 @@
 import { afterAll } from "vitest";
 import { type ExecutionArea, type ExecutionSuiteOptions, executionSuite } from "../../src/index.js";
-import { closeDoesNothing, ignoresResolveFrom, local, made, passesEnvThrough } from "./executor-mutants.js";
+import { DESCRIBE_CANARY, closeDoesNothing, describing, ignoresResolveFrom, leaksSecretInDescribe, local, made, passesEnvThrough } from "./executor-mutants.js";
 
 // Run by ../mutation.test.ts (not matched by the package's test glob). Each mutant runs
 // the areas that hold its hole; the reference executor runs all of those areas and must pass.
@@ -17,3 +17,7 @@ executionSuite({ ...base, name: "ignores-resolve-from", create: async () => igno
 // A grace period beyond the test timeout: SIGTERM only, in effect (SIGKILL comes later, to clean up).
 executionSuite({ ...base, kinds: ["command"], name: "no-sigkill-escalation", create: () => local({ killGraceMs: 21_000 }), ...areas("timeouts") });
 executionSuite({ ...base, kinds: ["command"], name: "close-does-nothing", create: async () => closeDoesNothing(await local()), ...areas("close") });
+// describe() (optional): the reference answers facts without its secret; the mutant leaks it.
+const describes = { capabilities: { ...base.capabilities, describes: true }, secrets: [DESCRIBE_CANARY] };
+executionSuite({ ...base, ...describes, name: "reference", create: async () => describing(await local(), async () => ({ pool: "local", threads: 4 })), ...areas("basics") });
+executionSuite({ ...base, ...describes, name: "leaks-secret-in-describe", create: async () => leaksSecretInDescribe(await local()), ...areas("basics") });

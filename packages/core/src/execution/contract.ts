@@ -216,6 +216,12 @@ export interface RunContext {
 }
 
 /**
+ * Provenance facts an executor gives about itself (see {@link ExecutionBackend.describe}):
+ * a JSON object such as `{ image: "busybox:1.36", imageId: "sha256:...", engine: { version: "20.10.24" } }`.
+ */
+export type ExecutorDescription = { [key: string]: JsonValue };
+
+/**
  * What an execution backend implements. Create one through a definition of kind
  * `"execution"` ({@link defineExecutionBackend}): the registry validates the config
  * against the definition's schema and calls `create(config)`, which returns this object.
@@ -242,4 +248,17 @@ export interface ExecutionBackend {
   run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>>;
   /** Stop running jobs and release resources. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Optional: facts about what the jobs run on, for the provenance of experiment runs
+   * (`runExperiment` stores them as `provenance.executorInfo` in the run record): for a
+   * container executor the image reference and its digest or id and the engine version;
+   * for a cluster, its name and scheduler version. Called once when a run starts.
+   *
+   * Return JSON only, and **never secrets** (tokens, passwords, credentials in URLs):
+   * the record is readable by everyone who can read the project. Core masks credentials
+   * in URL-like strings as a safety net, nothing more. A `describe` that throws, does not
+   * settle within a few seconds or returns something that is not a JSON object does not
+   * fail the run: the run records `executorInfo: null`.
+   */
+  describe?(): Promise<ExecutorDescription>;
 }

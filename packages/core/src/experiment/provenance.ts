@@ -2,7 +2,9 @@ import { execFile } from "node:child_process";
 import { readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
+import type { ExecutionBackend, ExecutorDescription } from "../execution/contract.js";
 import type { JsonValue } from "../rows.js";
+import { describeExecutor } from "./executor-info.js";
 
 /** Where and with what a run ran: recorded with every experiment run. */
 export interface Provenance {
@@ -20,6 +22,11 @@ export interface Provenance {
   cwd: string;
   /** The executor's config with secret fields redacted (null when the executor was passed as an instance). */
   executorConfig: JsonValue;
+  /**
+   * What the executor said about itself through its optional `describe()` (for `docker`: the
+   * image, its digest or id, the engine version); null when it has none or it failed.
+   */
+  executorInfo: ExecutorDescription | null;
 }
 
 let coreVersion: Promise<string> | undefined;
@@ -101,10 +108,11 @@ export function gitDirty(from: string = process.cwd()): Promise<boolean | null> 
 
 /**
  * Collect provenance. `packages` adds versions the caller knows (backend packages);
- * `executorConfig` must already be redacted (see `redactConfig`).
+ * `executorConfig` must already be redacted (see `redactConfig`); `executor`, when given,
+ * is asked to `describe()` itself (see `describeExecutor`: a failure records null).
  */
-export async function collectProvenance(packages: Record<string, string> = {}, executorConfig: JsonValue = null): Promise<Provenance> {
-  const [commit, dirty] = await Promise.all([gitCommit(), gitDirty()]);
+export async function collectProvenance(packages: Record<string, string> = {}, executorConfig: JsonValue = null, executor?: ExecutionBackend): Promise<Provenance> {
+  const [commit, dirty, executorInfo] = await Promise.all([gitCommit(), gitDirty(), describeExecutor(executor)]);
   return {
     node: process.version,
     platform: process.platform,
@@ -115,5 +123,6 @@ export async function collectProvenance(packages: Record<string, string> = {}, e
     host: hostname(),
     cwd: process.cwd(),
     executorConfig,
+    executorInfo,
   };
 }

@@ -67,7 +67,7 @@ async function startRun<I extends Row, O>(project: Project, options: RunExperime
     const experiment = await openOrCreateExperiment(project, options.experiment, options.resume ?? false);
     const [runs, claims, cancels] = await Promise.all([RUNS_TABLE, claimsTable(experiment.name), CANCELS_TABLE].map((t) => project.internalTable("experiment", t)));
     const executorConfig = await redactedExecutorConfig(options.execution, options.executionConfig, registry);
-    const provenance = await collectProvenance(await packageVersions(registry, [project.storage.name, executor.name]), executorConfig);
+    const provenance = await collectProvenance(await packageVersions(registry, [project.storage.name, executor.name]), executorConfig, executor);
     const now = new Date().toISOString();
     const record: RunRecord = {
       run_id: runId,
