@@ -179,11 +179,19 @@ describe("read-only", () => {
 describe("runs", () => {
   it("lists run records newest first, every field included", async () => {
     const { runs } = await json(`/api/projects/${PROJECT}/runs`);
-    expect(runs.map((r: { run_id: string }) => r.run_id)[0]).toBe(fixture.liveRunId);
-    const real = runs[1];
+    expect(runs.map((r: { run_id: string }) => r.run_id).slice(0, 2)).toEqual([fixture.liveRunId, fixture.staleRunId]);
+    const real = runs[2];
     expect(real).toMatchObject({ experiment: "qa-run", status: "completed", parameters: { model: "echo", temperature: 0 }, counts: { succeeded: 3 } });
     expect(real.provenance.node).toBe(process.version);
     expect(runs[0].metrics).toEqual({ exact: { count: 10, mean: 0.5, p50: 1 } });
+  });
+
+  it("says what each run is now as core's runState decides it: a running record with an old heartbeat is stale", async () => {
+    const { runs } = await json(`/api/projects/${PROJECT}/runs`);
+    const states = Object.fromEntries(runs.map((r: { run_id: string; state: string }) => [r.run_id, r.state]));
+    expect(states).toEqual({ [fixture.liveRunId]: "running", [fixture.staleRunId]: "stale", [runs[2].run_id]: "completed" });
+    const dead = await json(`/api/projects/${PROJECT}/runs/${fixture.staleRunId}`);
+    expect(dead).toMatchObject({ status: "running", state: "stale" }); // the stored status is kept as stored
   });
 
   it("streams a running run's record as Server-Sent Events until it ends", async () => {

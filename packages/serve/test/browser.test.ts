@@ -55,7 +55,7 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     await page.getByRole("link", { name: PROJECT }).click();
     await page.getByRole("heading", { name: "experiments" }).waitFor();
     for (const name of ["qa", "big", "qa-run", fixture.liveRunId]) await page.getByRole("link", { name, exact: true }).waitFor();
-    expect(await page.locator("table.runs .status").allTextContents()).toEqual(["running", "completed"]);
+    expect(await page.locator("table.runs .status").allTextContents()).toEqual(["running", "stale", "completed"]);
   });
 
   it("shows a 100k-row experiment with at most 60 row elements while scrolling", async () => {
@@ -131,6 +131,11 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     const box = await panel.getByText("word word", { exact: false }).boundingBox();
     const panelBox = await panel.boundingBox();
     expect(box!.width).toBeLessThanOrEqual(panelBox!.width);
+  });
+
+  it("marks a run whose runner stopped beating as stale on its own page too", async () => {
+    await page.goto(`${origin()}/#/p/${PROJECT}/runs/${fixture.staleRunId}`);
+    await page.getByTestId("run-status").filter({ hasText: /^stale$/ }).waitFor();
   });
 
   it("shows a running run's progress live, then its end", async () => {

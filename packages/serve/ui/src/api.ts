@@ -26,7 +26,8 @@ export interface Run {
   finished_at?: string | null;
   duration_ms?: number | null;
   counts?: { [key: string]: number | null };
-  stale?: boolean;
+  /** What the run is now, decided by the server with core's `runState` ("stale": its heartbeat stopped). */
+  state: string;
   [key: string]: Json | undefined;
 }
 

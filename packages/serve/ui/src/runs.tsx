@@ -4,9 +4,9 @@ import { href } from "./route.js";
 import { useAsync } from "./use-async.js";
 import { Fields, cellText } from "./value.js";
 
-/** A run's status word; a record the runs code marks stale (old heartbeat) says so. */
+/** A run's status word: the server's `state` (core's `runState`), so a dead runner's run says "stale". */
 export function statusOf(run: Run): string {
-  return run.stale === true || run.status === "stale" ? "stale" : run.status;
+  return run.state;
 }
 
 function progress(run: Run): string {
