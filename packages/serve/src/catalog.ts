@@ -1,5 +1,6 @@
 import { Project, type ProjectStore, type RunRecord, type RunState, type StorageBackend, type Table, type TableKind, listRuns, runState } from "@themis/core";
 import { HttpError } from "./http-error.js";
+import { type ComparePage, compareView, parseCompareQuery } from "./run-compare.js";
 
 // Core keeps run records in this internal experiment table (see core's run-record.ts).
 // Checked before listRuns, which would create the table: the browser never writes.
@@ -76,6 +77,15 @@ export class Catalog {
     const run = (await this.runs(projectName)).find((r) => r.run_id === runId);
     if (!run) throw new HttpError(404, "ERR_SERVE_NOT_FOUND", `no run "${runId}" in project "${projectName}"`);
     return run;
+  }
+
+  /** Two runs of a project compared (see {@link compareView}); `query` is the route's URL query. */
+  async compare(projectName: string, query: Record<string, string>): Promise<ComparePage> {
+    const parsed = parseCompareQuery(query);
+    const { project, store } = await this.#open(projectName);
+    // Core would create the runs table to look in it: the browser never writes.
+    if (!(await store.listTables("experiment")).includes(RUNS_TABLE)) throw new HttpError(404, "ERR_SERVE_NOT_FOUND", `no runs in project "${projectName}"`);
+    return compareView(project, parsed);
   }
 
   /** Close the projects (not the storage: its owner closes it). */

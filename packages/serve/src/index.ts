@@ -5,3 +5,4 @@ export { queryRows, MAX_PAGE, type RowPage, type RowQuery } from "./row-query.js
 export { MAX_SORT_ROWS, SORT_KEY_CHARS } from "./sort-index.js";
 export { exportLines, type ExportFormat } from "./export-rows.js";
 export { HttpError } from "./http-error.js";
+export { compareView, parseCompareQuery, type ComparePage, type ComparedRow } from "./run-compare.js";

@@ -58,6 +58,37 @@ export async function getJson<T>(path: string): Promise<T> {
   return body;
 }
 
+/** One metric of a comparison (core's `MetricComparison`). */
+export interface MetricComparison {
+  metric: string;
+  kind: "number" | "boolean";
+  pairs: number;
+  meanA: number;
+  meanB: number;
+  delta: number;
+  ci: [number, number] | null;
+  discordant: { aOnly: number; bOnly: number } | null;
+  p: number;
+  significant: boolean;
+}
+
+/** One dataset row of two runs. */
+export interface ComparedRow {
+  dataset_row_id: string;
+  changed: boolean;
+  a: Row | null;
+  b: Row | null;
+}
+
+/** The compare route's answer. */
+export interface ComparePage {
+  comparison: { a: { runId: string; experiment: string; rows: number }; b: { runId: string; experiment: string; rows: number }; level: number; both: number; metrics: MetricComparison[] };
+  total: number;
+  changed: number;
+  offset: number;
+  rows: ComparedRow[];
+}
+
 export const api = {
   projects: () => getJson<{ projects: string[] }>("/api/projects"),
   project: (p: string) => getJson<ProjectSummary>(`/api/projects/${enc(p)}`),
@@ -66,5 +97,7 @@ export const api = {
   row: (p: string, k: Kind, t: string, id: string) => getJson<Row>(`${tablePath(p, k, t)}/rows/${enc(id)}`),
   runs: (p: string) => getJson<{ runs: Run[] }>(`/api/projects/${enc(p)}/runs`),
   run: (p: string, id: string) => getJson<Run>(`/api/projects/${enc(p)}/runs/${enc(id)}`),
+  compare: (p: string, a: string, b: string, changedOnly: boolean, offset: number, limit: number) =>
+    getJson<ComparePage>(`/api/projects/${enc(p)}/compare?${new URLSearchParams({ a, b, changed: String(changedOnly), offset: String(offset), limit: String(limit) })}`),
   runEventsPath: (p: string, id: string) => `/api/projects/${enc(p)}/runs/${enc(id)}/events`,
 };
