@@ -1,4 +1,5 @@
 /** Minimal typed access to the server's JSON API (same origin; the cookie carries the token). */
+import type { RunComparison } from "@themis/core";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Row = { _row_id: string; [key: string]: Json };
@@ -58,21 +59,9 @@ export async function getJson<T>(path: string): Promise<T> {
   return body;
 }
 
-/** One metric of a comparison (core's `MetricComparison`). */
-export interface MetricComparison {
-  metric: string;
-  kind: "number" | "boolean";
-  pairs: number;
-  meanA: number;
-  meanB: number;
-  delta: number;
-  ci: [number, number] | null;
-  discordant: { aOnly: number; bOnly: number } | null;
-  p: number;
-  significant: boolean;
-}
+export type { MetricComparison } from "@themis/core";
 
-/** One dataset row of two runs. */
+/** One dataset row of two runs (the compare route's `ComparedRow`). */
 export interface ComparedRow {
   dataset_row_id: string;
   changed: boolean;
@@ -82,7 +71,7 @@ export interface ComparedRow {
 
 /** The compare route's answer. */
 export interface ComparePage {
-  comparison: { a: { runId: string; experiment: string; rows: number }; b: { runId: string; experiment: string; rows: number }; level: number; both: number; metrics: MetricComparison[] };
+  comparison: RunComparison;
   total: number;
   changed: number;
   offset: number;
