@@ -1,5 +1,4 @@
 /** Minimal typed access to the server's JSON API (same origin; the cookie carries the token). */
-import type { RunComparison } from "@themis/core";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Row = { _row_id: string; [key: string]: Json };
@@ -60,23 +59,9 @@ export async function getJson<T>(path: string): Promise<T> {
 }
 
 export type { MetricComparison } from "@themis/core";
-
-/** One dataset row of two runs (the compare route's `ComparedRow`). */
-export interface ComparedRow {
-  dataset_row_id: string;
-  changed: boolean;
-  a: Row | null;
-  b: Row | null;
-}
-
-/** The compare route's answer. */
-export interface ComparePage {
-  comparison: RunComparison;
-  total: number;
-  changed: number;
-  offset: number;
-  rows: ComparedRow[];
-}
+// The compare route's answer, typed by the server's own module (type-only: nothing of it is bundled).
+export type { ComparePage, ComparedRow } from "../../src/run-compare.js";
+import type { ComparePage } from "../../src/run-compare.js";
 
 export const api = {
   projects: () => getJson<{ projects: string[] }>("/api/projects"),
