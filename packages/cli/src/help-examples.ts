@@ -3,8 +3,10 @@ import type { Command } from "commander";
 /**
  * One runnable example per command, shown at the end of its `--help`. They assume what the
  * quick start sets up: a themis config with a project and a local/csv storage, a dataset
- * "qa", and the files the examples name; `test/help-examples.test.ts` runs every one of
- * them, in this order, in such a folder.
+ * "qa", and the files the examples name (`tasks.mjs` exports a task `score`); `$RUN`,
+ * `$BASELINE` and `$CANDIDATE` stand for run ids that `themis runs list` prints.
+ * `test/help-examples.test.ts` runs every one of them, in this order, in such a folder
+ * (the long-running `worker` and `serve` as that test explains).
  */
 export const HELP_EXAMPLES: ReadonlyArray<readonly [command: string, examples: readonly string[]]> = [
   ["backends list", ["themis backends list"]],
@@ -25,8 +27,19 @@ export const HELP_EXAMPLES: ReadonlyArray<readonly [command: string, examples: r
   ["experiments delete", ["themis experiments delete baseline --yes"]],
   ["datasets delete", ["themis datasets delete scratch --yes"]],
   ["copy", ["themis copy demo --to local/csv --to-option rootDir=./backup"]],
+  ["run", ["themis run ./tasks.mjs#score --dataset qa --experiment scored --param model=small", "themis run ./tasks.mjs#score -d qa -e scored -P model=large --resume -j 4"]],
+  ["runs list", ["themis runs list --experiment scored --limit 5"]],
+  ["runs show", ["themis runs show $RUN"]],
+  ["runs compare", ["themis runs compare $BASELINE $CANDIDATE"]],
+  ["runs cancel", ["themis runs cancel $RUN --reason superseded"]],
+  ["runs delete", ["themis runs delete $RUN --yes"]],
+  ["worker", ["themis worker --execution bullmq -X url=redis://127.0.0.1:6379 --concurrency 8"]],
+  ["serve", ["themis serve --project demo"]],
   ["completion", ["themis completion bash > themis-completion.bash"]],
 ];
+
+/** The stand-ins for run ids in the examples. */
+export const RUN_ID = /\$(RUN|BASELINE|CANDIDATE)\b/;
 
 function find(program: Command, path: string): Command | undefined {
   let command: Command | undefined = program;
@@ -39,6 +52,7 @@ export function addHelpExamples(program: Command): void {
   for (const [path, examples] of HELP_EXAMPLES) {
     const command = find(program, path);
     const lines = examples.map((e) => `  $ ${e}`).join("\n");
-    command?.addHelpText("after", `\nExample${examples.length > 1 ? "s" : ""}:\n${lines}`);
+    const ids = examples.some((e) => RUN_ID.test(e)) ? "\n  ($RUN, $BASELINE, $CANDIDATE: run ids, as `themis runs list` prints them)" : "";
+    command?.addHelpText("after", `\nExample${examples.length > 1 ? "s" : ""}:\n${lines}${ids}`);
   }
 }

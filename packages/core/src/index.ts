@@ -62,7 +62,7 @@ export type { ResultRow } from "./experiment/result-row.js";
 export { DEFAULT_HEARTBEAT_MS, STALE_AFTER_BEATS, getRun, listRuns, runState, type RunCounts, type RunRecord, type RunState, type RunStatus } from "./experiment/run-record.js";
 export { CANCELS_TABLE, requestCancel, type CancelRequest } from "./experiment/cancel.js";
 export { claimsTable, resultRowId } from "./experiment/claims.js";
-export { compareRuns, type CompareOptions, type ComparedRun, type MetricComparison, type RunComparison } from "./experiment/compare.js";
+export { compareRuns, runResults, type CompareOptions, type ComparedRun, type MetricComparison, type RunComparison } from "./experiment/compare.js";
 export { deleteRun, topErrors } from "./experiment/run-admin.js";
 export { splitScores, type MetricSummary, type Scores } from "./experiment/metrics.js";
 export { moduleCodeHash, resolveModuleFile } from "./execution/module-source.js";

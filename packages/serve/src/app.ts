@@ -68,6 +68,7 @@ export function createApp(catalog: Catalog, options: AppOptions): Hono {
 
   app.get("/api/projects/:project/runs", async (c) => c.json({ runs: await catalog.runs(c.req.param("project"), c.req.query("experiment")) }));
   app.get("/api/projects/:project/runs/:id", async (c) => c.json(await catalog.run(c.req.param("project"), c.req.param("id"))));
+  app.get("/api/projects/:project/compare", async (c) => c.json(await catalog.compare(c.req.param("project"), c.req.query())));
   app.get("/api/projects/:project/runs/:id/events", async (c) => {
     const project = c.req.param("project");
     const id = c.req.param("id");

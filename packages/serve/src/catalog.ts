@@ -1,9 +1,13 @@
-import { Project, type ProjectStore, type RunRecord, type StorageBackend, type Table, type TableKind, listRuns } from "@themis/core";
+import { Project, type ProjectStore, type RunRecord, type RunState, type StorageBackend, type Table, type TableKind, listRuns, runState } from "@themis/core";
 import { HttpError } from "./http-error.js";
+import { type ComparePage, compareView, parseCompareQuery } from "./run-compare.js";
 
 // Core keeps run records in this internal experiment table (see core's run-record.ts).
 // Checked before listRuns, which would create the table: the browser never writes.
 const RUNS_TABLE = "__runs";
+
+/** A run record as the browser gets it: the stored fields, plus what the run is now as core decides it (`runState`: "stale" when a running run's heartbeat stopped). */
+export type ShownRun = RunRecord & { state: RunState };
 
 /** What the browser shows of a project: its tables, by kind. */
 export interface ProjectSummary {
@@ -60,17 +64,28 @@ export class Catalog {
   }
 
   /** The run records of a project (newest first), or of one of its experiments. */
-  async runs(projectName: string, experiment?: string): Promise<RunRecord[]> {
+  async runs(projectName: string, experiment?: string): Promise<ShownRun[]> {
     const { project, store } = await this.#open(projectName);
     if (!(await store.listTables("experiment")).includes(RUNS_TABLE)) return [];
-    return (await listRuns(project, experiment)).reverse();
+    // Judged here, on the server's clock, so every view shows what `themis runs` would.
+    const now = Date.now();
+    return (await listRuns(project, experiment)).reverse().map((run) => ({ ...run, state: runState(run, now) }));
   }
 
   /** One run record. */
-  async run(projectName: string, runId: string): Promise<RunRecord> {
+  async run(projectName: string, runId: string): Promise<ShownRun> {
     const run = (await this.runs(projectName)).find((r) => r.run_id === runId);
     if (!run) throw new HttpError(404, "ERR_SERVE_NOT_FOUND", `no run "${runId}" in project "${projectName}"`);
     return run;
+  }
+
+  /** Two runs of a project compared (see {@link compareView}); `query` is the route's URL query. */
+  async compare(projectName: string, query: Record<string, string>): Promise<ComparePage> {
+    const parsed = parseCompareQuery(query);
+    const { project, store } = await this.#open(projectName);
+    // Core would create the runs table to look in it: the browser never writes.
+    if (!(await store.listTables("experiment")).includes(RUNS_TABLE)) throw new HttpError(404, "ERR_SERVE_NOT_FOUND", `no runs in project "${projectName}"`);
+    return compareView(project, parsed);
   }
 
   /** Close the projects (not the storage: its owner closes it). */

@@ -6,13 +6,16 @@ import { Project } from "@themis/core";
 import { localCsvBackend } from "@themis/backend-local-csv";
 import { type RunningServer, startServer } from "../src/index.js";
 import { type Fixture, PROJECT, XSS_IMG, advanceRun, bigRow, makeFixture } from "./support/fixture.js";
+import { COMPARE_PROJECT, type ComparedRuns, makeComparedRuns } from "./support/compared-runs.js";
 
 const ROWS = 1_000;
 let fixture: Fixture;
 let server: RunningServer;
+let compared: ComparedRuns;
 
 beforeAll(async () => {
   fixture = await makeFixture(ROWS);
+  compared = await makeComparedRuns(fixture.rootDir);
   server = await startServer({ storage: localCsvBackend, config: { rootDir: fixture.rootDir }, pollMs: 50 });
 });
 afterAll(async () => {
@@ -91,7 +94,7 @@ describe("projects, tables and rows", () => {
 
 
   it("lists projects and their tables (internal tables hidden)", async () => {
-    expect((await json("/api/projects")).projects).toEqual([PROJECT]);
+    expect((await json("/api/projects")).projects).toEqual([COMPARE_PROJECT, PROJECT]);
     expect(await json(`/api/projects/${PROJECT}`)).toEqual({ name: PROJECT, datasets: ["qa"], experiments: ["big", "qa-run"] });
     const missing = await request("/api/projects/nope");
     expect(missing.status).toBe(404);
@@ -179,11 +182,19 @@ describe("read-only", () => {
 describe("runs", () => {
   it("lists run records newest first, every field included", async () => {
     const { runs } = await json(`/api/projects/${PROJECT}/runs`);
-    expect(runs.map((r: { run_id: string }) => r.run_id)[0]).toBe(fixture.liveRunId);
-    const real = runs[1];
+    expect(runs.map((r: { run_id: string }) => r.run_id).slice(0, 2)).toEqual([fixture.liveRunId, fixture.staleRunId]);
+    const real = runs[2];
     expect(real).toMatchObject({ experiment: "qa-run", status: "completed", parameters: { model: "echo", temperature: 0 }, counts: { succeeded: 3 } });
     expect(real.provenance.node).toBe(process.version);
     expect(runs[0].metrics).toEqual({ exact: { count: 10, mean: 0.5, p50: 1 } });
+  });
+
+  it("says what each run is now as core's runState decides it: a running record with an old heartbeat is stale", async () => {
+    const { runs } = await json(`/api/projects/${PROJECT}/runs`);
+    const states = Object.fromEntries(runs.map((r: { run_id: string; state: string }) => [r.run_id, r.state]));
+    expect(states).toEqual({ [fixture.liveRunId]: "running", [fixture.staleRunId]: "stale", [runs[2].run_id]: "completed" });
+    const dead = await json(`/api/projects/${PROJECT}/runs/${fixture.staleRunId}`);
+    expect(dead).toMatchObject({ status: "running", state: "stale" }); // the stored status is kept as stored
   });
 
   it("streams a running run's record as Server-Sent Events until it ends", async () => {
@@ -221,5 +232,37 @@ describe("runs", () => {
     expect(events.at(-1)).toEqual({ status: "completed", succeeded: 1000 });
     expect((await reader.read()).done).toBe(true);
     await advanceRun(fixture, 0, "running");
+  });
+});
+
+describe("compare two runs", () => {
+  const comparePath = (query: string) => `/api/projects/${COMPARE_PROJECT}/compare?${query}`;
+  type Metric = { metric: string; delta: number; significant: boolean; pairs: number; discordant: unknown };
+  type Joined = { dataset_row_id: string; changed: boolean; a: { scores: { quality: number } }; b: { scores: { quality: number } } };
+
+  it("gives core's per-metric deltas and tests: the planted +0.5 quality is significant, the equal `correct` is not", async () => {
+    const page = await json(comparePath(`a=${compared.a}&b=${compared.b}`));
+    expect(page.comparison.both).toBe(compared.rows);
+    const metrics = Object.fromEntries(page.comparison.metrics.map((m: Metric) => [m.metric, m]));
+    expect(metrics.quality).toMatchObject({ pairs: compared.rows, delta: 0.5, significant: true });
+    expect(metrics.correct).toMatchObject({ pairs: compared.rows, delta: 0, significant: false, discordant: { aOnly: 0, bOnly: 0 } });
+    expect({ total: page.total, changed: page.changed }).toEqual({ total: compared.rows, changed: compared.changed.length });
+  });
+
+  it("joins the rows on dataset row id and filters to the rows that changed, paged", async () => {
+    const first = await json(comparePath(`a=${compared.a}&b=${compared.b}&changed=true&limit=15`));
+    const second = await json(comparePath(`a=${compared.a}&b=${compared.b}&changed=true&limit=15&offset=15`));
+    expect(first.total).toBe(compared.changed.length);
+    const rows: Joined[] = [...first.rows, ...second.rows];
+    expect(rows.map((r) => r.dataset_row_id).sort()).toEqual([...compared.changed].sort());
+    for (const r of rows) expect({ changed: r.changed, delta: r.b.scores.quality - r.a.scores.quality }).toEqual({ changed: true, delta: 1 });
+  });
+
+  it("answers 400 without two run ids and 404 for a run that does not exist", async () => {
+    const missing = await request(comparePath(`a=${compared.a}`));
+    expect(missing.status).toBe(400);
+    expect(JSON.parse(missing.body).error.code).toBe("ERR_SERVE_BAD_QUERY");
+    const unknown = await request(comparePath(`a=${compared.a}&b=nope`));
+    expect(unknown.status).toBe(404);
   });
 });

@@ -5,6 +5,7 @@ import type { BrowserContext, Page } from "playwright-core";
 import { localCsvBackend } from "@themis/backend-local-csv";
 import { type RunningServer, startServer } from "../src/index.js";
 import { chromiumAvailable, launchBrowser } from "./support/browser.js";
+import { COMPARE_PROJECT, type ComparedRuns, makeComparedRuns } from "./support/compared-runs.js";
 import { type Fixture, PROJECT, XSS_IMG, XSS_LINK, XSS_SCRIPT, advanceRun, bigRow, makeFixture } from "./support/fixture.js";
 
 const ROWS = 100_000;
@@ -17,9 +18,11 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
   let browser: Awaited<ReturnType<typeof launchBrowser>>;
   let context: BrowserContext;
   let page: Page;
+  let compared: ComparedRuns;
 
   beforeAll(async () => {
     fixture = await makeFixture(ROWS);
+    compared = await makeComparedRuns(fixture.rootDir);
     server = await startServer({ storage: localCsvBackend, config: { rootDir: fixture.rootDir }, pollMs: 100 });
     browser = await launchBrowser();
     context = browser.context;
@@ -55,7 +58,7 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     await page.getByRole("link", { name: PROJECT }).click();
     await page.getByRole("heading", { name: "experiments" }).waitFor();
     for (const name of ["qa", "big", "qa-run", fixture.liveRunId]) await page.getByRole("link", { name, exact: true }).waitFor();
-    expect(await page.locator("table.runs .status").allTextContents()).toEqual(["running", "completed"]);
+    expect(await page.locator("table.runs .status").allTextContents()).toEqual(["running", "stale", "completed"]);
   });
 
   it("shows a 100k-row experiment with at most 60 row elements while scrolling", async () => {
@@ -131,6 +134,30 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     const box = await panel.getByText("word word", { exact: false }).boundingBox();
     const panelBox = await panel.boundingBox();
     expect(box!.width).toBeLessThanOrEqual(panelBox!.width);
+  });
+
+  it("compares two ticked runs: per-metric deltas with significance, then only the rows that changed", async () => {
+    await page.goto(`${origin()}/#/p/${COMPARE_PROJECT}`);
+    await page.getByRole("checkbox", { name: `compare ${compared.a}` }).check();
+    await page.getByRole("checkbox", { name: `compare ${compared.b}` }).check();
+    await page.getByRole("link", { name: "compare the two ticked runs" }).click();
+    const metrics = page.getByTestId("compare-metrics");
+    const quality = metrics.getByRole("row").filter({ hasText: /^quality/ });
+    await quality.waitFor();
+    expect(await quality.getByRole("cell").allTextContents()).toEqual(["quality", "40", expect.any(String), expect.any(String), "+0.5", expect.stringMatching(/^\[/), expect.any(String), "yes"]);
+    expect(await metrics.getByRole("row").filter({ hasText: /^correct/ }).getByRole("cell").last().textContent()).toBe("no");
+    await page.getByTestId("compare-count").filter({ hasText: `${compared.rows} rows, ${compared.changed.length} changed` }).waitFor();
+    await page.getByRole("checkbox", { name: "only rows that changed" }).check();
+    await page.getByTestId("compare-count").filter({ hasText: `${compared.changed.length} rows, ${compared.changed.length} changed` }).waitFor();
+    const ids = await page.getByTestId("compare-rows").locator("tbody tr td:first-child").allTextContents();
+    expect(ids.sort()).toEqual([...compared.changed].sort());
+    await mkdir(DOCS, { recursive: true });
+    await page.screenshot({ path: new URL("screenshot-compare.png", DOCS).pathname, fullPage: true });
+  });
+
+  it("marks a run whose runner stopped beating as stale on its own page too", async () => {
+    await page.goto(`${origin()}/#/p/${PROJECT}/runs/${fixture.staleRunId}`);
+    await page.getByTestId("run-status").filter({ hasText: /^stale$/ }).waitFor();
   });
 
   it("shows a running run's progress live, then its end", async () => {

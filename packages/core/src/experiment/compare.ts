@@ -55,7 +55,7 @@ export interface CompareOptions {
 }
 
 /** A run's results, by dataset row id: the rows of its experiment with its resume key (a resumed run stands for the rows it skipped too). */
-async function resultsOf(project: Project, run: RunRecord): Promise<Map<string, StoredRow>> {
+export async function runResults(project: Project, run: RunRecord): Promise<Map<string, StoredRow>> {
   const out = new Map<string, StoredRow>();
   for await (const row of await project.getExperiment(run.experiment)) {
     if (row.task_key === run.task_key && typeof row.dataset_row_id === "string") out.set(row.dataset_row_id, row);
@@ -96,7 +96,7 @@ function compareMetric(metric: string, pairs: [number | boolean, number | boolea
 export async function compareRuns(project: Project, runA: string, runB: string, options: CompareOptions = {}): Promise<RunComparison> {
   const settings: Required<CompareOptions> = { level: options.level ?? 0.95, resamples: options.resamples ?? 2000, seed: options.seed ?? 1 };
   const [a, b] = await Promise.all([getRun(project, runA), getRun(project, runB)]);
-  const [rowsA, rowsB] = await Promise.all([resultsOf(project, a), resultsOf(project, b)]);
+  const [rowsA, rowsB] = await Promise.all([runResults(project, a), runResults(project, b)]);
   const onlyInA = [...rowsA.keys()].filter((id) => !rowsB.has(id));
   const onlyInB = [...rowsB.keys()].filter((id) => !rowsA.has(id));
   const pairs = new Map<string, [number | boolean, number | boolean][]>();

@@ -19,6 +19,8 @@ export interface Fixture {
   project: Project;
   /** Id of the record the tests move along as a runner would. */
   liveRunId: string;
+  /** Id of a "running" record whose runner stopped beating an hour ago: core's `runState` calls it stale. */
+  staleRunId: string;
   runs: Table;
   cleanup(): Promise<void>;
 }
@@ -45,6 +47,18 @@ export async function makeFixture(bigRows: number): Promise<Fixture> {
   }
   const runs = await project.internalTable("experiment", "__runs");
   const [done] = (await runs.load()) as unknown as RunRecord[];
+  const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+  const staleRunId = "dead-run";
+  await runs.append({
+    ...done!,
+    _row_id: staleRunId,
+    run_id: staleRunId,
+    status: "running",
+    finished_at: null,
+    duration_ms: null,
+    heartbeat_at: hourAgo,
+    heartbeat_ms: 5000,
+  });
   const liveRunId = "live-run";
   await runs.append({
     ...done!,
@@ -56,11 +70,15 @@ export async function makeFixture(bigRows: number): Promise<Fixture> {
     duration_ms: null,
     counts: { total: 1000, succeeded: 0, failed: 0, skipped: 0 },
     metrics: { exact: { count: 10, mean: 0.5, p50: 1 } },
+    // Fresh, and a beat a day: a slow test run never sees this record go stale.
+    heartbeat_at: new Date().toISOString(),
+    heartbeat_ms: 86_400_000,
   });
   return {
     rootDir,
     project,
     liveRunId,
+    staleRunId,
     runs,
     async cleanup() {
       await project.close();

@@ -26,7 +26,8 @@ export interface Run {
   finished_at?: string | null;
   duration_ms?: number | null;
   counts?: { [key: string]: number | null };
-  stale?: boolean;
+  /** What the run is now, decided by the server with core's `runState` ("stale": its heartbeat stopped). */
+  state: string;
   [key: string]: Json | undefined;
 }
 
@@ -57,6 +58,11 @@ export async function getJson<T>(path: string): Promise<T> {
   return body;
 }
 
+export type { MetricComparison } from "@themis/core";
+// The compare route's answer, typed by the server's own module (type-only: nothing of it is bundled).
+export type { ComparePage, ComparedRow } from "../../src/run-compare.js";
+import type { ComparePage } from "../../src/run-compare.js";
+
 export const api = {
   projects: () => getJson<{ projects: string[] }>("/api/projects"),
   project: (p: string) => getJson<ProjectSummary>(`/api/projects/${enc(p)}`),
@@ -65,5 +71,7 @@ export const api = {
   row: (p: string, k: Kind, t: string, id: string) => getJson<Row>(`${tablePath(p, k, t)}/rows/${enc(id)}`),
   runs: (p: string) => getJson<{ runs: Run[] }>(`/api/projects/${enc(p)}/runs`),
   run: (p: string, id: string) => getJson<Run>(`/api/projects/${enc(p)}/runs/${enc(id)}`),
+  compare: (p: string, a: string, b: string, changedOnly: boolean, offset: number, limit: number) =>
+    getJson<ComparePage>(`/api/projects/${enc(p)}/compare?${new URLSearchParams({ a, b, changed: String(changedOnly), offset: String(offset), limit: String(limit) })}`),
   runEventsPath: (p: string, id: string) => `/api/projects/${enc(p)}/runs/${enc(id)}/events`,
 };

@@ -1,6 +1,7 @@
 import { render } from "preact";
 import { api } from "./api.js";
 import { href, useRoute } from "./route.js";
+import { CompareView } from "./compare.js";
 import { RunList, RunView } from "./runs.js";
 import { TableView } from "./table-view.js";
 import { useAsync } from "./use-async.js";
@@ -67,6 +68,7 @@ function App() {
         {route.view === "project" ? <ProjectView project={route.project} /> : null}
         {route.view === "table" ? <TableView key={`${route.project}/${route.kind}/${route.table}`} project={route.project} kind={route.kind} table={route.table} /> : null}
         {route.view === "run" ? <RunView project={route.project} id={route.run} /> : null}
+        {route.view === "compare" ? <CompareView key={`${route.project}/${route.a}/${route.b}`} project={route.project} a={route.a} b={route.b} /> : null}
       </main>
     </>
   );

@@ -6,14 +6,16 @@ export type Route =
   | { view: "projects" }
   | { view: "project"; project: string }
   | { view: "table"; project: string; kind: Kind; table: string }
-  | { view: "run"; project: string; run: string };
+  | { view: "run"; project: string; run: string }
+  | { view: "compare"; project: string; a: string; b: string };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  const [p, project, section, name] = parts;
+  const [p, project, section, name, other] = parts;
   if (p !== "p" || project === undefined) return { view: "projects" };
   if ((section === "datasets" || section === "experiments") && name !== undefined) return { view: "table", project, kind: section, table: name };
   if (section === "runs" && name !== undefined) return { view: "run", project, run: name };
+  if (section === "compare" && name !== undefined && other !== undefined) return { view: "compare", project, a: name, b: other };
   return { view: "project", project };
 }
 
@@ -29,6 +31,8 @@ export function href(route: Route): string {
       return `#/p/${e(route.project)}/${route.kind}/${e(route.table)}`;
     case "run":
       return `#/p/${e(route.project)}/runs/${e(route.run)}`;
+    case "compare":
+      return `#/p/${e(route.project)}/compare/${e(route.a)}/${e(route.b)}`;
   }
 }
 

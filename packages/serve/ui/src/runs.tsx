@@ -4,9 +4,9 @@ import { href } from "./route.js";
 import { useAsync } from "./use-async.js";
 import { Fields, cellText } from "./value.js";
 
-/** A run's status word; a record the runs code marks stale (old heartbeat) says so. */
+/** A run's status word: the server's `state` (core's `runState`), so a dead runner's run says "stale". */
 export function statusOf(run: Run): string {
-  return run.stale === true || run.status === "stale" ? "stale" : run.status;
+  return run.state;
 }
 
 function progress(run: Run): string {
@@ -18,13 +18,27 @@ function progress(run: Run): string {
 /** Every run of a project, newest first. */
 export function RunList({ project }: { project: string }) {
   const { value, error } = useAsync(() => api.runs(project), [project]);
+  // Two runs ticked, in the order ticked: A (baseline) then B (candidate).
+  const [picked, setPicked] = useState<string[]>([]);
+  const toggle = (id: string) => setPicked(picked.includes(id) ? picked.filter((p) => p !== id) : [...picked, id].slice(-2));
   if (error) return <p class="error">{error}</p>;
   if (!value) return <p class="muted">loading…</p>;
   if (value.runs.length === 0) return <p class="muted">no runs</p>;
   return (
+    <>
+    <p class="toolbar">
+      {picked.length === 2 ? (
+        <a class="button" href={href({ view: "compare", project, a: picked[0]!, b: picked[1]! })}>
+          compare the two ticked runs
+        </a>
+      ) : (
+        <span class="muted">tick two runs to compare them</span>
+      )}
+    </p>
     <table class="runs">
       <thead>
         <tr>
+          <th>compare</th>
           <th>run</th>
           <th>experiment</th>
           <th>status</th>
@@ -36,6 +50,9 @@ export function RunList({ project }: { project: string }) {
       <tbody>
         {value.runs.map((run) => (
           <tr key={run.run_id}>
+            <td>
+              <input type="checkbox" aria-label={`compare ${run.run_id}`} checked={picked.includes(run.run_id)} onChange={() => toggle(run.run_id)} />
+            </td>
             <td>
               <a href={href({ view: "run", project, run: run.run_id })}>{run.run_id}</a>
             </td>
@@ -50,6 +67,7 @@ export function RunList({ project }: { project: string }) {
         ))}
       </tbody>
     </table>
+    </>
   );
 }
 
