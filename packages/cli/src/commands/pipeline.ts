@@ -94,8 +94,11 @@ export function pipelineCommand(program: Command, action: Action): void {
   const group = program.command("pipeline").description("run pipelines of stages (each on its own executor) with row-granular caching");
   withSelection(group.command("run").description("run the stages, reusing every row whose inputs, code and parameters are unchanged"))
     .option("--resume", "continue the pipeline's last unfinished run under its run id")
+    // The commands of examples/pipeline/README.md (its test runs the CLI on that pipeline).
+    .addHelpText("after", "\nExample:\n  $ themis pipeline run pipeline.ts")
     .action(action((ctx, file: string, flags: Flags & { resume?: boolean }) => runAction(ctx, file, flags)));
   withSelection(group.command("plan").description("what a run would compute and what is cached"))
     .option("--explain", "why each stage's rows run (new, input, upstream, code or parameters changed, failed before), with example rows")
+    .addHelpText("after", "\nExample:\n  $ themis pipeline plan pipeline.ts --explain")
     .action(action((ctx, file: string, flags: Flags & { explain?: boolean }) => planAction(ctx, file, flags)));
 }
