@@ -25,5 +25,11 @@ it("runs the README's main job on local/csv; the second run resumes and does no 
   const second = await demo();
   expect(second).toMatch(/this run: 0 done, 0 failed, 10 skipped/);
   expect(second).toMatch(/results: 10 rows/);
-  expect((await readdir(path.join(dataDir, "demo", "experiments"))).sort()).toEqual(["__runs.csv", "arithmetic-baseline.csv"]);
+  expect((await readdir(path.join(dataDir, "demo", "experiments"))).sort()).toEqual([
+    // The run's row claims, the cancel requests `themis runs cancel` leaves, the run records.
+    "__claims.arithmetic-baseline.csv",
+    "__run_cancels.csv",
+    "__runs.csv",
+    "arithmetic-baseline.csv",
+  ]);
 }, 60_000);
