@@ -1,6 +1,6 @@
 import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { Project } from "@themis/core";
+import { Project, type Dataset } from "@themis/core";
 import { localCsvBackend } from "../src/index.js";
 import { openProject, removeDir, tableFile, tempDir } from "./helpers.js";
 
@@ -19,6 +19,14 @@ async function tableWith(text: string): Promise<{ file: string; name: string }> 
   return { file, name };
 }
 
+/** load() and entries() both read `expected`. */
+async function expectReads(table: Dataset, expected: object[]): Promise<void> {
+  expect(await table.load()).toEqual(expected);
+  const streamed = [];
+  for await (const row of table.entries()) streamed.push(row);
+  expect(streamed).toEqual(expected);
+}
+
 describe("a table whose lines end in both ways (a line added by hand)", () => {
   it("CRLF table + `echo r2,b >> m.csv`: the next append is stored in CRLF and every read works", async () => {
     const { file, name } = await tableWith("_row_id,a\r\nr1,x\r\n");
@@ -34,10 +42,7 @@ describe("a table whose lines end in both ways (a line added by hand)", () => {
       { _row_id: "r2", a: "b" },
       { _row_id: "r3", a: "c" },
     ];
-    expect(await table.load()).toEqual(expected);
-    const streamed = [];
-    for await (const row of table.entries()) streamed.push(row);
-    expect(streamed).toEqual(expected);
+    await expectReads(table, expected);
     expect(await table.get("r2")).toEqual({ _row_id: "r2", a: "b" });
     expect(await readFile(file, "utf8")).toBe("_row_id,a\r\nr1,x\r\nr1b,y\r\nr2,b\nr3,c\r\n");
     await project.close();
@@ -76,10 +81,7 @@ describe("a table whose lines end in both ways (a line added by hand)", () => {
       { _row_id: "r2", a: "three\nfour" },
       { _row_id: "r3", a: "five\r\nsix" },
     ];
-    expect(await table.load()).toEqual(expected);
-    const streamed = [];
-    for await (const row of table.entries()) streamed.push(row);
-    expect(streamed).toEqual(expected);
+    await expectReads(table, expected);
     await table.delete("r3");
     expect(await table.load()).toEqual(expected.slice(0, 2));
     expect(await readFile(file, "utf8")).toBe('_row_id,a\r\nr1,"one\r\ntwo"\r\nr2,"three\nfour"\r\n');
