@@ -12,6 +12,8 @@ import type { CommittedTable } from "./lock-record.js";
 import { writeAll, writeFileAtomic } from "./durable-fs.js";
 import { RecordBoundaryScanner, countNewlines, findRecordBoundary, type RecordBoundary } from "./record-boundary.js";
 import { BACKEND_NAME } from "./names.js";
+import { IdSet } from "./id-set.js";
+import { countIds } from "./confirm-ids.js";
 
 /** Settings a table file needs from the backend config. */
 export interface TableFileOptions {
@@ -37,8 +39,11 @@ interface WriterState {
   /** Undefined while the file is empty (no header row yet). */
   header: readonly string[] | undefined;
   newline: "\n" | "\r\n";
-  /** Every `_row_id` in the file: appends refuse duplicates, update/delete know what exists. */
-  ids: Set<string>;
+  /**
+   * Fingerprints of every `_row_id` in the file (a few bytes per row, no strings): appends
+   * refuse duplicates, update/delete know what exists; a "maybe" is confirmed on the file.
+   */
+  ids: IdSet;
   /** Read + O_APPEND handle on this inode: catch-up reads (pread) and appends. */
   handle: FileHandle;
 }
@@ -258,7 +263,7 @@ export class CsvTableFile {
       kind: "other",
       run: () =>
         this.#write(async (state, lock) => {
-          if (!state.ids.has(row._row_id)) throw this.#rowNotFound(row._row_id);
+          if (state.ids.has(row._row_id) === "no") throw this.#rowNotFound(row._row_id);
           await this.#rewrite(state, lock, headerFor([row], state.header ?? []), { update: row });
         }),
     });
@@ -270,7 +275,7 @@ export class CsvTableFile {
       kind: "other",
       run: () =>
         this.#write(async (state, lock) => {
-          if (!state.ids.has(id)) throw this.#rowNotFound(id);
+          if (state.ids.has(id) === "no") throw this.#rowNotFound(id);
           await this.#rewrite(state, lock, state.header ?? [ROW_ID], { deleteId: id });
         }),
     });
@@ -314,15 +319,22 @@ export class CsvTableFile {
 
   async #appendGroup(group: QueuedAppend[]): Promise<void> {
     await this.#write(async (state, lock) => {
-      // Ids go into the index as they are checked (one lookup and one insert per row); a
-      // refused batch takes its own back out, and a failed write drops the whole state.
+      // Ids of the group are checked against the file's fingerprints and each other (an exact
+      // set, as big as the group); a refused batch takes its own back out. Accepted ids join
+      // the fingerprints once written; a failed write drops the whole state.
+      const stored = await this.#storedAmong(state, group);
+      const groupIds = new Set<string>();
       const accepted: StoredRow[] = [];
       for (const op of group) {
         const rows = op.rows;
         let added = 0;
-        while (added < rows.length && !state.ids.has(rows[added]!._row_id)) state.ids.add(rows[added++]!._row_id);
+        for (; added < rows.length; added++) {
+          const id = rows[added]!._row_id;
+          if (groupIds.has(id) || stored.has(id)) break;
+          groupIds.add(id);
+        }
         if (added < rows.length) {
-          for (let i = 0; i < added; i++) state.ids.delete(rows[i]!._row_id);
+          for (let i = 0; i < added; i++) groupIds.delete(rows[i]!._row_id);
           op.settled = true;
           op.reject(
             new AlreadyExistsError(`${this.#describe} already has a row with ${ROW_ID} "${rows[added]!._row_id}"; nothing of the batch was stored`, {
@@ -346,6 +358,7 @@ export class CsvTableFile {
         if (!c || c.size !== state.size || c.ino !== state.ino || c.dev !== state.dev || c.birthtimeMs !== state.birthtimeMs) lock.commit(state);
       }
       const written = await this.#writeRows(state, header, accepted);
+      for (const id of groupIds) state.ids.add(id);
       faultDelay("after-write");
       state.size += written.bytes;
       state.lines += written.lines;
@@ -357,6 +370,14 @@ export class CsvTableFile {
         if (!lock.owned()) throw lock.lostError(this.#describe);
       }
     });
+  }
+
+  /** The ids of `group` already in the file: fingerprint hits, confirmed by one streamed read. */
+  async #storedAmong(state: WriterState, group: readonly QueuedAppend[]): Promise<Set<string>> {
+    const maybe = new Set<string>();
+    for (const op of group) for (const row of op.rows) if (state.ids.has(row._row_id) === "maybe") maybe.add(row._row_id);
+    if (maybe.size === 0) return maybe;
+    return new Set((await countIds(state.handle, state.size, this.path, maybe)).keys());
   }
 
   /**
@@ -467,7 +488,7 @@ export class CsvTableFile {
     if (!state || state.dev !== info.dev || state.ino !== info.ino || state.birthtimeMs !== info.birthtimeMs || info.size < state.size) {
       // First write of this process, or another process rewrote the file: read it all once.
       await this.#forget();
-      state = { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: 0, lines: 0, header: undefined, newline: "\n", ids: new Set(), handle: await this.#openHandle(info) };
+      state = { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: 0, lines: 0, header: undefined, newline: "\n", ids: new IdSet(), handle: await this.#openHandle(info) };
       // Owned from here on: a catch-up that fails (a malformed file) drops it, handle and all.
       this.#state = state;
     }
@@ -496,11 +517,13 @@ export class CsvTableFile {
         firstLine: state.lines + 1,
         newline: from === 0 ? undefined : state.newline,
       });
-      this.#indexIds(state, parsed.rows);
+      const maybe = new Set<string>();
+      this.#indexIds(state, parsed.rows, maybe);
       if (from === 0) state.newline = parsed.newline;
       state.header = parsed.header;
       state.size = found.boundary;
       state.lines += found.lines;
+      await this.#refuseDuplicates(state, maybe);
     }
     if (found.boundary < to && (await this.#tornTail(state, bytes.subarray(found.boundary - from), state.lines + 1, found.boundary))) {
       await this.#catchUp(state, to + state.newline.length);
@@ -534,22 +557,31 @@ export class CsvTableFile {
       onHeader: (h) => (header = h),
     });
     const batch: StoredRow[] = [];
+    const maybe = new Set<string>();
     for await (const row of rows) {
       batch.push(row);
-      if (batch.length >= REWRITE_BATCH) this.#indexIds(state, batch.splice(0));
+      if (batch.length >= REWRITE_BATCH) this.#indexIds(state, batch.splice(0), maybe);
     }
-    this.#indexIds(state, batch);
+    this.#indexIds(state, batch, maybe);
     state.header = header;
     state.size = found.boundary;
     state.lines += found.lines;
+    await this.#refuseDuplicates(state, maybe);
   }
 
-  #indexIds(state: WriterState, rows: readonly StoredRow[]): void {
+  /** Add the ids of rows read from the file; fingerprint hits go to `maybe`, for {@link #refuseDuplicates}. */
+  #indexIds(state: WriterState, rows: readonly StoredRow[], maybe: Set<string>): void {
     for (const row of rows) {
-      if (state.ids.has(row._row_id)) {
-        throw new CorruptDataError(`${this.path}: ${ROW_ID} "${row._row_id}" appears on two lines; remove one of them`, { backend: BACKEND_NAME });
-      }
+      if (state.ids.has(row._row_id) === "maybe") maybe.add(row._row_id);
       state.ids.add(row._row_id);
+    }
+  }
+
+  /** The file (up to `state.size`) must not hold any of `maybe` twice. */
+  async #refuseDuplicates(state: WriterState, maybe: ReadonlySet<string>): Promise<void> {
+    if (maybe.size === 0) return;
+    for (const [id, count] of await countIds(state.handle, state.size, this.path, maybe)) {
+      if (count > 1) throw new CorruptDataError(`${this.path}: ${ROW_ID} "${id}" appears on two lines; remove one of them`, { backend: BACKEND_NAME });
     }
   }
 
@@ -587,7 +619,7 @@ export class CsvTableFile {
     try {
       const text = ended.toString("utf8");
       const parsed = parseCsv(text, { source: this.path, backend: BACKEND_NAME, header: state.header, firstLine: line, newline: state.newline });
-      return parsed.rows.length === (state.header ? 1 : 0) && !state.ids.has(parsed.rows[0]?._row_id ?? "");
+      return parsed.rows.length === (state.header ? 1 : 0) && state.ids.has(parsed.rows[0]?._row_id ?? "") === "no";
     } catch {
       return false;
     }
@@ -615,7 +647,8 @@ export class CsvTableFile {
    * memory holds one batch, not the table.
    */
   async #rewrite(state: WriterState, lock: TableLock | undefined, header: readonly string[], change: { append?: readonly StoredRow[]; update?: StoredRow; deleteId?: string }): Promise<void> {
-    const ids = new Set<string>();
+    const ids = new IdSet();
+    let found = change.update === undefined && change.deleteId === undefined;
     let lines = 0;
     const source = state.size > 0 && state.header ? state.handle : undefined;
     try {
@@ -634,7 +667,11 @@ export class CsvTableFile {
           let batch: StoredRow[] = [];
           const stream = source.createReadStream({ start: 0, end: state.size - 1, autoClose: false, highWaterMark: STREAM_CHUNK_BYTES });
           for await (const row of parseCsvStream(validUtf8(stream, this.path), { source: this.path, backend: BACKEND_NAME })) {
-            if (row._row_id === change.deleteId) continue;
+            if (row._row_id === change.deleteId) {
+              found = true;
+              continue;
+            }
+            if (change.update && row._row_id === change.update._row_id) found = true;
             const kept = change.update && row._row_id === change.update._row_id ? change.update : row;
             ids.add(kept._row_id);
             batch.push(kept);
@@ -653,6 +690,8 @@ export class CsvTableFile {
             await new Promise((resolve) => setImmediate(resolve));
           }
         }
+        // The id's fingerprint was a false hit: the row is not there. Nothing is replaced.
+        if (!found) throw this.#rowNotFound(change.update?._row_id ?? change.deleteId!);
         await put("", true);
         // Replace the table only while the lock is still ours: a holder that lost it would
         // overwrite what the new holder appended.

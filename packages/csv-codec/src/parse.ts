@@ -1,6 +1,7 @@
 import Papa from "papaparse";
 import { ROW_ID, type StoredRow } from "@themis/core";
 import { RecordDecoder, type RecordParseIssue } from "./record.js";
+import { mayMixLineEndings, normaliseLineEndings } from "./line-endings.js";
 
 /** Options of {@link parseCsv} and {@link parseCsvStream}. */
 export interface ParseOptions {
@@ -15,7 +16,10 @@ export interface ParseOptions {
   header?: readonly string[] | undefined;
   /** Line number of the text's first line in its file (default 1), for error messages. */
   firstLine?: number | undefined;
-  /** The line ending, when known. Default: detected from the first line. */
+  /**
+   * The line ending, when known. Default: detected from the first line. Lines that end
+   * the other way (a line added by hand) are read all the same.
+   */
   newline?: "\n" | "\r\n" | undefined;
 }
 
@@ -43,7 +47,7 @@ export function detectNewline(text: string): "\n" | "\r\n" {
  * and line for: an unclosed or misplaced quote, a record with more or fewer cells than the
  * header, a missing or duplicate `_row_id`, a header without `_row_id` or with a
  * duplicate column, and a torn last line (text that does not end with a newline: a write
- * cut short). Blank lines are skipped.
+ * cut short). Blank lines are skipped. Lines may end in `\n` or `\r\n`, mixed.
  */
 export function parseCsv(text: string, options: ParseOptions): ParsedCsv {
   // A byte order mark (Excel's "CSV UTF-8") is not part of the first column's name.
@@ -51,6 +55,13 @@ export function parseCsv(text: string, options: ParseOptions): ParsedCsv {
   const decoder = new RecordDecoder(options);
   if (text === "") return { header: options.header ? [...options.header] : [ROW_ID], rows: [], newline: options.newline ?? "\n" };
   const newline = options.newline ?? detectNewline(text);
+  // Mixed line endings: papaparse splits on one newline only. Consistent files (a cheap
+  // scan tells) keep the fast path; the others are normalised first, quotes respected.
+  let parseNewline = newline;
+  if (mayMixLineEndings(text, newline)) {
+    text = normaliseLineEndings(text);
+    parseNewline = "\n";
+  }
   const rows: StoredRow[] = [];
   // Records are decoded chunk by chunk, so papaparse's arrays of cells die young instead of
   // all living next to the rows (half the peak memory, far less GC on large tables). One
@@ -58,7 +69,7 @@ export function parseCsv(text: string, options: ParseOptions): ParsedCsv {
   let held: { cells: string[]; issues: RecordParseIssue[] | undefined } | undefined;
   Papa.parse<string[]>(text, {
     ...PAPA_PARSE_CONFIG,
-    newline,
+    newline: parseNewline,
     chunkSize: PARSE_CHUNK_CHARS,
     chunk(results: Papa.ParseResult<string[]>) {
       let issuesByRecord: Map<number, RecordParseIssue[]> | undefined;

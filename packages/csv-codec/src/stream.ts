@@ -2,8 +2,9 @@ import { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import Papa from "papaparse";
 import { ROW_ID, type StoredRow } from "@themis/core";
-import { PAPA_PARSE_CONFIG, detectNewline, type ParseOptions } from "./parse.js";
+import { PAPA_PARSE_CONFIG, type ParseOptions } from "./parse.js";
 import { RecordDecoder, type RecordParseIssue } from "./record.js";
+import { LineEndingNormaliser } from "./line-endings.js";
 
 /** Options of {@link parseCsvStream}. */
 export interface StreamParseOptions extends ParseOptions {
@@ -40,7 +41,7 @@ export async function* parseCsvStream(input: AsyncIterable<Chunk>, options: Stre
   const iterator = input[Symbol.asyncIterator]();
   let lastChar = "";
 
-  // Read until the end of the first line (or the input) to learn the file's line ending.
+  // Read the first line (or the input) to see whether the text is empty or starts with a BOM.
   let head = "";
   for (;;) {
     const next = await iterator.next();
@@ -59,25 +60,26 @@ export async function* parseCsvStream(input: AsyncIterable<Chunk>, options: Stre
     options.onHeader?.(options.header ?? [ROW_ID]);
     return;
   }
-  const newline = options.newline ?? detectNewline(head);
+  // Every record-ending "\r\n" becomes "\n" on the way (quoted cells untouched): papaparse
+  // splits on one newline only, and a stream cannot be checked for mixed endings up front.
+  const normaliser = new LineEndingNormaliser();
+  const newline = "\n";
 
   async function* textChunks(): AsyncGenerator<string> {
-    lastChar = head.at(-1) ?? "";
-    yield head;
+    const emit = (s: string): string => {
+      if (s.length > 0) lastChar = s.at(-1)!;
+      return s;
+    };
+    const first = normaliser.push(head);
+    if (first.length > 0) yield emit(first);
     for (;;) {
       const next = await iterator.next();
       if (next.done) break;
-      const s = typeof next.value === "string" ? next.value : text.write(next.value as Buffer);
-      if (s.length > 0) {
-        lastChar = s.at(-1)!;
-        yield s;
-      }
+      const s = normaliser.push(typeof next.value === "string" ? next.value : text.write(next.value as Buffer));
+      if (s.length > 0) yield emit(s);
     }
-    const rest = text.end();
-    if (rest.length > 0) {
-      lastChar = rest.at(-1)!;
-      yield rest;
-    }
+    const rest = normaliser.push(text.end()) + normaliser.end();
+    if (rest.length > 0) yield emit(rest);
   }
   const source = Readable.from(textChunks(), { objectMode: true });
 
