@@ -111,7 +111,9 @@ export class BullmqExecutor implements ExecutionBackend {
       return { ok: false, error: toJobError(error) };
     }
     if (context.signal.aborted) return { ok: false, error: toJobError(context.signal.reason) };
-    const jobId = jobIdFor(this.config.runKey, wire);
+    // runExperiment's key (stable per experiment and resume key) wins over the configured one.
+    const runKey = context.runKey ?? this.config.runKey;
+    const jobId = jobIdFor(runKey, wire);
     const add = (): Promise<unknown> => this.#add(jobId, wire);
     const result = this.#watcher.wait(jobId, add);
     const onAbort = (): void => void this.#cancel(jobId, context.signal.reason);
@@ -119,7 +121,7 @@ export class BullmqExecutor implements ExecutionBackend {
     try {
       await add();
       // A reused id may name a job that finished before we listened: look once.
-      if (this.config.runKey !== undefined) await this.#watcher.check(jobId);
+      if (runKey !== undefined) await this.#watcher.check(jobId);
     } catch (error) {
       this.#watcher.settle(jobId, { ok: false, error: toJobError(error) });
     }

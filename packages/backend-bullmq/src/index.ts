@@ -9,5 +9,4 @@ export { bullmqBackend, bullmqBackend as default } from "./definition.js";
 export { BullmqExecutor } from "./bullmq-executor.js";
 export { DEFAULT_MAX_PAYLOAD_BYTES, bullmqConfigSchema, type BullmqConfig, type BullmqConfigInput } from "./config.js";
 export { BACKEND_NAME, CodeMismatchError, PayloadTooLargeError } from "./errors.js";
-export { moduleCodeHash, resolveModuleFile } from "./module-source.js";
 export { startWorker, type BullmqWorker, type StartWorkerOptions, type WorkerEvent } from "./worker.js";

@@ -1,6 +1,5 @@
-import { AbortedError, JobFailedError, TimeoutError, toJobError, type ExecutionBackend, type JobResult } from "@themis/core";
+import { AbortedError, JobFailedError, TimeoutError, toJobError, type ExecutionBackend, type JobResult, moduleCodeHash } from "@themis/core";
 import { CodeMismatchError, BACKEND_NAME } from "./errors.js";
-import { moduleCodeHash } from "./module-source.js";
 import { type WireJob, assertPayloadSize, fromWireCommand, jsonBytes } from "./wire.js";
 
 /** Why the worker stops a running job: the submitter's timeout or cancellation, or its own backstop timeout. */

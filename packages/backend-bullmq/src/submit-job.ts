@@ -1,7 +1,6 @@
-import { JobFailedError, type CommandJob, type ModuleJob, type RunContext } from "@themis/core";
+import { JobFailedError, type CommandJob, type ModuleJob, type RunContext, moduleCodeHash } from "@themis/core";
 import type { BullmqConfig } from "./config.js";
 import { BACKEND_NAME } from "./errors.js";
-import { moduleCodeHash } from "./module-source.js";
 import { type WireJob, WIRE_VERSION, assertPayloadSize, itemLabel, jsonBytes, toWireCommand } from "./wire.js";
 
 function codeHashOf(job: ModuleJob, label: string): string {

@@ -1,9 +1,8 @@
 // A worker whose copy of a module differs from the submitter's refuses the job instead of
 // running other code: the file changes between queueing and running.
 import { writeFileSync } from "node:fs";
-import { type MapOutcome, type Task, map } from "@themis/core";
+import { type MapOutcome, type Task, map, moduleCodeHash } from "@themis/core";
 import { afterAll, describe, expect, it } from "vitest";
-import { moduleCodeHash } from "../src/index.ts";
 import { collect, waitFor } from "./support/collect.ts";
 import { createExecutor, redisAvailable, testConfig } from "./support/env.ts";
 import { FIXTURE_SOURCE, writeFixture } from "./support/fixture.ts";

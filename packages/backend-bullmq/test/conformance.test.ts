@@ -14,7 +14,9 @@ executionSuite({
   kinds: ["module", "command"],
   skip: redisAvailable ? false : "no redis-server (see the warning above)",
   create: async () => {
-    workers = await startWorkers(config, 2, { concurrency: 4 });
+    // The suite's environment canary, where commands run: in the workers. inheritEnv: false
+    // must keep it out; an inheriting job must see it (the suite's control).
+    workers = await startWorkers(config, 2, { concurrency: 4, env: { THEMIS_SUITE_PARENT: "leaked" } });
     return createExecutor(config);
   },
   capabilities: {

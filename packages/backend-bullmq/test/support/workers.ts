@@ -15,9 +15,10 @@ export class WorkerProcess {
   readonly stderr: string[] = [];
   readonly #waiters: { test: (e: WorkerEvent) => boolean; resolve: (e: WorkerEvent) => void }[] = [];
 
-  constructor(config: BullmqConfigInput, options: { concurrency?: number; maxJobs?: number } = {}) {
+  constructor(config: BullmqConfigInput, options: { concurrency?: number; maxJobs?: number; env?: Record<string, string> } = {}) {
     this.child = spawn(process.execPath, [SCRIPT, JSON.stringify({ config, concurrency: options.concurrency ?? 4, maxJobs: options.maxJobs })], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...options.env },
     });
     createInterface({ input: this.child.stdout! }).on("line", (line) => {
       let event: WorkerEvent;
@@ -70,7 +71,7 @@ export class WorkerProcess {
 }
 
 /** Start `count` worker processes on `config` and wait until each is ready. */
-export async function startWorkers(config: BullmqConfigInput, count: number, options: { concurrency?: number } = {}): Promise<WorkerProcess[]> {
+export async function startWorkers(config: BullmqConfigInput, count: number, options: { concurrency?: number; env?: Record<string, string> } = {}): Promise<WorkerProcess[]> {
   const workers = Array.from({ length: count }, () => new WorkerProcess(config, options));
   await Promise.all(workers.map((w) => w.ready()));
   return workers;

@@ -213,6 +213,16 @@ export interface RunContext {
   readonly attempt: number;
   /** Position of the item in the input of `map`. */
   readonly index: number;
+  /**
+   * Optional hook for executors that address queued work by id: a key that stays the same
+   * when the same work is submitted again (a restarted submitter, a second runner of the
+   * same experiment). `runExperiment` sets it from the experiment and the resume key; with
+   * `map` it is `MapOptions.runKey`. An executor may derive deterministic job ids from it
+   * plus the item (e.g. its `_row_id`) so that a resubmission reattaches to the job already
+   * queued instead of running it twice; executors that run jobs in process ignore it.
+   * Letters, digits, '_', '.' and '-' only.
+   */
+  readonly runKey?: string;
 }
 
 /**

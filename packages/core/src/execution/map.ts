@@ -62,6 +62,11 @@ export interface MapOptions {
   ordered?: boolean;
   /** Number of items, for progress, when the input is not an array. */
   total?: number;
+  /**
+   * Passed to the executor with every job as `RunContext.runKey` (see there): one key, or
+   * one per item.
+   */
+  runKey?: string | ((item: unknown, index: number) => string | undefined);
 }
 
 type Input<I> = Iterable<I> | AsyncIterable<I>;
@@ -203,6 +208,10 @@ async function* schedule<I, O>(
     }
   };
 
+  const keyOf = (item: I, index: number): { runKey?: string } => {
+    const runKey = typeof options.runKey === "function" ? options.runKey(item, index) : options.runKey;
+    return runKey === undefined ? {} : { runKey };
+  };
   const runOne = async (index: number, item: I): Promise<MapOutcome<O>> => {
     const start = performance.now();
     for (let attempt = 1; ; attempt++) {
@@ -220,7 +229,7 @@ async function* schedule<I, O>(
       let result: JobResult<O>;
       try {
         if (signal.aborted) throw signal.reason;
-        result = await executor.run<O>(jobFor(task, item, index), { signal, attempt, index });
+        result = await executor.run<O>(jobFor(task, item, index), { signal, attempt, index, ...keyOf(item, index) });
       } catch (error) {
         result = { ok: false, error: toJobError(signal.aborted ? signal.reason : error) };
       } finally {

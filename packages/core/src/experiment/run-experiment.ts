@@ -13,6 +13,7 @@ import { type JsonValue, ROW_ID, type Row, type StoredRow, toJsonRow } from "../
 import type { Dataset, Table } from "../storage/table.js";
 import { CANCELS_TABLE } from "./cancel.js";
 import { RowClaims, claimsTable } from "./claims.js";
+import { executionRunKey } from "./execution-run-key.js";
 import { DEFAULT_FAIL_FAST, FailFast } from "./fail-fast.js";
 import { MetricsCollector, type Scores } from "./metrics.js";
 import { collectProvenance } from "./provenance.js";
@@ -207,6 +208,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   const failFast = new FailFast(options.failFast ?? DEFAULT_FAIL_FAST);
   const mapOptions = {
     executor: ctx.executor,
+    runKey: executionRunKey(ctx.record.experiment, key, await listRuns(project, ctx.record.experiment), previous.errorRuns),
     retries: ctx.retry,
     signal: stop.controller.signal,
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
