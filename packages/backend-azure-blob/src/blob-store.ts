@@ -2,73 +2,96 @@ import { BlobServiceClient, type ContainerClient, type StoragePipelineOptions, S
 import { InvalidConfigError, NotFoundError } from "@themis/core";
 import { isConditionFailed, isMissingBlob, toThemisError } from "./azure-errors.js";
 import { type AzureConfig, BACKEND_NAME, CONNECTION_STRING_ENV } from "./config.js";
+import { IdleDeadline } from "./deadline.js";
 
 /** The blob calls the backend makes, with SDK errors mapped to Themis errors. */
 export class BlobStore {
   readonly container: string;
   readonly client: ContainerClient;
+  readonly #timeoutMs: number;
 
   constructor(config: AzureConfig, env: NodeJS.ProcessEnv = process.env) {
     this.container = config.container;
+    this.#timeoutMs = config.requestTimeoutMs;
     this.client = serviceClient(config, env).getContainerClient(config.container);
   }
 
   /** The blob's text, or undefined when it does not exist. */
   async getText(name: string): Promise<string | undefined> {
+    const deadline = new IdleDeadline(this.#timeoutMs);
     try {
       // One GET (downloadToBuffer would ask for the properties first).
-      const response = await this.client.getBlobClient(name).download(0);
+      const response = await this.client.getBlobClient(name).download(0, undefined, { abortSignal: deadline.signal });
       const chunks: Buffer[] = [];
-      for await (const chunk of response.readableStreamBody!) chunks.push(chunk as Buffer);
+      for await (const chunk of response.readableStreamBody!) {
+        chunks.push(chunk as Buffer);
+        deadline.touch();
+      }
       return Buffer.concat(chunks).toString("utf8");
     } catch (error) {
       if (isMissingBlob(error)) return undefined;
       throw toThemisError(error, this.container, `read "${name}"`);
+    } finally {
+      deadline.done();
     }
   }
 
   /** Create the blob with If-None-Match: *; false when it exists already. */
   async create(name: string, text: string): Promise<boolean> {
     const body = Buffer.from(text, "utf8");
+    const deadline = new IdleDeadline(this.#timeoutMs);
     try {
-      await this.client.getBlockBlobClient(name).upload(body, body.length, { conditions: { ifNoneMatch: "*" } });
+      await this.client.getBlockBlobClient(name).upload(body, body.length, { conditions: { ifNoneMatch: "*" }, abortSignal: deadline.signal });
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
       throw toThemisError(error, this.container, `write "${name}"`);
+    } finally {
+      deadline.done();
     }
   }
 
   /** Whether the blob exists. */
   async exists(name: string): Promise<boolean> {
+    const deadline = new IdleDeadline(this.#timeoutMs);
     try {
-      await this.client.getBlobClient(name).getProperties();
+      await this.client.getBlobClient(name).getProperties({ abortSignal: deadline.signal });
       return true;
     } catch (error) {
       if (isMissingBlob(error)) return false;
       throw toThemisError(error, this.container, `read "${name}"`);
+    } finally {
+      deadline.done();
     }
   }
 
   /** Delete the blob; false when it did not exist. */
   async delete(name: string): Promise<boolean> {
+    const deadline = new IdleDeadline(this.#timeoutMs);
     try {
-      await this.client.getBlobClient(name).delete();
+      await this.client.getBlobClient(name).delete({ abortSignal: deadline.signal });
       return true;
     } catch (error) {
       if (isMissingBlob(error)) return false;
       throw toThemisError(error, this.container, `delete "${name}"`);
+    } finally {
+      deadline.done();
     }
   }
 
   /** Names and sizes of the blobs under `prefix`, in name order, page by page. */
   async *list(prefix: string): AsyncGenerator<{ name: string; size: number }> {
+    const deadline = new IdleDeadline(this.#timeoutMs);
     try {
-      for await (const page of this.client.listBlobsFlat({ prefix }).byPage({ maxPageSize: 5000 })) {
+      for await (const page of this.client.listBlobsFlat({ prefix, abortSignal: deadline.signal }).byPage({ maxPageSize: 5000 })) {
+        deadline.done(); // the consumer's time between pages is not the server's
         for (const item of page.segment.blobItems) yield { name: item.name, size: item.properties.contentLength ?? 0 };
+        deadline.touch();
       }
     } catch (error) {
       throw toThemisError(error, this.container, `list "${prefix}"`);
+    } finally {
+      deadline.done();
     }
   }
 
@@ -88,10 +111,13 @@ export class BlobStore {
   /** Fails with NotFoundError when the container is missing (a clearer first error than a 404 later). */
   async checkContainer(): Promise<void> {
     let exists: boolean;
+    const deadline = new IdleDeadline(this.#timeoutMs);
     try {
-      exists = await this.client.exists();
+      exists = await this.client.exists({ abortSignal: deadline.signal });
     } catch (error) {
       throw toThemisError(error, this.container, "open the container");
+    } finally {
+      deadline.done();
     }
     if (!exists) {
       throw new NotFoundError(`container "${this.container}" does not exist: create it (az storage container create -n ${this.container}) or fix the "container" option`, { backend: BACKEND_NAME });
@@ -101,7 +127,7 @@ export class BlobStore {
 
 function serviceClient(config: AzureConfig, env: NodeJS.ProcessEnv): BlobServiceClient {
   const options: StoragePipelineOptions = {
-    retryOptions: { maxTries: config.maxTries, tryTimeoutInMs: config.requestTimeoutMs, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 },
+    retryOptions: { maxTries: config.maxTries, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 },
   };
   const endpoint = config.endpoint ?? (config.accountName ? `https://${config.accountName}.blob.core.windows.net` : undefined);
   if (config.accountKey !== undefined) {

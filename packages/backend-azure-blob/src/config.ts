@@ -35,7 +35,9 @@ export const azureConfigSchema = z
       .describe("Blob service URL. Default: https://<accountName>.blob.core.windows.net (Azurite: http://127.0.0.1:10000/devstoreaccount1)."),
     concurrency: z.number().int().min(1).max(256).default(16).describe("Downloads a table read or a delete keeps in flight."),
     maxConflictRetries: z.number().int().min(0).default(40).describe("Attempts to win the next segment number against other writers."),
-    requestTimeoutMs: timeoutMsSchema.default(30_000).describe("Milliseconds one request may take before it fails (and is retried)."),
+    requestTimeoutMs: timeoutMsSchema
+      .default(60_000)
+      .describe("Milliseconds a call may wait with no answer (retries included) before it fails with ERR_THEMIS_UNAVAILABLE: a server that accepts and never answers cannot hang a call."),
     maxTries: z.number().int().min(1).max(20).default(4).describe("Attempts per request on network errors, timeouts and 5xx answers (the SDK's retry policy)."),
   })
   .superRefine((config, ctx) => {
