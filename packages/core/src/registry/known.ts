@@ -6,6 +6,7 @@ export const KNOWN_BACKEND_PACKAGES: Readonly<Record<string, string>> = {
   "box/csv": "@themis/backend-box",
   docker: "@themis/backend-docker",
   bullmq: "@themis/backend-bullmq",
+  "azure-blob": "@themis/backend-azure-blob",
 };
 
 /** URI schemes of first-party backends, for hints when none installed accepts a URI. */
@@ -15,4 +16,5 @@ export const KNOWN_SCHEMES: Readonly<Record<string, string>> = {
   unix: "redis",
   s3: "s3",
   box: "box/csv",
+  azure: "azure-blob",
 };
