@@ -37,7 +37,7 @@ export class AzureBlobStorage implements StorageBackend, TableContext {
     const key = JSON.stringify([project, kind, table]);
     let log = this.#logs.get(key);
     if (!log) {
-      log = new TableLog(this.store, `${kind} "${table}" of project "${project}"`, this.#config.maxConflictRetries);
+      log = new TableLog(this.store, `${kind} "${table}" of project "${project}"`, this.#config.maxConflictRetries, this.concurrency);
       this.#logs.set(key, log);
     }
     return log;

@@ -4,7 +4,7 @@ import { BACKEND_NAME } from "./config.js";
 import type { Layout } from "./layout.js";
 import { parseManifest } from "./manifest.js";
 import type { Op } from "./segment-format.js";
-import type { TableLog } from "./table-log.js";
+import type { Incarnation, TableLog } from "./table-log.js";
 import { listSegments, readRows } from "./table-reader.js";
 
 /** What a table handle needs from its backend. */
@@ -39,8 +39,8 @@ export class AzureTable implements TableStore {
     return `${this.#kind} "${this.#table}" of project "${this.#project}"`;
   }
 
-  /** The current incarnation's segment prefix, or NotFoundError. */
-  async #segments(): Promise<{ tableId: string; prefix: string }> {
+  /** The current incarnation, or NotFoundError. */
+  async #segments(): Promise<Incarnation> {
     this.#ctx.assertOpen();
     const name = this.#ctx.layout.manifest(this.#project, this.#kind, this.#table);
     const text = await this.#ctx.store.getText(name);
@@ -56,8 +56,13 @@ export class AzureTable implements TableStore {
   }
 
   async *entries(): AsyncGenerator<StoredRow> {
+    // The listing of every incarnation runs beside the manifest read (one round trip less);
+    // only the current incarnation's segments are kept.
+    const root = this.#ctx.layout.tableData(this.#project, this.#kind, this.#table);
+    const listing = collect(this.#ctx.store.list(root));
+    listing.catch(() => undefined);
     const { prefix } = await this.#segments();
-    const segments = await listSegments(this.#ctx.store, prefix);
+    const segments = await listSegments(this.#ctx.store, prefix, await listing);
     yield* readRows(this.#ctx.store, segments, this.#ctx.concurrency, this.#label);
   }
 
@@ -80,7 +85,13 @@ export class AzureTable implements TableStore {
   }
 
   async #write(ops: Op[]): Promise<void> {
-    const { tableId, prefix } = await this.#segments();
-    await this.#ctx.log(this.#project, this.#kind, this.#table).write(tableId, prefix, ops);
+    this.#ctx.assertOpen();
+    await this.#ctx.log(this.#project, this.#kind, this.#table).write(() => this.#segments(), ops);
   }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
 }

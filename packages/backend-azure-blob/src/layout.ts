@@ -34,9 +34,13 @@ export class Layout {
   manifest(project: string, kind: TableKind, table: string): string {
     return `${this.manifests(project, kind)}${encodeName(table)}.json`;
   }
+  /** Prefix of every incarnation's segments. */
+  tableData(project: string, kind: TableKind, table: string): string {
+    return `${this.project(project)}data/${kind}/${encodeName(table)}/`;
+  }
   /** Prefix of one incarnation's segments. */
   segments(project: string, kind: TableKind, table: string, tableId: string): string {
-    return `${this.project(project)}data/${kind}/${encodeName(table)}/${tableId}/`;
+    return `${this.tableData(project, kind, table)}${tableId}/`;
   }
 }
 

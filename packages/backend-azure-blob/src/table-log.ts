@@ -5,11 +5,17 @@ import type { BlobStore } from "./blob-store.js";
 import { BACKEND_NAME } from "./config.js";
 import { segmentName } from "./layout.js";
 import { type Op, encodeSegment, parseSegment } from "./segment-format.js";
+import { orderedMap } from "./ordered.js";
 import { listSegments, readSegment } from "./table-reader.js";
 
-/** What a writer knows of one table incarnation: the ids it holds and the last segment folded. */
-interface WriterState {
+/** One incarnation of a table: its id and where its segments live. */
+export interface Incarnation {
   tableId: string;
+  prefix: string;
+}
+
+/** What a writer knows of one incarnation: the ids it holds and the last segment folded. */
+interface WriterState extends Incarnation {
   seq: number;
   ids: Set<string>;
 }
@@ -25,61 +31,97 @@ export class TableLog {
   readonly #store: BlobStore;
   readonly #label: string;
   readonly #maxRetries: number;
+  readonly #concurrency: number;
   #state: WriterState | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(store: BlobStore, label: string, maxRetries: number) {
+  constructor(store: BlobStore, label: string, maxRetries: number, concurrency: number) {
     this.#store = store;
     this.#label = label;
     this.#maxRetries = maxRetries;
+    this.#concurrency = concurrency;
   }
 
-  /** Apply `ops` as one segment of incarnation `tableId` (whose segments live under `prefix`). */
-  write(tableId: string, prefix: string, ops: readonly Op[]): Promise<void> {
-    const run = this.#queue.then(() => this.#write(tableId, prefix, ops));
+  /**
+   * Apply `ops` as one segment of the table's current incarnation, which `current()` reads
+   * (from the manifest; NotFoundError once the table is deleted).
+   */
+  write(current: () => Promise<Incarnation>, ops: readonly Op[]): Promise<void> {
+    const run = this.#queue.then(() => this.#write(current, ops));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #write(tableId: string, prefix: string, ops: readonly Op[]): Promise<void> {
-    if (this.#state?.tableId !== tableId) this.#state = await this.#foldAll(tableId, prefix);
-    const state = this.#state;
+  async #write(current: () => Promise<Incarnation>, ops: readonly Op[]): Promise<void> {
     const writeId = randomUUID();
     const body = encodeSegment(writeId, ops);
-    for (let attempt = 0; ; attempt++) {
-      check(state.ids, ops, this.#label);
-      if (await this.#store.create(segmentName(prefix, state.seq + 1), body)) {
-        apply(state.ids, ops);
-        state.seq += 1;
-        return;
+    const manifest = current();
+    manifest.catch(() => undefined);
+    const known = this.#state;
+    if (known) {
+      // Optimistic: the first attempt, on the incarnation this writer knows, goes out while
+      // the manifest is read (one round trip instead of two).
+      const first = this.#attempt(known, ops, body);
+      first.catch(() => undefined);
+      const [m, r] = await Promise.allSettled([manifest, first]);
+      if (m.status === "fulfilled" && m.value.tableId === known.tableId) {
+        if (r.status === "rejected") throw r.reason;
+        if (r.value) return;
+        return this.#retry(known, ops, body, writeId);
       }
+      // Deleted (and maybe created again) meanwhile: take back what landed in the old incarnation.
+      if (r.status === "fulfilled" && r.value) await this.#store.delete(segmentName(known.prefix, known.seq));
+      this.#state = undefined;
+    }
+    const incarnation = await manifest;
+    const state = await this.#foldAll(incarnation);
+    this.#state = state;
+    if (await this.#attempt(state, ops, body)) return;
+    return this.#retry(state, ops, body, writeId);
+  }
+
+  /** Check `ops` against what the writer knows, then try to create segment `seq + 1`. */
+  async #attempt(state: WriterState, ops: readonly Op[], body: string): Promise<boolean> {
+    check(state.ids, ops, this.#label);
+    if (!(await this.#store.create(segmentName(state.prefix, state.seq + 1), body))) return false;
+    apply(state.ids, ops);
+    state.seq += 1;
+    return true;
+  }
+
+  /** After a lost attempt: fold the winners' segments, back off, try the next number. */
+  async #retry(state: WriterState, ops: readonly Op[], body: string, writeId: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
       // An SDK retry of a PUT that landed though its answer was lost finds our own segment.
-      if (await this.#catchUp(state, prefix, writeId)) return;
-      if (attempt >= this.#maxRetries) {
-        throw new ConflictError(`other writers kept winning the next segment of ${this.#label} (${attempt + 1} attempts)`, { backend: BACKEND_NAME, retryable: true });
+      if (await this.#catchUp(state, writeId)) return;
+      if (attempt > this.#maxRetries) {
+        throw new ConflictError(`other writers kept winning the next segment of ${this.#label} (${attempt} attempts)`, { backend: BACKEND_NAME, retryable: true });
       }
       await sleep(Math.random() * Math.min(1000, 10 * 2 ** Math.min(attempt, 7)));
+      if (await this.#attempt(state, ops, body)) return;
     }
   }
 
   /** Fold the segments written since `state.seq`; true if one of them is the write `writeId`. */
-  async #catchUp(state: WriterState, prefix: string, writeId: string): Promise<boolean> {
+  async #catchUp(state: WriterState, writeId: string): Promise<boolean> {
     let ours = false;
     for (;;) {
-      const text = await this.#store.getText(segmentName(prefix, state.seq + 1));
+      const name = segmentName(state.prefix, state.seq + 1);
+      const text = await this.#store.getText(name);
       if (text === undefined) return ours;
-      const segment = parseSegment(text, segmentName(prefix, state.seq + 1));
-      state.ids = apply(state.ids, segment.ops);
+      const segment = parseSegment(text, name);
+      apply(state.ids, segment.ops);
       state.seq += 1;
       if (segment.writeId === writeId) ours = true;
     }
   }
 
-  async #foldAll(tableId: string, prefix: string): Promise<WriterState> {
-    const state: WriterState = { tableId, seq: 0, ids: new Set() };
-    for (const ref of await listSegments(this.#store, prefix)) {
-      state.ids = apply(state.ids, (await readSegment(this.#store, ref.name, this.#label)).ops);
-      state.seq = ref.seq;
+  async #foldAll(incarnation: Incarnation): Promise<WriterState> {
+    const state: WriterState = { ...incarnation, seq: 0, ids: new Set() };
+    const refs = await listSegments(this.#store, incarnation.prefix);
+    for await (const segment of orderedMap(refs, this.#concurrency, (ref) => readSegment(this.#store, ref.name, this.#label))) {
+      apply(state.ids, segment.ops);
+      state.seq += 1;
     }
     return state;
   }

@@ -15,12 +15,16 @@ export interface SegmentRef {
   seq: number;
 }
 
-/** The segments under `prefix`, in order; they must be numbered 1..n (writers never leave a gap). */
-export async function listSegments(store: BlobStore, prefix: string): Promise<SegmentRef[]> {
+/**
+ * The segments under `prefix`, in order; they must be numbered 1..n (writers never leave a
+ * gap). `listed` is a listing of `prefix` or of a prefix of it, made by the caller (so that
+ * it can run beside the manifest read).
+ */
+export async function listSegments(store: BlobStore, prefix: string, listed: AsyncIterable<{ name: string; size: number }> | Iterable<{ name: string; size: number }> = store.list(prefix)): Promise<SegmentRef[]> {
   const out: SegmentRef[] = [];
-  for await (const { name, size } of store.list(prefix)) {
+  for await (const { name, size } of listed) {
     const seq = parseSegmentSeq(name);
-    if (seq === undefined) continue;
+    if (seq === undefined || !name.startsWith(prefix) || name.slice(prefix.length).includes("/")) continue;
     if (seq !== out.length + 1) throw new CorruptDataError(`segment "${name}" follows segment ${out.length}: a segment is missing`, { backend: BACKEND_NAME });
     out.push({ name, size, seq });
   }

@@ -1,11 +1,16 @@
 // Two backend instances (each with its own writer state, as two processes have) writing one
 // table at once: no append is lost or duplicated, and a new id raced by both is stored once.
+import type { ContainerClient } from "@azure/storage-blob";
 import { Project } from "@themis/core";
 import { describe, expect, it } from "vitest";
+import { Layout } from "../src/layout.js";
 import { azureService, useFreshContainer } from "./support/env.js";
 
 const connectionString = azureService();
-const { backend } = useFreshContainer(connectionString, "wr");
+let raw: ContainerClient;
+const { backend } = useFreshContainer(connectionString, "wr", (_c, r) => {
+  raw = r;
+});
 
 describe.skipIf(!connectionString)("two writers", () => {
   it("appending at once lose no row, duplicate none, and keep every batch whole and in order", async () => {
@@ -70,5 +75,25 @@ describe.skipIf(!connectionString)("two writers", () => {
     expect(rows.filter((r) => r._row_id.startsWith("n"))).toHaveLength(10);
     // The other writer sees the deletes: updating a deleted row is NOT_FOUND there too.
     await expect(tb.update("r1", { v: 3 })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
+  });
+
+  it("a writer whose table another instance deleted and created again writes to the new table and leaves nothing in the old one", async () => {
+    const [a, b] = [backend(), backend()];
+    const pa = await Project.create("again", a);
+    const ta = await pa.createDataset("t");
+    await ta.append({ _row_id: "old" }); // a now knows the first incarnation
+    const pb = await Project.open("again", b);
+    await pb.deleteDataset("t");
+    await pb.createDataset("t");
+    // a's next write goes out optimistically to the incarnation it knew, beside the manifest read.
+    await ta.append({ _row_id: "new" });
+    expect((await (await pb.getDataset("t")).load()).map((r) => r._row_id)).toEqual(["new"]);
+    const names: string[] = [];
+    for await (const blob of raw.listBlobsFlat({ prefix: new Layout("").tableData("again", "dataset", "t") })) names.push(blob.name);
+    expect(names).toHaveLength(1);
+    // Deleted without a re-create: NOT_FOUND, and again nothing left behind.
+    await pb.deleteDataset("t");
+    await expect(ta.append({ _row_id: "lost" })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
+    for await (const blob of raw.listBlobsFlat({ prefix: new Layout("").tableData("again", "dataset", "t") })) expect.fail(`left behind: ${blob.name}`);
   });
 });
