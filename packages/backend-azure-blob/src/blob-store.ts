@@ -16,67 +16,57 @@ export class BlobStore {
     this.client = serviceClient(config, env).getContainerClient(config.container);
   }
 
-  /** The blob's text, or undefined when it does not exist. */
-  async getText(name: string): Promise<string | undefined> {
+  /**
+   * One SDK call under an idle deadline, its errors mapped; an error `expected` says is an
+   * answer (not there, already there) resolves to `fallback` instead.
+   */
+  async #call<T>(action: string, fn: (deadline: IdleDeadline) => Promise<T>, expected?: (error: unknown) => boolean, fallback?: T): Promise<T> {
     const deadline = new IdleDeadline(this.#timeoutMs);
     try {
-      // One GET (downloadToBuffer would ask for the properties first).
-      const response = await this.client.getBlobClient(name).download(0, undefined, { abortSignal: deadline.signal });
-      const chunks: Buffer[] = [];
-      for await (const chunk of response.readableStreamBody!) {
-        chunks.push(chunk as Buffer);
-        deadline.touch();
-      }
-      return Buffer.concat(chunks).toString("utf8");
+      return await fn(deadline);
     } catch (error) {
-      if (isMissingBlob(error)) return undefined;
-      throw toThemisError(error, this.container, `read "${name}"`);
+      if (expected?.(error)) return fallback as T;
+      throw toThemisError(error, this.container, action);
     } finally {
       deadline.done();
     }
+  }
+
+  /** The blob's text, or undefined when it does not exist. */
+  getText(name: string): Promise<string | undefined> {
+    return this.#call(
+      `read "${name}"`,
+      async (deadline) => {
+        // One GET (downloadToBuffer would ask for the properties first).
+        const response = await this.client.getBlobClient(name).download(0, undefined, { abortSignal: deadline.signal });
+        const chunks: Buffer[] = [];
+        for await (const chunk of response.readableStreamBody!) {
+          chunks.push(chunk as Buffer);
+          deadline.touch();
+        }
+        return Buffer.concat(chunks).toString("utf8");
+      },
+      isMissingBlob,
+      undefined,
+    );
   }
 
   /** Create the blob with If-None-Match: *; false when it exists already. */
-  async create(name: string, text: string): Promise<boolean> {
+  create(name: string, text: string): Promise<boolean> {
     const body = Buffer.from(text, "utf8");
-    const deadline = new IdleDeadline(this.#timeoutMs);
-    try {
-      await this.client.getBlockBlobClient(name).upload(body, body.length, { conditions: { ifNoneMatch: "*" }, abortSignal: deadline.signal });
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw toThemisError(error, this.container, `write "${name}"`);
-    } finally {
-      deadline.done();
-    }
+    const conditions = { ifNoneMatch: "*" };
+    const upload = (d: IdleDeadline) => this.client.getBlockBlobClient(name).upload(body, body.length, { conditions, abortSignal: d.signal });
+    return this.#call(`write "${name}"`, async (d) => (await upload(d), true), isConditionFailed, false);
   }
 
   /** Whether the blob exists. */
-  async exists(name: string): Promise<boolean> {
-    const deadline = new IdleDeadline(this.#timeoutMs);
-    try {
-      await this.client.getBlobClient(name).getProperties({ abortSignal: deadline.signal });
-      return true;
-    } catch (error) {
-      if (isMissingBlob(error)) return false;
-      throw toThemisError(error, this.container, `read "${name}"`);
-    } finally {
-      deadline.done();
-    }
+  exists(name: string): Promise<boolean> {
+    return this.#call(`read "${name}"`, async (d) => (await this.client.getBlobClient(name).getProperties({ abortSignal: d.signal }), true), isMissingBlob, false);
   }
 
   /** Delete the blob; false when it did not exist. */
-  async delete(name: string): Promise<boolean> {
-    const deadline = new IdleDeadline(this.#timeoutMs);
-    try {
-      await this.client.getBlobClient(name).delete({ abortSignal: deadline.signal });
-      return true;
-    } catch (error) {
-      if (isMissingBlob(error)) return false;
-      throw toThemisError(error, this.container, `delete "${name}"`);
-    } finally {
-      deadline.done();
-    }
+  delete(name: string): Promise<boolean> {
+    return this.#call(`delete "${name}"`, async (d) => (await this.client.getBlobClient(name).delete({ abortSignal: d.signal }), true), isMissingBlob, false);
   }
 
   /** Names and sizes of the blobs under `prefix`, in name order, page by page. */
@@ -110,16 +100,7 @@ export class BlobStore {
 
   /** Fails with NotFoundError when the container is missing (a clearer first error than a 404 later). */
   async checkContainer(): Promise<void> {
-    let exists: boolean;
-    const deadline = new IdleDeadline(this.#timeoutMs);
-    try {
-      exists = await this.client.exists({ abortSignal: deadline.signal });
-    } catch (error) {
-      throw toThemisError(error, this.container, "open the container");
-    } finally {
-      deadline.done();
-    }
-    if (!exists) {
+    if (!(await this.#call("open the container", (d) => this.client.exists({ abortSignal: d.signal })))) {
       throw new NotFoundError(`container "${this.container}" does not exist: create it (az storage container create -n ${this.container}) or fix the "container" option`, { backend: BACKEND_NAME });
     }
   }
@@ -147,7 +128,7 @@ function serviceClient(config: AzureConfig, env: NodeJS.ProcessEnv): BlobService
   }
   try {
     return BlobServiceClient.fromConnectionString(connectionString, options);
-  } catch (cause) {
+  } catch {
     // The SDK's message may quote the string; ours never does.
     throw new InvalidConfigError(`${BACKEND_NAME}: the connection string is not valid (it needs AccountName and AccountKey, or BlobEndpoint and SharedAccessSignature)`, [{ path: "connectionString", message: "invalid" }], {
       backend: BACKEND_NAME,

@@ -12,13 +12,18 @@ const { backend } = useFreshContainer(connectionString, "wr", (_c, r) => {
   raw = r;
 });
 
+
+/** Two backend instances with a handle each on table "t" of a new project `name`. */
+async function twoWriters(name: string) {
+  const pa = await Project.create(name, backend());
+  const pb = await Project.open(name, backend());
+  await pa.createDataset("t");
+  return { pa, pb, ta: await pa.getDataset("t"), tb: await pb.getDataset("t") };
+}
+
 describe.skipIf(!connectionString)("two writers", () => {
   it("appending at once lose no row, duplicate none, and keep every batch whole and in order", async () => {
-    const [a, b] = [backend(), backend()];
-    const pa = await Project.create("race", a);
-    const pb = await Project.open("race", b);
-    await pa.createDataset("t");
-    const [ta, tb] = [await pa.getDataset("t"), await pb.getDataset("t")];
+    const { ta, tb } = await twoWriters("race");
     const write = async (table: typeof ta, who: string) => {
       for (let batch = 0; batch < 15; batch++) {
         await table.appendMany(Array.from({ length: 20 }, (_, i) => ({ _row_id: `${who}-${batch}-${i}`, who, batch, i })));
@@ -37,11 +42,7 @@ describe.skipIf(!connectionString)("two writers", () => {
   });
 
   it("racing to append one new id: exactly one wins, the other is ALREADY_EXISTS, the row is stored once", async () => {
-    const [a, b] = [backend(), backend()];
-    const pa = await Project.create("dup", a);
-    const pb = await Project.open("dup", b);
-    await pa.createDataset("t");
-    const [ta, tb] = [await pa.getDataset("t"), await pb.getDataset("t")];
+    const { ta, tb } = await twoWriters("dup");
     // Both writers know the table (state folded) before the race.
     await ta.append({ _row_id: "seed" });
     await tb.appendMany([{ _row_id: "seed-b" }]);
@@ -56,11 +57,7 @@ describe.skipIf(!connectionString)("two writers", () => {
   });
 
   it("an update or delete by one writer is never undone by the other's appends", async () => {
-    const [a, b] = [backend(), backend()];
-    const pa = await Project.create("upd", a);
-    const pb = await Project.open("upd", b);
-    await pa.createDataset("t");
-    const [ta, tb] = [await pa.getDataset("t"), await pb.getDataset("t")];
+    const { ta, tb } = await twoWriters("upd");
     await ta.appendMany(Array.from({ length: 10 }, (_, i) => ({ _row_id: `r${i}`, v: 0 })));
     await Promise.all([
       (async () => {
