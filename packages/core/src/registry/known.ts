@@ -7,6 +7,7 @@ export const KNOWN_BACKEND_PACKAGES: Readonly<Record<string, string>> = {
   docker: "@themis/backend-docker",
   bullmq: "@themis/backend-bullmq",
   postgres: "@themis/backend-postgres",
+  "azure-blob": "@themis/backend-azure-blob",
 };
 
 /** URI schemes of first-party backends, for hints when none installed accepts a URI. */
@@ -18,4 +19,5 @@ export const KNOWN_SCHEMES: Readonly<Record<string, string>> = {
   box: "box/csv",
   postgres: "postgres",
   postgresql: "postgres",
+  azure: "azure-blob",
 };

@@ -1,0 +1,14 @@
+import { fileURLToPath } from "node:url";
+import { defineProject } from "vitest/config";
+
+export default defineProject({
+  test: {
+    name: "backend-azure-blob",
+    include: ["test/**/*.test.ts"],
+    exclude: ["dist/**", "node_modules/**"],
+    // Absolute: the root config runs this project from the repository root.
+    globalSetup: [fileURLToPath(new URL("./test/global-setup.ts", import.meta.url))],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+  },
+});
