@@ -180,9 +180,17 @@ export class BullmqExecutor implements ExecutionBackend {
     this.#watcher.settle(jobId, stopped);
   }
 
+  /**
+   * Close stops what still runs (the execution contract): waiting jobs leave the queue and
+   * running ones are stopped on their workers. A submitter that crashes never gets here, so
+   * its jobs stay queued for a restarted submitter to reattach to (see runKey).
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const closing = new ClosedError(`executor "${this.name}" was closed while the job ran`, { backend: this.name });
+    const stopping = Promise.allSettled(this.#watcher.pendingIds().map((jobId) => this.#cancel(jobId, closing)));
+    await Promise.race([stopping, delay(this.config.cancelGraceMs + CLOSE_GRACE_MS, undefined, { ref: false })]);
     this.#watcher.failAll(new JobFailedError("the executor was closed", { backend: this.name }));
     this.#watcher.close();
     // Closing waits for Redis; when it is away, give up after a moment and drop the sockets.

@@ -54,6 +54,11 @@ export class JobWatcher {
   }
 
   /** True while something waits for `jobId`. */
+  /** Ids of the jobs still awaited. */
+  pendingIds(): string[] {
+    return [...this.#pending.keys()];
+  }
+
   waiting(jobId: string): boolean {
     return this.#pending.has(jobId);
   }
