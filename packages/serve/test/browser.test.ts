@@ -1,5 +1,9 @@
 // The app in a real Chromium against a real server on a real local/csv project.
+import { mkdtempSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BrowserContext, Page } from "playwright-core";
 import { localCsvBackend } from "@themis/backend-local-csv";
@@ -10,7 +14,9 @@ import { type Fixture, PROJECT, XSS_IMG, XSS_LINK, XSS_SCRIPT, advanceRun, bigRo
 
 const ROWS = 100_000;
 const MAX_ROW_ELEMENTS = 60;
-const DOCS = new URL("../docs/", import.meta.url);
+// The README's screenshots: written into docs/ with UPDATE_SCREENSHOTS=1 (then committed),
+// else into a temp folder, so a test run never dirties the work tree.
+const DOCS = process.env.UPDATE_SCREENSHOTS === "1" ? new URL("../docs/", import.meta.url) : pathToFileURL(`${mkdtempSync(path.join(tmpdir(), "themis-serve-shots-"))}/`);
 
 describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
   let fixture: Fixture;
