@@ -12,7 +12,7 @@ import type { CommittedTable } from "./lock-record.js";
 import { writeAll, writeFileAtomic } from "./durable-fs.js";
 import { RecordBoundaryScanner, countNewlines, findRecordBoundary, type RecordBoundary } from "./record-boundary.js";
 import { BACKEND_NAME } from "./names.js";
-import { IdSet } from "./id-set.js";
+import { IdSet } from "@themis/core/backend";
 import { countIds } from "./confirm-ids.js";
 
 /** Settings a table file needs from the backend config. */

@@ -1,5 +1,5 @@
 import type { Op } from "./segment-format.js";
-import { IdSet } from "./id-set.js";
+import { IdSet } from "@themis/core/backend";
 
 /** Rows by id in table order, as stored lines. Map keeps insertion order; `set` on a present key keeps its place. */
 export type RowLines = Map<string, string>;

@@ -1,6 +1,6 @@
 // The id fingerprints a writer keeps above its row cache (pure logic, no server).
 import { describe, expect, it } from "vitest";
-import { IdSet, fingerprint } from "../src/id-set.js";
+import { IdSet, fingerprint } from "../src/backend/id-set.js";
 
 describe("IdSet", () => {
   it("answers no for absent ids and maybe for stored ones, through growth and deletes", () => {

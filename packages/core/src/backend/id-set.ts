@@ -101,7 +101,7 @@ const SHARDS = 256;
  *
  * `has` answers "no" exactly and "maybe" otherwise: two ids share a fingerprint with
  * probability 2^-48 per comparison, so a "maybe" for an id never stored is rare (~1e-14 per
- * lookup) and the caller confirms it (see write-plan.ts). Fingerprints stored more than
+ * lookup) and the caller confirms it against its store (an exact check: s3 reads the segments, local/csv the file). Fingerprints stored more than
  * once (such collisions) are counted, so removing one id never hides another.
  */
 export class IdSet {
