@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { writeSync } from "node:fs";
 import { link, open, rename, rm, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 
@@ -37,6 +38,11 @@ export async function writeAll(handle: FileHandle, data: Buffer): Promise<void> 
  * directory. Readers see the old file or the new one, never a mix; a crash leaves at
  * most a hidden temp file. Returns the new file's inode and size.
  */
+/** Write all of `data` with synchronous calls (short writes continued). */
+export function writeAllSync(fd: number, data: Buffer): void {
+  for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset, data.length - offset);
+}
+
 export async function writeFileAtomic(
   target: string,
   fill: (handle: FileHandle) => Promise<void>,

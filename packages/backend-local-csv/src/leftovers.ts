@@ -1,6 +1,7 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { isAbandoned, readLock } from "./lock-record.js";
+import { BACKEND_NAME } from "./names.js";
 import { isRunning, SELF } from "./process-identity.js";
 
 // A rewrite's temp file whose writer still runs on this host is kept; one older than this
@@ -12,7 +13,7 @@ const TEMP_MAX_AGE_MS = 10 * 60_000;
  * (`.<name>.csv.<pid>.<hex>.tmp`), lock records never linked into place
  * (`<name>.csv.lock.<token>.new`) and takeover claims of dead breakers
  * (`<name>.csv.lock.claim-*`). Called holding the table's lock, so no rewrite of this
- * table is in progress. Returns the bytes removed.
+ * table is in progress. Warns once when it removed anything; returns the bytes removed.
  */
 export async function removeLeftovers(table: string, staleMs: number): Promise<number> {
   const dir = path.dirname(table);
@@ -38,6 +39,12 @@ export async function removeLeftovers(table: string, staleMs: number): Promise<n
       dead = seen !== undefined && isAbandoned(seen, staleMs, now);
     }
     if (dead) await rm(file, { force: true });
+  }
+  if (removed > 0) {
+    process.emitWarning(`[themis] [${BACKEND_NAME}] ${table}: removed ${removed} bytes of temp files left by killed rewrites`, {
+      code: "THEMIS_LEFTOVERS",
+      type: "ThemisWarning",
+    });
   }
   return removed;
 }

@@ -1,6 +1,7 @@
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { writeAll } from "./durable-fs.js";
 import type { CommittedTable } from "./lock-record.js";
+import { BACKEND_NAME } from "./names.js";
 
 /** Read exactly `into.length` bytes at `position`. */
 export async function readFully(handle: FileHandle, into: Buffer, position: number): Promise<void> {
@@ -37,7 +38,8 @@ export async function moveAside(file: string, fragment: Buffer, offset: number):
 
 /**
  * What a dead lock holder wrote past its committed length (same file, grown since) moves
- * aside. Returns the bytes moved (0: nothing to do, e.g. the file was replaced since).
+ * aside, with a warning naming them. Returns the bytes moved (0: nothing to do, e.g. the
+ * file was replaced since).
  */
 export async function rollBackPastCommitted(file: string, committed: CommittedTable): Promise<number> {
   let info;
@@ -56,5 +58,9 @@ export async function rollBackPastCommitted(file: string, committed: CommittedTa
     await handle.close();
   }
   await moveAside(file, fragment, committed.size);
+  process.emitWarning(
+    `[themis] [${BACKEND_NAME}] ${file}: a writer died while writing (never acknowledged); its ${fragment.length} bytes past the committed length were moved to ${file}.torn`,
+    { code: "THEMIS_TORN_LINE", type: "ThemisWarning" },
+  );
   return fragment.length;
 }
