@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { REDACTED, Registry, parseBackendConfig, redactConfig } from "@themis/core";
 import { configFromPostgresUri, postgresBackend } from "../src/index.js";
-import { freePort } from "./support/postgres-server.js";
+import { freePort } from "@themis/conformance";
 
 const packageDir = path.resolve(fileURLToPath(new URL("..", import.meta.url)));
 const parse = (raw: Record<string, unknown>) => parseBackendConfig(postgresBackend, raw);

@@ -3,7 +3,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Project, Registry, parseBackendConfig, redactConfig } from "@themis/core";
 import { requireService } from "@themis/conformance";
 import { redisBackend, type RedisStorage } from "../src/index.js";
-import { freePort, RedisServer } from "./support/redis-server.js";
+import { RedisServer } from "./support/redis-server.js";
+import { freePort } from "@themis/conformance";
 import { serverBinary } from "./support/env.js";
 
 const canRun = requireService("redis-server (password tests)", serverBinary, "redis-server is not installed (apt-get install redis-server)");

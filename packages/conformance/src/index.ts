@@ -2,5 +2,5 @@ export { storageSuite, tableStoreSuite, type TableStoreSuiteOptions } from "./st
 export { STORAGE_AREAS, type StorageArea, type StorageOracle, type StorageSuiteOptions, type StorageCapabilities } from "./storage/options.js";
 export { executionSuite } from "./execution/suite.js";
 export { EXECUTION_AREAS, type ExecutionArea, type ExecutionSuiteOptions, type ExecutionCapabilities } from "./execution/options.js";
-export { requireService } from "./service.js";
+export { freePort, requireService } from "./service.js";
 export { startSilentServer, type SilentServer } from "./silent-server.js";

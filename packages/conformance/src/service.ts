@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 /**
  * Decide what to do when a test needs a service (a server, an engine) that is not there:
  * in CI (`CI=true`) that is a failure; elsewhere the tests are skipped, loudly.
@@ -12,4 +13,20 @@ export function requireService(service: string, available: boolean, reason: stri
   if (ci) throw new Error(`[themis conformance] ${message}. CI=true: a missing service fails the run.`);
   console.warn(`\n${"!".repeat(78)}\n!! SKIPPING ${service} tests: ${message}\n${"!".repeat(78)}\n`);
   return false;
+}
+
+/**
+ * A free TCP port on the loopback interface, for a test server: free when asked, so the
+ * server binds it right after (and retries with another port if something took it).
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -2,9 +2,9 @@
 // and the benchmark: initdb into a temp folder, a free loopback port, no fsync.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
+import { freePort } from "@themis/conformance";
 
 const DEBIAN_ROOT = "/usr/lib/postgresql";
 
@@ -14,19 +14,6 @@ export function postgresBinDir(): string | undefined {
   const versions = readdirSync(DEBIAN_ROOT).filter((v) => /^\d+$/.test(v) && existsSync(path.join(DEBIAN_ROOT, v, "bin", "initdb")));
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
   return newest === undefined ? undefined : path.join(DEBIAN_ROOT, newest, "bin");
-}
-
-/** A free TCP port on the loopback interface (free when asked; the server binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // PostgreSQL refuses to run as root: as root, run its programs as the "postgres" user.

@@ -1,9 +1,9 @@
 // Starts and stops real redis-server processes for the tests and the benchmark.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "@themis/conformance";
 
 /** Options of one server instance. */
 export interface RedisServerOptions {
@@ -18,19 +18,6 @@ export interface RedisServerOptions {
 /** True when a redis-server binary is on PATH. */
 export function redisServerInstalled(): boolean {
   return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
-}
-
-/** A free TCP port on the loopback interface (free when asked; the server binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A redis-server child process on a loopback port, with its own data folder. */

@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@themis/conformance";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const scripts = path.resolve(here, "..", "ceph");
@@ -24,17 +24,6 @@ export function radosgwMissing(): string | undefined {
     (bin) => spawnSync("sh", ["-c", `command -v ${bin}`]).status !== 0,
   );
   return missing.length ? `${missing.join(", ")} not installed (apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd)` : undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A throwaway single-node Ceph (mon + memstore OSD + radosgw) on free loopback ports. */
