@@ -103,16 +103,16 @@ try {
     const awaitedFile = path.join(rootDir, "raw-awaited.csv");
     const awaited = await time(async () => {
       const handle = await open(awaitedFile, "a");
-      await handle.write(Papa.unparse([COLUMNS]) + "\n");
-      for (const row of input) await handle.write(Papa.unparse([plainCells(row)]) + "\n");
+      await handle.write(`${Papa.unparse([COLUMNS])}\n`);
+      for (const row of input) await handle.write(`${Papa.unparse([plainCells(row)])}\n`);
       await handle.close();
     });
     const rawFile = path.join(rootDir, "raw-single.csv");
     const raw = await time(async () => {
       const out = createWriteStream(rawFile);
-      out.write(Papa.unparse([COLUMNS]) + "\n");
+      out.write(`${Papa.unparse([COLUMNS])}\n`);
       for (const row of input) {
-        if (!out.write(Papa.unparse([plainCells(row)]) + "\n")) await once(out, "drain");
+        if (!out.write(`${Papa.unparse([plainCells(row)])}\n`)) await once(out, "drain");
       }
       out.end();
       await once(out, "finish");
@@ -129,8 +129,8 @@ try {
   if (sections.has("batch")) {
     const input = mixedRows(BATCH_ROWS);
     // Best of 3 (each into a fresh table / file): a single ~1 s run is at the mercy of the machine.
-    let ours = { ms: Infinity, value: undefined as void };
-    let raw = { ms: Infinity, value: undefined as void };
+    let ours = { ms: Infinity, value: undefined as unknown };
+    let raw = { ms: Infinity, value: undefined as unknown };
     for (let attempt = 0; attempt < 3; attempt++) {
       const t = await project.createDataset(`batched_${attempt}`);
       const o = await time(async () => {
@@ -140,9 +140,9 @@ try {
       const rawFile = path.join(rootDir, `raw-batched-${attempt}.csv`);
       const r = await time(async () => {
         const out = createWriteStream(rawFile);
-        out.write(Papa.unparse([COLUMNS]) + "\n");
+        out.write(`${Papa.unparse([COLUMNS])}\n`);
         for (let i = 0; i < input.length; i += BATCH_SIZE) {
-          const text = Papa.unparse(input.slice(i, i + BATCH_SIZE).map(plainCells)) + "\n";
+          const text = `${Papa.unparse(input.slice(i, i + BATCH_SIZE).map(plainCells))}\n`;
           if (!out.write(text)) await once(out, "drain");
         }
         out.end();
@@ -165,7 +165,10 @@ try {
       for (let i = 0; i < size; i += 10_000) await t.appendMany(mixedRows(Math.min(10_000, size - i), i));
     }
   }
-  if (sections.has("load")) print(), print(`load (whole table into memory; best of ${LOAD_RUNS})`);
+  if (sections.has("load")) {
+    print();
+    print(`load (whole table into memory; best of ${LOAD_RUNS})`);
+  }
   for (const size of sections.has("load") ? LOAD_SIZES : []) {
     const name = `load_${size}`;
     const t = await project.getDataset(name);
@@ -190,7 +193,10 @@ try {
   }
 
   // ---------------------------------------------------------------- stream
-  if (sections.has("stream")) print(), print("stream with entries() (each in a fresh process; peak RSS of that process)");
+  if (sections.has("stream")) {
+    print();
+    print("stream with entries() (each in a fresh process; peak RSS of that process)");
+  }
   for (const size of sections.has("stream") ? STREAM_SIZES : []) {
     const name = `load_${size}`;
     const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--stream-child", rootDir, "bench", name], { encoding: "utf8" });
@@ -214,7 +220,10 @@ try {
   }
 
   // ---------------------------------------------------------------- rewrite per append
-  if (sections.has("rewrite")) print(), print("appending N rows one by one: local/csv (O(1) appends) vs rewriting the whole file per append (Ragas)");
+  if (sections.has("rewrite")) {
+    print();
+    print("appending N rows one by one: local/csv (O(1) appends) vs rewriting the whole file per append (Ragas)");
+  }
   for (const size of sections.has("rewrite") ? REWRITE_SIZES : []) {
     const input = mixedRows(size);
     const t = await project.createDataset(`growth_${size}`);
@@ -223,11 +232,11 @@ try {
     });
     const file = path.join(rootDir, `rewrite-${size}.csv`);
     const rewrite = await time(() => {
-      writeFileSync(file, Papa.unparse({ fields: COLUMNS, data: [] }) + "\n");
+      writeFileSync(file, `${Papa.unparse({ fields: COLUMNS, data: [] })}\n`);
       for (const row of input) {
         const current = Papa.parse<Record<string, string>>(readFileSync(file, "utf8"), { header: true, skipEmptyLines: true }).data;
         current.push(Object.fromEntries(COLUMNS.map((c, i) => [c, plainCells(row)[i]])) as Record<string, string>);
-        writeFileSync(file, Papa.unparse(current, { columns: COLUMNS }) + "\n");
+        writeFileSync(file, `${Papa.unparse(current, { columns: COLUMNS })}\n`);
       }
     });
     print(
@@ -252,7 +261,7 @@ try {
         const parsed = Papa.parse<Record<string, string>>(readFileSync(rawFile, "utf8"), { header: true, skipEmptyLines: true });
         const at = (i * 7919) % parsed.data.length;
         parsed.data[at] = { ...parsed.data[at]!, ...Object.fromEntries(COLUMNS.map((c, k) => [c, String(plainCells(mixedRow(i + 1))[k])])) };
-        writeFileSync(`${rawFile}.tmp`, Papa.unparse(parsed.data, { columns: parsed.meta.fields }) + "\n");
+        writeFileSync(`${rawFile}.tmp`, `${Papa.unparse(parsed.data, { columns: parsed.meta.fields })}\n`);
         renameSync(`${rawFile}.tmp`, rawFile);
       }
     });

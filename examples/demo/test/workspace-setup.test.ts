@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 // workspace declares: one minimum Node, the pinned pnpm, and a `themis` that is ours.
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const run = promisify(execFile);
+// biome-ignore lint/suspicious/noExplicitAny: the test reads package.json files loosely
 const readJson = (file: string): Record<string, any> => JSON.parse(readFileSync(path.join(root, file), "utf8"));
 const readme = readFileSync(path.join(root, "README.md"), "utf8");
 

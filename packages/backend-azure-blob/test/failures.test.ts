@@ -1,6 +1,6 @@
 // A service that goes away, one that never answers, and blobs that are not what the backend
 // wrote: each is a typed error, never a hang or a silent wrong answer.
-import { BlockBlobClient, type ContainerClient } from "@azure/storage-blob";
+import type { BlockBlobClient, ContainerClient } from "@azure/storage-blob";
 import { startSilentServer } from "@themis/conformance";
 import { Project } from "@themis/core";
 import { describe, expect, it } from "vitest";

@@ -62,7 +62,7 @@ export const bullmqConfigSchema = z
       .describe("Largest serialized job input, and largest result value, in bytes (default 512 KiB). Larger ones fail with ERR_THEMIS_PAYLOAD_TOO_LARGE."),
     runKey: z
       .string()
-      .regex(/^[A-Za-z0-9_.\-]{1,200}$/, "use 1-200 letters, digits, '_', '.' or '-'")
+      .regex(/^[A-Za-z0-9_.-]{1,200}$/, "use 1-200 letters, digits, '_', '.' or '-'")
       .optional()
       .describe("Makes job ids deterministic (key + item index + attempt + content): a restarted submitter with the same key reattaches to jobs already queued or done."),
     lockDurationMs: z.int().positive().default(30_000).describe("Workers: how long a job's lock lives without renewal; a crashed worker's jobs are redelivered after it."),

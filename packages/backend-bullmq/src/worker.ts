@@ -100,7 +100,10 @@ class WorkerRuntime {
     const message = parseCancel(text);
     if (!message) return;
     const controller = this.running.get(message.jobId);
-    if (!controller) return rememberCancelled(this.recentlyCancelled, message.jobId);
+    if (!controller) {
+      rememberCancelled(this.recentlyCancelled, message.jobId);
+      return;
+    }
     this.emit({ type: "job-cancelled", jobId: message.jobId, reason: message.reason });
     controller.abort(stopReason(message.reason, message.timeoutMs));
   }

@@ -1,7 +1,7 @@
 import { type JobResult, type Job, parseBackendConfig } from "@themis/core";
 import type Docker from "dockerode";
 import { dockerClient } from "./engine/dockerd.ts";
-import { type DockerConfigInput, DockerExecutor, LABELS, dockerBackend } from "../src/index.ts";
+import { type DockerConfigInput, type DockerExecutor, LABELS, dockerBackend } from "../src/index.ts";
 import type { DockerTestEnv } from "./env.ts";
 
 /** A dockerode client for the test engine (for probes: containers, images). */

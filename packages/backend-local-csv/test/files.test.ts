@@ -2,7 +2,7 @@ import { readFile, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Project, parseBackendConfig } from "@themis/core";
-import { DEFAULT_ROOT_DIR, LocalCsvStorage, localCsvBackend } from "../src/index.js";
+import { DEFAULT_ROOT_DIR, type LocalCsvStorage, localCsvBackend } from "../src/index.js";
 import { createBackend, readCsvRaw, removeDir, tableFile, tempDir } from "./helpers.js";
 
 const rootDir = tempDir();

@@ -102,7 +102,7 @@ describe("taking over the lock of a dead writer", () => {
     await p.close();
     expect(ids.sort()).toEqual([...kept, ...breaker.acknowledged, mine].sort());
     expect(breaker.acknowledged).toHaveLength(3);
-    expect(await readFile(`${file}.torn`, "utf8")).toBe(partial + "\n");
+    expect(await readFile(`${file}.torn`, "utf8")).toBe(`${partial}\n`);
   });
 
   for (const point of ["takeover", "taken"]) {
@@ -119,7 +119,7 @@ describe("taking over the lock of a dead writer", () => {
       const more = await d.append({ v: 3 });
       expect((await d.load()).map((r) => r._row_id)).toEqual([...kept, more]);
       await p.close();
-      expect(await readFile(`${file}.torn`, "utf8")).toBe(partial + "\n");
+      expect(await readFile(`${file}.torn`, "utf8")).toBe(`${partial}\n`);
     });
   }
 });
@@ -134,11 +134,11 @@ describe("a process that ends without closing its backend", () => {
       const table = await (await storage.openProject("exits", "open")).openTable("dataset", "d");
       await table.append([{ _row_id: "late", v: 1 }]);
       const { existsSync } = await import("node:fs");
-      process.stdout.write(String(existsSync(${JSON.stringify(tableFile(rootDir, "exits", "dataset", "d") + ".lock")})));
+      process.stdout.write(String(existsSync(${JSON.stringify(`${tableFile(rootDir, "exits", "dataset", "d")}.lock`)})));
     `;
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
     expect(child.status, child.stderr).toBe(0);
     expect(child.stdout).toBe("true"); // held as a lease while the process ran
-    await expect(stat(tableFile(rootDir, "exits", "dataset", "d") + ".lock")).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(stat(`${tableFile(rootDir, "exits", "dataset", "d")}.lock`)).rejects.toMatchObject({ code: "ENOENT" });
   });
 });

@@ -67,7 +67,7 @@ describe("the table lock", () => {
       process.off("warning", onWarning);
     }
     expect(warnings.filter((w) => w.includes("died while writing"))).toHaveLength(1); // logged once
-    expect(await readFile(`${file}.torn`, "utf8")).toBe(partial + "\n");
+    expect(await readFile(`${file}.torn`, "utf8")).toBe(`${partial}\n`);
   });
 
   it("is waited for while a live process holds it, then fails with CONFLICT naming the holder", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { type BackendConfigs, type ConfigFor, Project } from "@themis/core";
-import { type LocalCsvOptions } from "../src/index.js";
+import type { LocalCsvOptions } from "../src/index.js";
 
 // Type tests: `pnpm typecheck` (tsc over every test) fails when a `@ts-expect-error` below
 // has no error, i.e. when a misspelt field or a wrong type would compile again.

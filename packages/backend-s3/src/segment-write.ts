@@ -60,7 +60,7 @@ export class SegmentWrite {
    * refused after a conflict) or the table was re-created.
    */
   async #blob(tableId: string, ops: readonly Op[], body: string): Promise<string> {
-    if (this.#blobKey !== undefined && this.#blobKey.startsWith(this.#paths.data(tableId)) && sameOps(this.#blobOps!, ops)) return this.#blobKey;
+    if (this.#blobKey?.startsWith(this.#paths.data(tableId)) && sameOps(this.#blobOps!, ops)) return this.#blobKey;
     if (this.#blobKey && !this.#blobMayBeReferenced) await this.#store.delete(this.#blobKey).catch(() => undefined);
     const key = this.#paths.blob(tableId, this.#blobCount++ === 0 ? this.writeId : `${this.writeId}-${this.#blobCount}`);
     this.#blobKey = key;

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError, NotFoundError, type StoredRow, backoffDelay, hasErrorCode } from "@themis/core";
 import { BACKEND_NAME } from "./config.js";

@@ -1,11 +1,11 @@
 // Appending a _row_id that exists: refused (ALREADY_EXISTS) on every path of the writer —
 // racing writers, group commits, large batches (blobs), a PUT whose answer was lost.
-import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { StoredRow, TableStore } from "@themis/core";
 import { describe, expect, it } from "vitest";
 import type { S3Storage } from "../src/index.js";
 import { encodeSegment } from "../src/segment-format.js";
-import { backendConfig, rawClient, s3Server, useFreshBucket } from "./support/env.js";
+import { rawClient, s3Server, useFreshBucket } from "./support/env.js";
 import { listKeys, readRawTable } from "./support/oracle.js";
 
 const server = s3Server();

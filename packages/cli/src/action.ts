@@ -3,9 +3,11 @@ import { CommandContext, type GlobalOptions } from "./context.js";
 import type { Output } from "./output.js";
 
 /** A command's body: gets the context and commander's arguments, returns the exit code. */
+// biome-ignore lint/suspicious/noExplicitAny: each command declares its own argument types; commander passes them untyped
 export type Handler = (ctx: CommandContext, ...args: any[]) => Promise<number>;
 
 /** Wraps a handler into a commander action. */
+// biome-ignore lint/suspicious/noExplicitAny: see Handler
 export type Action = (handler: Handler) => (...args: any[]) => Promise<void>;
 
 /** What a run of the program reports back to `main`. */
@@ -18,6 +20,7 @@ export interface RunState {
 /** Build the action wrapper for one run: context from the global options, exit code recorded. */
 export function actionFor(out: Output, state: RunState): Action {
   return (handler) =>
+    // biome-ignore lint/suspicious/noExplicitAny: see Handler
     async (...args: any[]) => {
       const command = args.at(-1) as Command;
       const ctx = new CommandContext(command.optsWithGlobals<GlobalOptions>(), out, state.cleanups);

@@ -6,6 +6,7 @@ export interface TableFormat {
 
 // C0 and C1 controls and DEL (ESC starts terminal escape sequences: colours, OSC 8 links,
 // window titles, clipboard writes), plus the bidi overrides that reorder what is shown.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point (they are escaped before printing)
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 const NAMED: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
 

@@ -33,6 +33,7 @@ export function themis(cwd: string, args: readonly string[], env: Record<string,
 }
 
 /** `themis ... --json`, stdout parsed. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read the JSON output loosely
 export async function themisJson<T = any>(cwd: string, args: readonly string[], env?: Record<string, string>): Promise<CliResult & { json: T }> {
   const result = await themis(cwd, [...args, "--json"], env);
   let json: T;

@@ -39,6 +39,7 @@ describe("show escapes control characters", () => {
     const { app } = await seededApp([{ text: evil, "col\u001b[2J": 1 }]);
     const { code, stdout } = await themis(app, ["datasets", "show", "qa"]);
     expect(code).toBe(0);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test asserts no control characters reach the terminal
     expect(stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     expect(stdout).toContain("\\x1b]8;;http://evil.example\\x07click");
     expect(stdout).toContain("col\\x1b[2J");

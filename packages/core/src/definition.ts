@@ -24,6 +24,7 @@ export interface BackendInstances {
  * create the backend. Build one with {@link defineStorageBackend} or
  * {@link defineExecutionBackend}.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a definition of any config must be assignable to the default (config types are invariant in create())
 export interface BackendDefinition<K extends BackendKind = BackendKind, Config = any> {
   readonly brand: typeof BACKEND_BRAND;
   /** The integer contract version the backend implements. */
@@ -71,7 +72,9 @@ export interface BackendWorker {
   close(options?: { force?: boolean }): Promise<void>;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a definition of any config must be assignable to the default (config types are invariant in create())
 export type StorageBackendDefinition<Config = any> = BackendDefinition<"storage", Config>;
+// biome-ignore lint/suspicious/noExplicitAny: a definition of any config must be assignable to the default (config types are invariant in create())
 export type ExecutionBackendDefinition<Config = any> = BackendDefinition<"execution", Config>;
 
 type DefinitionInput<K extends BackendKind, Config> = Omit<BackendDefinition<K, Config>, "brand" | "contractVersion" | "kind">;

@@ -28,6 +28,7 @@ export function validateName(kind: NameKind, name: unknown): asserts name is str
   if (s.length > MAX_NAME_LENGTH) fail(`a name is at most ${MAX_NAME_LENGTH} characters`);
   const bytes = Buffer.byteLength(s, "utf8");
   if (bytes > MAX_NAME_BYTES) fail(`a name is at most ${MAX_NAME_BYTES} bytes in UTF-8 (this one has ${bytes}: non-Latin letters take 2-4 bytes each)`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: names with control characters are rejected
   if (/[\u0000-\u001f\u007f-\u009f]/.test(s)) fail("control characters are not allowed");
   if (s.includes("/") || s.includes("\\")) fail("path separators are not allowed");
   if (s.includes("..")) fail('".." is not allowed');

@@ -29,7 +29,7 @@ export function isWellFormed(s: string): boolean {
   return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
-const ID_PATTERN = /^[A-Za-z0-9_.:\-]{1,200}$/;
+const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,200}$/;
 
 /** A new row id: a random UUID (ids are decided by the client, which makes write retries safe). */
 export function newRowId(): string {
@@ -107,7 +107,7 @@ export function copyJsonRow(value: unknown, into: Row): Row {
         }
         const out: { [key: string]: JsonValue } = root ?? {};
         for (const k in v) {
-          if (!Object.prototype.hasOwnProperty.call(v, k)) continue;
+          if (!Object.hasOwn(v, k)) continue;
           const item = (v as Record<string, unknown>)[k];
           if (item === undefined) continue;
           path.push(k);

@@ -205,7 +205,7 @@ describe("paths and registry filters", () => {
   it("relative path options resolve against the config file's folder", async () => {
     const dir = makeProject();
     const config = await resolveConfig({ storage: { type: "acme/vault", password: "p", dataDir: "data/cache" } }, { file: path.join(dir, "themis.config.yaml"), registry: fixtureRegistry() });
-    expect((config.storage?.config as { dataDir: string }).dataDir).toBe(path.join(dir, "data", "cache"));
+    expect((config.storage?.config as { dataDir: string } | undefined)?.dataDir).toBe(path.join(dir, "data", "cache"));
   });
 
   it("registry allow / skip options hide installed backends; built-ins stay", async () => {

@@ -14,6 +14,7 @@ function recordingExecutor(keys: Map<number, string | undefined>, failRow?: numb
     create: () => ({
       name: "acme/recording",
       kinds: ["function"],
+      // biome-ignore lint/suspicious/noExplicitAny: the smallest executor that runs a function job
       run: async (job: any, context: RunContext) => {
         keys.set(job.input.n, context.runKey);
         if (job.input.n === failRow) return { ok: false, error: { name: "Error", message: "planted failure", code: "E_PLANTED", retryable: false } };

@@ -191,6 +191,7 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     const executor = defineExecutionBackend({
       name: "acme/secret-runner",
       configSchema: z.object({ token: z.string().meta({ secret: true }), region: z.string() }),
+      // biome-ignore lint/suspicious/noExplicitAny: the smallest executor that runs a function job
       create: () => ({ name: "acme/secret-runner", kinds: ["function"], run: async (job: any) => ({ ok: true, value: await job.fn(job.input, {}) }), close: async () => undefined }),
     });
     const summary = await project.runExperiment({ dataset: "qa", experiment: "prov", task: async () => 1, execution: executor, executionConfig: { token: canary, region: "eu" } });

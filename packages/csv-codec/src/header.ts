@@ -14,7 +14,8 @@ export function headerFor(rows: Iterable<Row>, existing: readonly string[] = [])
     for (const key of Object.keys(row)) {
       if (known.has(key)) continue;
       known.add(key);
-      (out ??= [...base]).push(key);
+      out ??= [...base];
+      out.push(key);
     }
   }
   return out ?? base;

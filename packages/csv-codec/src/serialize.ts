@@ -24,7 +24,7 @@ export function quoteCell(cell: string): string {
 
 function line(cells: readonly string[]): string {
   let out = quoteCell(cells[0] ?? "");
-  for (let i = 1; i < cells.length; i++) out += "," + quoteCell(cells[i]!);
+  for (let i = 1; i < cells.length; i++) out += `,${quoteCell(cells[i]!)}`;
   return out;
 }
 

@@ -107,7 +107,7 @@ describe("serializeRows / parseCsv", () => {
       fc.property(fc.array(fc.array(cell, { minLength: 3, maxLength: 3 }), { maxLength: 8 }), (table) => {
         const header = ["_row_id", "a", "b"];
         const rows = table.map((cells, i) => ({ _row_id: `r${i}`, a: cells[1]!, b: cells[2]! }) as StoredRow);
-        const expected = Papa.unparse([header.map(encodeHeaderCell), ...rows.map((r) => encodeRecord(r, header))], { newline: "\r\n" }) + "\r\n";
+        const expected = `${Papa.unparse([header.map(encodeHeaderCell), ...rows.map((r) => encodeRecord(r, header))], { newline: "\r\n" })}\r\n`;
         expect(serializeRows(header, rows, { newline: "\r\n" })).toBe(expected);
       }),
       { numRuns: 500 },

@@ -57,7 +57,7 @@ describe("mixed line endings", () => {
         const rows = cells.map(([a], i) => row(`r${i}`, { a }));
         const header = headerFor(rows);
         let text = serializeRows(header, []);
-        cells.forEach(([, crlf], i) => (text += encodeRecord(rows[i]!, header).map(quoteCell).join(",") + (crlf ? "\r\n" : "\n")));
+        for (const [i, [, crlf]] of cells.entries()) text += encodeRecord(rows[i]!, header).map(quoteCell).join(",") + (crlf ? "\r\n" : "\n");
         expect(parseCsv(text, { source }).rows).toEqual(rows);
         const streamed: StoredRow[] = [];
         const chunks = text.match(/[\s\S]{1,3}/g)!;

@@ -34,7 +34,7 @@ export async function loadAssets(dir: string = UI_DIR): Promise<Map<string, Asse
     throw new Error(`the UI is not built (${dir} is missing): run the package's build`, { cause: error });
   });
   for (const file of files) {
-    const urlPath = "/" + path.relative(dir, file).split(path.sep).join("/");
+    const urlPath = `/${path.relative(dir, file).split(path.sep).join("/")}`;
     assets.set(urlPath, { body: await readFile(file), type: TYPES[path.extname(file)] ?? "application/octet-stream" });
   }
   if (!assets.has("/index.html")) throw new Error(`the UI is not built (${dir}index.html is missing): run the package's build`);

@@ -68,13 +68,13 @@ export class BoxState {
 
   folder(id: string): FolderItem {
     const item = this.#items.get(id);
-    if (!item || item.type !== "folder") throw new BoxHttpError(404, "not_found", "Not Found");
+    if (item?.type !== "folder") throw new BoxHttpError(404, "not_found", "Not Found");
     return item;
   }
 
   file(id: string): FileItem {
     const item = this.#items.get(id);
-    if (!item || item.type !== "file") throw new BoxHttpError(404, "not_found", "Not Found");
+    if (item?.type !== "file") throw new BoxHttpError(404, "not_found", "Not Found");
     return item;
   }
 
@@ -186,7 +186,7 @@ export class BoxState {
   lookup(path: readonly string[]): Item | undefined {
     let current: Item | undefined = this.#items.get("0");
     for (const name of path) {
-      if (!current || current.type !== "folder") return undefined;
+      if (current?.type !== "folder") return undefined;
       current = this.children(current.id).find((i) => i.name === name);
     }
     return current;

@@ -124,7 +124,7 @@ export async function ensureBusyboxImage(docker: Docker): Promise<string> {
     repo,
     tag: version,
     changes: ["ENV PATH=/bin", 'CMD ["sh"]'],
-  } as {});
+  } as object);
   await followProgress(docker, progress);
   return tag;
 }
@@ -184,7 +184,7 @@ export async function ensureNodeImage(docker: Docker): Promise<string> {
       repo,
       tag: version_,
       changes: ["ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-    } as {});
+    } as object);
     await followProgress(docker, progress);
   }
 

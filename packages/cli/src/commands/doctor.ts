@@ -50,7 +50,7 @@ async function checkExecution(executor: ExecutionBackend, timeoutMs: number): Pr
 
 async function runChecks(ctx: CommandContext, timeoutMs: number): Promise<Check[]> {
   const checks: Check[] = [];
-  let config;
+  let config: Awaited<ReturnType<CommandContext["config"]>>;
   try {
     config = await ctx.config();
   } catch (error) {

@@ -24,7 +24,10 @@ export interface ReadOptions {
 function byteStream(options: ReadOptions): NodeJS.ReadableStream {
   const stream = createReadStream(options.file);
   let bytes = 0;
-  stream.on("data", (chunk: Buffer | string) => options.onBytes?.((bytes += chunk.length)));
+  stream.on("data", (chunk: Buffer | string) => {
+    bytes += chunk.length;
+    options.onBytes?.(bytes);
+  });
   return stream;
 }
 

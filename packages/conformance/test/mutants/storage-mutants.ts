@@ -12,7 +12,7 @@ const isNotFound = (error: unknown): boolean => (error as { code?: string }).cod
 function override<T extends object>(target: T, methods: Partial<T>): T {
   return new Proxy(target, {
     get(obj, prop) {
-      if (Object.prototype.hasOwnProperty.call(methods, prop)) return (methods as Record<PropertyKey, unknown>)[prop];
+      if (Object.hasOwn(methods, prop)) return (methods as Record<PropertyKey, unknown>)[prop];
       const value = Reflect.get(obj, prop, obj) as unknown;
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(obj) : value;
     },

@@ -68,7 +68,7 @@ export async function readConfigFile(file: string): Promise<ConfigDocument> {
  * {@link CONFIG_SEARCH_PLACES}). Undefined when there is none.
  */
 export async function findConfigFile(cwd: string = process.cwd()): Promise<ConfigDocument | undefined> {
-  let result;
+  let result: Awaited<ReturnType<PublicExplorer["search"]>>;
   try {
     result = await (await themisExplorer()).search(path.resolve(cwd));
   } catch (cause) {

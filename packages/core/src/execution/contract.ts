@@ -39,6 +39,7 @@ export interface JobContext {
 }
 
 /** The function of a function job. May return a value or a promise of one. */
+// biome-ignore lint/suspicious/noExplicitAny: a task of any input type must be assignable to the default (parameters are contravariant)
 export type TaskFunction<I = any, O = unknown> = (input: I, context: JobContext) => O | Promise<O>;
 
 /** Run `fn(input, context)` in-process. Only local executors support this kind. */
@@ -118,6 +119,7 @@ export interface CommandJob {
 }
 
 /** Any job. */
+// biome-ignore lint/suspicious/noExplicitAny: a task of any input type must be assignable to the default (parameters are contravariant)
 export type Job = FunctionJob<any, any> | ModuleJob | CommandJob;
 
 /**

@@ -7,6 +7,7 @@ import type { CommandJob, Job, JobKind, TaskFunction } from "./contract.js";
  * An in-process function task with an explicit identity. A bare function works too; `id`
  * matters for `runExperiment`'s resume key (see {@link taskIdentity}).
  */
+// biome-ignore lint/suspicious/noExplicitAny: a task of any input type must be assignable to the default (parameters are contravariant)
 export interface FunctionTask<I = any, O = unknown> {
   readonly kind: "function";
   readonly fn: TaskFunction<I, O>;
@@ -15,6 +16,7 @@ export interface FunctionTask<I = any, O = unknown> {
 }
 
 /** Call a module export with each item (as JSON input). Runs in a worker, a process or a container. */
+// biome-ignore lint/suspicious/noExplicitAny: a task of any input type must be assignable to the default (parameters are contravariant)
 export interface ModuleTask<I = any> {
   readonly kind: "module";
   /** Absolute path, `file:` URL or package specifier (see {@link ModuleJob.module}). */
@@ -30,6 +32,7 @@ export interface ModuleTask<I = any> {
 }
 
 /** Run a command per item: `command(item, index)` describes it (argv, env, cwd, stdin...). */
+// biome-ignore lint/suspicious/noExplicitAny: a task of any input type must be assignable to the default (parameters are contravariant)
 export interface CommandTask<I = any> {
   readonly kind: "command";
   readonly command: (item: I, index: number) => Omit<CommandJob, "kind">;
@@ -38,6 +41,7 @@ export interface CommandTask<I = any> {
 }
 
 /** What `map` and `runExperiment` run for each item. */
+// biome-ignore lint/suspicious/noExplicitAny: a task of any input type must be assignable to the default (parameters are contravariant)
 export type Task<I = any, O = unknown> = TaskFunction<I, O> | FunctionTask<I, O> | ModuleTask<I> | CommandTask<I>;
 
 /** The job kind a task produces. */

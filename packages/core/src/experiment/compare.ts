@@ -64,7 +64,7 @@ export async function runResults(project: Project, run: RunRecord): Promise<Map<
 }
 
 function scoresOf(row: StoredRow | undefined): Record<string, unknown> | undefined {
-  if (!row || row.status !== "ok") return undefined;
+  if (row?.status !== "ok") return undefined;
   const scores = row.scores;
   return scores && typeof scores === "object" && !Array.isArray(scores) ? (scores as Record<string, unknown>) : undefined;
 }

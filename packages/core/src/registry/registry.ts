@@ -5,7 +5,7 @@ import {
   IncompatibleContractError,
   InvalidConfigError,
   InvalidDefinitionError,
-  ThemisError,
+  type ThemisError,
   UnknownBackendError,
 } from "../errors.js";
 import {
