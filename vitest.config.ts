@@ -6,5 +6,14 @@ export default defineConfig({
   test: {
     projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts", "e2e*/vitest.config.ts"],
     reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
+    // Coverage of every package's source: tests import src/ directly or dist/ (whose source maps
+    // lead back to src/). Code run in child processes (CLI tests, workers, containers) is not counted.
+    coverage: {
+      provider: "v8",
+      include: ["**/src/**/*.{ts,tsx}", "**/dist/**/*.js"],
+      exclude: ["**/node_modules/**", "**/*.d.ts", "**/dist/ui/**", "**/test/**"],
+      reporter: ["text-summary", ["json-summary", { file: "coverage-summary.json" }]],
+      reportsDirectory: ".test-results/coverage",
+    },
   },
 });
