@@ -41,7 +41,7 @@ export function configTemplate(definition: BackendDefinition): string {
   const lines: string[] = [
     `# ${definition.kind} backend "${definition.name}"${definition.description ? `: ${definition.description}` : ""}`,
     "# Check this file with: themis backends validate <file>",
-    `# Use it: as "${definition.kind}:" in themis.config.yaml (indented), or --${definition.kind === "storage" ? "storage" : "executor"} <file>`,
+    `# Use it: as "${definition.kind}:" in themis.config.yaml (indented), or --${definition.kind} <file>`,
     `type: ${definition.name}`,
   ];
   for (const [field, prop] of Object.entries(props)) {

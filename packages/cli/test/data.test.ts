@@ -169,11 +169,16 @@ describe("themis run", () => {
 
   it("the config's executor options are validated; a third-party executor can be named", async () => {
     const { app } = await seededApp({ "tasks.mjs": TASKS, "bad-exec.yaml": "type: local\nconcurrency: 0\n" });
-    const bad = await themisJson(app, ["run", "./tasks.mjs", "-d", "qa", "-e", "x", "--executor", "bad-exec.yaml"]);
+    const bad = await themisJson(app, ["run", "./tasks.mjs", "-d", "qa", "-e", "x", "--execution", "bad-exec.yaml"]);
     expect(bad.code).toBe(1);
     expect(bad.json.error.issues[0].path).toBe("concurrency");
-    const sequential = await themisJson(app, ["run", "./tasks.mjs", "-d", "qa", "-e", "seq", "--executor", "sequential"]);
-    expect(sequential.json).toMatchObject({ status: "completed", succeeded: 3, executor: "sequential" });
+    const sequential = await themisJson(app, ["run", "./tasks.mjs", "-d", "qa", "-e", "seq", "--execution", "sequential"]);
+    expect(sequential.json).toMatchObject({ status: "completed", succeeded: 3, execution: "sequential" });
+    // The old spelling of the flag still works; both at once is a usage error.
+    const old = await themisJson(app, ["run", "./tasks.mjs", "-d", "qa", "-e", "seq-old", "--executor", "sequential"]);
+    expect(old.json).toMatchObject({ status: "completed", execution: "sequential" });
+    const both = await themis(app, ["run", "./tasks.mjs", "-d", "qa", "-e", "seq-both", "--executor", "sequential", "--execution", "local"]);
+    expect(both.code).toBe(2);
   });
 });
 

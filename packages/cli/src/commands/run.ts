@@ -14,6 +14,9 @@ interface RunFlags extends StorageFlags {
   dataset: string;
   experiment: string;
   project?: string;
+  execution?: string;
+  executionOption?: Record<string, unknown>;
+  /** Old spellings of --execution / --execution-option, still accepted (one word per concept: "execution", as in the config). */
   executor?: string;
   executorOption?: Record<string, unknown>;
   concurrency?: number;
@@ -28,15 +31,25 @@ interface RunFlags extends StorageFlags {
   threads?: number;
 }
 
+/** The --execution flag, or its old spelling --executor (both given: a usage error). */
+function executionFlag(flags: RunFlags): string | undefined {
+  if (flags.execution !== undefined && flags.executor !== undefined) throw new UsageError("give --execution only (--executor is its old spelling)");
+  return flags.execution ?? flags.executor;
+}
+
+function executionOptions(flags: RunFlags): Record<string, unknown> {
+  return { ...flags.executorOption, ...flags.executionOption };
+}
+
 /**
  * Executor options from `-j` and `--threads` for the local executor: `-j` is jobs in flight,
  * `--threads` worker threads, and a thread runs `ceil(j / threads)` module jobs at once, so
  * an I/O-bound task is not capped at one job per core. Other executors get no extra options.
  */
 async function localExecutorOptions(ctx: CommandContext, flags: RunFlags): Promise<Record<string, unknown>> {
-  const given = flags.executorOption ?? {};
+  const given = executionOptions(flags);
   if (flags.concurrency === undefined && flags.threads === undefined) return given;
-  const { backend } = await ctx.resolve("execution", flags.executor, given);
+  const { backend } = await ctx.resolve("execution", executionFlag(flags), given);
   if (backend.definition.name !== "local") {
     if (flags.threads !== undefined) throw new UsageError(`--threads is an option of the local executor, not of "${backend.definition.name}"`);
     return given;
@@ -78,8 +91,11 @@ export function runCommand(program: Command, action: Action): void {
       .requiredOption("-d, --dataset <name>", "dataset whose rows are the inputs")
       .requiredOption("-e, --experiment <name>", "experiment the results go to (created when missing)")
       .option("-p, --project <project>", "project name (default: the themis config's project)")
-      .option("-x, --executor <backend>", "execution backend: a name or backend config file (default: the themis config's execution, else local)")
-      .option("-X, --executor-option <key=value>", "an executor option (repeatable)", collectOption)
+      .option("-x, --execution <backend>", "execution backend: a name or backend config file (default: the themis config's execution, else local)")
+      .option("-X, --execution-option <key=value>", "an option of the execution backend (repeatable)", collectOption)
+      // The old spellings still work; the help shows one word per concept ("execution", as in the config).
+      .addOption(new Option("--executor <backend>").hideHelp())
+      .addOption(new Option("--executor-option <key=value>").argParser(collectOption).hideHelp())
       .option("-j, --concurrency <n>", "jobs in flight (default: the executor's); above --threads, a thread runs several module jobs at once", parsePositiveInt)
       .option("--threads <n>", "worker threads for module jobs (local executor; default: CPU cores)", parsePositiveInt)
       .option("-t, --timeout <ms>", "per-row timeout in milliseconds (at most 2147483647)", parseTimeoutMs)
@@ -96,7 +112,7 @@ export function runCommand(program: Command, action: Action): void {
       const projectName = await ctx.project(flags.project);
       const { backend: storage, label: storageLabel } = await ctx.openStorage(flags.storage, flags.option);
       // The definition and config (not an instance): the run records the config, secrets redacted.
-      const { backend: executor, label: executorLabel } = await ctx.resolve("execution", flags.executor, await localExecutorOptions(ctx, flags));
+      const { backend: executor, label: executorLabel } = await ctx.resolve("execution", executionFlag(flags), await localExecutorOptions(ctx, flags));
       const project = await Project.open(projectName, storage);
       const reporter = runReporter(ctx.out, resolveProgressMode(ctx.out, flags.progress));
       const abort = new AbortController();
@@ -137,10 +153,10 @@ export function runCommand(program: Command, action: Action): void {
         process.off("SIGTERM", onSignal);
       }
       const { error, ...rest } = summary;
-      ctx.out.data({ ...rest, project: projectName, storage: storageLabel, executor: executorLabel, ...(error ? { error: String((error as Error)?.message ?? error) } : {}) });
+      ctx.out.data({ ...rest, project: projectName, storage: storageLabel, execution: executorLabel, ...(error ? { error: String((error as Error)?.message ?? error) } : {}) });
       ctx.out.line(
         `run ${summary.runId} ${summary.status}: ${summary.succeeded} ok, ${summary.failed} failed, ${summary.skipped} skipped of ${summary.total} rows ` +
-          `in ${formatDuration(summary.durationMs)} (${summary.ratePerSecond.toFixed(1)} rows/s) -> experiment "${summary.experiment}" on ${storageLabel}, executor ${executorLabel}`,
+          `in ${formatDuration(summary.durationMs)} (${summary.ratePerSecond.toFixed(1)} rows/s) -> experiment "${summary.experiment}" on ${storageLabel}, execution ${executorLabel}`,
       );
       if (summary.status === "cancelled") ctx.out.note(`cancelled (${summary.reason}): finished rows are saved. Continue with the same command plus --resume.`);
       if (summary.failed > 0) ctx.out.note(`${summary.failed} row(s) failed: see the "error" column (themis experiments show ${summary.experiment}); rerun with --resume to retry them.`);
