@@ -1,4 +1,4 @@
-import type { Experiment } from "@themis/core";
+import { type Experiment, hasErrorCode } from "@themis/core";
 import type { StoredResult } from "./cache.js";
 
 /**
@@ -34,7 +34,7 @@ export class ResultWriter {
         const appends: StoredResult[] = [];
         const updates: StoredResult[] = [];
         for (const r of batch) (this.#existing.has(r._row_id) ? updates : appends).push(r);
-        if (appends.length > 0) await this.#table.appendMany(appends);
+        if (appends.length > 0) await this.#append(appends);
         for (const r of appends) this.#existing.add(r._row_id);
         for (const r of updates) await this.#table.update(r._row_id, r);
       }
@@ -43,6 +43,23 @@ export class ResultWriter {
       this.#onError(error);
     } finally {
       this.#draining = undefined;
+    }
+  }
+
+  /**
+   * One append for the batch; when a row is already there (a runner that lost its claim to
+   * a takeover still finished it), the others row by row: each key keeps one result.
+   */
+  async #append(rows: StoredResult[]): Promise<void> {
+    try {
+      await this.#table.appendMany(rows);
+    } catch (error) {
+      if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
+      for (const r of rows) {
+        await this.#table.append(r).catch((e: unknown) => {
+          if (!hasErrorCode(e, "ERR_THEMIS_ALREADY_EXISTS")) throw e;
+        });
+      }
     }
   }
 

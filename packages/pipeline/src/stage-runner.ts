@@ -5,6 +5,8 @@ import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";
 import { type WorkItem, liftTask } from "./stage-task.js";
 import { ResultWriter } from "./result-writer.js";
+import type { StageClaims } from "./claims.js";
+import { CLAIM_BATCH, IDLE, readyBatches } from "./ready-batches.js";
 
 /** What happened to a stage's rows in one run. */
 export interface StageCounts {
@@ -18,9 +20,11 @@ export interface StageCounts {
   blocked: number;
   /** Rows that some upstream of a join never produced. */
   unmatched: number;
+  /** Rows another runner of the same pipeline claimed and did (several runners at once). */
+  elsewhere: number;
 }
 
-export const emptyCounts = (): StageCounts => ({ total: 0, computed: 0, cached: 0, failed: 0, blocked: 0, unmatched: 0 });
+export const emptyCounts = (): StageCounts => ({ total: 0, computed: 0, cached: 0, failed: 0, blocked: 0, unmatched: 0, elsewhere: 0 });
 
 /** Everything one stage needs to run. */
 export interface StageRun {
@@ -32,6 +36,7 @@ export interface StageRun {
   readonly codeHash: string;
   readonly paramsHash: string;
   readonly executor: ExecutionBackend;
+  readonly claims: StageClaims;
   readonly runId: string;
   readonly signal: AbortSignal;
   readonly counts: StageCounts;
@@ -67,10 +72,42 @@ function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredRes
   }
 }
 
-/** Rows of `source` that must run; the others (blocked, cached) are emitted at once. */
+/** A row's stored result streams on: reused, or done by another runner. */
+function emitStored(run: StageRun, rowId: string, stored: StoredResult): void {
+  if (stored.status === "ok") run.emit({ rowId, ok: true, key: stored.cache_key, output: stored.output });
+  else run.emit({ rowId, ok: false });
+}
+
+/**
+ * Rows of `source` that must run, claimed first so that another runner of the pipeline
+ * does not run them too; the others (blocked, cached, done elsewhere) are emitted at once.
+ * Claims go in batches of what is ready (one append each); rows another live runner holds
+ * are looked at again once the source ends, until they are done or free.
+ */
 async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>): AsyncGenerator<WorkItem> {
   let index = 0;
-  for await (const row of source) {
+  let pending: { item: WorkItem; failedIn: string | undefined }[] = [];
+  let held: { item: WorkItem; failedIn: string | undefined }[] = [];
+  const settle = async function* (batch: typeof pending): AsyncGenerator<WorkItem> {
+    const verdicts = await run.claims.claimMany(batch.map((p) => ({ rowId: p.item.rowId, key: p.item.key.key, failedIn: p.failedIn })));
+    for (const [i, p] of batch.entries()) {
+      const claim = verdicts[i];
+      if (claim?.verdict === "mine") {
+        items.set(index++, p.item);
+        yield p.item;
+      } else if (claim?.verdict === "done") {
+        run.counts.elsewhere++;
+        run.results.latest.set(p.item.rowId, claim.result);
+        emitStored(run, p.item.rowId, claim.result);
+      } else held.push(p);
+    }
+  };
+  for await (const row of readyBatches(source, CLAIM_BATCH, () => pending.length > 0)) {
+    if (row === IDLE) {
+      yield* settle(pending);
+      pending = [];
+      continue;
+    }
     run.counts.total++;
     if (row.blocked) {
       run.counts.blocked++;
@@ -79,14 +116,21 @@ async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items:
     }
     const key: RowKey = rowKey(row.inputHash, run.codeHash, run.paramsHash);
     const stored = storedFor(run.results, row.rowId, key);
-    if (decide(stored, key, run.root) === "cached") {
+    if (decide(stored, key, run.root) === "cached" && stored) {
       run.counts.cached++;
-      run.emit({ rowId: row.rowId, ok: true, key: key.key, output: stored!.output });
+      emitStored(run, row.rowId, stored);
       continue;
     }
-    const item = { rowId: row.rowId, input: row.input, key };
-    items.set(index++, item);
-    yield item;
+    const failedIn = stored?.cache_key === key.key ? stored.pipeline_run : undefined;
+    pending.push({ item: { rowId: row.rowId, input: row.input, key }, failedIn });
+  }
+  yield* settle(pending);
+  // Rows another live runner holds: wait for its result, or take them over if it dies.
+  for (let wait = 50; held.length > 0 && !run.signal.aborted; wait = Math.min(wait * 2, 1000)) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    const again = held;
+    held = [];
+    for (const p of again) yield* settle([p]);
   }
 }
 
@@ -103,11 +147,15 @@ export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): 
     ...(spec.retries === undefined ? {} : { retries: spec.retries }),
   });
   for await (const outcome of outcomes) {
-    const item = items.get(outcome.index)!;
+    const item = items.get(outcome.index);
+    if (item === undefined) continue; // cannot happen: map yields each index it was given once
     items.delete(outcome.index);
     const row = resultOf(run, item, outcome);
     // A row cancelled mid-way is not stored: the next run does it.
-    if (!(outcome.ok === false && run.signal.aborted)) writer.add(row);
+    if (!(outcome.ok === false && run.signal.aborted)) {
+      writer.add(row);
+      run.results.latest.set(item.rowId, row);
+    }
     if (row.status === "ok") {
       run.counts.computed++;
       run.emit({ rowId: item.rowId, ok: true, key: item.key.key, output: row.output });
