@@ -77,7 +77,13 @@ export async function openResults(project: Project, experiment: string, create: 
     table = await project.getExperiment<StoredResult>(experiment);
   } catch (error) {
     if ((error as { code?: string }).code !== "ERR_THEMIS_NOT_FOUND") throw error;
-    if (create) table = await project.createExperiment<StoredResult>(experiment);
+    if (create) {
+      table = await project.createExperiment<StoredResult>(experiment).catch((createError: unknown) => {
+        // Another runner of the pipeline created it since: use theirs.
+        if ((createError as { code?: string }).code !== "ERR_THEMIS_ALREADY_EXISTS") throw createError;
+        return project.getExperiment<StoredResult>(experiment);
+      });
+    }
     return { table, results };
   }
   // Append order: the last row of a dataset row is its latest result.
