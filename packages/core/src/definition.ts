@@ -14,6 +14,9 @@ export const SUPPORTED_CONTRACT_VERSIONS: readonly number[] = [1];
 
 export type BackendKind = "storage" | "execution" | "postprocess";
 
+/** The kinds a themis config file has a section for (`storage:`, `execution:`); postprocessors are configured where they are used. */
+export type BackendSectionKind = Exclude<BackendKind, "postprocess">;
+
 /** Every backend kind, in a stable order. */
 export const BACKEND_KINDS: readonly BackendKind[] = ["storage", "execution", "postprocess"];
 

@@ -20,6 +20,7 @@ export {
   type BackendWorker,
   type WorkerStartOptions,
   type BackendKind,
+  type BackendSectionKind,
   type ExecutionBackendDefinition,
   type PostprocessorDefinition,
   type StorageBackendDefinition,
