@@ -46,10 +46,26 @@ export function resultId(datasetRowId: string, cacheKey: string): string {
   return hashOf("result", datasetRowId, cacheKey);
 }
 
-/** A stage's stored results: by result id, and the latest one of each dataset row. */
+/**
+ * A stage's stored results: the latest one of each dataset row, and the older ones (results
+ * of earlier code or parameters) by result id. Kept apart so that the common case, one result
+ * per row, costs one map entry per row: loading is most of a cached run's time.
+ */
 export interface StageResults {
-  readonly byId: Map<string, StoredResult>;
   readonly latest: Map<string, StoredResult>;
+  readonly older: Map<string, StoredResult>;
+}
+
+/** Make `row` its dataset row's latest result; the one it replaces stays findable by id. */
+export function keepLatest(results: StageResults, row: StoredResult): void {
+  const previous = results.latest.get(row.dataset_row_id);
+  if (previous !== undefined && previous._row_id !== row._row_id) results.older.set(previous._row_id, previous);
+  results.latest.set(row.dataset_row_id, row);
+}
+
+/** Whether the stage's experiment holds a row with this result id (then it is updated, not appended). */
+export function hasStored(results: StageResults, row: Pick<StoredResult, "_row_id" | "dataset_row_id">): boolean {
+  return results.latest.get(row.dataset_row_id)?._row_id === row._row_id || results.older.has(row._row_id);
 }
 
 /** The stored result a row is judged by: the one with its key if any, else its latest. */
@@ -57,7 +73,7 @@ export function storedFor(results: StageResults, datasetRowId: string, key: RowK
   const latest = results.latest.get(datasetRowId);
   // The common case (nothing changed) needs no hash: the latest result has the key.
   if (latest === undefined || latest.cache_key === key.key) return latest;
-  return results.byId.get(resultId(datasetRowId, key.key)) ?? latest;
+  return results.older.get(resultId(datasetRowId, key.key)) ?? latest;
 }
 
 /** Whether a row is reused, and if not, the first reason it is not (input, then code, then parameters). */
@@ -71,7 +87,7 @@ export function decide(stored: StoredResult | undefined, key: RowKey, root: bool
 
 /** A stage's experiment and its stored results by dataset row id (empty when it does not exist yet). */
 export async function openResults(project: Project, experiment: string, create: boolean): Promise<{ table: Experiment<StoredResult> | undefined; results: StageResults }> {
-  const results: StageResults = { byId: new Map(), latest: new Map() };
+  const results: StageResults = { latest: new Map(), older: new Map() };
   let table: Experiment<StoredResult> | undefined;
   try {
     table = await project.getExperiment<StoredResult>(experiment);
@@ -87,9 +103,6 @@ export async function openResults(project: Project, experiment: string, create: 
     return { table, results };
   }
   // Append order: the last row of a dataset row is its latest result.
-  for await (const row of table.entries()) {
-    results.byId.set(row._row_id, row);
-    results.latest.set(row.dataset_row_id, row);
-  }
+  for await (const row of table.entries()) keepLatest(results, row);
   return { table, results };
 }

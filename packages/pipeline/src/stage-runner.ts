@@ -1,5 +1,5 @@
 import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, canonicalJson, map, toJsonRow } from "@themis/core";
-import { type RowKey, type StageResults, type StoredResult, decide, resultId, rowKey, storedFor } from "./cache.js";
+import { type RowKey, type StageResults, type StoredResult, decide, hasStored, keepLatest, resultId, rowKey, storedFor } from "./cache.js";
 import type { Emission, ReadyRow } from "./emission.js";
 import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";
@@ -97,7 +97,7 @@ async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items:
         yield p.item;
       } else if (claim?.verdict === "done") {
         run.counts.elsewhere++;
-        run.results.latest.set(p.item.rowId, claim.result);
+        keepLatest(run.results, claim.result);
         emitStored(run, p.item.rowId, claim.result);
       } else held.push(p);
     }
@@ -136,7 +136,7 @@ async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items:
 
 /** Run a stage over its ready rows: compute what changed, store it, stream every row on. */
 export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): Promise<void> {
-  const writer = new ResultWriter(run.table, run.results.byId.keys(), run.onError);
+  const writer = new ResultWriter(run.table, run.onError);
   const items = new Map<number, WorkItem>();
   const spec = run.spec;
   const outcomes = map(liftTask(spec.task), toCompute(run, source, items), {
@@ -153,8 +153,8 @@ export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): 
     const row = resultOf(run, item, outcome);
     // A row cancelled mid-way is not stored: the next run does it.
     if (!(outcome.ok === false && run.signal.aborted)) {
-      writer.add(row);
-      run.results.latest.set(item.rowId, row);
+      writer.add(row, hasStored(run.results, row));
+      keepLatest(run.results, row);
     }
     if (row.status === "ok") {
       run.counts.computed++;
