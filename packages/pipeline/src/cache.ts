@@ -41,6 +41,19 @@ export function rowKey(inputHash: string, codeHash: string, paramsHash: string):
   return { inputHash, codeHash, paramsHash, key: hashOf(inputHash, codeHash, paramsHash) };
 }
 
+/**
+ * The key of a row: when its latest result was made from the same input, code and
+ * parameters, that result's key, without hashing (a cached run judges every row: one sha256
+ * less per row and stage); else hashed.
+ */
+export function keyFor(results: StageResults, datasetRowId: string, inputHash: string, codeHash: string, paramsHash: string): RowKey {
+  const latest = results.latest.get(datasetRowId);
+  if (latest !== undefined && latest.input_hash === inputHash && latest.code_hash === codeHash && latest.params_hash === paramsHash) {
+    return { inputHash, codeHash, paramsHash, key: latest.cache_key };
+  }
+  return rowKey(inputHash, codeHash, paramsHash);
+}
+
 /** The id of the result of a dataset row under a cache key. */
 export function resultId(datasetRowId: string, cacheKey: string): string {
   return hashOf("result", datasetRowId, cacheKey);

@@ -1,5 +1,5 @@
 import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, canonicalJson, map, toJsonRow } from "@themis/core";
-import { type RowKey, type StageResults, type StoredResult, decide, hasStored, keepLatest, resultId, rowKey, storedFor } from "./cache.js";
+import { type RowKey, type StageResults, type StoredResult, decide, hasStored, keepLatest, keyFor, resultId, storedFor } from "./cache.js";
 import type { Emission, ReadyRow } from "./emission.js";
 import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";
@@ -114,7 +114,7 @@ async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items:
       run.emit({ rowId: row.rowId, ok: false });
       continue;
     }
-    const key: RowKey = rowKey(row.inputHash, run.codeHash, run.paramsHash);
+    const key: RowKey = keyFor(run.results, row.rowId, row.inputHash, run.codeHash, run.paramsHash);
     const stored = storedFor(run.results, row.rowId, key);
     if (decide(stored, key, run.root) === "cached" && stored) {
       run.counts.cached++;
