@@ -21,6 +21,10 @@ export interface StoredResult extends Row {
   params_hash: string;
   /** The pipeline run that computed it. */
   pipeline_run: string;
+  /** The stage run (in core's `__runs`) that computed it: `themis runs show` counts its errors. */
+  run_id: string;
+  /** `<code_hash>:<params_hash>`, as in the stage run's record: `themis runs compare` joins two stage runs on it. */
+  task_key: string;
   attempts: number;
   duration_ms: number;
   finished_at: string;

@@ -5,6 +5,7 @@ import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";
 import { type WorkItem, liftTask } from "./stage-task.js";
 import { ResultWriter } from "./result-writer.js";
+import { stageRunId } from "./stage-run-records.js";
 import type { StageClaims } from "./claims.js";
 import { CLAIM_BATCH, IDLE, readyBatches } from "./ready-batches.js";
 
@@ -60,6 +61,8 @@ function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredRes
     code_hash: item.key.codeHash,
     params_hash: item.key.paramsHash,
     pipeline_run: run.runId,
+    run_id: stageRunId(run.runId, run.name),
+    task_key: `${item.key.codeHash}:${item.key.paramsHash}`,
     attempts: outcome.attempts,
     duration_ms: Math.round(outcome.durationMs * 1000) / 1000,
     finished_at: new Date().toISOString(),

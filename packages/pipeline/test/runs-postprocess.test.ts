@@ -57,6 +57,9 @@ test("each computed stage is a run in core's __runs (what `themis runs` lists), 
     expect(runState(r)).toBe("completed");
   }
   const scoreRun = await getRun(env.project, summary.stages.score?.runId ?? "");
+  // Result rows carry their stage run's id and task key: `themis runs show / compare` read them.
+  const results = await (await env.project.getExperiment("pp-score")).load();
+  expect(results.every((r) => r.run_id === scoreRun.run_id && r.task_key === scoreRun.task_key)).toBe(true);
   expect(scoreRun).toMatchObject({ experiment: "pp-score", executor: "sequential", dataset: "stages: answer" });
   const [record] = await listPipelineRuns(env.project, "pp");
   expect(record?.stages.answer?.run_id).toBe(summary.stages.answer?.runId);
