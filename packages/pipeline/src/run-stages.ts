@@ -27,6 +27,12 @@ async function* datasetRows(stage: PreparedStage): AsyncGenerator<ReadyRow> {
   for await (const row of stage.dataset.entries()) yield { rowId: row._row_id, blocked: false, inputHash: datasetRowHash(row), input: row };
 }
 
+function claimsOf(shared: RunShared, stage: string): StageClaims {
+  const claims = shared.claims.get(stage);
+  if (!claims) throw new Error(`internal: stage "${stage}" runs without its claims`);
+  return claims;
+}
+
 /**
  * Wire the stages together and run them all at once: each stage emits a row to the joiners
  * of its downstream stages as soon as it is done, so a downstream row starts when its own
@@ -76,7 +82,7 @@ export async function runStages(
           codeHash: s.codeHash,
           paramsHash: s.paramsHash,
           executor: executors.get(s.name)!.executor,
-          claims: shared.claims.get(s.name)!,
+          claims: claimsOf(shared, s.name),
           runId: shared.runId,
           signal: shared.signal,
           counts,
