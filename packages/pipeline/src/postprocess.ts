@@ -2,6 +2,7 @@ import {
   type JsonValue,
   type PostprocessReport,
   type PostprocessSpec,
+  type Postprocessor,
   type Project,
   type Registry,
   type StoredRow,
@@ -44,14 +45,15 @@ export async function checkPostprocess(list: readonly StagePostprocess[] | undef
       name: nameOf(p.use),
       async run(project, experiment, results, signal) {
         const rows = [...results.latest.values()] as StoredRow[];
-        const { postprocessor, owned } = await createPostprocessor(use, config, registry);
+        let created: { postprocessor: Postprocessor; owned: boolean } | undefined;
         try {
-          return await postprocessor.run({ project, experiment, runId: null, rows: iterate(rows), signal });
+          created = await createPostprocessor(use, config, registry);
+          return await created.postprocessor.run({ project, experiment, runId: null, rows: iterate(rows), signal });
         } catch (error) {
           const e = error as { code?: string; message?: string };
-          return { postprocessor: postprocessor.name, error: { code: e.code ?? null, message: String(e.message ?? error) } };
+          return { postprocessor: nameOf(p.use), error: { code: e.code ?? null, message: String(e.message ?? error) } };
         } finally {
-          if (owned) await postprocessor.close?.();
+          if (created?.owned) await created.postprocessor.close?.();
         }
       },
     });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Registry, type StoredRow, getRun, listRuns, runState } from "@themis/core";
 import { exportPostprocessor, summaryPostprocessor } from "@themis/postprocess";
@@ -38,6 +38,16 @@ test("a stage's postprocessors run on its results once it is done, and report in
   // A second run with nothing changed still postprocesses the (cached) results.
   const again = await runPipeline(env.project, pipeline(file), { registry });
   expect(again.stages.score?.postprocess[0]).toMatchObject({ rows: N });
+});
+
+test("a postprocessor that fails makes the run failed and keeps the stage's rows", async () => {
+  const file = path.join(env.dir, "taken.jsonl");
+  writeFileSync(file, "mine\n");
+  const summary = await runPipeline(env.project, pipeline(file, { overwrite: false }), { registry });
+  expect(summary.status).toBe("failed");
+  expect(summary.stages.score?.postprocess[1]).toMatchObject({ postprocessor: "export", error: { code: "ERR_THEMIS_ALREADY_EXISTS" } });
+  expect(summary.stages.score?.counts).toMatchObject({ computed: N, failed: 0 });
+  expect(readFileSync(file, "utf8")).toBe("mine\n");
 });
 
 test("an invalid postprocessor config fails before any stage runs", async () => {
