@@ -7,7 +7,7 @@ import { type WorkItem, liftTask } from "./stage-task.js";
 import { ResultWriter } from "./result-writer.js";
 import { stageRunId } from "./stage-run-records.js";
 import type { StageClaims } from "./claims.js";
-import { CLAIM_BATCH, IDLE, readyBatches } from "./ready-batches.js";
+import { ClaimPump } from "./claim-pump.js";
 
 /** What happened to a stage's rows in one run. */
 export interface StageCounts {
@@ -81,36 +81,13 @@ function emitStored(run: StageRun, rowId: string, stored: StoredResult): void {
   else run.emit({ rowId, ok: false });
 }
 
-/**
- * Rows of `source` that must run, claimed first so that another runner of the pipeline
- * does not run them too; the others (blocked, cached, done elsewhere) are emitted at once.
- * Claims go in batches of what is ready (one append each); rows another live runner holds
- * are looked at again once the source ends, until they are done or free.
- */
-async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>): AsyncGenerator<WorkItem> {
-  let index = 0;
-  let pending: { item: WorkItem; failedIn: string | undefined }[] = [];
-  let held: { item: WorkItem; failedIn: string | undefined }[] = [];
-  const settle = async function* (batch: typeof pending): AsyncGenerator<WorkItem> {
-    const verdicts = await run.claims.claimMany(batch.map((p) => ({ rowId: p.item.rowId, key: p.item.key.key, failedIn: p.failedIn })));
-    for (const [i, p] of batch.entries()) {
-      const claim = verdicts[i];
-      if (claim?.verdict === "mine") {
-        items.set(index++, p.item);
-        yield p.item;
-      } else if (claim?.verdict === "done") {
-        run.counts.elsewhere++;
-        keepLatest(run.results, claim.result);
-        emitStored(run, p.item.rowId, claim.result);
-      } else held.push(p);
-    }
-  };
-  for await (const row of readyBatches(source, CLAIM_BATCH, () => pending.length > 0)) {
-    if (row === IDLE) {
-      yield* settle(pending);
-      pending = [];
-      continue;
-    }
+/** Rows of the source read ahead of the stage's executor at most (storage reads wait beyond). */
+const READ_AHEAD = 2048;
+
+/** Feed the pump: blocked and cached rows are emitted at once, the others claimed. */
+async function feed(run: StageRun, source: AsyncIterable<ReadyRow>, pump: ClaimPump): Promise<void> {
+  for await (const row of source) {
+    if (run.signal.aborted || pump.stopped) break;
     run.counts.total++;
     if (row.blocked) {
       run.counts.blocked++;
@@ -124,16 +101,36 @@ async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items:
       emitStored(run, row.rowId, stored);
       continue;
     }
-    const failedIn = stored?.cache_key === key.key ? stored.pipeline_run : undefined;
-    pending.push({ item: { rowId: row.rowId, input: row.input, key }, failedIn });
+    pump.add({ item: { rowId: row.rowId, input: row.input, key }, failedIn: stored?.cache_key === key.key ? stored.pipeline_run : undefined });
+    if (pump.ready.size >= READ_AHEAD) await pump.ready.below(READ_AHEAD);
   }
-  yield* settle(pending);
-  // Rows another live runner holds: wait for its result, or take them over if it dies.
-  for (let wait = 50; held.length > 0 && !run.signal.aborted; wait = Math.min(wait * 2, 1000)) {
-    await new Promise((resolve) => setTimeout(resolve, wait));
-    const again = held;
-    held = [];
-    for (const p of again) yield* settle([p]);
+}
+
+/**
+ * Rows of `source` that must run, claimed first so that another runner of the pipeline
+ * does not run them too (see {@link ClaimPump}); the others (blocked, cached, done
+ * elsewhere) are emitted at once.
+ */
+async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>): AsyncGenerator<WorkItem> {
+  const pump = new ClaimPump(run.claims, (item, result) => {
+    run.counts.elsewhere++;
+    keepLatest(run.results, result);
+    emitStored(run, item.rowId, result);
+  });
+  const feeding = feed(run, source, pump)
+    .then(() => pump.finish(run.signal))
+    .catch((error: unknown) => pump.fail(error));
+  let index = 0;
+  try {
+    for await (const item of pump.ready) {
+      items.set(index++, item);
+      yield item;
+    }
+    await feeding;
+    pump.throwIfFailed();
+  } finally {
+    // The stage stopped early (cancelled, failed): stop reading the source too.
+    pump.fail(undefined);
   }
 }
 
