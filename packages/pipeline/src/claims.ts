@@ -24,24 +24,33 @@ export interface ClaimRequest {
  * stale heartbeat, process gone) is taken over with the next generation.
  */
 export class StageClaims {
-  readonly #claims: Table;
+  readonly #open: () => Promise<Table>;
+  #table: Promise<Table> | undefined;
   readonly #runs: Table<PipelineRunRecord>;
   readonly #results: Experiment<StoredResult>;
   readonly #experiment: string;
   readonly #runId: string;
   readonly #live = new Map<string, { live: boolean; at: number }>();
 
-  private constructor(claims: Table, runs: Table<PipelineRunRecord>, results: Experiment<StoredResult>, experiment: string, runId: string) {
-    this.#claims = claims;
+  private constructor(open: () => Promise<Table>, runs: Table<PipelineRunRecord>, results: Experiment<StoredResult>, experiment: string, runId: string) {
+    this.#open = open;
     this.#runs = runs;
     this.#results = results;
     this.#experiment = experiment;
     this.#runId = runId;
   }
 
-  /** The claims of a stage's experiment (core's `__claims.<experiment>` table: deleted with it). */
-  static async open(project: Project, runs: Table<PipelineRunRecord>, results: Experiment<StoredResult>, runId: string): Promise<StageClaims> {
-    return new StageClaims(await project.internalTable("experiment", claimsTable(results.name)), runs, results, results.name, runId);
+  /**
+   * The claims of a stage's experiment (core's `__claims.<experiment>` table: deleted with
+   * it), opened on the first claim: a run where every row is cached never reads it.
+   */
+  static open(project: Project, runs: Table<PipelineRunRecord>, results: Experiment<StoredResult>, runId: string): StageClaims {
+    return new StageClaims(() => project.internalTable("experiment", claimsTable(results.name)), runs, results, results.name, runId);
+  }
+
+  #claims(): Promise<Table> {
+    this.#table ??= this.#open();
+    return this.#table;
   }
 
   #id(req: ClaimRequest, generation: number): string {
@@ -56,7 +65,7 @@ export class StageClaims {
   async claimMany(reqs: readonly ClaimRequest[]): Promise<StageClaim[]> {
     if (reqs.length === 0) return [];
     try {
-      await this.#claims.appendMany(reqs.map((r) => this.#row(r, 0)));
+      await (await this.#claims()).appendMany(reqs.map((r) => this.#row(r, 0)));
       return reqs.map(() => ({ verdict: "mine" }));
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
@@ -72,7 +81,7 @@ export class StageClaims {
       let generation = 0;
       let holder: StoredRow | undefined;
       for (;;) {
-        const row = await get(this.#claims, this.#id(req, generation));
+        const row = await get(await this.#claims(), this.#id(req, generation));
         if (!row) break;
         holder = row;
         generation++;
@@ -83,7 +92,7 @@ export class StageClaims {
       if (result && (result.status === "ok" || result.pipeline_run !== req.failedIn)) return { verdict: "done", result };
       if (holder && (await this.#isLive(String(holder.pipeline_run)))) return { verdict: "held" };
       try {
-        await this.#claims.append(this.#row(req, generation));
+        await (await this.#claims()).append(this.#row(req, generation));
         return { verdict: "mine" };
       } catch (error) {
         if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error; // another runner took it: look again

@@ -125,7 +125,7 @@ export async function runPipeline(project: Project, pipeline: Pipeline, options:
     const pipelineRuns = await runsTable(project);
     for (const [i, s] of stages.entries()) {
       const table = stored[i]?.table;
-      if (s.mode === "run" && table) claims.set(s.name, await StageClaims.open(project, pipelineRuns, table, recorder.record._row_id));
+      if (s.mode === "run" && table) claims.set(s.name, StageClaims.open(project, pipelineRuns, table, recorder.record._row_id));
     }
   } catch (error) {
     await closeExecutors(executors);
