@@ -3,7 +3,7 @@
 //     copied into a dataset for the next, as a user would without @themis/pipeline);
 //   - a cached re-plan and re-run with nothing changed; a re-run after 10 rows changed.
 //   node bench/pipeline.bench.ts                 (BENCH_SCALE=small: 2 000 rows)
-//   BENCH_SCALE=full node bench/pipeline.bench.ts (100 000 rows)
+//   BENCH_SCALE=full node bench/pipeline.bench.ts (100 000 rows; BENCH_ROWS=N for another size)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,7 +13,7 @@ import { definePipeline, planPipeline, runPipeline, stage } from "@themis/pipeli
 import { shortRows } from "./support/rows.ts";
 
 const full = process.env.BENCH_SCALE === "full";
-const N = full ? 100_000 : 2_000;
+const N = process.env.BENCH_ROWS ? Number(process.env.BENCH_ROWS) : full ? 100_000 : 2_000;
 const CONCURRENCY = 16;
 const registry = new Registry({ discover: false });
 type Q = { question: string; answer: string; [k: string]: import("@themis/core").JsonValue };

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineProject } from "vitest/config";
 
 export default defineProject({
@@ -5,6 +6,9 @@ export default defineProject({
     name: "example-pipeline",
     include: ["test/**/*.test.ts"],
     exclude: [".themis-pipeline/**", "node_modules/**"],
+    // The mixed example's Docker engine and S3 server (absolute: the root config runs this project from the repository root).
+    globalSetup: [fileURLToPath(new URL("./test/global-setup.ts", import.meta.url))],
     testTimeout: 120_000,
+    hookTimeout: 180_000,
   },
 });

@@ -1,6 +1,6 @@
 import path from "node:path";
 import {
-  type BackendKind,
+  type BackendSectionKind,
   type BackendInstances,
   type ExecutionBackend,
   Registry,
@@ -23,7 +23,7 @@ export interface GlobalOptions {
 }
 
 /** A backend a command opened: close it when done. */
-export interface OpenedBackend<K extends BackendKind> {
+export interface OpenedBackend<K extends BackendSectionKind> {
   backend: BackendInstances[K];
   /** What to call it in messages: the name, or a masked URI. */
   label: string;
@@ -88,7 +88,7 @@ export class CommandContext {
    * or, when `spec` is undefined, the config's default. `options` (from `--option k=v`)
    * override, validated together against the backend's schema.
    */
-  async open<K extends BackendKind>(kind: K, spec: string | undefined, options: Record<string, unknown> = {}): Promise<OpenedBackend<K>> {
+  async open<K extends BackendSectionKind>(kind: K, spec: string | undefined, options: Record<string, unknown> = {}): Promise<OpenedBackend<K>> {
     const { backend, label } = await this.resolve(kind, spec, options);
     const created = (await backend.definition.create(backend.config)) as BackendInstances[K];
     // Closed by main() whatever happens, so a failed command never leaves connections open.
@@ -97,7 +97,7 @@ export class CommandContext {
   }
 
   /** Resolve and validate, without creating it, the backend a flag value names (see {@link open}). */
-  async resolve<K extends BackendKind>(kind: K, spec: string | undefined, options: Record<string, unknown> = {}): Promise<{ backend: ResolvedBackend<K>; label: string }> {
+  async resolve<K extends BackendSectionKind>(kind: K, spec: string | undefined, options: Record<string, unknown> = {}): Promise<{ backend: ResolvedBackend<K>; label: string }> {
     const base = await this.#base(kind, spec, options);
     let backend = base.backend;
     if (!base.optionsApplied && Object.keys(options).length > 0) {
@@ -111,7 +111,7 @@ export class CommandContext {
     return { backend, label: base.label };
   }
 
-  async #base<K extends BackendKind>(kind: K, spec: string | undefined, options: Record<string, unknown>): Promise<{ backend: ResolvedBackend<K>; label: string; optionsApplied?: boolean }> {
+  async #base<K extends BackendSectionKind>(kind: K, spec: string | undefined, options: Record<string, unknown>): Promise<{ backend: ResolvedBackend<K>; label: string; optionsApplied?: boolean }> {
     const config = await this.config();
     const configured = config?.[kind] as ResolvedBackend<K> | undefined;
     const where = (file: string | undefined): string => (file ? path.relative(this.cwd, file) || file : "config");

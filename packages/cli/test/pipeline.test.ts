@@ -1,4 +1,4 @@
-import { rmSync, symlinkSync } from "node:fs";
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { localCsvBackend } from "@themis/backend-local-csv";
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeApp, themis, themisJson } from "./helpers.js";
 
 const pipelinePackage = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../pipeline");
+const postprocessPackage = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../postprocess");
 
 // Two stages; `second` fails on row r2 (and, with FAIL_ALL set, nowhere else either).
 const PIPELINE = `
@@ -24,6 +25,11 @@ beforeAll(async () => {
     "nothing.mjs": "export const x = 1;\n",
   });
   symlinkSync(pipelinePackage, path.join(app, "node_modules", "@themis", "pipeline"), "dir");
+  // The shipped postprocessors, installed the way a user installs them (a dependency).
+  symlinkSync(postprocessPackage, path.join(app, "node_modules", "@themis", "postprocess"), "dir");
+  const pkg = JSON.parse(readFileSync(path.join(app, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+  pkg.dependencies["@themis/postprocess"] = "*";
+  writeFileSync(path.join(app, "package.json"), JSON.stringify(pkg));
   const project = await Project.create("p", localCsvBackend, { rootDir: path.join(app, "data") });
   await (await project.createDataset("nums")).appendMany([0, 1, 2, 3].map((n) => ({ _row_id: `r${n}`, n })));
   await project.close();
@@ -52,5 +58,22 @@ describe("themis pipeline", () => {
     const none = await themis(app, ["pipeline", "plan", "nothing.mjs"]);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("exports no pipeline");
+  });
+
+  it("postprocess: installed postprocessors are listed as backends and run on an experiment", async () => {
+    const listed = await themisJson(app, ["backends", "list"]);
+    const kinds = Object.fromEntries((listed.json as { backends: { name: string; kind: string }[] }).backends.map((b) => [b.name, b.kind]));
+    expect(kinds).toMatchObject({ summary: "postprocess", export: "postprocess", archive: "postprocess" });
+    await themis(app, ["pipeline", "run", "pipeline.mjs"]);
+    const summary = await themis(app, ["pipeline", "postprocess", "summary", "-e", "nums-second"]);
+    expect(summary.code).toBe(0);
+    expect(summary.stdout).toMatch(/^output\s+3\s+/m);
+    const exported = await themisJson(app, ["pipeline", "postprocess", "export", "-e", "nums-second", "--with", '{"path":"second.csv"}']);
+    expect(exported.json, JSON.stringify(exported.json)).toMatchObject({ postprocessor: "export", rows: 4 });
+    expect(readFileSync(path.join(app, "second.csv"), "utf8").split("\n")[0]).toMatch(/^_row_id,dataset_row_id,status,output/);
+    const bad = await themisJson(app, ["pipeline", "postprocess", "export", "-e", "nums-second", "--with", '{"path":"second.csv"}']);
+    expect(bad.json.error.code).toBe("ERR_THEMIS_ALREADY_EXISTS");
+    const unknown = await themis(app, ["pipeline", "postprocess", "summry", "-e", "nums-second"]);
+    expect(unknown.stderr).toMatch(/no postprocessor named "summry".*Did you mean "summary"/s);
   });
 });

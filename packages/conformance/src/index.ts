@@ -4,3 +4,4 @@ export { executionSuite } from "./execution/suite.js";
 export { EXECUTION_AREAS, type ExecutionArea, type ExecutionSuiteOptions, type ExecutionCapabilities } from "./execution/options.js";
 export { freePort, requireService } from "./service.js";
 export { startSilentServer, type SilentServer } from "./silent-server.js";
+export { postprocessSuite, samplePostprocessRows, type PostprocessSuiteContext, type PostprocessSuiteOptions } from "./postprocess.js";

@@ -1,6 +1,7 @@
 import type { ZodType } from "zod";
 import type { StorageBackend } from "./storage/contract.js";
 import type { ExecutionBackend } from "./execution/contract.js";
+import type { Postprocessor } from "./postprocess/contract.js";
 
 /** The brand every backend definition carries; checked by value, never with `instanceof`. */
 export const BACKEND_BRAND = "themis.backend" as const;
@@ -11,18 +12,25 @@ export const CONTRACT_VERSION = 1;
 /** Contract versions this core can use. */
 export const SUPPORTED_CONTRACT_VERSIONS: readonly number[] = [1];
 
-export type BackendKind = "storage" | "execution";
+export type BackendKind = "storage" | "execution" | "postprocess";
+
+/** The kinds a themis config file has a section for (`storage:`, `execution:`); postprocessors are configured where they are used. */
+export type BackendSectionKind = Exclude<BackendKind, "postprocess">;
+
+/** Every backend kind, in a stable order. */
+export const BACKEND_KINDS: readonly BackendKind[] = ["storage", "execution", "postprocess"];
 
 /** What a backend of each kind creates. */
 export interface BackendInstances {
   storage: StorageBackend;
   execution: ExecutionBackend;
+  postprocess: Postprocessor;
 }
 
 /**
  * What a backend package exports: everything the registry needs to validate a config and
  * create the backend. Build one with {@link defineStorageBackend} or
- * {@link defineExecutionBackend}.
+ * {@link defineExecutionBackend} or {@link definePostprocessor}.
  */
 // biome-ignore lint/suspicious/noExplicitAny: a definition of any config must be assignable to the default (config types are invariant in create())
 export interface BackendDefinition<K extends BackendKind = BackendKind, Config = any> {
@@ -76,6 +84,7 @@ export interface BackendWorker {
 export type StorageBackendDefinition<Config = any> = BackendDefinition<"storage", Config>;
 // biome-ignore lint/suspicious/noExplicitAny: a definition of any config must be assignable to the default (config types are invariant in create())
 export type ExecutionBackendDefinition<Config = any> = BackendDefinition<"execution", Config>;
+export type PostprocessorDefinition<Config = any> = BackendDefinition<"postprocess", Config>;
 
 type DefinitionInput<K extends BackendKind, Config> = Omit<BackendDefinition<K, Config>, "brand" | "contractVersion" | "kind">;
 
@@ -87,6 +96,15 @@ export function defineStorageBackend<Config>(input: DefinitionInput<"storage", C
 /** Declare an execution backend. Export the result from the package's entry module. */
 export function defineExecutionBackend<Config>(input: DefinitionInput<"execution", Config>): ExecutionBackendDefinition<Config> {
   return Object.freeze({ ...input, brand: BACKEND_BRAND, contractVersion: CONTRACT_VERSION, kind: "execution" as const });
+}
+
+/**
+ * Declare a postprocessor (a step run on finished results: summary, export, archive...).
+ * Export the result from the package's entry module and list it in package.json:
+ * `"themisBackends": { "my-step": { "kind": "postprocess", "entry": "./dist/index.js" } }`.
+ */
+export function definePostprocessor<Config>(input: Omit<DefinitionInput<"postprocess", Config>, "schemes" | "configFromUri" | "startWorker">): PostprocessorDefinition<Config> {
+  return Object.freeze({ ...input, brand: BACKEND_BRAND, contractVersion: CONTRACT_VERSION, kind: "postprocess" as const });
 }
 
 /** True when `value` carries the backend brand (any contract version). */
@@ -104,7 +122,7 @@ export function definitionProblems(value: unknown): string[] {
   const problems: string[] = [];
   if (!Number.isInteger(d.contractVersion)) problems.push("contractVersion must be an integer");
   if (typeof d.name !== "string" || d.name.length === 0) problems.push("name must be a non-empty string");
-  if (d.kind !== "storage" && d.kind !== "execution") problems.push('kind must be "storage" or "execution"');
+  if (!BACKEND_KINDS.includes(d.kind as BackendKind)) problems.push(`kind must be one of ${BACKEND_KINDS.map((k) => `"${k}"`).join(", ")}`);
   if (typeof d.create !== "function") problems.push("create must be a function");
   const schema = d.configSchema as { safeParse?: unknown } | undefined;
   if (!schema || typeof schema.safeParse !== "function") problems.push("configSchema must be a zod schema");

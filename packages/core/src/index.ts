@@ -10,7 +10,9 @@ export {
   BACKEND_BRAND,
   CONTRACT_VERSION,
   SUPPORTED_CONTRACT_VERSIONS,
+  BACKEND_KINDS,
   defineExecutionBackend,
+  definePostprocessor,
   defineStorageBackend,
   isBackendDefinition,
   type BackendDefinition,
@@ -18,9 +20,13 @@ export {
   type BackendWorker,
   type WorkerStartOptions,
   type BackendKind,
+  type BackendSectionKind,
   type ExecutionBackendDefinition,
+  type PostprocessorDefinition,
   type StorageBackendDefinition,
 } from "./definition.js";
+export type { PostprocessInput, PostprocessReport, Postprocessor } from "./postprocess/contract.js";
+export { createPostprocessor, runPostprocess, type PostprocessSpec, type RunPostprocessOptions } from "./postprocess/run-postprocess.js";
 export { REDACTED, configJsonSchema, didYouMean, issuesFromZod, parseBackendConfig, redactConfig, secretPaths } from "./backend-config.js";
 export { DEFAULT_LOAD_TIMEOUT_MS, Registry, defaultRegistry, isUri, type BackendInfo, type BackendSource, type RegistryOptions } from "./registry/registry.js";
 export type { Diagnostic, DiagnosticPhase } from "./registry/diagnostic.js";

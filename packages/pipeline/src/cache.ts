@@ -21,6 +21,10 @@ export interface StoredResult extends Row {
   params_hash: string;
   /** The pipeline run that computed it. */
   pipeline_run: string;
+  /** The stage run (in core's `__runs`) that computed it: `themis runs show` counts its errors. */
+  run_id: string;
+  /** `<code_hash>:<params_hash>`, as in the stage run's record: `themis runs compare` joins two stage runs on it. */
+  task_key: string;
   attempts: number;
   duration_ms: number;
   finished_at: string;
@@ -41,15 +45,44 @@ export function rowKey(inputHash: string, codeHash: string, paramsHash: string):
   return { inputHash, codeHash, paramsHash, key: hashOf(inputHash, codeHash, paramsHash) };
 }
 
+/**
+ * The key of a row: when its latest result was made from the same input, code and
+ * parameters, that result's key, without hashing (a cached run judges every row: one sha256
+ * less per row and stage); else hashed.
+ */
+export function keyFor(results: StageResults, datasetRowId: string, inputHash: string, codeHash: string, paramsHash: string): RowKey {
+  const latest = results.latest.get(datasetRowId);
+  if (latest !== undefined && latest.input_hash === inputHash && latest.code_hash === codeHash && latest.params_hash === paramsHash) {
+    return { inputHash, codeHash, paramsHash, key: latest.cache_key };
+  }
+  return rowKey(inputHash, codeHash, paramsHash);
+}
+
 /** The id of the result of a dataset row under a cache key. */
 export function resultId(datasetRowId: string, cacheKey: string): string {
   return hashOf("result", datasetRowId, cacheKey);
 }
 
-/** A stage's stored results: by result id, and the latest one of each dataset row. */
+/**
+ * A stage's stored results: the latest one of each dataset row, and the older ones (results
+ * of earlier code or parameters) by result id. Kept apart so that the common case, one result
+ * per row, costs one map entry per row: loading is most of a cached run's time.
+ */
 export interface StageResults {
-  readonly byId: Map<string, StoredResult>;
   readonly latest: Map<string, StoredResult>;
+  readonly older: Map<string, StoredResult>;
+}
+
+/** Make `row` its dataset row's latest result; the one it replaces stays findable by id. */
+export function keepLatest(results: StageResults, row: StoredResult): void {
+  const previous = results.latest.get(row.dataset_row_id);
+  if (previous !== undefined && previous._row_id !== row._row_id) results.older.set(previous._row_id, previous);
+  results.latest.set(row.dataset_row_id, row);
+}
+
+/** Whether the stage's experiment holds a row with this result id (then it is updated, not appended). */
+export function hasStored(results: StageResults, row: Pick<StoredResult, "_row_id" | "dataset_row_id">): boolean {
+  return results.latest.get(row.dataset_row_id)?._row_id === row._row_id || results.older.has(row._row_id);
 }
 
 /** The stored result a row is judged by: the one with its key if any, else its latest. */
@@ -57,7 +90,7 @@ export function storedFor(results: StageResults, datasetRowId: string, key: RowK
   const latest = results.latest.get(datasetRowId);
   // The common case (nothing changed) needs no hash: the latest result has the key.
   if (latest === undefined || latest.cache_key === key.key) return latest;
-  return results.byId.get(resultId(datasetRowId, key.key)) ?? latest;
+  return results.older.get(resultId(datasetRowId, key.key)) ?? latest;
 }
 
 /** Whether a row is reused, and if not, the first reason it is not (input, then code, then parameters). */
@@ -71,19 +104,22 @@ export function decide(stored: StoredResult | undefined, key: RowKey, root: bool
 
 /** A stage's experiment and its stored results by dataset row id (empty when it does not exist yet). */
 export async function openResults(project: Project, experiment: string, create: boolean): Promise<{ table: Experiment<StoredResult> | undefined; results: StageResults }> {
-  const results: StageResults = { byId: new Map(), latest: new Map() };
+  const results: StageResults = { latest: new Map(), older: new Map() };
   let table: Experiment<StoredResult> | undefined;
   try {
     table = await project.getExperiment<StoredResult>(experiment);
   } catch (error) {
     if ((error as { code?: string }).code !== "ERR_THEMIS_NOT_FOUND") throw error;
-    if (create) table = await project.createExperiment<StoredResult>(experiment);
+    if (create) {
+      table = await project.createExperiment<StoredResult>(experiment).catch((createError: unknown) => {
+        // Another runner of the pipeline created it since: use theirs.
+        if ((createError as { code?: string }).code !== "ERR_THEMIS_ALREADY_EXISTS") throw createError;
+        return project.getExperiment<StoredResult>(experiment);
+      });
+    }
     return { table, results };
   }
   // Append order: the last row of a dataset row is its latest result.
-  for await (const row of table.entries()) {
-    results.byId.set(row._row_id, row);
-    results.latest.set(row.dataset_row_id, row);
-  }
+  for await (const row of table.entries()) keepLatest(results, row);
   return { table, results };
 }

@@ -1,5 +1,5 @@
 import type { Project, Registry } from "@themis/core";
-import { type RowReason, type StageResults, decide, rowKey, storedFor } from "./cache.js";
+import { type RowReason, type StageResults, decide, keyFor, storedFor } from "./cache.js";
 import type { Pipeline } from "./define.js";
 import { joinHash } from "./joiner.js";
 import { type PreparedStage, type Selection, loadStageResults, prepareStages } from "./prepare.js";
@@ -52,7 +52,7 @@ function count(plan: StagePlan, rowId: string, reason: RowReason): void {
 async function planStage(pipeline: Pipeline, s: PreparedStage, results: StageResults, keys: Map<string, Map<string, string>>, plan: StagePlan): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const consider = (rowId: string, inputHash: string): void => {
-    const key = rowKey(inputHash, s.codeHash, s.paramsHash);
+    const key = keyFor(results, rowId, inputHash, s.codeHash, s.paramsHash);
     count(plan, rowId, decide(storedFor(results, rowId, key), key, s.root));
     out.set(rowId, key.key);
   };

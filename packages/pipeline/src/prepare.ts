@@ -5,6 +5,7 @@ import { PipelineDefinitionError } from "./errors.js";
 import { type CheckedExecutor, checkExecutor } from "./executors.js";
 import { downstreamOf } from "./graph.js";
 import { hashOf, stageCodeHash } from "./hash.js";
+import { type CheckedPostprocess, checkPostprocess } from "./postprocess.js";
 
 /** Which stages a run computes: all, one (`only`), or one and everything downstream (`from`). */
 export interface Selection {
@@ -23,6 +24,8 @@ export interface PreparedStage {
   readonly paramsHash: string;
   readonly executor: CheckedExecutor | undefined;
   readonly dataset: Dataset | undefined;
+  /** Postprocessors run on the stage's results once it is done (stages that run only). */
+  readonly postprocess: readonly CheckedPostprocess[];
 }
 
 function known(pipeline: Pipeline, name: string, option: string): string {
@@ -51,7 +54,8 @@ export function selectStages(pipeline: Pipeline, selection: Selection): Map<stri
 
 /**
  * Check every selected stage before anything runs: experiment names, code hashes (a
- * missing module fails here), executors and their configs, root datasets.
+ * missing module fails here), executors and their configs, root datasets, postprocessors
+ * and their configs.
  */
 export async function prepareStages(project: Project, pipeline: Pipeline, selection: Selection, registry?: Registry): Promise<PreparedStage[]> {
   const modes = selectStages(pipeline, selection);
@@ -70,7 +74,8 @@ export async function prepareStages(project: Project, pipeline: Pipeline, select
       codeHash: running ? stageCodeHash(spec.task, spec.taskVersion) : "",
       paramsHash: hashOf("parameters", canonicalJson(spec.parameters ?? {})),
       executor: running ? await checkExecutor(spec, registry) : undefined,
-      dataset: running && root ? await project.getDataset(spec.dataset!) : undefined,
+      dataset: running && spec.dataset !== undefined ? await project.getDataset(spec.dataset) : undefined,
+      postprocess: running ? await checkPostprocess(spec.postprocess, registry) : [],
     });
   }
   return prepared;

@@ -1,4 +1,4 @@
-import type { Experiment } from "@themis/core";
+import { type Experiment, hasErrorCode } from "@themis/core";
 import type { StoredResult } from "./cache.js";
 
 /**
@@ -9,20 +9,19 @@ import type { StoredResult } from "./cache.js";
  */
 export class ResultWriter {
   readonly #table: Experiment<StoredResult>;
-  readonly #existing: Set<string>;
   readonly #onError: (error: unknown) => void;
-  #pending: StoredResult[] = [];
+  #pending: { row: StoredResult; stored: boolean }[] = [];
   #draining: Promise<void> | undefined;
   #error: unknown;
 
-  constructor(table: Experiment<StoredResult>, existing: Iterable<string>, onError: (error: unknown) => void) {
+  constructor(table: Experiment<StoredResult>, onError: (error: unknown) => void) {
     this.#table = table;
-    this.#existing = new Set(existing);
     this.#onError = onError;
   }
 
-  add(row: StoredResult): void {
-    this.#pending.push(row);
+  /** Write `row`: an update when the table already holds its id (`stored`), else an append. */
+  add(row: StoredResult, stored: boolean): void {
+    this.#pending.push({ row, stored });
     this.#draining ??= this.#drain();
   }
 
@@ -33,9 +32,8 @@ export class ResultWriter {
         this.#pending = [];
         const appends: StoredResult[] = [];
         const updates: StoredResult[] = [];
-        for (const r of batch) (this.#existing.has(r._row_id) ? updates : appends).push(r);
-        if (appends.length > 0) await this.#table.appendMany(appends);
-        for (const r of appends) this.#existing.add(r._row_id);
+        for (const p of batch) (p.stored ? updates : appends).push(p.row);
+        if (appends.length > 0) await this.#append(appends);
         for (const r of updates) await this.#table.update(r._row_id, r);
       }
     } catch (error) {
@@ -43,6 +41,23 @@ export class ResultWriter {
       this.#onError(error);
     } finally {
       this.#draining = undefined;
+    }
+  }
+
+  /**
+   * One append for the batch; when a row is already there (a runner that lost its claim to
+   * a takeover still finished it), the others row by row: each key keeps one result.
+   */
+  async #append(rows: StoredResult[]): Promise<void> {
+    try {
+      await this.#table.appendMany(rows);
+    } catch (error) {
+      if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
+      for (const r of rows) {
+        await this.#table.append(r).catch((e: unknown) => {
+          if (!hasErrorCode(e, "ERR_THEMIS_ALREADY_EXISTS")) throw e;
+        });
+      }
     }
   }
 

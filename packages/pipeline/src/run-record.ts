@@ -1,6 +1,5 @@
 import { hostname } from "node:os";
 import type { JsonValue, Project, Row, Table } from "@themis/core";
-import type { StageCounts } from "./stage-runner.js";
 
 /** The internal table pipeline runs are recorded in. */
 export const PIPELINE_RUNS_TABLE = "__pipeline_runs";
@@ -11,6 +10,8 @@ export type PipelineRunStatus = "running" | "completed" | "failed" | "cancelled"
 export interface StageRecord {
   [key: string]: JsonValue;
   experiment: string;
+  /** The stage's run in core's `__runs` (what `themis runs` lists), null for a stored stage. */
+  run_id: string | null;
   /** "run": computed what changed; "stored": read from storage (not selected by only/from). */
   mode: "run" | "stored";
   executor: string | null;
@@ -30,6 +31,9 @@ export interface PipelineRunRecord extends Row {
   resumed: number;
   host: string;
   pid: number;
+  /** Last sign of life (ISO time), written every `heartbeat_ms` while the run runs. */
+  heartbeat_at: string;
+  heartbeat_ms: number;
   stages: { [stage: string]: StageRecord };
   error: JsonValue;
 }
@@ -45,10 +49,7 @@ export async function listPipelineRuns(project: Project, pipeline?: string): Pro
   return rows.filter((r) => pipeline === undefined || r.pipeline === pipeline).sort((a, b) => a.started_at.localeCompare(b.started_at));
 }
 
-export function newRecord(runId: string, pipeline: string, stages: { [stage: string]: StageRecord }): PipelineRunRecord {
-  return { _row_id: runId, pipeline, status: "running", started_at: new Date().toISOString(), finished_at: null, resumed: 0, host: hostname(), pid: process.pid, stages, error: null };
-}
-
-export function countsJson(c: StageCounts): { [key: string]: number } {
-  return { ...c };
+export function newRecord(runId: string, pipeline: string, stages: { [stage: string]: StageRecord }, heartbeatMs: number): PipelineRunRecord {
+  const now = new Date().toISOString();
+  return { _row_id: runId, pipeline, status: "running", started_at: now, finished_at: null, resumed: 0, host: hostname(), pid: process.pid, heartbeat_at: now, heartbeat_ms: heartbeatMs, stages, error: null };
 }

@@ -1,4 +1,6 @@
-import type { ExecutionBackend, Experiment } from "@themis/core";
+import type { ExecutionBackend, Experiment, Project } from "@themis/core";
+import type { StageClaims } from "./claims.js";
+import type { StagePostprocessOutcome } from "./postprocess.js";
 import type { StageResults, StoredResult } from "./cache.js";
 import type { Pipeline } from "./define.js";
 import type { Emission, ReadyRow } from "./emission.js";
@@ -8,7 +10,11 @@ import { type StageCounts, datasetRowHash, replayStage, runStage } from "./stage
 
 /** What {@link runStages} shares with every stage. */
 export interface RunShared {
+  readonly project: Project;
   readonly runId: string;
+  readonly claims: ReadonlyMap<string, StageClaims>;
+  /** What each stage's postprocessors did, filled in as stages end. */
+  readonly postprocessed: Map<string, StagePostprocessOutcome[]>;
   readonly signal: AbortSignal;
   readonly counts: ReadonlyMap<string, StageCounts>;
   /** Stops the whole run (a write failed, a stage threw). */
@@ -17,7 +23,14 @@ export interface RunShared {
 }
 
 async function* datasetRows(stage: PreparedStage): AsyncGenerator<ReadyRow> {
-  for await (const row of stage.dataset!.entries()) yield { rowId: row._row_id, blocked: false, inputHash: datasetRowHash(row), input: row };
+  if (!stage.dataset) return;
+  for await (const row of stage.dataset.entries()) yield { rowId: row._row_id, blocked: false, inputHash: datasetRowHash(row), input: row };
+}
+
+function claimsOf(shared: RunShared, stage: string): StageClaims {
+  const claims = shared.claims.get(stage);
+  if (!claims) throw new Error(`internal: stage "${stage}" runs without its claims`);
+  return claims;
 }
 
 /**
@@ -69,6 +82,7 @@ export async function runStages(
           codeHash: s.codeHash,
           paramsHash: s.paramsHash,
           executor: executors.get(s.name)!.executor,
+          claims: claimsOf(shared, s.name),
           runId: shared.runId,
           signal: shared.signal,
           counts,
@@ -81,6 +95,13 @@ export async function runStages(
       shared.fail(error);
     } finally {
       endOf(s.name);
+    }
+    // After the stage has ended its downstream joiners: downstream stages do not wait for it.
+    const results = stored[i]?.results;
+    if (s.postprocess.length > 0 && results && !shared.signal.aborted) {
+      const outcomes: StagePostprocessOutcome[] = [];
+      for (const p of s.postprocess) outcomes.push(await p.run(shared.project, s.experiment, results, shared.signal));
+      shared.postprocessed.set(s.name, outcomes);
     }
   });
   await Promise.all(running);

@@ -1,9 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { type ExecutionBackend, type Project, type Registry, UnsupportedError } from "@themis/core";
+import { type ExecutionBackend, type Project, type Registry, type RunRecord, UnsupportedError } from "@themis/core";
+import { StageClaims } from "./claims.js";
 import type { Pipeline } from "./define.js";
+import { PIPELINE_HEARTBEAT_MS, isLive } from "./liveness.js";
+import { type StagePostprocessOutcome, outcomesJson } from "./postprocess.js";
 import { type PreparedStage, type Selection, loadStageResults, prepareStages } from "./prepare.js";
+import { RunRecorder } from "./recorder.js";
 import { type PipelineRunRecord, type PipelineRunStatus, type StageRecord, listPipelineRuns, newRecord, runsTable } from "./run-record.js";
 import { runStages } from "./run-stages.js";
+import { coreRunsTable, stageRunId, stageRunRecord } from "./stage-run-records.js";
 import { type StageCounts, emptyCounts } from "./stage-runner.js";
 
 /** Options of {@link runPipeline}. */
@@ -14,6 +19,8 @@ export interface RunPipelineOptions extends Selection {
   registry?: Registry;
   /** Cancels the run: running rows stop, nothing more starts, the run is recorded `cancelled`. */
   signal?: AbortSignal;
+  /** Milliseconds between heartbeats of the run's records (other runners judge it dead after four missed beats). Default 2000. */
+  heartbeatMs?: number;
   /** Called when a stage starts and ends. */
   onEvent?: (event: { type: "stage-started" | "stage-ended"; stage: string; counts: StageCounts }) => void;
 }
@@ -24,23 +31,52 @@ export interface PipelineRunSummary {
   pipeline: string;
   status: Exclude<PipelineRunStatus, "running">;
   durationMs: number;
-  stages: { [stage: string]: { experiment: string; mode: "run" | "stored"; counts: StageCounts } };
+  stages: { [stage: string]: { experiment: string; mode: "run" | "stored"; counts: StageCounts; runId: string | null; postprocess: StagePostprocessOutcome[] } };
   error?: unknown;
 }
 
-async function startRecord(project: Project, pipeline: Pipeline, stages: readonly PreparedStage[], resume: boolean): Promise<PipelineRunRecord> {
+/**
+ * The run's record: a new one, or with `resume` the pipeline's last unfinished run whose
+ * runner is gone (a live one is another runner's: this run then starts its own record and
+ * shares the rows through claims).
+ */
+async function startRecord(project: Project, pipeline: Pipeline, stages: readonly PreparedStage[], resume: boolean, heartbeatMs: number): Promise<PipelineRunRecord> {
   const table = await runsTable(project);
   const stageRecords: { [stage: string]: StageRecord } = {};
-  for (const s of stages) stageRecords[s.name] = { experiment: s.experiment, mode: s.mode, executor: null, code_hash: s.mode === "run" ? s.codeHash : null, status: "pending", counts: { ...emptyCounts() } };
-  const previous = resume ? (await listPipelineRuns(project, pipeline.name)).filter((r) => r.status !== "completed").at(-1) : undefined;
+  const previous = resume ? (await listPipelineRuns(project, pipeline.name)).filter((r) => r.status !== "completed" && !isLive(r)).at(-1) : undefined;
+  const runId = previous?._row_id ?? randomUUID();
+  for (const s of stages) {
+    const running = s.mode === "run";
+    stageRecords[s.name] = { experiment: s.experiment, run_id: running ? stageRunId(runId, s.name) : null, mode: s.mode, executor: null, code_hash: running ? s.codeHash : null, status: "pending", counts: { ...emptyCounts() } };
+  }
   if (previous) {
-    const record: PipelineRunRecord = { ...previous, status: "running", finished_at: null, resumed: previous.resumed + 1, stages: stageRecords, error: null };
+    const now = new Date().toISOString();
+    const record: PipelineRunRecord = { ...previous, status: "running", finished_at: null, resumed: previous.resumed + 1, stages: stageRecords, error: null, heartbeat_at: now, heartbeat_ms: heartbeatMs, pid: process.pid };
     await table.update(record._row_id, record);
     return record;
   }
-  const record = newRecord(randomUUID(), pipeline.name, stageRecords);
+  const record = newRecord(runId, pipeline.name, stageRecords, heartbeatMs);
   await table.append(record);
   return record;
+}
+
+/** The records keeper: the pipeline run record, one core run record per computed stage. */
+async function startRecorder(project: Project, pipeline: Pipeline, stages: readonly PreparedStage[], executors: ReadonlyMap<string, { executor: ExecutionBackend }>, counts: ReadonlyMap<string, StageCounts>, options: RunPipelineOptions): Promise<RunRecorder> {
+  const heartbeatMs = options.heartbeatMs ?? PIPELINE_HEARTBEAT_MS;
+  const record = await startRecord(project, pipeline, stages, options.resume ?? false, heartbeatMs);
+  const stageRuns = new Map<string, RunRecord>();
+  for (const s of stages) {
+    if (s.mode !== "run") continue;
+    const node = pipeline.nodes.get(s.name);
+    if (!node) continue;
+    stageRuns.set(
+      s.name,
+      stageRunRecord(s, node.spec, { pipeline: pipeline.name, pipelineRun: record._row_id, upstream: node.upstream.map((e) => e.stage), executor: executors.get(s.name)?.executor.name ?? "local", resume: options.resume ?? false, heartbeatMs }),
+    );
+  }
+  const recorder = new RunRecorder(await runsTable(project), await coreRunsTable(project), record, stageRuns, counts);
+  await recorder.start();
+  return recorder;
 }
 
 /** Create the executors of the stages that run, checking each runs its task's kind of job. */
@@ -81,10 +117,21 @@ export async function runPipeline(project: Project, pipeline: Pipeline, options:
   const stages = await prepareStages(project, pipeline, options, options.registry);
   const stored = await loadStageResults(project, stages);
   const executors = await createExecutors(pipeline, stages);
-  const record = await startRecord(project, pipeline, stages, options.resume ?? false).catch(async (error: unknown) => {
+  const counts = new Map(stages.map((s) => [s.name, emptyCounts()]));
+  let recorder: RunRecorder;
+  const claims = new Map<string, StageClaims>();
+  try {
+    recorder = await startRecorder(project, pipeline, stages, executors, counts, options);
+    const pipelineRuns = await runsTable(project);
+    for (const [i, s] of stages.entries()) {
+      const table = stored[i]?.table;
+      if (s.mode === "run" && table) claims.set(s.name, StageClaims.open(project, pipelineRuns, table, recorder.record._row_id));
+    }
+  } catch (error) {
     await closeExecutors(executors);
     throw error;
-  });
+  }
+  const record = recorder.record;
   const controller = new AbortController();
   const onAbort = (): void => controller.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -93,45 +140,55 @@ export async function runPipeline(project: Project, pipeline: Pipeline, options:
     failure ??= error;
     controller.abort(error);
   };
-  const counts = new Map(stages.map((s) => [s.name, emptyCounts()]));
+  const postprocessed = new Map<string, StagePostprocessOutcome[]>();
   try {
-    await runStages(pipeline, stages, stored, executors, { runId: record._row_id, signal: controller.signal, counts, fail, onEvent: options.onEvent });
+    await runStages(pipeline, stages, stored, executors, { project, runId: record._row_id, claims, postprocessed, signal: controller.signal, counts, fail, onEvent: options.onEvent });
   } catch (error) {
     fail(error);
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     await closeExecutors(executors);
   }
-  return finish(project, pipeline, record, stages, counts, executors, { started, failure, cancelled: options.signal?.aborted ?? false });
+  return finish(recorder, pipeline, stages, counts, executors, postprocessed, { started, failure, cancelled: options.signal?.aborted ?? false });
 }
 
 /** Record how the run ended and report it; rethrow what stopped it. */
 async function finish(
-  project: Project,
+  recorder: RunRecorder,
   pipeline: Pipeline,
-  record: PipelineRunRecord,
   stages: readonly PreparedStage[],
   counts: ReadonlyMap<string, StageCounts>,
   executors: ReadonlyMap<string, { executor: ExecutionBackend }>,
+  postprocessed: ReadonlyMap<string, StagePostprocessOutcome[]>,
   end: { started: number; failure: unknown; cancelled: boolean },
 ): Promise<PipelineRunSummary> {
+  const record = recorder.record;
   const summary: PipelineRunSummary["stages"] = {};
+  const stageRecords: { [stage: string]: StageRecord } = {};
   let rowsFailed = false;
   for (const s of stages) {
-    const c = counts.get(s.name)!;
-    const bad = c.failed + c.blocked + c.unmatched > 0;
+    const c = counts.get(s.name) ?? emptyCounts();
+    const outcomes = postprocessed.get(s.name) ?? [];
+    const bad = c.failed + c.blocked + c.unmatched > 0 || outcomes.some((o) => "error" in o);
     rowsFailed ||= bad && s.mode === "run";
-    summary[s.name] = { experiment: s.experiment, mode: s.mode, counts: c };
-    record.stages[s.name] = { ...record.stages[s.name]!, executor: executors.get(s.name)?.executor.name ?? null, status: bad ? "failed" : "completed", counts: { ...c } };
+    const previous = record.stages[s.name];
+    summary[s.name] = { experiment: s.experiment, mode: s.mode, counts: c, runId: previous?.run_id ?? null, postprocess: outcomes };
+    stageRecords[s.name] = {
+      experiment: s.experiment,
+      run_id: previous?.run_id ?? null,
+      mode: s.mode,
+      code_hash: previous?.code_hash ?? null,
+      executor: executors.get(s.name)?.executor.name ?? null,
+      status: bad ? "failed" : "completed",
+      counts: { ...c },
+      ...(outcomes.length > 0 ? { postprocess: outcomesJson(outcomes) } : {}),
+    };
   }
   const status: PipelineRunSummary["status"] = end.cancelled ? "cancelled" : end.failure !== undefined || rowsFailed ? "failed" : "completed";
-  const finished: PipelineRunRecord = {
-    ...record,
-    status,
-    finished_at: new Date().toISOString(),
-    error: end.failure === undefined ? null : { code: (end.failure as { code?: string }).code ?? null, message: String((end.failure as Error).message ?? end.failure) },
-  };
-  await (await runsTable(project)).update(finished._row_id, finished);
+  const error = end.failure === undefined ? null : { code: (end.failure as { code?: string }).code ?? null, message: String((end.failure as Error).message ?? end.failure) };
+  const finished: PipelineRunRecord = { ...record, status, finished_at: new Date().toISOString(), stages: stageRecords, error };
+  const reason = error?.message ?? (end.cancelled ? "cancelled" : null);
+  await recorder.finish(finished, (stage) => ({ status: end.cancelled ? "cancelled" : stageRecords[stage]?.status === "failed" || end.failure !== undefined ? "failed" : "completed", reason }));
   if (end.failure !== undefined && !end.cancelled) throw end.failure;
   return { runId: record._row_id, pipeline: pipeline.name, status, durationMs: performance.now() - end.started, stages: summary };
 }

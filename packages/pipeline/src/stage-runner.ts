@@ -1,10 +1,13 @@
 import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, canonicalJson, map, toJsonRow } from "@themis/core";
-import { type RowKey, type StageResults, type StoredResult, decide, resultId, rowKey, storedFor } from "./cache.js";
+import { type RowKey, type StageResults, type StoredResult, decide, hasStored, keepLatest, keyFor, resultId, storedFor } from "./cache.js";
 import type { Emission, ReadyRow } from "./emission.js";
 import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";
 import { type WorkItem, liftTask } from "./stage-task.js";
 import { ResultWriter } from "./result-writer.js";
+import { stageRunId } from "./stage-run-records.js";
+import type { StageClaims } from "./claims.js";
+import { ClaimPump } from "./claim-pump.js";
 
 /** What happened to a stage's rows in one run. */
 export interface StageCounts {
@@ -18,9 +21,11 @@ export interface StageCounts {
   blocked: number;
   /** Rows that some upstream of a join never produced. */
   unmatched: number;
+  /** Rows another runner of the same pipeline claimed and did (several runners at once). */
+  elsewhere: number;
 }
 
-export const emptyCounts = (): StageCounts => ({ total: 0, computed: 0, cached: 0, failed: 0, blocked: 0, unmatched: 0 });
+export const emptyCounts = (): StageCounts => ({ total: 0, computed: 0, cached: 0, failed: 0, blocked: 0, unmatched: 0, elsewhere: 0 });
 
 /** Everything one stage needs to run. */
 export interface StageRun {
@@ -32,6 +37,7 @@ export interface StageRun {
   readonly codeHash: string;
   readonly paramsHash: string;
   readonly executor: ExecutionBackend;
+  readonly claims: StageClaims;
   readonly runId: string;
   readonly signal: AbortSignal;
   readonly counts: StageCounts;
@@ -55,6 +61,8 @@ function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredRes
     code_hash: item.key.codeHash,
     params_hash: item.key.paramsHash,
     pipeline_run: run.runId,
+    run_id: stageRunId(run.runId, run.name),
+    task_key: `${item.key.codeHash}:${item.key.paramsHash}`,
     attempts: outcome.attempts,
     duration_ms: Math.round(outcome.durationMs * 1000) / 1000,
     finished_at: new Date().toISOString(),
@@ -67,32 +75,68 @@ function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredRes
   }
 }
 
-/** Rows of `source` that must run; the others (blocked, cached) are emitted at once. */
-async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>): AsyncGenerator<WorkItem> {
-  let index = 0;
+/** A row's stored result streams on: reused, or done by another runner. */
+function emitStored(run: StageRun, rowId: string, stored: StoredResult): void {
+  if (stored.status === "ok") run.emit({ rowId, ok: true, key: stored.cache_key, output: stored.output });
+  else run.emit({ rowId, ok: false });
+}
+
+/** Rows of the source read ahead of the stage's executor at most (storage reads wait beyond). */
+const READ_AHEAD = 2048;
+
+/** Feed the pump: blocked and cached rows are emitted at once, the others claimed. */
+async function feed(run: StageRun, source: AsyncIterable<ReadyRow>, pump: ClaimPump): Promise<void> {
   for await (const row of source) {
+    if (run.signal.aborted || pump.stopped) break;
     run.counts.total++;
     if (row.blocked) {
       run.counts.blocked++;
       run.emit({ rowId: row.rowId, ok: false });
       continue;
     }
-    const key: RowKey = rowKey(row.inputHash, run.codeHash, run.paramsHash);
+    const key: RowKey = keyFor(run.results, row.rowId, row.inputHash, run.codeHash, run.paramsHash);
     const stored = storedFor(run.results, row.rowId, key);
-    if (decide(stored, key, run.root) === "cached") {
+    if (decide(stored, key, run.root) === "cached" && stored) {
       run.counts.cached++;
-      run.emit({ rowId: row.rowId, ok: true, key: key.key, output: stored!.output });
+      emitStored(run, row.rowId, stored);
       continue;
     }
-    const item = { rowId: row.rowId, input: row.input, key };
-    items.set(index++, item);
-    yield item;
+    pump.add({ item: { rowId: row.rowId, input: row.input, key }, failedIn: stored?.cache_key === key.key ? stored.pipeline_run : undefined });
+    if (pump.ready.size >= READ_AHEAD) await pump.ready.below(READ_AHEAD);
+  }
+}
+
+/**
+ * Rows of `source` that must run, claimed first so that another runner of the pipeline
+ * does not run them too (see {@link ClaimPump}); the others (blocked, cached, done
+ * elsewhere) are emitted at once.
+ */
+async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>): AsyncGenerator<WorkItem> {
+  const pump = new ClaimPump(run.claims, (item, result) => {
+    run.counts.elsewhere++;
+    keepLatest(run.results, result);
+    emitStored(run, item.rowId, result);
+  });
+  const feeding = feed(run, source, pump)
+    .then(() => pump.finish(run.signal))
+    .catch((error: unknown) => pump.fail(error));
+  let index = 0;
+  try {
+    for await (const item of pump.ready) {
+      items.set(index++, item);
+      yield item;
+    }
+    await feeding;
+    pump.throwIfFailed();
+  } finally {
+    // The stage stopped early (cancelled, failed): stop reading the source too.
+    pump.fail(undefined);
   }
 }
 
 /** Run a stage over its ready rows: compute what changed, store it, stream every row on. */
 export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): Promise<void> {
-  const writer = new ResultWriter(run.table, run.results.byId.keys(), run.onError);
+  const writer = new ResultWriter(run.table, run.onError);
   const items = new Map<number, WorkItem>();
   const spec = run.spec;
   const outcomes = map(liftTask(spec.task), toCompute(run, source, items), {
@@ -103,11 +147,15 @@ export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): 
     ...(spec.retries === undefined ? {} : { retries: spec.retries }),
   });
   for await (const outcome of outcomes) {
-    const item = items.get(outcome.index)!;
+    const item = items.get(outcome.index);
+    if (item === undefined) continue; // cannot happen: map yields each index it was given once
     items.delete(outcome.index);
     const row = resultOf(run, item, outcome);
     // A row cancelled mid-way is not stored: the next run does it.
-    if (!(outcome.ok === false && run.signal.aborted)) writer.add(row);
+    if (!(outcome.ok === false && run.signal.aborted)) {
+      writer.add(row, hasStored(run.results, row));
+      keepLatest(run.results, row);
+    }
     if (row.status === "ok") {
       run.counts.computed++;
       run.emit({ rowId: item.rowId, ok: true, key: item.key.key, output: row.output });

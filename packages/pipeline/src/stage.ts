@@ -1,3 +1,4 @@
+import type { StagePostprocess } from "./postprocess.js";
 import type { CommandTask, ExecutionSpec, FunctionTask, JsonValue, ModuleTask, RetryOptions, Row, StoredRow, TaskFunction } from "@themis/core";
 
 /**
@@ -29,6 +30,11 @@ export interface StageOptions {
   taskVersion?: string;
   /** Experiment table the results go to. Default: `<pipeline>-<stage>`. */
   experiment?: string;
+  /**
+   * Postprocessors run on the stage's current results once the stage is done (in this
+   * order): `[{ use: "summary" }, { use: "archive", config: { storage: "s3", config: {...} } }]`.
+   */
+  postprocess?: readonly StagePostprocess[];
 }
 
 /** One stage of a pipeline, made by {@link stage}. `I` is what its task receives, `O` what it returns. */

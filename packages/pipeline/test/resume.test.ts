@@ -19,7 +19,8 @@ async function rowsOf(experiment: string): Promise<number> {
   }
 }
 
-test("resume continues a killed pipeline: finished rows are kept, the run record is taken over", async () => {
+/** Start the resume pipeline in a child, wait until 5 rows are stored in both stages, kill -9 it. */
+async function killMidway(): Promise<void> {
   const child = spawn(process.execPath, [new URL("./fixtures/run-until-killed.ts", import.meta.url).pathname, env.dir], {
     env: { ...process.env, THEMIS_TEST_HANG: "1" },
     stdio: ["ignore", "inherit", "inherit"],
@@ -32,6 +33,10 @@ test("resume continues a killed pipeline: finished rows are kept, the run record
   }
   child.kill("SIGKILL");
   await exited;
+}
+
+test("resume continues a killed pipeline: finished rows are kept, the run record is taken over", async () => {
+  await killMidway();
   const [killed] = await listPipelineRuns(env.project, "k");
   expect(killed!.status).toBe("running");
 
@@ -46,4 +51,15 @@ test("resume continues a killed pipeline: finished rows are kept, the run record
   expect(runs[0]).toMatchObject({ status: "completed", resumed: 1 });
   const doubled = await (await env.project.getExperiment("k-double")).load();
   expect(doubled.map((r) => r.output).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: N }, (_, i) => i * 2));
+});
+
+test("a new run after kill -9 takes over the dead runner's claims at once (its process is gone) and loses no row", async () => {
+  await killMidway();
+  const pipeline = resumePipeline({ definePipeline, moduleTask, stage });
+  const summary = await runPipeline(env.project, pipeline, { registry });
+  expect(summary.status).toBe("completed");
+  expect(summary.stages.gen?.counts).toMatchObject({ cached: 5, computed: N - 5, elsewhere: 0 });
+  const runs = await listPipelineRuns(env.project, "k");
+  expect(runs.map((r) => r.status)).toEqual(["running", "completed"]); // the killed one stays as it was left
+  expect(await rowsOf("k-double")).toBe(N);
 });

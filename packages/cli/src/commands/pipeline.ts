@@ -8,6 +8,7 @@ import type { CommandContext } from "../context.js";
 import { EXIT_FAILED, EXIT_OK, UsageError } from "../exit-codes.js";
 import { formatTable } from "../format-table.js";
 import { type StorageFlags, withStorageFlags } from "../storage-options.js";
+import { postprocessCommand } from "./pipeline-postprocess.js";
 
 type Flags = StorageFlags & { project?: string; only?: string; from?: string };
 
@@ -52,6 +53,9 @@ function printRun(ctx: CommandContext, s: PipelineRunSummary): void {
   ctx.out.data(s);
   const rows = Object.entries(s.stages).map(([name, st]) => [name, st.experiment, st.mode, ...[st.counts.computed, st.counts.cached, st.counts.failed, st.counts.blocked, st.counts.unmatched].map(String)]);
   ctx.out.line(formatTable(["stage", "experiment", "mode", "computed", "cached", "failed", "blocked", "unmatched"], rows));
+  for (const [name, st] of Object.entries(s.stages)) {
+    for (const o of st.postprocess) ctx.out.line("error" in o ? `${name}: ${o.postprocessor} failed: ${o.error.message}` : `${name}: ${o.postprocessor}: ${o.message}`);
+  }
   ctx.out.line(`pipeline ${s.pipeline} ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s (run ${s.runId})`);
 }
 
@@ -89,7 +93,7 @@ function withSelection(command: Command): Command {
   );
 }
 
-/** `themis pipeline run|plan FILE`: run a pipeline (cached rows reused) or say what would run and why. */
+/** `themis pipeline run|plan FILE`: run a pipeline (cached rows reused) or say what would run and why; `postprocess`: run a postprocessor on an experiment. */
 export function pipelineCommand(program: Command, action: Action): void {
   const group = program.command("pipeline").description("run pipelines of stages (each on its own executor) with row-granular caching");
   withSelection(group.command("run").description("run the stages, reusing every row whose inputs, code and parameters are unchanged"))
@@ -101,4 +105,5 @@ export function pipelineCommand(program: Command, action: Action): void {
     .option("--explain", "why each stage's rows run (new, input, upstream, code or parameters changed, failed before), with example rows")
     .addHelpText("after", "\nExample:\n  $ themis pipeline plan pipeline.ts --explain")
     .action(action((ctx, file: string, flags: Flags & { explain?: boolean }) => planAction(ctx, file, flags)));
+  postprocessCommand(group, action);
 }

@@ -8,6 +8,9 @@ export const KNOWN_BACKEND_PACKAGES: Readonly<Record<string, string>> = {
   bullmq: "@themis/backend-bullmq",
   postgres: "@themis/backend-postgres",
   "azure-blob": "@themis/backend-azure-blob",
+  summary: "@themis/postprocess",
+  export: "@themis/postprocess",
+  archive: "@themis/postprocess",
 };
 
 /** URI schemes of first-party backends, for hints when none installed accepts a URI. */

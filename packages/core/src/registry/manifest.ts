@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { BackendKind } from "../definition.js";
+import { BACKEND_KINDS, type BackendKind } from "../definition.js";
 import type { Diagnostic } from "./diagnostic.js";
 
 /** One backend a package declares in its package.json `themisBackends` field. */
@@ -77,7 +77,7 @@ export function readManifest(packageJsonPath: string, diagnostics: Diagnostic[])
   const packageName = pkg.name ?? path.basename(packageDir);
   const base = { package: packageName, version: pkg.version, path: packageJsonPath, phase: "manifest" as const };
   if (typeof field !== "object" || field === null || Array.isArray(field)) {
-    diagnostics.push({ ...base, message: 'themisBackends must be an object: { "<name>": { "kind": "storage" | "execution", "entry": "./dist/index.js" } }' });
+    diagnostics.push({ ...base, message: 'themisBackends must be an object: { "<name>": { "kind": "storage" | "execution" | "postprocess", "entry": "./dist/index.js" } }' });
     return [];
   }
   const entries: ManifestEntry[] = [];
@@ -87,21 +87,23 @@ export function readManifest(packageJsonPath: string, diagnostics: Diagnostic[])
       diagnostics.push({ ...base, backend: name, message: `themisBackends["${name}"] must be an object with "kind" and "entry"` });
       continue;
     }
-    if (spec.kind !== "storage" && spec.kind !== "execution") {
-      diagnostics.push({ ...base, backend: name, message: `themisBackends["${name}"].kind must be "storage" or "execution", got ${JSON.stringify(spec.kind)}` });
+    const kind = spec.kind as BackendKind;
+    if (!BACKEND_KINDS.includes(kind)) {
+      const kinds = BACKEND_KINDS.map((k) => `"${k}"`).join(", ");
+      diagnostics.push({ ...base, backend: name, message: `themisBackends["${name}"].kind must be one of ${kinds}, got ${JSON.stringify(spec.kind)}` });
       continue;
     }
     if (typeof spec.entry !== "string" || spec.entry.length === 0) {
-      diagnostics.push({ ...base, backend: name, kind: spec.kind, message: `themisBackends["${name}"].entry must be a relative path such as "./dist/index.js"` });
+      diagnostics.push({ ...base, backend: name, kind, message: `themisBackends["${name}"].entry must be a relative path such as "./dist/index.js"` });
       continue;
     }
     const entryPath = path.resolve(packageDir, spec.entry);
     if (path.relative(packageDir, entryPath).startsWith("..") || path.isAbsolute(spec.entry)) {
-      diagnostics.push({ ...base, backend: name, kind: spec.kind, message: `themisBackends["${name}"].entry must stay inside the package, got ${JSON.stringify(spec.entry)}` });
+      diagnostics.push({ ...base, backend: name, kind, message: `themisBackends["${name}"].entry must stay inside the package, got ${JSON.stringify(spec.entry)}` });
       continue;
     }
     const schemes = Array.isArray(spec.schemes) ? spec.schemes.filter((x): x is string => typeof x === "string") : undefined;
-    entries.push({ name, kind: spec.kind, packageName, packageVersion: pkg.version, packageDir, entryPath, ...(schemes ? { schemes } : {}) });
+    entries.push({ name, kind, packageName, packageVersion: pkg.version, packageDir, entryPath, ...(schemes ? { schemes } : {}) });
   }
   return entries;
 }

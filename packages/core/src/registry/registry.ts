@@ -79,6 +79,11 @@ export interface RegistryOptions {
 /** Default of {@link RegistryOptions.loadTimeoutMs}. */
 export const DEFAULT_LOAD_TIMEOUT_MS = 30_000;
 
+/** "a storage backend", "an execution backend", "a postprocessor": for messages. */
+function kindLabel(kind: BackendKind): string {
+  return kind === "postprocess" ? "a postprocessor" : kind === "execution" ? "an execution backend" : "a storage backend";
+}
+
 /** A backend spec is a URI when it has a scheme followed by "://". */
 export function isUri(spec: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(spec);
@@ -274,7 +279,7 @@ export class Registry {
     const c = this.#all().find((x) => x.name === name);
     if (!c) throw this.#unknown(name, kind);
     if (kind && c.kind !== kind) {
-      throw new UnknownBackendError(name, `"${name}" is ${c.kind === "execution" ? "an execution" : "a storage"} backend, not ${kind === "execution" ? "an execution" : "a storage"} backend`, this.#names(kind));
+      throw new UnknownBackendError(name, `"${name}" is ${kindLabel(c.kind)}, not ${kindLabel(kind)}`, this.#names(kind));
     }
     return (await this.#load(c)) as BackendDefinition<K>;
   }
@@ -285,7 +290,7 @@ export class Registry {
 
   #unknown(name: string, kind?: BackendKind): UnknownBackendError {
     const installed = this.#names(kind);
-    const what = kind ? `${kind} backend` : "backend";
+    const what = kind === "postprocess" ? "postprocessor" : kind ? `${kind} backend` : "backend";
     const hint = didYouMean(name, [...installed, ...Object.keys(KNOWN_BACKEND_PACKAGES)]);
     const pkg = KNOWN_BACKEND_PACKAGES[name];
     let message = `no ${what} named "${name}". Installed: ${installed.length ? installed.join(", ") : "none"}.`;
