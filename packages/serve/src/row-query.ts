@@ -78,7 +78,7 @@ export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: Row
 }
 
 /** Every key seen in a table, `_row_id` first, at most `max` (the API's answers stay small). */
-class Columns {
+export class Columns {
   readonly #keys = new Set<string>([ROW_ID]);
   readonly #max: number;
 

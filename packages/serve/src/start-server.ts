@@ -1,9 +1,10 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type Registry, type StorageBackend, type StorageBackendDefinition, defaultRegistry, parseBackendConfig } from "@themis/core";
+import type { Registry, StorageBackend, StorageBackendDefinition } from "@themis/core";
 import { createApp } from "./app.js";
 import { Catalog } from "./catalog.js";
 import { allowedHosts, newToken } from "./security.js";
+import { openStorage } from "./open-storage.js";
 import { loadAssets } from "./ui-assets.js";
 
 /** Options of {@link startServer}. */
@@ -39,17 +40,6 @@ export interface RunningServer {
   token: string;
   /** Stop listening, close the projects and the storage when the server created it. */
   close(): Promise<void>;
-}
-
-function isStorageBackend(value: unknown): value is StorageBackend {
-  return typeof (value as StorageBackend).openProject === "function";
-}
-
-async function openStorage(options: ServeOptions): Promise<{ storage: StorageBackend; owned: boolean }> {
-  const spec = options.storage;
-  if (isStorageBackend(spec)) return { storage: spec, owned: false };
-  if (typeof spec !== "string") return { storage: await spec.create(parseBackendConfig(spec, options.config ?? {})), owned: true };
-  return { storage: await (options.registry ?? defaultRegistry()).create("storage", spec, options.config ?? {}), owned: true };
 }
 
 /**
