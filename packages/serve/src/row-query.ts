@@ -1,6 +1,7 @@
 import { ROW_ID, type StoredRow } from "@themis/core";
 import { HttpError } from "./http-error.js";
 import { SortIndex } from "./sort-index.js";
+import { type Snapshot, type SnapshotCache, VALUE_SEPARATOR } from "./table-snapshot.js";
 import { valueText } from "./value-text.js";
 import type { ViewCache, ViewFacts } from "./view-cache.js";
 
@@ -22,6 +23,12 @@ export interface RowPage {
   total: number;
   /** Every key seen in the table, `_row_id` first, at most {@link MAX_COLUMNS}. */
   columns: string[];
+  /**
+   * True when the table is still being read: `total` is then only the rows seen so far
+   * (ask again for the count). Only the first pages of an unfiltered, unsorted view of a
+   * table not yet in memory answer so, to show its first rows at once.
+   */
+  partial?: boolean;
 }
 
 /** The most rows one page may hold. */
@@ -50,9 +57,18 @@ export function rowFilter(query: Pick<RowQuery, "filter" | "column">): (row: Sto
  *
  * @param key identifies the table in `cache` (the view's filter and order are added).
  */
-export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: RowQuery, cache?: ViewCache, key = ""): Promise<RowPage> {
+export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: RowQuery, cache?: ViewCache, key = "", snapshots?: SnapshotCache): Promise<RowPage> {
   if (query.limit > MAX_PAGE) throw new HttpError(400, "ERR_SERVE_BAD_QUERY", `limit is at most ${MAX_PAGE}`);
-  const viewKey = JSON.stringify([key, query.filter, query.column, query.sort, query.desc === true]);
+  if (snapshots && !query.filter?.includes(VALUE_SEPARATOR)) {
+    const plain = !query.filter && query.sort === undefined;
+    const now = snapshots.peek(key, rows);
+    if (now !== "none" && now !== "building") return snapshotPage(now, query, cache, key);
+    // Table order needs no count to show its first rows: answer them now, the count follows.
+    if (now === "building" && plain && !cache?.get(viewKeyOf(key, query))) return firstRows(rows, query);
+    const built = now === "building" ? await snapshots.get(key, rows) : undefined;
+    if (built) return snapshotPage(built, query, cache, key);
+  }
+  const viewKey = viewKeyOf(key, query);
   const known = cache?.get(viewKey);
   const end = query.offset + query.limit;
   if (query.sort !== undefined) {
@@ -75,6 +91,59 @@ export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: Row
   const facts = known ?? { total, columns: columns.list() };
   if (!known) cache?.set(viewKey, facts);
   return { rows: page, total: facts.total, columns: facts.columns };
+}
+
+const viewKeyOf = (key: string, query: RowQuery, generation?: number): string =>
+  JSON.stringify([key, generation, query.filter, query.column, query.sort, query.desc === true]);
+
+/** The rows of a page in table order, read until the page is full: `partial` unless the table ended first. */
+async function firstRows(rows: () => AsyncIterable<StoredRow>, query: RowQuery): Promise<RowPage> {
+  const columns = new Columns();
+  const page: StoredRow[] = [];
+  const end = query.offset + query.limit;
+  let seen = 0;
+  for await (const row of rows()) {
+    columns.note(row);
+    if (seen >= query.offset) page.push(row);
+    if (++seen > end) return { rows: page.slice(0, query.limit), total: seen, columns: columns.list(), partial: true };
+  }
+  return { rows: page, total: seen, columns: columns.list() };
+}
+
+/** A page of a query over a table snapshot: the view (matching positions, in order) is computed once and cached. */
+function snapshotPage(snap: Snapshot, query: RowQuery, cache: ViewCache | undefined, key: string): RowPage {
+  let positions: Uint32Array | undefined;
+  if (query.filter || query.sort !== undefined) {
+    const viewKey = viewKeyOf(key, query, snap.generation);
+    positions = cache?.get(viewKey)?.positions;
+    if (!positions) {
+      positions = snapshotView(snap, query);
+      cache?.set(viewKey, { total: positions.length, columns: snap.columns, positions });
+    }
+  }
+  const total = positions ? positions.length : snap.json.length;
+  const rows: StoredRow[] = [];
+  for (let i = query.offset; i < Math.min(query.offset + query.limit, total); i++) {
+    rows.push(JSON.parse(snap.json[positions ? (positions[i] as number) : i] as string) as StoredRow);
+  }
+  return { rows, total, columns: snap.columns };
+}
+
+/** Positions of the snapshot's rows that match the query, in its order. */
+function snapshotView(snap: Snapshot, query: Omit<RowQuery, "offset" | "limit">): Uint32Array {
+  const needle = query.filter?.toLowerCase() ?? "";
+  const inColumn = query.column ? rowFilter(query) : undefined;
+  const found: number[] = [];
+  for (let i = 0; i < snap.text.length; i++) {
+    // Any value holding the text contains it in the row's joined text: a cheap test first.
+    if (needle && !(snap.text[i] as string).includes(needle)) continue;
+    if (inColumn && !inColumn(JSON.parse(snap.json[i] as string) as StoredRow)) continue;
+    found.push(i);
+  }
+  if (query.sort === undefined) return Uint32Array.from(found);
+  const index = new SortIndex(query.sort);
+  for (const p of found) index.add(JSON.parse(snap.json[p] as string) as StoredRow);
+  return index.order(query.desc === true).map((i) => found[i] as number);
 }
 
 /** Every key seen in a table, `_row_id` first, at most `max` (the API's answers stay small). */

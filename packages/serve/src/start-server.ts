@@ -30,6 +30,11 @@ export interface ServeOptions {
   registry?: Registry;
   /** How often live run views re-read the run record, in ms (default 500). */
   pollMs?: number;
+  /**
+   * Memory the server may use to hold recently viewed tables for fast paging, filtering and
+   * sorting, in bytes (default 256 MB; 0: read the table from the storage on every request).
+   */
+  cacheBytes?: number;
 }
 
 /** A running result browser. */
@@ -67,7 +72,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   let port = options.port ?? 0;
   let hosts = new Set<string>();
-  const app = createApp(catalog, { token, assets, port: () => port, allowedHosts: () => hosts, ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
+  const app = createApp(catalog, { token, assets, port: () => port, allowedHosts: () => hosts, ...(options.pollMs ? { pollMs: options.pollMs } : {}), ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
     s.once("error", reject);

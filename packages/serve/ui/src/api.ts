@@ -10,6 +10,8 @@ export interface RowPage {
   rows: Row[];
   total: number;
   columns: string[];
+  /** The server is still counting: `total` is the rows seen so far. */
+  partial?: boolean;
 }
 
 export interface ProjectSummary {

@@ -46,7 +46,7 @@ export function TableView({ project, kind, table }: { project: string; kind: Kin
             {format.toUpperCase()}
           </a>
         ))}
-        <span class="count" data-testid="total">{meta ? `${meta.total.toLocaleString("en")} rows` : "loading…"}</span>
+        <span class="count" data-testid="total">{!meta ? "loading…" : meta.counting ? `${meta.total.toLocaleString("en")}+ rows (counting…)` : `${meta.total.toLocaleString("en")} rows`}</span>
       </header>
       {meta?.error ? <p class="error">{meta.error}</p> : null}
       <div class="grid-head" style={{ gridTemplateColumns: template }}>
