@@ -60,12 +60,15 @@ export function rowFilter(query: Pick<RowQuery, "filter" | "column">): (row: Sto
 export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: RowQuery, cache?: ViewCache, key = "", snapshots?: SnapshotCache): Promise<RowPage> {
   if (query.limit > MAX_PAGE) throw new HttpError(400, "ERR_SERVE_BAD_QUERY", `limit is at most ${MAX_PAGE}`);
   if (snapshots && !query.filter?.includes(VALUE_SEPARATOR)) {
-    const plain = !query.filter && query.sort === undefined;
     const now = snapshots.peek(key, rows);
-    if (now !== "none" && now !== "building") return snapshotPage(now, query, cache, key);
-    // Table order needs no count to show its first rows: answer them now, the count follows.
-    if (now === "building" && plain && !cache?.get(viewKeyOf(key, query))) return firstRows(rows, query);
-    const built = now === "building" ? await snapshots.get(key, rows) : undefined;
+    if (now !== "none" && now.complete) return snapshotPage(now, query, cache, key);
+    if (now !== "none" && !query.filter && query.sort === undefined) {
+      // Table order needs no count to show its rows: answer from the rows read so far.
+      const end = query.offset + query.limit;
+      await now.reached(end + 1);
+      if (now.complete || now.rows.length > end) return { ...snapshotPage(now, query, undefined, key), partial: !now.complete };
+    }
+    const built = now === "none" ? undefined : await snapshots.get(key, rows);
     if (built) return snapshotPage(built, query, cache, key);
   }
   const viewKey = viewKeyOf(key, query);
@@ -96,20 +99,6 @@ export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: Row
 const viewKeyOf = (key: string, query: RowQuery, generation?: number): string =>
   JSON.stringify([key, generation, query.filter, query.column, query.sort, query.desc === true]);
 
-/** The rows of a page in table order, read until the page is full: `partial` unless the table ended first. */
-async function firstRows(rows: () => AsyncIterable<StoredRow>, query: RowQuery): Promise<RowPage> {
-  const columns = new Columns();
-  const page: StoredRow[] = [];
-  const end = query.offset + query.limit;
-  let seen = 0;
-  for await (const row of rows()) {
-    columns.note(row);
-    if (seen >= query.offset) page.push(row);
-    if (++seen > end) return { rows: page.slice(0, query.limit), total: seen, columns: columns.list(), partial: true };
-  }
-  return { rows: page, total: seen, columns: columns.list() };
-}
-
 /** A page of a query over a table snapshot: the view (matching positions, in order) is computed once and cached. */
 function snapshotPage(snap: Snapshot, query: RowQuery, cache: ViewCache | undefined, key: string): RowPage {
   let positions: Uint32Array | undefined;
@@ -121,10 +110,10 @@ function snapshotPage(snap: Snapshot, query: RowQuery, cache: ViewCache | undefi
       cache?.set(viewKey, { total: positions.length, columns: snap.columns, positions });
     }
   }
-  const total = positions ? positions.length : snap.json.length;
+  const total = positions ? positions.length : snap.rows.length;
   const rows: StoredRow[] = [];
   for (let i = query.offset; i < Math.min(query.offset + query.limit, total); i++) {
-    rows.push(JSON.parse(snap.json[positions ? (positions[i] as number) : i] as string) as StoredRow);
+    rows.push(snap.rows[positions ? (positions[i] as number) : i] as StoredRow);
   }
   return { rows, total, columns: snap.columns };
 }
@@ -137,12 +126,12 @@ function snapshotView(snap: Snapshot, query: Omit<RowQuery, "offset" | "limit">)
   for (let i = 0; i < snap.text.length; i++) {
     // Any value holding the text contains it in the row's joined text: a cheap test first.
     if (needle && !(snap.text[i] as string).includes(needle)) continue;
-    if (inColumn && !inColumn(JSON.parse(snap.json[i] as string) as StoredRow)) continue;
+    if (inColumn && !inColumn(snap.rows[i] as StoredRow)) continue;
     found.push(i);
   }
   if (query.sort === undefined) return Uint32Array.from(found);
   const index = new SortIndex(query.sort);
-  for (const p of found) index.add(JSON.parse(snap.json[p] as string) as StoredRow);
+  for (const p of found) index.add(snap.rows[p] as StoredRow);
   return index.order(query.desc === true).map((i) => found[i] as number);
 }
 
