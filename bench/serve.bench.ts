@@ -2,18 +2,19 @@
 // beside what a page would otherwise do: fetch the whole table (`load()` + JSON, what a
 // naive server ships) and filter or sort it in memory. Then, in Chromium when installed,
 // the issue's page targets: first rows visible after navigation, row elements in the DOM
-// while scrolling, and how late live progress reaches the page.
+// while scrolling, and how late live progress reaches the page. Also a static export
+// (`themis serve --export DIR`) beside writing the table into one JSON file.
 //
 //   node bench/serve.bench.ts                    BENCH_SCALE=small (default): 20k rows
 //   BENCH_SCALE=full node bench/serve.bench.ts   100k rows (the issue's size)
 //
 // Figures are printed, never asserted on.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Project, type RunRecord, type Row } from "@themis/core";
 import { localCsvBackend } from "@themis/backend-local-csv";
-import { startServer } from "@themis/serve";
+import { exportSite, startServer } from "@themis/serve";
 import { CHROMIUM, launchBrowser } from "../packages/serve/test/support/chromium.ts";
 import { mixedRow } from "./support/rows.ts";
 
@@ -102,6 +103,17 @@ try {
   console.log(`${"first page, server new to the table".padEnd(40)} ${ms(median(coldFirst))}`);
   console.log(`${"exact row count, server new to the table".padEnd(40)} ${ms(median(coldCount))}   (one pass: the snapshot)`);
   for (const [label, a, s, b] of figures) console.log(`${label.padEnd(40)} ${ms(a)} ${ms(s).padStart(12)} ${ms(b).padStart(12)}  ${(a / b).toFixed(3)}x`);
+
+  // A static export of the project (page files of 500 rows) beside writing the table as one JSON file.
+  const exported: number[] = [];
+  const oneFile: number[] = [];
+  let files = 0;
+  for (let r = 0; r < RUNS; r++) {
+    const dir = path.join(rootDir, `export-${r}`);
+    oneFile.push(await time(async () => writeFileSync(`${dir}.json`, JSON.stringify(await table.load()))));
+    exported.push(await time(async () => (files = (await exportSite({ storage: localCsvBackend, config: { rootDir }, project: "bench", dir })).files)));
+  }
+  console.log(`${"static export (--export DIR)".padEnd(40)} ${ms(median(exported))} ${"".padStart(12)} ${ms(median(oneFile)).padStart(12)}  ${(median(exported) / median(oneFile)).toFixed(2)}x  (${files} files; baseline: load() into one JSON file)`);
 
   if (!existsSync(CHROMIUM)) {
     console.log(`\n${CHROMIUM} not installed: page figures skipped`);

@@ -113,6 +113,7 @@ describe("a static export", () => {
 
     it("navigates projects → project → a table, reading only the page files in view", async () => {
       await page.goto(summary.url);
+      await page.getByText("read-only export").waitFor();
       await page.getByRole("link", { name: PROJECT }).click();
       for (const name of ["qa", "big", "qa-run", fixture.liveRunId]) await page.getByRole("link", { name, exact: true }).waitFor();
       expect(await page.locator("table.runs .status").allTextContents()).toEqual(["running", "stale", "completed"]);
