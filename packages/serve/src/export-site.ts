@@ -114,68 +114,89 @@ function comparablePairs(runs: ShownRun[], max: number): [string, string][] {
   return pairs;
 }
 
+/** What one project added to the export. */
+interface Counts {
+  tables: number;
+  rows: number;
+  runs: number;
+  comparisons: number;
+}
+
+/** One project's tables (as page files), runs and comparisons, and its `pN/project` file. */
+async function writeProject(catalog: Catalog, out: DataWriter, name: string, key: string, options: { pageRows: number; maxComparisons: number }): Promise<Counts> {
+  const counts: Counts = { tables: 0, rows: 0, runs: 0, comparisons: 0 };
+  const summary = await catalog.project(name);
+  const shown: ExportProject = { ...summary, tables: {}, runs: await catalog.runs(name), compares: {} };
+  const tables = [
+    ...summary.datasets.map((t) => ["dataset", "datasets", t] as const),
+    ...summary.experiments.map((t) => ["experiment", "experiments", t] as const),
+  ] satisfies (readonly [TableKind, string, string])[];
+  for (const [kind, plural, table] of tables) {
+    const tkey = `${key}/t${counts.tables++}`;
+    const columns = new Columns();
+    const rows = (await catalog.table(name, kind, table)).entries();
+    const written = await writePages(out, `${tkey}/`, rows, options.pageRows, (row) => columns.note(row));
+    await out.write(`${tkey}/meta`, { total: written.total, columns: columns.list(), pageRows: options.pageRows, pages: written.pages } satisfies ExportTable);
+    shown.tables[tableSlot(plural, table)] = tkey;
+    counts.rows += written.total;
+  }
+  counts.runs = shown.runs.length;
+  for (const [a, b] of comparablePairs(shown.runs, options.maxComparisons)) {
+    // A run without results (or a record core cannot compare) is left out: the page says so.
+    const joined = await catalog.joined(name, a, b).catch(() => undefined);
+    if (!joined) continue;
+    const ckey = `${key}/c${counts.comparisons++}`;
+    const changed = joined.rows.filter((r) => r.changed);
+    await writePages(out, `${ckey}/all-`, joined.rows, COMPARE_PAGE_ROWS);
+    await writePages(out, `${ckey}/changed-`, changed, COMPARE_PAGE_ROWS);
+    await out.write(`${ckey}/meta`, { comparison: joined.comparison, total: joined.rows.length, changed: changed.length, pageRows: COMPARE_PAGE_ROWS } satisfies ExportCompare);
+    shown.compares[compareSlot(a, b)] = ckey;
+  }
+  await out.write(`${key}/project`, shown);
+  return counts;
+}
+
+/** The export's UI: the page, its script and its styles. */
+async function writeUi(dir: string): Promise<void> {
+  await mkdir(path.join(dir, "assets"));
+  await copyFile(path.join(EXPORT_UI_DIR, "app.mjs"), path.join(dir, "assets", "app.js"));
+  await copyFile(path.join(EXPORT_UI_DIR, "app.css"), path.join(dir, "assets", "app.css"));
+  await writeFile(path.join(dir, "index.html"), INDEX_HTML);
+}
+
 /**
  * Write a static, read-only snapshot of projects into a new folder: the UI (a classic
  * script, no server) and the data it shows, as page files, so a 100k-row table is never
  * read in one go. Open `DIR/index.html` from disk; nothing is fetched from the network.
+ * The folder must not exist or be empty; it is written all or nothing.
  *
  * @example
  * const done = await exportSite({ storage: "local/csv", config: { rootDir: "./data" }, dir: "./snapshot" });
  * console.log(done.url); // file:///…/snapshot/index.html
  */
 export async function exportSite(options: ExportOptions): Promise<ExportSummary> {
-  const pageRows = options.pageRows ?? 500;
-  const maxComparisons = options.maxComparisons ?? 20;
+  const settings = { pageRows: options.pageRows ?? 500, maxComparisons: options.maxComparisons ?? 20 };
   const { storage, owned } = await openStorage(options);
   const catalog = new Catalog(storage, options.project);
   try {
     // A named project that does not exist fails here, before any folder is made.
     if (options.project !== undefined) await catalog.project(options.project);
     const dir = path.resolve(options.dir);
-    const counts = await writeExportDir(dir, async (staging) => {
-      await mkdir(path.join(staging, "assets"));
-      await copyFile(path.join(EXPORT_UI_DIR, "app.mjs"), path.join(staging, "assets", "app.js"));
-      await copyFile(path.join(EXPORT_UI_DIR, "app.css"), path.join(staging, "assets", "app.css"));
-      await writeFile(path.join(staging, "index.html"), INDEX_HTML);
+    const totals = await writeExportDir(dir, async (staging) => {
+      await writeUi(staging);
       const out = new DataWriter(staging);
-      const c = { projects: 0, tables: 0, rows: 0, runs: 0, comparisons: 0 };
+      const sum: Counts = { tables: 0, rows: 0, runs: 0, comparisons: 0 };
       const index: ExportIndex = { format: EXPORT_FORMAT, exportedAt: new Date().toISOString(), projects: [] };
       for (const name of await catalog.projectNames()) {
         const key = `p${index.projects.length}`;
         index.projects.push({ name, key });
-        c.projects++;
-        const summary = await catalog.project(name);
-        const shown: ExportProject = { ...summary, tables: {}, runs: await catalog.runs(name), compares: {} };
-        const tables: [TableKind, "datasets" | "experiments", string][] = [
-          ...summary.datasets.map((t) => ["dataset", "datasets", t] as [TableKind, "datasets", string]),
-          ...summary.experiments.map((t) => ["experiment", "experiments", t] as [TableKind, "experiments", string]),
-        ];
-        for (const [kind, plural, table] of tables) {
-          const tkey = `${key}/t${c.tables++}`;
-          const columns = new Columns();
-          const written = await writePages(out, `${tkey}/`, (await catalog.table(name, kind, table)).entries(), pageRows, (row) => columns.note(row));
-          await out.write(`${tkey}/meta`, { total: written.total, columns: columns.list(), pageRows, pages: written.pages } satisfies ExportTable);
-          shown.tables[tableSlot(plural, table)] = tkey;
-          c.rows += written.total;
-        }
-        c.runs += shown.runs.length;
-        for (const [a, b] of comparablePairs(shown.runs, maxComparisons)) {
-          // A run without results (or of a run record core cannot compare) is left out: the page says so.
-          const joined = await catalog.joined(name, a, b).catch(() => undefined);
-          if (!joined) continue;
-          const ckey = `${key}/c${c.comparisons++}`;
-          const changed = joined.rows.filter((r) => r.changed);
-          await writePages(out, `${ckey}/all-`, joined.rows, COMPARE_PAGE_ROWS);
-          await writePages(out, `${ckey}/changed-`, changed, COMPARE_PAGE_ROWS);
-          await out.write(`${ckey}/meta`, { comparison: joined.comparison, total: joined.rows.length, changed: changed.length, pageRows: COMPARE_PAGE_ROWS } satisfies ExportCompare);
-          shown.compares[compareSlot(a, b)] = ckey;
-        }
-        await out.write(`${key}/project`, shown);
+        const counts = await writeProject(catalog, out, name, key, settings);
+        for (const k of Object.keys(sum) as (keyof Counts)[]) sum[k] += counts[k];
       }
       await out.write("index", index);
-      return { ...c, files: out.files + 3, bytes: out.bytes };
+      return { projects: index.projects.length, ...sum, files: out.files + 3, bytes: out.bytes };
     });
-    return { dir, url: pathToFileURL(path.join(dir, "index.html")).href, ...counts };
+    return { dir, url: pathToFileURL(path.join(dir, "index.html")).href, ...totals };
   } finally {
     await catalog.close();
     if (owned) await storage.close();
