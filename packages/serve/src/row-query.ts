@@ -49,7 +49,10 @@ export function rowFilter(query: Pick<RowQuery, "filter" | "column">): (row: Sto
 }
 
 /**
- * Answer a query by streaming the table (never loading it whole). Unsorted: one pass that
+ * Answer a query. With `snapshots`, from the table's snapshot ({@link SnapshotCache}): at
+ * once when it is held; for a page in table order, as soon as its rows are read (`partial`);
+ * otherwise once the table is read. Without (or when the table does not fit), by streaming
+ * the table, never loading it whole. Unsorted: one pass that
  * counts matches and keeps only the page (with the count cached, the pass stops at the
  * page). Sorted: a first pass builds a {@link SortIndex} of (sort key, row id) for the
  * matching rows (bounded, see there), kept in `cache`; each page is then one pass that

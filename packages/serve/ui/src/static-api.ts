@@ -61,5 +61,6 @@ export const staticApi: Api = {
     return run as unknown as Awaited<ReturnType<Api["run"]>>;
   },
   compare,
+  // Never asked for: an export shows a run as exported, without live events (see runs.tsx).
   runEventsPath: () => "",
 };
