@@ -25,8 +25,8 @@ export interface RowPage {
   columns: string[];
   /**
    * True when the table is still being read: `total` is then only the rows seen so far
-   * (ask again for the count). Only the first pages of an unfiltered, unsorted view of a
-   * table not yet in memory answer so, to show its first rows at once.
+   * (ask again for the count). Only pages of an unsorted view (filtered or not) of a table
+   * still being read answer so, once the rows read so far hold the whole page.
    */
   partial?: boolean;
 }
@@ -50,7 +50,8 @@ export function rowFilter(query: Pick<RowQuery, "filter" | "column">): (row: Sto
 
 /**
  * Answer a query. With `snapshots`, from the table's snapshot ({@link SnapshotCache}): at
- * once when it is held; for a page in table order, as soon as its rows are read (`partial`);
+ * once when it is held; for a page in table order (filtered or not), as soon as the rows
+ * read so far hold it (`partial`);
  * otherwise once the table is read. Without (or when the table does not fit), by streaming
  * the table, never loading it whole. Unsorted: one pass that
  * counts matches and keeps only the page (with the count cached, the pass stops at the
@@ -65,11 +66,13 @@ export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: Row
   if (snapshots && !query.filter?.includes(VALUE_SEPARATOR)) {
     const now = snapshots.peek(key, rows);
     if (now !== "none" && now.complete) return snapshotPage(now, query, cache, key);
-    if (now !== "none" && !query.filter && query.sort === undefined) {
-      // Table order needs no count to show its rows: answer from the rows read so far.
+    if (now !== "none" && query.sort === undefined) {
+      // Table order needs no count to show a page: once the rows read so far hold the page
+      // (and one more match after it), the page is final and only the count is unknown.
       const end = query.offset + query.limit;
-      await now.reached(end + 1);
-      if (now.complete || now.rows.length > end) return { ...snapshotPage(now, query, undefined, key), partial: !now.complete };
+      if (!query.filter) await now.reached(end + 1);
+      const positions = query.filter ? snapshotView(now, query) : undefined;
+      if (now.complete || (positions?.length ?? now.rows.length) > end) return { ...pageOf(now, positions, query), ...(now.complete ? {} : { partial: true }) };
     }
     const built = now === "none" ? undefined : await snapshots.get(key, rows);
     if (built) return snapshotPage(built, query, cache, key);
@@ -113,6 +116,11 @@ function snapshotPage(snap: Snapshot, query: RowQuery, cache: ViewCache | undefi
       cache?.set(viewKey, { total: positions.length, columns: snap.columns, positions });
     }
   }
+  return pageOf(snap, positions, query);
+}
+
+/** The query's page of a view of a snapshot (`positions`: the view's rows in order; undefined: every row in table order). */
+function pageOf(snap: Snapshot, positions: Uint32Array | undefined, query: RowQuery): RowPage {
   const total = positions ? positions.length : snap.rows.length;
   const rows: StoredRow[] = [];
   for (let i = query.offset; i < Math.min(query.offset + query.limit, total); i++) {
@@ -121,7 +129,7 @@ function snapshotPage(snap: Snapshot, query: RowQuery, cache: ViewCache | undefi
   return { rows, total, columns: snap.columns };
 }
 
-/** Positions of the snapshot's rows that match the query, in its order. */
+/** Positions of the snapshot's rows (those read so far) that match the query, in its order. */
 function snapshotView(snap: Snapshot, query: Omit<RowQuery, "offset" | "limit">): Uint32Array {
   const needle = query.filter?.toLowerCase() ?? "";
   const inColumn = query.column ? rowFilter(query) : undefined;
