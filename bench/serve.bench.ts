@@ -45,7 +45,7 @@ try {
   const server = await startServer({ storage: localCsvBackend, config: { rootDir }, project: "bench", pollMs: 250 });
   const streaming = await startServer({ storage: localCsvBackend, config: { rootDir }, project: "bench", cacheBytes: 0 });
   const api = (query: string, on = server) =>
-    fetch(`http://127.0.0.1:${on.port}/api/projects/bench/experiments/results/rows?${query}`, { headers: { authorization: `Bearer ${on.token}` } }).then((r) => r.json());
+    fetch(`http://127.0.0.1:${on.port}/api/projects/bench/experiments/results/rows?${query}`, { headers: { authorization: `Bearer ${on.token}` } }).then((r) => r.json() as Promise<{ partial?: boolean }>);
 
   // Each timed query is a view new to the server, so its view cache does not help: a
   // distinct filter, or a distinct (unused) `column`, which is part of the view's key.
@@ -57,7 +57,9 @@ try {
   };
   const figures: [string, number, number, number][] = [];
   const measure = async (label: string, ours: () => Promise<unknown>, stream: () => Promise<unknown>, theirs: () => Promise<unknown>) => {
-    const [a, s, b]: number[][] = [[], [], []];
+    const a: number[] = [];
+    const s: number[] = [];
+    const b: number[] = [];
     for (let r = 0; r < RUNS; r++) {
       b.push(await time(theirs));
       s.push(await time(stream));

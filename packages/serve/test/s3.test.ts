@@ -41,27 +41,28 @@ describe.runIf(available)("on an s3 project", () => {
     await radosgw?.stop();
   });
 
-  // JSON answers, checked by the assertions.
-  const get = async (pathname: string): Promise<any> => {
+  type Page = { rows: { _row_id: string; i: number }[]; total: number };
+  // JSON answers, typed as the API documents them (and checked by the assertions).
+  const get = async <T = unknown>(pathname: string): Promise<T> => {
     const res = await fetch(`http://127.0.0.1:${server.port}${pathname}`, { headers: { authorization: `Bearer ${server.token}` } });
     expect(res.status).toBe(200);
-    return res.json();
+    return (await res.json()) as T;
   };
 
   it("lists the project, pages, sorts and filters its rows, and shows its runs", async () => {
-    expect((await get("/api/projects")).projects).toEqual(["on-s3"]);
+    expect((await get<{ projects: string[] }>("/api/projects")).projects).toEqual(["on-s3"]);
     expect(await get("/api/projects/on-s3")).toEqual({ name: "on-s3", datasets: ["qa"], experiments: ["answers", "big"] });
-    const page = await get("/api/projects/on-s3/experiments/big/rows?offset=2990&limit=20");
+    const page = await get<Page>("/api/projects/on-s3/experiments/big/rows?offset=2990&limit=20");
     expect(page.total).toBe(ROWS);
-    expect(page.rows.map((r: { i: number }) => r.i)).toEqual(Array.from({ length: 10 }, (_, k) => 2990 + k));
-    const sorted = await get("/api/projects/on-s3/experiments/big/rows?sort=score&desc=true&limit=3&filter=item-001");
+    expect(page.rows.map((r) => r.i)).toEqual(Array.from({ length: 10 }, (_, k) => 2990 + k));
+    const sorted = await get<Page>("/api/projects/on-s3/experiments/big/rows?sort=score&desc=true&limit=3&filter=item-001");
     const expected = Array.from({ length: ROWS }, (_, i) => bigRow(i)).filter((r) => r.label.includes("item-001")).sort((a, b) => b.score - a.score);
     expect(sorted.total).toBe(expected.length);
-    expect(sorted.rows.map((r: { i: number }) => r.i)).toEqual(expected.slice(0, 3).map((r) => r.i));
-    const { runs } = await get("/api/projects/on-s3/runs");
+    expect(sorted.rows.map((r) => r.i)).toEqual(expected.slice(0, 3).map((r) => r.i));
+    const { runs } = await get<{ runs: unknown[] }>("/api/projects/on-s3/runs");
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ experiment: "answers", status: "completed", state: "completed", counts: { succeeded: 2 } });
-    const one = await get(`/api/projects/on-s3/experiments/big/rows/${page.rows[0]._row_id}`);
+    const one = await get(`/api/projects/on-s3/experiments/big/rows/${page.rows[0]?._row_id}`);
     expect(one).toEqual(page.rows[0]);
   });
 
