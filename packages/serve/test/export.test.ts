@@ -139,6 +139,13 @@ describe("a static export", () => {
       await expect.poll(() => firstCell("label")).toBe(best?.label);
       await page.locator('.tr[data-index="0"]').click();
       await page.getByTestId("row-panel").getByText(`"text": "answer ${best?.i}"`).waitFor();
+      // Sort off: the same filter in table order (from the texts kept by the first read).
+      await page.getByTestId("row-panel").getByRole("button", { name: "close" }).click();
+      await page.locator('.th[data-col="score"]').click();
+      await expect.poll(() => firstCell("label")).toBe("item-000490");
+      await page.getByRole("searchbox", { name: "filter" }).fill("item-00004");
+      await expect.poll(() => firstCell("label")).toBe("item-000040");
+      await page.getByTestId("total").filter({ hasText: /^10 rows$/ }).waitFor();
     });
 
     it("shows stored markup and javascript: values as text: nothing runs", async () => {

@@ -18,24 +18,23 @@ function sortKey(value: Json | undefined): [number, number, string] {
   return [1, 0, valueText(value).slice(0, SORT_KEY_CHARS)];
 }
 
-/** The server's filter: case-insensitive text in any value (nested values as JSON text). */
-function matcher(filter: string): (row: Row) => boolean {
-  const needle = filter.toLowerCase();
-  if (!needle) return () => true;
-  return (row) => Object.values(row).some((v) => valueText(v).toLowerCase().includes(needle));
-}
+/** A row's values as one lower-cased text, as the server's snapshot keeps them: the filter searches it. */
+const rowText = (row: Row): string => Object.values(row).map(valueText).join("\u0000").toLowerCase();
 
 /**
  * One table of a static export, read page file by page file: the page shows a window of
  * rows, so only the page files of that window are read (and a few kept). A filter or a sort
- * reads every page file once, in order, keeping only each matching row's position and sort
- * key (never the rows), like the server's streaming passes; the last view is kept.
+ * reads every page file once, in order, keeping each matching row's position and sort key
+ * and every row's lower-cased text (never the rows); the last view is kept, and later
+ * filters search the kept texts without reading the files again.
  */
 export class StaticTable {
   readonly #key: string;
   readonly #meta: ExportTable;
   readonly #pages = new Map<number, Promise<Row[]>>();
   #view: { key: string; positions: Uint32Array } | undefined;
+  /** Every row's text, kept from the first full read (a later filter reads no page file). */
+  #texts: string[] | undefined;
 
   constructor(key: string, meta: ExportTable) {
     this.#key = key;
@@ -57,19 +56,33 @@ export class StaticTable {
     if (!query.filter && query.sort === undefined) return undefined;
     const key = JSON.stringify(query);
     if (this.#view?.key === key) return this.#view.positions;
-    const matches = matcher(query.filter);
+    const needle = query.filter.toLowerCase();
+    // The texts join values with NUL: a filter holding one is tested value by value, on the rows.
+    const exact = needle.includes("\u0000");
+    const matches = (text: string, row?: Row): boolean =>
+      exact ? Object.values(row ?? {}).some((v) => valueText(v).toLowerCase().includes(needle)) : text.includes(needle);
     const sort = query.sort;
     const found: number[] = [];
     const keys: [number, number, string][] = [];
-    const { pages, pageRows } = this.#meta;
-    for (let n = 0; n < pages; n++) {
-      for (let k = n + 1; k < Math.min(n + SCAN_AHEAD, pages); k++) void this.#page(k); // read ahead
-      const rows = await this.#page(n);
-      rows.forEach((row, i) => {
-        if (!matches(row)) return;
-        found.push(n * pageRows + i);
-        if (sort !== undefined) keys.push(sortKey(row[sort]));
+    if (sort === undefined && !exact && this.#texts) {
+      this.#texts.forEach((t, i) => {
+        if (matches(t)) found.push(i);
       });
+    } else {
+      const texts: string[] = [];
+      const { pages, pageRows } = this.#meta;
+      for (let n = 0; n < pages; n++) {
+        for (let k = n + 1; k < Math.min(n + SCAN_AHEAD, pages); k++) void this.#page(k); // read ahead
+        const rows = await this.#page(n);
+        rows.forEach((row, i) => {
+          const text = this.#texts?.[n * pageRows + i] ?? rowText(row);
+          texts.push(text);
+          if (needle && !matches(text, row)) return;
+          found.push(n * pageRows + i);
+          if (sort !== undefined) keys.push(sortKey(row[sort]));
+        });
+      }
+      this.#texts ??= texts;
     }
     const order = Uint32Array.from(found.keys());
     if (sort !== undefined) {
