@@ -7,6 +7,7 @@ import { parseRowQuery } from "./query-params.js";
 import { queryRows } from "./row-query.js";
 import { runEvents } from "./run-events.js";
 import { hostGuard, securityHeaders, tokenGuard } from "./security.js";
+import { SnapshotCache } from "./table-snapshot.js";
 import type { Asset } from "./ui-assets.js";
 import { ViewCache } from "./view-cache.js";
 
@@ -19,6 +20,8 @@ export interface AppOptions {
   assets: Map<string, Asset>;
   /** How often live run views re-read the run record, in ms. */
   pollMs?: number;
+  /** Memory for table snapshots, in bytes (default 256 MB; 0: stream every query). See {@link SnapshotCache}. */
+  cacheBytes?: number;
 }
 
 const KINDS: Record<string, TableKind> = { datasets: "dataset", experiments: "experiment" };
@@ -36,6 +39,7 @@ function kindOf(segment: string): TableKind {
 export function createApp(catalog: Catalog, options: AppOptions): Hono {
   const app = new Hono();
   const views = new ViewCache();
+  const snapshots = new SnapshotCache(options.cacheBytes !== undefined ? { maxBytes: options.cacheBytes } : {});
   app.use(securityHeaders, hostGuard(options.allowedHosts), tokenGuard(options.token, options.port));
   app.onError((error, c) => {
     const { status, body } = errorResponse(error);
@@ -52,7 +56,7 @@ export function createApp(catalog: Catalog, options: AppOptions): Hono {
   app.get("/api/projects/:project/:kind{datasets|experiments}/:name/rows", async (c) => {
     const t = await table(c);
     const key = JSON.stringify([c.req.param("project"), t.kind, t.name]);
-    return c.json(await queryRows(() => t.entries(), parseRowQuery(c.req.query()), views, key));
+    return c.json(await queryRows(() => t.entries(), parseRowQuery(c.req.query()), views, key, snapshots));
   });
   app.get("/api/projects/:project/:kind{datasets|experiments}/:name/rows/:id", async (c) => c.json(await (await table(c)).get(c.req.param("id"))));
   app.get("/api/projects/:project/:kind{datasets|experiments}/:name/export", async (c) => {

@@ -1,6 +1,6 @@
 import { Project, type ProjectStore, type RunRecord, type RunState, type StorageBackend, type Table, type TableKind, listRuns, runState } from "@themis/core";
 import { HttpError } from "./http-error.js";
-import { type ComparePage, compareView, parseCompareQuery } from "./run-compare.js";
+import { type ComparePage, type JoinedRuns, compareView, joinRuns, parseCompareQuery } from "./run-compare.js";
 
 // Core keeps run records in this internal experiment table (see core's run-record.ts).
 // Checked before listRuns, which would create the table: the browser never writes.
@@ -86,6 +86,12 @@ export class Catalog {
     // Core would create the runs table to look in it: the browser never writes.
     if (!(await store.listTables("experiment")).includes(RUNS_TABLE)) throw new HttpError(404, "ERR_SERVE_NOT_FOUND", `no runs in project "${projectName}"`);
     return compareView(project, parsed);
+  }
+
+  /** Two runs of a project compared in full (see {@link joinRuns}): for static exports. */
+  async joined(projectName: string, a: string, b: string): Promise<JoinedRuns> {
+    const { project } = await this.#open(projectName);
+    return joinRuns(project, a, b);
   }
 
   /** Close the projects (not the storage: its owner closes it). */

@@ -6,3 +6,5 @@ export { MAX_SORT_ROWS, SORT_KEY_CHARS } from "./sort-index.js";
 export { exportLines, type ExportFormat } from "./export-rows.js";
 export { HttpError } from "./http-error.js";
 export { compareView, parseCompareQuery, type ComparePage, type ComparedRow } from "./run-compare.js";
+export { exportSite, type ExportOptions, type ExportSummary } from "./export-site.js";
+export type { StorageSpec } from "./open-storage.js";

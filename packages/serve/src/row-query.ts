@@ -1,6 +1,7 @@
 import { ROW_ID, type StoredRow } from "@themis/core";
 import { HttpError } from "./http-error.js";
 import { SortIndex } from "./sort-index.js";
+import { type Snapshot, type SnapshotCache, VALUE_SEPARATOR } from "./table-snapshot.js";
 import { valueText } from "./value-text.js";
 import type { ViewCache, ViewFacts } from "./view-cache.js";
 
@@ -22,6 +23,12 @@ export interface RowPage {
   total: number;
   /** Every key seen in the table, `_row_id` first, at most {@link MAX_COLUMNS}. */
   columns: string[];
+  /**
+   * True when the table is still being read: `total` is then only the rows seen so far
+   * (ask again for the count). Only pages of an unsorted view (filtered or not) of a table
+   * still being read answer so, once the rows read so far hold the whole page.
+   */
+  partial?: boolean;
 }
 
 /** The most rows one page may hold. */
@@ -42,7 +49,11 @@ export function rowFilter(query: Pick<RowQuery, "filter" | "column">): (row: Sto
 }
 
 /**
- * Answer a query by streaming the table (never loading it whole). Unsorted: one pass that
+ * Answer a query. With `snapshots`, from the table's snapshot ({@link SnapshotCache}): at
+ * once when it is held; for a page in table order (filtered or not), as soon as the rows
+ * read so far hold it (`partial`);
+ * otherwise once the table is read. Without (or when the table does not fit), by streaming
+ * the table, never loading it whole. Unsorted: one pass that
  * counts matches and keeps only the page (with the count cached, the pass stops at the
  * page). Sorted: a first pass builds a {@link SortIndex} of (sort key, row id) for the
  * matching rows (bounded, see there), kept in `cache`; each page is then one pass that
@@ -50,9 +61,23 @@ export function rowFilter(query: Pick<RowQuery, "filter" | "column">): (row: Sto
  *
  * @param key identifies the table in `cache` (the view's filter and order are added).
  */
-export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: RowQuery, cache?: ViewCache, key = ""): Promise<RowPage> {
+export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: RowQuery, cache?: ViewCache, key = "", snapshots?: SnapshotCache): Promise<RowPage> {
   if (query.limit > MAX_PAGE) throw new HttpError(400, "ERR_SERVE_BAD_QUERY", `limit is at most ${MAX_PAGE}`);
-  const viewKey = JSON.stringify([key, query.filter, query.column, query.sort, query.desc === true]);
+  if (snapshots && !query.filter?.includes(VALUE_SEPARATOR)) {
+    const now = snapshots.peek(key, rows);
+    if (now !== "none" && now.complete) return snapshotPage(now, query, cache, key);
+    if (now !== "none" && query.sort === undefined) {
+      // Table order needs no count to show a page: once the rows read so far hold the page
+      // (and one more match after it), the page is final and only the count is unknown.
+      const end = query.offset + query.limit;
+      if (!query.filter) await now.reached(end + 1);
+      const positions = query.filter ? snapshotView(now, query) : undefined;
+      if (now.complete || (positions?.length ?? now.rows.length) > end) return { ...pageOf(now, positions, query), ...(now.complete ? {} : { partial: true }) };
+    }
+    const built = now === "none" ? undefined : await snapshots.get(key, rows);
+    if (built) return snapshotPage(built, query, cache, key);
+  }
+  const viewKey = viewKeyOf(key, query);
   const known = cache?.get(viewKey);
   const end = query.offset + query.limit;
   if (query.sort !== undefined) {
@@ -77,8 +102,52 @@ export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: Row
   return { rows: page, total: facts.total, columns: facts.columns };
 }
 
+const viewKeyOf = (key: string, query: RowQuery, generation?: number): string =>
+  JSON.stringify([key, generation, query.filter, query.column, query.sort, query.desc === true]);
+
+/** A page of a query over a table snapshot: the view (matching positions, in order) is computed once and cached. */
+function snapshotPage(snap: Snapshot, query: RowQuery, cache: ViewCache | undefined, key: string): RowPage {
+  let positions: Uint32Array | undefined;
+  if (query.filter || query.sort !== undefined) {
+    const viewKey = viewKeyOf(key, query, snap.generation);
+    positions = cache?.get(viewKey)?.positions;
+    if (!positions) {
+      positions = snapshotView(snap, query);
+      cache?.set(viewKey, { total: positions.length, columns: snap.columns, positions });
+    }
+  }
+  return pageOf(snap, positions, query);
+}
+
+/** The query's page of a view of a snapshot (`positions`: the view's rows in order; undefined: every row in table order). */
+function pageOf(snap: Snapshot, positions: Uint32Array | undefined, query: RowQuery): RowPage {
+  const total = positions ? positions.length : snap.rows.length;
+  const rows: StoredRow[] = [];
+  for (let i = query.offset; i < Math.min(query.offset + query.limit, total); i++) {
+    rows.push(snap.rows[positions ? (positions[i] as number) : i] as StoredRow);
+  }
+  return { rows, total, columns: snap.columns };
+}
+
+/** Positions of the snapshot's rows (those read so far) that match the query, in its order. */
+function snapshotView(snap: Snapshot, query: Omit<RowQuery, "offset" | "limit">): Uint32Array {
+  const needle = query.filter?.toLowerCase() ?? "";
+  const inColumn = query.column ? rowFilter(query) : undefined;
+  const found: number[] = [];
+  for (let i = 0; i < snap.text.length; i++) {
+    // Any value holding the text contains it in the row's joined text: a cheap test first.
+    if (needle && !(snap.text[i] as string).includes(needle)) continue;
+    if (inColumn && !inColumn(snap.rows[i] as StoredRow)) continue;
+    found.push(i);
+  }
+  if (query.sort === undefined) return Uint32Array.from(found);
+  const index = new SortIndex(query.sort);
+  for (const p of found) index.add(snap.rows[p] as StoredRow);
+  return index.order(query.desc === true).map((i) => found[i] as number);
+}
+
 /** Every key seen in a table, `_row_id` first, at most `max` (the API's answers stay small). */
-class Columns {
+export class Columns {
   readonly #keys = new Set<string>([ROW_ID]);
   readonly #max: number;
 

@@ -45,20 +45,32 @@ export function parseCompareQuery(params: Record<string, string>): { a: string; 
 // What a result says, without its bookkeeping (row id, run id, timings): two runs agree on a row when this is equal.
 const verdict = (row: StoredRow | undefined): JsonValue => (row ? [row.status ?? null, row.output ?? null, row.scores ?? null] : null);
 
+/** Two runs compared in full: core's figures and every joined row (sorted by dataset row id). */
+export interface JoinedRuns {
+  comparison: RunComparison;
+  rows: ComparedRow[];
+}
+
+/** Core's `compareRuns(A, B)` and both runs' results joined on dataset row id (both runs' results are read into memory). */
+export async function joinRuns(project: Project, a: string, b: string, options: CompareOptions = {}): Promise<JoinedRuns> {
+  const [comparison, runA, runB] = await Promise.all([compareRuns(project, a, b, options), getRun(project, a), getRun(project, b)]);
+  const [rowsA, rowsB] = await Promise.all([runResults(project, runA), runResults(project, runB)]);
+  const ids = [...new Set([...rowsA.keys(), ...rowsB.keys()])].sort();
+  const rows = ids.map((id): ComparedRow => {
+    const ra = rowsA.get(id);
+    const rb = rowsB.get(id);
+    return { dataset_row_id: id, changed: JSON.stringify(verdict(ra)) !== JSON.stringify(verdict(rb)), a: ra ?? null, b: rb ?? null };
+  });
+  return { comparison, rows };
+}
+
 /**
  * Compare two runs as `themis runs compare` does (core's `compareRuns`: per-metric deltas
  * and a paired test), plus their results joined on dataset row id, paged, optionally only
  * the rows whose results differ.
  */
 export async function compareView(project: Project, query: ReturnType<typeof parseCompareQuery>, options: CompareOptions = {}): Promise<ComparePage> {
-  const [comparison, runA, runB] = await Promise.all([compareRuns(project, query.a, query.b, options), getRun(project, query.a), getRun(project, query.b)]);
-  const [rowsA, rowsB] = await Promise.all([runResults(project, runA), runResults(project, runB)]);
-  const ids = [...new Set([...rowsA.keys(), ...rowsB.keys()])].sort();
-  const joined = ids.map((id): ComparedRow => {
-    const a = rowsA.get(id);
-    const b = rowsB.get(id);
-    return { dataset_row_id: id, changed: JSON.stringify(verdict(a)) !== JSON.stringify(verdict(b)), a: a ?? null, b: b ?? null };
-  });
+  const { comparison, rows: joined } = await joinRuns(project, query.a, query.b, options);
   const changed = joined.filter((r) => r.changed);
   const shown = query.changedOnly ? changed : joined;
   return { comparison, total: shown.length, changed: changed.length, offset: query.offset, rows: shown.slice(query.offset, query.offset + query.limit) };

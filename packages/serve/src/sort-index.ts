@@ -53,19 +53,24 @@ export class SortIndex {
 
   /** Row ids of positions [start, end) of the order; ties keep table order. */
   slice(start: number, end: number, desc: boolean): string[] {
+    const order = this.order(desc);
+    return Array.from(order.subarray(start, Math.min(end, order.length)), (i) => this.#ids[i] as string);
+  }
+
+  /** The order as indices of insertion (the n-th row added is n); ties keep insertion order. */
+  order(desc: boolean): Uint32Array {
     const c = this.#classes;
     const n = this.#numbers;
     const t = this.#texts;
     const sign = desc ? -1 : 1;
     const order = Uint32Array.from({ length: this.#ids.length }, (_, i) => i);
-    order.sort((a, b) => {
-      const ca = c[a]!;
-      const cb = c[b]!;
+    return order.sort((a, b) => {
+      const ca = c[a] as number;
+      const cb = c[b] as number;
       if (ca !== cb) return ca === MISSING ? 1 : cb === MISSING ? -1 : sign * (ca - cb);
-      if (ca === NUMBER && n[a] !== n[b]) return sign * (n[a]! - n[b]!);
-      if (ca === TEXT && t[a] !== t[b]) return sign * (t[a]! < t[b]! ? -1 : 1);
+      if (ca === NUMBER && n[a] !== n[b]) return sign * ((n[a] as number) - (n[b] as number));
+      if (ca === TEXT && t[a] !== t[b]) return sign * ((t[a] as string) < (t[b] as string) ? -1 : 1);
       return a - b;
     });
-    return Array.from(order.subarray(start, Math.min(end, order.length)), (i) => this.#ids[i]!);
   }
 }

@@ -1,9 +1,10 @@
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
-import { type Registry, type StorageBackend, type StorageBackendDefinition, defaultRegistry, parseBackendConfig } from "@themis/core";
+import type { Registry, StorageBackend, StorageBackendDefinition } from "@themis/core";
 import { createApp } from "./app.js";
 import { Catalog } from "./catalog.js";
 import { allowedHosts, newToken } from "./security.js";
+import { openStorage } from "./open-storage.js";
 import { loadAssets } from "./ui-assets.js";
 
 /** Options of {@link startServer}. */
@@ -29,6 +30,11 @@ export interface ServeOptions {
   registry?: Registry;
   /** How often live run views re-read the run record, in ms (default 500). */
   pollMs?: number;
+  /**
+   * Memory the server may use to hold recently viewed tables for fast paging, filtering and
+   * sorting, in bytes (default 256 MB; 0: read the table from the storage on every request).
+   */
+  cacheBytes?: number;
 }
 
 /** A running result browser. */
@@ -39,17 +45,6 @@ export interface RunningServer {
   token: string;
   /** Stop listening, close the projects and the storage when the server created it. */
   close(): Promise<void>;
-}
-
-function isStorageBackend(value: unknown): value is StorageBackend {
-  return typeof (value as StorageBackend).openProject === "function";
-}
-
-async function openStorage(options: ServeOptions): Promise<{ storage: StorageBackend; owned: boolean }> {
-  const spec = options.storage;
-  if (isStorageBackend(spec)) return { storage: spec, owned: false };
-  if (typeof spec !== "string") return { storage: await spec.create(parseBackendConfig(spec, options.config ?? {})), owned: true };
-  return { storage: await (options.registry ?? defaultRegistry()).create("storage", spec, options.config ?? {}), owned: true };
 }
 
 /**
@@ -77,7 +72,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   let port = options.port ?? 0;
   let hosts = new Set<string>();
-  const app = createApp(catalog, { token, assets, port: () => port, allowedHosts: () => hosts, ...(options.pollMs ? { pollMs: options.pollMs } : {}) });
+  const app = createApp(catalog, { token, assets, port: () => port, allowedHosts: () => hosts, ...(options.pollMs ? { pollMs: options.pollMs } : {}), ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}) });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
     s.once("error", reject);

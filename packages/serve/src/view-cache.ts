@@ -4,6 +4,8 @@ export interface ViewFacts {
   columns: string[];
   /** Row ids of every matching row in order (sorted views only). */
   order?: string[];
+  /** Positions in a table snapshot of every matching row in order (views of a snapshot). */
+  positions?: Uint32Array;
 }
 
 /**

@@ -1,4 +1,6 @@
 /** Minimal typed access to the server's JSON API (same origin; the cookie carries the token). */
+import { STATIC_EXPORT } from "./mode.js";
+import { staticApi } from "./static-api.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Row = { _row_id: string; [key: string]: Json };
@@ -8,6 +10,8 @@ export interface RowPage {
   rows: Row[];
   total: number;
   columns: string[];
+  /** The server is still counting: `total` is the rows seen so far. */
+  partial?: boolean;
 }
 
 export interface ProjectSummary {
@@ -63,7 +67,7 @@ export type { MetricComparison } from "@themis/core";
 export type { ComparePage, ComparedRow } from "../../src/run-compare.js";
 import type { ComparePage } from "../../src/run-compare.js";
 
-export const api = {
+const httpApi = {
   projects: () => getJson<{ projects: string[] }>("/api/projects"),
   project: (p: string) => getJson<ProjectSummary>(`/api/projects/${enc(p)}`),
   rows: (p: string, k: Kind, t: string, q: ViewQuery, offset: number, limit: number) =>
@@ -75,3 +79,8 @@ export const api = {
     getJson<ComparePage>(`/api/projects/${enc(p)}/compare?${new URLSearchParams({ a, b, changed: String(changedOnly), offset: String(offset), limit: String(limit) })}`),
   runEventsPath: (p: string, id: string) => `/api/projects/${enc(p)}/runs/${enc(id)}/events`,
 };
+
+/** What the views ask for: the served JSON API, or a static export's data files. */
+export type Api = typeof httpApi;
+
+export const api: Api = STATIC_EXPORT ? staticApi : httpApi;

@@ -1,5 +1,6 @@
 import { render } from "preact";
 import { api } from "./api.js";
+import { STATIC_EXPORT } from "./mode.js";
 import { href, useRoute } from "./route.js";
 import { CompareView } from "./compare.js";
 import { RunList, RunView } from "./runs.js";
@@ -62,6 +63,7 @@ function App() {
     <>
       <nav class="top">
         <a href={href({ view: "projects" })}>Themis</a>
+        {STATIC_EXPORT ? <span class="badge">read-only export</span> : null}
       </nav>
       <main>
         {route.view === "projects" ? <Projects /> : null}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Json, type Run, api } from "./api.js";
+import { STATIC_EXPORT } from "./mode.js";
 import { href } from "./route.js";
 import { useAsync } from "./use-async.js";
 import { Fields, cellText } from "./value.js";
@@ -75,11 +76,18 @@ export function RunList({ project }: { project: string }) {
 // fields the runs work adds (heartbeat, cancel reason, ...) appear without a UI change.
 const SECTIONS = ["parameters", "provenance", "metrics", "counts"];
 
-/** The live record of a run: Server-Sent Events while it runs, the final record after. */
+/** The live record of a run: Server-Sent Events while it runs, the final record after (an export: the record as exported). */
 function useLiveRun(project: string, id: string): { run?: Run; error?: string } {
   const [state, setState] = useState<{ run?: Run; error?: string }>({});
   useEffect(() => {
     setState({});
+    if (STATIC_EXPORT) {
+      api.run(project, id).then(
+        (run) => setState({ run }),
+        (error: unknown) => setState({ error: (error as Error).message }),
+      );
+      return undefined;
+    }
     const source = new EventSource(api.runEventsPath(project, id));
     source.addEventListener("run", (e) => setState({ run: JSON.parse((e as MessageEvent<string>).data) as Run }));
     source.addEventListener("error", (e) => {

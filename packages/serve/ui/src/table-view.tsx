@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { type Kind, type Row, type ViewQuery, api, queryString, tablePath } from "./api.js";
+import { STATIC_EXPORT } from "./mode.js";
 import { href } from "./route.js";
 import { useRowPages } from "./row-pages.js";
 import { useAsync } from "./use-async.js";
@@ -39,12 +40,13 @@ export function TableView({ project, kind, table }: { project: string; kind: Kin
         <span class="muted"> {kind.slice(0, -1)}</span>
         <input type="search" placeholder="filter rows…" aria-label="filter" value={filterText} onInput={(e) => setFilterText(e.currentTarget.value)} />
         <ColumnPicker columns={columns} hidden={hiddenCols} onChange={setHidden} />
-        {(["csv", "jsonl"] as const).map((format) => (
+        {/* An export has no server to stream a view from. */}
+        {(STATIC_EXPORT ? [] : (["csv", "jsonl"] as const)).map((format) => (
           <a key={format} class="button" href={`${tablePath(project, kind, table)}/export?${queryString(query, { format })}`}>
             {format.toUpperCase()}
           </a>
         ))}
-        <span class="count" data-testid="total">{meta ? `${meta.total.toLocaleString("en")} rows` : "loading…"}</span>
+        <span class="count" data-testid="total">{!meta ? "loading…" : meta.counting ? `${meta.total.toLocaleString("en")}+ rows (counting…)` : `${meta.total.toLocaleString("en")} rows`}</span>
       </header>
       {meta?.error ? <p class="error">{meta.error}</p> : null}
       <div class="grid-head" style={{ gridTemplateColumns: template }}>
