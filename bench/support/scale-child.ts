@@ -29,7 +29,9 @@ async function openProject(backend: string, servers: ServerSet, name: string): P
     redis: () => [redisBackend, { url: servers.redisUrl, keyPrefix: name }],
     s3: () => {
       const { endpoint, accessKeyId, secretAccessKey, bucket } = servers.s3!;
-      return [createS3Storage({ bucket, endpoint, credentials: { accessKeyId, secretAccessKey } })];
+      // SCALE_S3_OPTIONS (JSON) adds options, e.g. {"compactAfterSegments":0} to see what compaction costs.
+      const extra = JSON.parse(process.env.SCALE_S3_OPTIONS ?? "{}") as Record<string, unknown>;
+      return [createS3Storage({ ...extra, bucket, endpoint, credentials: { accessKeyId, secretAccessKey } })];
     },
     "box/csv": () => [boxBackend, servers.box],
     memory: () => [memoryBackend, {}],
@@ -40,7 +42,23 @@ async function openProject(backend: string, servers: ServerSet, name: string): P
   return Project.create(name, storage, config);
 }
 
+/**
+ * With SCALE_TRACE=1, print the process's memory by kind every 2 s to stderr: where a peak
+ * RSS comes from (V8 heap, Buffers outside it, or the rest: code, stacks, freed pages kept).
+ */
+function traceMemory(backend: string): () => void {
+  if (!process.env.SCALE_TRACE) return () => undefined;
+  const mb = (n: number) => Math.round(n / 2 ** 20);
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    process.stderr.write(`[${backend}] rss ${mb(m.rss)} MB, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB)\n`);
+  }, 2000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export async function runScaleChild(backend: string, rows: number, batch: number, servers: ServerSet): Promise<ScaleResult> {
+  const stopTrace = traceMemory(backend);
   const name = `scale_${randomBytes(4).toString("hex")}`;
   const project = await openProject(backend, servers, name);
   try {
@@ -66,6 +84,7 @@ export async function runScaleChild(backend: string, rows: number, batch: number
     const editMs = performance.now() - t0;
     return { backend, rows, appendMs, streamMs, editMs, appendRssKb, maxRssKb: process.resourceUsage().maxRSS };
   } finally {
+    stopTrace();
     await project.storage.deleteProject(name).catch(() => undefined);
     await project.close();
   }
