@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { ConflictError, CorruptDataError, type StoredRow, UnavailableError, backoffDelay } from "@themis/core";
-import { parseCsv, parseCsvStream } from "@themis/csv-codec";
+import { parseCsv } from "@themis/csv-codec";
 import type { BoxIo, FileInfo } from "./box-io.js";
 import { BACKEND, statusOf, toThemisError } from "./errors.js";
 import { copyJson, copyRows } from "./json-copy.js";
 import { RowIndex } from "./row-index.js";
+import { textSlices } from "./record-scan.js";
 import { rowInText } from "./text-edit.js";
 import { type TableChange, type TableContent, applyChanges } from "./table-changes.js";
 
@@ -178,13 +179,18 @@ export class TableFile {
   }
 
   /**
-   * Every row, in file order, parsed one by one from the table's text as read: memory holds
-   * the text (one Box download) and a few hundred rows, never every row as an object.
+   * Every row, in file order, parsed a slice of the table's text at a time: memory holds
+   * the text (one Box download) and the rows of one slice (about 1 MB of text), never every
+   * row as an object.
    */
   async *streamRows(): AsyncGenerator<StoredRow> {
     const { snapshot } = await this.read();
     // A snapshot's text never changes (a write makes a new one), so later writes do not disturb the stream.
-    yield* parseCsvStream(textChunks(snapshot.text), { source: `box:${this.location.path}`, backend: BACKEND });
+    const { text, header, newline } = snapshot;
+    const source = `box:${this.location.path}`;
+    for (const slice of textSlices(text)) {
+      yield* parseCsv(text.slice(slice.from, slice.to), { source, backend: BACKEND, header, newline, firstLine: slice.line }).rows;
+    }
   }
 
   async row(id: string): Promise<StoredRow | undefined> {
@@ -259,25 +265,6 @@ export class TableFile {
       for (const p of batch) p.reject(error);
     }
   }
-}
-
-/** Characters of a table's text handed to the stream parser at a time. */
-const STREAM_CHUNK_CHARS = 1 << 20;
-
-/**
- * `text` in pieces of about STREAM_CHUNK_CHARS, each cut after a "\n" (never inside a
- * UTF-16 pair), with a final line ending added when the file lacks one: the stream parser
- * takes a missing one for a torn write, while this text was read whole and checked.
- */
-async function* textChunks(text: string): AsyncGenerator<string> {
-  let from = 0;
-  while (from < text.length) {
-    let to = text.indexOf("\n", Math.min(from + STREAM_CHUNK_CHARS, text.length) - 1);
-    to = to === -1 ? text.length : to + 1;
-    yield text.slice(from, to);
-    from = to;
-  }
-  if (text.length > 0 && !text.endsWith("\n")) yield "\n";
 }
 
 function settle(batch: readonly Pending[], failures: Map<number, Error>): void {

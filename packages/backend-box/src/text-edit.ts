@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import { NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
 import { encodeRecord, headerFor, parseCsv, quoteCell } from "@themis/csv-codec";
 import { BACKEND } from "./errors.js";
+import { recordEnd, recordSpans } from "./record-scan.js";
 import type { Applied, TableChange, TableContent } from "./table-changes.js";
 
 /**
@@ -81,40 +82,5 @@ function parseRecord(text: string): StoredRow | undefined {
     return rows.length === 1 ? rows[0] : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Where records number `wanted` (0 = the first after the header) start and end in `text`,
- * line ending included: a scan that stops after the last one wanted.
- */
-export function recordSpans(text: string, wanted: ReadonlySet<number>): Map<number, [number, number]> {
-  const spans = new Map<number, [number, number]>();
-  const last = Math.max(-1, ...wanted);
-  let start = recordEnd(text, 0);
-  for (let record = 0; record <= last && start < text.length; record++) {
-    const end = recordEnd(text, start);
-    if (wanted.has(record)) spans.set(record, [start, end]);
-    start = end;
-  }
-  return spans;
-}
-
-/**
- * The end of the record starting at `start` (just after its "\n", or the end of the text).
- * A line break inside a quoted cell belongs to the record; a doubled quote inside one is a
- * quote, not its end. Jumps from quote to quote and line to line with indexOf, so a scan
- * of a 50 MB file takes milliseconds and allocates nothing.
- */
-export function recordEnd(text: string, start: number): number {
-  let i = start;
-  for (;;) {
-    const newline = text.indexOf("\n", i);
-    const quote = text.indexOf('"', i);
-    if (quote === -1 || (newline !== -1 && newline < quote)) return newline === -1 ? text.length : newline + 1;
-    let close = text.indexOf('"', quote + 1);
-    while (close !== -1 && text.charCodeAt(close + 1) === 34) close = text.indexOf('"', close + 2);
-    if (close === -1) return text.length;
-    i = close + 1;
   }
 }

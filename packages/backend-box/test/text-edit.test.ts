@@ -3,7 +3,8 @@ import type { StoredRow } from "@themis/core";
 import { headerFor, parseCsv, serializeRows } from "@themis/csv-codec";
 import { RowIndex } from "../src/row-index.js";
 import { applyChanges, type TableContent } from "../src/table-changes.js";
-import { editText, recordEnd, recordSpans, rowInText } from "../src/text-edit.js";
+import { recordEnd, recordSpans, textSlices } from "../src/record-scan.js";
+import { editText, rowInText } from "../src/text-edit.js";
 
 function content(rows: StoredRow[], newline: "\n" | "\r\n" = "\n"): TableContent {
   const header = headerFor(rows, ["_row_id"]);
@@ -30,6 +31,17 @@ describe("record scan", () => {
     const header = text.slice(0, recordEnd(text, 0));
     for (const [at, [start, end]] of spans) expect(parseCsv(header + text.slice(start, end), { source: "t" }).rows).toEqual([tricky[at]]);
     expect(spans.get(4)![1]).toBe(text.length);
+  });
+
+  it("cuts the text into slices between records, each with its first line number", () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ _row_id: `r${i}`, text: `${"x".repeat(500)}\n"${i}"` }));
+    const { text, header } = content(rows);
+    const slices = [...textSlices(text)];
+    expect(slices.length).toBeGreaterThan(1);
+    const back = slices.flatMap((s) => parseCsv(text.slice(s.from, s.to), { source: "t", header }).rows);
+    expect(back).toEqual(rows);
+    // Each row spans two lines (a quoted line break), after the header line.
+    expect(slices.map((s) => s.line)).toEqual(slices.map((s) => 2 + 2 * rows.findIndex((r) => text.startsWith(`${r._row_id},`, s.from))));
   });
 
   it("reads one row alone", () => {
