@@ -44,6 +44,16 @@ describe("record scan", () => {
     expect(slices.map((s) => s.line)).toEqual(slices.map((s) => 2 + 2 * rows.findIndex((r) => text.startsWith(`${r._row_id},`, s.from))));
   });
 
+  it("slices a text without any quote (the scan remembers that there is none)", () => {
+    const rows = Array.from({ length: 5000 }, (_, i) => ({ _row_id: `p${i}`, text: "y".repeat(400), n: i }));
+    const { text, header } = content(rows);
+    expect(text.includes('"')).toBe(false);
+    const slices = [...textSlices(text)];
+    expect(slices.length).toBeGreaterThan(1);
+    expect(slices.flatMap((s) => parseCsv(text.slice(s.from, s.to), { source: "t", header }).rows)).toEqual(rows);
+    expect(recordSpans(text, new Set([4999])).get(4999)![1]).toBe(text.length);
+  });
+
   it("reads one row alone", () => {
     expect(rowInText(content(tricky), 2, "c")).toEqual(tricky[2]);
     expect(rowInText(content(tricky), 2, "b")).toBeUndefined();
