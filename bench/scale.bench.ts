@@ -9,6 +9,8 @@
 //   node bench/scale.bench.ts                     BENCH_SCALE=small (default): 2k and 20k rows
 //   BENCH_SCALE=full node bench/scale.bench.ts    100k, 1M and 10M rows (see SIZES below)
 //   SCALE_BACKENDS=redis,s3 SCALE_SIZES=100000,1000000 node bench/scale.bench.ts
+//   SCALE_TRACE=1 ...                             the child prints its memory by kind every 2 s
+//   SCALE_S3_OPTIONS='{"compactAfterSegments":0}' ...   extra s3 options (what compaction costs)
 //
 // A size is skipped on a backend when the figure at the size before it predicts more than
 // SCALE_MAX_MINUTES (default 10) for it. Figures are printed, never asserted on; the target
