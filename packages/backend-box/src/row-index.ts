@@ -73,7 +73,7 @@ function countBelow(sorted: readonly number[], value: number): number {
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < value) lo = mid + 1;
+    if ((sorted[mid] ?? value) < value) lo = mid + 1;
     else hi = mid;
   }
   return lo;

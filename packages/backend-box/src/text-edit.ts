@@ -17,44 +17,44 @@ import type { Applied, TableChange, TableContent } from "./table-changes.js";
  * the scan reads differently from the parser).
  */
 export function editText(base: TableContent, changes: readonly TableChange[]): Applied | undefined {
-  if (base.text.length === 0 || changes.some((c) => c.kind === "append")) return undefined;
+  if (base.text.length === 0) return undefined;
   const failures = new Map<number, Error>();
   // Position in the stored file → its id and what ends there: a row (updated) or null (deleted).
   const edits = new Map<number, { id: string; row: StoredRow | null }>();
-  for (let position = 0; position < changes.length; position++) {
-    const change = changes[position]!;
-    const row = change.kind === "update" ? change.row : undefined;
-    const id = row ? row._row_id : (change as { id: string }).id;
+  for (const [position, change] of changes.entries()) {
+    if (change.kind === "append") return undefined;
+    const row = change.kind === "update" ? change.row : null;
+    const id = change.kind === "update" ? change.row._row_id : change.id;
     const at = base.index.get(id);
     if (at === undefined || edits.get(at)?.row === null) {
       failures.set(position, new NotFoundError(`no row with ${ROW_ID} "${id}"`, { backend: BACKEND }));
       continue;
     }
     if (row && headerFor([row], base.header) !== base.header) return undefined;
-    edits.set(at, { id, row: row ?? null });
+    edits.set(at, { id, row });
   }
   const spans = recordSpans(base.text, new Set(edits.keys()));
   const headerText = base.text.slice(0, recordEnd(base.text, 0));
+  const found: { at: number; start: number; end: number; row: StoredRow | null }[] = [];
   for (const [at, { id, row }] of edits) {
     const span = spans.get(at);
     const stored = span && parseRecord(headerText + base.text.slice(span[0], span[1]));
-    if (!stored || stored._row_id !== id) return undefined;
+    if (!span || !stored || stored._row_id !== id) return undefined;
     // An update to what is stored already changes nothing (no new version for it).
-    if (row && isDeepStrictEqual(stored, row)) edits.delete(at);
+    if (!(row && isDeepStrictEqual(stored, row))) found.push({ at, start: span[0], end: span[1], row });
   }
-  if (edits.size === 0) return { changed: false, content: base, failures };
+  if (found.length === 0) return { changed: false, content: base, failures };
 
+  found.sort((a, b) => a.at - b.at);
   const pieces: string[] = [];
   let from = 0;
-  for (const at of [...edits.keys()].sort((a, b) => a - b)) {
-    const [start, end] = spans.get(at)!;
+  for (const { start, end, row } of found) {
     pieces.push(base.text.slice(from, start));
-    const { row } = edits.get(at)!;
     if (row) pieces.push(recordText(row, base.header) + base.newline);
     from = end;
   }
   pieces.push(base.text.slice(from));
-  const deleted = [...edits].filter(([, edit]) => edit.row === null).map(([at]) => at);
+  const deleted = found.filter((f) => f.row === null).map((f) => f.at);
   const index = deleted.length > 0 ? base.index.without(deleted) : base.index;
   return { changed: true, content: { header: base.header, text: pieces.join(""), newline: base.newline, index, rows: undefined }, failures };
 }
