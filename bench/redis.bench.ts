@@ -6,6 +6,10 @@
 //   seq -> id in pipelines, read with ZRANGE + pipelined HMGET), without atomicity,
 //   idempotent retries, row validation or existence checks.
 //
+// - raw seq layout (printed below the table, appendMany only): a data model this backend could
+//   move to, written by hand: rows in a hash by append sequence (HSET seq -> JSON) and an id
+//   index (HSET id -> seq), no sorted set; entries() would page with HMGET over seq ranges.
+//
 //   node bench/redis.bench.ts                  BENCH_SCALE=small (default): 10k / 10k / 1k rows
 //   BENCH_SCALE=full node bench/redis.bench.ts                            100k / 100k / 10k rows
 //
@@ -172,6 +176,19 @@ try {
   const discardTable = await (await Project.create("discard", discard)).createDataset("d");
   const coreOnly = await measure(RUNS, async () => () => discardTable.appendMany(batch));
 
+  // The alternative data model without a sorted set (see the top of this file).
+  const seqLayout = await measure(RUNS, async (run) => async () => {
+    const rowsKey = `${prefix}:raw:seqrows:${run}`;
+    const idsKey = `${prefix}:raw:seqids:${run}`;
+    const pipeline = raw.pipeline();
+    for (let i = 0; i < batch.length; i += CHUNK) {
+      const chunk = batch.slice(i, i + CHUNK).map(withId);
+      pipeline.hset(rowsKey, ...chunk.flatMap((r, j) => [i + j, JSON.stringify(r)]));
+      pipeline.hset(idsKey, ...chunk.flatMap((r, j) => [r._row_id, i + j]));
+    }
+    await pipeline.exec();
+  });
+
   const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString("en-US");
   const ratio = (baseline: number, ours: number) => Number((baseline / ours).toFixed(2));
   console.log(`redis storage vs raw ioredis (BENCH_SCALE=${full ? "full" : "small"}, best of ${RUNS}, ${server ? "redis-server started by the bench" : "REDIS_URL"})`);
@@ -190,13 +207,17 @@ try {
       "vs layout (cpu)": ratio(r.layout.cpu, r.themis.cpu),
     })),
   );
+  const appendList = results[0]!.list;
+  console.log(
+    `raw seq layout (HSET seq -> JSON + HSET id -> seq, no sorted set), appendMany: ${perSecond(BATCH_ROWS, seqLayout.ms)} rows/s, ${Math.round(seqLayout.cpu)} ms cpu; vs list ${ratio(appendList.ms, seqLayout.ms)} (wall), ${ratio(appendList.cpu, seqLayout.cpu)} (cpu)`,
+  );
   console.log(`core's row checks alone (appendMany into a backend that discards rows): ${perSecond(BATCH_ROWS, coreOnly.ms)} rows/s, ${Math.round(coreOnly.cpu)} ms cpu`);
   console.log("vs ...: themis throughput relative to the baseline (1 = as fast). The issue's target: >= 0.5 for appendMany and load.");
   console.log("cpu: this process + redis-server CPU time, steadier than wall time on a shared machine.");
 } finally {
   await storage.deleteProject("bench").catch(() => undefined);
   for (let run = 0; run < RUNS; run++) {
-    const keys = [`${prefix}:raw:list:${run}`, `${prefix}:raw:rows:${run}`, `${prefix}:raw:order:${run}`];
+    const keys = [`${prefix}:raw:list:${run}`, `${prefix}:raw:rows:${run}`, `${prefix}:raw:order:${run}`, `${prefix}:raw:seqrows:${run}`, `${prefix}:raw:seqids:${run}`];
     await raw.del(...keys, ...keys.map((k) => `${k}:singles`));
   }
   await project.close();

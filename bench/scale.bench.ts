@@ -9,6 +9,8 @@
 //   node bench/scale.bench.ts                     BENCH_SCALE=small (default): 2k and 20k rows
 //   BENCH_SCALE=full node bench/scale.bench.ts    100k, 1M and 10M rows (see SIZES below)
 //   SCALE_BACKENDS=redis,s3 SCALE_SIZES=100000,1000000 node bench/scale.bench.ts
+//   SCALE_TRACE=1 ...                             the child prints its memory by kind every 2 s
+//   SCALE_S3_OPTIONS='{"compactAfterSegments":0}' ...   extra s3 options (what compaction costs)
 //
 // A size is skipped on a backend when the figure at the size before it predicts more than
 // SCALE_MAX_MINUTES (default 10) for it. Figures are printed, never asserted on; the target
@@ -49,7 +51,8 @@ if (process.argv[2] === "--child") {
 
 function runChild(backend: string, rows: number, servers: ServerSet): Promise<ScaleResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [here, "--child", backend, String(rows), String(BATCH[backend] ?? DEFAULT_BATCH)], {
+    // --expose-gc: the child measures what it still holds after a full collection (see ScaleResult).
+    const child = spawn(process.execPath, ["--expose-gc", here, "--child", backend, String(rows), String(BATCH[backend] ?? DEFAULT_BATCH)], {
       env: { ...process.env, THEMIS_SCALE_SERVERS: JSON.stringify(servers) },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -97,6 +100,7 @@ try {
           "update+delete ms": Math.round(r.editMs),
           "peak RSS after appends MB": Math.round(r.appendRssKb / 1024),
           "peak RSS MB": Math.round(r.maxRssKb / 1024),
+          "live after appends MB": Math.round(r.liveAfterAppends / 2 ** 20),
         });
         console.log(`${backend}, ${rows.toLocaleString("en-US")} rows: appended in ${Math.round(r.appendMs / 1000)} s, streamed in ${Math.round(r.streamMs / 1000)} s, peak RSS ${Math.round(r.maxRssKb / 1024)} MB`);
         previous = r;
@@ -111,6 +115,7 @@ try {
   console.table(table);
   for (const n of notes) console.log(n);
   console.log("peak RSS: the child's process.resourceUsage().maxRSS after appending, streaming, one update and one delete.");
+  console.log("live after appends: JS heap + Buffers after a full GC once the rows are appended (what the backend keeps, without garbage).");
   console.log("Target (issue 18): peak RSS at 10M rows at most 100 MB above the one at 100k rows.");
 } finally {
   await servers.stop();

@@ -20,6 +20,21 @@ export interface ScaleResult {
   appendRssKb: number;
   /** process.resourceUsage().maxRSS at the end, in KiB. */
   maxRssKb: number;
+  /**
+   * JS heap plus memory outside it (Buffers) after a full garbage collection once the rows
+   * are appended, in bytes: what the process still holds (the backend's caches and indexes),
+   * without the garbage a peak RSS also counts. 0 when the child runs without --expose-gc.
+   */
+  liveAfterAppends: number;
+}
+
+/** Memory still held after a full collection (see ScaleResult.liveAfterAppends). */
+function liveMemory(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return 0;
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
 /** The project to write to, on the backend named. */
@@ -29,7 +44,9 @@ async function openProject(backend: string, servers: ServerSet, name: string): P
     redis: () => [redisBackend, { url: servers.redisUrl, keyPrefix: name }],
     s3: () => {
       const { endpoint, accessKeyId, secretAccessKey, bucket } = servers.s3!;
-      return [createS3Storage({ bucket, endpoint, credentials: { accessKeyId, secretAccessKey } })];
+      // SCALE_S3_OPTIONS (JSON) adds options, e.g. {"compactAfterSegments":0} to see what compaction costs.
+      const extra = JSON.parse(process.env.SCALE_S3_OPTIONS ?? "{}") as Record<string, unknown>;
+      return [createS3Storage({ ...extra, bucket, endpoint, credentials: { accessKeyId, secretAccessKey } })];
     },
     "box/csv": () => [boxBackend, servers.box],
     memory: () => [memoryBackend, {}],
@@ -40,7 +57,23 @@ async function openProject(backend: string, servers: ServerSet, name: string): P
   return Project.create(name, storage, config);
 }
 
+/**
+ * With SCALE_TRACE=1, print the process's memory by kind every 2 s to stderr: where a peak
+ * RSS comes from (V8 heap, Buffers outside it, or the rest: code, stacks, freed pages kept).
+ */
+function traceMemory(backend: string): () => void {
+  if (!process.env.SCALE_TRACE) return () => undefined;
+  const mb = (n: number) => Math.round(n / 2 ** 20);
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    process.stderr.write(`[${backend}] rss ${mb(m.rss)} MB, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB)\n`);
+  }, 2000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 export async function runScaleChild(backend: string, rows: number, batch: number, servers: ServerSet): Promise<ScaleResult> {
+  const stopTrace = traceMemory(backend);
   const name = `scale_${randomBytes(4).toString("hex")}`;
   const project = await openProject(backend, servers, name);
   try {
@@ -49,6 +82,7 @@ export async function runScaleChild(backend: string, rows: number, batch: number
     for (let i = 0; i < rows; i += batch) await table.appendMany(shortRows(Math.min(batch, rows - i), i));
     const appendMs = performance.now() - t0;
     const appendRssKb = process.resourceUsage().maxRSS;
+    const liveAfterAppends = liveMemory();
 
     t0 = performance.now();
     let count = 0;
@@ -64,8 +98,9 @@ export async function runScaleChild(backend: string, rows: number, batch: number
     await table.update(picked[0]!, { question: "edited", answer: "0" });
     await table.delete(picked[1]!);
     const editMs = performance.now() - t0;
-    return { backend, rows, appendMs, streamMs, editMs, appendRssKb, maxRssKb: process.resourceUsage().maxRSS };
+    return { backend, rows, appendMs, streamMs, editMs, appendRssKb, maxRssKb: process.resourceUsage().maxRSS, liveAfterAppends };
   } finally {
+    stopTrace();
     await project.storage.deleteProject(name).catch(() => undefined);
     await project.close();
   }

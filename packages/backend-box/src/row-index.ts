@@ -53,4 +53,28 @@ export class RowIndex {
     shared.tip = position;
     return new RowIndex(shared, position);
   }
+
+  /** A new version without the rows at `positions` (the rows after each move up). */
+  without(positions: readonly number[]): RowIndex {
+    const gone = new Set(positions);
+    const sorted = [...gone].sort((a, b) => a - b);
+    const map = new Map<string, number>();
+    for (const [id, at] of this.#ids.map) {
+      if (at >= this.size || gone.has(at)) continue;
+      map.set(id, at - countBelow(sorted, at));
+    }
+    return new RowIndex({ map, tip: this.size - gone.size }, this.size - gone.size);
+  }
+}
+
+/** How many of `sorted` (ascending) are below `value`: a binary search. */
+function countBelow(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] ?? value) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -3,6 +3,7 @@ import { AlreadyExistsError, NotFoundError, ROW_ID, type StoredRow } from "@them
 import { headerFor, serializeRows } from "@themis/csv-codec";
 import { BACKEND } from "./errors.js";
 import { RowIndex } from "./row-index.js";
+import { editText } from "./text-edit.js";
 
 /** A change to a table, queued until the next version upload. */
 export type TableChange = { kind: "append"; rows: readonly StoredRow[] } | { kind: "update"; row: StoredRow } | { kind: "delete"; id: string };
@@ -49,6 +50,9 @@ export function applyChanges(
   rowsOf: (content: TableContent) => StoredRow[],
   maybeStored: ReadonlySet<number> = new Set(),
 ): Applied {
+  // Updates and deletes of rows the file has: edit its text, without parsing every row.
+  const edited = editText(base, changes);
+  if (edited) return edited;
   // Ids added by this batch, until a change needs the whole index rebuilt.
   const added = new Map<string, number>();
   let rebuilt: RowIndex | undefined;

@@ -5,6 +5,8 @@ import type { BoxIo, FileInfo } from "./box-io.js";
 import { BACKEND, statusOf, toThemisError } from "./errors.js";
 import { copyJson, copyRows } from "./json-copy.js";
 import { RowIndex } from "./row-index.js";
+import { textSlices } from "./record-scan.js";
+import { rowInText } from "./text-edit.js";
 import { type TableChange, type TableContent, applyChanges } from "./table-changes.js";
 
 /** A table's content at one etag, as cached. */
@@ -176,10 +178,29 @@ export class TableFile {
     return copyRows(this.#rowsOf(result.snapshot, result));
   }
 
+  /**
+   * Every row, in file order, parsed a slice of the table's text at a time: memory holds
+   * the text (one Box download) and the rows of one slice (about 1 MB of text), never every
+   * row as an object.
+   */
+  async *streamRows(): AsyncGenerator<StoredRow> {
+    const { snapshot } = await this.read();
+    // A snapshot's text never changes (a write makes a new one), so later writes do not disturb the stream.
+    const { text, header, newline } = snapshot;
+    const source = `box:${this.location.path}`;
+    for (const slice of textSlices(text)) {
+      yield* parseCsv(text.slice(slice.from, slice.to), { source, backend: BACKEND, header, newline, firstLine: slice.line }).rows;
+    }
+  }
+
   async row(id: string): Promise<StoredRow | undefined> {
     const result = await this.read();
-    const at = result.snapshot.index.get(id);
-    return at === undefined ? undefined : (copyJson(this.#rowsOf(result.snapshot, result)[at]!) as StoredRow);
+    const { snapshot } = result;
+    const at = snapshot.index.get(id);
+    if (at === undefined) return undefined;
+    if (snapshot.rows) return copyJson(snapshot.rows[at]!) as StoredRow;
+    // Just that record, found by a scan of the text, rather than every row parsed.
+    return rowInText(snapshot, at, id) ?? (copyJson(this.#rowsOf(snapshot, result)[at]!) as StoredRow);
   }
 
   /** Apply a change in the next version upload; resolves once Box has it. */

@@ -19,8 +19,9 @@ export class BoxTable implements TableStore {
 
   async *entries(): AsyncIterable<StoredRow> {
     this.#storage.alive();
-    // The file comes down whole (Box has no partial reads of a changing file); rows are copied one by one.
-    for (const row of await this.#file.rows()) yield row;
+    // The file comes down whole (Box has no partial reads of a changing file); its rows are
+    // parsed one by one as the caller asks for them.
+    yield* this.#file.streamRows();
   }
 
   async get(id: string): Promise<StoredRow | undefined> {

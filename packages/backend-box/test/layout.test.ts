@@ -159,6 +159,30 @@ describe("files changed outside Themis", () => {
     expect((await t.load()).map((r) => r._row_id)).toEqual(["r1", "r2", id]);
   });
 
+  it("streams, reads, updates and deletes rows of an edited file through its text (CRLF, quoted line breaks, a mixed line end)", async () => {
+    const name = unique();
+    const p = await Project.create(name, storage);
+    await p.createDataset("placeholder");
+    const datasets = (await idAt(root, [name, "datasets"]))!;
+    const csv = '\uFEFF_row_id,question,score\r\nr1,"two\r\nlines, ""quoted""",1\r\nr2,plain,2\nr3,"x",3\r\n';
+    const fileId = await uploadRaw(datasets, "edited.csv", csv);
+    const t = await p.getDataset("edited");
+    const rows = [
+      { _row_id: "r1", question: 'two\r\nlines, "quoted"', score: 1 },
+      { _row_id: "r2", question: "plain", score: 2 },
+      { _row_id: "r3", question: "x", score: 3 },
+    ];
+    const streamed = [];
+    for await (const row of t.entries()) streamed.push(row);
+    expect(streamed).toEqual(rows);
+    expect(await t.get("r3")).toEqual(rows[2]);
+    await t.update("r3", { question: "y\nz", score: 30 });
+    await t.delete("r1");
+    // Untouched records keep their bytes; the edited one is written with the file's line end.
+    expect(await download(fileId)).toBe('_row_id,question,score\r\nr2,plain,2\nr3,"y\nz",30\r\n');
+    expect(await t.load()).toEqual([rows[1], { _row_id: "r3", question: "y\nz", score: 30 }]);
+  });
+
   it("a malformed file is CORRUPT_DATA on read, and an append does not overwrite it", async () => {
     const name = unique();
     const p = await Project.create(name, storage);

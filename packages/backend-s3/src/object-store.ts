@@ -28,6 +28,8 @@ export interface TextObject {
 export interface ListedObject {
   key: string;
   lastModified: Date | undefined;
+  /** Size in bytes, when the listing says. */
+  size: number | undefined;
 }
 
 /** ETags without the quotes: radosgw matches If-Match only against the bare value. */
@@ -226,7 +228,7 @@ export class ObjectStore {
       } catch (error) {
         this.#fail(error, `list ${prefix}`);
       }
-      yield (out.Contents ?? []).map((o) => ({ key: o.Key!, lastModified: o.LastModified }));
+      yield (out.Contents ?? []).map((o) => ({ key: o.Key!, lastModified: o.LastModified, size: o.Size }));
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
   }

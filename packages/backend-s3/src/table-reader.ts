@@ -11,6 +11,8 @@ import { type Op, decodeBaseHeader, decodeBlob, decodeSegment, rowIdOf } from ".
 export interface SegmentRef {
   seq: number;
   key: string;
+  /** Bytes of the segment object, from the listing (a pointer segment's blob is not counted). */
+  size?: number;
 }
 
 /** A segment as read: its ops, the write that made it and the blob it pointed at, if any. */
@@ -28,6 +30,14 @@ export class ObjectGone extends Error {}
  * their memory); beyond it the second pass reads the segments again.
  */
 const KEEP_TAIL_BYTES = 16 << 20;
+
+/**
+ * Bytes of segments a read fetches ahead of the one it folds (besides the request count
+ * `concurrency`): many small segments still go 16 at a time, while segments of big
+ * batches (2 MB for 10,000 rows) go a few at a time, so a fold holds a few MB of them,
+ * not 16 times their size.
+ */
+export const READ_AHEAD_BYTES = 8 << 20;
 
 /** Reads one table's objects: segments, bases, and the two folded together as a stream. */
 export class TableReader {
@@ -51,9 +61,9 @@ export class TableReader {
   async segmentsAfter(tableId: string, afterSeq: number): Promise<SegmentRef[]> {
     const out: SegmentRef[] = [];
     for await (const page of this.store.list(this.paths.segments(tableId), this.paths.segment(tableId, afterSeq))) {
-      for (const { key } of page) {
+      for (const { key, size } of page) {
         const seq = parseSegmentSeq(key);
-        if (seq !== undefined && seq > afterSeq) out.push({ seq, key });
+        if (seq !== undefined && seq > afterSeq) out.push({ seq, key, size });
       }
     }
     return out;
@@ -69,9 +79,9 @@ export class TableReader {
     return { ...ref, ops: decodeBlob(blob.body, this.where(header.blob)), writeId: header.writeId, blob: header.blob };
   }
 
-  /** Segments in order, fetched with bounded parallelism (at most `concurrency` held at once). */
+  /** Segments in order, fetched with bounded parallelism (at most `concurrency`, and READ_AHEAD_BYTES, held at once). */
   readSegments(segments: readonly SegmentRef[]): AsyncGenerator<SegmentRead> {
-    return mapOrdered(segments, this.store.concurrency, (s) => this.readSegment(s));
+    return mapOrdered(segments, { window: this.store.concurrency, budget: READ_AHEAD_BYTES, weight: (s) => s.size ?? 0 }, (s) => this.readSegment(s));
   }
 
   /** Base rows in order, streamed in batches of lines. */
