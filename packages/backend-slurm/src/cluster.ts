@@ -53,7 +53,8 @@ export async function describeCluster(cli: SlurmCli, config: SlurmConfig): Promi
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) resources[key] = value;
   return {
     scheduler: "slurm",
-    version: version.trim().replace(/^slurm\s+/i, "") || null,
+    // "slurm 23.11.4", or "slurm-wlm 22.05.8" from Debian's packages.
+    version: /\d+\.\d+(\.\d+)?/.exec(version)?.[0] ?? null,
     cluster: values.get("ClusterName") ?? null,
     selectType: values.get("SelectType") ?? null,
     proctrackType: values.get("ProctrackType") ?? null,

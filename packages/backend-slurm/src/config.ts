@@ -59,7 +59,13 @@ export const slurmConfigSchema = z
       .optional()
       .describe('Per-job timeout (each attempt), enforced by this executor: ms or "30s", "5m", "1h". The job is scancel-ed. Also sets --time (rounded up to minutes, plus one) when timeLimit is not set.'),
     env: z
-      .record(z.string().regex(ENV_NAME, "expected a shell variable name: letters, digits and _, not starting with a digit"), z.string().refine((v) => !v.includes("\0"), { message: "must not contain NUL" }))
+      .record(z.string(), z.string().refine((v) => !v.includes("\0"), { message: "must not contain NUL" }))
+      .superRefine((env, ctx) => {
+        // Checked here rather than as a key schema, so the issue names the variable.
+        for (const key of Object.keys(env)) {
+          if (!ENV_NAME.test(key)) ctx.addIssue({ code: "custom", path: [key], message: "expected a shell variable name: letters, digits and _, not starting with a digit" });
+        }
+      })
       .default({})
       .describe("Environment variables for every job (a job's own env wins). Jobs also get the submitting process' environment, as sbatch passes it (--export=ALL)."),
     cwd: absolutePath.optional().describe("Working directory of jobs on the compute node. Default: the job's own folder under workDir."),

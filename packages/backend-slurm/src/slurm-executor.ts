@@ -104,7 +104,7 @@ export class SlurmExecutor implements ExecutionBackend {
       const why = job.kind === "function" ? "in-process functions cannot run on a cluster node; use a module job (an exported function called with JSON input)" : `unknown job kind ${JSON.stringify((job as { kind?: unknown }).kind)}`;
       return { ok: false, error: toJobError(new UnsupportedError(why, { backend: this.name })), durationMs: 0 };
     }
-    if (context.signal.aborted) return { ok: false, error: toJobError(context.signal.reason), durationMs: 0 };
+    if (context.signal.aborted) return { ok: false, error: toJobError(this.#stopReason(context.signal)), durationMs: 0 };
     const timeoutMs = this.#timeoutMs;
     const timeout = new AbortController();
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => timeout.abort(new TimeoutError(timeoutMs, { backend: this.name })), timeoutMs);
@@ -114,7 +114,7 @@ export class SlurmExecutor implements ExecutionBackend {
       dir = await createJobDir(this.#config.workDir, this.id, context.index, context.attempt);
       return job.kind === "command" ? await this.#runCommand<T>(job, context, dir, signal, elapsed) : await this.#runModule<T>(job, context, dir, signal, elapsed);
     } catch (error) {
-      return { ok: false, error: toJobError(signal.aborted ? signal.reason : error), durationMs: elapsed() };
+      return { ok: false, error: toJobError(signal.aborted ? this.#stopReason(signal) : error), durationMs: elapsed() };
     } finally {
       clearTimeout(timer);
       if (dir !== undefined && !this.#config.keepJobFiles) await removeJobDir(dir);
@@ -141,11 +141,18 @@ export class SlurmExecutor implements ExecutionBackend {
 
   /** The result of a job that was stopped, or whose end state is not an exit. */
   #failure(ended: Ended, signal: AbortSignal): JobResult<never> | undefined {
-    if (ended.stopped) return { ok: false, error: toJobError(signal.reason ?? new AbortedError(undefined, { backend: this.name })), ...ended.details };
+    if (ended.stopped) return { ok: false, error: toJobError(this.#stopReason(signal)), ...ended.details };
     if (!ended.final) return undefined;
     const overMemory = OVER_MEMORY.test(ended.details.stderr?.text ?? "");
     const outcome = stateOutcome(ended.final, { memory: this.#config.memory, timeLimit: this.#config.timeLimit === undefined ? undefined : String(this.#config.timeLimit), overMemory });
     return outcome.kind === "error" ? { ok: false, error: toJobError(outcome.error), ...ended.details } : undefined;
+  }
+
+  /** Why a job was stopped: the signal's reason, a plain `abort()` being a cancellation (ERR_THEMIS_ABORTED). */
+  #stopReason(signal: AbortSignal): unknown {
+    const reason: unknown = signal.reason;
+    if (reason instanceof Error && !("code" in reason && typeof reason.code === "string")) return new AbortedError(undefined, { backend: this.name, cause: reason });
+    return reason ?? new AbortedError(undefined, { backend: this.name });
   }
 
   #spec(dir: string, context: RunContext, fields: Pick<ScriptSpec, "argv" | "env" | "cleanEnv" | "cwd" | "hasStdin">): ScriptSpec {
