@@ -54,8 +54,17 @@ cat ${handDir}/$1.out >/dev/null`;
     const run = spawnSync("sh", ["-c", script], { env, encoding: "utf8" });
     return { ms: performance.now() - started, failed: run.status !== 0 };
   };
+  // slurmctld's own count of job-state queries (what squeue costs the cluster), per side.
+  const stateQueries = (): number => {
+    const text = spawnSync("sdiag", [], { env, encoding: "utf8" }).stdout ?? "";
+    let count = 0;
+    for (const match of text.matchAll(/REQUEST_JOB_INFO(?:_SINGLE)?\s+\(\s*\d+\)\s+count:(\d+)/g)) count += Number(match[1]);
+    spawnSync("sdiag", ["--reset"], { env });
+    return count;
+  };
   await runThemis(1, 1);
   runByHand(1, 1);
+  stateQueries();
   console.log(`slurm executor: ${JOBS} echo jobs on a private one-node cluster; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (2 cores shared: figures are noisy)`);
   // Rounds alternate which side goes first, so load drifting during the run favours neither.
   const ROUNDS = 4;
@@ -65,15 +74,21 @@ cat ${handDir}/$1.out >/dev/null`;
     let handMs = 0;
     let failed = 0;
     let handFailed = false;
+    let themisQueries = 0;
+    let handQueries = 0;
     for (let round = 0, left = JOBS; left > 0; round++, left -= perRound) {
       const jobs = Math.min(perRound, left);
       const hand = (): void => {
+        stateQueries();
         const h = runByHand(jobs, concurrency);
+        handQueries += stateQueries();
         handMs += h.ms;
         handFailed ||= h.failed;
       };
       if (round % 2 === 1) hand();
+      stateQueries();
       const t = await runThemis(jobs, concurrency);
+      themisQueries += stateQueries();
       themisMs += t.ms;
       failed += t.failed;
       if (round % 2 === 0) hand();
@@ -81,7 +96,8 @@ cat ${handDir}/$1.out >/dev/null`;
     const rate = (ms: number): string => ((JOBS * 1000) / ms).toFixed(2);
     console.log(
       `concurrency ${concurrency}: themis ${themisMs.toFixed(0)} ms (${rate(themisMs)} jobs/s${failed ? `, ${failed} FAILED` : ""}); ` +
-        `sbatch --wrap + squeue loop ${handMs.toFixed(0)} ms (${rate(handMs)} jobs/s${handFailed ? ", FAILED" : ""}); ratio themis/by-hand ${(themisMs / handMs).toFixed(2)}x (below 1: themis is faster)`,
+        `sbatch --wrap + squeue loop ${handMs.toFixed(0)} ms (${rate(handMs)} jobs/s${handFailed ? ", FAILED" : ""}); ratio themis/by-hand ${(themisMs / handMs).toFixed(2)}x (below 1: themis is faster); ` +
+        `job-state queries to slurmctld: themis ${themisQueries}, by hand ${handQueries}`,
     );
   }
   await executor.close();

@@ -73,7 +73,7 @@ export const slurmConfigSchema = z
     slurmBinDir: absolutePath.optional().describe("Folder of sbatch, squeue, scancel and scontrol. Default: found on PATH."),
     slurmConf: absolutePath.optional().describe("slurm.conf for the SLURM commands (sets SLURM_CONF for them). Default: the system's."),
     jobNamePrefix: name("job").max(64).default("themis").describe('Jobs are named "<prefix>-<index>" in squeue.'),
-    pollIntervalMs: z.number().int().min(50).max(60_000).default(250).describe("First delay between two squeue calls; it grows by half each time nothing changes."),
+    pollIntervalMs: z.number().int().min(50).max(60_000).default(250).describe("Shortest delay between two squeue calls (right after a job is submitted or ends); it grows to a fifth of the time since then."),
     maxPollIntervalMs: z.number().int().min(50).max(600_000).default(5000).describe("Longest delay between two squeue calls (one call covers every job of the executor)."),
     cancelWaitMs: z.number().int().min(0).max(600_000).default(60_000).describe("How long a stopped job may take to leave the queue after scancel before its result is given anyway."),
     keepJobFiles: z.boolean().default(false).describe("Keep each job's folder (script, stdout, stderr) after its result is read; for debugging."),

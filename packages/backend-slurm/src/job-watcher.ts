@@ -3,9 +3,9 @@ import { type SlurmCli, slurm } from "./slurm-cli.js";
 
 /** How often to ask squeue. */
 export interface PollPolicy {
-  /** First delay between two squeue calls, in ms; also the delay right after a new job. */
+  /** Shortest delay between two squeue calls, in ms: the delay right after a job is submitted or ends. */
   readonly minMs: number;
-  /** Longest delay between two calls: the delay grows by half while nothing ends. */
+  /** Longest delay between two calls. */
   readonly maxMs: number;
 }
 
@@ -20,12 +20,18 @@ interface Watch {
 // into squeue's view: sbatch has already answered with its id, so it was accepted).
 const MAX_MISSES = 5;
 
+// Between the two, the delay is this share of the time since a job was last submitted or
+// ended: a job is seen ending at most ~20 % late, and a long wait costs few calls.
+const BACKOFF_SHARE = 0.2;
+
 // squeue --Format fields, each with a width wide enough never to cut and "|" after it.
 const FORMAT = "JobID:30|,State:30|,Reason:200|,exit_code:20|";
 
 /**
  * Watches the jobs of one executor with one `squeue` call per tick for all of them (never
- * one call per job: slurmctld serves the whole cluster), backing off while nothing changes.
+ * one call per job: slurmctld serves the whole cluster), backing off while nothing changes:
+ * the delay is a fifth of the time since a job was last submitted or ended, within
+ * [minMs, maxMs].
  * Without slurmdbd there is no sacct: squeue `-t all` lists ended jobs for slurmctld's
  * MinJobAge (300 s by default), which is when their end state is read.
  */
@@ -33,14 +39,13 @@ export class JobWatcher {
   readonly #cli: SlurmCli;
   readonly #policy: PollPolicy;
   readonly #watches = new Map<string, Watch>();
-  #delay: number;
+  #lastChange = performance.now();
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
 
   constructor(cli: SlurmCli, policy: PollPolicy) {
     this.#cli = cli;
     this.#policy = policy;
-    this.#delay = policy.minMs;
   }
 
   /** Resolves with the job's end state once squeue shows one. */
@@ -48,14 +53,14 @@ export class JobWatcher {
     return new Promise((resolve, reject) => {
       this.#watches.set(jobId, { resolve, reject, misses: 0 });
       // A new job may end soon: look again quickly rather than after the longest delay.
-      this.#delay = this.#policy.minMs;
+      this.#lastChange = performance.now();
       this.#schedule(true);
     });
   }
 
   /** Look again soon (after a scancel, when the end is near). */
   poke(): void {
-    this.#delay = this.#policy.minMs;
+    this.#lastChange = performance.now();
     this.#schedule(true);
   }
 
@@ -67,7 +72,8 @@ export class JobWatcher {
       this.#timer = undefined;
       return;
     }
-    this.#timer = setTimeout(() => void this.#tick(), this.#delay);
+    const delay = Math.min(this.#policy.maxMs, Math.max(this.#policy.minMs, BACKOFF_SHARE * (performance.now() - this.#lastChange)));
+    this.#timer = setTimeout(() => void this.#tick(), delay);
   }
 
   async #tick(): Promise<void> {
@@ -85,7 +91,7 @@ export class JobWatcher {
     } finally {
       this.#polling = false;
     }
-    this.#delay = changed ? this.#policy.minMs : Math.min(this.#policy.maxMs, Math.round(this.#delay * 1.5));
+    if (changed) this.#lastChange = performance.now();
     this.#schedule(false);
   }
 
