@@ -1,5 +1,6 @@
 import { JobFailedError, type ThemisError, TimeoutError } from "@themis/core";
 import { BACKEND_NAME } from "./labels.js";
+import { slurmTimeMs } from "./slurm-values.js";
 
 /** What squeue says of a job that has ended. */
 export interface FinalState {
@@ -90,7 +91,7 @@ export function stateOutcome(final: FinalState, context: StateContext = {}): Sta
     case "OUT_OF_MEMORY":
       return fail(`was killed for using more memory than it asked for${memory} (OUT_OF_MEMORY)`);
     case "TIMEOUT": {
-      const error = new TimeoutError(0, { backend: BACKEND_NAME });
+      const error = new TimeoutError((context.timeLimit === undefined ? undefined : slurmTimeMs(context.timeLimit)) ?? 0, { backend: BACKEND_NAME });
       error.message = `[themis] [${BACKEND_NAME}] ${job} reached its SLURM time limit${context.timeLimit ? ` (--time=${context.timeLimit})` : ""} and was ended by SLURM (TIMEOUT)`;
       return { kind: "error", error };
     }

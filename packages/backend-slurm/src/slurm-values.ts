@@ -30,6 +30,19 @@ export function isSlurmTime(value: string): boolean {
   return TIME_FORMS.some((form) => form.test(value)) && value !== "0";
 }
 
+/**
+ * Milliseconds of a `--time` value (undefined for UNLIMITED): "M", "M:S", "H:M:S", "D-H",
+ * "D-H:M", "D-H:M:S", as sbatch reads them.
+ */
+export function slurmTimeMs(value: string): number | undefined {
+  const match = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(value);
+  if (!match) return undefined;
+  const [days, a, b, c] = [match[1], match[2], match[3], match[4]].map((v) => (v === undefined ? undefined : Number(v)));
+  // Without days: M, M:S or H:M:S. With days: D-H, D-H:M or D-H:M:S.
+  const [h, m, sec] = days !== undefined ? [a ?? 0, b ?? 0, c ?? 0] : c !== undefined ? [a ?? 0, b ?? 0, c] : [0, a ?? 0, b ?? 0];
+  return ((((days ?? 0) * 24 + h) * 60 + m) * 60 + sec) * 1000;
+}
+
 /** `--time` for a number of milliseconds: whole minutes, rounded up (SLURM counts minutes). */
 export function minutesFor(ms: number): string {
   return String(Math.max(1, Math.ceil(ms / 60_000)));

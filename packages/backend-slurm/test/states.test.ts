@@ -3,6 +3,7 @@
 // as BOOT_FAIL or PREEMPTED, are covered here; the others also run for real in slurm.test.ts.)
 import { describe, expect, it } from "vitest";
 import { type FinalState, decodeExitStatus, isTerminal, stateOutcome } from "../src/index.ts";
+import { slurmTimeMs } from "../src/slurm-values.ts";
 
 const final = (state: string, reason = "None"): FinalState => ({ jobId: "42", state, reason, exitCode: null, termSignal: "SIGKILL" });
 
@@ -37,6 +38,7 @@ describe("SLURM end states", () => {
     expect(over.kind === "error" && over.error.message).toMatch(/--mem=50M/);
     const timeout = stateOutcome(final("TIMEOUT"), { timeLimit: "1" });
     expect(timeout.kind === "error" && timeout.error.message).toMatch(/SLURM time limit \(--time=1\)/);
+    expect(timeout.kind === "error" && (timeout.error as { timeoutMs?: number }).timeoutMs).toBe(60_000);
   });
 
   it("keeps PENDING, RUNNING, COMPLETING, SUSPENDED and REQUEUED as not ended", () => {
@@ -48,5 +50,10 @@ describe("SLURM end states", () => {
     expect(decodeExitStatus(0)).toEqual({ exitCode: 0, termSignal: null });
     expect(decodeExitStatus(9)).toEqual({ exitCode: null, termSignal: "SIGKILL" });
     expect(decodeExitStatus(15)).toEqual({ exitCode: null, termSignal: "SIGTERM" });
+  });
+
+  it("reads SLURM time limits as sbatch does", () => {
+    const cases: Array<[string, number | undefined]> = [["5", 300_000], ["5:30", 330_000], ["1:02:03", 3_723_000], ["2-3", 183_600_000], ["2-3:04", 183_840_000], ["1-0:0:1", 86_401_000], ["UNLIMITED", undefined]];
+    for (const [value, ms] of cases) expect(slurmTimeMs(value), value).toBe(ms);
   });
 });
