@@ -24,6 +24,10 @@ const MAX_MISSES = 5;
 // ended: a job is seen ending at most ~20 % late, and a long wait costs few calls.
 const BACKOFF_SHARE = 0.2;
 
+// slurmctld may be briefly unreachable (a restart, a failover, an overloaded moment): squeue
+// failures are retried for this long before every waiting job is given the error.
+const OUTAGE_TOLERANCE_MS = 120_000;
+
 // squeue --Format fields, each with a width wide enough never to cut and "|" after it.
 const FORMAT = "JobID:30|,State:30|,Reason:200|,exit_code:20|";
 
@@ -40,6 +44,8 @@ export class JobWatcher {
   readonly #policy: PollPolicy;
   readonly #watches = new Map<string, Watch>();
   #lastChange = performance.now();
+  // When squeue started failing, if it is failing now.
+  #failingSince: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
 
@@ -82,11 +88,17 @@ export class JobWatcher {
     let changed = false;
     try {
       changed = await this.#poll();
+      this.#failingSince = undefined;
     } catch (error) {
-      // slurmctld unreachable or squeue missing: every waiting job learns it; callers scancel.
-      for (const [id, watch] of this.#watches) {
-        this.#watches.delete(id);
-        watch.reject(error);
+      this.#failingSince ??= performance.now();
+      const transient = (error as { retryable?: unknown }).retryable === true;
+      if (!transient || performance.now() - this.#failingSince > OUTAGE_TOLERANCE_MS) {
+        // squeue missing, or slurmctld gone for minutes: every waiting job learns it; callers scancel.
+        this.#failingSince = undefined;
+        for (const [id, watch] of this.#watches) {
+          this.#watches.delete(id);
+          watch.reject(error);
+        }
       }
     } finally {
       this.#polling = false;

@@ -44,7 +44,8 @@ export function slurmError(error: ExecFileException, failure: CommandFailure, co
   const options = { backend: BACKEND_NAME, cause: error };
   if (error.code === "ENOENT") {
     const where = cli.binDir ? `in ${cli.binDir} (slurmBinDir)` : "on PATH";
-    return new UnavailableError(`${command} was not found ${where} while ${what}: install the SLURM client commands (Debian: slurm-client) or set slurmBinDir`, options);
+    // Not retryable: trying again will not install it.
+    return new UnavailableError(`${command} was not found ${where} while ${what}: install the SLURM client commands (Debian: slurm-client) or set slurmBinDir`, { ...options, retryable: false });
   }
   if (error.killed) return new UnavailableError(`${command} did not answer within ${COMMAND_TIMEOUT_MS / 1000} s while ${what}: is slurmctld overloaded?`, options);
   const message = firstLines(failure.stderr) || `exited with code ${failure.exitCode ?? "null"}`;

@@ -130,6 +130,25 @@ describe.skipIf(!env)("slurm", () => {
     expect(after.ok && after.value).toBe("back\n");
   });
 
+  it("slurmctld frozen for 13 s (every squeue blocked meanwhile) does not fail or cancel the job waiting on it", async () => {
+    if (!env) return;
+    const slurm = await executor();
+    const run = runJob(slurm, { kind: "command", argv: ["sh", "-c", "sleep 3; echo done"] });
+    await runningJob(slurm);
+    // Freeze slurmctld while the job ends: the poll in flight blocks until it answers again.
+    // (squeue here waits rather than failing; failing polls are retried for 2 minutes, which
+    // this test does not reach.)
+    const pid = Number(readFileSync(path.join(path.dirname(env.slurmConf), "slurmctld.pid"), "utf8"));
+    process.kill(pid, "SIGSTOP");
+    try {
+      await new Promise((r) => setTimeout(r, 13_000));
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    const out = await run;
+    expect(out.ok && out.value).toBe("done\n");
+  });
+
   it("over its --mem a job is killed by SLURM, and the result says it was memory; a failing exit keeps its code", async () => {
     const slurm = await executor({ memory: "40M" });
     const hog = await runJob(slurm, { kind: "command", argv: ["node", "-e", "const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1));"] });
