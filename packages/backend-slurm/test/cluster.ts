@@ -2,7 +2,7 @@
 // slurmd as root in a temp folder, on free loopback ports, from Debian's slurm-wlm and
 // munge packages. See /work/shared/ENVIRONMENT-seed-backends.md for the recipe's traps.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { freePort } from "@themis/conformance";
@@ -86,6 +86,25 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/**
+ * slurmstepd processes of this cluster still alive once slurmd is gone (one that could not
+ * report its job's end to slurmctld in time keeps retrying): found by their open files in
+ * the cluster's folder, so no other cluster's processes are touched.
+ */
+function strayStepds(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() !== "slurmstepd") continue;
+      if (readdirSync(`/proc/${entry}/fd`).some((fd) => readlinkSync(`/proc/${entry}/fd/${fd}`).startsWith(dir))) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
 async function waitFor(what: string, ms: number, check: () => boolean): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
@@ -116,7 +135,15 @@ export async function startCluster(): Promise<PrivateCluster> {
     } catch {
       // slurmctld already gone.
     }
+    await waitFor("jobs did not leave the queue", 15_000, () => {
+      try {
+        return execFileSync("squeue", ["--noheader"], { env, encoding: "utf8", timeout: 5000 }).trim() === "";
+      } catch {
+        return true;
+      }
+    }).catch(() => undefined);
     for (const child of [...children].reverse()) await stopChild(child);
+    for (const pid of strayStepds(dir)) process.kill(pid, "SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   };
   try {
