@@ -1,0 +1,2 @@
+/** The registry name of this backend. */
+export const BACKEND_NAME = "slurm";
