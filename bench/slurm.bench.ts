@@ -10,8 +10,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { loadavg } from "node:os";
 import { map, parseBackendConfig } from "@themis/core";
-// Through dist: the bench package does not list @themis/backend-slurm yet (the lead adds it).
-import { type SlurmExecutor, slurmBackend } from "../packages/backend-slurm/dist/index.js";
+import { type SlurmExecutor, slurmBackend } from "@themis/backend-slurm";
 import { type PrivateCluster, clusterUnavailableReason, startCluster } from "../packages/backend-slurm/test/cluster.ts";
 
 const full = process.env.BENCH_SCALE === "full";

@@ -8,6 +8,7 @@ export const KNOWN_BACKEND_PACKAGES: Readonly<Record<string, string>> = {
   bullmq: "@themis/backend-bullmq",
   postgres: "@themis/backend-postgres",
   "azure-blob": "@themis/backend-azure-blob",
+  slurm: "@themis/backend-slurm",
   summary: "@themis/postprocess",
   export: "@themis/postprocess",
   archive: "@themis/postprocess",
