@@ -20,7 +20,10 @@ export class FolderIndex {
 
   #cached(parentId: string): Map<string, FolderEntry> {
     let m = this.#children.get(parentId);
-    if (!m) this.#children.set(parentId, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      this.#children.set(parentId, m);
+    }
     return m;
   }
 

@@ -50,7 +50,10 @@ export class BoxStorage implements StorageBackend {
   /** The one {@link TableFile} of a file id in this instance (shared cache and write queue). */
   tableFile(location: TableFileLocation): TableFile {
     let file = this.#files.get(location.fileId);
-    if (!file) this.#files.set(location.fileId, (file = new TableFile(this.io, location, this.#conflictRetries)));
+    if (!file) {
+      file = new TableFile(this.io, location, this.#conflictRetries);
+      this.#files.set(location.fileId, file);
+    }
     return file;
   }
 

@@ -15,6 +15,7 @@ async function call(method: string, path: string, init: { body?: unknown; header
     redirect: init.redirect ?? "manual",
   });
   const text = await res.text();
+  // biome-ignore lint/suspicious/noExplicitAny: the tests read Box API answers loosely
   return { status: res.status, headers: res.headers, text, json: text && res.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as Record<string, any>) : undefined };
 }
 
@@ -22,8 +23,13 @@ function upload(parentId: string, name: string, content: string, order: "attribu
   const form = new FormData();
   const attributes = () => form.append("attributes", JSON.stringify({ name, parent: { id: parentId } }));
   const file = () => form.append("file", new Blob([content]), name);
-  if (order === "attributes-first") (attributes(), file());
-  else (file(), attributes());
+  if (order === "attributes-first") {
+    attributes();
+    file();
+  } else {
+    file();
+    attributes();
+  }
   return call("POST", `${box.uploadUrl}/2.0/files/content`, { body: form });
 }
 

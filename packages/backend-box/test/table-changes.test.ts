@@ -12,7 +12,8 @@ function content(rows: StoredRow[], parsed = true): TableContent {
 let parses = 0;
 const rowsOf = (c: TableContent): StoredRow[] => {
   parses++;
-  return (c.rows ??= parseCsv(c.text, { source: "test" }).rows);
+  c.rows ??= parseCsv(c.text, { source: "test" }).rows;
+  return c.rows;
 };
 const reread = (c: TableContent) => parseCsv(c.text, { source: "test" }).rows;
 

@@ -29,9 +29,9 @@ describe("URIs and fields that cannot be used", () => {
     };
     expect(invalid({ url: "redis://h/abc" }).issues).toEqual([expect.objectContaining({ path: "url", message: expect.stringMatching(/database "abc"/) })]);
     expect(invalid({ url: "redis://h/99999999999" }).issues[0]?.path).toBe("url");
-    const escape = invalid({ url: "redis://u:s3%ZZcret@h/0" });
-    expect(escape.issues[0]?.message).toMatch(/percent-escape/);
-    expect(escape.message).not.toContain("s3%ZZcret");
+    const badEscape = invalid({ url: "redis://u:s3%ZZcret@h/0" });
+    expect(badEscape.issues[0]?.message).toMatch(/percent-escape/);
+    expect(badEscape.message).not.toContain("s3%ZZcret");
     expect(invalid({ db: -1 }).issues[0]?.path).toBe("db");
   });
 

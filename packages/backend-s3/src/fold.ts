@@ -92,7 +92,10 @@ export class TailMutations {
   record(index: number, op: Op): void {
     if (op.type === "append") return;
     let list = this.#byId.get(op.id);
-    if (!list) this.#byId.set(op.id, (list = []));
+    if (!list) {
+      list = [];
+      this.#byId.set(op.id, list);
+    }
     list.push({ index, op });
   }
 

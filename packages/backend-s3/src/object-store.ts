@@ -202,12 +202,7 @@ export class ObjectStore {
     const batches: string[][] = [];
     for (let i = 0; i < keys.length; i += 1000) batches.push(keys.slice(i, i + 1000));
     await mapBounded(batches, Math.min(4, this.concurrency), async (batch) => {
-      let out;
-      try {
-        out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
-      } catch (error) {
-        this.#fail(error, `delete ${batch.length} objects under ${batch[0]}`);
-      }
+      const out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })).catch((error: unknown) => this.#fail(error, `delete ${batch.length} objects under ${batch[0]}`));
       const failed = (out.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
       if (failed.length > 0) {
         const first = failed[0]!;
@@ -220,14 +215,9 @@ export class ObjectStore {
   async *list(prefix: string, startAfter?: string): AsyncGenerator<ListedObject[]> {
     let token: string | undefined;
     do {
-      let out;
-      try {
-        out = await this.client.send(
+      const out = await this.client.send(
           new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}) }),
-        );
-      } catch (error) {
-        this.#fail(error, `list ${prefix}`);
-      }
+        ).catch((error: unknown) => this.#fail(error, `list ${prefix}`));
       yield (out.Contents ?? []).map((o) => ({ key: o.Key!, lastModified: o.LastModified, size: o.Size }));
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
@@ -238,12 +228,7 @@ export class ObjectStore {
     const names: string[] = [];
     let token: string | undefined;
     do {
-      let out;
-      try {
-        out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: "/", ...(token ? { ContinuationToken: token } : {}) }));
-      } catch (error) {
-        this.#fail(error, `list ${prefix || "/"}`);
-      }
+      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: "/", ...(token ? { ContinuationToken: token } : {}) })).catch((error: unknown) => this.#fail(error, `list ${prefix || "/"}`));
       for (const p of out.CommonPrefixes ?? []) if (p.Prefix) names.push(p.Prefix.slice(prefix.length, -1));
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
@@ -263,12 +248,7 @@ export class ObjectStore {
     let keyMarker: string | undefined;
     let idMarker: string | undefined;
     do {
-      let out;
-      try {
-        out = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, ...(keyMarker ? { KeyMarker: keyMarker, UploadIdMarker: idMarker } : {}) }));
-      } catch (error) {
-        this.#fail(error, `list multipart uploads under ${prefix}`);
-      }
+      const out = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, ...(keyMarker ? { KeyMarker: keyMarker, UploadIdMarker: idMarker } : {}) })).catch((error: unknown) => this.#fail(error, `list multipart uploads under ${prefix}`));
       await mapBounded(out.Uploads ?? [], this.concurrency, async (u) => {
         try {
           await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key!, UploadId: u.UploadId! }));

@@ -235,7 +235,7 @@ export class TableLog {
    * returns undefined then. Throws NotFoundError (after removing the segment) when the
    * table was deleted meanwhile.
    */
-  async #checkAbove(key: string, tableId: string, seq: number): Promise<Manifest | undefined> {
+  async #checkAbove(key: string, tableId: string): Promise<Manifest | undefined> {
     if (performance.now() - this.#tailSeenAt < this.#options.gracePeriodMs / 2) return undefined;
     const { store } = this.#reader;
     let m: Manifest;
@@ -314,7 +314,7 @@ export class TableLog {
     const sentAt = performance.now();
     const created = await write.put(at.tableId, at.seq, plan);
     if (!created) return false;
-    const m = await this.#checkAbove(write.key(at.tableId, at.seq), at.tableId, at.seq);
+    const m = await this.#checkAbove(write.key(at.tableId, at.seq), at.tableId);
     if (m !== undefined && m.upTo >= at.seq) {
       // Our number had already been compacted and its object deleted (this writer's tail
       // was stale): nobody reads below upTo, so take ours back and write above it.

@@ -46,7 +46,7 @@ describe.skipIf(!server)("a table past the row cache", () => {
     expect(await log.get(ids[35]!)).toBeUndefined();
     expect(await log.get("nobody")).toBeUndefined();
     const expected = [
-      ...ids.filter((id, i) => i !== 4 && i !== 35).map((id) => ({ _row_id: id, i: ids.indexOf(id), ...(id === ids[2] ? { edited: true } : {}) })),
+      ...ids.filter((_id, i) => i !== 4 && i !== 35).map((id) => ({ _row_id: id, i: ids.indexOf(id), ...(id === ids[2] ? { edited: true } : {}) })),
       { _row_id: "fresh-1", i: 40 },
       { _row_id: ids[4]!, i: 4, again: true },
     ];

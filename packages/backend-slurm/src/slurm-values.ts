@@ -79,6 +79,7 @@ const OWNED: Readonly<Record<string, string>> = {
 
 // A long option, optionally "=value"; the value has no whitespace, quotes, backslashes or
 // control characters (sbatch splits #SBATCH lines itself, and nothing here is a shell word).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: directives with control characters are refused
 const DIRECTIVE = /^--([a-z][a-z0-9-]*)(=[^\s"'\\\x00-\x1f\x7f]+)?$/;
 
 /**
@@ -102,6 +103,7 @@ export function directiveProblem(directive: string): string | undefined {
  */
 export function pathProblem(value: string): string | undefined {
   if (!value.startsWith("/")) return "must be an absolute path (it must mean the same folder on every node)";
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: values with control characters are refused
   if (/[\s"'\\%\x00-\x1f\x7f]/.test(value)) return 'must not contain whitespace, quotes, backslashes, "%" or control characters (it is written into #SBATCH lines)';
   return undefined;
 }

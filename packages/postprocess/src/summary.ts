@@ -70,7 +70,10 @@ async function summarise(config: SummaryConfig, input: PostprocessInput) {
     for (const [name, v] of metricsOf(row)) {
       if (config.metrics && !config.metrics.includes(name)) continue;
       let list = values.get(name);
-      if (!list) values.set(name, (list = []));
+      if (!list) {
+        list = [];
+        values.set(name, list);
+      }
       list.push(v);
     }
   }

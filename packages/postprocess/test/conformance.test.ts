@@ -17,7 +17,7 @@ for (const format of ["csv", "jsonl", "parquet"] as const) {
     definition: exportPostprocessor,
     config: ({ dir }) => ({ path: path.join(dir, `out.${format}`), overwrite: true }),
     invalidConfig: { path: "out.csv", format: "xlsx" },
-    verify: (report, rows, { dir }) => expect(report.artifacts).toEqual([path.join(dir, `out.${format}`)]),
+    verify: (report, _rows, { dir }) => expect(report.artifacts).toEqual([path.join(dir, `out.${format}`)]),
   });
 }
 
@@ -25,7 +25,7 @@ postprocessSuite({
   definition: archivePostprocessor,
   config: ({ dir }) => ({ storage: "memory", config: { namespace: `archive-${path.basename(dir)}` } }),
   invalidConfig: { storage: "" },
-  verify: async (report, rows, { dir }) => {
+  verify: async (_report, rows, { dir }) => {
     const target = await Project.open("pp", memoryBackend, { namespace: `archive-${path.basename(dir)}` });
     expect(await (await target.getExperiment("results")).load()).toEqual(rows);
     await target.close();

@@ -42,6 +42,7 @@ describe.runIf(available)("on a redis project", () => {
   });
 
   // JSON answers, checked by the assertions.
+  // biome-ignore lint/suspicious/noExplicitAny: the assertions read the JSON answers loosely
   const get = async (pathname: string): Promise<any> => {
     const res = await fetch(`http://127.0.0.1:${server.port}${pathname}`, { headers: { authorization: `Bearer ${server.token}` } });
     expect(res.status).toBe(200);

@@ -6,7 +6,7 @@ import { allowedHosts } from "../src/security.js";
 
 const index = (values: (JsonValue | undefined)[]): SortIndex => {
   const idx = new SortIndex("v");
-  values.forEach((v, i) => idx.add({ _row_id: `r${i}`, ...(v === undefined ? {} : { v }) }));
+  for (const [i, v] of values.entries()) idx.add({ _row_id: `r${i}`, ...(v === undefined ? {} : { v }) });
   return idx;
 };
 

@@ -143,7 +143,8 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
     }
 
     let m: RegExpExecArray | null;
-    if ((m = /^\/2\.0\/folders\/(\d+)$/.exec(path))) {
+    m = /^\/2\.0\/folders\/(\d+)$/.exec(path);
+    if (m) {
       const id = m[1]!;
       if (method === "GET") return send(res, 200, state.full(state.folder(id)));
       if (method === "DELETE") {
@@ -157,7 +158,8 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
       if (entry) entry.target = `${body.parent.id}/${String(body.name)}`;
       return send(res, 201, state.full(state.createFolder(body.parent.id, body.name)));
     }
-    if ((m = /^\/2\.0\/folders\/(\d+)\/items$/.exec(path)) && method === "GET") {
+    m = /^\/2\.0\/folders\/(\d+)\/items$/.exec(path);
+    if (m && method === "GET") {
       const items = state.children(m[1]!);
       const limit = Math.min(intParam(q.get("limit"), 100, "limit"), MAX_LIMIT);
       if (q.get("usemarker") === "true") {
@@ -181,7 +183,8 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
         ],
       });
     }
-    if ((m = /^\/2\.0\/files\/(\d+)$/.exec(path))) {
+    m = /^\/2\.0\/files\/(\d+)$/.exec(path);
+    if (m) {
       const id = m[1]!;
       if (method === "GET") return send(res, 200, state.full(state.file(id)));
       if (method === "DELETE") {
@@ -189,13 +192,15 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
         return send(res, 204);
       }
     }
-    if ((m = /^\/2\.0\/files\/(\d+)\/content$/.exec(path)) && method === "GET") {
+    m = /^\/2\.0\/files\/(\d+)\/content$/.exec(path);
+    if (m && method === "GET") {
       const version = state.version(m[1]!, q.get("version") ?? undefined);
       const key = randomKey();
       downloads.set(key, { fileId: m[1]!, versionId: version.id });
       return send(res, 302, undefined, { location: `${origin}/dl/${m[1]}/${key}` });
     }
-    if ((m = /^\/api\/2\.0\/files(?:\/(\d+))?\/content$/.exec(path)) && method === "POST") {
+    m = /^\/api\/2\.0\/files(?:\/(\d+))?\/content$/.exec(path);
+    if (m && method === "POST") {
       const fileId = m[1];
       const body = await readBody(req);
       const form = await new Response(body, { headers: { "content-type": req.headers["content-type"] ?? "" } }).formData().catch(() => {

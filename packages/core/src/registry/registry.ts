@@ -358,5 +358,6 @@ let defaultInstance: Registry | undefined;
  * in the application around `process.cwd()`. Created on first use.
  */
 export function defaultRegistry(): Registry {
-  return (defaultInstance ??= new Registry());
+  defaultInstance ??= new Registry();
+  return defaultInstance;
 }

@@ -51,7 +51,7 @@ export function TableView({ project, kind, table }: { project: string; kind: Kin
       {meta?.error ? <p class="error">{meta.error}</p> : null}
       <div class="grid-head" style={{ gridTemplateColumns: template }}>
         {shown.map((c) => (
-          <button key={c} class="th" data-col={c} onClick={() => sortBy(c)}>
+          <button type="button" key={c} class="th" data-col={c} onClick={() => sortBy(c)}>
             {c}
             {query.sort === c ? (query.desc ? " ▼" : " ▲") : ""}
           </button>
@@ -62,12 +62,16 @@ export function TableView({ project, kind, table }: { project: string; kind: Kin
           {virtual.getVirtualItems().map((item) => {
             const row = rowAt(item.index);
             return (
+              // biome-ignore lint/a11y/useSemanticElements: a virtualised grid row (absolutely placed, cells as spans), focusable and selectable with Enter
               <div
                 key={item.index}
                 class={`tr${row && row._row_id === selected ? " selected" : ""}`}
                 data-index={item.index}
                 style={{ gridTemplateColumns: template, height: `${ROW_HEIGHT}px`, transform: `translateY(${item.start}px)` }}
+                role="button"
+                tabIndex={0}
                 onClick={() => row && setSelected(row._row_id)}
+                onKeyDown={(e) => e.key === "Enter" && row && setSelected(row._row_id)}
               >
                 {row ? shown.map((c) => <span key={c} class="td">{cellText(row[c])}</span>) : <span class="td muted">…</span>}
               </div>
@@ -109,7 +113,7 @@ function RowPanel({ project, kind, table, id, onClose }: { project: string; kind
     <aside class="panel" data-testid="row-panel">
       <header>
         <strong>{id}</strong>
-        <button onClick={onClose} aria-label="close">×</button>
+        <button type="button" onClick={onClose} aria-label="close">×</button>
       </header>
       {error ? <p class="error">{error}</p> : null}
       {value
