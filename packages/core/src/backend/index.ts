@@ -3,3 +3,4 @@
  * The toolkit starts here; the contracts stay exported from `@themis/core` for now.
  */
 export { IdSet, fingerprint } from "./id-set.js";
+export { NETWORK_ERROR_CODES, asThemisError, backendError, failureKindOfStatus, isNetworkError, type BackendErrorOptions, type FailureKind } from "./failure.js";
