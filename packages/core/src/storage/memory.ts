@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineStorageBackend } from "../definition.js";
-import { AlreadyExistsError, ClosedError, NotFoundError } from "../errors.js";
+import { ClosedGuard } from "../backend/closed-guard.js";
+import { AlreadyExistsError, NotFoundError } from "../errors.js";
 import type { StoredRow } from "../rows.js";
 import type { OpenMode, ProjectStore, StorageBackend, TableKind, TableStore } from "./contract.js";
 
@@ -107,11 +108,9 @@ class MemoryProject implements ProjectStore {
 
 class MemoryStorage implements StorageBackend {
   readonly name = NAME;
-  #closed = false;
+  readonly #guard = new ClosedGuard(NAME);
   readonly #projects: Projects;
-  readonly #alive = (): void => {
-    if (this.#closed) throw new ClosedError("backend is closed", { backend: NAME });
-  };
+  readonly #alive = (): void => this.#guard.assertOpen();
 
   constructor(namespace: string) {
     let projects = namespaces.get(namespace);
@@ -134,8 +133,8 @@ class MemoryStorage implements StorageBackend {
     this.#alive();
     if (!this.#projects.delete(project)) throw new NotFoundError(`project "${project}" does not exist`, { backend: NAME });
   }
-  async close(): Promise<void> {
-    this.#closed = true;
+  close(): Promise<void> {
+    return this.#guard.close();
   }
 }
 
