@@ -1,7 +1,7 @@
 import pg from "pg";
 import { ClosedGuard, retryTransient } from "@themis/core/backend";
 import type { PostgresConfig } from "./config.js";
-import { BACKEND, toThemisError } from "./errors.js";
+import { BACKEND_NAME, toThemisError } from "./errors.js";
 import { createLayoutSql, namesIn, type Names } from "./layout.js";
 
 /** Attempts of a read whose connection broke. */
@@ -12,7 +12,7 @@ export class PostgresContext {
   readonly pool: pg.Pool;
   readonly names: Names;
   readonly batchSize: number;
-  readonly #guard = new ClosedGuard(BACKEND);
+  readonly #guard = new ClosedGuard(BACKEND_NAME);
 
   constructor(config: PostgresConfig) {
     this.pool = new pg.Pool({

@@ -1,7 +1,7 @@
 import type { ThemisError } from "@themis/core";
 import { asThemisError, backendError, isNetworkError } from "@themis/core/backend";
 
-export const BACKEND = "postgres";
+export const BACKEND_NAME = "postgres";
 
 /** SQLSTATE codes this backend treats specially. */
 export const UNIQUE_VIOLATION = "23505";
@@ -34,7 +34,7 @@ export function toThemisError(error: unknown, what: string): ThemisError {
   if (own) return own;
   const state = sqlState(error);
   const message = (error as Error | null)?.message ?? String(error);
-  const options = { backend: BACKEND, cause: error };
+  const options = { backend: BACKEND_NAME, cause: error };
   if ((state !== undefined && UNAVAILABLE_STATES.test(state)) || isNetworkError(error) || /timeout|Connection terminated/i.test(message)) {
     return backendError("unavailable", `${what}: PostgreSQL cannot be reached (${state ?? message})`, options);
   }

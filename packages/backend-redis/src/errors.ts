@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { ThemisError, backoffDelay } from "@themis/core";
-import { NETWORK_ERROR_CODES, backendError } from "@themis/core/backend";
+import { ThemisError } from "@themis/core";
+import { NETWORK_ERROR_CODES, backendError, retryTransient } from "@themis/core/backend";
 import type { Endpoint } from "./connection.js";
 
 /** The backend's registry name, used in every message. */
@@ -82,22 +81,12 @@ export function translate(error: unknown, endpoint: Endpoint, secrets: readonly 
   return backendError("refused", `${where} failed while ${doing}: ${cause.message}`, options);
 }
 
-/** How long to wait before retry number `attempt` (1-based): jittered exponential backoff. */
-export function retryDelay(attempt: number): number {
-  return backoffDelay({ minDelayMs: 100, maxDelayMs: 2000 }, attempt);
-}
-
 /**
- * Run `operation`, retrying it after transient failures up to `retries` times. Only for
- * operations that are safe to repeat: reads, and the backend's idempotent write scripts.
+ * Run `operation`, retrying it after transient failures up to `retries` times (core's
+ * `retryTransient`: backoff from 100 ms up to 2 s). Only for operations that are safe to
+ * repeat: reads, and the backend's idempotent write scripts. `stop()` (the backend closed)
+ * ends the retries with the last failure.
  */
-export async function withRetries<T>(retries: number, operation: () => Promise<T>, stop: () => boolean): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (attempt > retries || !isTransient(error) || stop()) throw error;
-      await sleep(retryDelay(attempt));
-    }
-  }
+export function withRetries<T>(retries: number, operation: () => Promise<T>, stop: () => boolean): Promise<T> {
+  return retryTransient(operation, { retries, minDelayMs: 100, maxDelayMs: 2000, retryOn: (error) => isTransient(error) && !stop() });
 }

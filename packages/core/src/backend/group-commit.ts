@@ -54,9 +54,19 @@ export class GroupCommitQueue<T> {
     return this.#push((resolve, reject) => ({ kind: "item", item, resolve, reject }));
   }
 
-  /** Queue a write of another kind, run alone in queue order (between groups). */
-  exclusive(run: () => Promise<void>): Promise<void> {
-    return this.#push((resolve, reject) => ({ kind: "exclusive", run, resolve, reject }));
+  /**
+   * Queue a task of another kind (an update, a rewrite, a read snapshot), run alone in queue
+   * order (between groups); settles with its value.
+   */
+  exclusive<R>(task: () => Promise<R>): Promise<R> {
+    let value: { readonly result: R } | undefined;
+    const run = async (): Promise<void> => {
+      value = { result: await task() };
+    };
+    return this.#push((resolve, reject) => ({ kind: "exclusive", run, resolve, reject })).then(() => {
+      // Set: `run` resolved before this (the queue resolves a task only after it finished).
+      return (value as { readonly result: R }).result;
+    });
   }
 
   /** Settles (never rejects) once every write queued so far has settled: reads wait for it to see earlier writes. */

@@ -13,14 +13,40 @@ export function completeTableStore(store: TableStoreImpl): TableStore {
 }
 
 /**
- * A full {@link StorageBackend} from what an author implemented: `backend` itself when it
- * has `close` (its tables are completed by {@link completeTableStore} where core uses them),
- * else a view whose `close` marks it closed: every later call, through it or the project
- * and table handles it gave out, fails with ClosedError as the contract wants.
+ * A full {@link StorageBackend} from what an author implemented. Without `close`, a view
+ * whose `close` marks it closed: every later call, through it or the project and table
+ * handles it gave out, fails with ClosedError as the contract wants. With `close`, the
+ * backend itself seen through a thin proxy (so `instanceof`, its own extra methods and
+ * getters keep working) whose project handles complete their tables with
+ * {@link completeTableStore}.
  */
 export function completeStorageBackend(backend: StorageBackendImpl): StorageBackend {
-  if (typeof backend.close === "function") return backend as StorageBackend;
-  return new ClosableStorage(backend);
+  if (typeof backend.close !== "function") return new ClosableStorage(backend);
+  return overlay(backend as StorageBackend, {
+    openProject: async (project: string, mode: OpenMode) => completeProject(await backend.openProject(project, mode)),
+  });
+}
+
+/** A project handle whose tables are complete. */
+function completeProject(project: ProjectStoreImpl): ProjectStore {
+  return overlay(project as unknown as ProjectStore, {
+    createTable: async (kind: TableKind, name: string) => completeTableStore(await project.createTable(kind, name)),
+    openTable: async (kind: TableKind, name: string) => completeTableStore(await project.openTable(kind, name)),
+  });
+}
+
+/**
+ * `target` with some methods replaced, everything else its own: its other methods are bound
+ * to it (private fields keep working), its prototype is kept (`instanceof` holds).
+ */
+function overlay<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(object, key) {
+      if (Object.hasOwn(overrides, key)) return overrides[key as keyof T];
+      const value: unknown = Reflect.get(object, key, object);
+      return typeof value === "function" ? value.bind(object) : value;
+    },
+  });
 }
 
 class CompletedTable implements TableStore {
