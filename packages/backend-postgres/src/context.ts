@@ -37,13 +37,13 @@ export class PostgresContext {
   readonly schema: string;
 
   /** Throws ClosedError once the backend is closed. */
-  alive(): void {
+  assertOpen(): void {
     this.#guard.assertOpen();
   }
 
   /** Run one statement that changes data; pg errors become core's typed errors. */
   async query<R extends pg.QueryResultRow>(what: string, text: string | pg.QueryArrayConfig, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    this.alive();
+    this.assertOpen();
     try {
       return (await (typeof text === "string" ? this.pool.query<R>(text, values) : this.pool.query(text))) as unknown as pg.QueryResult<R>;
     } catch (error) {

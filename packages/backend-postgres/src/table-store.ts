@@ -53,7 +53,7 @@ export class PostgresTable implements TableStore {
   }
 
   async *entries(): AsyncIterable<StoredRow> {
-    this.#ctx.alive();
+    this.#ctx.assertOpen();
     const client = await this.#ctx.pool.connect().catch((error: unknown) => {
       throw toThemisError(error, `read ${this.#where}`);
     });
