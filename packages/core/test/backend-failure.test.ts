@@ -7,6 +7,7 @@ const EXPECTED: Record<FailureKind, { code: string; retryable: boolean }> = {
   unavailable: { code: "ERR_THEMIS_UNAVAILABLE", retryable: true },
   refused: { code: "ERR_THEMIS_UNAVAILABLE", retryable: false },
   auth: { code: "ERR_THEMIS_INVALID_CONFIG", retryable: false },
+  config: { code: "ERR_THEMIS_INVALID_CONFIG", retryable: false },
   "not-found": { code: "ERR_THEMIS_NOT_FOUND", retryable: false },
   "already-exists": { code: "ERR_THEMIS_ALREADY_EXISTS", retryable: false },
   conflict: { code: "ERR_THEMIS_CONFLICT", retryable: true },
@@ -27,7 +28,7 @@ describe("backendError: one code per kind of failure", () => {
 
   it("auth names the config field to fix (credentials unless told)", () => {
     expect(backendError("auth", "m", { backend: "b" })).toMatchObject({ issues: [{ path: "credentials" }] });
-    expect(backendError("auth", "m", { backend: "b", field: "password" })).toMatchObject({ issues: [{ path: "password" }] });
+    expect(backendError("auth", "m", { backend: "b", field: "password", issue: "missing" })).toMatchObject({ issues: [{ path: "password", message: "missing" }] });
   });
 });
 

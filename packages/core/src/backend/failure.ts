@@ -19,13 +19,14 @@ import {
  * | `unavailable` | `ERR_THEMIS_UNAVAILABLE` | yes: network failure, timeout, HTTP 408/429/5xx, throttling |
  * | `refused` | `ERR_THEMIS_UNAVAILABLE` | no: the service answered no, and the same request will get the same answer |
  * | `auth` | `ERR_THEMIS_INVALID_CONFIG` (issue path `credentials`) | no: credentials missing, rejected, expired or lacking a permission |
+ * | `config` | `ERR_THEMIS_INVALID_CONFIG` (issue path: `field`) | no: another setting the service refuses (a wrong region, say) |
  * | `not-found` | `ERR_THEMIS_NOT_FOUND` | no |
  * | `already-exists` | `ERR_THEMIS_ALREADY_EXISTS` | no |
  * | `conflict` | `ERR_THEMIS_CONFLICT` | yes: a concurrent writer won |
  * | `too-large` | `ERR_THEMIS_TOO_LARGE` | no: above a limit of the service or of the config |
  * | `corrupt` | `ERR_THEMIS_CORRUPT_DATA` | no |
  */
-export type FailureKind = "unavailable" | "refused" | "auth" | "not-found" | "already-exists" | "conflict" | "too-large" | "corrupt";
+export type FailureKind = "unavailable" | "refused" | "auth" | "config" | "not-found" | "already-exists" | "conflict" | "too-large" | "corrupt";
 
 /** Options of {@link backendError}. */
 export interface BackendErrorOptions {
@@ -33,8 +34,10 @@ export interface BackendErrorOptions {
   readonly backend: string;
   /** The failure, kept as `cause`. Scrub it first when it may hold a secret (a token, a password). */
   readonly cause?: unknown;
-  /** The config field to fix, for `auth` (default `"credentials"`). */
+  /** The config field to fix, for `auth` and `config` (default `"credentials"`). */
   readonly field?: string | undefined;
+  /** What is wrong with that field, for `auth` and `config` (default `"rejected by the service"`), e.g. `"missing"`. */
+  readonly issue?: string | undefined;
 }
 
 /**
@@ -54,7 +57,8 @@ export function backendError(kind: FailureKind, message: string, options: Backen
     case "refused":
       return new UnavailableError(message, { ...base, retryable: false });
     case "auth":
-      return new InvalidConfigError(message, [{ path: options.field ?? "credentials", message: "rejected by the service" }], base);
+    case "config":
+      return new InvalidConfigError(message, [{ path: options.field ?? "credentials", message: options.issue ?? "rejected by the service" }], base);
     case "not-found":
       return new NotFoundError(message, base);
     case "already-exists":
