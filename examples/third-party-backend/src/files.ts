@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { open, rename, rm } from "node:fs/promises";
 import path from "node:path";
-import { UnavailableError } from "@themis/core";
+import { type ThemisError, backendError } from "@themis/core/backend";
 import { BACKEND_NAME } from "./name.js";
 
 /** The `code` of a Node.js system error (ENOENT, EEXIST, ...), if it is one. */
@@ -14,12 +14,14 @@ export function errnoOf(error: unknown): string | undefined {
  * A file-system failure that has no more specific meaning (permissions, a full disk) as a
  * Themis error, so callers can match on `code`; the original error stays as `cause`.
  */
-export function storageError(action: string, target: string, cause: unknown): UnavailableError {
+export function storageError(action: string, target: string, cause: unknown): ThemisError {
   const errno = errnoOf(cause);
-  // A busy or interrupted call may succeed on retry; a denied or full one will not.
-  const retryable = errno === "EAGAIN" || errno === "EBUSY" || errno === "EINTR" || errno === "EMFILE" || errno === "ENFILE";
-  return new UnavailableError(`cannot ${action} ${target}${errno ? ` (${errno})` : ""}`, { backend: BACKEND_NAME, cause, retryable });
+  // A busy or interrupted call may succeed on retry (UNAVAILABLE, retryable); a denied or full one will not.
+  const kind = errno !== undefined && TRANSIENT.has(errno) ? "unavailable" : "refused";
+  return backendError(kind, `cannot ${action} ${target}${errno ? ` (${errno})` : ""}`, { backend: BACKEND_NAME, cause });
 }
+
+const TRANSIENT = new Set(["EAGAIN", "EBUSY", "EINTR", "EMFILE", "ENFILE"]);
 
 /**
  * Make a rename or a new file in `dir` durable: fsync the directory entry itself.

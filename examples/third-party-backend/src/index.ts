@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { defineStorageBackend } from "@themis/core";
+import { defineStorageBackend } from "@themis/core/backend";
 import { jsonlConfigSchema } from "./config.js";
 import { BACKEND_NAME } from "./name.js";
 import { JsonlStorage } from "./storage.js";
@@ -22,6 +22,7 @@ export const jsonlBackend = defineStorageBackend({
   name: BACKEND_NAME,
   description: "One JSON Lines file per table on the local disk (third-party example)",
   configSchema: jsonlConfigSchema,
+  capabilities: { persistent: true },
   create: (config) => new JsonlStorage(config),
 });
 

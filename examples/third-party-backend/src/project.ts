@@ -1,10 +1,11 @@
 import { open, readdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
-import { AlreadyExistsError, NotFoundError, type ProjectStore, type TableKind, type TableStore } from "@themis/core";
+import { AlreadyExistsError, NotFoundError, type TableKind } from "@themis/core";
+import type { ProjectStoreImpl, TableStoreImpl } from "@themis/core/backend";
 import { errnoOf, storageError, syncDirectory } from "./files.js";
 import { forgetFileIds } from "./id-index.js";
 import { BACKEND_NAME } from "./name.js";
-import { runSerially } from "./serial-queue.js";
+import { queueOf } from "./write-queue.js";
 import { JsonlTable } from "./table.js";
 
 /** The folder of each table kind inside a project folder. */
@@ -28,7 +29,7 @@ export interface JsonlProjectOptions {
  * Core has validated every table name before it gets here (no separators, no `..`, no
  * leading dot), so a name is safe to use as a file name as it is.
  */
-export class JsonlProject implements ProjectStore {
+export class JsonlProject implements ProjectStoreImpl {
   readonly #options: JsonlProjectOptions;
 
   constructor(options: JsonlProjectOptions) {
@@ -43,7 +44,7 @@ export class JsonlProject implements ProjectStore {
     return path.join(this.#folder(kind), name + TABLE_EXTENSION);
   }
 
-  #table(kind: TableKind, name: string): TableStore {
+  #table(kind: TableKind, name: string): TableStoreImpl {
     const { name: project, fsync, alive } = this.#options;
     return new JsonlTable({ kind, name, project, file: this.#file(kind, name), fsync, alive });
   }
@@ -56,7 +57,7 @@ export class JsonlProject implements ProjectStore {
     return new NotFoundError(`project "${this.#options.name}" does not exist (deleted?)`, { backend: BACKEND_NAME });
   }
 
-  async createTable(kind: TableKind, name: string): Promise<TableStore> {
+  async createTable(kind: TableKind, name: string): Promise<TableStoreImpl> {
     this.#options.alive();
     const file = this.#file(kind, name);
     try {
@@ -71,7 +72,7 @@ export class JsonlProject implements ProjectStore {
     return this.#table(kind, name);
   }
 
-  async openTable(kind: TableKind, name: string): Promise<TableStore> {
+  async openTable(kind: TableKind, name: string): Promise<TableStoreImpl> {
     this.#options.alive();
     const file = this.#file(kind, name);
     try {
@@ -103,7 +104,7 @@ export class JsonlProject implements ProjectStore {
     this.#options.alive();
     const file = this.#file(kind, name);
     // In the table's queue, so a write in flight finishes first instead of recreating the file.
-    await runSerially(file, async () => {
+    await queueOf(file).exclusive(async () => {
       forgetFileIds(file);
       try {
         await unlink(file);

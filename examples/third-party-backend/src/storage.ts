@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { AlreadyExistsError, ClosedError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend } from "@themis/core";
+import { AlreadyExistsError, NotFoundError, type OpenMode } from "@themis/core";
+import { ClosedGuard, type ProjectStoreImpl, type StorageBackendImpl } from "@themis/core/backend";
 import type { JsonlConfig } from "./config.js";
 import { errnoOf, storageError, syncDirectory } from "./files.js";
 import { forgetFileIds } from "./id-index.js";
@@ -20,14 +21,12 @@ export const PROJECT_MARKER = "themis-project.json";
  * Holds no open files between calls, so `close` only stops further use and frees the
  * in-memory id indexes of its tables.
  */
-export class JsonlStorage implements StorageBackend {
+export class JsonlStorage implements StorageBackendImpl {
   readonly name = BACKEND_NAME;
   readonly #rootDir: string;
   readonly #fsync: boolean;
-  #closed = false;
-  readonly #alive = (): void => {
-    if (this.#closed) throw new ClosedError("backend is closed", { backend: BACKEND_NAME });
-  };
+  readonly #guard = new ClosedGuard(BACKEND_NAME);
+  readonly #alive = (): void => this.#guard.assertOpen();
 
   constructor(config: JsonlConfig) {
     this.#rootDir = path.resolve(config.rootDir);
@@ -39,7 +38,7 @@ export class JsonlStorage implements StorageBackend {
     return this.#rootDir;
   }
 
-  #project(name: string): ProjectStore {
+  #project(name: string): ProjectStoreImpl {
     return new JsonlProject({ name, dir: path.join(this.#rootDir, name), fsync: this.#fsync, alive: this.#alive });
   }
 
@@ -53,7 +52,7 @@ export class JsonlStorage implements StorageBackend {
     }
   }
 
-  async openProject(project: string, mode: OpenMode): Promise<ProjectStore> {
+  async openProject(project: string, mode: OpenMode): Promise<ProjectStoreImpl> {
     this.#alive();
     if (mode !== "create" && (await this.#exists(project))) return this.#project(project);
     if (mode === "open") throw new NotFoundError(`project "${project}" does not exist in ${this.#rootDir}`, { backend: BACKEND_NAME });
@@ -115,9 +114,8 @@ export class JsonlStorage implements StorageBackend {
     await rm(trash, { recursive: true, force: true });
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
+  close(): Promise<void> {
     // Free the id indexes of this folder's tables (another open instance just rebuilds them).
-    forgetFileIds(this.#rootDir + path.sep, { under: true });
+    return this.#guard.close(() => forgetFileIds(this.#rootDir + path.sep, { under: true }));
   }
 }

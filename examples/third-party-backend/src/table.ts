@@ -1,12 +1,13 @@
 import { constants } from "node:fs";
 import { type FileHandle, open, stat } from "node:fs/promises";
-import { AlreadyExistsError, NotFoundError, ROW_ID, type StoredRow, type TableKind, type TableStore } from "@themis/core";
+import { NotFoundError, ROW_ID, type StoredRow, type TableKind } from "@themis/core";
+import { type GroupOutcome, type TableStoreImpl, asThemisError, planChanges } from "@themis/core/backend";
 import { errnoOf, storageError, writeFileAtomic } from "./files.js";
 import { fileIds, forgetFileIds, replaceFileIds } from "./id-index.js";
 import { lastLineStart, readLines } from "./lines.js";
 import { BACKEND_NAME } from "./name.js";
 import { decodeRecord, encodeRecord, isCompleteRecord } from "./records.js";
-import { runSerially } from "./serial-queue.js";
+import { queueOf } from "./write-queue.js";
 
 /** What a table needs to know about where it lives. */
 export interface JsonlTableOptions {
@@ -21,10 +22,6 @@ export interface JsonlTableOptions {
 }
 
 const NEWLINE = 0x0a;
-
-function isThemisError(error: unknown): boolean {
-  return String((error as { code?: unknown } | null)?.code ?? "").startsWith("ERR_THEMIS_");
-}
 
 /**
  * One table: one JSON Lines file, one row per line, in append order.
@@ -41,7 +38,7 @@ function isThemisError(error: unknown): boolean {
  *   appending the same new id at the same moment, or a hand edit), the first stored wins and
  *   later copies are skipped with a process warning; the next update or delete drops them.
  */
-export class JsonlTable implements TableStore {
+export class JsonlTable implements TableStoreImpl {
   readonly #options: JsonlTableOptions;
 
   constructor(options: JsonlTableOptions) {
@@ -58,17 +55,12 @@ export class JsonlTable implements TableStore {
     return new NotFoundError(`${kind} "${name}" has no row with ${ROW_ID} "${id}"`, { backend: BACKEND_NAME });
   }
 
-  #exists(id: string): AlreadyExistsError {
-    const { kind, name } = this.#options;
-    return new AlreadyExistsError(`${kind} "${name}" already has a row with ${ROW_ID} "${id}"; nothing of the batch was stored`, { backend: BACKEND_NAME });
-  }
-
   /** Run a file operation, turning file-system errors into Themis errors. */
   async #io<T>(action: string, operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch (error) {
-      if (isThemisError(error)) throw error;
+      if (asThemisError(error)) throw error;
       if (errnoOf(error) === "ENOENT") throw this.#missing();
       throw storageError(action, this.#options.file, error);
     }
@@ -111,7 +103,7 @@ export class JsonlTable implements TableStore {
     // Take the snapshot (open + size) in the table's queue, so no write of this process is
     // half-done at that moment. Rewrites rename a new file into place, so the open handle
     // keeps reading the complete old file; appends land after `size` and are not seen.
-    const { handle, size } = await runSerially(this.#options.file, () =>
+    const { handle, size } = await queueOf(this.#options.file).exclusive(() =>
       this.#io("read", async () => {
         const h = await open(this.#options.file, "r");
         try {
@@ -129,32 +121,32 @@ export class JsonlTable implements TableStore {
     }
   }
 
-  async load(): Promise<StoredRow[]> {
-    const rows: StoredRow[] = [];
-    for await (const row of this.entries()) rows.push(row);
-    return rows;
-  }
-
-  async get(id: string): Promise<StoredRow | undefined> {
-    for await (const row of this.entries()) if (row[ROW_ID] === id) return row;
-    return undefined;
-  }
+  // No `load` and no `get`: core's fallbacks read `entries()`, as this backend would.
 
   async append(rows: readonly StoredRow[]): Promise<void> {
     this.#options.alive();
-    const { file, fsync } = this.#options;
-    const data = rows.map(encodeRecord).join("");
-    await runSerially(file, () =>
-      this.#io("append to", async () => {
-        // No O_CREAT: appending to a table deleted meanwhile must fail, not recreate it.
-        const handle = await open(file, constants.O_RDWR | constants.O_APPEND);
-        try {
-          const separator = await this.#prepareTail(handle);
-          // Every id in the file, from the index (reads only what it has not seen yet).
-          const ids = await fileIds(file, handle, await handle.stat());
-          const taken = rows.find((row) => ids.has(row[ROW_ID]));
-          if (taken !== undefined) throw this.#exists(taken[ROW_ID]);
-          const text = separator + data;
+    await queueOf(this.#options.file).enqueue({ rows, table: this });
+  }
+
+  /**
+   * Write the append batches queued together (the file's group commit) in one write. A batch
+   * holding an id the table has, or holding one twice, is refused whole (core's
+   * `planChanges`), checked against the id index; the others are written.
+   */
+  writeAppends(batches: readonly (readonly StoredRow[])[]): Promise<GroupOutcome> {
+    const { file, fsync, kind, name } = this.#options;
+    return this.#io("append to", async () => {
+      // No O_CREAT: appending to a table deleted meanwhile must fail, not recreate it.
+      const handle = await open(file, constants.O_RDWR | constants.O_APPEND);
+      try {
+        const separator = await this.#prepareTail(handle);
+        // Every id in the file, from the index (reads only what it has not seen yet).
+        const ids = await fileIds(file, handle, await handle.stat());
+        const changes = batches.map((rows) => ({ kind: "append", rows }) as const);
+        const plan = await planChanges(changes, ids, { backend: BACKEND_NAME, label: `${kind} "${name}"` });
+        const rows = plan.accepted.flatMap((change) => change.rows);
+        if (rows.length > 0) {
+          const text = separator + rows.map(encodeRecord).join("");
           try {
             await handle.writeFile(text, "utf8");
             if (fsync) await handle.datasync();
@@ -167,11 +159,12 @@ export class JsonlTable implements TableStore {
           const after = await handle.stat().catch(() => undefined);
           if (after === undefined) forgetFileIds(file);
           else ids.appended(rows.map((row) => row[ROW_ID]), Buffer.byteLength(text, "utf8"), after);
-        } finally {
-          await handle.close();
         }
-      }),
-    );
+        return changes.map((change) => plan.rejected.get(change));
+      } finally {
+        await handle.close();
+      }
+    });
   }
 
   /**
@@ -218,7 +211,7 @@ export class JsonlTable implements TableStore {
   async #rewrite(change: (rows: StoredRow[]) => void): Promise<void> {
     this.#options.alive();
     const { file, fsync } = this.#options;
-    await runSerially(file, () =>
+    await queueOf(file).exclusive(() =>
       this.#io("rewrite", async () => {
         const rows: StoredRow[] = [];
         const handle = await open(file, "r");

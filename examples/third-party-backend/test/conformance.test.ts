@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll } from "vitest";
-import { parseBackendConfig } from "@themis/core";
 import { storageSuite } from "@themis/conformance";
 import { jsonlBackend } from "../src/index.js";
 
@@ -12,8 +11,10 @@ afterAll(() => rmSync(rootDir, { recursive: true, force: true }));
 
 storageSuite({
   name: "jsonl",
-  // Through the definition, as the registry and the CLI do: the config is validated and defaulted.
-  create: () => jsonlBackend.create(parseBackendConfig(jsonlBackend, { rootDir, fsync: true })),
+  // Through the definition, as the registry and the CLI do: the config is validated and
+  // defaulted, and the definition's capabilities pick the tests.
+  definition: jsonlBackend,
+  config: { rootDir, fsync: true },
   // What really reached the disk, read without the backend: the row ids of the file, in order.
   oracle: {
     async rowIds(project, kind, table) {

@@ -1,4 +1,5 @@
-import { ConflictError, InvalidConfigError, NotFoundError, type ThemisError, UnavailableError } from "@themis/core";
+import type { ThemisError } from "@themis/core";
+import { asThemisError, backendError, failureKindOfStatus, isNetworkError } from "@themis/core/backend";
 import { BACKEND_NAME } from "./config.js";
 
 interface RestErrorLike {
@@ -7,8 +8,6 @@ interface RestErrorLike {
   statusCode?: number;
   details?: { errorCode?: string };
 }
-
-const opts = (cause: unknown, retryable?: boolean) => ({ backend: BACKEND_NAME, cause, ...(retryable === undefined ? {} : { retryable }) });
 
 /** HTTP status of an SDK error, when the server answered. */
 export function statusOf(error: unknown): number | undefined {
@@ -32,30 +31,34 @@ export function isConditionFailed(error: unknown): boolean {
   return status === 412 || (status === 409 && codeOf(error) === "BlobAlreadyExists");
 }
 
+const AUTH_CODES = new Set(["AuthenticationFailed", "AuthorizationFailure", "AuthorizationPermissionMismatch"]);
+
 /**
- * Turn an SDK error into a Themis error whose message says what failed and how to fix it.
- * Messages name the container and blob, never credentials; the SDK error is kept as `cause`.
+ * Turn an SDK error into a Themis error whose message says what failed and how to fix it,
+ * with core's one meaning per code (`@themis/core/backend`'s `backendError`). Messages name
+ * the container and blob, never credentials; the SDK error is kept as `cause`.
  */
 export function toThemisError(error: unknown, container: string, action: string): ThemisError {
-  const own = (error as { code?: unknown } | null)?.code;
-  if (typeof own === "string" && own.startsWith("ERR_THEMIS_")) return error as ThemisError;
+  const own = asThemisError(error);
+  if (own) return own;
   const code = codeOf(error);
   const status = statusOf(error);
   const where = `container "${container}"`;
+  const options = { backend: BACKEND_NAME, cause: error };
   if (code === "ContainerNotFound") {
-    return new NotFoundError(`${where} does not exist (while trying to ${action}): create it (az storage container create -n ${container}) or fix the "container" option`, opts(error));
+    return backendError("not-found", `${where} does not exist (while trying to ${action}): create it (az storage container create -n ${container}) or fix the "container" option`, options);
   }
-  if (status === 403 || code === "AuthenticationFailed" || code === "AuthorizationFailure" || code === "AuthorizationPermissionMismatch") {
-    return new InvalidConfigError(
+  if (AUTH_CODES.has(code) || failureKindOfStatus(status) === "auth") {
+    return backendError(
+      "auth",
       `${where} refused the credentials (${code}) while trying to ${action}: check the connection string, account key or SAS (its permissions: read, add, create, write, delete, list; and its expiry)`,
-      [{ path: "credentials", message: code }],
-      opts(error),
+      options,
     );
   }
-  if (isConditionFailed(error)) return new ConflictError(`another writer changed ${where} while trying to ${action}`, opts(error));
-  if (status === undefined || status >= 500 || status === 429 || status === 408) {
+  if (isConditionFailed(error)) return backendError("conflict", `another writer changed ${where} while trying to ${action}`, options);
+  if (isNetworkError(error) || failureKindOfStatus(status) === "unavailable") {
     const what = status ? `HTTP ${status} ${code}` : code;
-    return new UnavailableError(`cannot reach ${where} to ${action} (${what}): check the endpoint and that the service is up; the operation may be retried`, opts(error));
+    return backendError("unavailable", `cannot reach ${where} to ${action} (${what}): check the endpoint and that the service is up; the operation may be retried`, options);
   }
-  return new UnavailableError(`Azure Blob Storage refused to ${action} on ${where}: HTTP ${status} ${code}`, opts(error, false));
+  return backendError("refused", `Azure Blob Storage refused to ${action} on ${where}: HTTP ${status} ${code}`, options);
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { AlreadyExistsError, ClosedError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend, type TableKind, type TableStore } from "@themis/core";
+import { ClosedGuard } from "@themis/core/backend";
+import { AlreadyExistsError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend, type TableKind, type TableStore } from "@themis/core";
 import { AzureTable, type TableContext } from "./azure-table.js";
 import { BlobStore } from "./blob-store.js";
 import { type AzureConfig, BACKEND_NAME } from "./config.js";
@@ -20,7 +21,7 @@ export class AzureBlobStorage implements StorageBackend, TableContext {
   readonly concurrency: number;
   readonly #config: AzureConfig;
   readonly #logs = new Map<string, TableLog>();
-  #closed = false;
+  readonly #guard = new ClosedGuard(BACKEND_NAME, `the ${BACKEND_NAME} backend`);
 
   constructor(config: AzureConfig) {
     this.#config = config;
@@ -30,7 +31,7 @@ export class AzureBlobStorage implements StorageBackend, TableContext {
   }
 
   assertOpen(): void {
-    if (this.#closed) throw new ClosedError(`the ${BACKEND_NAME} backend is closed`, opts);
+    this.#guard.assertOpen();
   }
 
   log(project: string, kind: TableKind, table: string): TableLog {
@@ -83,8 +84,9 @@ export class AzureBlobStorage implements StorageBackend, TableContext {
     await this.store.deleteAll(this.layout.project(project), this.concurrency);
   }
 
-  async close(): Promise<void> {
-    this.#closed = true;
+  /** Idempotent. The SDK's HTTP agent holds no connection that needs ending. */
+  close(): Promise<void> {
+    return this.#guard.close();
   }
 }
 

@@ -3,7 +3,7 @@ import type { BlobStore } from "./blob-store.js";
 import { BACKEND_NAME } from "./config.js";
 import type { Layout } from "./layout.js";
 import { parseManifest } from "./manifest.js";
-import type { Op } from "./segment-format.js";
+import type { RowChange } from "@themis/core/backend";
 import type { Incarnation, TableLog } from "./table-log.js";
 import { listSegments, readRows } from "./table-reader.js";
 
@@ -73,20 +73,20 @@ export class AzureTable implements TableStore {
 
   append(rows: readonly StoredRow[]): Promise<void> {
     if (rows.length === 0) return this.#segments().then(() => undefined);
-    return this.#write(rows.map((row) => ({ op: "a", row })));
+    return this.#write({ kind: "append", rows });
   }
 
   update(row: StoredRow): Promise<void> {
-    return this.#write([{ op: "u", row }]);
+    return this.#write({ kind: "update", row });
   }
 
   delete(id: string): Promise<void> {
-    return this.#write([{ op: "d", id }]);
+    return this.#write({ kind: "delete", id });
   }
 
-  async #write(ops: Op[]): Promise<void> {
+  async #write(change: RowChange): Promise<void> {
     this.#ctx.assertOpen();
-    await this.#ctx.log(this.#project, this.#kind, this.#table).write(() => this.#segments(), ops);
+    await this.#ctx.log(this.#project, this.#kind, this.#table).write(() => this.#segments(), change);
   }
 }
 

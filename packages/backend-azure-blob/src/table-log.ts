@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
-import { AlreadyExistsError, ConflictError, NotFoundError } from "@themis/core";
+import { ConflictError } from "@themis/core";
+import { type ChangePlan, GroupCommitQueue, type GroupOutcome, IdSet, type RowChange, planChanges, retryTransient } from "@themis/core/backend";
 import type { BlobStore } from "./blob-store.js";
 import { BACKEND_NAME } from "./config.js";
 import { segmentName } from "./layout.js";
@@ -14,26 +14,44 @@ export interface Incarnation {
   prefix: string;
 }
 
-/** What a writer knows of one incarnation: the ids it holds and the last segment folded. */
+/**
+ * What a writer knows of one incarnation: the ids it holds (as IdSet fingerprints, a few
+ * bytes each, confirmed against the segments on a "maybe") and the last segment folded.
+ */
 interface WriterState extends Incarnation {
   seq: number;
-  ids: Set<string>;
+  ids: IdSet;
+}
+
+/** One call's change, queued for the next segment. */
+interface Queued {
+  current: () => Promise<Incarnation>;
+  change: RowChange;
+}
+
+/** What one attempt did: its plan, and whether its segment landed (or had nothing to write). */
+interface Attempt {
+  plan: ChangePlan<RowChange>;
+  done: boolean;
+  /** A segment was created (to take back if the table turns out to be deleted meanwhile). */
+  created: boolean;
 }
 
 /**
- * The writer of one table in this backend instance. Writes go out one at a time, each as a
- * new segment `seq + 1` created with If-None-Match: *. Creating it proves the writer had
- * folded every segment before it, so the id checks it made are exact; losing it means
- * another writer got there first: fold that writer's segments, check again, try the next
- * number.
+ * The writer of one table in this backend instance. Calls queue in a group commit
+ * (`GroupCommitQueue` of `@themis/core/backend`): the changes queued while a segment is in
+ * flight go out together as the next one, `seq + 1`, created with If-None-Match: *.
+ * Creating it proves the writer had folded every segment before it, so the id checks it made
+ * (`planChanges`) are exact; losing it means another writer got there first: fold that
+ * writer's segments, plan again, try the next number.
  */
 export class TableLog {
   readonly #store: BlobStore;
   readonly #label: string;
   readonly #maxRetries: number;
   readonly #concurrency: number;
+  readonly #queue = new GroupCommitQueue<Queued>((group) => this.#writeGroup(group));
   #state: WriterState | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(store: BlobStore, label: string, maxRetries: number, concurrency: number) {
     this.#store = store;
@@ -43,63 +61,78 @@ export class TableLog {
   }
 
   /**
-   * Apply `ops` as one segment of the table's current incarnation, which `current()` reads
-   * (from the manifest; NotFoundError once the table is deleted).
+   * Apply `change` to the table's current incarnation, which `current()` reads (from the
+   * manifest; NotFoundError once the table is deleted), in one segment with the changes
+   * queued beside it. Refused alone (AlreadyExistsError, NotFoundError) when it cannot apply.
    */
-  write(current: () => Promise<Incarnation>, ops: readonly Op[]): Promise<void> {
-    const run = this.#queue.then(() => this.#write(current, ops));
-    this.#queue = run.catch(() => undefined);
-    return run;
+  write(current: () => Promise<Incarnation>, change: RowChange): Promise<void> {
+    return this.#queue.enqueue({ current, change });
   }
 
-  async #write(current: () => Promise<Incarnation>, ops: readonly Op[]): Promise<void> {
+  async #writeGroup(group: readonly Queued[]): Promise<GroupOutcome> {
+    const [head] = group;
+    if (!head) return;
+    const changes = group.map((q) => q.change);
     const writeId = randomUUID();
-    const body = encodeSegment(writeId, ops);
-    const manifest = current();
+    // Every queued call names the same table: one manifest read serves the group.
+    const manifest = head.current();
     manifest.catch(() => undefined);
     const known = this.#state;
     if (known) {
       // Optimistic: the first attempt, on the incarnation this writer knows, goes out while
       // the manifest is read (one round trip instead of two).
-      const first = this.#attempt(known, ops, body);
+      const first = this.#attempt(known, changes, writeId);
       first.catch(() => undefined);
       const [m, r] = await Promise.allSettled([manifest, first]);
       if (m.status === "fulfilled" && m.value.tableId === known.tableId) {
         if (r.status === "rejected") throw r.reason;
-        if (r.value) return;
-        return this.#retry(known, ops, body, writeId);
+        return r.value.done ? outcome(changes, r.value.plan) : this.#retry(known, changes, writeId, r.value.plan);
       }
       // Deleted (and maybe created again) meanwhile: take back what landed in the old incarnation.
-      if (r.status === "fulfilled" && r.value) await this.#store.delete(segmentName(known.prefix, known.seq));
+      if (r.status === "fulfilled" && r.value.created) await this.#store.delete(segmentName(known.prefix, known.seq));
       this.#state = undefined;
     }
-    const incarnation = await manifest;
-    const state = await this.#foldAll(incarnation);
+    const state = await this.#foldAll(await manifest);
     this.#state = state;
-    if (await this.#attempt(state, ops, body)) return;
-    return this.#retry(state, ops, body, writeId);
+    const attempt = await this.#attempt(state, changes, writeId);
+    return attempt.done ? outcome(changes, attempt.plan) : this.#retry(state, changes, writeId, attempt.plan);
   }
 
-  /** Check `ops` against what the writer knows, then try to create segment `seq + 1`. */
-  async #attempt(state: WriterState, ops: readonly Op[], body: string): Promise<boolean> {
-    check(state.ids, ops, this.#label);
-    if (!(await this.#store.create(segmentName(state.prefix, state.seq + 1), body))) return false;
+  /** Plan `changes` against what the writer knows, then try to create segment `seq + 1`. */
+  async #attempt(state: WriterState, changes: readonly RowChange[], writeId: string): Promise<Attempt> {
+    const plan = await planChanges(changes, state.ids, { backend: BACKEND_NAME, label: this.#label, confirm: (ids) => this.#confirm(state, ids) });
+    const ops = plan.accepted.flatMap(toOps);
+    if (ops.length === 0) return { plan, done: true, created: false };
+    if (!(await this.#store.create(segmentName(state.prefix, state.seq + 1), encodeSegment(writeId, ops)))) return { plan, done: false, created: false };
     apply(state.ids, ops);
     state.seq += 1;
-    return true;
+    return { plan, done: true, created: true };
   }
 
-  /** After a lost attempt: fold the winners' segments, back off, try the next number. */
-  async #retry(state: WriterState, ops: readonly Op[], body: string, writeId: string): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      // An SDK retry of a PUT that landed though its answer was lost finds our own segment.
-      if (await this.#catchUp(state, writeId)) return;
-      if (attempt > this.#maxRetries) {
-        throw new ConflictError(`other writers kept winning the next segment of ${this.#label} (${attempt} attempts)`, { backend: BACKEND_NAME, retryable: true });
-      }
-      await sleep(Math.random() * Math.min(1000, 10 * 2 ** Math.min(attempt, 7)));
-      if (await this.#attempt(state, ops, body)) return;
-    }
+  /**
+   * After a lost attempt: fold the winners' segments, back off, plan and try the next number,
+   * up to `maxRetries` more attempts (call 1 of the loop only catches up, then backs off).
+   */
+  async #retry(state: WriterState, changes: readonly RowChange[], writeId: string, lastPlan: ChangePlan<RowChange>): Promise<GroupOutcome> {
+    let plan = lastPlan;
+    let gaveUp = false;
+    const lost = () => new ConflictError(`another writer won segment ${state.seq + 1} of ${this.#label}`, { backend: BACKEND_NAME });
+    return retryTransient(
+      async (call) => {
+        // An SDK retry of a PUT that landed though its answer was lost finds our own segment.
+        if (await this.#catchUp(state, writeId)) return outcome(changes, plan);
+        if (call > this.#maxRetries + 1) {
+          gaveUp = true;
+          throw new ConflictError(`other writers kept winning the next segment of ${this.#label} (${call} attempts)`, { backend: BACKEND_NAME });
+        }
+        if (call === 1) throw lost();
+        const attempt = await this.#attempt(state, changes, writeId);
+        plan = attempt.plan;
+        if (attempt.done) return outcome(changes, plan);
+        throw lost();
+      },
+      { retries: this.#maxRetries + 1, minDelayMs: 10, maxDelayMs: 1000, retryOn: (error) => !gaveUp && error instanceof ConflictError },
+    );
   }
 
   /** Fold the segments written since `state.seq`; true if one of them is the write `writeId`. */
@@ -117,7 +150,7 @@ export class TableLog {
   }
 
   async #foldAll(incarnation: Incarnation): Promise<WriterState> {
-    const state: WriterState = { ...incarnation, seq: 0, ids: new Set() };
+    const state: WriterState = { ...incarnation, seq: 0, ids: new IdSet() };
     const refs = await listSegments(this.#store, incarnation.prefix);
     for await (const segment of orderedMap(refs, this.#concurrency, (ref) => readSegment(this.#store, ref.name, this.#label))) {
       apply(state.ids, segment.ops);
@@ -125,35 +158,39 @@ export class TableLog {
     }
     return state;
   }
+
+  /** Which of `ids` (IdSet "maybe"s) the segments up to `state.seq` really hold: one exact read. */
+  async #confirm(state: WriterState, ids: readonly string[]): Promise<Set<string>> {
+    const asked = new Set(ids);
+    const present = new Set<string>();
+    const refs = (await listSegments(this.#store, state.prefix)).filter((ref) => ref.seq <= state.seq);
+    for await (const segment of orderedMap(refs, this.#concurrency, (ref) => readSegment(this.#store, ref.name, this.#label))) {
+      for (const o of segment.ops) {
+        const id = o.op === "d" ? o.id : o.row._row_id;
+        if (!asked.has(id)) continue;
+        if (o.op === "a") present.add(id);
+        else if (o.op === "d") present.delete(id);
+      }
+    }
+    return present;
+  }
 }
 
-/** The ids after `ops` (mutates and returns `ids`). */
-function apply(ids: Set<string>, ops: readonly Op[]): Set<string> {
+/** The ops a change writes. */
+function toOps(change: RowChange): Op[] {
+  if (change.kind === "append") return change.rows.map((row) => ({ op: "a", row }));
+  return [change.kind === "update" ? { op: "u", row: change.row } : { op: "d", id: change.id }];
+}
+
+/** Each queued change's answer: undefined when written, its error when refused. */
+function outcome(changes: readonly RowChange[], plan: ChangePlan<RowChange>): GroupOutcome {
+  return changes.map((c) => plan.rejected.get(c));
+}
+
+/** Fold `ops` into the writer's ids. */
+function apply(ids: IdSet, ops: readonly Op[]): void {
   for (const o of ops) {
     if (o.op === "a") ids.add(o.row._row_id);
     else if (o.op === "d") ids.delete(o.id);
-  }
-  return ids;
-}
-
-/**
- * Refuse `ops` when one appends an id that exists or updates or deletes one that does not
- * (in order, within the batch too). Changes nothing: the caller applies them once written.
- */
-function check(ids: ReadonlySet<string>, ops: readonly Op[], label: string): void {
-  const added = new Set<string>();
-  const removed = new Set<string>();
-  const has = (id: string) => added.has(id) || (ids.has(id) && !removed.has(id));
-  for (const o of ops) {
-    const id = o.op === "d" ? o.id : o.row._row_id;
-    if (o.op === "a") {
-      if (has(id)) throw new AlreadyExistsError(`row "${id}" already exists in ${label}`, { backend: BACKEND_NAME });
-      added.add(id);
-    } else if (!has(id)) {
-      throw new NotFoundError(`row "${id}" does not exist in ${label}`, { backend: BACKEND_NAME });
-    } else if (o.op === "d") {
-      added.delete(id);
-      removed.add(id);
-    }
   }
 }

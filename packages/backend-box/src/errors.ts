@@ -1,5 +1,6 @@
 import { BoxApiError, BoxSdkError } from "box-node-sdk/box";
-import { NotFoundError, ThemisError, UnavailableError } from "@themis/core";
+import { ThemisError } from "@themis/core";
+import { backendError, failureKindOfStatus } from "@themis/core/backend";
 
 /** The backend's registry name, used in every error message. */
 export const BACKEND = "box/csv";
@@ -61,23 +62,25 @@ export function statusOf(error: unknown): number | undefined {
   return described instanceof BoxRequestError ? described.status : undefined;
 }
 
+/** OAuth 2 answers of Box's token endpoint (HTTP 400) that mean "these credentials are refused". */
+const OAUTH_REJECTIONS = new Set(["invalid_client", "invalid_grant", "unauthorized_client", "invalid_token"]);
+
 /**
- * Turn a failed Box call into a Themis error: 404 is NotFoundError (with `notFound` as
- * the message), everything else that reached Box or failed on the way is
- * UnavailableError. The cause is a {@link BoxRequestError}, never the SDK's error.
+ * Turn a failed Box call into a Themis error, with core's one meaning per code
+ * (`backendError` of `@themis/core/backend`): 404 is NotFoundError (with `notFound` as the
+ * message), 401/403 INVALID_CONFIG (credentials rejected, also by the token endpoint's OAuth answers, or lacking access), no answer,
+ * 408, 429 and 5xx UNAVAILABLE (retryable), any other answer UNAVAILABLE, not retryable.
+ * The cause is a {@link BoxRequestError}, never the SDK's error.
  */
 export function toThemisError(error: unknown, doing: string, notFound?: string): Error {
   const described = describeBoxError(error);
   if (described instanceof ThemisError) return described;
-  if (!(described instanceof BoxRequestError)) return new UnavailableError(`${doing} failed: ${described.message}`, { backend: BACKEND, cause: described });
+  const options = { backend: BACKEND, cause: described };
+  if (!(described instanceof BoxRequestError)) return backendError("unavailable", `${doing} failed: ${described.message}`, options);
   const { status } = described;
-  if (status === 404 && notFound) return new NotFoundError(notFound, { backend: BACKEND, cause: described });
-  if (status === 401) {
-    return new UnavailableError(`${doing}: Box refused the credentials (401); check the token or app credentials`, { backend: BACKEND, cause: described, retryable: false });
-  }
-  if (status === 403) {
-    return new UnavailableError(`${doing}: access denied (403); the user or service account needs access to the folder`, { backend: BACKEND, cause: described, retryable: false });
-  }
-  const retryable = status === 0 || status === 429 || status >= 500;
-  return new UnavailableError(`${doing} failed: ${described.message}`, { backend: BACKEND, cause: described, retryable });
+  if (status === 404 && notFound) return backendError("not-found", notFound, options);
+  if (status === 401 || (described.boxCode !== undefined && OAUTH_REJECTIONS.has(described.boxCode))) return backendError("auth", `${doing}: Box refused the credentials (${status}${described.boxCode ? ` ${described.boxCode}` : ""}); check the token or app credentials`, options);
+  if (status === 403) return backendError("auth", `${doing}: access denied (403); the user or service account needs access to the folder`, options);
+  const kind = failureKindOfStatus(status) === "unavailable" ? "unavailable" : "refused";
+  return backendError(kind, `${doing} failed: ${described.message}`, options);
 }

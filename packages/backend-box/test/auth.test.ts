@@ -51,11 +51,11 @@ describe("auth modes", () => {
     await roundTrip({ ...urls, clientId: app.clientId, userId: "42" });
   });
 
-  it("client credentials that Box refuses: UNAVAILABLE, not retryable", async () => {
+  it("client credentials that Box refuses: INVALID_CONFIG, not retryable", async () => {
     const app = { clientId: unique("ccg"), clientSecret: "right", enterpriseId: "9001" };
     await server.addApp(app);
     const storage = await boxBackend.create(parseBackendConfig(boxBackend, { ...urls, clientId: app.clientId, clientSecret: "wrong", enterpriseId: "9001" }));
-    await expect(storage.listProjects()).rejects.toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", retryable: false });
+    await expect(storage.listProjects()).rejects.toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", retryable: false });
     await storage.close();
   });
 
@@ -182,7 +182,7 @@ describe("secrets never reach errors or logs", () => {
       errors.push(await p.listDatasets().catch((e: unknown) => e));
       await server.clearFaults();
 
-      expect(errors[0]).toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", cause: { status: 401 } });
+      expect(errors[0]).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", cause: { status: 401 } });
       expect(errors[1]).toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
       expect(errors[2]).toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
       expect(errors[3]).toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", cause: { status: 500 } });
@@ -200,7 +200,7 @@ describe("secrets never reach errors or logs", () => {
     const storage = await boxBackend.create(parseBackendConfig(boxBackend, { ...boxConfig(), developerToken: undefined, clientId: unique("nobody"), clientSecret: secret, enterpriseId: "1" }));
     const error = await storage.listProjects().catch((e: unknown) => e);
     await storage.close();
-    expect(error).toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE" });
+    expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
     expect(visible(error)).not.toContain(secret);
   });
 });

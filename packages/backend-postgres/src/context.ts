@@ -1,7 +1,7 @@
 import pg from "pg";
-import { ClosedError, UnavailableError } from "@themis/core";
+import { ClosedGuard, retryTransient } from "@themis/core/backend";
 import type { PostgresConfig } from "./config.js";
-import { BACKEND, toThemisError } from "./errors.js";
+import { BACKEND_NAME, toThemisError } from "./errors.js";
 import { createLayoutSql, namesIn, type Names } from "./layout.js";
 
 /** Attempts of a read whose connection broke. */
@@ -12,7 +12,7 @@ export class PostgresContext {
   readonly pool: pg.Pool;
   readonly names: Names;
   readonly batchSize: number;
-  #closed = false;
+  readonly #guard = new ClosedGuard(BACKEND_NAME);
 
   constructor(config: PostgresConfig) {
     this.pool = new pg.Pool({
@@ -37,13 +37,13 @@ export class PostgresContext {
   readonly schema: string;
 
   /** Throws ClosedError once the backend is closed. */
-  alive(): void {
-    if (this.#closed) throw new ClosedError("backend is closed", { backend: BACKEND });
+  assertOpen(): void {
+    this.#guard.assertOpen();
   }
 
   /** Run one statement that changes data; pg errors become core's typed errors. */
   async query<R extends pg.QueryResultRow>(what: string, text: string | pg.QueryArrayConfig, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    this.alive();
+    this.assertOpen();
     try {
       return (await (typeof text === "string" ? this.pool.query<R>(text, values) : this.pool.query(text))) as unknown as pg.QueryResult<R>;
     } catch (error) {
@@ -57,14 +57,9 @@ export class PostgresContext {
    * is safe to send again: up to {@link READ_ATTEMPTS} times, each failure discarding the
    * broken connection (several idle ones may have been ended at once).
    */
-  async read<R extends pg.QueryResultRow>(what: string, text: string | pg.QueryArrayConfig, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.query<R>(what, text, values);
-      } catch (error) {
-        if (!(error instanceof UnavailableError) || !error.retryable || attempt >= READ_ATTEMPTS) throw error;
-      }
-    }
+  read<R extends pg.QueryResultRow>(what: string, text: string | pg.QueryArrayConfig, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    // Retryable here means UNAVAILABLE from a broken connection: a fresh one is tried at once.
+    return retryTransient(() => this.query<R>(what, text, values), { retries: READ_ATTEMPTS - 1, minDelayMs: 1, maxDelayMs: 50 });
   }
 
   /** Create the schema and tables when missing (an advisory lock keeps concurrent starts apart). */
@@ -85,9 +80,8 @@ export class PostgresContext {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.pool.end();
+  /** Idempotent: the pool ends once; every later call fails with ClosedError. */
+  close(): Promise<void> {
+    return this.#guard.close(() => this.pool.end());
   }
 }

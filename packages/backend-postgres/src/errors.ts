@@ -1,6 +1,7 @@
-import { AlreadyExistsError, NotFoundError, ThemisError, UnavailableError } from "@themis/core";
+import type { ThemisError } from "@themis/core";
+import { asThemisError, backendError, isNetworkError } from "@themis/core/backend";
 
-export const BACKEND = "postgres";
+export const BACKEND_NAME = "postgres";
 
 /** SQLSTATE codes this backend treats specially. */
 export const UNIQUE_VIOLATION = "23505";
@@ -15,24 +16,34 @@ const sqlState = (error: unknown): string | undefined => {
 export const isSqlState = (error: unknown, code: string): boolean => sqlState(error) === code;
 
 // Connection exceptions (08), operator intervention (57: shutdown, terminated backend),
-// insufficient resources (53: too many connections), and Node's socket errors.
+// insufficient resources (53: too many connections).
 const UNAVAILABLE_STATES = /^(08|57|53)/;
-const SOCKET_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "EAI_AGAIN"]);
+// Invalid authorization (28: wrong password, no pg_hba entry), insufficient privilege (42501).
+const AUTH_STATES = /^(28|42501$)/;
+// 54: program limit exceeded (a row or statement too large for PostgreSQL).
+const TOO_LARGE_STATES = /^54/;
 
 /**
- * Map a `pg` error to core's typed errors. The message names the operation and the
- * SQLSTATE, never the connection settings (they may hold a password); the original error
- * is kept as `cause`.
+ * Map a `pg` error to core's typed errors, with core's one meaning per code (`backendError`
+ * of `@themis/core/backend`): a refused password or a missing privilege is INVALID_CONFIG.
+ * The message names the operation and the SQLSTATE, never the connection settings (they may
+ * hold a password); the original error is kept as `cause`.
  */
 export function toThemisError(error: unknown, what: string): ThemisError {
-  if (error instanceof ThemisError) return error;
+  const own = asThemisError(error);
+  if (own) return own;
   const state = sqlState(error);
   const message = (error as Error | null)?.message ?? String(error);
-  if (state !== undefined && (UNAVAILABLE_STATES.test(state) || SOCKET_ERRORS.has(state)) || /timeout|Connection terminated/i.test(message)) {
-    return new UnavailableError(`${what}: PostgreSQL cannot be reached (${state ?? message})`, { backend: BACKEND, cause: error });
+  const options = { backend: BACKEND_NAME, cause: error };
+  if ((state !== undefined && UNAVAILABLE_STATES.test(state)) || isNetworkError(error) || /timeout|Connection terminated/i.test(message)) {
+    return backendError("unavailable", `${what}: PostgreSQL cannot be reached (${state ?? message})`, options);
   }
-  if (state === UNIQUE_VIOLATION) return new AlreadyExistsError(`${what}: already exists`, { backend: BACKEND, cause: error });
-  if (state === FOREIGN_KEY_VIOLATION) return new NotFoundError(`${what}: its project or table no longer exists`, { backend: BACKEND, cause: error });
-  // Anything else (permissions, a changed layout) will not heal by retrying.
-  return new UnavailableError(`${what} failed: ${state ? `SQLSTATE ${state}: ` : ""}${message}`, { backend: BACKEND, cause: error, retryable: false });
+  if (state !== undefined && AUTH_STATES.test(state)) {
+    return backendError("auth", `${what}: PostgreSQL refused the user or its privileges (SQLSTATE ${state}): check user, password and grants`, { ...options, field: "password" });
+  }
+  if (state === UNIQUE_VIOLATION) return backendError("already-exists", `${what}: already exists`, options);
+  if (state === FOREIGN_KEY_VIOLATION) return backendError("not-found", `${what}: its project or table no longer exists`, options);
+  if (state !== undefined && TOO_LARGE_STATES.test(state)) return backendError("too-large", `${what}: above a limit of PostgreSQL (SQLSTATE ${state}): ${message}`, options);
+  // Anything else (a changed layout, a bug) will not heal by retrying.
+  return backendError("refused", `${what} failed: ${state ? `SQLSTATE ${state}: ` : ""}${message}`, options);
 }

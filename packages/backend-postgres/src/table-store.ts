@@ -1,7 +1,7 @@
 import Cursor from "pg-cursor";
 import { AlreadyExistsError, NotFoundError, type StoredRow, type TableKind, type TableStore } from "@themis/core";
 import type { PostgresContext } from "./context.js";
-import { BACKEND, isSqlState, toThemisError, UNIQUE_VIOLATION } from "./errors.js";
+import { BACKEND_NAME, isSqlState, toThemisError, UNIQUE_VIOLATION } from "./errors.js";
 import { parseRow } from "./rows.js";
 
 interface Found {
@@ -27,7 +27,7 @@ export class PostgresTable implements TableStore {
   }
 
   #missing(): NotFoundError {
-    return new NotFoundError(`${this.#where} does not exist (deleted?)`, { backend: BACKEND });
+    return new NotFoundError(`${this.#where} does not exist (deleted?)`, { backend: BACKEND_NAME });
   }
 
   // The table's row joined to its rows: no result at all means no table; a NULL row means an empty one.
@@ -53,7 +53,7 @@ export class PostgresTable implements TableStore {
   }
 
   async *entries(): AsyncIterable<StoredRow> {
-    this.#ctx.alive();
+    this.#ctx.assertOpen();
     const client = await this.#ctx.pool.connect().catch((error: unknown) => {
       throw toThemisError(error, `read ${this.#where}`);
     });
@@ -101,7 +101,7 @@ export class PostgresTable implements TableStore {
       if (result.rowCount === 0) throw this.#missing();
     } catch (error) {
       if (isSqlState((error as { cause?: unknown }).cause, UNIQUE_VIOLATION)) {
-        throw new AlreadyExistsError(`a row of this batch has a _row_id already in ${this.#where}; nothing of the batch was stored`, { backend: BACKEND, cause: (error as Error).cause });
+        throw new AlreadyExistsError(`a row of this batch has a _row_id already in ${this.#where}; nothing of the batch was stored`, { backend: BACKEND_NAME, cause: (error as Error).cause });
       }
       throw error;
     }
@@ -126,6 +126,6 @@ export class PostgresTable implements TableStore {
     if (result.rowCount !== 0) return;
     const table = await this.#ctx.read(`${verb} row "${id}" of ${this.#where}`, this.#idOf(), this.#key);
     if (table.rowCount === 0) throw this.#missing();
-    throw new NotFoundError(`no row with id "${id}" in ${this.#where}`, { backend: BACKEND });
+    throw new NotFoundError(`no row with id "${id}" in ${this.#where}`, { backend: BACKEND_NAME });
   }
 }

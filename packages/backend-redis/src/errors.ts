@@ -1,11 +1,10 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { CorruptDataError, ThemisError, UnavailableError, backoffDelay } from "@themis/core";
+import { ThemisError } from "@themis/core";
+import { NETWORK_ERROR_CODES, backendError, retryTransient } from "@themis/core/backend";
 import type { Endpoint } from "./connection.js";
 
 /** The backend's registry name, used in every message. */
 export const BACKEND = "redis";
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ECONNABORTED", "ENOTCONN"]);
 // Redis error prefixes that say "not now": loading a dump, a busy script, a failover.
 const TRANSIENT_REPLIES = ["LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY"];
 const AUTH_REPLIES = ["NOAUTH", "WRONGPASS", "NOPERM"];
@@ -22,7 +21,7 @@ function replyCode(error: Error): string | undefined {
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
+  if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return true;
   if (["MaxRetriesPerRequestError", "AbortError", "ClusterAllFailedError"].includes(error.name)) return true;
   if (error.message === "Connection is closed." || error.message === "Command timed out") return true;
   if (error.message.startsWith("Stream isn't writeable")) return true;
@@ -55,49 +54,39 @@ export function scrub(text: string, secrets: readonly string[]): string {
   return out;
 }
 
-/** Turn a client error into a Themis error naming the server (never its password). */
+/**
+ * Turn a client error into a Themis error naming the server (never its password), with
+ * core's one meaning per code (`backendError` of `@themis/core/backend`): a refused
+ * password or a missing permission is INVALID_CONFIG (fix `password` / `username`), a
+ * dropped connection or a loading server UNAVAILABLE (retryable), anything else the server
+ * refused UNAVAILABLE, not retryable.
+ */
 export function translate(error: unknown, endpoint: Endpoint, secrets: readonly string[], doing: string): ThemisError {
   if (error instanceof ThemisError) return error;
   const cause = safeCause(error, secrets);
+  const options = { backend: BACKEND, cause };
   const where = `Redis at ${endpoint.address}`;
   const reply = error instanceof Error ? replyCode(error) : undefined;
   if (reply && AUTH_REPLIES.includes(reply)) {
     const who = endpoint.username ? `user "${endpoint.username}"` : "the default user";
-    return new UnavailableError(`${where} refused ${doing}: authentication failed or not permitted for ${who} (${reply}). Check username and password`, {
-      backend: BACKEND,
-      cause,
-      retryable: false,
-    });
+    return backendError("auth", `${where} refused ${doing}: authentication failed or not permitted for ${who} (${reply}). Check username and password`, { ...options, field: "password" });
   }
   if (reply === "WRONGTYPE") {
-    return new CorruptDataError(`${where}: a key of this backend holds a value of another type while ${doing}; another application may use the same keys (change keyPrefix)`, {
-      backend: BACKEND,
-      cause,
-    });
+    return backendError("corrupt", `${where}: a key of this backend holds a value of another type while ${doing}; another application may use the same keys (change keyPrefix)`, options);
   }
   if (isTransient(error)) {
     const code = (error as { code?: unknown }).code;
-    return new UnavailableError(`cannot reach ${where} while ${doing}${typeof code === "string" ? ` (${code})` : ""}: ${cause.message}`, { backend: BACKEND, cause });
+    return backendError("unavailable", `cannot reach ${where} while ${doing}${typeof code === "string" ? ` (${code})` : ""}: ${cause.message}`, options);
   }
-  return new UnavailableError(`${where} failed while ${doing}: ${cause.message}`, { backend: BACKEND, cause, retryable: false });
-}
-
-/** How long to wait before retry number `attempt` (1-based): jittered exponential backoff. */
-export function retryDelay(attempt: number): number {
-  return backoffDelay({ minDelayMs: 100, maxDelayMs: 2000 }, attempt);
+  return backendError("refused", `${where} failed while ${doing}: ${cause.message}`, options);
 }
 
 /**
- * Run `operation`, retrying it after transient failures up to `retries` times. Only for
- * operations that are safe to repeat: reads, and the backend's idempotent write scripts.
+ * Run `operation`, retrying it after transient failures up to `retries` times (core's
+ * `retryTransient`: backoff from 100 ms up to 2 s). Only for operations that are safe to
+ * repeat: reads, and the backend's idempotent write scripts. `stop()` (the backend closed)
+ * ends the retries with the last failure.
  */
-export async function withRetries<T>(retries: number, operation: () => Promise<T>, stop: () => boolean): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await operation();
-    } catch (error) {
-      if (attempt > retries || !isTransient(error) || stop()) throw error;
-      await sleep(retryDelay(attempt));
-    }
-  }
+export function withRetries<T>(retries: number, operation: () => Promise<T>, stop: () => boolean): Promise<T> {
+  return retryTransient(operation, { retries, minDelayMs: 100, maxDelayMs: 2000, retryOn: (error) => isTransient(error) && !stop() });
 }

@@ -86,17 +86,17 @@ describe.skipIf(!canRun)("secrets never appear in errors, logs or toString()", (
     await project.close();
   });
 
-  it("with a wrong password: UNAVAILABLE naming host:port and the user, never the password", async () => {
+  it("with a wrong password: INVALID_CONFIG (fix the password), naming host:port and the user, never the password", async () => {
     const error = await failure(create({ url: `redis://default:${encoded(WRONG)}@127.0.0.1:${server.port}/0` }));
-    expect(error.code).toBe("ERR_THEMIS_UNAVAILABLE");
+    expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", retryable: false, issues: [{ path: "password" }] });
     expect(error.message).toContain(`127.0.0.1:${server.port}`);
     expect(error.message).toContain("default");
     expectNoSecret(everything(error));
   });
 
-  it("without a password on a server that wants one: UNAVAILABLE when connecting", async () => {
+  it("without a password on a server that wants one: INVALID_CONFIG when connecting", async () => {
     const error = await failure(create({ host: "127.0.0.1", port: server.port }));
-    expect(error.code).toBe("ERR_THEMIS_UNAVAILABLE");
+    expect(error.code).toBe("ERR_THEMIS_INVALID_CONFIG");
     expect(error.message).toContain(`127.0.0.1:${server.port}`);
   });
 

@@ -1,4 +1,5 @@
-import { ConflictError, InvalidConfigError, NotFoundError, type ThemisError, UnavailableError } from "@themis/core";
+import type { ThemisError } from "@themis/core";
+import { asThemisError, backendError, failureKindOfStatus, isNetworkError } from "@themis/core/backend";
 import { BACKEND_NAME } from "./config.js";
 
 interface SdkErrorLike {
@@ -7,8 +8,6 @@ interface SdkErrorLike {
   Code?: string;
   $metadata?: { httpStatusCode?: number };
 }
-
-const opts = (cause: unknown, retryable?: boolean) => ({ backend: BACKEND_NAME, cause, ...(retryable === undefined ? {} : { retryable }) });
 
 /** HTTP status of an SDK error, when the server answered. */
 export function statusOf(error: unknown): number | undefined {
@@ -33,57 +32,50 @@ export function isPreconditionFailed(error: unknown): boolean {
   return statusOf(error) === 412 || name === "PreconditionFailed" || name === "ConditionalRequestConflict";
 }
 
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"]);
+const DENIED = new Set(["AccessDenied", "AllAccessDisabled", "AccountProblem"]);
+const REJECTED_CREDENTIALS = new Set(["InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken"]);
+const THROTTLED = new Set(["SlowDown", "TimeoutError"]);
 
 /**
- * Turn an SDK error into a Themis error whose message says what failed and how to fix it.
- * Messages hold the bucket and key, never credentials; the SDK error is kept as `cause`.
+ * Turn an SDK error into a Themis error whose message says what failed and how to fix it,
+ * with core's one meaning per code (`@themis/core/backend`'s `backendError`): credentials
+ * missing, rejected or lacking permission are INVALID_CONFIG. Messages hold the bucket and
+ * key, never credentials; the SDK error is kept as `cause`.
  */
 export function toThemisError(error: unknown, bucket: string, action: string): ThemisError {
-  if (typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string" && String((error as { code: string }).code).startsWith("ERR_THEMIS_")) {
-    return error as ThemisError;
-  }
+  const own = asThemisError(error);
+  if (own) return own;
   const name = nameOf(error);
   const status = statusOf(error);
   const where = `s3://${bucket}`;
+  const fail = (kind: Parameters<typeof backendError>[0], message: string, field?: string, issue: string = name) => backendError(kind, message, { backend: BACKEND_NAME, cause: error, field, issue });
   if (name === "NoSuchBucket") {
-    return new NotFoundError(`bucket "${bucket}" does not exist (while trying to ${action}): create it (aws s3 mb ${where}) or fix the "bucket" option`, opts(error));
+    return fail("not-found", `bucket "${bucket}" does not exist (while trying to ${action}): create it (aws s3 mb ${where}) or fix the "bucket" option`);
   }
-  if (name === "AccessDenied" || name === "AllAccessDisabled" || name === "AccountProblem") {
-    return new InvalidConfigError(
+  if (DENIED.has(name)) {
+    return fail(
+      "auth",
       `access denied to ${where} (while trying to ${action}): the credentials in use lack permission. Grant s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on the bucket and prefix, or use other credentials`,
-      [{ path: "credentials", message: "access denied" }],
-      opts(error),
     );
   }
   const message = error instanceof Error ? error.message : "";
   if (status === undefined && /region is missing/i.test(message)) {
-    return new InvalidConfigError(`no AWS region for ${where}: set the "region" option (or AWS_REGION), or an "endpoint" for an S3-compatible server`, [{ path: "region", message: "missing" }], opts(error));
+    return fail("config", `no AWS region for ${where}: set the "region" option (or AWS_REGION), or an "endpoint" for an S3-compatible server`, "region", "missing");
   }
   if (name === "CredentialsProviderError") {
-    return new InvalidConfigError(
-      `no credentials found for ${where}: set the "credentials" option, or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an instance role`,
-      [{ path: "credentials", message: "missing" }],
-      opts(error),
-    );
+    return fail("auth", `no credentials found for ${where}: set the "credentials" option, or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an instance role`, "credentials", "missing");
   }
-  if (name === "InvalidAccessKeyId" || name === "SignatureDoesNotMatch" || name === "ExpiredToken" || name === "InvalidToken" || status === 403) {
-    return new InvalidConfigError(
-      `${where} rejected the credentials (${name}) while trying to ${action}: check the access key id and secret (or the AWS profile / environment), and the region`,
-      [{ path: "credentials", message: name }],
-      opts(error),
-    );
+  if (REJECTED_CREDENTIALS.has(name) || status === 403) {
+    return fail("auth", `${where} rejected the credentials (${name}) while trying to ${action}: check the access key id and secret (or the AWS profile / environment), and the region`);
   }
   if (name === "PermanentRedirect" || name === "AuthorizationHeaderMalformed" || status === 301) {
-    return new InvalidConfigError(`${where} is in another region (${name}) while trying to ${action}: set the "region" option to the bucket's region`, [{ path: "region", message: name }], opts(error));
+    return fail("config", `${where} is in another region (${name}) while trying to ${action}: set the "region" option to the bucket's region`, "region");
   }
-  if (isPreconditionFailed(error)) {
-    return new ConflictError(`another writer changed ${where} while trying to ${action}`, opts(error));
-  }
+  if (isPreconditionFailed(error)) return fail("conflict", `another writer changed ${where} while trying to ${action}`);
   const code = (error as SdkErrorLike | null)?.code;
-  if (status === undefined || status >= 500 || status === 429 || name === "SlowDown" || name === "TimeoutError" || (code && NETWORK_CODES.has(code))) {
+  if (THROTTLED.has(name) || isNetworkError(error) || failureKindOfStatus(status) === "unavailable") {
     const what = status ? `HTTP ${status} ${name}` : `${name}${code && code !== name ? ` ${code}` : ""}`;
-    return new UnavailableError(`cannot reach ${where} to ${action} (${what}): check the endpoint and that the server is up; the operation may be retried`, opts(error));
+    return fail("unavailable", `cannot reach ${where} to ${action} (${what}): check the endpoint and that the server is up; the operation may be retried`);
   }
-  return new UnavailableError(`S3 refused to ${action} on ${where}: HTTP ${status} ${name}`, opts(error, false));
+  return fail("refused", `S3 refused to ${action} on ${where}: HTTP ${status} ${name}`);
 }

@@ -1,5 +1,6 @@
 import type { ZodType } from "zod";
-import type { StorageBackend } from "./storage/contract.js";
+import type { StorageBackend, StorageBackendImpl, StorageCapabilities } from "./storage/contract.js";
+import { completeStorageBackend } from "./storage/complete.js";
 import type { ExecutionBackend } from "./execution/contract.js";
 import type { Postprocessor } from "./postprocess/contract.js";
 
@@ -58,6 +59,8 @@ export interface BackendDefinition<K extends BackendKind = BackendKind, Config =
    * (`themis worker`): start one worker on this machine. Resolves once it takes jobs.
    */
   readonly startWorker?: (config: Config, options: WorkerStartOptions) => Promise<BackendWorker>;
+  /** What a storage backend declares about itself (read by `@themis/conformance`). */
+  readonly capabilities?: K extends "storage" ? StorageCapabilities : never;
 }
 
 /** Options of {@link BackendDefinition.startWorker}. */
@@ -88,9 +91,23 @@ export type PostprocessorDefinition<Config = any> = BackendDefinition<"postproce
 
 type DefinitionInput<K extends BackendKind, Config> = Omit<BackendDefinition<K, Config>, "brand" | "contractVersion" | "kind">;
 
-/** Declare a storage backend. Export the result from the package's entry module. */
-export function defineStorageBackend<Config>(input: DefinitionInput<"storage", Config>): StorageBackendDefinition<Config> {
-  return Object.freeze({ ...input, brand: BACKEND_BRAND, contractVersion: CONTRACT_VERSION, kind: "storage" as const });
+/** What {@link defineStorageBackend} takes: `create` may return a {@link StorageBackendImpl} (optional methods left out). */
+export type StorageDefinitionInput<Config> = Omit<DefinitionInput<"storage", Config>, "create"> & {
+  readonly create: (config: Config) => StorageBackendImpl | Promise<StorageBackendImpl>;
+};
+
+/**
+ * Declare a storage backend. Export the result from the package's entry module. `create`
+ * may leave out the contract's optional methods: the definition completes what it returns
+ * with core's fallbacks (see `StorageBackendImpl`), so users always get a full backend.
+ */
+export function defineStorageBackend<Config>(input: StorageDefinitionInput<Config>): StorageBackendDefinition<Config> {
+  const create = (config: Config): StorageBackend | Promise<StorageBackend> => {
+    const made = input.create(config);
+    // Kept synchronous when `create` is (callers may rely on it).
+    return isPromiseLike(made) ? Promise.resolve(made).then(completeStorageBackend) : completeStorageBackend(made);
+  };
+  return Object.freeze({ ...input, create, brand: BACKEND_BRAND, contractVersion: CONTRACT_VERSION, kind: "storage" as const });
 }
 
 /** Declare an execution backend. Export the result from the package's entry module. */
@@ -105,6 +122,10 @@ export function defineExecutionBackend<Config>(input: DefinitionInput<"execution
  */
 export function definePostprocessor<Config>(input: Omit<DefinitionInput<"postprocess", Config>, "schemes" | "configFromUri" | "startWorker">): PostprocessorDefinition<Config> {
   return Object.freeze({ ...input, brand: BACKEND_BRAND, contractVersion: CONTRACT_VERSION, kind: "postprocess" as const });
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
 /** True when `value` carries the backend brand (any contract version). */

@@ -1,7 +1,10 @@
 export * from "./errors.js";
 export { validateName, isInternalTableName, type NameKind } from "./names.js";
 export { ROW_ID, newRowId, toJsonRow, validateRowId, type JsonValue, type Row, type StoredRow } from "./rows.js";
-export type { OpenMode, ProjectStore, StorageBackend, TableKind, TableStore } from "./storage/contract.js";
+// Backend authors: import contracts, definitions and the toolkit from "@themis/core/backend";
+// config files and backend configs are also at "@themis/core/config". The names below stay
+// here for compatibility (deprecated for authors: see the README's "Entry points").
+export type { OpenMode, ProjectStore, ProjectStoreImpl, StorageBackend, StorageBackendImpl, StorageCapabilities, TableKind, TableStore, TableStoreImpl } from "./storage/contract.js";
 export { Table, type Dataset, type Experiment, type TableOptions } from "./storage/table.js";
 export { memoryBackend, memoryConfigSchema } from "./storage/memory.js";
 export { Project, type ProjectOptions, type StorageSpec } from "./project.js";
@@ -24,6 +27,7 @@ export {
   type ExecutionBackendDefinition,
   type PostprocessorDefinition,
   type StorageBackendDefinition,
+  type StorageDefinitionInput,
 } from "./definition.js";
 export type { PostprocessInput, PostprocessReport, Postprocessor } from "./postprocess/contract.js";
 export { createPostprocessor, runPostprocess, type PostprocessSpec, type RunPostprocessOptions } from "./postprocess/run-postprocess.js";

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect } from "vitest";
 import { Project, type StorageBackend, type StoredRow, type TableKind } from "@themis/core";
-import { type ResolvedStorageCapabilities, type StorageSuiteOptions, resolveCapabilities } from "./options.js";
+import { type ResolvedStorageCapabilities, type ResolvedStorageSuiteOptions, resolveCapabilities } from "./options.js";
 
 /** What every area of the storage suite works with: the backend under test and helpers. */
 export interface StorageContext {
-  readonly options: StorageSuiteOptions;
+  readonly options: ResolvedStorageSuiteOptions;
   readonly caps: ResolvedStorageCapabilities;
   /** The backend the suite created for this run (valid inside tests). */
   backend(): StorageBackend;
@@ -29,7 +29,7 @@ export interface StorageContext {
  * Register the suite's setup and teardown in the current describe block (one backend for
  * every test; projects made by the tests are deleted at the end) and return the helpers.
  */
-export function storageContext(options: StorageSuiteOptions): StorageContext {
+export function storageContext(options: ResolvedStorageSuiteOptions): StorageContext {
   let backend: StorageBackend | undefined;
   const made: string[] = [];
   const opened: Project[] = [];

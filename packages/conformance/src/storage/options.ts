@@ -1,4 +1,5 @@
-import type { StorageBackend, TableKind } from "@themis/core";
+import { type StorageBackendDefinition, type TableKind, parseBackendConfig } from "@themis/core";
+import { type StorageBackend, type StorageBackendImpl, completeStorageBackend } from "@themis/core/backend";
 
 /**
  * Raw probes of what really reached the store, read without going through the backend
@@ -42,12 +43,22 @@ export interface StorageSuiteOptions {
   /** Label shown in test names, usually the backend name. */
   name: string;
   /**
+   * The backend's definition: the suite creates each instance as users get it, from
+   * `config` validated and defaulted by the definition's schema, and reads the
+   * definition's `capabilities`. Give this or `create`.
+   */
+  definition?: StorageBackendDefinition;
+  /** The config `definition` is created with (raw, as a user writes it). Default `{}`. */
+  config?: Record<string, unknown>;
+  /**
    * A new backend instance over the same store each time it is called (the suite calls
    * it again to check that data persists across close and reopen, and to test close).
    * Every test uses its own project, with a random name, so the store need not be empty.
+   * Default: from `definition` and `config`. Optional methods left out get core's fallbacks.
    */
-  create: () => StorageBackend | Promise<StorageBackend>;
+  create?: () => StorageBackendImpl | Promise<StorageBackendImpl>;
   oracle?: StorageOracle;
+  /** Overrides the definition's `capabilities`, and adds the suite's own (`largeValueBytes`). */
   capabilities?: StorageCapabilities;
   /**
    * Run only these areas (default: all of {@link STORAGE_AREAS}), e.g. while a backend
@@ -65,4 +76,19 @@ export type ResolvedStorageCapabilities = Required<StorageCapabilities>;
 
 export function resolveCapabilities(caps: StorageCapabilities | undefined): ResolvedStorageCapabilities {
   return { persistent: true, largeValueBytes: 1024 * 1024, caseInsensitiveNames: false, handlesById: false, ...caps };
+}
+
+/** Suite options with `create` decided: it always returns a complete backend. */
+export type ResolvedStorageSuiteOptions = Omit<StorageSuiteOptions, "create"> & { create: () => Promise<StorageBackend> };
+
+/** Decide `create` (from `definition` + `config` unless given) and the capabilities. */
+export function resolveSuiteOptions(options: StorageSuiteOptions): ResolvedStorageSuiteOptions {
+  const { definition, config, create } = options;
+  const make = create ?? (definition ? () => definition.create(parseBackendConfig(definition, config ?? {})) : undefined);
+  if (!make) throw new Error(`storage suite "${options.name}": give a "definition" (with its "config") or a "create" function`);
+  return {
+    ...options,
+    capabilities: { ...definition?.capabilities, ...options.capabilities },
+    create: async () => completeStorageBackend(await make()),
+  };
 }

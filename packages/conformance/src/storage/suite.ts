@@ -1,11 +1,11 @@
 import { describe } from "vitest";
-import type { TableStore } from "@themis/core";
+import { type TableStoreImpl, completeTableStore } from "@themis/core/backend";
 import { closeTests } from "./close.js";
 import { concurrencyTests } from "./concurrency.js";
 import { type StorageContext, storageContext } from "./context.js";
 import { handleTests } from "./handles.js";
 import { nameTests } from "./names.js";
-import { STORAGE_AREAS, type StorageArea, type StorageSuiteOptions } from "./options.js";
+import { STORAGE_AREAS, type StorageArea, type StorageSuiteOptions, resolveSuiteOptions } from "./options.js";
 import { persistenceTests } from "./persistence.js";
 import { projectTests } from "./projects.js";
 import { roundTripTests } from "./round-trip.js";
@@ -52,7 +52,7 @@ export function storageSuite(options: StorageSuiteOptions): void {
   const title = `storage conformance: ${options.name}${options.skip ? ` (skipped: ${options.skip})` : ""}`;
   const areas = new Set(options.areas ?? STORAGE_AREAS);
   block(title, { timeout: options.timeout ?? 30_000 }, () => {
-    const ctx = storageContext(options);
+    const ctx = storageContext(resolveSuiteOptions(options));
     for (const area of STORAGE_AREAS) if (areas.has(area)) AREA_TESTS[area](ctx);
   });
 }
@@ -62,7 +62,7 @@ export interface TableStoreSuiteOptions {
   /** Label shown in test names. */
   name: string;
   /** A new, empty table each call (the suite never deletes it: use a fresh store). */
-  createTable: () => TableStore | Promise<TableStore>;
+  createTable: () => TableStoreImpl | Promise<TableStoreImpl>;
   /** Skip the whole suite with this reason. */
   skip?: string | false;
   /** Per-test timeout in ms. Default 30 s. */
@@ -77,6 +77,6 @@ export interface TableStoreSuiteOptions {
 export function tableStoreSuite(options: TableStoreSuiteOptions): void {
   const block = options.skip ? describe.skip : describe;
   block(`table store conformance: ${options.name}${options.skip ? ` (skipped: ${options.skip})` : ""}`, { timeout: options.timeout ?? 30_000 }, () => {
-    tableStoreTests({ table: async () => options.createTable() });
+    tableStoreTests({ table: async () => completeTableStore(await options.createTable()) });
   });
 }

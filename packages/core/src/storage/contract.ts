@@ -7,7 +7,10 @@ export type TableKind = "dataset" | "experiment";
 export type OpenMode = "create" | "open" | "openOrCreate";
 
 /**
- * What a storage backend implements: the project level. Core validates every project and
+ * What a storage backend implements: the project level. Of the 14 methods of
+ * {@link StorageBackend}, {@link ProjectStore} and {@link TableStore}, 11 are required; an
+ * author may leave out `close`, `TableStore.load` and `TableStore.get` (see
+ * {@link StorageBackendImpl}): core's fallbacks are correct, only slower where noted. Core validates every project and
  * table name and every row before a backend sees them, assigns row ids, and builds the
  * user-facing API ({@link Project}, {@link Table}) on top of this.
  *
@@ -93,4 +96,45 @@ export interface TableStore {
   update(row: StoredRow): Promise<void>;
   /** Remove a row. NotFoundError if missing. */
   delete(id: string): Promise<void>;
+}
+
+/**
+ * What a storage backend's author implements: {@link StorageBackend} with `close` optional
+ * (without it, core's fallback only marks the backend closed: later calls fail with
+ * ClosedError). Core completes it (`completeStorageBackend`, applied by
+ * `defineStorageBackend`), so users and core always see a full {@link StorageBackend}.
+ */
+export interface StorageBackendImpl extends Omit<StorageBackend, "close" | "openProject"> {
+  openProject(project: string, mode: OpenMode): Promise<ProjectStoreImpl>;
+  close?(): Promise<void>;
+}
+
+/** What an author implements of {@link ProjectStore}: tables may be {@link TableStoreImpl}s. */
+export interface ProjectStoreImpl extends Omit<ProjectStore, "createTable" | "openTable"> {
+  createTable(kind: TableKind, name: string): Promise<TableStoreImpl>;
+  openTable(kind: TableKind, name: string): Promise<TableStoreImpl>;
+}
+
+/**
+ * What an author implements of {@link TableStore}: `entries`, `append`, `update` and
+ * `delete`. `load` and `get` are optional: core's fallbacks read `entries()` (all of it
+ * for `load`; until the id is found for `get`). Implement them when the store does better
+ * (one round trip, an index).
+ */
+export interface TableStoreImpl extends Omit<TableStore, "load" | "get"> {
+  load?(): Promise<StoredRow[]>;
+  get?(id: string): Promise<StoredRow | undefined>;
+}
+
+/**
+ * What a storage backend declares about itself on its definition (`capabilities` of
+ * `defineStorageBackend`); `@themis/conformance` reads them to pick its tests.
+ */
+export interface StorageCapabilities {
+  /** Data survives closing the backend and creating a new one. Default true. */
+  readonly persistent?: boolean;
+  /** Names that differ only in case are one name to the store (see "Names" above). Default false. */
+  readonly caseInsensitiveNames?: boolean;
+  /** Handles address what they opened by id, not by name (see "Handles" above). Default false. */
+  readonly handlesById?: boolean;
 }

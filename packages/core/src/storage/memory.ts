@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineStorageBackend } from "../definition.js";
-import { AlreadyExistsError, ClosedError, NotFoundError } from "../errors.js";
+import { ClosedGuard } from "../backend/closed-guard.js";
+import { AlreadyExistsError, NotFoundError } from "../errors.js";
 import type { StoredRow } from "../rows.js";
 import type { OpenMode, ProjectStore, StorageBackend, TableKind, TableStore } from "./contract.js";
 
@@ -11,7 +12,7 @@ type Projects = Map<string, ProjectData>;
 // Namespaces live as long as the process, so a closed and reopened memory backend sees its data.
 const namespaces = new Map<string, Projects>();
 
-const NAME = "memory";
+const BACKEND_NAME = "memory";
 // Rows are plain JSON (core checked them): a JSON round-trip copies them faster than structuredClone.
 const clone = (row: StoredRow): StoredRow => JSON.parse(JSON.stringify(row)) as StoredRow;
 
@@ -33,12 +34,12 @@ class MemoryPlace {
   data(): ProjectData {
     this.#alive();
     const data = this.#projects.get(this.project);
-    if (!data) throw new NotFoundError(`project "${this.project}" does not exist (deleted?)`, { backend: NAME });
+    if (!data) throw new NotFoundError(`project "${this.project}" does not exist (deleted?)`, { backend: BACKEND_NAME });
     return data;
   }
   table(kind: TableKind, name: string): TableData {
     const rows = this.data()[kind].get(name);
-    if (!rows) throw new NotFoundError(`${kind} "${name}" does not exist in project "${this.project}"`, { backend: NAME });
+    if (!rows) throw new NotFoundError(`${kind} "${name}" does not exist in project "${this.project}"`, { backend: BACKEND_NAME });
     return rows;
   }
 }
@@ -68,16 +69,16 @@ class MemoryTable implements TableStore {
   async append(rows: readonly StoredRow[]): Promise<void> {
     const stored = this.#rows();
     const taken = rows.find((row) => stored.has(row._row_id));
-    if (taken) throw new AlreadyExistsError(`a row with _row_id "${taken._row_id}" already exists; nothing of the batch was stored`, { backend: NAME });
+    if (taken) throw new AlreadyExistsError(`a row with _row_id "${taken._row_id}" already exists; nothing of the batch was stored`, { backend: BACKEND_NAME });
     for (const row of rows) stored.set(row._row_id, clone(row));
   }
   async update(row: StoredRow): Promise<void> {
     const stored = this.#rows();
-    if (!stored.has(row._row_id)) throw new NotFoundError(`no row with id "${row._row_id}"`, { backend: NAME });
+    if (!stored.has(row._row_id)) throw new NotFoundError(`no row with id "${row._row_id}"`, { backend: BACKEND_NAME });
     stored.set(row._row_id, clone(row)); // Map.set on an existing key keeps its position.
   }
   async delete(id: string): Promise<void> {
-    if (!this.#rows().delete(id)) throw new NotFoundError(`no row with id "${id}"`, { backend: NAME });
+    if (!this.#rows().delete(id)) throw new NotFoundError(`no row with id "${id}"`, { backend: BACKEND_NAME });
   }
 }
 
@@ -88,7 +89,7 @@ class MemoryProject implements ProjectStore {
   }
   async createTable(kind: TableKind, name: string): Promise<TableStore> {
     const tables = this.#place.data()[kind];
-    if (tables.has(name)) throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#place.project}"`, { backend: NAME });
+    if (tables.has(name)) throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#place.project}"`, { backend: BACKEND_NAME });
     tables.set(name, new Map());
     return new MemoryTable(this.#place, kind, name);
   }
@@ -106,12 +107,10 @@ class MemoryProject implements ProjectStore {
 }
 
 class MemoryStorage implements StorageBackend {
-  readonly name = NAME;
-  #closed = false;
+  readonly name = BACKEND_NAME;
+  readonly #guard = new ClosedGuard(BACKEND_NAME);
   readonly #projects: Projects;
-  readonly #alive = (): void => {
-    if (this.#closed) throw new ClosedError("backend is closed", { backend: NAME });
-  };
+  readonly #alive = (): void => this.#guard.assertOpen();
 
   constructor(namespace: string) {
     let projects = namespaces.get(namespace);
@@ -121,8 +120,8 @@ class MemoryStorage implements StorageBackend {
   async openProject(project: string, mode: OpenMode): Promise<ProjectStore> {
     this.#alive();
     const exists = this.#projects.has(project);
-    if (exists && mode === "create") throw new AlreadyExistsError(`project "${project}" already exists`, { backend: NAME });
-    if (!exists && mode === "open") throw new NotFoundError(`project "${project}" does not exist`, { backend: NAME });
+    if (exists && mode === "create") throw new AlreadyExistsError(`project "${project}" already exists`, { backend: BACKEND_NAME });
+    if (!exists && mode === "open") throw new NotFoundError(`project "${project}" does not exist`, { backend: BACKEND_NAME });
     if (!exists) this.#projects.set(project, { dataset: new Map(), experiment: new Map() });
     return new MemoryProject(new MemoryPlace(this.#projects, project, this.#alive));
   }
@@ -132,10 +131,10 @@ class MemoryStorage implements StorageBackend {
   }
   async deleteProject(project: string): Promise<void> {
     this.#alive();
-    if (!this.#projects.delete(project)) throw new NotFoundError(`project "${project}" does not exist`, { backend: NAME });
+    if (!this.#projects.delete(project)) throw new NotFoundError(`project "${project}" does not exist`, { backend: BACKEND_NAME });
   }
-  async close(): Promise<void> {
-    this.#closed = true;
+  close(): Promise<void> {
+    return this.#guard.close();
   }
 }
 
@@ -153,7 +152,7 @@ export const memoryConfigSchema = z.strictObject({
  * storage contract. Data lives until the process exits.
  */
 export const memoryBackend = defineStorageBackend({
-  name: NAME,
+  name: BACKEND_NAME,
   description: "In-process storage, lost when the process exits (tests, scratch work)",
   configSchema: memoryConfigSchema,
   create: (config) => new MemoryStorage(config.namespace),

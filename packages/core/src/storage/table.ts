@@ -1,7 +1,8 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { ClosedError, InvalidConfigError, InvalidRowError, NotFoundError, TooLargeError } from "../errors.js";
 import { ROW_ID, type Row, type StoredRow, copyJsonRow, newRowId, validateRowId } from "../rows.js";
-import type { TableKind, TableStore } from "./contract.js";
+import type { TableKind, TableStore, TableStoreImpl } from "./contract.js";
+import { completeTableStore } from "./complete.js";
 
 /** Options for opening or creating a table. */
 export interface TableOptions<T extends Row = Row> {
@@ -29,10 +30,11 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
   readonly #maxLoadRows: number;
 
   /** @internal Tables come from {@link Project} methods. */
-  constructor(kind: TableKind, name: string, store: TableStore, backend: string, isClosed: () => boolean, options: TableOptions<T> = {}) {
+  constructor(kind: TableKind, name: string, store: TableStoreImpl, backend: string, isClosed: () => boolean, options: TableOptions<T> = {}) {
     this.kind = kind;
     this.name = name;
-    this.#store = store;
+    // A backend that left out `load` or `get` gets core's fallbacks (they read `entries()`).
+    this.#store = completeTableStore(store);
     this.#backend = backend;
     this.#schema = options.schema;
     this.#isClosed = isClosed;
