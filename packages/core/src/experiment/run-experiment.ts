@@ -12,7 +12,7 @@ import { defaultRegistry } from "../registry/registry.js";
 import { type JsonValue, ROW_ID, type Row, type StoredRow, toJsonRow } from "../rows.js";
 import type { Dataset, Table } from "../storage/table.js";
 import { CANCELS_TABLE } from "./cancel.js";
-import { RowClaims, claimsTable } from "./claims.js";
+import { RowClaims, claimHolders, claimsTable } from "./claims.js";
 import { executionRunKey } from "./execution-run-key.js";
 import { DEFAULT_FAIL_FAST, FailFast } from "./fail-fast.js";
 import { MetricsCollector, type Scores } from "./metrics.js";
@@ -22,6 +22,8 @@ import { ResultWriter } from "./result-writer.js";
 import { type RunEvent, emitter } from "./run-events.js";
 import { RunHeartbeat } from "./run-heartbeat.js";
 import { claimedRows } from "./run-inputs.js";
+import { RowCount } from "./run-total.js";
+import { DoneSet } from "./done-set.js";
 import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 import { type Counters, progressReporter } from "./run-progress.js";
 import { DEFAULT_HEARTBEAT_MS, RUNS_TABLE, type RunRecord, type RunStatus, errorJson, listRuns } from "./run-record.js";
@@ -31,10 +33,12 @@ import { type Stop, bounded, newStop, stopRun } from "./run-stop.js";
 export type { ExperimentProgress, RunEvent } from "./run-events.js";
 export { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 
-async function countRows(dataset: Dataset): Promise<number> {
-  let n = 0;
-  for await (const _ of dataset.entries()) n++;
-  return n;
+/** The experiment table (created unless resuming) and the internal tables a run writes. */
+async function openTables(project: Project, name: string, resume: boolean): Promise<{ experiment: Table; runs: Table; claims: Table; cancels: Table }> {
+  const experiment = (await openOrCreateExperiment(project, name, resume)) as unknown as Table;
+  const internal = (table: string): Promise<Table> => project.internalTable("experiment", table);
+  const [runs, claims, cancels] = await Promise.all([internal(RUNS_TABLE), internal(claimsTable(experiment.name)), internal(CANCELS_TABLE)]);
+  return { experiment, runs, claims, cancels };
 }
 
 /** Everything a run needs once it is set up. */
@@ -50,7 +54,12 @@ interface RunContext<I extends Row> {
   executor: ExecutionBackend;
   owned: boolean;
   retry: ReturnType<typeof resolveRetry>;
+  /** The dataset's row count for progress totals, when someone listens. */
+  count: RowCount | undefined;
 }
+
+/** How long a run waits for its row count before it starts (a longer count ends in the background). */
+const COUNT_WAIT_MS = 250;
 
 async function startRun<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>): Promise<RunContext<I>> {
   const started = performance.now();
@@ -62,13 +71,17 @@ async function startRun<I extends Row, O>(project: Project, options: RunExperime
   const runId = randomUUID();
   const dataset: Dataset<I> = typeof options.dataset === "string" ? await project.getDataset<I>(options.dataset) : options.dataset;
   const { executor, owned } = await createExecutor(options.execution, options.executionConfig, options.registry);
+  const count = options.onProgress || options.onEvent ? new RowCount(dataset as Dataset) : undefined;
   try {
     // Checked before anything is created or run.
     assertRunsTask(executor, options.task as Task);
-    const experiment = await openOrCreateExperiment(project, options.experiment, options.resume ?? false);
-    const [runs, claims, cancels] = await Promise.all([RUNS_TABLE, claimsTable(experiment.name), CANCELS_TABLE].map((t) => project.internalTable("experiment", t)));
-    const executorConfig = await redactedExecutorConfig(options.execution, options.executionConfig, registry);
-    const provenance = await collectProvenance(await packageVersions(registry, [project.storage.name, executor.name]), executorConfig, executor);
+    // Tables and provenance (a git subprocess, the executor's own description) at once.
+    const [{ experiment, runs, claims, cancels }, provenance] = await Promise.all([
+      openTables(project, options.experiment, options.resume ?? false),
+      redactedExecutorConfig(options.execution, options.executionConfig, registry).then(async (config) =>
+        collectProvenance(await packageVersions(registry, [project.storage.name, executor.name]), config, executor),
+      ),
+    ]);
     const now = new Date().toISOString();
     const record: RunRecord = {
       run_id: runId,
@@ -99,8 +112,9 @@ async function startRun<I extends Row, O>(project: Project, options: RunExperime
       error_rate: null,
       provenance,
     };
-    return { runId, started, record, dataset, experiment: experiment as unknown as Table, runs: runs!, claims: claims!, cancels: cancels!, executor, owned, retry };
+    return { runId, started, record, dataset, experiment, runs, claims, cancels, executor, owned, retry, count };
   } catch (error) {
+    count?.stop();
     if (owned) await executor.close().catch(() => undefined);
     throw error;
   }
@@ -164,6 +178,7 @@ export async function runExperiment<I extends Row = Row, O = unknown>(project: P
     runError = error;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
+    ctx.count?.stop();
     if (ctx.owned) await ctx.executor.close().catch(() => undefined);
   }
   return finishRun(ctx, heartbeat, loop, runError);
@@ -183,19 +198,32 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   const { c, stop, emit } = loop;
   const key = ctx.record.task_key;
   const resume = ctx.record.resume;
-  const previous = resume ? await previousResults(ctx.experiment, key) : { done: new Set<string>(), errorRows: new Map<string, string>(), errorRuns: new Map<string, string>() };
-  if (options.onProgress || options.onEvent) c.total = await countRows(ctx.dataset as Dataset);
+  const previous = resume ? await previousResults(ctx.experiment, key) : { done: new DoneSet(), errorRows: new Map<string, string>(), errorRuns: new Map<string, string>() };
+  if (ctx.count) {
+    c.total = await ctx.count.within(COUNT_WAIT_MS);
+    void ctx.count.done.then((n) => {
+      c.total ??= n;
+    });
+  }
   emit({ type: "run-started", runId: ctx.runId, experiment: ctx.record.experiment, dataset: ctx.record.dataset, taskKey: key, codeHash: ctx.record.code_hash, resume, total: c.total });
+  const earlierRuns = await listRuns(project, ctx.record.experiment);
   if (resume && options.onEvent) {
-    const changed = codeChangeSince((await listRuns(project, ctx.record.experiment)).filter((r) => r.run_id !== ctx.runId), ctx.record.task, ctx.record.parameters, ctx.record.code_hash ?? "", ctx.record.task_version);
+    const changed = codeChangeSince(earlierRuns.filter((r) => r.run_id !== ctx.runId), ctx.record.task, ctx.record.parameters, ctx.record.code_hash ?? "", ctx.record.task_version);
     if (changed) emit({ type: "code-changed", runId: ctx.runId, previousRunId: changed.run_id, previousCodeHash: changed.code_hash ?? null, codeHash: ctx.record.code_hash });
   }
   const progress = progressReporter(ctx, options, c);
   const claims = new RowClaims(ctx.claims, ctx.runs, ctx.experiment, { runId: ctx.runId, experiment: ctx.record.experiment, key, failedBefore: previous.errorRuns });
+  if (resume) claims.preload(await claimHolders(ctx.claims, ctx.record.experiment, key, previous.done));
   const inFlight = new Map<number, StoredRow<I>>();
   let index = 0;
   const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
-    const hooks = { onSkipped: () => (c.skipped++, progress()), onClaimedElsewhere: () => (c.claimedElsewhere++, progress()) };
+    const hooks = {
+      onSkipped: () => (c.skipped++, progress()),
+      onClaimedElsewhere: () => (c.claimedElsewhere++, progress()),
+      onDatasetRead: (rows: number) => {
+        c.total ??= rows;
+      },
+    };
     // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
     for await (const row of claimedRows(ctx.dataset, { done: previous.done, claims, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal }, hooks)) {
       inFlight.set(index++, row);
@@ -208,7 +236,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   const failFast = new FailFast(options.failFast ?? DEFAULT_FAIL_FAST);
   const mapOptions = {
     executor: ctx.executor,
-    runKey: executionRunKey(ctx.record.experiment, key, await listRuns(project, ctx.record.experiment), previous.errorRuns),
+    runKey: executionRunKey(ctx.record.experiment, key, earlierRuns, previous.errorRuns),
     retries: ctx.retry,
     signal: stop.controller.signal,
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
@@ -220,14 +248,14 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
     inFlight.delete(outcome.index);
     if (!outcome.ok && outcome.error.code === "ERR_THEMIS_ABORTED" && stop.controller.signal.aborted) continue;
     const result = resultRow(row, outcome, ctx.runId, key, options.storeInput ?? true);
-    if (result.status === "ok") c.succeeded++;
-    else {
-      c.failed++;
-      emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: result.error as unknown as JobError });
-    }
-    if (result.scores) loop.metrics.add(result.scores as Scores);
-    writer.add(result);
-    progress();
+    if (result.status !== "ok") emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: result.error as unknown as JobError });
+    // A row counts (counters, metrics, progress) once its result is stored.
+    writer.add(result, () => {
+      if (result.status === "ok") c.succeeded++;
+      else c.failed++;
+      if (result.scores) loop.metrics.add(result.scores as Scores);
+      progress();
+    });
     const verdict = failFast.observe(outcome.ok ? undefined : outcome.error);
     if (verdict) stopRun(stop, "failed", verdict.message, verdict);
     // The store is slower than the executor: wait for it rather than pile up results.

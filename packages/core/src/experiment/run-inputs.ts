@@ -9,12 +9,14 @@ export interface InputHooks {
   onSkipped(): void;
   /** A row another runner did while this one ran. */
   onClaimedElsewhere(): void;
+  /** The whole dataset was read: it has this many rows. */
+  onDatasetRead(rows: number): void;
 }
 
 /** Settings of {@link claimedRows}. */
 export interface InputSettings {
   /** Dataset row ids done by earlier runs (skipped without a claim). */
-  done: ReadonlySet<string>;
+  done: { has(id: string): boolean };
   claims: RowClaims;
   /** Milliseconds between looks at rows a live runner holds, once the dataset is read. */
   pollMs: number;
@@ -50,7 +52,9 @@ export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings:
     size = conflict ? MIN_BATCH : Math.min(size * 2, MAX_BATCH);
     batch = [];
   }
+  let read = 0;
   for await (const row of dataset.entries()) {
+    read++;
     if (settings.done.has(row[ROW_ID])) {
       hooks.onSkipped();
       continue;
@@ -58,14 +62,17 @@ export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings:
     batch.push(row);
     if (batch.length >= size) yield* drain();
   }
+  hooks.onDatasetRead(read);
   if (batch.length > 0) yield* drain();
   let waiting = held.splice(0);
   while (waiting.length > 0 && !settings.signal.aborted) {
     await delay(settings.pollMs, undefined, { signal: settings.signal }).catch(() => undefined);
+    if (settings.signal.aborted) return;
+    // One batch again: settled from the holders a resumed run read, else row by row.
+    const verdicts = await settings.claims.claimMany(waiting.map((r) => r[ROW_ID]));
     const still: StoredRow<I>[] = [];
     for (const row of waiting) {
-      if (settings.signal.aborted) return;
-      const verdict = await settings.claims.claim(row[ROW_ID]);
+      const verdict = verdicts.get(row[ROW_ID]);
       if (verdict === "mine") yield row;
       else if (verdict === "held") still.push(row);
       else hooks.onClaimedElsewhere();
