@@ -124,6 +124,12 @@ export class RowClaims {
   async claimMany(datasetRowIds: readonly string[]): Promise<Map<string, ClaimVerdict>> {
     const verdicts = new Map<string, ClaimVerdict>();
     if (datasetRowIds.length === 0) return verdicts;
+    // A row with a known claim would make the first append fail (and cost local/csv a read
+    // of the whole claims file to confirm): settle the batch from the holders at once.
+    if (datasetRowIds.some((id) => this.#holders.has(id))) {
+      for (const id of await this.#claimKnown(datasetRowIds, verdicts)) verdicts.set(id, await this.claim(id));
+      return verdicts;
+    }
     try {
       const now = new Date().toISOString();
       await this.#claims.appendMany(datasetRowIds.map((id) => this.#claimRow(id, 0, now)));
