@@ -9,7 +9,8 @@ import { BACKEND_NAME } from "./names.js";
 import { countNewlines } from "./record-boundary.js";
 import { validUtf8 } from "./valid-utf8.js";
 import { ENCODE_CHUNK_ROWS, rowsText } from "./write-rows.js";
-import { REWRITE_BATCH, STREAM_CHUNK_BYTES, type WriterState } from "./writer-state.js";
+import { REWRITE_BATCH, type WriterState } from "./writer-state.js";
+import { readRange } from "./read-range.js";
 
 /** What a rewrite changes besides re-encoding every row under the new header. */
 export interface TableChange {
@@ -55,7 +56,7 @@ export async function rewriteFile(
     };
     if (source) {
       let batch: StoredRow[] = [];
-      const stream = source.createReadStream({ start: 0, end: state.size - 1, autoClose: false, highWaterMark: STREAM_CHUNK_BYTES });
+      const stream = readRange(source, 0, state.size);
       for await (const row of parseCsvStream(validUtf8(stream, path), { source: path, backend: BACKEND_NAME })) {
         if (row._row_id === change.deleteId) {
           found = true;

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { ConflictError, hasErrorCode } from "../errors.js";
 import { ROW_ID, type StoredRow } from "../rows.js";
 import type { Table } from "../storage/table.js";
@@ -21,7 +21,8 @@ export type ClaimVerdict =
   /** A live run holds the claim: skip it for now, look again at the end. */
   | "held";
 
-const sha = (...parts: string[]): string => createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 40);
+// `hash` is the one-shot form of createHash: the same digest at a fraction of the cost for short inputs.
+const sha = (...parts: string[]): string => hash("sha256", parts.join("\u0000"), "hex").slice(0, 40);
 
 /** The id of a row's result in an experiment: one per (dataset row, resume key), so a second result cannot be appended. */
 export function resultRowId(datasetRowId: string, key: string): string {
