@@ -83,6 +83,8 @@ export class RecordCopier {
         if (this.#header) this.#header = false;
         else if (id === this.#edit.id) {
           this.found = true;
+          // A replaced row keeps its id (the replacement carries the same `_row_id`).
+          if (this.#edit.replacement) this.#ids.add(id);
           emit(copyFrom, i);
           this.#skipping = true;
         } else if (id !== "") this.#ids.add(id);

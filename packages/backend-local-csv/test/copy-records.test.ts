@@ -28,7 +28,10 @@ describe("RecordCopier (a rewrite's byte copy)", () => {
 
   it("replaces the row in place, and says when the id is not there", () => {
     for (let size = 1; size <= lf.length; size += 3) {
-      expect(copy(lf, size, "r3", "r3,new,9\n", "\n").out).toBe('_row_id,a,b\nr1,"x, ""y""\nr2,fake",1\n"r2","two",2\nr3,new,9\nr22,x,4\n');
+      const replaced = copy(lf, size, "r3", "r3,new,9\n", "\n");
+      expect(replaced.out).toBe('_row_id,a,b\nr1,"x, ""y""\nr2,fake",1\n"r2","two",2\nr3,new,9\nr22,x,4\n');
+      // The replaced row is still there: its id stays known to the writer.
+      expect(["r1", "r2", "r3", "r22"].map((id) => replaced.ids.has(id))).toEqual(["maybe", "maybe", "maybe", "maybe"]);
       expect(copy(lf, size, "r9", undefined, "\n")).toMatchObject({ out: lf, found: false });
     }
   });
