@@ -29,9 +29,11 @@ export { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperim
  * Stream a dataset's rows through an executor into an experiment table: the Themis
  * `evaluate()` loop over any storage and any executor.
  *
- * - Each result is appended as it completes (a crash keeps every finished row); a failing
- *   row becomes an error row (`status: "error"`, `error` with name, message, code), never
- *   dropped. Result rows have one id per (dataset row, resume key).
+ * - Results are appended in batches (a result waits at most 10 ms for others) and a row
+ *   counts as done (counters, metrics, progress) only once its result is stored: a crash
+ *   loses only uncounted rows, which a resume redoes. A failing row becomes an error row
+ *   (`status: "error"`, `error` with name, message, code), never dropped. Result rows have
+ *   one id per (dataset row, resume key).
  * - A run record (status running, then completed / failed / cancelled with a `reason`;
  *   parameters, timing, counts, metrics, provenance, a heartbeat every `heartbeatMs`) is
  *   kept in the project's internal `__runs` table. See `runState` for "stale".
