@@ -7,7 +7,8 @@ import { writeAllSync } from "./durable-fs.js";
 import { BACKEND_NAME } from "./names.js";
 import { RecordBoundaryScanner, findRecordBoundary, type RecordBoundary } from "./record-boundary.js";
 import { moveAside, readFully } from "./tail-repair.js";
-import { REWRITE_BATCH, STREAM_CHUNK_BYTES, type WriterState } from "./writer-state.js";
+import { REWRITE_BATCH, type WriterState } from "./writer-state.js";
+import { readRange } from "./read-range.js";
 
 // Catch-up ranges up to this size are read and parsed in one piece; larger ones stream.
 const CATCH_UP_IN_MEMORY_LIMIT = 8 * 1024 * 1024;
@@ -62,7 +63,7 @@ async function parseRange(state: WriterState, found: RecordBoundary, path: strin
   const from = state.size;
   if (from === 0) state.newline = found.crlf ? "\r\n" : "\n";
   let header = state.header;
-  const stream = state.handle.createReadStream({ start: from, end: found.boundary - 1, autoClose: false, highWaterMark: STREAM_CHUNK_BYTES });
+  const stream = readRange(state.handle, from, found.boundary);
   const rows = parseCsvStream(stream, {
     source: path,
     backend: BACKEND_NAME,

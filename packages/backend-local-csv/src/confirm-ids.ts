@@ -1,6 +1,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { parseCsvStream } from "@themis/csv-codec";
 import { BACKEND_NAME } from "./names.js";
+import { readRange } from "./read-range.js";
 
 // Read chunk size: under V8's large-object threshold, as for every streamed read of a table.
 const CHUNK_BYTES = 64 * 1024;
@@ -14,9 +15,8 @@ const CHUNK_BYTES = 64 * 1024;
 export async function countIds(handle: FileHandle, size: number, path: string, candidates: ReadonlySet<string>): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   if (size === 0 || candidates.size === 0) return counts;
-  // Not destroyed when done: destroying a FileHandle's stream closes the handle, which the
-  // writer keeps using. (On a parse error the caller drops the handle anyway.)
-  const stream = handle.createReadStream({ start: 0, end: size - 1, autoClose: false, highWaterMark: CHUNK_BYTES });
+  // Read with `handle.read`, which leaves the writer's handle open and adds no listener to it.
+  const stream = readRange(handle, 0, size, CHUNK_BYTES);
   for await (const row of parseCsvStream(stream, { source: path, backend: BACKEND_NAME })) {
     if (candidates.has(row._row_id)) counts.set(row._row_id, (counts.get(row._row_id) ?? 0) + 1);
   }

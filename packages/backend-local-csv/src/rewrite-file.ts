@@ -9,13 +9,25 @@ import { BACKEND_NAME } from "./names.js";
 import { countNewlines } from "./record-boundary.js";
 import { validUtf8 } from "./valid-utf8.js";
 import { ENCODE_CHUNK_ROWS, rowsText } from "./write-rows.js";
-import { REWRITE_BATCH, STREAM_CHUNK_BYTES, type WriterState } from "./writer-state.js";
+import { REWRITE_BATCH, type WriterState } from "./writer-state.js";
+import { readRange } from "./read-range.js";
+import { RecordCopier } from "./copy-records.js";
 
 /** What a rewrite changes besides re-encoding every row under the new header. */
 export interface TableChange {
   append?: readonly StoredRow[];
   update?: StoredRow;
   deleteId?: string;
+}
+
+function sameHeader(a: readonly string[], b: readonly string[] | undefined): boolean {
+  return b !== undefined && a.length === b.length && a.every((name, i) => name === b[i]);
+}
+
+function countNewlineBytes(bytes: Buffer): number {
+  let n = 0;
+  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) n++;
+  return n;
 }
 
 async function startsWithBom(handle: FileHandle): Promise<boolean> {
@@ -45,6 +57,12 @@ export async function rewriteFile(
   const info = await writeFileAtomic(path, async (out) => {
     // A byte order mark (a spreadsheet's "CSV UTF-8") stays where it was.
     let pending = (source && (await startsWithBom(source)) ? "\uFEFF" : "") + serializeRows(header, [], { newline: state.newline });
+    const putBytes = async (parts: readonly Buffer[]): Promise<void> => {
+      for (const part of parts) {
+        lines += countNewlineBytes(part);
+        await writeAll(out, part);
+      }
+    };
     const put = async (text: string, force = false): Promise<void> => {
       pending += text;
       if (pending.length >= 1 << 20 || (force && pending.length > 0)) {
@@ -53,9 +71,17 @@ export async function rewriteFile(
         pending = "";
       }
     };
-    if (source) {
+    if (source && !change.append && sameHeader(header, state.header)) {
+      // One row dropped or replaced, same columns: copy the other records' bytes (the BOM
+      // and header line included, so the header text prepared above is not written).
+      pending = "";
+      const copier = new RecordCopier({ id: change.update?._row_id ?? change.deleteId ?? "", ...(change.update ? { replacement: Buffer.from(rowsText(header, [change.update], state.newline), "utf8") } : {}) }, ids, state.newline);
+      for await (const chunk of validUtf8(readRange(source, 0, state.size), path)) await putBytes(copier.feed(chunk));
+      await putBytes(copier.end());
+      found = copier.found;
+    } else if (source) {
       let batch: StoredRow[] = [];
-      const stream = source.createReadStream({ start: 0, end: state.size - 1, autoClose: false, highWaterMark: STREAM_CHUNK_BYTES });
+      const stream = readRange(source, 0, state.size);
       for await (const row of parseCsvStream(validUtf8(stream, path), { source: path, backend: BACKEND_NAME })) {
         if (row._row_id === change.deleteId) {
           found = true;

@@ -63,6 +63,26 @@ describe("files on disk", () => {
     expect(await readdir(path.join(rootDir, "rewrite", "datasets"))).toEqual(["d.csv"]);
   });
 
+  it("update and delete under unchanged columns copy the other rows' bytes, and the writer still knows every id", async () => {
+    const p = await Project.create("bytecopy", localCsvBackend, { rootDir });
+    const d = await p.createDataset("d");
+    const ids = await d.appendMany([{ v: 1, s: "a,\"b\"\nc" }, { v: 2, s: "x" }, { v: 3, s: "y" }]);
+    const file = tableFile(rootDir, "bytecopy", "dataset", "d");
+    const before = await readFile(file, "utf8");
+    // The same row again and again: each rewrite must keep its id known to the writer.
+    for (let i = 0; i < 3; i++) await d.update(ids[1]!, { v: 20 + i, s: "x" });
+    await d.delete(ids[2]!);
+    await expect(d.append({ _row_id: ids[1]!, v: 0 })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await expect(d.update(ids[2]!, { v: 0 })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
+    expect(await d.load()).toEqual([
+      { _row_id: ids[0], v: 1, s: 'a,"b"\nc' },
+      { _row_id: ids[1], v: 22, s: "x" },
+    ]);
+    // The untouched row (quoted cell with a comma, quotes and a line break) kept its bytes.
+    expect(await readFile(file, "utf8")).toBe(`${before.split(ids[1]!)[0]}${ids[1]},22,x\n`);
+    await p.close();
+  });
+
   it("refuses to append a _row_id the table already has (ALREADY_EXISTS), storing nothing of the batch", async () => {
     const p = await Project.create("dupes", localCsvBackend, { rootDir });
     const d = await p.createDataset("d");

@@ -172,7 +172,10 @@ describe("runExperiment", () => {
     try {
       const qa = await crashing.createDataset("qa");
       await qa.appendMany(Array.from({ length: 20 }, (_, i) => ({ n: i })));
-      await expect(crashing.runExperiment({ dataset: "qa", experiment: "fragile", task: async (row: { n: number }) => row.n, concurrency: 1 })).rejects.toMatchObject({
+      // Rows slower than the result writer's linger (10 ms) are written one write each, so
+      // some writes get through before the store fails.
+      const slow = async (row: { n: number }) => (await delay(25), row.n);
+      await expect(crashing.runExperiment({ dataset: "qa", experiment: "fragile", task: slow, concurrency: 1 })).rejects.toMatchObject({
         code: "ERR_THEMIS_UNAVAILABLE",
       });
       const rows = await (await crashing.getExperiment("fragile")).load();
@@ -180,6 +183,58 @@ describe("runExperiment", () => {
       expect(rows.length).toBeLessThanOrEqual(5);
       const [run] = await listRuns(crashing, "fragile");
       expect(run).toMatchObject({ status: "failed", error: { code: "ERR_THEMIS_UNAVAILABLE" } });
+    } finally {
+      await crashing.close();
+    }
+  });
+
+  it("writes results in batches, and counts a row only once its result is stored", async () => {
+    const appends: number[] = [];
+    const counting = await Project.create(
+      "batches",
+      wrappedStorage("counting", (name, table) => ({
+        load: () => table.load(),
+        entries: () => table.entries(),
+        get: (id) => table.get(id),
+        update: (row) => table.update(row),
+        delete: (id) => table.delete(id),
+        async append(rows: readonly StoredRow[]) {
+          if (name === "many") appends.push(rows.length);
+          return table.append(rows);
+        },
+      })),
+    );
+    try {
+      const qa = await counting.createDataset("qa");
+      await qa.appendMany(Array.from({ length: 400 }, (_, i) => ({ n: i })));
+      const seen: { done: number; stored: number }[] = [];
+      const stored = () => appends.reduce((a, b) => a + b, 0);
+      const onProgress = (p: ExperimentProgress) => void seen.push({ done: p.done, stored: stored() });
+      const summary = await counting.runExperiment({ dataset: "qa", experiment: "many", task: async (row: { n: number }) => row.n, concurrency: 16, onProgress });
+      expect(summary).toMatchObject({ status: "completed", succeeded: 400 });
+      expect(stored()).toBe(400);
+      // No-op rows finish far faster than the 10 ms a result waits for company.
+      expect(appends.length).toBeLessThanOrEqual(100);
+      // One report per row, each counting only rows already stored.
+      expect(seen.map((p) => p.done)).toEqual(Array.from({ length: 400 }, (_, i) => i + 1));
+      expect(seen.filter((p) => p.done > p.stored)).toEqual([]);
+    } finally {
+      await counting.close();
+    }
+  });
+
+  it("a row whose result write failed is not counted as done", async () => {
+    const crashing = await Project.create("uncounted", failingStorage("lost", 0));
+    try {
+      const qa = await crashing.createDataset("qa");
+      await qa.appendMany(Array.from({ length: 8 }, (_, i) => ({ n: i })));
+      const seen: ExperimentProgress[] = [];
+      await expect(crashing.runExperiment({ dataset: "qa", experiment: "lost", task: async (row: { n: number }) => row.n, onProgress: (p) => seen.push(p) })).rejects.toMatchObject({
+        code: "ERR_THEMIS_UNAVAILABLE",
+      });
+      expect(seen.filter((p) => p.done > 0)).toEqual([]);
+      const [run] = await listRuns(crashing, "lost");
+      expect(run).toMatchObject({ status: "failed", counts: { succeeded: 0, failed: 0 } });
     } finally {
       await crashing.close();
     }

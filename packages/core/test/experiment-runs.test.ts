@@ -9,7 +9,7 @@ import type { StorageBackend } from "../dist/index.js";
 import { wrappedStorage } from "./wrapped-storage.js";
 import { Project, type RunEvent, defineExecutionBackend, getRun, listRuns, moduleCodeHash, requestCancel, resolveModuleFile, runState } from "../dist/index.js";
 import { RUNS_TABLE } from "../dist/experiment/run-record.js";
-import { RowClaims, claimsTable } from "../dist/experiment/claims.js";
+import { RowClaims, claimsTable, resultRowId } from "../dist/experiment/claims.js";
 
 function taskFile(source: string): string {
   const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "themis-task-")));
@@ -96,6 +96,29 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     // Generation 1 of every claim belongs to the run that took over.
     const claimRows = await (await project.internalTable("experiment", claimsTable("taken"))).load();
     expect(claimRows.filter((c) => c.generation === 1 && c.run_id === summary.runId).length).toBe(12);
+  });
+
+  it("resume: rows a live run holds are waited for, and not redone once that run finished them", async () => {
+    const dataset = await (await project.getDataset("qa")).load();
+    const runs = await project.internalTable("experiment", RUNS_TABLE);
+    const now = new Date().toISOString();
+    await runs.append({ _row_id: "live", run_id: "live", status: "running", started_at: now, heartbeat_at: now, heartbeat_ms: 60_000 });
+    await project.createExperiment("held");
+    const key = (await import("../dist/experiment/run-setup.js")).taskKeyOf(async () => 0, { taskId: "t" }, {}).key;
+    const experiment = await project.getExperiment("held");
+    const live = new RowClaims(await project.internalTable("experiment", claimsTable("held")), runs, experiment, { runId: "live", experiment: "held", key, failedBefore: new Map() });
+    const heldIds = dataset.slice(0, 4).map((r) => r._row_id);
+    await live.claimMany(heldIds);
+    const ran: number[] = [];
+    const resumed = project.runExperiment({ dataset: "qa", experiment: "held", task: async (row: { n: number }) => (ran.push(row.n), row.n), taskId: "t", resume: true });
+    // The live run finishes its rows while the resumed one waits for them.
+    await delay(300);
+    await experiment.appendMany(heldIds.map((id) => ({ _row_id: resultRowId(id, key), dataset_row_id: id, status: "ok", output: 1, run_id: "live", task_key: key })));
+    await runs.update("live", { run_id: "live", status: "completed", started_at: now, heartbeat_at: now, heartbeat_ms: 60_000 });
+    const summary = await resumed;
+    expect(summary).toMatchObject({ status: "completed", succeeded: 8, skipped: 4 });
+    expect(ran.sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
+    expect((await experiment.load()).length).toBe(12);
   });
 
   it("deleting an experiment drops its row claims: a new experiment by that name claims every row afresh", async () => {

@@ -1,22 +1,15 @@
-import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import { hasErrorCode } from "../errors.js";
-import type { ExecutionBackend, JobError } from "../execution/contract.js";
+import type { JobError } from "../execution/contract.js";
 import { toJobError } from "../execution/errors.js";
-import { createExecutor } from "../execution/executor.js";
-import { assertRunsTask, map } from "../execution/map.js";
-import { resolveRetry } from "../execution/retry.js";
+import { map } from "../execution/map.js";
 import type { Task } from "../execution/task.js";
 import type { Project } from "../project.js";
-import { defaultRegistry } from "../registry/registry.js";
-import { type JsonValue, ROW_ID, type Row, type StoredRow, toJsonRow } from "../rows.js";
-import type { Dataset, Table } from "../storage/table.js";
-import { CANCELS_TABLE } from "./cancel.js";
-import { RowClaims, claimsTable } from "./claims.js";
+import { ROW_ID, type Row, type StoredRow } from "../rows.js";
+import { RowClaims, claimHolders } from "./claims.js";
+import { DoneSet } from "./done-set.js";
 import { executionRunKey } from "./execution-run-key.js";
 import { DEFAULT_FAIL_FAST, FailFast } from "./fail-fast.js";
 import { MetricsCollector, type Scores } from "./metrics.js";
-import { collectProvenance } from "./provenance.js";
 import { resultRow } from "./result-row.js";
 import { ResultWriter } from "./result-writer.js";
 import { type RunEvent, emitter } from "./run-events.js";
@@ -24,95 +17,23 @@ import { RunHeartbeat } from "./run-heartbeat.js";
 import { claimedRows } from "./run-inputs.js";
 import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 import { type Counters, progressReporter } from "./run-progress.js";
-import { DEFAULT_HEARTBEAT_MS, RUNS_TABLE, type RunRecord, type RunStatus, errorJson, listRuns } from "./run-record.js";
-import { codeChangeSince, openOrCreateExperiment, packageVersions, previousResults, redactedExecutorConfig, taskKeyOf } from "./run-setup.js";
+import { type RunStatus, errorJson, listRuns } from "./run-record.js";
+import { codeChangeSince, previousResults } from "./run-setup.js";
+import { COUNT_WAIT_MS, type RunContext, startRun } from "./run-start.js";
 import { type Stop, bounded, newStop, stopRun } from "./run-stop.js";
 
 export type { ExperimentProgress, RunEvent } from "./run-events.js";
 export { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 
-async function countRows(dataset: Dataset): Promise<number> {
-  let n = 0;
-  for await (const _ of dataset.entries()) n++;
-  return n;
-}
-
-/** Everything a run needs once it is set up. */
-interface RunContext<I extends Row> {
-  runId: string;
-  started: number;
-  record: RunRecord;
-  dataset: Dataset<I>;
-  experiment: Table;
-  runs: Table;
-  claims: Table;
-  cancels: Table;
-  executor: ExecutionBackend;
-  owned: boolean;
-  retry: ReturnType<typeof resolveRetry>;
-}
-
-async function startRun<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>): Promise<RunContext<I>> {
-  const started = performance.now();
-  const registry = options.registry ?? defaultRegistry();
-  const parameters = toJsonRow(options.parameters ?? {}) as { [key: string]: JsonValue };
-  const retry = resolveRetry(options.retries);
-  // Resolves and hashes a module task's file: a missing module fails here, before any row.
-  const taskKey = taskKeyOf(options.task as Task, options, parameters);
-  const runId = randomUUID();
-  const dataset: Dataset<I> = typeof options.dataset === "string" ? await project.getDataset<I>(options.dataset) : options.dataset;
-  const { executor, owned } = await createExecutor(options.execution, options.executionConfig, options.registry);
-  try {
-    // Checked before anything is created or run.
-    assertRunsTask(executor, options.task as Task);
-    const experiment = await openOrCreateExperiment(project, options.experiment, options.resume ?? false);
-    const [runs, claims, cancels] = await Promise.all([RUNS_TABLE, claimsTable(experiment.name), CANCELS_TABLE].map((t) => project.internalTable("experiment", t)));
-    const executorConfig = await redactedExecutorConfig(options.execution, options.executionConfig, registry);
-    const provenance = await collectProvenance(await packageVersions(registry, [project.storage.name, executor.name]), executorConfig, executor);
-    const now = new Date().toISOString();
-    const record: RunRecord = {
-      run_id: runId,
-      experiment: experiment.name,
-      dataset: dataset.name,
-      status: "running",
-      task: taskKey.identity,
-      task_key: taskKey.key,
-      code_hash: taskKey.codeHash,
-      task_version: taskKey.taskVersion,
-      parameters,
-      executor: executor.name,
-      concurrency: options.concurrency ?? executor.concurrency ?? null,
-      timeout_ms: options.timeout ?? null,
-      retries: retry.retries,
-      resume: options.resume ?? false,
-      started_at: now,
-      finished_at: null,
-      duration_ms: null,
-      heartbeat_at: now,
-      heartbeat_ms: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
-      host: hostname(),
-      pid: process.pid,
-      counts: { total: null, succeeded: 0, failed: 0, skipped: 0, claimed_elsewhere: 0 },
-      error: null,
-      reason: null,
-      metrics: {},
-      error_rate: null,
-      provenance,
-    };
-    return { runId, started, record, dataset, experiment: experiment as unknown as Table, runs: runs!, claims: claims!, cancels: cancels!, executor, owned, retry };
-  } catch (error) {
-    if (owned) await executor.close().catch(() => undefined);
-    throw error;
-  }
-}
-
 /**
  * Stream a dataset's rows through an executor into an experiment table: the Themis
  * `evaluate()` loop over any storage and any executor.
  *
- * - Each result is appended as it completes (a crash keeps every finished row); a failing
- *   row becomes an error row (`status: "error"`, `error` with name, message, code), never
- *   dropped. Result rows have one id per (dataset row, resume key).
+ * - Results are appended in batches (a result waits at most 10 ms for others) and a row
+ *   counts as done (counters, metrics, progress) only once its result is stored: a crash
+ *   loses only uncounted rows, which a resume redoes. A failing row becomes an error row
+ *   (`status: "error"`, `error` with name, message, code), never dropped. Result rows have
+ *   one id per (dataset row, resume key).
  * - A run record (status running, then completed / failed / cancelled with a `reason`;
  *   parameters, timing, counts, metrics, provenance, a heartbeat every `heartbeatMs`) is
  *   kept in the project's internal `__runs` table. See `runState` for "stale".
@@ -164,6 +85,7 @@ export async function runExperiment<I extends Row = Row, O = unknown>(project: P
     runError = error;
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
+    ctx.count?.stop();
     if (ctx.owned) await ctx.executor.close().catch(() => undefined);
   }
   return finishRun(ctx, heartbeat, loop, runError);
@@ -183,19 +105,32 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   const { c, stop, emit } = loop;
   const key = ctx.record.task_key;
   const resume = ctx.record.resume;
-  const previous = resume ? await previousResults(ctx.experiment, key) : { done: new Set<string>(), errorRows: new Map<string, string>(), errorRuns: new Map<string, string>() };
-  if (options.onProgress || options.onEvent) c.total = await countRows(ctx.dataset as Dataset);
+  const previous = resume ? await previousResults(ctx.experiment, key) : { done: new DoneSet(), errorRows: new Map<string, string>(), errorRuns: new Map<string, string>() };
+  if (ctx.count) {
+    c.total = await ctx.count.within(COUNT_WAIT_MS);
+    void ctx.count.done.then((n) => {
+      c.total ??= n;
+    });
+  }
   emit({ type: "run-started", runId: ctx.runId, experiment: ctx.record.experiment, dataset: ctx.record.dataset, taskKey: key, codeHash: ctx.record.code_hash, resume, total: c.total });
+  const earlierRuns = await listRuns(project, ctx.record.experiment);
   if (resume && options.onEvent) {
-    const changed = codeChangeSince((await listRuns(project, ctx.record.experiment)).filter((r) => r.run_id !== ctx.runId), ctx.record.task, ctx.record.parameters, ctx.record.code_hash ?? "", ctx.record.task_version);
+    const changed = codeChangeSince(earlierRuns.filter((r) => r.run_id !== ctx.runId), ctx.record.task, ctx.record.parameters, ctx.record.code_hash ?? "", ctx.record.task_version);
     if (changed) emit({ type: "code-changed", runId: ctx.runId, previousRunId: changed.run_id, previousCodeHash: changed.code_hash ?? null, codeHash: ctx.record.code_hash });
   }
   const progress = progressReporter(ctx, options, c);
   const claims = new RowClaims(ctx.claims, ctx.runs, ctx.experiment, { runId: ctx.runId, experiment: ctx.record.experiment, key, failedBefore: previous.errorRuns });
+  if (resume) claims.preload(await claimHolders(ctx.claims, ctx.record.experiment, key, previous.done));
   const inFlight = new Map<number, StoredRow<I>>();
   let index = 0;
   const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
-    const hooks = { onSkipped: () => (c.skipped++, progress()), onClaimedElsewhere: () => (c.claimedElsewhere++, progress()) };
+    const hooks = {
+      onSkipped: () => (c.skipped++, progress()),
+      onClaimedElsewhere: () => (c.claimedElsewhere++, progress()),
+      onDatasetRead: (rows: number) => {
+        c.total ??= rows;
+      },
+    };
     // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
     for await (const row of claimedRows(ctx.dataset, { done: previous.done, claims, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal }, hooks)) {
       inFlight.set(index++, row);
@@ -208,7 +143,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   const failFast = new FailFast(options.failFast ?? DEFAULT_FAIL_FAST);
   const mapOptions = {
     executor: ctx.executor,
-    runKey: executionRunKey(ctx.record.experiment, key, await listRuns(project, ctx.record.experiment), previous.errorRuns),
+    runKey: executionRunKey(ctx.record.experiment, key, earlierRuns, previous.errorRuns),
     retries: ctx.retry,
     signal: stop.controller.signal,
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
@@ -220,14 +155,14 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
     inFlight.delete(outcome.index);
     if (!outcome.ok && outcome.error.code === "ERR_THEMIS_ABORTED" && stop.controller.signal.aborted) continue;
     const result = resultRow(row, outcome, ctx.runId, key, options.storeInput ?? true);
-    if (result.status === "ok") c.succeeded++;
-    else {
-      c.failed++;
-      emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: result.error as unknown as JobError });
-    }
-    if (result.scores) loop.metrics.add(result.scores as Scores);
-    writer.add(result);
-    progress();
+    if (result.status !== "ok") emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: result.error as unknown as JobError });
+    // A row counts (counters, metrics, progress) once its result is stored.
+    writer.add(result, () => {
+      if (result.status === "ok") c.succeeded++;
+      else c.failed++;
+      if (result.scores) loop.metrics.add(result.scores as Scores);
+      progress();
+    });
     const verdict = failFast.observe(outcome.ok ? undefined : outcome.error);
     if (verdict) stopRun(stop, "failed", verdict.message, verdict);
     // The store is slower than the executor: wait for it rather than pile up results.

@@ -9,6 +9,7 @@ import { type JsonValue, ROW_ID } from "../rows.js";
 import type { Experiment } from "../storage/table.js";
 import { canonicalJson, resumeKey } from "./resume-key.js";
 import type { RunRecord } from "./run-record.js";
+import { DoneSet } from "./done-set.js";
 
 /** What a result was computed by: the task's identity, its code and the parameters. */
 export interface TaskKey {
@@ -52,8 +53,9 @@ export async function openOrCreateExperiment(project: Project, name: string, res
 }
 
 /** What earlier runs with this key did: rows done (skipped) and rows failed (redone, their error row replaced). */
-export async function previousResults(experiment: Experiment, key: string): Promise<{ done: Set<string>; errorRows: Map<string, string>; errorRuns: Map<string, string> }> {
-  const done = new Set<string>();
+export async function previousResults(experiment: Experiment, key: string): Promise<{ done: DoneSet; errorRows: Map<string, string>; errorRuns: Map<string, string> }> {
+  // Fingerprints, not id strings: a resumed 10M-row run would hold ~1 GB of them otherwise.
+  const done = new DoneSet();
   const errorRows = new Map<string, string>();
   const errorRuns = new Map<string, string>();
   for await (const row of experiment.entries()) {
@@ -61,8 +63,10 @@ export async function previousResults(experiment: Experiment, key: string): Prom
     const id = row.dataset_row_id;
     if (row.status === "ok") {
       done.add(id);
-      errorRows.delete(id);
-      errorRuns.delete(id);
+      if (errorRows.size > 0) {
+        errorRows.delete(id);
+        errorRuns.delete(id);
+      }
     } else if (!done.has(id)) {
       errorRows.set(id, row[ROW_ID]);
       errorRuns.set(id, String(row.run_id));
