@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { type ThemisError, backendError } from "@themis/core/backend";
 import { BACKEND_NAME } from "./name.js";
@@ -28,7 +28,7 @@ const TRANSIENT = new Set(["EAGAIN", "EBUSY", "EINTR", "EMFILE", "ENFILE"]);
  * Some platforms cannot open a directory for syncing; there the rename is as durable as it gets.
  */
 export async function syncDirectory(dir: string): Promise<void> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(dir, "r");
     await handle.sync();

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Dirent } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { AlreadyExistsError, NotFoundError, type OpenMode } from "@themis/core";
@@ -82,7 +83,7 @@ export class JsonlStorage implements StorageBackendImpl {
 
   async listProjects(): Promise<string[]> {
     this.#alive();
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(this.#rootDir, { withFileTypes: true });
     } catch (error) {

@@ -56,17 +56,26 @@ export class BlobStore {
     const body = Buffer.from(text, "utf8");
     const conditions = { ifNoneMatch: "*" };
     const upload = (d: IdleDeadline) => this.client.getBlockBlobClient(name).upload(body, body.length, { conditions, abortSignal: d.signal });
-    return this.#call(`write "${name}"`, async (d) => (await upload(d), true), isConditionFailed, false);
+    return this.#call(`write "${name}"`, async (d) => {
+      await upload(d);
+      return true;
+    }, isConditionFailed, false);
   }
 
   /** Whether the blob exists. */
   exists(name: string): Promise<boolean> {
-    return this.#call(`read "${name}"`, async (d) => (await this.client.getBlobClient(name).getProperties({ abortSignal: d.signal }), true), isMissingBlob, false);
+    return this.#call(`read "${name}"`, async (d) => {
+      await this.client.getBlobClient(name).getProperties({ abortSignal: d.signal });
+      return true;
+    }, isMissingBlob, false);
   }
 
   /** Delete the blob; false when it did not exist. */
   delete(name: string): Promise<boolean> {
-    return this.#call(`delete "${name}"`, async (d) => (await this.client.getBlobClient(name).delete({ abortSignal: d.signal }), true), isMissingBlob, false);
+    return this.#call(`delete "${name}"`, async (d) => {
+      await this.client.getBlobClient(name).delete({ abortSignal: d.signal });
+      return true;
+    }, isMissingBlob, false);
   }
 
   /** Names and sizes of the blobs under `prefix`, in name order, page by page. */

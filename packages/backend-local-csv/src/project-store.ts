@@ -1,3 +1,4 @@
+import type { Dirent } from "node:fs";
 import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { AlreadyExistsError, NotFoundError, ROW_ID, type ProjectStore, type TableKind, type TableStore } from "@themis/core";
@@ -81,7 +82,7 @@ export class LocalCsvProject implements ProjectStore {
 
   async listTables(kind: TableKind): Promise<string[]> {
     this.#context.alive();
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(kindDir(this.#context.rootDir, this.#name, kind), { withFileTypes: true });
     } catch (error) {

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Dirent } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { AlreadyExistsError, ClosedError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend } from "@themis/core";
@@ -69,7 +70,7 @@ export class LocalCsvStorage implements StorageBackend {
 
   async listProjects(): Promise<string[]> {
     this.#alive();
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(this.rootDir, { withFileTypes: true });
     } catch (error) {

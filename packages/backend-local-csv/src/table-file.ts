@@ -1,4 +1,4 @@
-import { fstatSync, statSync } from "node:fs";
+import { type Stats, fstatSync, statSync } from "node:fs";
 import { open, rm, type FileHandle } from "node:fs/promises";
 import { AlreadyExistsError, CorruptDataError, NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
 import { IdSet } from "@themis/core/backend";
@@ -277,7 +277,7 @@ export class CsvTableFile {
   }
 
   async #sync(): Promise<WriterState> {
-    let info;
+    let info: Stats;
     try {
       // Synchronous metadata calls of microseconds. While the file we know is still linked,
       // fstat of our handle tells the same as a stat of the path (its size: appends by hand;

@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { writeAll } from "./durable-fs.js";
 import type { CommittedTable } from "./lock-record.js";
@@ -42,7 +43,7 @@ export async function moveAside(file: string, fragment: Buffer, offset: number):
  * file was replaced since).
  */
 export async function rollBackPastCommitted(file: string, committed: CommittedTable): Promise<number> {
-  let info;
+  let info: Stats;
   try {
     info = await stat(file);
   } catch (error) {

@@ -12,7 +12,7 @@ describe("local/csv config", () => {
     const registry = new Registry({ discover: false }).register(localCsvBackend);
     const file = path.join(path.sep, "srv", "app", "themis.config.yaml");
     const config = await resolveConfig({ storage: { type: "local/csv", rootDir: "data" } }, { file, registry });
-    expect((config.storage?.config as { rootDir: string }).rootDir).toBe(path.join(path.sep, "srv", "app", "data"));
+    expect((config.storage?.config as { rootDir: string } | undefined)?.rootDir).toBe(path.join(path.sep, "srv", "app", "data"));
   });
 
   it("rejects unknown options and bad values with the field path", () => {

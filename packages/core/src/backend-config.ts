@@ -57,6 +57,7 @@ export function issuesFromZod(schema: z.ZodType, error: z.ZodError): Issue[] {
  * defaults). Throws {@link InvalidConfigError} naming every field path and reason.
  * `source` (a file name) is added to the message when the config came from a file.
  */
+// biome-ignore lint/suspicious/noExplicitAny: any kind of definition
 export function parseBackendConfig<C>(definition: BackendDefinition<any, C>, raw: unknown, source?: string): C {
   const result = definition.configSchema.safeParse(raw ?? {});
   if (result.success) return result.data;

@@ -87,6 +87,7 @@ export interface BackendWorker {
 export type StorageBackendDefinition<Config = any> = BackendDefinition<"storage", Config>;
 // biome-ignore lint/suspicious/noExplicitAny: a definition of any config must be assignable to the default (config types are invariant in create())
 export type ExecutionBackendDefinition<Config = any> = BackendDefinition<"execution", Config>;
+// biome-ignore lint/suspicious/noExplicitAny: a definition of any config must be assignable to the default (config types are invariant in create())
 export type PostprocessorDefinition<Config = any> = BackendDefinition<"postprocess", Config>;
 
 type DefinitionInput<K extends BackendKind, Config> = Omit<BackendDefinition<K, Config>, "brand" | "contractVersion" | "kind">;

@@ -174,7 +174,10 @@ describe("runExperiment", () => {
       await qa.appendMany(Array.from({ length: 20 }, (_, i) => ({ n: i })));
       // Rows slower than the result writer's linger (10 ms) are written one write each, so
       // some writes get through before the store fails.
-      const slow = async (row: { n: number }) => (await delay(25), row.n);
+      const slow = async (row: { n: number }) => {
+        await delay(25);
+        return row.n;
+      };
       await expect(crashing.runExperiment({ dataset: "qa", experiment: "fragile", task: slow, concurrency: 1 })).rejects.toMatchObject({
         code: "ERR_THEMIS_UNAVAILABLE",
       });

@@ -110,7 +110,10 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     const heldIds = dataset.slice(0, 4).map((r) => r._row_id);
     await live.claimMany(heldIds);
     const ran: number[] = [];
-    const resumed = project.runExperiment({ dataset: "qa", experiment: "held", task: async (row: { n: number }) => (ran.push(row.n), row.n), taskId: "t", resume: true });
+    const resumed = project.runExperiment({ dataset: "qa", experiment: "held", task: async (row: { n: number }) => {
+        ran.push(row.n);
+        return row.n;
+      }, taskId: "t", resume: true });
     // The live run finishes its rows while the resumed one waits for them.
     await delay(300);
     await experiment.appendMany(heldIds.map((id) => ({ _row_id: resultRowId(id, key), dataset_row_id: id, status: "ok", output: 1, run_id: "live", task_key: key })));

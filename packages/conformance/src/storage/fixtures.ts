@@ -30,7 +30,7 @@ export const TRICKY_ROWS: Row[] = [
   { n: 1 },
   { n: -17 },
   { n: 0.1 },
-  { n: 3.141592653589793 },
+  { n: Math.PI },
   { n: 1e21 },
   { n: -2.5e-8 },
   { n: Number.MAX_SAFE_INTEGER },

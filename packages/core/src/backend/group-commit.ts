@@ -11,6 +11,7 @@ export interface GroupCommitOptions {
  * item, `undefined` for an item written and an error for an item refused alone (a duplicate
  * id, say) while the others were written.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: a writeGroup that returns nothing means "all written"
 export type GroupOutcome = void | readonly (unknown | undefined)[];
 
 type Queued<T> =

@@ -108,7 +108,10 @@ export async function compareRuns(project: Project, runA: string, runB: string, 
       const y = sb[metric];
       if ((typeof x !== "number" && typeof x !== "boolean") || typeof y !== typeof x) continue;
       let list = pairs.get(metric);
-      if (!list) pairs.set(metric, (list = []));
+      if (!list) {
+        list = [];
+        pairs.set(metric, list);
+      }
       list.push([x, y as number | boolean]);
     }
   }

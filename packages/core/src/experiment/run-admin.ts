@@ -1,5 +1,6 @@
 import { ConflictError, hasErrorCode } from "../errors.js";
 import type { Project } from "../project.js";
+import type { Table } from "../storage/table.js";
 import { CANCELS_TABLE } from "./cancel.js";
 import { RUNS_TABLE, getRun, runState } from "./run-record.js";
 
@@ -21,7 +22,7 @@ export async function topErrors(project: Project, runId: string, limit = 5): Pro
 }
 
 async function deleteWhere(project: Project, table: string, internal: boolean, match: (row: Record<string, unknown>) => boolean): Promise<number> {
-  let t;
+  let t: Table;
   try {
     t = internal ? await project.internalTable("experiment", table) : await project.getExperiment(table);
   } catch (error) {

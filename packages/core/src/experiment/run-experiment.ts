@@ -125,8 +125,14 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   let index = 0;
   const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
     const hooks = {
-      onSkipped: () => (c.skipped++, progress()),
-      onClaimedElsewhere: () => (c.claimedElsewhere++, progress()),
+      onSkipped: () => {
+        c.skipped++;
+        progress();
+      },
+      onClaimedElsewhere: () => {
+        c.claimedElsewhere++;
+        progress();
+      },
       onDatasetRead: (rows: number) => {
         c.total ??= rows;
       },

@@ -114,7 +114,10 @@ class MemoryStorage implements StorageBackend {
 
   constructor(namespace: string) {
     let projects = namespaces.get(namespace);
-    if (!projects) namespaces.set(namespace, (projects = new Map()));
+    if (!projects) {
+      projects = new Map();
+      namespaces.set(namespace, projects);
+    }
     this.#projects = projects;
   }
   async openProject(project: string, mode: OpenMode): Promise<ProjectStore> {
