@@ -71,7 +71,7 @@ describe("map: unsupported kinds", () => {
       read++;
       yield 1;
     }
-    await expect(collect(map({ kind: "command", command: () => ({ argv: ["true"] }) }, items(), { executor: definition }))).rejects.toMatchObject({
+    await expect(collect(map({ kind: "command", command: () => ({ argv: ["true"] }) }, items(), { execution: definition }))).rejects.toMatchObject({
       code: "ERR_THEMIS_UNSUPPORTED",
     });
     expect(read).toBe(0);
@@ -80,11 +80,11 @@ describe("map: unsupported kinds", () => {
 
   it("runs through any contract-following executor and closes only executors it created", async () => {
     const instance = moduleOnlyExecutor(async (job) => ({ ok: true, value: (job as { input: number }).input * 10 }));
-    const out = await mapValues({ kind: "module", module: "/nowhere.js" }, [1, 2, 3], { executor: instance });
+    const out = await mapValues({ kind: "module", module: "/nowhere.js" }, [1, 2, 3], { execution: instance });
     expect(out).toEqual([10, 20, 30]);
     expect(instance.closed).toBe(0);
     const definition = defineExecutionBackend({ name: "module-only", configSchema: z.object({}), create: () => instance });
-    await mapValues({ kind: "module", module: "/nowhere.js" }, [1], { executor: definition });
+    await mapValues({ kind: "module", module: "/nowhere.js" }, [1], { execution: definition });
     expect(instance.closed).toBe(1);
   });
 });
@@ -333,7 +333,7 @@ describe("map: flow", () => {
             await delay(1);
           },
           Array.from({ length: 200 }, (_, i) => i),
-          { executor: "local", concurrency: 4 },
+          { execution: "local", concurrency: 4 },
         ),
       );
       await delay(10); // warnings are emitted on the next tick
@@ -360,13 +360,17 @@ describe("map: flow", () => {
   });
 
   it("mapValues returns values in input order and throws the first failure with its code", async () => {
-    expect(await mapValues(async (n: number) => n * 2, [3, 1, 2], { executor: "sequential" })).toEqual([6, 2, 4]);
+    expect(await mapValues(async (n: number) => n * 2, [3, 1, 2], { execution: "sequential" })).toEqual([6, 2, 4]);
     await expect(mapValues(async () => Promise.reject(new UnavailableError("down")), [1])).rejects.toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", retryable: true });
   });
 
   it("uses the executor named by a string through the registry (default: local)", async () => {
-    const out = await collect(map(async (n: number) => n, [1, 2], { executor: "sequential" }));
+    const out = await collect(map(async (n: number) => n, [1, 2], { execution: "sequential" }));
     expect(out.map((o) => o.index)).toEqual([0, 1]);
-    await expect(collect(map(async (n: number) => n, [1], { executor: "no-such-executor" }))).rejects.toMatchObject({ code: "ERR_THEMIS_UNKNOWN_BACKEND" });
+    // The old option name still works; both names at once is a TypeError, before anything runs.
+    const old = await collect(map(async (n: number) => n, [1, 2], { executor: "sequential" }));
+    expect(old.map((o) => o.ok)).toEqual([true, true]);
+    expect(() => map(async (n: number) => n, [1], { execution: "sequential", executor: "local" })).toThrow(TypeError);
+    await expect(collect(map(async (n: number) => n, [1], { execution: "no-such-executor" }))).rejects.toMatchObject({ code: "ERR_THEMIS_UNKNOWN_BACKEND" });
   });
 });

@@ -28,11 +28,16 @@ export interface MapProgress {
 /** Options of {@link map}. */
 export interface MapOptions {
   /**
-   * The executor: a registry name, a definition, or an instance (not closed by `map`).
-   * Default: the one the themis config names (`execution:`), else `"local"`.
+   * The execution backend: a registry name, a definition, or an executor instance (not
+   * closed by `map`). Default: the one the themis config names (`execution:`), else `"local"`.
+   * The same word as `runExperiment`'s option and the config key.
    */
+  execution?: ExecutionSpec;
+  /** Config for the execution backend when `map` creates it from a name or definition. */
+  executionConfig?: Record<string, unknown>;
+  /** @deprecated The old name of {@link MapOptions.execution}; still accepted. */
   executor?: ExecutionSpec;
-  /** Config for the executor when `map` creates it from a name or definition. */
+  /** @deprecated The old name of {@link MapOptions.executionConfig}; still accepted. */
   executorConfig?: Record<string, unknown>;
   /** Registry to resolve executor names with. Default: the default registry. */
   registry?: Registry;
@@ -75,6 +80,13 @@ function toAsyncIterator<I>(items: Input<I>): AsyncIterator<I> | Iterator<I> {
   if (items && typeof (items as AsyncIterable<I>)[Symbol.asyncIterator] === "function") return (items as AsyncIterable<I>)[Symbol.asyncIterator]();
   if (items && typeof (items as Iterable<I>)[Symbol.iterator] === "function") return (items as Iterable<I>)[Symbol.iterator]();
   throw new TypeError("map: items must be an array, an iterable or an async iterable");
+}
+
+/** `execution`, or its old name `executor`; both at once is a TypeError (which one was meant?). */
+function executionSpec(options: MapOptions): ExecutionSpec | undefined {
+  if (options.execution !== undefined && options.executor !== undefined) throw new TypeError("map: give `execution` only (`executor` is its old name)");
+  if (options.executionConfig !== undefined && options.executorConfig !== undefined) throw new TypeError("map: give `executionConfig` only (`executorConfig` is its old name)");
+  return options.execution ?? options.executor;
 }
 
 /** Throws UnsupportedError unless `executor` runs the kind of jobs `task` makes. */
@@ -139,14 +151,15 @@ export function map<I, O = unknown>(task: Task<I, O>, items: Input<I>, options: 
     throw new RangeError(`map: timeout must be a positive number of ms up to ${MAX_TIMEOUT_MS} (a Node timer fires at once beyond it), got ${options.timeout}`);
   }
   const retry = resolveRetry(options.retries);
-  if (isExecutionBackend(options.executor)) assertRunsTask(options.executor, task);
+  const spec = executionSpec(options);
+  if (isExecutionBackend(spec)) assertRunsTask(spec, task);
   return {
     [Symbol.asyncIterator]: () => run<I, O>(task, items, options, retry)[Symbol.asyncIterator](),
   };
 }
 
 async function* run<I, O>(task: Task<I, O>, items: Input<I>, options: MapOptions, retry: ReturnType<typeof resolveRetry>): AsyncGenerator<MapOutcome<O>> {
-  const { executor, owned } = await createExecutor(options.executor, options.executorConfig, options.registry);
+  const { executor, owned } = await createExecutor(executionSpec(options), options.executionConfig ?? options.executorConfig, options.registry);
   try {
     assertRunsTask(executor, task);
     yield* schedule(executor, task, items, options, retry);
