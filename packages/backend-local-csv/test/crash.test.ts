@@ -94,8 +94,10 @@ describe("a writer killed with SIGKILL mid-stream", () => {
   });
 });
 
+// 4 writers and 20 kills take ~30 s on an idle 2-core machine and passed 120 s once with the
+// whole suite and other builds running: the limit is for a hang, not a speed check.
 describe("4 writer processes on one table, one of them killed with SIGKILL at a time", () => {
-  it(`lose no acknowledged row over ${KILLS} kills, and the table stays readable throughout`, { timeout: 120_000 }, async () => {
+  it(`lose no acknowledged row over ${KILLS} kills, and the table stays readable throughout`, { timeout: 300_000 }, async () => {
     const project = "crash4";
     const p = await Project.create(project, localCsvBackend, { rootDir });
     await p.createDataset("shared");
