@@ -120,6 +120,13 @@ class Shard {
   #merge(): void {
     const old = this.#packed;
     const [addHi, addLo] = this.#added.sorted();
+    // Adds only, and the same bucket bits (all but ~1 merge in 16): the kept keys move as bits.
+    const inserted = this.#deleted.size === 0 ? old.insert(addHi, addLo) : undefined;
+    if (inserted) {
+      this.#packed = inserted;
+      this.#added = new PairTable();
+      return;
+    }
     const deleted = this.#deleted;
     const read = old.reader();
     const key = new Uint32Array(2);

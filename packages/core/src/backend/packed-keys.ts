@@ -65,6 +65,53 @@ export class PackedKeys {
     return keys;
   }
 
+  /**
+   * These keys and `(addHi[k], addLo[k])` (ascending, none already here), or `undefined` when
+   * so many keys need other bucket bits (then {@link PackedKeys.build} it is). The keys kept
+   * move as runs of bits, a few word operations per key, where a rebuild decodes and encodes
+   * each: merges are the main cost of adding keys.
+   */
+  insert(addHi: Uint32Array, addLo: Uint32Array): PackedKeys | undefined {
+    const added = addHi.length;
+    const next = new PackedKeys(this.#hiBits, this.size + added);
+    if (next.#q !== this.#q) return undefined;
+    const dir = this.#dir;
+    const newDir = next.#dir;
+    let bucket = 0;
+    let from = 0;
+    for (let k = 0; k < added; k++) {
+      const hi = addHi[k] as number;
+      const lo = addLo[k] as number;
+      const b = this.#bucket(hi, lo);
+      // Buckets up to b start `k` keys further on: the added keys before them.
+      for (; bucket <= b; bucket++) newDir[bucket] = (dir[bucket] as number) + k;
+      const at = this.#lowerBound(b, this.#restHi(hi), this.#restLo(lo));
+      // Kept keys [from, at) shift by k; the new key goes at `at + k`.
+      this.#remHi.copyTo(next.#remHi, from, from + k, at - from);
+      this.#remLo.copyTo(next.#remLo, from, from + k, at - from);
+      next.#remHi.put(at + k, this.#restHi(hi));
+      next.#remLo.put(at + k, this.#restLo(lo));
+      from = at;
+    }
+    for (; bucket < dir.length; bucket++) newDir[bucket] = (dir[bucket] as number) + added;
+    this.#remHi.copyTo(next.#remHi, from, from + added, this.size - from);
+    this.#remLo.copyTo(next.#remLo, from, from + added, this.size - from);
+    return next;
+  }
+
+  /** Index of the first key of bucket `b` not below `(rh, rl)`. */
+  #lowerBound(b: number, rh: number, rl: number): number {
+    let from = this.#dir[b] as number;
+    let to = this.#dir[b + 1] as number;
+    while (from < to) {
+      const mid = (from + to) >>> 1;
+      const h = this.#remHi.get(mid);
+      if (h < rh || (h === rh && this.#remLo.get(mid) < rl)) from = mid + 1;
+      else to = mid;
+    }
+    return from;
+  }
+
   /** Whether the key `(hi, lo)` is stored. */
   has(hi: number, lo: number): boolean {
     const b = this.#bucket(hi, lo);
@@ -157,6 +204,40 @@ class BitArray {
     let v = (this.#words[at] as number) >>> off;
     if (off + w > 32) v |= (this.#words[at + 1] as number) << (32 - off);
     return (v & this.#mask) >>> 0;
+  }
+
+  /** Set value `i`, whose bits must still be 0 (values are written once). */
+  put(i: number, value: number): void {
+    const w = this.#width;
+    if (w === 0) return;
+    const bit = i * w;
+    const at = bit >>> 5;
+    const off = bit & 31;
+    this.#words[at] = (this.#words[at] as number) | (value << off);
+    if (off + w > 32) this.#words[at + 1] = (this.#words[at + 1] as number) | (value >>> (32 - off));
+  }
+
+  /** Copy values [from, from + count) to [to, to + count) of `target` (same width, bits still 0 there). */
+  copyTo(target: BitArray, from: number, to: number, count: number): void {
+    const w = this.#width;
+    if (w === 0 || count === 0) return;
+    const src = this.#words;
+    const dst = target.#words;
+    // 32-bit values are whole words: a memmove.
+    if (w === 32) return dst.set(src.subarray(from, from + count), to);
+    let s = from * w;
+    let d = to * w;
+    let n = count * w;
+    while (n > 0) {
+      const so = s & 31;
+      const dof = d & 31;
+      const k = Math.min(n, 32 - so, 32 - dof);
+      const bits = ((src[s >>> 5] as number) >>> so) & (k === 32 ? 0xffffffff : (1 << k) - 1);
+      dst[d >>> 5] = (dst[d >>> 5] as number) | (bits << dof);
+      s += k;
+      d += k;
+      n -= k;
+    }
   }
 
   /** A writer of values 0, 1, 2, ... in turn (each written once, when built): integer cursors, no division. */
