@@ -43,7 +43,7 @@ export class FingerprintSet {
   has(hi: number, lo: number): boolean {
     const shift = this.#hiBits - SHARD_BITS;
     const shard = this.#shards[hi >>> shift];
-    return shard !== undefined && shard.has(localHi(hi, shift), lo);
+    return shard?.has(localHi(hi, shift), lo) === true;
   }
 
   /** Add a key; false when it was already there. */
@@ -64,7 +64,7 @@ export class FingerprintSet {
   delete(hi: number, lo: number): boolean {
     const shift = this.#hiBits - SHARD_BITS;
     const shard = this.#shards[hi >>> shift];
-    const deleted = shard !== undefined && shard.delete(localHi(hi, shift), lo);
+    const deleted = shard?.delete(localHi(hi, shift), lo) === true;
     if (deleted) this.#size--;
     return deleted;
   }

@@ -224,7 +224,10 @@ class BitArray {
     const src = this.#words;
     const dst = target.#words;
     // 32-bit values are whole words: a memmove.
-    if (w === 32) return dst.set(src.subarray(from, from + count), to);
+    if (w === 32) {
+      dst.set(src.subarray(from, from + count), to);
+      return;
+    }
     let s = from * w;
     let d = to * w;
     let n = count * w;
