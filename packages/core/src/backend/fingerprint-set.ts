@@ -8,22 +8,24 @@ import { PairTable } from "./pair-table.js";
 const SHARD_BITS = 6;
 
 /**
- * A set of uniformly spread keys of 40 to 64 bits (hashes), given as `(hi, lo)` pairs, in about
- * `width - log2(size) + 6` bits a key: 3.5 to 4.5 bytes a key for 48-bit keys between 100k and
- * 10M keys, 5.5 to 6.5 for 64-bit ones (see {@link PackedKeys}).
+ * A set of uniformly spread keys of 38 to 64 bits (hashes), given as `(hi, lo)` pairs, in about
+ * `width - log2(size) + 6` bits a key: ~4-5 bytes a key for 48-bit keys at 1M-10M keys, ~6-7
+ * for 64-bit ones (`bench/id-set.bench.ts`; small sets pay the fixed cost of 64 shards).
  *
  * Each of 64 shards keeps its keys in {@link PackedKeys} (sorted, quotiented, bit-packed,
  * immutable) plus the changes since its last merge: a small {@link PairTable} of keys added and
  * one of keys deleted. When the changes reach 1/16 of the shard (at least 64), they are merged
- * into a new `PackedKeys` in one sorted pass; the amortized cost of an add is ~16 key copies,
- * and the changes add at most ~0.7 byte a key.
+ * into a new `PackedKeys`: the keys kept move as runs of bits ({@link PackedKeys.insert}), or,
+ * once per doubling of the shard or after deletes, are decoded and packed again in one sorted
+ * pass. The changes add up to ~0.7-1.3 byte a key just before a merge. Not a general-purpose
+ * set: the keys must be hashes, or the buckets fill unevenly.
  */
 export class FingerprintSet {
   readonly #hiBits: number;
   readonly #shards: (Shard | undefined)[] = new Array(2 ** SHARD_BITS).fill(undefined);
   #size = 0;
 
-  /** @param hiBits bits of a key's `hi` part (8 to 32): a key has `hiBits + 32` bits. */
+  /** @param hiBits bits of a key's `hi` part (6 to 32): a key has `hiBits + 32` bits. */
   constructor(hiBits: number) {
     if (!Number.isInteger(hiBits) || hiBits < SHARD_BITS || hiBits > 32) throw new RangeError(`hiBits must be an integer from ${SHARD_BITS} to 32, got ${hiBits}`);
     this.#hiBits = hiBits;

@@ -7,9 +7,10 @@
  * of `2^q` buckets holding ~16-32 keys each; a bucket's keys are stored sorted, without those
  * `q` bits (they are implied by the bucket: "quotienting"), bit-packed at a fixed width so that
  * a lookup is a binary search over ~5 entries. A directory of `2^q + 1` offsets (4 bytes per
- * bucket, so 1/8 to 1/4 byte a key) says where each bucket starts. At 40 million keys of 48
- * bits this is 29 + ~1.5 bits a key where a hash table of 48-bit slots needs 48 bits at 100%
- * load and 64-80 in practice.
+ * bucket, so 1/8 to 1/4 byte a key) says where each bucket starts. For an IdSet of 10M ids
+ * (48-bit fingerprints in 64 shards, so 42-bit keys, 156k a shard) this is 29 bits plus ~1.7
+ * bits of directory a key, where a hash table of 48-bit slots needs 48 bits at 100% load
+ * and 64-80 in practice.
  *
  * Built once from sorted keys ({@link PackedKeys.build}); changes go to a small table beside
  * it and are merged in batches (fingerprint-set.ts).
