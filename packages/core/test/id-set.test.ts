@@ -52,7 +52,7 @@ describe("IdSet", () => {
     );
   });
 
-  it("stays within ~4.5 bytes an id at 200k ids (packed fingerprints)", () => {
+  it("holds under 5 bytes an id at 200k ids (packed fingerprints)", () => {
     const set = new IdSet();
     for (let i = 0; i < 200_000; i++) set.add(`row-${i}`);
     expect(set.size).toBe(200_000);
