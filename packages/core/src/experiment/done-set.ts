@@ -1,19 +1,18 @@
 import { randomBytes } from "node:crypto";
+import { FingerprintSet } from "../backend/fingerprint-set.js";
 
 /**
- * The dataset row ids an earlier run finished, for `resume`, as 64-bit fingerprints in two
- * flat typed arrays: 8 bytes per slot, the table doubling at 75% load, so 11-21 bytes per
- * row (134 MB at 10M rows) where a `Set` of id strings takes ~80-100 and stops at 2^24
- * entries.
+ * The dataset row ids an earlier run finished, for `resume`, as 64-bit fingerprints packed in
+ * about 6 to 7 bytes per row from 1M rows on (60 MB at 10M rows, where a hash table of them took 11-21
+ * bytes and a `Set` of id strings ~80-100, stopping at 2^24 entries). The layout is
+ * described in backend/fingerprint-set.ts; `bench/id-set.bench.ts` measures it.
  *
  * The price is a false "done" with probability `size / 2^64` per row not done (5e-13 at
  * 10M rows: one row in ~2e12 lookups is skipped when it should have run). The hash is
  * salted per instance, so a row skipped that way is looked at afresh by the next resume.
  */
 export class DoneSet {
-  #lo = new Uint32Array(1024);
-  #hi = new Uint32Array(1024);
-  #size = 0;
+  readonly #fingerprints = new FingerprintSet(32);
   readonly #seedA: number;
   readonly #seedB: number;
 
@@ -24,23 +23,25 @@ export class DoneSet {
   }
 
   get size(): number {
-    return this.#size;
+    return this.#fingerprints.size;
+  }
+
+  /** Bytes held by the fingerprints' typed arrays, for sizing. */
+  get byteLength(): number {
+    return this.#fingerprints.byteLength;
   }
 
   has(id: string): boolean {
     const [a, b] = this.#hash(id);
-    return this.#find(a, b) >= 0;
+    return this.#fingerprints.has(b, a);
   }
 
   add(id: string): void {
     const [a, b] = this.#hash(id);
-    if (this.#find(a, b) >= 0) return;
-    if ((this.#size + 1) * 4 > this.#lo.length * 3) this.#grow();
-    this.#place(a, b);
-    this.#size++;
+    this.#fingerprints.add(b, a);
   }
 
-  /** Two 32-bit FNV-1a hashes (different seeds) with murmur3's finalizer; (0, 0) marks an empty slot. */
+  /** Two 32-bit FNV-1a hashes (different seeds) with murmur3's finalizer. */
   #hash(id: string): [number, number] {
     let a = 0x811c9dc5 ^ this.#seedA;
     let b = 0x01000193 ^ this.#seedB;
@@ -51,37 +52,7 @@ export class DoneSet {
     }
     a = fmix(a);
     b = fmix(b);
-    return a === 0 && b === 0 ? [1, 0] : [a, b];
-  }
-
-  #find(a: number, b: number): number {
-    const mask = this.#lo.length - 1;
-    for (let i = a & mask; ; i = (i + 1) & mask) {
-      const lo = this.#lo[i] as number;
-      const hi = this.#hi[i] as number;
-      if (lo === a && hi === b) return i;
-      if (lo === 0 && hi === 0) return -1;
-    }
-  }
-
-  #place(a: number, b: number): void {
-    const mask = this.#lo.length - 1;
-    let i = a & mask;
-    while (this.#lo[i] !== 0 || this.#hi[i] !== 0) i = (i + 1) & mask;
-    this.#lo[i] = a;
-    this.#hi[i] = b;
-  }
-
-  #grow(): void {
-    const lo = this.#lo;
-    const hi = this.#hi;
-    this.#lo = new Uint32Array(lo.length * 2);
-    this.#hi = new Uint32Array(hi.length * 2);
-    for (let i = 0; i < lo.length; i++) {
-      const a = lo[i] as number;
-      const b = hi[i] as number;
-      if (a !== 0 || b !== 0) this.#place(a, b);
-    }
+    return [a, b];
   }
 }
 
