@@ -56,8 +56,11 @@ export class TableFile {
   readonly #io: BoxIo;
   readonly #conflictRetries: number;
   #cache: Snapshot | undefined;
-  /** Every change waiting when an upload starts goes into that one new version. */
-  readonly #queue = new GroupCommitQueue<TableChange>((changes) => this.#commit(changes));
+  /**
+   * Every change waiting when an upload starts goes into that one new version: unbounded,
+   * since every version uploads the whole file anyway (one upload beats two of the same size).
+   */
+  readonly #queue = new GroupCommitQueue<TableChange>((changes) => this.#commit(changes), { maxGroupSize: Number.MAX_SAFE_INTEGER });
   #reading: { writes: number; promise: Promise<ReadResult> } | undefined;
   /** Uploads done so far: a read that started before the last one may not serve later callers. */
   #writes = 0;
