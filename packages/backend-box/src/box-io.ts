@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { BoxClient } from "box-node-sdk";
 import { DeadlineError, UnavailableError, withDeadline } from "@themis/core";
-import { BACKEND } from "./errors.js";
+import { BACKEND_NAME } from "./errors.js";
 
 /** What the backend needs to know about a file: enough to read one version and to write the next. */
 export interface FileInfo {
@@ -93,10 +93,10 @@ export class BoxIo {
     for (;;) {
       let next: IteratorResult<Buffer | string>;
       try {
-        next = await withDeadline(iterator.next(), this.#timeoutMs, `downloading file ${fileId}`, { backend: BACKEND, onTimeout: stop });
+        next = await withDeadline(iterator.next(), this.#timeoutMs, `downloading file ${fileId}`, { backend: BACKEND_NAME, onTimeout: stop });
       } catch (error) {
         if (!(error instanceof DeadlineError)) throw error;
-        throw new UnavailableError(`download of file ${fileId} stalled: no data for ${this.#timeoutMs} ms (timeoutMs)`, { backend: BACKEND, cause: error });
+        throw new UnavailableError(`download of file ${fileId} stalled: no data for ${this.#timeoutMs} ms (timeoutMs)`, { backend: BACKEND_NAME, cause: error });
       }
       if (next.done) return Buffer.concat(chunks);
       chunks.push(typeof next.value === "string" ? Buffer.from(next.value) : next.value);

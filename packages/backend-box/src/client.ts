@@ -3,7 +3,7 @@ import { BoxCcgAuth, BoxClient, BoxDeveloperTokenAuth, BoxJwtAuth, CcgConfig, Jw
 import { BaseUrls, BoxRetryStrategy, NetworkSession } from "box-node-sdk/networking";
 import { InvalidConfigError } from "@themis/core";
 import type { BoxConfig } from "./config.js";
-import { BACKEND } from "./errors.js";
+import { BACKEND_NAME } from "./errors.js";
 import { BoxRetryPolicy } from "./retry-strategy.js";
 
 /** How the backend authenticates, for diagnostics (never holds the secret itself). */
@@ -15,7 +15,7 @@ const env = (name: string): string | undefined => {
 };
 
 const invalid = (path: string, message: string): InvalidConfigError =>
-  new InvalidConfigError(`invalid config for backend "${BACKEND}"`, [{ path, message }], { backend: BACKEND });
+  new InvalidConfigError(`invalid config for backend "${BACKEND_NAME}"`, [{ path, message }], { backend: BACKEND_NAME });
 
 function jwtAuth(file: string, userId: string | undefined, enterpriseId: string | undefined): BoxJwtAuth {
   if (!existsSync(file)) throw invalid("jwtConfigFile", `no such file: ${file}`);
@@ -24,8 +24,8 @@ function jwtAuth(file: string, userId: string | undefined, enterpriseId: string 
     config = JwtConfig.fromConfigFile(file);
   } catch (error) {
     // The SDK's message may quote the file; keep only the kind of failure.
-    throw new InvalidConfigError(`invalid config for backend "${BACKEND}"`, [{ path: "jwtConfigFile", message: "not a Box JWT config file (download it from the app's Configuration page)" }], {
-      backend: BACKEND,
+    throw new InvalidConfigError(`invalid config for backend "${BACKEND_NAME}"`, [{ path: "jwtConfigFile", message: "not a Box JWT config file (download it from the app's Configuration page)" }], {
+      backend: BACKEND_NAME,
       cause: new Error(error instanceof Error ? error.name : "invalid JWT config"),
     });
   }

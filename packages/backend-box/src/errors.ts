@@ -3,7 +3,7 @@ import { ThemisError } from "@themis/core";
 import { backendError, failureKindOfStatus } from "@themis/core/backend";
 
 /** The backend's registry name, used in every error message. */
-export const BACKEND = "box/csv";
+export const BACKEND_NAME = "box/csv";
 
 /**
  * What a failed Box request tells, without what it must not: the SDK's BoxApiError keeps
@@ -75,7 +75,7 @@ const OAUTH_REJECTIONS = new Set(["invalid_client", "invalid_grant", "unauthoriz
 export function toThemisError(error: unknown, doing: string, notFound?: string): Error {
   const described = describeBoxError(error);
   if (described instanceof ThemisError) return described;
-  const options = { backend: BACKEND, cause: described };
+  const options = { backend: BACKEND_NAME, cause: described };
   if (!(described instanceof BoxRequestError)) return backendError("unavailable", `${doing} failed: ${described.message}`, options);
   const { status } = described;
   if (status === 404 && notFound) return backendError("not-found", notFound, options);

@@ -1,6 +1,6 @@
 import { AlreadyExistsError } from "@themis/core";
 import type { BoxIo, FolderEntry } from "./box-io.js";
-import { BACKEND, describeBoxError, BoxRequestError, statusOf, toThemisError } from "./errors.js";
+import { BACKEND_NAME, describeBoxError, BoxRequestError, statusOf, toThemisError } from "./errors.js";
 
 /**
  * Which items live in which folder, as far as this client has seen: lookups by name hit
@@ -108,5 +108,5 @@ export function sameNameError(name: string, cause: unknown): AlreadyExistsError 
   const conflicts = info?.conflicts;
   const other = (Array.isArray(conflicts) ? conflicts[0] : conflicts) as { name?: unknown; type?: unknown } | undefined;
   const what = typeof other?.name === "string" ? ` ("${other.name}", a ${String(other.type)})` : "";
-  return new AlreadyExistsError(`Box already has an item named like "${name}"${what}: Box names are unique per folder regardless of case`, { backend: BACKEND, cause });
+  return new AlreadyExistsError(`Box already has an item named like "${name}"${what}: Box names are unique per folder regardless of case`, { backend: BACKEND_NAME, cause });
 }

@@ -8,7 +8,7 @@ import { defineStorageBackend } from "@themis/core";
 import { BoxIo } from "./box-io.js";
 import { createBoxClient } from "./client.js";
 import { boxConfigSchema } from "./config.js";
-import { BACKEND } from "./errors.js";
+import { BACKEND_NAME } from "./errors.js";
 import { BoxStorage } from "./storage.js";
 import "./backend-configs.js";
 
@@ -30,10 +30,16 @@ export { KIND_FOLDERS, tableFileName } from "./layout.js";
  * ```
  */
 export const boxBackend = defineStorageBackend({
-  name: BACKEND,
+  name: BACKEND_NAME,
   description: "Box (box.com): one CSV file per table, If-Match on every write",
   configSchema: boxConfigSchema,
   schemes: ["box"],
+  capabilities: {
+    // Box keeps one item per name in a folder whatever its case: "data" beside "Data" is ALREADY_EXISTS.
+    caseInsensitiveNames: true,
+    // Handles hold their folder's or file's id: a re-created project or table is a new item they never reach.
+    handlesById: true,
+  },
   // box://<folder id>: the root folder (credentials come from the config or the environment).
   configFromUri: (uri) => (uri.hostname ? { rootFolderId: uri.hostname } : {}),
   create: (config) => {

@@ -1,6 +1,6 @@
 import { AlreadyExistsError, NotFoundError, ROW_ID, type ProjectStore, type TableKind, type TableStore } from "@themis/core";
 import type { FolderEntry } from "./box-io.js";
-import { BACKEND, describeBoxError, statusOf, toThemisError } from "./errors.js";
+import { BACKEND_NAME, describeBoxError, statusOf, toThemisError } from "./errors.js";
 import { sameNameError } from "./folder-index.js";
 import { EMPTY_TABLE, KIND_FOLDERS, tableFileName } from "./layout.js";
 import type { BoxStorage } from "./storage.js";
@@ -24,7 +24,7 @@ export class BoxProject implements ProjectStore {
   }
 
   #missingTable(kind: TableKind, name: string): NotFoundError {
-    return new NotFoundError(`${kind} "${name}" does not exist in project "${this.#name}"`, { backend: BACKEND });
+    return new NotFoundError(`${kind} "${name}" does not exist in project "${this.#name}"`, { backend: BACKEND_NAME });
   }
 
   #location(kind: TableKind, name: string, fileId: string): TableFileLocation {
@@ -46,7 +46,7 @@ export class BoxProject implements ProjectStore {
     } catch (error) {
       if (statusOf(error) === 409) {
         const exact = await s.folders.find(folder.id, fileName, "file", this.#gone());
-        if (exact) throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#name}"`, { backend: BACKEND, cause: describeBoxError(error) });
+        if (exact) throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#name}"`, { backend: BACKEND_NAME, cause: describeBoxError(error) });
         throw sameNameError(fileName, describeBoxError(error));
       }
       if (statusOf(error) === 404) s.folders.forgetFolder(folder.id);

@@ -1,6 +1,7 @@
-import { AlreadyExistsError, ClosedError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend, validateName } from "@themis/core";
+import { AlreadyExistsError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend, validateName } from "@themis/core";
+import { ClosedGuard } from "@themis/core/backend";
 import type { BoxIo, FolderEntry } from "./box-io.js";
-import { BACKEND, describeBoxError, statusOf, toThemisError } from "./errors.js";
+import { BACKEND_NAME, describeBoxError, statusOf, toThemisError } from "./errors.js";
 import { FolderIndex, sameNameError } from "./folder-index.js";
 import { KIND_FOLDERS } from "./layout.js";
 import { BoxProject } from "./project-store.js";
@@ -20,14 +21,14 @@ const isProjectName = (name: string): boolean => {
  * file per table, every change a new file version guarded by If-Match.
  */
 export class BoxStorage implements StorageBackend {
-  readonly name = BACKEND;
+  readonly name = BACKEND_NAME;
   readonly io: BoxIo;
   readonly folders: FolderIndex;
   readonly rootFolderId: string;
   readonly #conflictRetries: number;
   readonly #files = new Map<string, TableFile>();
   readonly #release: () => void;
-  #closed = false;
+  readonly #guard = new ClosedGuard(BACKEND_NAME);
 
   /** `release` closes the client's connections on {@link close}. */
   constructor(io: BoxIo, rootFolderId: string, conflictRetries: number, release: () => void = () => undefined) {
@@ -40,7 +41,7 @@ export class BoxStorage implements StorageBackend {
 
   /** Throws ClosedError after {@link close}. */
   alive(): void {
-    if (this.#closed) throw new ClosedError("backend is closed", { backend: BACKEND });
+    this.#guard.assertOpen();
   }
 
   #rootMissing(): string {
@@ -66,7 +67,7 @@ export class BoxStorage implements StorageBackend {
     if (mode !== "create") {
       const found = await this.folders.find(this.rootFolderId, project, "folder", this.#rootMissing());
       if (found) return new BoxProject(this, project, found);
-      if (mode === "open") throw new NotFoundError(`project "${project}" does not exist`, { backend: BACKEND });
+      if (mode === "open") throw new NotFoundError(`project "${project}" does not exist`, { backend: BACKEND_NAME });
     }
     let folder: FolderEntry;
     try {
@@ -77,7 +78,7 @@ export class BoxStorage implements StorageBackend {
       const raced = mode === "create" ? undefined : await this.folders.find(this.rootFolderId, project, "folder", this.#rootMissing());
       if (raced) return new BoxProject(this, project, raced);
       const exact = await this.folders.find(this.rootFolderId, project, "folder", this.#rootMissing());
-      if (exact) throw new AlreadyExistsError(`project "${project}" already exists`, { backend: BACKEND, cause: describeBoxError(error) });
+      if (exact) throw new AlreadyExistsError(`project "${project}" already exists`, { backend: BACKEND_NAME, cause: describeBoxError(error) });
       throw sameNameError(project, describeBoxError(error));
     }
     this.folders.remember(this.rootFolderId, folder);
@@ -99,7 +100,7 @@ export class BoxStorage implements StorageBackend {
     this.alive();
     const missing = `project "${project}" does not exist`;
     const found = await this.folders.find(this.rootFolderId, project, "folder", this.#rootMissing());
-    if (!found) throw new NotFoundError(missing, { backend: BACKEND });
+    if (!found) throw new NotFoundError(missing, { backend: BACKEND_NAME });
     try {
       await this.io.deleteFolder(found.id);
     } catch (error) {
@@ -109,10 +110,10 @@ export class BoxStorage implements StorageBackend {
     }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#files.clear();
-    this.#release();
+  close(): Promise<void> {
+    return this.#guard.close(() => {
+      this.#files.clear();
+      this.#release();
+    });
   }
 }

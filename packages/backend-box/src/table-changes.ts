@@ -1,12 +1,13 @@
 import { isDeepStrictEqual } from "node:util";
-import { AlreadyExistsError, NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
+import type { StoredRow } from "@themis/core";
+import { type RowChange, planChanges } from "@themis/core/backend";
 import { headerFor, serializeRows } from "@themis/csv-codec";
-import { BACKEND } from "./errors.js";
+import { BACKEND_NAME } from "./errors.js";
 import { RowIndex } from "./row-index.js";
 import { editText } from "./text-edit.js";
 
 /** A change to a table, queued until the next version upload. */
-export type TableChange = { kind: "append"; rows: readonly StoredRow[] } | { kind: "update"; row: StoredRow } | { kind: "delete"; id: string };
+export type TableChange = RowChange;
 
 /** A table's content at one version: what changes are applied to. */
 export interface TableContent {
@@ -34,8 +35,10 @@ export interface Applied {
 
 /**
  * Apply changes in order to `base`, without changing it. A change that cannot apply fails
- * alone: an update or delete of a missing row (NotFoundError), an append with a row whose
- * id is stored already or repeated in it (AlreadyExistsError; none of its rows is added).
+ * alone, as `planChanges` of `@themis/core/backend` decides: an update or delete of a
+ * missing row (NotFoundError), an append with a row whose id is stored already or repeated
+ * in it (AlreadyExistsError; none of its rows is added). `label` names the table in those
+ * errors.
  *
  * `maybeStored` holds the positions of appends that went into an upload whose outcome is
  * unknown (it was answered 412, possibly because a retry of it found its own version): such
@@ -44,15 +47,17 @@ export interface Applied {
  * appends new rows under the same columns, the new text is the old one with lines added,
  * and the rows need not be parsed.
  */
-export function applyChanges(
+export async function applyChanges(
   base: TableContent,
   changes: readonly TableChange[],
   rowsOf: (content: TableContent) => StoredRow[],
   maybeStored: ReadonlySet<number> = new Set(),
-): Applied {
+  label = "the table",
+): Promise<Applied> {
   // Updates and deletes of rows the file has: edit its text, without parsing every row.
   const edited = editText(base, changes);
   if (edited) return edited;
+  const plan = await planChanges(changes, { has: (id) => base.index.get(id) !== undefined }, { backend: BACKEND_NAME, label });
   // Ids added by this batch, until a change needs the whole index rebuilt.
   const added = new Map<string, number>();
   let rebuilt: RowIndex | undefined;
@@ -76,29 +81,27 @@ export function applyChanges(
   };
 
   changes.forEach((change, position) => {
+    const refused = plan.rejected.get(change);
+    if (refused) {
+      // An append an upload answered 412 may have stored: done when its rows are there as sent.
+      const done = change.kind === "append" && maybeStored.has(position) && storedAlready(change.rows, positionOf, current);
+      if (!done) failures.set(position, refused);
+      return;
+    }
     if (change.kind === "append") {
-      const taken = takenIds(change.rows, positionOf);
-      if (taken.length === 0) {
-        for (const row of change.rows) {
-          if (rebuilt) rebuilt = rebuilt.withAppended([row._row_id]);
-          else added.set(row._row_id, count);
-          count++;
-          appended.push(row);
-          rows?.push(row);
-          changed = true;
-        }
-      } else if (!(maybeStored.has(position) && storedAlready(change.rows, positionOf, current))) {
-        const shown = taken.slice(0, 3).map((id) => `"${id}"`).join(", ") + (taken.length > 3 ? ` and ${taken.length - 3} more` : "");
-        failures.set(position, new AlreadyExistsError(`a row with ${ROW_ID} ${shown} already exists; nothing of the batch was stored`, { backend: BACKEND }));
+      for (const row of change.rows) {
+        if (rebuilt) rebuilt = rebuilt.withAppended([row._row_id]);
+        else added.set(row._row_id, count);
+        count++;
+        appended.push(row);
+        rows?.push(row);
+        changed = true;
       }
       return;
     }
     const id = change.kind === "update" ? change.row._row_id : change.id;
     const at = positionOf(id);
-    if (at === undefined) {
-      failures.set(position, new NotFoundError(`no row with ${ROW_ID} "${id}"`, { backend: BACKEND }));
-      return;
-    }
+    if (at === undefined) return; // not reached: planChanges accepted the change, so the row is there
     if (change.kind === "update") {
       if (isDeepStrictEqual(current(at), change.row)) return;
       ownRows()[at] = change.row;
@@ -125,18 +128,6 @@ export function applyChanges(
   const header = headerFor(all, base.header);
   const index = rebuilt ?? (added.size > 0 ? base.index.withAppended([...added.keys()]) : base.index);
   return { changed, content: { header, text: serializeRows(header, all, { newline: base.newline }), newline: base.newline, index, rows: all }, failures };
-}
-
-/** Ids of `rows` that are stored already or appear earlier in `rows`. */
-function takenIds(rows: readonly StoredRow[], positionOf: (id: string) => number | undefined): string[] {
-  const taken: string[] = [];
-  const seen = new Set<string>();
-  for (const row of rows) {
-    const id = row._row_id;
-    if (seen.has(id) || positionOf(id) !== undefined) taken.push(id);
-    seen.add(id);
-  }
-  return taken;
 }
 
 /** Whether every row of an append is stored, equal, one after the other: the append was applied already. */

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
-import { ConflictError, CorruptDataError, type StoredRow, UnavailableError, backoffDelay } from "@themis/core";
+import { ConflictError, CorruptDataError, type StoredRow, UnavailableError } from "@themis/core";
+import { GroupCommitQueue, type GroupOutcome, retryTransient } from "@themis/core/backend";
 import { parseCsv } from "@themis/csv-codec";
 import type { BoxIo, FileInfo } from "./box-io.js";
-import { BACKEND, statusOf, toThemisError } from "./errors.js";
+import { BACKEND_NAME, statusOf, toThemisError } from "./errors.js";
 import { copyJson, copyRows } from "./json-copy.js";
 import { RowIndex } from "./row-index.js";
 import { textSlices } from "./record-scan.js";
@@ -21,12 +22,6 @@ interface ReadResult {
   parsed?: { rows: StoredRow[]; taken: boolean };
 }
 
-interface Pending {
-  change: TableChange;
-  resolve: () => void;
-  reject: (error: unknown) => void;
-}
-
 /** Where a table file lives, for errors and messages. */
 export interface TableFileLocation {
   fileId: string;
@@ -39,7 +34,6 @@ export interface TableFileLocation {
 }
 
 const sha1 = (data: Buffer): string => createHash("sha1").update(data).digest("hex");
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const DOWNLOAD_ATTEMPTS = 3;
 
 /**
@@ -62,8 +56,11 @@ export class TableFile {
   readonly #io: BoxIo;
   readonly #conflictRetries: number;
   #cache: Snapshot | undefined;
-  #queue: Pending[] = [];
-  #writing = false;
+  /**
+   * Every change waiting when an upload starts goes into that one new version: unbounded,
+   * since every version uploads the whole file anyway (one upload beats two of the same size).
+   */
+  readonly #queue = new GroupCommitQueue<TableChange>((changes) => this.#commit(changes), { maxGroupSize: Number.MAX_SAFE_INTEGER });
   #reading: { writes: number; promise: Promise<ReadResult> } | undefined;
   /** Uploads done so far: a read that started before the last one may not serve later callers. */
   #writes = 0;
@@ -117,11 +114,11 @@ export class TableFile {
     try {
       text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch (error) {
-      throw new CorruptDataError(`${this.location.path} is not UTF-8 text`, { backend: BACKEND, cause: error });
+      throw new CorruptDataError(`${this.location.path} is not UTF-8 text`, { backend: BACKEND_NAME, cause: error });
     }
     // Excel adds a byte order mark when it saves CSV; it is not part of the first column name.
     if (text.startsWith("\uFEFF")) text = text.slice(1);
-    const parsed = parseCsv(text, { source: `box:${this.location.path}`, backend: BACKEND });
+    const parsed = parseCsv(text, { source: `box:${this.location.path}`, backend: BACKEND_NAME });
     // The cache keeps the text; its own parsed rows are made when first needed, so a
     // cold load hands over these rows without copying them.
     const snapshot: Snapshot = { etag: info.etag, header: parsed.header, text, newline: parsed.newline, index: RowIndex.of(parsed.rows), rows: undefined };
@@ -138,11 +135,11 @@ export class TableFile {
         const bytes = await this.#io.download(info.id, info.versionId);
         if (bytes.length !== info.size) {
           // A transfer cut short: worth another try, and never content to build a write on.
-          last = new UnavailableError(`download of ${this.location.path} was cut short (${bytes.length} of ${info.size} bytes)`, { backend: BACKEND });
+          last = new UnavailableError(`download of ${this.location.path} was cut short (${bytes.length} of ${info.size} bytes)`, { backend: BACKEND_NAME });
           continue;
         }
         if (sha1(bytes) === info.sha1) return bytes;
-        last = new CorruptDataError(`download of ${this.location.path} does not match the SHA-1 Box reports for it`, { backend: BACKEND });
+        last = new CorruptDataError(`download of ${this.location.path} does not match the SHA-1 Box reports for it`, { backend: BACKEND_NAME });
       } catch (error) {
         // HTTP errors were already retried by the SDK; a torn body is worth another try here.
         if (statusOf(error) !== 0 && statusOf(error) !== undefined) throw this.#failure(error, "downloading");
@@ -163,7 +160,7 @@ export class TableFile {
       result.parsed.taken = true;
       content.rows = result.parsed.rows;
     } else {
-      content.rows = parseCsv(content.text, { source: `box:${this.location.path}`, backend: BACKEND }).rows;
+      content.rows = parseCsv(content.text, { source: `box:${this.location.path}`, backend: BACKEND_NAME }).rows;
     }
     return content.rows;
   }
@@ -189,7 +186,7 @@ export class TableFile {
     const { text, header, newline } = snapshot;
     const source = `box:${this.location.path}`;
     for (const slice of textSlices(text)) {
-      yield* parseCsv(text.slice(slice.from, slice.to), { source, backend: BACKEND, header, newline, firstLine: slice.line }).rows;
+      yield* parseCsv(text.slice(slice.from, slice.to), { source, backend: BACKEND_NAME, header, newline, firstLine: slice.line }).rows;
     }
   }
 
@@ -205,72 +202,65 @@ export class TableFile {
 
   /** Apply a change in the next version upload; resolves once Box has it. */
   change(change: TableChange): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ change, resolve, reject });
-      if (!this.#writing) void this.#drain();
-    });
+    return this.#queue.enqueue(change);
   }
 
-  async #drain(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#queue.length > 0) await this.#commit(this.#queue.splice(0));
-    } finally {
-      this.#writing = false;
-    }
-  }
-
-  async #commit(batch: Pending[]): Promise<void> {
-    const changes = batch.map((p) => p.change);
+  /**
+   * Upload one new version holding `changes`, computed from the cached content (checked
+   * against Box before refusing a change) and guarded by If-Match; on 412, read the file
+   * again and retry with jittered backoff (`retryTransient`, 10 ms doubling up to 1 s) up to
+   * `conflictRetries` times, then ConflictError.
+   */
+  async #commit(changes: readonly TableChange[]): Promise<GroupOutcome> {
     let result: ReadResult | undefined;
     const rowsOf = (content: TableContent): StoredRow[] => this.#rowsOf(content, result);
-    try {
-      // The cached content may be stale; If-Match catches that, and a 412 leads to a fresh read.
-      if (!this.#cache) result = await this.read();
-      let snapshot = result?.snapshot ?? this.#cache!;
-      // Appends that went into an upload answered 412: that answer may be to a retry of an
-      // upload that was stored (its first answer lost), so their rows may be stored already.
-      const maybeStored = new Set<number>();
-      for (let attempt = 0; ; attempt++) {
-        let applied = applyChanges(snapshot, changes, rowsOf, maybeStored);
-        // A change refused on cached content (row not found, id taken) is checked against Box before failing.
-        if (applied.failures.size > 0 && !result) {
-          result = await this.read();
-          snapshot = result.snapshot;
-          applied = applyChanges(snapshot, changes, rowsOf, maybeStored);
-        }
-        if (!applied.changed) return settle(batch, applied.failures);
-        const content = applied.content;
-        try {
-          const info = await this.#io.uploadVersion(this.location.fileId, this.location.fileName, Buffer.from(content.text, "utf8"), snapshot.etag);
-          this.#writes++;
-          this.#cache = { ...content, etag: info.etag };
-          return settle(batch, applied.failures);
-        } catch (error) {
-          if (statusOf(error) !== 412) throw this.#failure(error, "writing");
-        }
-        changes.forEach((change, position) => {
-          if (change.kind === "append" && !applied.failures.has(position)) maybeStored.add(position);
-        });
-        this.#cache = undefined;
-        if (attempt >= this.#conflictRetries) {
-          throw new ConflictError(`${this.location.path} kept changing: gave up after ${attempt + 1} attempts to write a new version (other writers won every time)`, { backend: BACKEND });
-        }
-        // Jitter keeps two writers that collided from colliding again in lockstep.
-        await sleep(backoffDelay({ minDelayMs: 10, maxDelayMs: 1000 }, attempt + 1));
+    // The cached content may be stale; If-Match catches that, and a 412 leads to a fresh read.
+    let snapshot: Snapshot;
+    if (this.#cache) snapshot = this.#cache;
+    else {
+      result = await this.read();
+      snapshot = result.snapshot;
+    }
+    // Appends that went into an upload answered 412: that answer may be to a retry of an
+    // upload that was stored (its first answer lost), so their rows may be stored already.
+    const maybeStored = new Set<number>();
+    const label = this.location.path;
+    let lost: ConflictError | undefined;
+    const attempt = async (n: number): Promise<GroupOutcome> => {
+      if (n > 1) {
         result = await this.read();
         snapshot = result.snapshot;
       }
-    } catch (error) {
-      for (const p of batch) p.reject(error);
-    }
+      let applied = await applyChanges(snapshot, changes, rowsOf, maybeStored, label);
+      // A change refused on cached content (row not found, id taken) is checked against Box before failing.
+      if (applied.failures.size > 0 && !result) {
+        result = await this.read();
+        snapshot = result.snapshot;
+        applied = await applyChanges(snapshot, changes, rowsOf, maybeStored, label);
+      }
+      if (!applied.changed) return answers(changes, applied.failures);
+      const content = applied.content;
+      try {
+        const info = await this.#io.uploadVersion(this.location.fileId, this.location.fileName, Buffer.from(content.text, "utf8"), snapshot.etag);
+        this.#writes++;
+        this.#cache = { ...content, etag: info.etag };
+        return answers(changes, applied.failures);
+      } catch (error) {
+        if (statusOf(error) !== 412) throw this.#failure(error, "writing");
+      }
+      changes.forEach((change, position) => {
+        if (change.kind === "append" && !applied.failures.has(position)) maybeStored.add(position);
+      });
+      this.#cache = undefined;
+      lost = new ConflictError(`${this.location.path} kept changing: gave up after ${n} attempts to write a new version (other writers won every time)`, { backend: BACKEND_NAME });
+      throw lost;
+    };
+    // Jitter keeps two writers that collided from colliding again in lockstep.
+    return retryTransient(attempt, { retries: this.#conflictRetries, minDelayMs: 10, maxDelayMs: 1000, retryOn: (error) => error === lost });
   }
 }
 
-function settle(batch: readonly Pending[], failures: Map<number, Error>): void {
-  batch.forEach((p, position) => {
-    const failure = failures.get(position);
-    if (failure) p.reject(failure);
-    else p.resolve();
-  });
+/** Each queued change's answer: undefined when written, its error when refused. */
+function answers(changes: readonly TableChange[], failures: ReadonlyMap<number, Error>): GroupOutcome {
+  return changes.map((_, position) => failures.get(position));
 }

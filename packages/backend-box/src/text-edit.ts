@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
 import { encodeRecord, headerFor, parseCsv, quoteCell } from "@themis/csv-codec";
-import { BACKEND } from "./errors.js";
+import { BACKEND_NAME } from "./errors.js";
 import { recordEnd, recordSpans } from "./record-scan.js";
 import type { Applied, TableChange, TableContent } from "./table-changes.js";
 
@@ -27,7 +27,7 @@ export function editText(base: TableContent, changes: readonly TableChange[]): A
     const id = change.kind === "update" ? change.row._row_id : change.id;
     const at = base.index.get(id);
     if (at === undefined || edits.get(at)?.row === null) {
-      failures.set(position, new NotFoundError(`no row with ${ROW_ID} "${id}"`, { backend: BACKEND }));
+      failures.set(position, new NotFoundError(`no row with ${ROW_ID} "${id}"`, { backend: BACKEND_NAME }));
       continue;
     }
     if (row && headerFor([row], base.header) !== base.header) return undefined;
@@ -78,7 +78,7 @@ function recordText(row: StoredRow, header: readonly string[]): string {
 /** The row of a header record followed by one record, or undefined when it is not exactly one row. */
 function parseRecord(text: string): StoredRow | undefined {
   try {
-    const { rows } = parseCsv(text, { source: "box:record", backend: BACKEND });
+    const { rows } = parseCsv(text, { source: "box:record", backend: BACKEND_NAME });
     return rows.length === 1 ? rows[0] : undefined;
   } catch {
     return undefined;

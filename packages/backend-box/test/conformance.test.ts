@@ -1,4 +1,5 @@
 import { requireService, storageSuite } from "@themis/conformance";
+import { boxBackend } from "../src/index.js";
 import { box, createBox, oracle } from "./helpers.js";
 
 const reachable = await fetch(`${box.baseUrl}/2.0/folders/0`, { headers: { authorization: `Bearer ${box.token}` } }).then(
@@ -14,12 +15,8 @@ storageSuite({
   create: () => createBox(),
   oracle: oracle(),
   skip: available ? false : "Box API not reachable",
-  capabilities: {
-    // Box keeps one item per name in a folder whatever its case (a 409 for "data" beside
-    // "Data"), as the stand-in server does; the backend turns that into ALREADY_EXISTS.
-    caseInsensitiveNames: true,
-    // Project handles hold their folder's id, table handles their file's id: a re-created
-    // project or table is a new item that older handles never reach.
-    handlesById: true,
-  },
+  // What the definition declares: Box keeps one item per name in a folder whatever its case
+  // (a 409 for "data" beside "Data", as the stand-in server does), and handles hold their
+  // folder's or file's id, so a re-created project or table is a new item they never reach.
+  capabilities: boxBackend.capabilities,
 });

@@ -23,10 +23,10 @@ describe("applyChanges", () => {
     { _row_id: "b", v: 2 },
   ];
 
-  it("appends new rows by adding lines to the text, without parsing the stored rows", () => {
+  it("appends new rows by adding lines to the text, without parsing the stored rows", async () => {
     parses = 0;
     const before = content(base, false);
-    const out = applyChanges(before, [{ kind: "append", rows: [{ _row_id: "c", v: 3 }] }], rowsOf);
+    const out = await applyChanges(before, [{ kind: "append", rows: [{ _row_id: "c", v: 3 }] }], rowsOf);
     expect(parses).toBe(0);
     expect(out.changed).toBe(true);
     expect(out.content.text.startsWith(before.text)).toBe(true);
@@ -35,14 +35,14 @@ describe("applyChanges", () => {
     expect(before.index.get("c")).toBeUndefined();
   });
 
-  it("rewrites the file with a wider header when appended rows bring new columns", () => {
-    const out = applyChanges(content(base), [{ kind: "append", rows: [{ _row_id: "c", w: "new" }] }], rowsOf);
+  it("rewrites the file with a wider header when appended rows bring new columns", async () => {
+    const out = await applyChanges(content(base), [{ kind: "append", rows: [{ _row_id: "c", w: "new" }] }], rowsOf);
     expect(out.content.header).toEqual(["_row_id", "v", "w"]);
     expect(reread(out.content)).toEqual([...base, { _row_id: "c", w: "new" }]);
   });
 
-  it("applies appends, updates and deletes of one batch in order; a missing row fails alone", () => {
-    const out = applyChanges(
+  it("applies appends, updates and deletes of one batch in order; a missing row fails alone", async () => {
+    const out = await applyChanges(
       content(base, false),
       [
         { kind: "append", rows: [{ _row_id: "c", v: 3 }] },
@@ -68,9 +68,9 @@ describe("applyChanges", () => {
     expect(out.content.rows).toEqual(reread(out.content));
   });
 
-  it("refuses an append with a row stored already (ALREADY_EXISTS) and adds nothing of it; other changes of the batch apply", () => {
+  it("refuses an append with a row stored already (ALREADY_EXISTS) and adds nothing of it; other changes of the batch apply", async () => {
     const before = content(base);
-    const out = applyChanges(
+    const out = await applyChanges(
       before,
       [
         { kind: "append", rows: [{ _row_id: "c", v: 3 }, { _row_id: "a", v: 10 }] },
@@ -90,12 +90,12 @@ describe("applyChanges", () => {
       ["d", 2],
     ]);
     expect(before.index.get("c")).toBeUndefined();
-    const none = applyChanges(content(base), [{ kind: "append", rows: [{ _row_id: "a", v: 1 }] }], rowsOf);
+    const none = await applyChanges(content(base), [{ kind: "append", rows: [{ _row_id: "a", v: 1 }] }], rowsOf);
     expect(none.changed).toBe(false);
     expect(none.failures.get(0)).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
   });
 
-  it("after a 412, an append that may be stored by its own upload is done when its rows are there, equal and in order", () => {
+  it("after a 412, an append that may be stored by its own upload is done when its rows are there, equal and in order", async () => {
     const stored = content([...base, { _row_id: "c", v: 3 }, { _row_id: "d", v: 4 }, { _row_id: "x", v: 9 }]);
     const changes = [
       { kind: "append", rows: [{ _row_id: "c", v: 3 }, { _row_id: "d", v: 4 }] },
@@ -104,27 +104,27 @@ describe("applyChanges", () => {
       { kind: "append", rows: [{ _row_id: "a", v: 1 }] },
       { kind: "append", rows: [{ _row_id: "f", v: 5 }] },
     ] as const;
-    const out = applyChanges(stored, changes, rowsOf, new Set([0, 1, 2, 4]));
+    const out = await applyChanges(stored, changes, rowsOf, new Set([0, 1, 2, 4]));
     // 0: its own rows; 1: another value under its id; 2: not in its order; 3: never uploaded by this writer.
     expect([...out.failures.keys()]).toEqual([1, 2, 3]);
     expect(reread(out.content).map((r) => r._row_id)).toEqual(["a", "b", "c", "d", "x", "f"]);
     // Without the hint, the same rows are a duplicate.
-    expect(applyChanges(stored, [changes[0]], rowsOf).failures.get(0)).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
-    expect(applyChanges(stored, [changes[0]], rowsOf, new Set([0])).changed).toBe(false);
+    expect((await applyChanges(stored, [changes[0]], rowsOf)).failures.get(0)).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    expect((await applyChanges(stored, [changes[0]], rowsOf, new Set([0]))).changed).toBe(false);
   });
 
-  it("changes nothing for an update to equal content or a batch of failures", () => {
-    expect(applyChanges(content(base), [{ kind: "update", row: { _row_id: "b", v: 2 } }], rowsOf).changed).toBe(false);
-    const failed = applyChanges(content(base), [{ kind: "delete", id: "nope" }], rowsOf);
+  it("changes nothing for an update to equal content or a batch of failures", async () => {
+    expect((await applyChanges(content(base), [{ kind: "update", row: { _row_id: "b", v: 2 } }], rowsOf)).changed).toBe(false);
+    const failed = await applyChanges(content(base), [{ kind: "delete", id: "nope" }], rowsOf);
     expect(failed.changed).toBe(false);
     expect(failed.failures.size).toBe(1);
   });
 
-  it("keeps positions right across many appends (the index shares its bulk between versions)", () => {
+  it("keeps positions right across many appends (the index shares its bulk between versions)", async () => {
     let c = content([{ _row_id: "r0", n: 0 }], false);
     const versions = [c];
     for (let i = 1; i < 200; i++) {
-      c = applyChanges(c, [{ kind: "append", rows: [{ _row_id: `r${i}`, n: i }] }], rowsOf).content;
+      c = (await applyChanges(c, [{ kind: "append", rows: [{ _row_id: `r${i}`, n: i }] }], rowsOf)).content;
       versions.push(c);
     }
     for (let i = 0; i < 200; i++) expect(c.index.get(`r${i}`)).toBe(i);
@@ -133,10 +133,10 @@ describe("applyChanges", () => {
     expect(reread(c).map((r) => r.n)).toEqual(Array.from({ length: 200 }, (_, i) => i));
   });
 
-  it("extending an older version (its newer sibling was never stored) does not see the sibling's ids", () => {
+  it("extending an older version (its newer sibling was never stored) does not see the sibling's ids", async () => {
     const v1 = content([{ _row_id: "a", n: 1 }], false);
-    const lost = applyChanges(v1, [{ kind: "append", rows: [{ _row_id: "x", n: 2 }] }], rowsOf).content;
-    const kept = applyChanges(v1, [{ kind: "append", rows: [{ _row_id: "y", n: 3 }] }], rowsOf).content;
+    const lost = (await applyChanges(v1, [{ kind: "append", rows: [{ _row_id: "x", n: 2 }] }], rowsOf)).content;
+    const kept = (await applyChanges(v1, [{ kind: "append", rows: [{ _row_id: "y", n: 3 }] }], rowsOf)).content;
     expect(lost.index.get("x")).toBe(1);
     expect(kept.index.get("x")).toBeUndefined();
     expect(kept.index.get("y")).toBe(1);

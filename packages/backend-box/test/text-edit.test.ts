@@ -62,9 +62,9 @@ describe("record scan", () => {
 
 describe("editText", () => {
   for (const newline of ["\n", "\r\n"] as const) {
-    it(`updates and deletes rows in the text, without parsing the others (${JSON.stringify(newline)})`, () => {
+    it(`updates and deletes rows in the text, without parsing the others (${JSON.stringify(newline)})`, async () => {
       const before = content(tricky, newline);
-      const out = applyChanges(
+      const out = await applyChanges(
         before,
         [
           { kind: "update", row: { _row_id: "c", q: 'now "quoted"\nand long', n: 30 } },
@@ -97,10 +97,10 @@ describe("editText", () => {
     expect(same?.changed).toBe(false);
   });
 
-  it("leaves to the full rewrite an update with a new column, and any batch with an append", () => {
+  it("leaves to the full rewrite an update with a new column, and any batch with an append", async () => {
     expect(editText(content(tricky), [{ kind: "update", row: { _row_id: "b", extra: true } }])).toBeUndefined();
     expect(editText(content(tricky), [{ kind: "append", rows: [{ _row_id: "f" }] }])).toBeUndefined();
-    const out = applyChanges(content(tricky), [{ kind: "update", row: { _row_id: "b", extra: true } }], (c) => parseCsv(c.text, { source: "t" }).rows);
+    const out = await applyChanges(content(tricky), [{ kind: "update", row: { _row_id: "b", extra: true } }], (c) => parseCsv(c.text, { source: "t" }).rows);
     expect(out.content.header).toContain("extra");
     expect(reread(out.content)[1]).toEqual({ _row_id: "b", extra: true });
   });

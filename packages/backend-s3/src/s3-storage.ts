@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { S3Client } from "@aws-sdk/client-s3";
 import {
   AlreadyExistsError,
-  ClosedError,
   NotFoundError,
   type OpenMode,
   type ProjectStore,
@@ -11,6 +10,7 @@ import {
   type TableKind,
   type TableStore,
 } from "@themis/core";
+import { ClosedGuard } from "@themis/core/backend";
 import { BACKEND_NAME, type S3Config } from "./config.js";
 import { mapBounded } from "./bounded.js";
 import { Layout } from "./layout.js";
@@ -46,7 +46,7 @@ export class S3Storage implements StorageBackend {
   readonly #config: S3Config;
   readonly #ownsClient: boolean;
   readonly #tables = new Map<string, TableLog>();
-  #closed = false;
+  readonly #guard = new ClosedGuard(BACKEND_NAME);
 
   constructor(config: S3Config) {
     const { client, owned } = clientFor(config);
@@ -66,9 +66,8 @@ export class S3Storage implements StorageBackend {
     return `s3://${this.#config.bucket}/${this.#config.prefix}`;
   }
 
-  readonly #alive = (): void => {
-    if (this.#closed) throw new ClosedError("backend is closed", { backend: BACKEND_NAME });
-  };
+  /** Throws ClosedError after {@link close}; handed to projects and tables, which share it. */
+  readonly #alive = (): void => this.#guard.assertOpen();
 
   /** @internal The log of one table, shared by every handle this backend gives out. */
   tableLog(project: string, kind: TableKind, table: string): TableLog {
@@ -122,11 +121,11 @@ export class S3Storage implements StorageBackend {
   }
 
   /** Finish background compactions, then release the client (when this backend created it). Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#tables.values()].map((t) => t.idle()));
-    if (this.#ownsClient) this.#store.client.destroy();
+  close(): Promise<void> {
+    return this.#guard.close(async () => {
+      await Promise.all([...this.#tables.values()].map((t) => t.idle()));
+      if (this.#ownsClient) this.#store.client.destroy();
+    });
   }
 }
 

@@ -1,6 +1,5 @@
-
-import { setTimeout as sleep } from "node:timers/promises";
-import { ConflictError, NotFoundError, type StoredRow, backoffDelay, hasErrorCode } from "@themis/core";
+import { ConflictError, NotFoundError, type StoredRow, hasErrorCode } from "@themis/core";
+import { GroupCommitQueue, type GroupOutcome, type RowChange, retryTransient } from "@themis/core/backend";
 import { BACKEND_NAME } from "./config.js";
 import { type CompactionResult, compactTable } from "./compaction.js";
 import { TableState } from "./fold.js";
@@ -11,7 +10,7 @@ import { rowStream } from "./row-stream.js";
 import { parseRow, rowIdOf } from "./segment-format.js";
 import { SegmentWrite } from "./segment-write.js";
 import { ObjectGone, TableReader } from "./table-reader.js";
-import { type Pending, type Plan, type Write, planWrites } from "./write-plan.js";
+import { type Plan, planSegment } from "./write-plan.js";
 
 export type { CompactionResult } from "./compaction.js";
 
@@ -50,9 +49,8 @@ export class TableLog {
   /** performance.now() when the request that taught us `#tail` was sent. */
   #tailSeenAt = -Infinity;
   #folded: TableState | undefined;
-  #queue: Pending[] = [];
-  #flushing = false;
-  #lock: Promise<unknown> = Promise.resolve();
+  /** Writes go out in group commits; reads run between them (both change the folded state). */
+  readonly #queue = new GroupCommitQueue<RowChange>((batch) => this.#commit(batch));
   #compaction: Promise<unknown> | undefined;
 
   constructor(store: ObjectStore, paths: TablePaths, label: string, options: TableLogOptions) {
@@ -61,11 +59,9 @@ export class TableLog {
     this.#options = options;
   }
 
-  /** Run `fn` after every earlier locked call (reads and commits change the folded state). */
+  /** Run `fn` after every earlier read and write (reads and commits change the folded state). */
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(fn, fn);
-    this.#lock = run.catch(() => undefined);
-    return run;
+    return this.#queue.exclusive(fn);
   }
 
   #forget(): void {
@@ -192,38 +188,15 @@ export class TableLog {
 
   /** Append rows as one batch (one segment, shared with writes queued at the same time). */
   append(rows: readonly StoredRow[]): Promise<void> {
-    return this.#submit({ kind: "append", rows });
+    return this.#queue.enqueue({ kind: "append", rows });
   }
   /** Replace a row in place. NotFoundError when no row has its id. */
   update(row: StoredRow): Promise<void> {
-    return this.#submit({ kind: "update", row });
+    return this.#queue.enqueue({ kind: "update", row });
   }
   /** Remove a row. NotFoundError when no row has that id. */
   delete(id: string): Promise<void> {
-    return this.#submit({ kind: "delete", id });
-  }
-
-  #submit(write: Write): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ ...write, resolve, reject });
-      if (!this.#flushing) void this.#flush();
-    });
-  }
-
-  async #flush(): Promise<void> {
-    this.#flushing = true;
-    try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0);
-        try {
-          await this.#exclusive(() => this.#commit(batch));
-        } catch (error) {
-          for (const p of batch) p.reject(error);
-        }
-      }
-    } finally {
-      this.#flushing = false;
-    }
+    return this.#queue.enqueue({ kind: "delete", id });
   }
 
   /**
@@ -270,39 +243,37 @@ export class TableLog {
   /**
    * Write one segment holding `batch`: claim the next number with If-None-Match: *, and on
    * a conflict fold in the segments other writers added (the rows the plan is checked
-   * against) and try the next number, with jittered backoff, up to maxConflictRetries
-   * times. The plan is checked against the state folded up to the segment before ours, so
-   * a segment that is created was checked against everything before it: two writers
-   * appending one id, one wins and the other, folding the winner's segment, answers
-   * ALREADY_EXISTS. A segment of this very write found while folding (its writeId: a PUT
-   * that landed though it looked lost) answers the write as done.
+   * against) and try the next number, with jittered backoff (`retryTransient`, 10 ms
+   * doubling up to 1 s), up to maxConflictRetries times. The plan is checked against the
+   * state folded up to the segment before ours, so a segment that is created was checked
+   * against everything before it: two writers appending one id, one wins and the other,
+   * folding the winner's segment, answers ALREADY_EXISTS. A segment of this very write found
+   * while folding (its writeId: a PUT that landed though it looked lost) answers the write as done.
    */
-  async #commit(batch: readonly Pending[]): Promise<void> {
+  async #commit(batch: readonly RowChange[]): Promise<GroupOutcome> {
     const write = new SegmentWrite(this.#reader.store, this.#reader.paths);
-    let at = this.#knownPosition() ?? (await this.#position(write));
+    // The one failure worth another attempt: the segment number was taken by the time we tried.
+    let lost: ConflictError | undefined;
     try {
-      for (let attempt = 0; ; attempt++) {
-        const plan = await planWrites(batch, at.state, this.#label, (ids) => this.#storedAmong(ids));
-        if (plan.ops.length === 0 || (await this.#tryPut(write, at, plan))) {
-          settle(batch, plan);
-          return;
-        }
-        if (attempt >= this.#options.maxConflictRetries) {
-          throw new ConflictError(
-            `${this.#label}: other writers kept taking the next segment number (${attempt + 1} attempts, precondition failed each time); retry later or raise maxConflictRetries`,
+      return await retryTransient(
+        async (attempt) => {
+          const at = attempt === 1 ? (this.#knownPosition() ?? (await this.#position(write))) : await this.#position(write);
+          const landed = write.landedPlan();
+          if (landed) {
+            // A PUT answered as lost had created our segment after all: it is in the state now.
+            this.#maybeCompact(landed.seq, this.#manifest?.value);
+            return outcome(batch, landed.plan);
+          }
+          const plan = await planSegment(batch, at.state, this.#label, (ids) => this.#storedAmong(ids));
+          if (plan.ops.length === 0 || (await this.#tryPut(write, at, plan))) return outcome(batch, plan);
+          lost = new ConflictError(
+            `${this.#label}: other writers kept taking the next segment number (${attempt} attempts, precondition failed each time); retry later or raise maxConflictRetries`,
             { backend: BACKEND_NAME },
           );
-        }
-        await sleep(backoffMs(attempt));
-        at = await this.#position(write);
-        const landed = write.landedPlan();
-        if (landed) {
-          // A PUT answered as lost had created our segment after all: it is in the state now.
-          settle(batch, landed.plan);
-          this.#maybeCompact(landed.seq, this.#manifest?.value);
-          return;
-        }
-      }
+          throw lost;
+        },
+        { retries: this.#options.maxConflictRetries, minDelayMs: 10, maxDelayMs: 1000, retryOn: (error) => error === lost },
+      );
     } catch (error) {
       await write.abandon();
       throw error;
@@ -353,11 +324,13 @@ export class TableLog {
       });
   }
 
-  /** Wait for queued writes and a background compaction, if any. */
+  /** Wait for queued writes and a background compaction, if any (a write may start one). */
   async idle(): Promise<void> {
-    while (this.#flushing || this.#compaction) {
-      await Promise.all([this.#lock, this.#compaction]);
-      if (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
+    for (;;) {
+      await this.#queue.settled();
+      const compaction = this.#compaction;
+      if (!compaction) return;
+      await compaction;
     }
   }
 
@@ -381,16 +354,7 @@ export class TableLog {
   }
 }
 
-/** Answer each queued write: its refusal from the plan, or done. */
-function settle(batch: readonly Pending[], plan: Plan): void {
-  for (const p of batch) {
-    const why = plan.rejected.get(p);
-    if (why) p.reject(why);
-    else p.resolve();
-  }
-}
-
-/** Backoff before retry `attempt` (0-based) after a lost race: up to 10 ms, 20 ms, 40 ms ... 1 s. */
-function backoffMs(attempt: number): number {
-  return backoffDelay({ minDelayMs: 10, maxDelayMs: 1000 }, attempt + 1);
+/** Each queued change's answer: undefined when written, its refusal from the plan. */
+function outcome(batch: readonly RowChange[], plan: Plan): GroupOutcome {
+  return batch.map((change) => plan.rejected.get(change));
 }

@@ -57,6 +57,28 @@ describe.skipIf(!server)("a table past the row cache", () => {
     await log.idle();
   });
 
+  it("in one segment past the cache, a confirmed duplicate append does not make an update or delete beside it NOT_FOUND", async () => {
+    const storage = backend();
+    const project = await Project.create("mixed", storage);
+    const table = await project.createDataset("t");
+    const ids = await table.appendMany(Array.from({ length: 10 }, (_, i) => ({ i })));
+    const paths = new Layout("").table("mixed", "dataset", "t");
+    const log = new TableLog(new ObjectStore(raw, bucket, 4, 8 << 20), paths, "dataset t", { ...options, cacheRows: 5 });
+    // The first append goes out alone; the next three queue behind it and share one segment,
+    // where every stored id is an IdSet "maybe": the appended one is confirmed, the others trusted.
+    const outcomes = await Promise.allSettled([
+      log.append([{ _row_id: "lead", i: 10 }]),
+      log.append([{ _row_id: ids[5]!, i: -1 }]),
+      log.update({ _row_id: ids[6]!, i: 6, edited: true }),
+      log.delete(ids[7]!),
+    ]);
+    expect(outcomes.map((o) => (o.status === "fulfilled" ? "ok" : (o.reason as { code?: string }).code))).toEqual(["ok", "ERR_THEMIS_ALREADY_EXISTS", "ok", "ok"]);
+    const rows = await table.load();
+    expect(rows.find((r) => r._row_id === ids[6])).toEqual({ _row_id: ids[6], i: 6, edited: true });
+    expect(rows.map((r) => r._row_id)).toEqual([...ids.filter((id) => id !== ids[7]), "lead"]);
+    await log.idle();
+  });
+
   it("a streamed fold reads the tail twice when it does not keep it, with the same rows", async () => {
     const storage = backend();
     const project = await Project.create("twice", storage);

@@ -94,4 +94,18 @@ describe("planChanges", () => {
     const strict = await planChanges([{ kind: "append", rows: [row("a")] }], ids, options);
     expect(strict.accepted).toHaveLength(0);
   });
+
+  it("trusts a 'maybe' of an update or delete when the batch's appends were confirmed", async () => {
+    const ids = new IdSet();
+    for (const id of ["a", "b", "c"]) ids.add(id);
+    const confirm = async (maybe: readonly string[]) => new Set(maybe); // the appended id "a" is stored
+    const batch: RowChange[] = [
+      { kind: "append", rows: [row("a")] },
+      { kind: "update", row: row("b", 1) },
+      { kind: "delete", id: "c" },
+    ];
+    const plan = await planChanges(batch, ids, { ...options, confirm });
+    expect(plan.accepted).toEqual([batch[1], batch[2]]);
+    expect(plan.rejected.get(batch[0] as RowChange)).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+  });
 });

@@ -52,13 +52,15 @@ export interface ChangePlan<C extends RowChange> {
 export async function planChanges<C extends RowChange>(changes: readonly C[], stored: StoredIds, options: PlanOptions): Promise<ChangePlan<C>> {
   const maybe = changes.flatMap((c) => (c.kind === "append" ? c.rows.map((r) => r._row_id).filter((id) => stored.has(id) === "maybe") : []));
   const confirmed = maybe.length > 0 && options.confirm ? await options.confirm(maybe) : undefined;
+  // Only the appended ids were asked about: an update's or delete's "maybe" still counts as stored.
+  const asked = new Set(confirmed ? maybe : []);
   // The batch's own effects so far: id -> present after the changes accepted before.
   const overlay = new Map<string, boolean>();
   const has = (id: string): boolean => {
     const own = overlay.get(id);
     if (own !== undefined) return own;
     const answer = stored.has(id);
-    if (answer === "maybe") return confirmed ? confirmed.has(id) : true;
+    if (answer === "maybe") return confirmed && asked.has(id) ? confirmed.has(id) : true;
     return answer === true || answer === "yes";
   };
   const accepted: C[] = [];
