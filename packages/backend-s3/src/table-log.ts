@@ -37,7 +37,7 @@ interface Position {
  * queued in this process while a segment is in flight go out together in the next one.
  *
  * Memory: a writer keeps the rows up to LINE_CACHE_ROWS rows, then only the ids as
- * fingerprints (id-set.ts, ~7-11 bytes a row); reads stream (table-reader.ts).
+ * fingerprints (core's IdSet, ~4-5 bytes a row from 1M rows on); reads stream (table-reader.ts).
  */
 export class TableLog {
   readonly #reader: TableReader;
