@@ -1,6 +1,5 @@
-import type { StoredRow } from "@themis/core";
-import { encodeHeaderCell } from "./cell.js";
-import { encodeRecord } from "./record.js";
+import { ROW_ID, type StoredRow } from "@themis/core";
+import { encodeCell, encodeHeaderCell } from "./cell.js";
 
 /** Options of {@link serializeRows}. */
 export interface SerializeOptions {
@@ -29,6 +28,43 @@ function line(cells: readonly string[]): string {
 }
 
 /**
+ * `quoteCell(encodeCell(value))`, the same text, with the common cases decided without
+ * building the intermediate cell: finite numbers, booleans and null never need quotes or a
+ * marker (`String(n)` is what `JSON.stringify(n)` writes for a finite number), and a string
+ * starting with a letter other than `t`, `f` or `n` never needs the marker.
+ */
+function cellText(value: StoredRow[string] | undefined): string {
+  switch (typeof value) {
+    case "number":
+      if (Number.isFinite(value)) return String(value);
+      break;
+    case "boolean":
+      return value ? "true" : "false";
+    case "string": {
+      const first = value.charCodeAt(0);
+      // A-Z, a-z except t, f, n: no formula, no marker, no JSON text starts so.
+      const plain = (first >= 0x41 && first <= 0x5a) || (first >= 0x61 && first <= 0x7a && first !== 0x74 && first !== 0x66 && first !== 0x6e);
+      return quoteCell(plain ? value : encodeCell(value));
+    }
+    case "object":
+      if (value === null) return "null";
+      break;
+  }
+  return quoteCell(encodeCell(value));
+}
+
+/** One CSV line (without its newline) for `row` under `header`: `line(encodeRecord(row, header))`. */
+function recordLine(row: StoredRow, header: readonly string[]): string {
+  let out = "";
+  for (let i = 0; i < header.length; i++) {
+    const column = header[i] as string;
+    const cell = column === ROW_ID ? quoteCell(row._row_id) : Object.hasOwn(row, column) ? cellText(row[column]) : "";
+    out = i === 0 ? cell : `${out},${cell}`;
+  }
+  return out;
+}
+
+/**
  * CSV text for `rows` under `header` (see {@link headerFor}): one line per record, each
  * ending with the newline, cells quoted only where CSV needs it. Every key of every row
  * must be in `header`.
@@ -36,6 +72,6 @@ function line(cells: readonly string[]): string {
 export function serializeRows(header: readonly string[], rows: readonly StoredRow[], options: SerializeOptions = {}): string {
   const newline = options.newline ?? "\n";
   let out = options.includeHeader === false ? "" : line(header.map(encodeHeaderCell)) + newline;
-  for (const row of rows) out += line(encodeRecord(row, header)) + newline;
+  for (const row of rows) out += recordLine(row, header) + newline;
   return out;
 }
