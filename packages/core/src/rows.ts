@@ -108,11 +108,34 @@ function isExactObject(v: object, depth: number): boolean {
   return true;
 }
 
+/** Copy of a value {@link isExactJsonRow} accepted (so: no checks, no undefined, own keys only). */
+function copyExact(v: JsonValue): JsonValue {
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) {
+    const out: JsonValue[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyExact(v[i] as JsonValue);
+    return out;
+  }
+  return copyExactFields(v, {});
+}
+
+function copyExactFields(v: Row, into: Row): Row {
+  for (const k in v) {
+    const c = copyExact(v[k] as JsonValue);
+    if (k === "__proto__") setOwn(into, k, c);
+    else into[k] = c;
+  }
+  return into;
+}
+
 /**
  * {@link toJsonRow}, copying the row's fields into `into` (whose keys keep their place in
  * front), so that a caller that needs some key first copies the row once instead of twice.
  */
 export function copyJsonRow(value: unknown, into: Row): Row {
+  // Almost every row is valid: check it without allocating, then copy it without tracking
+  // paths (half the time of the general copy below, which only runs to list the issues).
+  if (isExactJsonRow(value)) return copyExactFields(value, into);
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new InvalidRowError(`a row must be a plain JSON object, got ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}`, []);
   }

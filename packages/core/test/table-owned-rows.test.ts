@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Project, type StoredRow, memoryBackend, toJsonRow } from "../src/index.js";
-import { isExactJsonRow } from "../src/rows.js";
+import { copyJsonRow, isExactJsonRow } from "../src/rows.js";
 import { appendOwned } from "../src/storage/table.js";
 import { wrappedStorage } from "./wrapped-storage.js";
 
@@ -40,6 +40,20 @@ describe("isExactJsonRow", () => {
       expect(Object.keys(toJsonRow(value))).toEqual(Object.keys(value as object));
     }
     for (const value of notExact) expect(isExactJsonRow(value)).toBe(false);
+  });
+
+  it("the copy of an exact row (its fast path) is deep, keeps `__proto__` as a key, and an id key in front", () => {
+    const value = { a: { b: [1, { c: "d" }] }, e: "f" };
+    const copy = toJsonRow(value) as typeof value;
+    expect(copy).toEqual(value);
+    expect(copy.a).not.toBe(value.a);
+    expect(copy.a.b).not.toBe(value.a.b);
+    expect(copy.a.b[1]).not.toBe(value.a.b[1]);
+    const proto = toJsonRow(withProtoKey);
+    expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
+    expect(Object.hasOwn(proto, "__proto__")).toBe(true);
+    expect(JSON.stringify(proto)).toBe(JSON.stringify(withProtoKey));
+    expect(Object.keys(copyJsonRow({ x: 1, _row_id: "i" }, { _row_id: null }))).toEqual(["_row_id", "x"]);
   });
 
   it("is false beyond the copy's depth limit (the copy then reports it)", () => {
