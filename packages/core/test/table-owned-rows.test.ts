@@ -105,7 +105,10 @@ describe("Table: appends of rows core builds (results, claims)", () => {
   it("a result row shares no object with the task (its scores, the dataset row's nested values)", async () => {
     // Record the row objects the backend receives: a backend may keep them (a write queue).
     const received: StoredRow[] = [];
-    const storage = wrappedStorage("owned", (table, store) => (table === "e" ? { ...store, append: async (rows) => (received.push(...rows), store.append(rows)) } : store));
+    const storage = wrappedStorage("owned", (table, store) => (table === "e" ? { ...store, append: async (rows) => {
+      received.push(...rows);
+      return store.append(rows);
+    } } : store));
     const project = await Project.create("owned-run", storage);
     const dataset = await project.createDataset("qa");
     await dataset.append({ _row_id: "q1", question: { text: "2+2" }, n: 1 });
