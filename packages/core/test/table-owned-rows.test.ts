@@ -129,4 +129,29 @@ describe("Table: appends of rows core builds (results, claims)", () => {
     expect(result?.input.question).not.toBe(kept.row.question);
     await project.close();
   });
+
+  it("a row-failed event's error is a copy: a listener changing it changes nothing stored", async () => {
+    const received: StoredRow[] = [];
+    const storage = wrappedStorage("owned-events", (table, store) => (table === "e" ? { ...store, append: async (rows) => {
+      received.push(...rows);
+      return store.append(rows);
+    } } : store));
+    const project = await Project.create("owned-events", storage);
+    const dataset = await project.createDataset("qa");
+    await dataset.append({ _row_id: "q1", n: 1 });
+    await project.runExperiment({
+      dataset: "qa",
+      experiment: "e",
+      task: async () => {
+        throw new Error("boom");
+      },
+      onEvent: (event) => {
+        if (event.type === "row-failed") (event.error as { message: string }).message = "changed by a listener";
+      },
+    });
+    const [result] = received as (StoredRow & { error: { message: string } })[];
+    expect(result?.status).toBe("error");
+    expect(result?.error.message).toContain("boom");
+    await project.close();
+  });
 });
