@@ -11,7 +11,10 @@
 // 4. The same run with heartbeat (every 100 ms), metrics (scores) and progress (onProgress +
 //    onEvent) on vs off. Target: <= 5% overhead.
 //
-// EXEC_BENCH=map,pool,run picks sections (default: all); 3 and 4 are "run".
+// 5. Core's checks of appended rows: appendMany into a store that discards them vs the deep
+//    copy a user would write (JSON.parse(JSON.stringify(row))), CPU time, best of 7.
+//
+// EXEC_BENCH=map,pool,run,rows picks sections (default: all); 3 and 4 are "run".
 // Figures only: nothing here asserts on time. Sections 3 and 4 print CPU time beside wall
 // time: on a machine shared with other work the wall time mostly measures the others.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -20,7 +23,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import pLimit from "p-limit";
-import { type MapOutcome, Project, type Row, type RunExperimentOptions, localBackend, map, sequentialBackend } from "@themis/core";
+import { type MapOutcome, Project, type Row, type RunExperimentOptions, type StorageBackend, type TableStore, localBackend, map, sequentialBackend } from "@themis/core";
 
 const full = process.env.BENCH_SCALE === "full";
 const only = process.env.EXEC_BENCH?.split(",").map((s) => s.trim());
@@ -213,6 +216,38 @@ try {
     console.log(`   on              ${ms(observed.on.wall).padStart(9)}  ${rate(n, observed.on.wall)}  CPU ${ms(observed.on.cpu)}`);
     console.log(`   off             ${ms(observed.off.wall).padStart(9)}  ${rate(n, observed.off.wall)}  CPU ${ms(observed.off.cpu)}`);
     console.log(`   overhead: ${(((observed.on.wall - observed.off.wall) / observed.off.wall) * 100).toFixed(1)}% wall, ${(((observed.on.cpu - observed.off.cpu) / observed.off.cpu) * 100).toFixed(1)}% CPU (target <= 5%)`);
+  }
+
+  // 5. core's row checks vs a user's JSON deep copy ------------------------------------------
+  if (section("rows")) {
+    const n = full ? 100_000 : 10_000;
+    const rows = Array.from({ length: n }, (_, i) => ({ question: `What is ${i} + ${i}?`, answer: String(2 * i), score: (i % 100) / 100, tags: ["arith", i % 2 === 0 ? "even" : "odd"], meta: { i, source: "bench", nested: { ok: true } } }));
+    const nowhere: TableStore = { load: async () => [], entries: async function* () {}, get: async () => undefined, append: async () => undefined, update: async () => undefined, delete: async () => undefined };
+    const discard: StorageBackend = {
+      name: "discard",
+      openProject: async () => ({ createTable: async () => nowhere, openTable: async () => nowhere, listTables: async () => [], deleteTable: async () => undefined }),
+      listProjects: async () => [],
+      deleteProject: async () => undefined,
+      close: async () => undefined,
+    };
+    const discardProject = await Project.create("discard", discard);
+    const table = await discardProject.createDataset("d");
+    let checks = NONE;
+    let copies = NONE;
+    let sink = 0;
+    for (let round = 0; round < 7; round++) {
+      checks = best(checks, await timeCpu(async () => {
+        for (let i = 0; i < n; i += 1000) await table.appendMany(rows.slice(i, i + 1000));
+      }));
+      copies = best(copies, await timeCpu(async () => {
+        for (const row of rows) sink += Object.keys(JSON.parse(JSON.stringify(row))).length;
+      }));
+    }
+    await discardProject.close();
+    console.log(`\n5. core's checks of ${n.toLocaleString("en-US")} appended rows (5 fields, nested; best CPU of 7${sink > 0 ? "" : "."})`);
+    console.log(`   appendMany into a store that discards rows  CPU ${ms(checks.cpu)}  (${((checks.cpu * 1000) / n).toFixed(2)} us per row)`);
+    console.log(`   JSON.parse(JSON.stringify(row)) per row     CPU ${ms(copies.cpu)}  (the deep copy a user would write)`);
+    console.log(`   core / JSON round trip: ${(checks.cpu / copies.cpu).toFixed(2)}x the CPU`);
   }
 } finally {
   await rm(scratch, { recursive: true, force: true });

@@ -114,6 +114,26 @@ describe("serializeRows / parseCsv", () => {
     );
   });
 
+  it("writes exactly what papaparse's unparse writes for encodeRecord's cells, for any JSON values and missing keys", () => {
+    // serializeRows encodes a record in one pass (numbers, booleans, plain words without the
+    // intermediate cells): it must stay byte-identical to the two-step path.
+    const value = fc.oneof(
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.string(),
+      fc.double(),
+      fc.constantFrom(-0, 1e21, 1e-7, Number.NaN, "", "'", "a", "Zed, Inc.", "t", "true ", "nope", "fx", "[1]", " 1", "=1", "\tx", "word "),
+    );
+    const header = ["a", "_row_id", "b", "c"];
+    fc.assert(
+      fc.property(fc.array(fc.tuple(value, value, fc.option(value, { nil: undefined })), { maxLength: 8 }), (table) => {
+        const rows = table.map(([a, b, c], i) => ({ a, _row_id: `r${i}`, b, ...(c === undefined ? {} : { c }) }) as StoredRow);
+        const expected = `${Papa.unparse([header.map(encodeHeaderCell), ...rows.map((r) => encodeRecord(r, header))], { newline: "\n" })}\n`;
+        expect(serializeRows(header, rows)).toBe(expected);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it("keeps strings and numbers apart in a spreadsheet-looking file", () => {
     const rows = [row("a", { v: "1", w: 1, x: "true", y: true, z: "null", n: null, e: "" })];
     const back = parseCsv(serializeRows(headerFor(rows), rows), { source }).rows[0] as Record<string, JsonValue>;

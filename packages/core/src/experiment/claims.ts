@@ -1,7 +1,7 @@
 import { hash } from "node:crypto";
 import { ConflictError, hasErrorCode } from "../errors.js";
 import { ROW_ID, type StoredRow } from "../rows.js";
-import type { Table } from "../storage/table.js";
+import { type Table, appendOwned } from "../storage/table.js";
 import { type RunRecord, type RunState, runState } from "./run-record.js";
 
 /**
@@ -133,7 +133,7 @@ export class RowClaims {
     }
     try {
       const now = new Date().toISOString();
-      await this.#claims.appendMany(datasetRowIds.map((id) => this.#claimRow(id, 0, now)));
+      await this.#claims[appendOwned](datasetRowIds.map((id) => this.#claimRow(id, 0, now)));
       for (const id of datasetRowIds) verdicts.set(id, "mine");
       return verdicts;
     } catch (error) {
@@ -181,7 +181,7 @@ export class RowClaims {
       taken.push(id);
     }
     try {
-      if (take.length > 0) await this.#claims.appendMany(take);
+      if (take.length > 0) await this.#claims[appendOwned](take);
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
       return taken;

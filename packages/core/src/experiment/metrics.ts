@@ -45,7 +45,10 @@ export class MetricsCollector {
   readonly #values = new Map<string, { kind: "number" | "boolean"; values: number[] }>();
 
   add(scores: Scores): void {
-    for (const [name, v] of Object.entries(scores)) {
+    // Once per result row: a `for...in` over own keys, without the arrays Object.entries builds.
+    for (const name in scores) {
+      if (!Object.hasOwn(scores, name)) continue;
+      const v = scores[name] as number | boolean;
       let entry = this.#values.get(name);
       if (!entry) {
         entry = { kind: typeof v === "boolean" ? "boolean" : "number", values: [] };

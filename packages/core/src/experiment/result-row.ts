@@ -1,6 +1,6 @@
 import type { MapOutcome } from "../execution/contract.js";
 import { toJobError } from "../execution/errors.js";
-import { type JsonValue, ROW_ID, type Row, type StoredRow, toJsonRow } from "../rows.js";
+import { type JsonValue, ROW_ID, type Row, type StoredRow, isExactJsonRow, setOwn, toJsonRow } from "../rows.js";
 import { resultRowId } from "./claims.js";
 import { type Scores, splitScores } from "./metrics.js";
 import { errorJson } from "./run-record.js";
@@ -21,6 +21,32 @@ export interface ResultRow extends Row {
 }
 
 /**
+ * `value` as stored in a result row without sharing an object with the task (which got the
+ * dataset row, and returned the scores): result rows are appended without a copy (see
+ * `appendOwned`). A `fresh` object with primitive values only needs none. A value that is not
+ * exact JSON is left as it is, for the append's copy to report it as for any row.
+ */
+function detached(value: Row, fresh: boolean): Row {
+  if (isFlat(value)) return fresh ? value : flatCopy(value);
+  return isExactJsonRow(value) ? toJsonRow(value) : value;
+}
+
+/** The own enumerable fields of an object of primitives, as `for...in` (and the JSON copy) sees them. */
+function flatCopy(value: Row): Row {
+  const out: Row = {};
+  for (const k in value) if (Object.hasOwn(value, k)) setOwn(out, k, value[k]);
+  return out;
+}
+
+function isFlat(value: Row): boolean {
+  for (const k in value) {
+    const v = value[k];
+    if (typeof v === "object" && v !== null) return false;
+  }
+  return true;
+}
+
+/**
  * A result row as JSON, or an error row when the task's value cannot be stored as JSON. A
  * value `{ output, scores }` stores `output` and the scores apart (see `splitScores`).
  */
@@ -33,12 +59,12 @@ export function resultRow(row: StoredRow, outcome: MapOutcome, runId: string, ke
     status,
     output,
     error,
-    ...(storeInput ? { input } : {}),
+    ...(storeInput ? { input: detached(input, true) } : {}),
     attempts: outcome.attempts,
     duration_ms: Math.round(outcome.durationMs * 1000) / 1000,
     run_id: runId,
     task_key: key,
-    ...(scores ? { scores } : {}),
+    ...(scores ? { scores: detached(scores, false) } : {}),
   });
   if (outcome.ok) {
     try {

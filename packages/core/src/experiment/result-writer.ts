@@ -1,5 +1,5 @@
 import { hasErrorCode } from "../errors.js";
-import type { Table } from "../storage/table.js";
+import { type Table, appendOwned } from "../storage/table.js";
 import type { ResultRow } from "./result-row.js";
 
 /** Settings of a {@link ResultWriter}. */
@@ -102,7 +102,8 @@ export class ResultWriter {
     }
     if (appends.length === 0) return;
     try {
-      await this.#table.appendMany(appends);
+      // Rows built here, fresh: checked without a copy.
+      await this.#table[appendOwned](appends);
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
       // A row's result is already there (a runner taken over as stale wrote it after all):

@@ -161,7 +161,8 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
     inFlight.delete(outcome.index);
     if (!outcome.ok && outcome.error.code === "ERR_THEMIS_ABORTED" && stop.controller.signal.aborted) continue;
     const result = resultRow(row, outcome, ctx.runId, key, options.storeInput ?? true);
-    if (result.status !== "ok") emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: result.error as unknown as JobError });
+    // The event gets its own copy: the result row goes to storage as it is, and a backend may keep it.
+    if (result.status !== "ok") emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: structuredClone(result.error) as unknown as JobError });
     // A row counts (counters, metrics, progress) once its result is stored.
     writer.add(result, () => {
       if (result.status === "ok") c.succeeded++;

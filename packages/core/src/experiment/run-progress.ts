@@ -24,6 +24,8 @@ export function progressReporter<I extends Row>(run: { runId: string; started: n
   return (final = false) => {
     if (!options.onProgress && !options.onEvent) return;
     const elapsedMs = performance.now() - run.started;
+    // Events alone are throttled: most rows have nothing to report (and no object to build).
+    if (!options.onProgress && !final && elapsedMs - lastEvent < interval) return;
     const finished = c.succeeded + c.failed;
     const p: ExperimentProgress = {
       runId: run.runId,

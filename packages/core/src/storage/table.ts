@@ -1,8 +1,24 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { ClosedError, InvalidConfigError, InvalidRowError, NotFoundError, TooLargeError } from "../errors.js";
-import { ROW_ID, type Row, type StoredRow, copyJsonRow, newRowId, validateRowId } from "../rows.js";
+import { ROW_ID, type Row, type StoredRow, copyJsonRow, isExactJsonRow, isRowId, newRowId, validateRowId } from "../rows.js";
 import type { TableKind, TableStore, TableStoreImpl } from "./contract.js";
 import { completeTableStore } from "./complete.js";
+
+/**
+ * Key of {@link Table}'s append for rows core built itself (not exported from the package:
+ * users' rows always get a copy, so that changing them after an append changes nothing).
+ */
+export const appendOwned: unique symbol = Symbol("themis.appendOwned");
+
+/** Whether the row brings its own `_row_id` (an enumerable, defined one, as the copy sees it). */
+function hasOwnId(value: unknown): boolean {
+  return Object.prototype.propertyIsEnumerable.call(value, ROW_ID) && (value as Row)[ROW_ID] !== undefined;
+}
+
+function firstKey(row: object): string | undefined {
+  for (const k in row) return k;
+  return undefined;
+}
 
 /** Options for opening or creating a table. */
 export interface TableOptions<T extends Row = Row> {
@@ -69,12 +85,17 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
   #toStored(value: unknown, id?: string): StoredRow<T> {
     // One copy, with the id's key in front from the start (its value is set below).
     const row = copyJsonRow(value, { [ROW_ID]: null });
-    const given = Object.prototype.propertyIsEnumerable.call(value, ROW_ID) && (value as Row)[ROW_ID] !== undefined;
+    const given = hasOwnId(value);
     const ownId = given ? row[ROW_ID] : undefined;
     if (id !== undefined && ownId !== undefined && ownId !== id) {
       throw new InvalidRowError(`row ${ROW_ID} "${String(ownId)}" does not match the id being updated ("${id}")`, []);
     }
-    const rowId = id ?? (ownId === undefined ? newRowId() : ownId);
+    if (id === undefined && ownId === undefined) {
+      // A UUID: valid by construction, no pattern to check (nor, in appendMany, a duplicate).
+      row[ROW_ID] = newRowId();
+      return row as StoredRow<T>;
+    }
+    const rowId = id ?? ownId;
     validateRowId(rowId);
     row[ROW_ID] = rowId;
     return row as StoredRow<T>;
@@ -90,14 +111,47 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
   async appendMany(rows: Iterable<T>): Promise<string[]> {
     this.#alive();
     const prepared: StoredRow<T>[] = [];
-    for (const row of rows) prepared.push(this.#toStored(this.#schema ? await this.#validate(row) : row));
+    // Which rows brought their own id: only those can repeat one (UUIDs do not).
+    const given: boolean[] = [];
+    for (const row of rows) {
+      const value = this.#schema ? await this.#validate(row) : row;
+      prepared.push(this.#toStored(value));
+      given.push(hasOwnId(value));
+    }
+    return this.#appendPrepared(prepared, given);
+  }
+
+  /**
+   * {@link appendMany} for rows core built itself (results, claims): fresh objects that
+   * nobody else holds, with a valid `_row_id` first. Each is checked without a copy and
+   * copied (which reports its issues exactly as appendMany does) only when the check fails.
+   */
+  async [appendOwned](rows: readonly StoredRow[]): Promise<string[]> {
+    this.#alive();
+    if (this.#schema) return this.appendMany(rows as unknown as T[]);
+    const prepared = new Array<StoredRow<T>>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as StoredRow;
+      const first = firstKey(row);
+      prepared[i] = first === ROW_ID && isExactJsonRow(row) && isRowId(row[ROW_ID]) ? (row as StoredRow<T>) : this.#toStored(row);
+    }
+    return this.#appendPrepared(prepared, undefined);
+  }
+
+  /** Refuse an id that appears twice in the batch (among rows with `given` ids), then store. */
+  async #appendPrepared(prepared: StoredRow<T>[], given: boolean[] | undefined): Promise<string[]> {
     const ids = new Set<string>();
-    for (const r of prepared) {
-      if (ids.has(r._row_id)) throw new InvalidRowError(`${ROW_ID} "${r._row_id}" appears twice in one batch`, []);
-      ids.add(r._row_id);
+    const out = new Array<string>(prepared.length);
+    for (let i = 0; i < prepared.length; i++) {
+      const r = prepared[i] as StoredRow<T>;
+      const id = r._row_id;
+      out[i] = id;
+      if (given !== undefined && !given[i]) continue;
+      if (ids.has(id)) throw new InvalidRowError(`${ROW_ID} "${id}" appears twice in one batch`, []);
+      ids.add(id);
     }
     if (prepared.length > 0) await this.#store.append(prepared);
-    return prepared.map((r) => r._row_id);
+    return out;
   }
 
   /**
