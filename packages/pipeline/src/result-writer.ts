@@ -1,22 +1,29 @@
 import { type Experiment, hasErrorCode } from "@themis/core";
 import type { StoredResult } from "./cache.js";
+import type { StageIndex } from "./stage-index.js";
 
 /**
  * Writes a stage's results as they finish, one batch at a time: new rows in one
  * `appendMany`; a row that failed before under the same key replaces its error row (`update`). A write
  * error is kept and thrown by `flush`, and reported at once through `onError` so the
  * pipeline stops instead of computing rows it cannot store.
+ *
+ * Each batch is indexed (see {@link StageIndex}) after it is stored, never before: a crash in
+ * between leaves results the index does not know (their rows run again and find them
+ * stored), never an index entry without its result.
  */
 export class ResultWriter {
   readonly #table: Experiment<StoredResult>;
   readonly #onError: (error: unknown) => void;
+  readonly #index: StageIndex | undefined;
   #pending: { row: StoredResult; stored: boolean }[] = [];
   #draining: Promise<void> | undefined;
   #error: unknown;
 
-  constructor(table: Experiment<StoredResult>, onError: (error: unknown) => void) {
+  constructor(table: Experiment<StoredResult>, onError: (error: unknown) => void, index?: StageIndex) {
     this.#table = table;
     this.#onError = onError;
+    this.#index = index;
   }
 
   /** Write `row`: an update when the table already holds its id (`stored`), else an append. */
@@ -33,8 +40,11 @@ export class ResultWriter {
         const appends: StoredResult[] = [];
         const updates: StoredResult[] = [];
         for (const p of batch) (p.stored ? updates : appends).push(p.row);
-        if (appends.length > 0) await this.#append(appends);
-        for (const r of updates) await this.#table.update(r._row_id, r);
+        if (appends.length > 0) await this.#index?.append(await this.#append(appends), this.#table);
+        for (const r of updates) {
+          await this.#table.update(r._row_id, r);
+          await this.#index?.update(r);
+        }
       }
     } catch (error) {
       this.#error = error;
@@ -46,18 +56,28 @@ export class ResultWriter {
 
   /**
    * One append for the batch; when a row is already there (a runner that lost its claim to
-   * a takeover still finished it), the others row by row: each key keeps one result.
+   * a takeover still finished it, or a crash came between storing it and indexing it), the
+   * others row by row: each key keeps one result. Returns the rows as stored, to index.
    */
-  async #append(rows: StoredResult[]): Promise<void> {
+  async #append(rows: StoredResult[]): Promise<StoredResult[]> {
     try {
       await this.#table.appendMany(rows);
+      return rows;
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
+      const stored: StoredResult[] = [];
       for (const r of rows) {
-        await this.#table.append(r).catch((e: unknown) => {
-          if (!hasErrorCode(e, "ERR_THEMIS_ALREADY_EXISTS")) throw e;
-        });
+        const fresh = await this.#table.append(r).then(
+          () => true,
+          (e: unknown) => {
+            if (!hasErrorCode(e, "ERR_THEMIS_ALREADY_EXISTS")) throw e;
+            return false;
+          },
+        );
+        // The result already there is the one kept: the index describes it, not this one.
+        stored.push(fresh ? r : await this.#table.get(r._row_id));
       }
+      return stored;
     }
   }
 
