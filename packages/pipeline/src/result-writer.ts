@@ -18,6 +18,8 @@ export class ResultWriter {
   readonly #index: StageIndex | undefined;
   #pending: { row: StoredResult; stored: boolean }[] = [];
   #draining: Promise<void> | undefined;
+  /** Ids of results found stored already: indexed by {@link flush}. */
+  readonly #unindexed = new Set<string>();
   #error: unknown;
 
   constructor(table: Experiment<StoredResult>, onError: (error: unknown) => void, index?: StageIndex) {
@@ -57,7 +59,8 @@ export class ResultWriter {
   /**
    * One append for the batch; when a row is already there (a runner that lost its claim to
    * a takeover still finished it, or a crash came between storing it and indexing it), the
-   * others row by row: each key keeps one result. Returns the rows as stored, to index.
+   * others row by row: each key keeps one result. Returns the rows appended, to index; the
+   * ones already there are indexed by {@link flush}, as stored.
    */
   async #append(rows: StoredResult[]): Promise<StoredResult[]> {
     try {
@@ -65,25 +68,37 @@ export class ResultWriter {
       return rows;
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
-      const stored: StoredResult[] = [];
+      const appended: StoredResult[] = [];
       for (const r of rows) {
-        const fresh = await this.#table.append(r).then(
-          () => true,
-          (e: unknown) => {
-            if (!hasErrorCode(e, "ERR_THEMIS_ALREADY_EXISTS")) throw e;
-            return false;
-          },
-        );
-        // The result already there is the one kept: the index describes it, not this one.
-        stored.push(fresh ? r : await this.#table.get(r._row_id));
+        try {
+          await this.#table.append(r);
+          appended.push(r);
+        } catch (e) {
+          if (!hasErrorCode(e, "ERR_THEMIS_ALREADY_EXISTS")) throw e;
+          this.#unindexed.add(r._row_id);
+        }
       }
-      return stored;
+      return appended;
     }
+  }
+
+  /**
+   * Index the results that were already stored when this run computed them again: the
+   * stored one is kept, so the index describes it. One read of the table for all of them
+   * (reading each by id costs a scan each on some backends).
+   */
+  async #indexStored(): Promise<void> {
+    if (this.#unindexed.size === 0 || this.#index === undefined) return;
+    const stored: StoredResult[] = [];
+    for await (const row of this.#table.entries()) if (this.#unindexed.has(row._row_id)) stored.push(row);
+    await this.#index.append(stored, this.#table);
+    this.#unindexed.clear();
   }
 
   /** Wait until everything added is written; throws the first write error. */
   async flush(): Promise<void> {
     while (this.#draining) await this.#draining;
     if (this.#error !== undefined) throw this.#error;
+    await this.#indexStored();
   }
 }
