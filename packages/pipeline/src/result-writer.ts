@@ -20,6 +20,7 @@ export class ResultWriter {
   #draining: Promise<void> | undefined;
   /** Ids of results found stored already: indexed by {@link flush}. */
   readonly #unindexed = new Set<string>();
+  #elsewhere: StoredResult[] = [];
   #error: unknown;
 
   constructor(table: Experiment<StoredResult>, onError: (error: unknown) => void, index?: StageIndex) {
@@ -95,10 +96,17 @@ export class ResultWriter {
     this.#unindexed.clear();
   }
 
+  /** A result another runner stored: indexed by {@link flush} (it may have crashed before indexing it). */
+  storedElsewhere(row: StoredResult): void {
+    this.#elsewhere.push(row);
+  }
+
   /** Wait until everything added is written; throws the first write error. */
   async flush(): Promise<void> {
     while (this.#draining) await this.#draining;
     if (this.#error !== undefined) throw this.#error;
     await this.#indexStored();
+    const elsewhere = this.#elsewhere.splice(0);
+    if (elsewhere.length > 0) await this.#index?.append(elsewhere, this.#table);
   }
 }

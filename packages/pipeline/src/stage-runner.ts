@@ -115,9 +115,10 @@ async function feed(run: StageRun, source: AsyncIterable<ReadyRow>, pump: ClaimP
  * does not run them too (see {@link ClaimPump}); the others (blocked, cached, done
  * elsewhere) are emitted at once.
  */
-async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>): AsyncGenerator<WorkItem> {
+async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>, writer: ResultWriter): AsyncGenerator<WorkItem> {
   const pump = new ClaimPump(run.claims, (item, result) => {
     run.counts.elsewhere++;
+    writer.storedElsewhere(result);
     keepLatest(run.results, result);
     emitStored(run, item.rowId, result);
   });
@@ -143,7 +144,7 @@ export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): 
   const writer = new ResultWriter(run.table, run.onError, run.index);
   const items = new Map<number, WorkItem>();
   const spec = run.spec;
-  const outcomes = map(liftTask(spec.task), toCompute(run, source, items), {
+  const outcomes = map(liftTask(spec.task), toCompute(run, source, items, writer), {
     executor: run.executor,
     signal: run.signal,
     ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
