@@ -117,7 +117,8 @@ export class StageIndex {
     if (this.#first !== (await firstRowId(results))) return { ok: false, reason: "stale" };
     const rows: Partial<EntryRow>[] = [];
     const tasks = new Map<string, Task>();
-    for await (const row of (await this.#table()).entries()) {
+    // One load, not a stream: the index is small, and streaming costs several async hops per row.
+    for (const row of await (await this.#table()).load()) {
       if (!row._row_id.startsWith(TASK)) {
         rows.push(row as Partial<EntryRow>);
         continue;
