@@ -85,6 +85,7 @@ export class StageIndex {
   #hasMeta = false;
   /** Task triple rows known to be in the current generation's table. */
   #tasks = new Set<string>();
+  #lastTask: (Task & { id: string }) | undefined;
 
   private constructor(project: Project, experiment: string, meta: Table) {
     this.#project = project;
@@ -166,7 +167,11 @@ export class StageIndex {
 
   /** The id of an entry's task triple; its row goes in `out` the first time. */
   #task(e: ResultEntry, out: IndexRow[]): string {
+    // A run's rows share one triple: no sha256 per row.
+    const last = this.#lastTask;
+    if (last !== undefined && last.code_hash === e.code_hash && last.params_hash === e.params_hash && last.pipeline_run === e.pipeline_run && this.#tasks.has(last.id)) return last.id;
     const id = `${TASK}${hashOf(e.code_hash, e.params_hash, e.pipeline_run)}`;
+    this.#lastTask = { id, code_hash: e.code_hash, params_hash: e.params_hash, pipeline_run: e.pipeline_run };
     if (!this.#tasks.has(id)) {
       this.#tasks.add(id);
       out.push({ _row_id: id, c: e.code_hash, p: e.params_hash, run: e.pipeline_run });
