@@ -95,6 +95,18 @@ describe("the stage index", () => {
     expect((await stageResults(env.project, pipeline(), "answer")).size).toBe(N);
   });
 
+  test("a downstream row that needs an output the index lists but the results lack fails clearly, and the index is rebuilt", async () => {
+    await runPipeline(env.project, pipeline(), { registry });
+    const gen = await stageResults(env.project, pipeline(), "gen");
+    // Removed by hand (not the first row: the index's check does not see it).
+    await (await env.project.getExperiment("ix-gen")).delete(gen.get("r5")?._row_id ?? "");
+    await expect(runPipeline(env.project, pipeline(false), { registry })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND", message: expect.stringContaining('row "r5"') });
+    calls = [];
+    const again = await runPipeline(env.project, pipeline(false), { registry });
+    expect(again.stages.gen?.counts).toMatchObject({ computed: 1, cached: N - 1 });
+    expect((await stageResults(env.project, pipeline(false), "answer")).get("r5")?.output).toEqual({ text: "q5!" });
+  });
+
   test.each([
     ["missing", async () => (await meta("gen")).delete("meta")],
     ["corrupt (meta row)", async () => (await meta("gen")).update("meta", { _row_id: "meta", g: "one", first: null })],
