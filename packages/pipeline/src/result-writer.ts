@@ -21,8 +21,6 @@ export class ResultWriter {
   /** Ids of results found stored already: indexed by {@link flush}. */
   readonly #unindexed = new Set<string>();
   #elsewhere: StoredResult[] = [];
-  #indexQueue: StoredResult[] = [];
-  #indexing: Promise<void> | undefined;
   #error: unknown;
 
   constructor(table: Experiment<StoredResult>, onError: (error: unknown) => void, index?: StageIndex) {
@@ -45,7 +43,7 @@ export class ResultWriter {
         const appends: StoredResult[] = [];
         const updates: StoredResult[] = [];
         for (const p of batch) (p.stored ? updates : appends).push(p.row);
-        if (appends.length > 0) this.#toIndex(await this.#append(appends));
+        if (appends.length > 0) await this.#index?.append(await this.#append(appends), this.#table);
         for (const r of updates) {
           await this.#table.update(r._row_id, r);
           await this.#index?.update(r);
@@ -56,28 +54,6 @@ export class ResultWriter {
       this.#onError(error);
     } finally {
       this.#draining = undefined;
-    }
-  }
-
-  /**
-   * Index rows once stored, with group commit: rows stored while an index append is under
-   * way go together in the next, so indexing costs few writes and does not hold up the
-   * next results write.
-   */
-  #toIndex(rows: StoredResult[]): void {
-    if (this.#index === undefined || rows.length === 0) return;
-    this.#indexQueue.push(...rows);
-    this.#indexing ??= this.#drainIndex(this.#index);
-  }
-
-  async #drainIndex(index: StageIndex): Promise<void> {
-    try {
-      while (this.#indexQueue.length > 0 && this.#error === undefined) await index.append(this.#indexQueue.splice(0), this.#table);
-    } catch (error) {
-      this.#error ??= error;
-      this.#onError(error);
-    } finally {
-      this.#indexing = undefined;
     }
   }
 
@@ -127,7 +103,7 @@ export class ResultWriter {
 
   /** Wait until everything added is written; throws the first write error. */
   async flush(): Promise<void> {
-    while (this.#draining || this.#indexing) await (this.#draining ?? this.#indexing);
+    while (this.#draining) await this.#draining;
     if (this.#error !== undefined) throw this.#error;
     await this.#indexStored();
     const elsewhere = this.#elsewhere.splice(0);
