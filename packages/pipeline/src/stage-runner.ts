@@ -117,7 +117,9 @@ async function feed(run: StageRun, source: AsyncIterable<ReadyRow>, pump: ClaimP
  */
 async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>, writer: ResultWriter): AsyncGenerator<WorkItem> {
   const pump = new ClaimPump(run.claims, (item, result) => {
-    run.counts.elsewhere++;
+    // Stored by this very run before it was killed (resumed): reused, not done elsewhere.
+    if (result.pipeline_run === run.runId) run.counts.cached++;
+    else run.counts.elsewhere++;
     writer.storedElsewhere(result);
     keepLatest(run.results, result);
     emitStored(run, item.rowId, result);
