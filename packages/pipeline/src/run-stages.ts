@@ -49,7 +49,7 @@ export async function runStages(
   shared: RunShared,
 ): Promise<void> {
   const joiners = new Map<string, Joiner>();
-  const read = outputReader(new Map(stages.map((s, i) => [s.name, stored[i]!])));
+  const read = outputReader(new Map(stages.flatMap((s, i) => (stored[i] === undefined ? [] : [[s.name, stored[i]] as const]))));
   for (const s of stages) {
     if (s.mode === "run" && !s.root) {
       const counts = shared.counts.get(s.name)!;
@@ -81,7 +81,7 @@ export async function runStages(
           root: s.root,
           table: stored[i]!.table!,
           results: stored[i]!.results,
-          index: stored[i]!.index,
+          index: stored[i]?.index,
           codeHash: s.codeHash,
           paramsHash: s.paramsHash,
           executor: executors.get(s.name)!.executor,
