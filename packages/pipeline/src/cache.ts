@@ -1,5 +1,6 @@
 import type { Experiment, JsonValue, Project, Row } from "@themis/core";
 import { hashOf } from "./hash.js";
+import { StageIndex } from "./stage-index.js";
 
 /**
  * A stage's result row: one per (dataset row, cache key), like core's experiment results, so
@@ -29,6 +30,13 @@ export interface StoredResult extends Row {
   duration_ms: number;
   finished_at: string;
 }
+
+/**
+ * What judging a row needs of a stored result: what the stage's index keeps. `output` is
+ * there when the result was read from the results table or computed in this run; a result
+ * known from the index only has its output read when a downstream row needs it.
+ */
+export type ResultEntry = Pick<StoredResult, "_row_id" | "dataset_row_id" | "status" | "cache_key" | "input_hash" | "code_hash" | "params_hash" | "pipeline_run"> & { output?: JsonValue };
 
 /** Why a row runs, or that it does not. */
 export type RowReason = "cached" | "new" | "input-changed" | "upstream-changed" | "code-changed" | "parameters-changed" | "failed-before";
@@ -69,12 +77,12 @@ export function resultId(datasetRowId: string, cacheKey: string): string {
  * per row, costs one map entry per row: loading is most of a cached run's time.
  */
 export interface StageResults {
-  readonly latest: Map<string, StoredResult>;
-  readonly older: Map<string, StoredResult>;
+  readonly latest: Map<string, ResultEntry>;
+  readonly older: Map<string, ResultEntry>;
 }
 
 /** Make `row` its dataset row's latest result; the one it replaces stays findable by id. */
-export function keepLatest(results: StageResults, row: StoredResult): void {
+export function keepLatest(results: StageResults, row: ResultEntry): void {
   const previous = results.latest.get(row.dataset_row_id);
   if (previous !== undefined && previous._row_id !== row._row_id) results.older.set(previous._row_id, previous);
   results.latest.set(row.dataset_row_id, row);
@@ -86,7 +94,7 @@ export function hasStored(results: StageResults, row: Pick<StoredResult, "_row_i
 }
 
 /** The stored result a row is judged by: the one with its key if any, else its latest. */
-export function storedFor(results: StageResults, datasetRowId: string, key: RowKey): StoredResult | undefined {
+export function storedFor(results: StageResults, datasetRowId: string, key: RowKey): ResultEntry | undefined {
   const latest = results.latest.get(datasetRowId);
   // The common case (nothing changed) needs no hash: the latest result has the key.
   if (latest === undefined || latest.cache_key === key.key) return latest;
@@ -94,7 +102,7 @@ export function storedFor(results: StageResults, datasetRowId: string, key: RowK
 }
 
 /** Whether a row is reused, and if not, the first reason it is not (input, then code, then parameters). */
-export function decide(stored: StoredResult | undefined, key: RowKey, root: boolean): RowReason {
+export function decide(stored: ResultEntry | undefined, key: RowKey, root: boolean): RowReason {
   if (stored === undefined) return "new";
   if (stored.cache_key === key.key) return stored.status === "ok" ? "cached" : "failed-before";
   if (stored.input_hash !== key.inputHash) return root ? "input-changed" : "upstream-changed";
@@ -102,24 +110,63 @@ export function decide(stored: StoredResult | undefined, key: RowKey, root: bool
   return "parameters-changed";
 }
 
-/** A stage's experiment and its stored results by dataset row id (empty when it does not exist yet). */
-export async function openResults(project: Project, experiment: string, create: boolean): Promise<{ table: Experiment<StoredResult> | undefined; results: StageResults }> {
-  const results: StageResults = { latest: new Map(), older: new Map() };
-  let table: Experiment<StoredResult> | undefined;
+/** An opened stage experiment: its table, its results, and its index (when read through one). */
+export interface OpenedResults {
+  table: Experiment<StoredResult> | undefined;
+  results: StageResults;
+  index: StageIndex | undefined;
+}
+
+/** The experiment of a stage, created when missing and `create` is set. */
+async function openTable(project: Project, experiment: string, create: boolean): Promise<Experiment<StoredResult> | undefined> {
   try {
-    table = await project.getExperiment<StoredResult>(experiment);
+    return await project.getExperiment<StoredResult>(experiment);
   } catch (error) {
     if ((error as { code?: string }).code !== "ERR_THEMIS_NOT_FOUND") throw error;
-    if (create) {
-      table = await project.createExperiment<StoredResult>(experiment).catch((createError: unknown) => {
-        // Another runner of the pipeline created it since: use theirs.
-        if ((createError as { code?: string }).code !== "ERR_THEMIS_ALREADY_EXISTS") throw createError;
-        return project.getExperiment<StoredResult>(experiment);
-      });
-    }
-    return { table, results };
+    if (!create) return undefined;
+    return project.createExperiment<StoredResult>(experiment).catch((createError: unknown) => {
+      // Another runner of the pipeline created it since: use theirs.
+      if ((createError as { code?: string }).code !== "ERR_THEMIS_ALREADY_EXISTS") throw createError;
+      return project.getExperiment<StoredResult>(experiment);
+    });
   }
-  // Append order: the last row of a dataset row is its latest result.
+}
+
+/** Every stored result, read from the results table itself (append order: the last row of a dataset row is its latest). */
+export async function readAllResults(table: Experiment<StoredResult>): Promise<StageResults> {
+  const results: StageResults = { latest: new Map(), older: new Map() };
   for await (const row of table.entries()) keepLatest(results, row);
-  return { table, results };
+  return results;
+}
+
+/**
+ * A stage's experiment and its stored results by dataset row id (empty when it does not
+ * exist yet). With `indexed`, the results are read from the stage's index (see
+ * {@link StageIndex}): without outputs, a fraction of the bytes. An index that is missing
+ * (results of an older version), stale or corrupt is rebuilt from the results, with a
+ * process warning (`THEMIS_PIPELINE_INDEX_REBUILT`) when there were results to index.
+ */
+export async function openResults(project: Project, experiment: string, create: boolean, indexed = false): Promise<OpenedResults> {
+  const table = await openTable(project, experiment, create);
+  if (table === undefined) return { table, results: { latest: new Map(), older: new Map() }, index: undefined };
+  if (!indexed) return { table, results: await readAllResults(table), index: undefined };
+  const index = await StageIndex.open(project, experiment);
+  const read = await index.read(table);
+  if (read.ok) {
+    const results: StageResults = { latest: new Map(), older: new Map() };
+    for (const entry of read.entries) keepLatest(results, entry);
+    return { table, results, index };
+  }
+  const results = await readAllResults(table);
+  if (results.latest.size > 0) {
+    process.emitWarning(`the index of pipeline experiment "${experiment}" is ${read.reason}: rebuilt from its ${results.latest.size + results.older.size} results`, { code: "THEMIS_PIPELINE_INDEX_REBUILT" });
+  }
+  await index.rebuild(table, allResults(results));
+  return { table, results, index };
+}
+
+/** Every result, older ones first, in the order their index entries keep them. */
+export function* allResults(results: StageResults): Generator<ResultEntry> {
+  yield* results.older.values();
+  yield* results.latest.values();
 }

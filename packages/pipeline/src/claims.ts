@@ -86,10 +86,12 @@ export class StageClaims {
         holder = row;
         generation++;
       }
-      if (holder?.pipeline_run === this.#runId) return { verdict: "mine" }; // this run, resumed
       const result = await get(this.#results, resultId(req.rowId, req.key));
-      // A result is the answer, unless it is the error row this run set out to redo.
+      // A result is the answer, unless it is the error row this run set out to redo. Checked
+      // for this run's own claims too (resumed): it may have stored the result and been
+      // killed before indexing it.
       if (result && (result.status === "ok" || result.pipeline_run !== req.failedIn)) return { verdict: "done", result };
+      if (holder?.pipeline_run === this.#runId) return { verdict: "mine" }; // this run, resumed
       if (holder && (await this.#isLive(String(holder.pipeline_run)))) return { verdict: "held" };
       try {
         await (await this.#claims()).append(this.#row(req, generation));

@@ -1,5 +1,5 @@
 import type { JsonValue } from "@themis/core";
-import type { Emission, ReadyRow } from "./emission.js";
+import type { Emission, OutputReader, ReadyRow } from "./emission.js";
 import type { Edge } from "./graph.js";
 import { hashOf } from "./hash.js";
 import { AsyncQueue } from "./queue.js";
@@ -27,9 +27,11 @@ export class Joiner {
   readonly #partial = new Map<string, Partial>();
   readonly #open: Set<string>;
   readonly #onUnmatched: (rowId: string) => void;
+  readonly #read: OutputReader;
 
-  constructor(edges: readonly Edge[], onUnmatched: (rowId: string) => void) {
+  constructor(edges: readonly Edge[], onUnmatched: (rowId: string) => void, read: OutputReader) {
     this.#edges = edges;
+    this.#read = read;
     this.#open = new Set(edges.map((e) => e.stage));
     this.#onUnmatched = onUnmatched;
   }
@@ -58,10 +60,18 @@ export class Joiner {
   #ready(rowId: string, p: Partial): ReadyRow {
     if (p.failed) return { rowId, blocked: true };
     const inputHash = joinHash(this.#edges, p.keys);
-    if (this.#edges.length === 1 && this.#edges[0]!.field === null) return { rowId, blocked: false, inputHash, input: p.outputs[0] };
+    if (p.outputs.length === this.#edges.length && !p.outputs.includes(undefined)) return { rowId, blocked: false, inputHash, input: this.#input(p.outputs) };
+    // Some upstream row was reused from its stage's index: its output is read if this row runs.
+    const load = async (): Promise<unknown> => this.#input(await Promise.all(this.#edges.map((e, i) => p.outputs[i] ?? this.#read(e.stage, rowId, p.keys[i] ?? ""))));
+    return { rowId, blocked: false, inputHash, input: undefined, load };
+  }
+
+  /** A row's input from its upstream outputs: the output itself for one unnamed upstream, else an object by field. */
+  #input(outputs: readonly (JsonValue | undefined)[]): unknown {
+    if (this.#edges.length === 1 && this.#edges[0]?.field === null) return outputs[0];
     const input: Record<string, JsonValue | undefined> = {};
-    this.#edges.forEach((e, i) => (input[e.field ?? e.stage] = p.outputs[i]));
-    return { rowId, blocked: false, inputHash, input };
+    this.#edges.forEach((e, i) => (input[e.field ?? e.stage] = outputs[i]));
+    return input;
   }
 
   /** An upstream stage has emitted everything. */

@@ -1,5 +1,5 @@
-import { type Dataset, type Experiment, type Project, type Registry, canonicalJson, validateName } from "@themis/core";
-import { type StageResults, type StoredResult, openResults } from "./cache.js";
+import { type Dataset, type Project, type Registry, canonicalJson, validateName } from "@themis/core";
+import { type OpenedResults, openResults } from "./cache.js";
 import { type Pipeline, experimentOf } from "./define.js";
 import { PipelineDefinitionError } from "./errors.js";
 import { type CheckedExecutor, checkExecutor } from "./executors.js";
@@ -81,7 +81,7 @@ export async function prepareStages(project: Project, pipeline: Pipeline, select
   return prepared;
 }
 
-/** Stored results of each prepared stage (experiments of stages that run are created when missing). */
-export function loadStageResults(project: Project, stages: readonly PreparedStage[], create = true): Promise<{ table: Experiment<StoredResult> | undefined; results: StageResults }[]> {
-  return Promise.all(stages.map((s) => openResults(project, s.experiment, create && s.mode === "run")));
+/** Stored results of each prepared stage, read through their indexes (experiments of stages that run are created when missing). */
+export function loadStageResults(project: Project, stages: readonly PreparedStage[], create = true): Promise<OpenedResults[]> {
+  return Promise.all(stages.map((s) => openResults(project, s.experiment, create && s.mode === "run", true)));
 }

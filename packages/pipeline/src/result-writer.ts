@@ -1,22 +1,32 @@
 import { type Experiment, hasErrorCode } from "@themis/core";
 import type { StoredResult } from "./cache.js";
+import type { StageIndex } from "./stage-index.js";
 
 /**
  * Writes a stage's results as they finish, one batch at a time: new rows in one
  * `appendMany`; a row that failed before under the same key replaces its error row (`update`). A write
  * error is kept and thrown by `flush`, and reported at once through `onError` so the
  * pipeline stops instead of computing rows it cannot store.
+ *
+ * Each batch is indexed (see {@link StageIndex}) after it is stored, never before: a crash in
+ * between leaves results the index does not know (their rows run again and find them
+ * stored), never an index entry without its result.
  */
 export class ResultWriter {
   readonly #table: Experiment<StoredResult>;
   readonly #onError: (error: unknown) => void;
+  readonly #index: StageIndex | undefined;
   #pending: { row: StoredResult; stored: boolean }[] = [];
   #draining: Promise<void> | undefined;
+  /** Ids of results found stored already: indexed by {@link flush}. */
+  readonly #unindexed = new Set<string>();
+  #elsewhere: StoredResult[] = [];
   #error: unknown;
 
-  constructor(table: Experiment<StoredResult>, onError: (error: unknown) => void) {
+  constructor(table: Experiment<StoredResult>, onError: (error: unknown) => void, index?: StageIndex) {
     this.#table = table;
     this.#onError = onError;
+    this.#index = index;
   }
 
   /** Write `row`: an update when the table already holds its id (`stored`), else an append. */
@@ -33,8 +43,11 @@ export class ResultWriter {
         const appends: StoredResult[] = [];
         const updates: StoredResult[] = [];
         for (const p of batch) (p.stored ? updates : appends).push(p.row);
-        if (appends.length > 0) await this.#append(appends);
-        for (const r of updates) await this.#table.update(r._row_id, r);
+        if (appends.length > 0) await this.#index?.append(await this.#append(appends), this.#table);
+        for (const r of updates) {
+          await this.#table.update(r._row_id, r);
+          await this.#index?.update(r);
+        }
       }
     } catch (error) {
       this.#error = error;
@@ -46,24 +59,54 @@ export class ResultWriter {
 
   /**
    * One append for the batch; when a row is already there (a runner that lost its claim to
-   * a takeover still finished it), the others row by row: each key keeps one result.
+   * a takeover still finished it, or a crash came between storing it and indexing it), the
+   * others row by row: each key keeps one result. Returns the rows appended, to index; the
+   * ones already there are indexed by {@link flush}, as stored.
    */
-  async #append(rows: StoredResult[]): Promise<void> {
+  async #append(rows: StoredResult[]): Promise<StoredResult[]> {
     try {
       await this.#table.appendMany(rows);
+      return rows;
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
+      const appended: StoredResult[] = [];
       for (const r of rows) {
-        await this.#table.append(r).catch((e: unknown) => {
+        try {
+          await this.#table.append(r);
+          appended.push(r);
+        } catch (e) {
           if (!hasErrorCode(e, "ERR_THEMIS_ALREADY_EXISTS")) throw e;
-        });
+          this.#unindexed.add(r._row_id);
+        }
       }
+      return appended;
     }
+  }
+
+  /**
+   * Index the results that were already stored when this run computed them again: the
+   * stored one is kept, so the index describes it. One read of the table for all of them
+   * (reading each by id costs a scan each on some backends).
+   */
+  async #indexStored(): Promise<void> {
+    if (this.#unindexed.size === 0 || this.#index === undefined) return;
+    const stored: StoredResult[] = [];
+    for await (const row of this.#table.entries()) if (this.#unindexed.has(row._row_id)) stored.push(row);
+    await this.#index.append(stored, this.#table);
+    this.#unindexed.clear();
+  }
+
+  /** A result another runner stored: indexed by {@link flush} (it may have crashed before indexing it). */
+  storedElsewhere(row: StoredResult): void {
+    this.#elsewhere.push(row);
   }
 
   /** Wait until everything added is written; throws the first write error. */
   async flush(): Promise<void> {
     while (this.#draining) await this.#draining;
     if (this.#error !== undefined) throw this.#error;
+    await this.#indexStored();
+    const elsewhere = this.#elsewhere.splice(0);
+    if (elsewhere.length > 0) await this.#index?.append(elsewhere, this.#table);
   }
 }

@@ -8,5 +8,6 @@ import { type Pipeline, experimentOf } from "./define.js";
  * Empty when the stage never ran.
  */
 export async function stageResults(project: Project, pipeline: Pipeline, stage: string): Promise<Map<string, StoredResult>> {
-  return (await openResults(project, experimentOf(pipeline, stage), false)).results.latest;
+  // Read from the results table itself (not the index): every entry is a whole stored result.
+  return (await openResults(project, experimentOf(pipeline, stage), false)).results.latest as Map<string, StoredResult>;
 }

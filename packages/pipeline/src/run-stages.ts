@@ -1,10 +1,11 @@
-import type { ExecutionBackend, Experiment, Project } from "@themis/core";
+import type { ExecutionBackend, Project } from "@themis/core";
 import type { StageClaims } from "./claims.js";
 import type { StagePostprocessOutcome } from "./postprocess.js";
-import type { StageResults, StoredResult } from "./cache.js";
+import { type OpenedResults, readAllResults } from "./cache.js";
 import type { Pipeline } from "./define.js";
 import type { Emission, ReadyRow } from "./emission.js";
 import { Joiner } from "./joiner.js";
+import { outputReader } from "./outputs.js";
 import type { PreparedStage } from "./prepare.js";
 import { type StageCounts, datasetRowHash, replayStage, runStage } from "./stage-runner.js";
 
@@ -43,15 +44,16 @@ function claimsOf(shared: RunShared, stage: string): StageClaims {
 export async function runStages(
   pipeline: Pipeline,
   stages: readonly PreparedStage[],
-  stored: readonly { table: Experiment<StoredResult> | undefined; results: StageResults }[],
+  stored: readonly OpenedResults[],
   executors: ReadonlyMap<string, { executor: ExecutionBackend }>,
   shared: RunShared,
 ): Promise<void> {
   const joiners = new Map<string, Joiner>();
+  const read = outputReader(new Map(stages.flatMap((s, i) => (stored[i] === undefined ? [] : [[s.name, stored[i]] as const]))));
   for (const s of stages) {
     if (s.mode === "run" && !s.root) {
       const counts = shared.counts.get(s.name)!;
-      joiners.set(s.name, new Joiner(pipeline.nodes.get(s.name)!.upstream, () => counts.unmatched++));
+      joiners.set(s.name, new Joiner(pipeline.nodes.get(s.name)!.upstream, () => counts.unmatched++, read));
     }
   }
   const downstream = (name: string): Joiner[] => [...joiners].filter(([n]) => pipeline.nodes.get(n)!.upstream.some((e) => e.stage === name)).map(([, j]) => j);
@@ -79,6 +81,7 @@ export async function runStages(
           root: s.root,
           table: stored[i]!.table!,
           results: stored[i]!.results,
+          index: stored[i]?.index,
           codeHash: s.codeHash,
           paramsHash: s.paramsHash,
           executor: executors.get(s.name)!.executor,
@@ -97,8 +100,10 @@ export async function runStages(
       endOf(s.name);
     }
     // After the stage has ended its downstream joiners: downstream stages do not wait for it.
-    const results = stored[i]?.results;
-    if (s.postprocess.length > 0 && results && !shared.signal.aborted) {
+    const table = stored[i]?.table;
+    if (s.postprocess.length > 0 && table && !shared.signal.aborted) {
+      // Postprocessors see whole results (outputs included), which the index does not keep.
+      const results = await readAllResults(table);
       const outcomes: StagePostprocessOutcome[] = [];
       for (const p of s.postprocess) outcomes.push(await p.run(shared.project, s.experiment, results, shared.signal));
       shared.postprocessed.set(s.name, outcomes);

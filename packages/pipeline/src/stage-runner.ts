@@ -1,5 +1,5 @@
 import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, canonicalJson, map, toJsonRow } from "@themis/core";
-import { type RowKey, type StageResults, type StoredResult, decide, hasStored, keepLatest, keyFor, resultId, storedFor } from "./cache.js";
+import { type ResultEntry, type RowKey, type StageResults, type StoredResult, decide, hasStored, keepLatest, keyFor, resultId, storedFor } from "./cache.js";
 import type { Emission, ReadyRow } from "./emission.js";
 import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";
@@ -8,6 +8,7 @@ import { ResultWriter } from "./result-writer.js";
 import { stageRunId } from "./stage-run-records.js";
 import type { StageClaims } from "./claims.js";
 import { ClaimPump } from "./claim-pump.js";
+import type { StageIndex } from "./stage-index.js";
 
 /** What happened to a stage's rows in one run. */
 export interface StageCounts {
@@ -34,6 +35,8 @@ export interface StageRun {
   readonly root: boolean;
   readonly table: Experiment<StoredResult>;
   readonly results: StageResults;
+  /** The stage's index, written with the results. */
+  readonly index: StageIndex | undefined;
   readonly codeHash: string;
   readonly paramsHash: string;
   readonly executor: ExecutionBackend;
@@ -76,7 +79,7 @@ function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredRes
 }
 
 /** A row's stored result streams on: reused, or done by another runner. */
-function emitStored(run: StageRun, rowId: string, stored: StoredResult): void {
+function emitStored(run: StageRun, rowId: string, stored: ResultEntry): void {
   if (stored.status === "ok") run.emit({ rowId, ok: true, key: stored.cache_key, output: stored.output });
   else run.emit({ rowId, ok: false });
 }
@@ -101,7 +104,8 @@ async function feed(run: StageRun, source: AsyncIterable<ReadyRow>, pump: ClaimP
       emitStored(run, row.rowId, stored);
       continue;
     }
-    pump.add({ item: { rowId: row.rowId, input: row.input, key }, failedIn: stored?.cache_key === key.key ? stored.pipeline_run : undefined });
+    const input = row.load ? await row.load() : row.input;
+    pump.add({ item: { rowId: row.rowId, input, key }, failedIn: stored?.cache_key === key.key ? stored.pipeline_run : undefined });
     if (pump.ready.size >= READ_AHEAD) await pump.ready.below(READ_AHEAD);
   }
 }
@@ -111,9 +115,12 @@ async function feed(run: StageRun, source: AsyncIterable<ReadyRow>, pump: ClaimP
  * does not run them too (see {@link ClaimPump}); the others (blocked, cached, done
  * elsewhere) are emitted at once.
  */
-async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>): AsyncGenerator<WorkItem> {
+async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>, writer: ResultWriter): AsyncGenerator<WorkItem> {
   const pump = new ClaimPump(run.claims, (item, result) => {
-    run.counts.elsewhere++;
+    // Stored by this very run before it was killed (resumed): reused, not done elsewhere.
+    if (result.pipeline_run === run.runId) run.counts.cached++;
+    else run.counts.elsewhere++;
+    writer.storedElsewhere(result);
     keepLatest(run.results, result);
     emitStored(run, item.rowId, result);
   });
@@ -136,10 +143,10 @@ async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items:
 
 /** Run a stage over its ready rows: compute what changed, store it, stream every row on. */
 export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): Promise<void> {
-  const writer = new ResultWriter(run.table, run.onError);
+  const writer = new ResultWriter(run.table, run.onError, run.index);
   const items = new Map<number, WorkItem>();
   const spec = run.spec;
-  const outcomes = map(liftTask(spec.task), toCompute(run, source, items), {
+  const outcomes = map(liftTask(spec.task), toCompute(run, source, items, writer), {
     executor: run.executor,
     signal: run.signal,
     ...(spec.concurrency === undefined ? {} : { concurrency: spec.concurrency }),
