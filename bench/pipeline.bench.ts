@@ -37,6 +37,7 @@ async function freshProject(dir: string, name: string): Promise<Project> {
 
 /** The baseline: three runExperiment calls, each stage's outputs copied into the next stage's dataset. */
 async function byHand(project: Project): Promise<void> {
+  // biome-ignore lint/suspicious/noExplicitAny: the bench passes tasks of several row types
   const run = (dataset: string, experiment: string, task: (row: any) => unknown) => project.runExperiment({ dataset, experiment, task, execution: "local", concurrency: CONCURRENCY, registry, storeInput: false });
   const copy = async (experiment: string, dataset: string, shape: (row: StoredRow) => Record<string, unknown>) => {
     const out = await project.createDataset(dataset);

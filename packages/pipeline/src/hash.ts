@@ -13,6 +13,7 @@ export function hashOf(...parts: string[]): string {
  * (core's `moduleCodeHash`, so a missing module fails here, before anything runs), the
  * source text of a function or of a command builder. `version` pins it by hand instead.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a task of any stage: its types do not matter to the hash
 export function stageCodeHash(task: StageTask<any, any>, version?: string): string {
   if (version !== undefined) return hashOf("version", version);
   if (typeof task === "function") return hashOf("function", task.toString());

@@ -70,7 +70,7 @@ export class Joiner {
   #input(outputs: readonly (JsonValue | undefined)[]): unknown {
     if (this.#edges.length === 1 && this.#edges[0]?.field === null) return outputs[0];
     const input: Record<string, JsonValue | undefined> = {};
-    this.#edges.forEach((e, i) => (input[e.field ?? e.stage] = outputs[i]));
+    for (const [i, e] of this.#edges.entries()) input[e.field ?? e.stage] = outputs[i];
     return input;
   }
 

@@ -44,7 +44,8 @@ function count(plan: StagePlan, rowId: string, reason: RowReason): void {
   if (reason === "cached") plan.cached++;
   else plan.run++;
   plan.reasons[reason] = (plan.reasons[reason] ?? 0) + 1;
-  const ex = (plan.examples[reason] ??= []);
+  plan.examples[reason] ??= [];
+  const ex = plan.examples[reason];
   if (ex.length < 5) ex.push(rowId);
 }
 

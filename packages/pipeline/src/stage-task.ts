@@ -10,6 +10,7 @@ export interface WorkItem {
 }
 
 /** The user's task, lifted to run on {@link WorkItem}s (it still sees only the input). */
+// biome-ignore lint/suspicious/noExplicitAny: a task of any stage: rows are JSON at run time
 export function liftTask(task: StageTask<any, any>): Task<WorkItem> {
   if (typeof task === "function") return (item: WorkItem, ctx) => task(item.input, ctx);
   switch (task.kind) {

@@ -38,6 +38,7 @@ export interface StageOptions {
 }
 
 /** One stage of a pipeline, made by {@link stage}. `I` is what its task receives, `O` what it returns. */
+// biome-ignore lint/suspicious/noExplicitAny: a stage of any types must be assignable to the default (inputs are contravariant)
 export interface Stage<I = any, O = any> extends StageOptions {
   readonly kind: "themis.pipeline.stage";
   /** The dataset whose rows are the input (root stages). */
@@ -57,9 +58,11 @@ export interface Stage<I = any, O = any> extends StageOptions {
 export type Upstream = Stage | string | { readonly [field: string]: Stage | string };
 
 /** What a stage's task returns (as stored). */
+// biome-ignore lint/suspicious/noExplicitAny: matches a stage of any input type
 export type OutputOf<S> = S extends Stage<any, infer O> ? O : unknown;
 
 /** What a task reading from `F` receives. */
+// biome-ignore lint/suspicious/noExplicitAny: matches a stage of any input type
 export type InputOf<F> = F extends Stage<any, infer O> ? O : F extends string ? unknown : { -readonly [K in keyof F]: OutputOf<F[K]> };
 
 type FromSpec<F extends Upstream, O> = StageOptions & { from: F; dataset?: never; task: StageTask<NoInfer<InputOf<F>>, O> };
@@ -76,16 +79,19 @@ type DatasetSpec<I extends Row, O> = StageOptions & { dataset: string; from?: ne
  */
 export function stage<const F extends Upstream, O>(spec: FromSpec<F, O>): Stage<InputOf<F>, O>;
 export function stage<I extends Row, O>(spec: DatasetSpec<I, O>): Stage<StoredRow<I>, O>;
+// biome-ignore lint/suspicious/noExplicitAny: the untyped form; definePipeline infers the types
 export function stage(spec: StageOptions & { from?: Upstream; dataset?: string; task: StageTask<any, any> }): Stage {
   return { ...spec, kind: "themis.pipeline.stage" };
 }
 
 /** A module task whose export returns `O` (JSON): `moduleTask<{ score: number }>({ module: "./score.ts" })`. */
+// biome-ignore lint/suspicious/noExplicitAny: the input type is the upstream stage's output, inferred where the task is used
 export function moduleTask<O = unknown, I = any>(spec: Omit<ModuleTask<I>, "kind">): ModuleTask<I> & { readonly __output?: O } {
   return { ...spec, kind: "module" };
 }
 
 /** A command task whose result is typed `O`. */
+// biome-ignore lint/suspicious/noExplicitAny: the input type is the upstream stage's output, inferred where the task is used
 export function commandTask<O = unknown, I = any>(spec: Omit<CommandTask<I>, "kind">): CommandTask<I> & { readonly __output?: O } {
   return { ...spec, kind: "command" };
 }
