@@ -31,7 +31,7 @@ export function moduleUrl(job: ModuleJob): string {
 }
 
 /** Write the runner and the job description into the job's folder; returns the argv that runs it. */
-export async function writeModuleJob(dir: string, job: ModuleJob, context: RunContext, node: string): Promise<string[]> {
+export async function writeModuleJob(dir: string, job: ModuleJob, context: Pick<RunContext, "attempt" | "index">, node: string): Promise<string[]> {
   const description = moduleRunnerJob({ url: moduleUrl(job), exportName: job.export ?? "default", input: job.input ?? null }, context);
   await writeFile(path.join(dir, MODULE_FILES.runner), MODULE_RUNNER_SOURCE, { mode: 0o600 });
   await writeFile(path.join(dir, MODULE_FILES.job), JSON.stringify(description), { mode: 0o600 });
