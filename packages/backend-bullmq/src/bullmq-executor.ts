@@ -12,6 +12,7 @@ import {
   type JobResult,
   type RunContext,
 } from "@themis/core";
+import { ClosedGuard } from "@themis/core/backend";
 import { type ConnectionOptions, Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { AddBatcher } from "./add-batcher.js";
@@ -48,7 +49,7 @@ export class BullmqExecutor implements ExecutionBackend {
   readonly #client: Redis;
   readonly #watcher: JobWatcher;
   readonly #batcher: AddBatcher;
-  #closed = false;
+  readonly #guard = new ClosedGuard(BACKEND_NAME, `executor "${BACKEND_NAME}"`);
 
   private constructor(config: BullmqConfig, connection: ConnectionSettings, queue: Queue, events: QueueEvents, client: Redis) {
     this.config = config;
@@ -99,7 +100,7 @@ export class BullmqExecutor implements ExecutionBackend {
   }
 
   async run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {
-    if (this.#closed) throw new ClosedError(`executor "${this.name}" is closed`, { backend: this.name });
+    this.#guard.assertOpen();
     if (job.kind === "function") throw new UnsupportedError(FUNCTION_REFUSED, { backend: this.name });
     if (job.kind !== "module" && job.kind !== "command") {
       throw new UnsupportedError(`unknown job kind ${JSON.stringify((job as { kind?: unknown }).kind)}`, { backend: this.name });
@@ -146,7 +147,7 @@ export class BullmqExecutor implements ExecutionBackend {
         });
         return;
       } catch (error) {
-        if (this.#closed || Date.now() >= deadline) {
+        if (this.#guard.closed || Date.now() >= deadline) {
           const message = scrub((error as Error).message ?? String(error), this.#connection.secrets);
           throw new UnavailableError(`could not queue ${wire.label} on ${this.#connection.address}: ${message}`, { backend: this.name });
         }
@@ -185,9 +186,11 @@ export class BullmqExecutor implements ExecutionBackend {
    * running ones are stopped on their workers. A submitter that crashes never gets here, so
    * its jobs stay queued for a restarted submitter to reattach to (see runKey).
    */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+  close(): Promise<void> {
+    return this.#guard.close(() => this.#stopAll());
+  }
+
+  async #stopAll(): Promise<void> {
     const closing = new ClosedError(`executor "${this.name}" was closed while the job ran`, { backend: this.name });
     const stopping = Promise.allSettled(this.#watcher.pendingIds().map((jobId) => this.#cancel(jobId, closing)));
     await Promise.race([stopping, delay(this.config.cancelGraceMs + CLOSE_GRACE_MS, undefined, { ref: false })]);

@@ -59,7 +59,7 @@ export const bullmqConfigSchema = z
       .int()
       .positive()
       .default(DEFAULT_MAX_PAYLOAD_BYTES)
-      .describe("Largest serialized job input, and largest result value, in bytes (default 512 KiB). Larger ones fail with ERR_THEMIS_PAYLOAD_TOO_LARGE."),
+      .describe("Largest serialized job input, and largest result value, in bytes (default 512 KiB). Larger ones fail with ERR_THEMIS_TOO_LARGE."),
     runKey: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,200}$/, "use 1-200 letters, digits, '_', '.' or '-'")

@@ -1,15 +1,16 @@
-import { ThemisError, type ThemisErrorOptions } from "@themis/core";
+import { ThemisError, TooLargeError, type ThemisErrorOptions } from "@themis/core";
 
 /** The registry name of this backend, the prefix of its messages. */
 export const BACKEND_NAME = "bullmq";
 
 /**
  * A job's input or its result's value is larger than `maxPayloadBytes` once serialized.
- * Code `ERR_THEMIS_PAYLOAD_TOO_LARGE`; never retryable (the same item is as large again).
+ * Core's TooLargeError, code `ERR_THEMIS_TOO_LARGE` (one code for "over a configured
+ * size"); never retryable (the same item is as large again).
  */
-export class PayloadTooLargeError extends ThemisError {
+export class PayloadTooLargeError extends TooLargeError {
   constructor(message: string, options?: ThemisErrorOptions) {
-    super("ERR_THEMIS_PAYLOAD_TOO_LARGE", message, { backend: BACKEND_NAME, ...options, retryable: false });
+    super(message, { backend: BACKEND_NAME, ...options, retryable: false });
   }
 }
 

@@ -60,7 +60,7 @@ describe.skipIf(!redisAvailable)("bullmq: refused jobs", () => {
     expect(out).toHaveLength(1);
     expect(out[0]!.ok).toBe(false);
     if (!out[0]!.ok) {
-      expect(out[0]!.error.code).toBe("ERR_THEMIS_PAYLOAD_TOO_LARGE");
+      expect(out[0]!.error.code).toBe("ERR_THEMIS_TOO_LARGE");
       expect(out[0]!.error.message).toContain("item 0 (row r-big)");
       expect(out[0]!.error.message).toContain("maxPayloadBytes");
       expect(out[0]!.error.retryable).toBe(false);
@@ -74,7 +74,7 @@ describe.skipIf(!redisAvailable)("bullmq: refused jobs", () => {
     const out = await collect(map(big, [{ bytes: 10 }, { _row_id: "r-out", bytes: 8192 }, { bytes: 20 }], { executor }));
     expect(out.map((o) => o.ok)).toEqual([true, false, true]);
     if (!out[1]!.ok) {
-      expect(out[1]!.error.code).toBe("ERR_THEMIS_PAYLOAD_TOO_LARGE");
+      expect(out[1]!.error.code).toBe("ERR_THEMIS_TOO_LARGE");
       expect(out[1]!.error.message).toContain("output of item 1 (row r-out)");
     }
     expect(out[0]!.ok && out[0]!.value).toBe("x".repeat(10));

@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import {
   AbortedError,
   commandJobResult,
-  ClosedError,
   type CommandJob,
   type ExecutionBackend,
   type ExecutorDescription,
@@ -17,6 +16,7 @@ import {
   UnsupportedError,
   toJobError,
 } from "@themis/core";
+import { ClosedGuard, parseModuleRunnerResult } from "@themis/core/backend";
 import type { DockerConfig } from "./config.js";
 import { type ContainerRunOutcome, runContainer } from "./container-run.js";
 import { describeDockerExecutor } from "./describe.js";
@@ -25,7 +25,7 @@ import { type EngineConnection, connectEngine, engineError, pingEngine } from ".
 import { prepareImage } from "./image.js";
 import type { PreparedImage } from "./prepared-image.js";
 import { BACKEND_NAME, LABELS } from "./labels.js";
-import { RESULT_PATH, RUNNER_PATH, assertReadable, locateModule, moduleFolderArchive, moduleJobArchive, parseModuleResult } from "./module-job.js";
+import { RESULT_PATH, RUNNER_PATH, assertReadable, locateModule, moduleFolderArchive, moduleJobArchive } from "./module-job.js";
 
 const SUPPORTED_KINDS: readonly JobKind[] = ["module", "command"];
 
@@ -64,7 +64,7 @@ export class DockerExecutor implements ExecutionBackend {
   readonly #containers = new Set<string>();
   // Module folders packed for "copy" transfer, once per executor.
   readonly #moduleFolders = new Map<string, Promise<Buffer>>();
-  #closed = false;
+  readonly #guard = new ClosedGuard(BACKEND_NAME, `executor "${BACKEND_NAME}"`);
 
   private constructor(config: DockerConfig, connection: EngineConnection, settings: ContainerSettings, image: PreparedImage) {
     this.#config = config;
@@ -102,7 +102,7 @@ export class DockerExecutor implements ExecutionBackend {
   }
 
   async run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {
-    if (this.#closed) throw new ClosedError(`executor "${this.name}" is closed`, { backend: this.name });
+    this.#guard.assertOpen();
     const running = this.#run<T>(job, context);
     this.#running.add(running);
     try {
@@ -257,7 +257,7 @@ export class DockerExecutor implements ExecutionBackend {
     });
     const details = this.#details(outcome, elapsed);
     if (outcome.stopped) return this.#stoppedResult(signal, details);
-    const result = parseModuleResult<T>(outcome.result);
+    const result = parseModuleRunnerResult<T>(outcome.result);
     if (!result) {
       const what = `the module runner for ${job.module}`;
       const message = outcome.exitCode === 0 ? `${what} exited without a result` : this.#diedMessage(what, outcome);
@@ -282,13 +282,10 @@ export class DockerExecutor implements ExecutionBackend {
   }
 
   /** Stop running jobs (their containers are stopped and removed) and refuse new ones. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) {
+  close(): Promise<void> {
+    return this.#guard.close(async () => {
+      this.#closing.abort(new AbortedError("executor was closed", { backend: this.name }));
       await Promise.allSettled([...this.#running]);
-      return;
-    }
-    this.#closed = true;
-    this.#closing.abort(new AbortedError("executor was closed", { backend: this.name }));
-    await Promise.allSettled([...this.#running]);
+    });
   }
 }

@@ -1,18 +1,24 @@
 import { existsSync, statSync } from "node:fs";
-import { JobFailedError } from "@themis/core";
 import { homedir } from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import type { JobResult, ModuleJob, RunContext } from "@themis/core";
-import { resolve as resolveSpecifier } from "import-meta-resolve";
+import { pathToFileURL } from "node:url";
+import { JobFailedError, type ModuleJob, type RunContext } from "@themis/core";
+import { MODULE_RUNNER_FILES, moduleRunnerJob, moduleRunnerSource, resolveModuleJob } from "@themis/core/backend";
 import tar from "tar-stream";
 import { listTree, packTree } from "./file-tree.js";
-import { MODULE_RUNNER_SOURCE } from "./module-runner-source.js";
+import { BACKEND_NAME } from "./labels.js";
 
 /** Folder inside the container holding the runner, the job and its result. */
 export const JOB_DIR = "/.themis";
-export const RESULT_PATH = `${JOB_DIR}/result.json`;
-export const RUNNER_PATH = `${JOB_DIR}/runner.mjs`;
+export const RESULT_PATH = `${JOB_DIR}/${MODULE_RUNNER_FILES.result}`;
+export const RUNNER_PATH = `${JOB_DIR}/${MODULE_RUNNER_FILES.runner}`;
+
+/**
+ * The runner copied into the container (`node /.themis/runner.mjs`): core's module runner,
+ * reading the job beside itself. The result is read after the container exited, so it is
+ * written in place. SIGTERM (the container being stopped) aborts the job's signal.
+ */
+const MODULE_RUNNER_SOURCE = moduleRunnerSource({ by: "@themis/backend-docker", jobDir: "beside-script" });
 
 /** Where a module job's module comes from. */
 export type ModuleLocation =
@@ -20,21 +26,6 @@ export type ModuleLocation =
   | { readonly where: "host"; readonly file: string; readonly mountRoot: string }
   /** Not on this machine: the image must contain it. */
   | { readonly where: "image"; readonly specifier: string };
-
-function isPackageSpecifier(spec: string): boolean {
-  return !spec.startsWith("file:") && !path.isAbsolute(spec) && !spec.startsWith("./") && !spec.startsWith("../");
-}
-
-/**
- * The URL relative specifiers resolve against, as in core's local executor: a `file:` URL
- * as it is (a file's URL resolves next to the file, a folder's needs its trailing "/"),
- * a path as a folder.
- */
-function baseUrl(resolveFrom: string | undefined): string {
-  const from = resolveFrom ?? process.cwd();
-  if (from.startsWith("file:")) return from;
-  return pathToFileURL(path.resolve(from) + path.sep).href;
-}
 
 /** The nearest folder above `file` holding a package.json, except the home folder and "/". */
 function packageRoot(file: string): string | undefined {
@@ -58,34 +49,26 @@ function packageRoot(file: string): string | undefined {
  * image.
  */
 export function locateModule(job: ModuleJob, options: { moduleRoot?: string | undefined }): ModuleLocation {
-  const spec = job.module;
   let file: string | undefined;
   try {
-    if (spec.startsWith("file:")) file = fileURLToPath(spec);
-    else if (path.isAbsolute(spec)) file = spec;
-    else if (!isPackageSpecifier(spec)) file = fileURLToPath(new URL(spec, baseUrl(job.resolveFrom)));
-    else {
-      const url = resolveSpecifier(spec, baseUrl(job.resolveFrom));
-      if (url.startsWith("file:")) file = fileURLToPath(url);
-    }
+    file = resolveModuleJob(job, { backend: BACKEND_NAME }).file;
   } catch {
-    file = undefined;
+    file = undefined; // not resolvable here: looked up inside the image
   }
-  const onHost = file !== undefined && existsSync(file) && statSync(file).isFile();
-  if (!onHost) {
+  if (file === undefined || !existsSync(file) || !statSync(file).isFile()) {
     // Relative paths have no meaning inside the image: send the absolute form when there is one.
-    return { where: "image", specifier: file ?? spec };
+    return { where: "image", specifier: file ?? job.module };
   }
-  const mountRoot = options.moduleRoot ? path.resolve(options.moduleRoot) : (packageRoot(file!) ?? path.dirname(file!));
+  const mountRoot = options.moduleRoot ? path.resolve(options.moduleRoot) : (packageRoot(file) ?? path.dirname(file));
   // Mounting (or copying) the whole file system, or the whole home folder with its keys and
   // tokens, is never what anyone wants: a module directly in one of them needs a folder.
   // An explicit moduleRoot of the home folder is the user's own decision.
   const home = path.resolve(homedir());
   if (path.dirname(mountRoot) === mountRoot || (!options.moduleRoot && mountRoot === home)) {
     const where = mountRoot === home ? "your home folder" : mountRoot;
-    throw new JobFailedError(`module ${file} sits directly in ${where}, which would go into the container whole: move it into a folder of its own, or set moduleRoot to one`, { backend: "docker" });
+    throw new JobFailedError(`module ${file} sits directly in ${where}, which would go into the container whole: move it into a folder of its own, or set moduleRoot to one`, { backend: BACKEND_NAME });
   }
-  return { where: "host", file: file!, mountRoot };
+  return { where: "host", file, mountRoot };
 }
 
 /**
@@ -152,31 +135,14 @@ function collect(pack: tar.Pack): Promise<Buffer> {
 
 /** The archive unpacked at "/" before a module job's container starts: runner + job. */
 export function moduleJobArchive(job: ModuleJob, location: ModuleLocation, context: RunContext): Promise<Buffer> {
-  const description = {
-    url: location.where === "host" ? pathToFileURL(location.file).href : location.specifier,
-    exportName: job.export ?? "default",
-    input: job.input ?? null,
-    attempt: context.attempt,
-    index: context.index,
-  };
+  const url = location.where === "host" ? pathToFileURL(location.file).href : location.specifier;
+  const description = moduleRunnerJob({ url, exportName: job.export ?? "default", input: job.input ?? null }, context);
   const pack = tar.pack();
   const dir = JOB_DIR.slice(1);
   // World-writable: the job runs as an unprivileged user who must write result.json.
   pack.entry({ name: dir, type: "directory", mode: 0o777 });
-  pack.entry({ name: `${dir}/runner.mjs`, mode: 0o644 }, MODULE_RUNNER_SOURCE);
-  pack.entry({ name: `${dir}/job.json`, mode: 0o644 }, JSON.stringify(description));
+  pack.entry({ name: `${dir}/${MODULE_RUNNER_FILES.runner}`, mode: 0o644 }, MODULE_RUNNER_SOURCE);
+  pack.entry({ name: `${dir}/${MODULE_RUNNER_FILES.job}`, mode: 0o644 }, JSON.stringify(description));
   pack.finalize();
   return collect(pack);
-}
-
-/** The runner's result.json, or undefined when it is missing or not a result. */
-export function parseModuleResult<T>(content: Buffer | undefined): JobResult<T> | undefined {
-  if (content === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(content.toString("utf8")) as { ok?: unknown };
-    if (parsed && typeof parsed === "object" && typeof parsed.ok === "boolean") return parsed as JobResult<T>;
-  } catch {
-    // Torn or foreign file: treated as no result.
-  }
-  return undefined;
 }

@@ -1,43 +1,31 @@
 // The duplicate-id check of a group of appends (group commit): each queued batch is taken
 // whole or refused whole, against the file and against the batches before it in the group.
-import { AlreadyExistsError, ROW_ID, type StoredRow } from "@themis/core";
+import type { StoredRow } from "@themis/core";
+import { type ChangePlan, planChanges } from "@themis/core/backend";
 import { countIds } from "./confirm-ids.js";
 import { BACKEND_NAME } from "./names.js";
-import type { QueuedAppend } from "./write-queue.js";
 import type { WriterState } from "./writer-state.js";
 
-/** The ids of `group` already in the file: fingerprint hits, confirmed by one streamed read. */
-async function storedAmong(state: WriterState, group: readonly QueuedAppend[], path: string): Promise<Set<string>> {
-  const maybe = new Set<string>();
-  for (const op of group) for (const row of op.rows) if (state.ids.has(row._row_id) === "maybe") maybe.add(row._row_id);
-  if (maybe.size === 0) return maybe;
-  return new Set((await countIds(state.handle, state.size, path, maybe)).keys());
+/** One queued append: a batch of rows, stored whole or refused whole. */
+export interface QueuedAppend {
+  readonly kind: "append";
+  readonly rows: readonly StoredRow[];
 }
 
 /**
- * Ids of the group are checked against the file's fingerprints and each other (an exact
- * set, as big as the group). A batch holding a stored id is rejected (ALREADY_EXISTS,
- * `settled`) and takes its own ids back out. Returns the rows to write and their ids.
+ * Plan a group of appends with core's change planner: ids are checked against the file's
+ * fingerprints (a "maybe" confirmed by one streamed read of the file) and against the
+ * batches before them in the group. `rejected` holds the batches refused alone
+ * (AlreadyExistsError); `rows` and `ids` are what to write.
  */
-export async function acceptGroup(state: WriterState, group: readonly QueuedAppend[], path: string, describe: string): Promise<{ accepted: StoredRow[]; ids: Set<string> }> {
-  const stored = await storedAmong(state, group, path);
-  const ids = new Set<string>();
-  const accepted: StoredRow[] = [];
-  for (const op of group) {
-    const rows = op.rows;
-    let added = 0;
-    for (; added < rows.length; added++) {
-      const id = rows[added]!._row_id;
-      if (ids.has(id) || stored.has(id)) break;
-      ids.add(id);
-    }
-    if (added < rows.length) {
-      for (let i = 0; i < added; i++) ids.delete(rows[i]!._row_id);
-      op.settled = true;
-      op.reject(new AlreadyExistsError(`${describe} already has a row with ${ROW_ID} "${rows[added]!._row_id}"; nothing of the batch was stored`, { backend: BACKEND_NAME }));
-      continue;
-    }
-    for (const row of rows) accepted.push(row);
-  }
-  return { accepted, ids };
+export async function acceptGroup(
+  state: WriterState,
+  group: readonly QueuedAppend[],
+  path: string,
+  describe: string,
+): Promise<{ rows: StoredRow[]; ids: string[]; rejected: ChangePlan<QueuedAppend>["rejected"] }> {
+  const confirm = async (maybe: readonly string[]): Promise<ReadonlySet<string>> => new Set((await countIds(state.handle, state.size, path, new Set(maybe))).keys());
+  const plan = await planChanges(group, state.ids, { backend: BACKEND_NAME, label: describe, confirm });
+  const rows = plan.accepted.flatMap((op) => op.rows);
+  return { rows, ids: rows.map((r) => r._row_id), rejected: plan.rejected };
 }

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import type { Dirent } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { AlreadyExistsError, ClosedError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend } from "@themis/core";
+import { AlreadyExistsError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend } from "@themis/core";
+import { ClosedGuard } from "@themis/core/backend";
 import type { LocalCsvConfig } from "./config.js";
 import { KIND_FOLDERS, projectDir } from "./layout.js";
 import { BACKEND_NAME } from "./names.js";
@@ -16,10 +17,8 @@ export class LocalCsvStorage implements StorageBackend {
   readonly rootDir: string;
   readonly #config: LocalCsvConfig;
   readonly #files = new Map<string, CsvTableFile>();
-  #closed = false;
-  readonly #alive = (): void => {
-    if (this.#closed) throw new ClosedError("backend is closed", { backend: BACKEND_NAME });
-  };
+  readonly #guard = new ClosedGuard(BACKEND_NAME);
+  readonly #alive = (): void => this.#guard.assertOpen();
 
   constructor(config: LocalCsvConfig) {
     this.#config = config;
@@ -104,10 +103,11 @@ export class LocalCsvStorage implements StorageBackend {
     await rm(trash, { recursive: true, force: true });
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const table of this.#files.values()) await table.close();
-    this.#files.clear();
+  /** Close every table's append handle and lease; idempotent. Later calls fail with ClosedError. */
+  close(): Promise<void> {
+    return this.#guard.close(async () => {
+      for (const table of this.#files.values()) await table.close();
+      this.#files.clear();
+    });
   }
 }

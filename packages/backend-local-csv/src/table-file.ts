@@ -1,12 +1,12 @@
 import { type Stats, fstatSync, statSync } from "node:fs";
 import { open, rm, type FileHandle } from "node:fs/promises";
 import { AlreadyExistsError, CorruptDataError, NotFoundError, ROW_ID, type StoredRow } from "@themis/core";
-import { IdSet } from "@themis/core/backend";
+import { GroupCommitQueue, type GroupOutcome, IdSet } from "@themis/core/backend";
 import { headerFor } from "@themis/csv-codec";
 import { catchUp } from "./catch-up.js";
 import { faultDelay } from "./fault.js";
 import { TableLock } from "./file-lock.js";
-import { acceptGroup } from "./group-ids.js";
+import { type QueuedAppend, acceptGroup } from "./group-ids.js";
 import { withKeyedMutex } from "./keyed-mutex.js";
 import { removeLeftovers } from "./leftovers.js";
 import type { CommittedTable } from "./lock-record.js";
@@ -14,7 +14,6 @@ import { BACKEND_NAME } from "./names.js";
 import { type TableChange, rewriteFile } from "./rewrite-file.js";
 import { type Snapshot, loadSnapshot, streamSnapshot } from "./snapshot-read.js";
 import { rollBackPastCommitted } from "./tail-repair.js";
-import { type QueuedAppend, WriteQueue } from "./write-queue.js";
 import { writeRows } from "./write-rows.js";
 import type { WriterState } from "./writer-state.js";
 
@@ -42,7 +41,13 @@ export class CsvTableFile {
   readonly #options: TableFileOptions;
   readonly #describe: string;
   #state: WriterState | undefined;
-  readonly #queue = new WriteQueue((group) => this.#appendGroup(group));
+  /**
+   * Group commit: writes run one at a time in call order; appends queued behind a write in
+   * flight go out together in the next one. A group settles only once written, committed in
+   * the lock and the lock checked to be still ours: a crash before that leaves the group to
+   * be rolled back, and none of it was acknowledged.
+   */
+  readonly #queue = new GroupCommitQueue<QueuedAppend>((group) => this.#appendGroup(group));
 
   /** `describe` names the table in errors, e.g. `dataset "qa" of project "p"`. */
   constructor(path: string, describe: string, options: TableFileOptions) {
@@ -110,7 +115,7 @@ export class CsvTableFile {
    * Parsing then runs without the lock.
    */
   async #snapshot(): Promise<Snapshot> {
-    await this.#queue.lastWrite;
+    await this.#queue.settled();
     return this.#locked(async () => {
       let handle: FileHandle;
       try {
@@ -158,63 +163,72 @@ export class CsvTableFile {
 
   /** Replace the row with `row._row_id` in place (atomic rewrite). NotFoundError if missing. */
   update(row: StoredRow): Promise<void> {
-    return this.#queue.enqueue({
-      kind: "other",
-      run: () =>
-        this.#write(async (state, lock) => {
-          if (state.ids.has(row._row_id) === "no") throw this.#rowNotFound(row._row_id);
-          await this.#rewrite(state, lock, headerFor([row], state.header ?? []), { update: row });
-        }),
-    });
+    return this.#queue.exclusive(() =>
+      this.#write(async (state, lock) => {
+        if (state.ids.has(row._row_id) === "no") throw this.#rowNotFound(row._row_id);
+        await this.#rewrite(state, lock, headerFor([row], state.header ?? []), { update: row });
+      }),
+    );
   }
 
   /** Remove a row (atomic rewrite). NotFoundError if missing. */
   delete(id: string): Promise<void> {
-    return this.#queue.enqueue({
-      kind: "other",
-      run: () =>
-        this.#write(async (state, lock) => {
-          if (state.ids.has(id) === "no") throw this.#rowNotFound(id);
-          await this.#rewrite(state, lock, state.header ?? [ROW_ID], { deleteId: id });
-        }),
-    });
+    return this.#queue.exclusive(() =>
+      this.#write(async (state, lock) => {
+        if (state.ids.has(id) === "no") throw this.#rowNotFound(id);
+        await this.#rewrite(state, lock, state.header ?? [ROW_ID], { deleteId: id });
+      }),
+    );
   }
 
-  /** Queue a write; writes run one at a time in call order, consecutive appends merged. */
-  async #appendGroup(group: QueuedAppend[]): Promise<void> {
-    await this.#write(async (state, lock) => {
-      // Accepted ids join the fingerprints once written; a failed write drops the whole state.
-      const { accepted, ids: groupIds } = await acceptGroup(state, group, this.path, this.#describe);
-      if (accepted.length === 0) return;
-      const header = headerFor(accepted, state.header ?? []);
-      if (state.header === undefined || header !== state.header) {
-        await this.#rewrite(state, lock, header, { append: accepted });
-        return;
-      }
-      if (lock) {
-        // Everything up to here is vouched for before a byte is written: if this process
-        // dies mid-write, the lock's next holder cuts the table back to exactly this length.
-        const c = lock.committed;
-        if (!c || c.size !== state.size || c.ino !== state.ino || c.dev !== state.dev || c.birthtimeMs !== state.birthtimeMs) lock.commit(state);
-      }
-      const written = await writeRows(state, header, accepted, this.#options.fsyncAppends);
-      for (const id of groupIds) state.ids.add(id);
-      faultDelay("after-write");
-      state.size += written.bytes;
-      state.lines += written.lines;
-      if (lock) {
-        // Commit, then check the lock is still ours, then acknowledge: a holder that lost the
-        // lock meanwhile never acknowledges, and the new holder (which inherited the
-        // committed length from before this write) moves these bytes aside.
-        lock.commit(state);
-        if (!lock.owned()) throw lock.lostError(this.#describe);
-      }
-    });
+  /**
+   * Write one group of appends: the batches the planner accepts go out in one write; a batch
+   * refused alone (a duplicate id) fails with its own error, even when the write then fails.
+   */
+  async #appendGroup(group: readonly QueuedAppend[]): Promise<GroupOutcome> {
+    let refused: ReadonlyMap<QueuedAppend, unknown> = new Map();
+    try {
+      await this.#write(async (state, lock) => {
+        const plan = await acceptGroup(state, group, this.path, this.#describe);
+        refused = plan.rejected;
+        if (plan.rows.length > 0) await this.#writeAppends(state, lock, plan.rows, plan.ids);
+      });
+    } catch (error) {
+      return group.map((op) => refused.get(op) ?? error);
+    }
+    return group.map((op) => refused.get(op));
+  }
+
+  /** Append accepted rows (or rewrite, when they bring new columns); their ids join the fingerprints once written. */
+  async #writeAppends(state: WriterState, lock: TableLock | undefined, accepted: readonly StoredRow[], ids: readonly string[]): Promise<void> {
+    const header = headerFor(accepted, state.header ?? []);
+    if (state.header === undefined || header !== state.header) {
+      await this.#rewrite(state, lock, header, { append: accepted });
+      return;
+    }
+    if (lock) {
+      // Everything up to here is vouched for before a byte is written: if this process
+      // dies mid-write, the lock's next holder cuts the table back to exactly this length.
+      const c = lock.committed;
+      if (!c || c.size !== state.size || c.ino !== state.ino || c.dev !== state.dev || c.birthtimeMs !== state.birthtimeMs) lock.commit(state);
+    }
+    const written = await writeRows(state, header, accepted, this.#options.fsyncAppends);
+    for (const id of ids) state.ids.add(id);
+    faultDelay("after-write");
+    state.size += written.bytes;
+    state.lines += written.lines;
+    if (lock) {
+      // Commit, then check the lock is still ours, then acknowledge: a holder that lost the
+      // lock meanwhile never acknowledges, and the new holder (which inherited the
+      // committed length from before this write) moves these bytes aside.
+      lock.commit(state);
+      if (!lock.owned()) throw lock.lostError(this.#describe);
+    }
   }
 
   /** Delete the table's file (and a torn-line sidecar). NotFoundError if missing. */
   remove(): Promise<void> {
-    return this.#queue.enqueue({ kind: "other", run: () => this.#removeNow() });
+    return this.#queue.exclusive(() => this.#removeNow());
   }
 
   async #removeNow(): Promise<void> {
@@ -233,7 +247,7 @@ export class CsvTableFile {
 
   /** Close the append handle. The table can still be used (it reopens). */
   async close(): Promise<void> {
-    await this.#queue.lastWrite;
+    await this.#queue.settled();
     await withKeyedMutex(this.path, async () => {
       await this.#forget();
       this.#lock.release();

@@ -1,6 +1,6 @@
 import { Redis, type Cluster, type RedisOptions } from "ioredis";
 import { DeadlineError, InvalidConfigError, UnavailableError, backoffDelay, withDeadline, type ThemisError } from "@themis/core";
-import { BACKEND, translate } from "./errors.js";
+import { BACKEND_NAME, translate } from "./errors.js";
 import { configFromRedisUri } from "./uri.js";
 import type { RedisConfig } from "./config.js";
 
@@ -126,7 +126,7 @@ export async function connectOwned(connection: Connection, connectTimeoutMs: num
     if (endpoint.db !== 0) await client.select(endpoint.db);
   };
   try {
-    await withDeadline(connect(), connectTimeoutMs, `connecting to Redis at ${endpoint.address}`, { backend: BACKEND });
+    await withDeadline(connect(), connectTimeoutMs, `connecting to Redis at ${endpoint.address}`, { backend: BACKEND_NAME });
   } catch (error) {
     client.disconnect();
     throw connectError(error, lastError, connection);
@@ -136,11 +136,11 @@ export async function connectOwned(connection: Connection, connectTimeoutMs: num
 function connectError(error: unknown, lastError: unknown, connection: Connection): ThemisError {
   const where = `Redis at ${connection.endpoint.address}`;
   if (error instanceof DeadlineError) {
-    return new UnavailableError(`cannot reach ${where}: no answer within connectTimeout (${error.timeoutMs} ms); is it a Redis server, and is it overloaded?`, { backend: BACKEND, cause: error });
+    return new UnavailableError(`cannot reach ${where}: no answer within connectTimeout (${error.timeoutMs} ms); is it a Redis server, and is it overloaded?`, { backend: BACKEND_NAME, cause: error });
   }
   if (error instanceof Error && error.name === "ReplyError" && /^ERR .*DB index/i.test(error.message)) {
-    return new InvalidConfigError(`invalid config for backend "${BACKEND}"`, [{ path: "db", message: `${where} has no database ${connection.endpoint.db} (SELECT failed: raise its "databases" setting or pick a lower db)` }], {
-      backend: BACKEND,
+    return new InvalidConfigError(`invalid config for backend "${BACKEND_NAME}"`, [{ path: "db", message: `${where} has no database ${connection.endpoint.db} (SELECT failed: raise its "databases" setting or pick a lower db)` }], {
+      backend: BACKEND_NAME,
       cause: error,
     });
   }

@@ -1,7 +1,8 @@
-import { ClosedError, type ThemisError } from "@themis/core";
+import type { ThemisError } from "@themis/core";
+import { ClosedGuard } from "@themis/core/backend";
 import type { Cluster, Redis } from "ioredis";
 import type { Connection, Endpoint } from "./connection.js";
-import { BACKEND, translate, withRetries } from "./errors.js";
+import { BACKEND_NAME, translate, withRetries } from "./errors.js";
 import type { KeyLayout } from "./keys.js";
 import type { LuaScript } from "./scripts.js";
 
@@ -11,7 +12,7 @@ export class RedisContext {
   readonly endpoint: Endpoint;
   readonly #connection: Connection;
   readonly #retries: number;
-  #closed = false;
+  readonly #guard = new ClosedGuard(BACKEND_NAME);
 
   constructor(connection: Connection, keys: KeyLayout, retries: number) {
     this.#connection = connection;
@@ -20,18 +21,17 @@ export class RedisContext {
     this.#retries = retries;
   }
 
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Mark closed; returns the client when this backend owns it (so the caller closes it). */
-  markClosed(): Redis | Cluster | undefined {
-    this.#closed = true;
-    return this.#connection.owned ? this.#connection.client : undefined;
-  }
-
+  /** ClosedError once {@link close} was called. */
   alive(): void {
-    if (this.#closed) throw new ClosedError("backend is closed", { backend: BACKEND });
+    this.#guard.assertOpen();
+  }
+
+  /**
+   * Mark closed (calls made meanwhile fail, retries stop) and close the client when this
+   * backend owns it; a client passed in by the user stays open. Idempotent.
+   */
+  close(): Promise<void> {
+    return this.#guard.close(() => (this.#connection.owned ? closeClient(this.#connection.client) : undefined));
   }
 
   /** A Themis error for a client failure while `doing` something. */
@@ -47,7 +47,7 @@ export class RedisContext {
     this.alive();
     const client = this.#connection.client;
     try {
-      return await withRetries(this.#retries, () => operation(client), () => this.#closed);
+      return await withRetries(this.#retries, () => operation(client), () => this.#guard.closed);
     } catch (error) {
       throw this.error(error, doing);
     }
@@ -56,5 +56,20 @@ export class RedisContext {
   /** Run a Lua script (retried: every script of this backend is idempotent). */
   script(doing: string, script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown[]> {
     return this.run(doing, async (client) => (await script.run(client, keys, args)) as unknown[]);
+  }
+}
+
+/** Say goodbye to the server (QUIT), or drop the socket when there is no server to tell. */
+async function closeClient(client: Redis | Cluster): Promise<void> {
+  // Not connected: QUIT would wait in the offline queue for a server that is not there.
+  if (client.status !== "ready") {
+    client.disconnect();
+    return;
+  }
+  try {
+    await client.quit();
+  } catch {
+    // The server went away meanwhile: nothing to say goodbye to.
+    client.disconnect();
   }
 }

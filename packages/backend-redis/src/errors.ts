@@ -3,7 +3,7 @@ import { NETWORK_ERROR_CODES, backendError, retryTransient } from "@themis/core/
 import type { Endpoint } from "./connection.js";
 
 /** The backend's registry name, used in every message. */
-export const BACKEND = "redis";
+export const BACKEND_NAME = "redis";
 
 // Redis error prefixes that say "not now": loading a dump, a busy script, a failover.
 const TRANSIENT_REPLIES = ["LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY"];
@@ -64,7 +64,7 @@ export function scrub(text: string, secrets: readonly string[]): string {
 export function translate(error: unknown, endpoint: Endpoint, secrets: readonly string[], doing: string): ThemisError {
   if (error instanceof ThemisError) return error;
   const cause = safeCause(error, secrets);
-  const options = { backend: BACKEND, cause };
+  const options = { backend: BACKEND_NAME, cause };
   const where = `Redis at ${endpoint.address}`;
   const reply = error instanceof Error ? replyCode(error) : undefined;
   if (reply && AUTH_REPLIES.includes(reply)) {

@@ -3,7 +3,7 @@ import { inspect } from "node:util";
 import { AlreadyExistsError, ConflictError, NotFoundError, UnsupportedError, type OpenMode, type ProjectStore, type StorageBackend, type TableKind } from "@themis/core";
 import { endpointUri } from "./connection.js";
 import type { RedisContext } from "./context.js";
-import { BACKEND } from "./errors.js";
+import { BACKEND_NAME } from "./errors.js";
 import { LAYOUT_VERSION, TABLE_KEY_SUFFIXES } from "./keys.js";
 import { RedisProject } from "./project-store.js";
 import { createProjectScript, deleteProjectScript } from "./scripts.js";
@@ -16,7 +16,7 @@ const KINDS: readonly TableKind[] = ["dataset", "experiment"];
  * "redis://...")`) or with `redisBackend.create(...)`.
  */
 export class RedisStorage implements StorageBackend {
-  readonly name = BACKEND;
+  readonly name = BACKEND_NAME;
   readonly #ctx: RedisContext;
 
   /** @internal Use the backend definition's `create`. */
@@ -32,10 +32,10 @@ export class RedisStorage implements StorageBackend {
   #checkLayout(project: string, layout: unknown): void {
     const version = Number(layout);
     if (!Number.isInteger(version) || version < 1) {
-      throw new UnsupportedError(`project "${project}": its marker ${this.#ctx.keys.project(project)} holds layout ${JSON.stringify(layout)}, which this version cannot read`, { backend: BACKEND });
+      throw new UnsupportedError(`project "${project}": its marker ${this.#ctx.keys.project(project)} holds layout ${JSON.stringify(layout)}, which this version cannot read`, { backend: BACKEND_NAME });
     }
     if (version > LAYOUT_VERSION) {
-      throw new UnsupportedError(`project "${project}" was written with key layout ${version} by a newer @themis/backend-redis; this one reads layout ${LAYOUT_VERSION}. Upgrade @themis/backend-redis`, { backend: BACKEND });
+      throw new UnsupportedError(`project "${project}" was written with key layout ${version} by a newer @themis/backend-redis; this one reads layout ${LAYOUT_VERSION}. Upgrade @themis/backend-redis`, { backend: BACKEND_NAME });
     }
   }
 
@@ -43,7 +43,7 @@ export class RedisStorage implements StorageBackend {
     const marker = this.#ctx.keys.project(project);
     if (mode === "open") {
       const layout = await this.#ctx.run(`opening project "${project}"`, (client) => client.hget(marker, "layout"));
-      if (layout === null) throw new NotFoundError(`project "${project}" does not exist`, { backend: BACKEND });
+      if (layout === null) throw new NotFoundError(`project "${project}" does not exist`, { backend: BACKEND_NAME });
       this.#checkLayout(project, layout);
       return new RedisProject(this.#ctx, project);
     }
@@ -54,7 +54,7 @@ export class RedisStorage implements StorageBackend {
     const reply = await this.#ctx.script(`creating project "${project}"`, createProjectScript, [marker], [LAYOUT_VERSION, new Date().toISOString(), op]);
     // "exists" with our own op id: an earlier delivery of this very call created it.
     if (reply[0] === "exists" && reply[2] !== op) {
-      if (mode === "create") throw new AlreadyExistsError(`project "${project}" already exists`, { backend: BACKEND });
+      if (mode === "create") throw new AlreadyExistsError(`project "${project}" already exists`, { backend: BACKEND_NAME });
       this.#checkLayout(project, reply[1]);
     }
     return new RedisProject(this.#ctx, project);
@@ -84,7 +84,7 @@ export class RedisStorage implements StorageBackend {
       );
       const fixed = [marker, keys.tables(project, "dataset"), keys.tables(project, "experiment"), keys.projectOps(project), keys.tombstone(project)];
       const reply = await this.#ctx.script(doing, deleteProjectScript, [...fixed, ...tableKeys], [op, datasets!.length, ...datasets!, ...experiments!]);
-      if (reply[0] === "missing_project") throw new NotFoundError(`project "${project}" does not exist`, { backend: BACKEND });
+      if (reply[0] === "missing_project") throw new NotFoundError(`project "${project}" does not exist`, { backend: BACKEND_NAME });
       if (reply[0] === "ok") {
         await this.#ctx.run(doing, (client) => client.srem(keys.projects(), project));
         // Created again by another client between the two steps: list it again.
@@ -93,24 +93,12 @@ export class RedisStorage implements StorageBackend {
         return;
       }
     }
-    throw new ConflictError(`project "${project}" kept changing while being deleted; try again`, { backend: BACKEND });
+    throw new ConflictError(`project "${project}" kept changing while being deleted; try again`, { backend: BACKEND_NAME });
   }
 
-  async close(): Promise<void> {
-    if (this.#ctx.closed) return;
-    const owned = this.#ctx.markClosed();
-    if (!owned) return;
-    // Not connected: QUIT would wait in the offline queue for a server that is not there.
-    if (owned.status !== "ready") {
-      owned.disconnect();
-      return;
-    }
-    try {
-      await owned.quit();
-    } catch {
-      // Not connected (or the server is gone): nothing to say goodbye to.
-      owned.disconnect();
-    }
+  /** Close the connection this backend opened (a client passed in stays open); idempotent. */
+  close(): Promise<void> {
+    return this.#ctx.close();
   }
 
   /** Where this backend stores data, without credentials. */
@@ -119,7 +107,7 @@ export class RedisStorage implements StorageBackend {
   }
 
   toJSON(): { backend: string; endpoint: string; keyPrefix: string } {
-    return { backend: BACKEND, endpoint: endpointUri(this.#ctx.endpoint), keyPrefix: this.#ctx.keys.prefix };
+    return { backend: BACKEND_NAME, endpoint: endpointUri(this.#ctx.endpoint), keyPrefix: this.#ctx.keys.prefix };
   }
 
   [inspect.custom](): string {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { AlreadyExistsError, CorruptDataError, NotFoundError, type StoredRow, type TableKind, type TableStore } from "@themis/core";
 import type { Cluster, Redis } from "ioredis";
 import type { RedisContext } from "./context.js";
-import { BACKEND } from "./errors.js";
+import { BACKEND_NAME } from "./errors.js";
 import type { TableKeys } from "./keys.js";
 import { results } from "./replies.js";
 import { appendCheckScript, appendFewScript, appendFinishScript, deleteRowScript, updateScript } from "./scripts.js";
@@ -40,7 +40,7 @@ export class RedisTable implements TableStore {
   }
 
   #missingTable(): NotFoundError {
-    return new NotFoundError(`${this.#label} does not exist (deleted?)`, { backend: BACKEND });
+    return new NotFoundError(`${this.#label} does not exist (deleted?)`, { backend: BACKEND_NAME });
   }
 
   #parse(id: string, json: string): StoredRow {
@@ -48,10 +48,10 @@ export class RedisTable implements TableStore {
     try {
       row = JSON.parse(json);
     } catch (cause) {
-      throw new CorruptDataError(`${this.#label}: row "${id}" in ${this.#keys.rows} is not valid JSON`, { backend: BACKEND, cause });
+      throw new CorruptDataError(`${this.#label}: row "${id}" in ${this.#keys.rows} is not valid JSON`, { backend: BACKEND_NAME, cause });
     }
     if (typeof row !== "object" || row === null || Array.isArray(row) || (row as StoredRow)._row_id !== id) {
-      throw new CorruptDataError(`${this.#label}: row "${id}" in ${this.#keys.rows} is not a row object with that _row_id`, { backend: BACKEND });
+      throw new CorruptDataError(`${this.#label}: row "${id}" in ${this.#keys.rows} is not a row object with that _row_id`, { backend: BACKEND_NAME });
     }
     return row as StoredRow;
   }
@@ -113,7 +113,7 @@ export class RedisTable implements TableStore {
   }
 
   #taken(id: unknown): AlreadyExistsError {
-    return new AlreadyExistsError(`${this.#label} already has a row with _row_id "${String(id)}"; nothing of the batch was stored`, { backend: BACKEND });
+    return new AlreadyExistsError(`${this.#label} already has a row with _row_id "${String(id)}"; nothing of the batch was stored`, { backend: BACKEND_NAME });
   }
 
   async append(rows: readonly StoredRow[]): Promise<void> {
@@ -173,7 +173,7 @@ export class RedisTable implements TableStore {
     const { index, rows, ops } = this.#keys;
     const reply = await this.#ctx.script(`updating ${this.#label}`, updateScript, [index, rows, ops], [this.#name, row._row_id, JSON.stringify(row), op, Date.now()]);
     if (reply[0] === "missing_table") throw this.#missingTable();
-    if (reply[0] === "missing_row") throw new NotFoundError(`${this.#label} has no row with _row_id "${row._row_id}"`, { backend: BACKEND });
+    if (reply[0] === "missing_row") throw new NotFoundError(`${this.#label} has no row with _row_id "${row._row_id}"`, { backend: BACKEND_NAME });
   }
 
   async delete(id: string): Promise<void> {
@@ -181,6 +181,6 @@ export class RedisTable implements TableStore {
     const { index, rows, order, ops } = this.#keys;
     const reply = await this.#ctx.script(`deleting from ${this.#label}`, deleteRowScript, [index, rows, order, ops], [this.#name, id, op, Date.now()]);
     if (reply[0] === "missing_table") throw this.#missingTable();
-    if (reply[0] === "missing_row") throw new NotFoundError(`${this.#label} has no row with _row_id "${id}"`, { backend: BACKEND });
+    if (reply[0] === "missing_row") throw new NotFoundError(`${this.#label} has no row with _row_id "${id}"`, { backend: BACKEND_NAME });
   }
 }

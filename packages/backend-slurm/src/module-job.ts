@@ -1,11 +1,19 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { type JobResult, type ModuleJob, type RunContext, resolveModuleFile } from "@themis/core";
-import { MODULE_RUNNER_SOURCE } from "./module-runner-source.js";
+import type { JobResult, ModuleJob, RunContext } from "@themis/core";
+import { MODULE_RUNNER_FILES, moduleRunnerJob, moduleRunnerSource, parseModuleRunnerResult, resolveModuleJob } from "@themis/core/backend";
+import { BACKEND_NAME } from "./labels.js";
 
 /** Files of a module job inside its folder. */
-export const MODULE_FILES = { runner: "runner.mjs", job: "job.json", result: "result.json" } as const;
+export const MODULE_FILES = MODULE_RUNNER_FILES;
+
+/**
+ * The runner written into each job's folder (`node runner.mjs <jobDir>`): core's module
+ * runner, reading the job from the folder it is given, and writing its result aside then
+ * renaming it (the submitter reads it over a shared file system). SIGTERM (scancel, or
+ * SLURM's time limit, both send it before SIGKILL) aborts the job's signal.
+ */
+export const MODULE_RUNNER_SOURCE = moduleRunnerSource({ by: "@themis/backend-slurm", jobDir: "argv", atomicResult: true, stoppedBy: "SLURM" });
 
 /**
  * The module's URL as the compute node should import it: resolved here, as the local
@@ -15,15 +23,16 @@ export const MODULE_FILES = { runner: "runner.mjs", job: "job.json", result: "re
  */
 export function moduleUrl(job: ModuleJob): string {
   try {
-    return pathToFileURL(resolveModuleFile(job.module, job.resolveFrom)).href;
+    const resolved = resolveModuleJob(job, { backend: BACKEND_NAME });
+    return resolved.file === undefined ? job.module : resolved.url;
   } catch {
     return job.module;
   }
 }
 
 /** Write the runner and the job description into the job's folder; returns the argv that runs it. */
-export async function writeModuleJob(dir: string, job: ModuleJob, context: RunContext, node: string): Promise<string[]> {
-  const description = { url: moduleUrl(job), exportName: job.export ?? "default", input: job.input ?? null, attempt: context.attempt, index: context.index };
+export async function writeModuleJob(dir: string, job: ModuleJob, context: Pick<RunContext, "attempt" | "index">, node: string): Promise<string[]> {
+  const description = moduleRunnerJob({ url: moduleUrl(job), exportName: job.export ?? "default", input: job.input ?? null }, context);
   await writeFile(path.join(dir, MODULE_FILES.runner), MODULE_RUNNER_SOURCE, { mode: 0o600 });
   await writeFile(path.join(dir, MODULE_FILES.job), JSON.stringify(description), { mode: 0o600 });
   return [node, path.join(dir, MODULE_FILES.runner), dir];
@@ -37,11 +46,5 @@ export async function readModuleResult<T>(dir: string): Promise<JobResult<T> | u
   } catch {
     return undefined;
   }
-  try {
-    const parsed = JSON.parse(text) as { ok?: unknown };
-    if (parsed && typeof parsed === "object" && typeof parsed.ok === "boolean") return parsed as JobResult<T>;
-  } catch {
-    // A foreign or torn file: treated as no result.
-  }
-  return undefined;
+  return parseModuleRunnerResult<T>(text);
 }

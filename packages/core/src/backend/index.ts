@@ -82,3 +82,4 @@ export { GroupCommitQueue, type GroupCommitOptions, type GroupOutcome } from "./
 export { isRetryable, retryTransient, type RetryTransientOptions } from "./retry.js";
 export { planChanges, type ChangePlan, type PlanOptions, type RowChange, type StoredIds } from "./change-planner.js";
 export { importModuleExport, resolveModuleJob, type ResolvedModuleJob } from "./module-job.js";
+export { MODULE_RUNNER_FILES, moduleRunnerJob, moduleRunnerSource, parseModuleRunnerResult, type ModuleRunnerJob, type ModuleRunnerOptions } from "./module-runner.js";
