@@ -22,7 +22,6 @@ export type ThemisErrorCode =
   | "ERR_THEMIS_TIMEOUT"
   | "ERR_THEMIS_ABORTED"
   | "ERR_THEMIS_JOB_FAILED"
-  | "ERR_THEMIS_PAYLOAD_TOO_LARGE"
   | "ERR_THEMIS_CODE_MISMATCH";
 
 export interface ThemisErrorOptions {
