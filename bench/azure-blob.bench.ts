@@ -42,7 +42,9 @@ async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
 }
 const report = (what: string, n: number, ms: number, rawMs: number): void => {
   const rate = (m: number) => Math.round((n / m) * 1000).toLocaleString("en-US");
-  console.log(`${what.padEnd(44)} themis ${ms.toFixed(0).padStart(7)} ms ${rate(ms).padStart(9)} rows/s | raw ${rawMs.toFixed(0).padStart(7)} ms ${rate(rawMs).padStart(9)} rows/s | ${(rawMs / ms).toFixed(2)}x raw`);
+  console.log(
+    `${what.padEnd(44)} themis ${ms.toFixed(0).padStart(7)} ms ${rate(ms).padStart(9)} rows/s | raw ${rawMs.toFixed(0).padStart(7)} ms ${rate(rawMs).padStart(9)} rows/s | ${(rawMs / ms).toFixed(2)}x raw`,
+  );
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -76,7 +78,10 @@ try {
         while (next < rawNames.length) {
           const i = next++;
           const text = (await raw.getBlobClient(rawNames[i]!).downloadToBuffer()).toString("utf8");
-          out[i] = text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+          out[i] = text
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l));
         }
       }),
     );
@@ -93,7 +98,9 @@ try {
   }
   report(`load ${ROWS.toLocaleString("en-US")} rows (${rawNames.length} segments, cold)`, ROWS, median(ours), median(base));
   await project.close();
-  console.log(`\nscale: ${full ? "full" : "small"} (BENCH_SCALE=full for the issue's size); server: ${server ? "Azurite started by the bench" : "AZURE_STORAGE_CONNECTION_STRING"}`);
+  console.log(
+    `\nscale: ${full ? "full" : "small"} (BENCH_SCALE=full for the issue's size); server: ${server ? "Azurite started by the bench" : "AZURE_STORAGE_CONNECTION_STRING"}`,
+  );
 } finally {
   await storage.close();
   await raw.delete().catch(() => undefined);

@@ -44,7 +44,13 @@ async function requestCount(): Promise<number> {
   return ((await (await fetch(`${urls.baseUrl}/__control/log`)).json()) as unknown[]).length;
 }
 
-const rows = (n: number, from: number) => Array.from({ length: n }, (_, i) => ({ question: `What is ${from + i} + ${from + i}?`, answer: String(2 * (from + i)), score: (from + i) % 7, tags: ["bench", (from + i) % 2 ? "odd" : "even"] }));
+const rows = (n: number, from: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    question: `What is ${from + i} + ${from + i}?`,
+    answer: String(2 * (from + i)),
+    score: (from + i) % 7,
+    tags: ["bench", (from + i) % 2 ? "odd" : "even"],
+  }));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
@@ -82,7 +88,11 @@ try {
         text = next === header ? text + serializeRows(header, batch, { includeHeader: false }) : serializeRows(next, [...stored, ...batch]);
         header = next;
         stored = [...stored, ...batch];
-        const up = await client.uploads.uploadFileVersion(fileId, { attributes: { name: "qa.csv" }, file: Readable.from([Buffer.from(text)]) }, { headers: { ifMatch: etag } });
+        const up = await client.uploads.uploadFileVersion(
+          fileId,
+          { attributes: { name: "qa.csv" }, file: Readable.from([Buffer.from(text)]) },
+          { headers: { ifMatch: etag } },
+        );
         etag = up.entries![0]!.etag!;
       },
       async load(): Promise<StoredRow[]> {
@@ -136,7 +146,11 @@ try {
     await other.close();
     const r = await measure(() => raw.load());
     const warm = await measure(() => table.load());
-    for (const [name, m] of [["box/csv cold", cold], ["raw", r], ["box/csv cached", warm]] as const) {
+    for (const [name, m] of [
+      ["box/csv cold", cold],
+      ["raw", r],
+      ["box/csv cached", warm],
+    ] as const) {
       if (m.out.length !== ROWS) throw new Error(`${name} loaded ${m.out.length} rows, expected ${ROWS}`);
     }
     loads.cold.push(cold.ms);
@@ -155,11 +169,33 @@ try {
   const [backendBatchMs, rawBatchMs] = [median(appends.backend), median(appends.raw)];
   console.log(`box/csv on the stand-in Box server (${full ? "full" : "small"} scale: ${fmt(ROWS)} rows, batches of ${BATCH}, ${LOADS} loads)`);
   console.table({
-    "appendMany, box/csv": { "rows/s": fmt((BATCH / backendBatchMs) * 1000), "ms (median)": fmt(backendBatchMs), "ms (total)": fmt(backendAppendMs), "requests per call": appends.backendRequests / batches },
-    "appendMany, raw SDK": { "rows/s": fmt((BATCH / rawBatchMs) * 1000), "ms (median)": fmt(rawBatchMs), "ms (total)": fmt(rawAppendMs), "requests per call": appends.rawRequests / batches },
-    "load (cold), box/csv": { "rows/s": fmt((ROWS / median(loads.cold)) * 1000), "ms (median)": fmt(median(loads.cold)), "requests per call": loads.coldRequests / LOADS },
-    "load (unchanged, cached), box/csv": { "rows/s": fmt((ROWS / median(loads.warm)) * 1000), "ms (median)": fmt(median(loads.warm)), "requests per call": loads.warmRequests / LOADS },
-    "download + parse, raw SDK": { "rows/s": fmt((ROWS / median(loads.raw)) * 1000), "ms (median)": fmt(median(loads.raw)), "requests per call": loads.rawRequests / LOADS },
+    "appendMany, box/csv": {
+      "rows/s": fmt((BATCH / backendBatchMs) * 1000),
+      "ms (median)": fmt(backendBatchMs),
+      "ms (total)": fmt(backendAppendMs),
+      "requests per call": appends.backendRequests / batches,
+    },
+    "appendMany, raw SDK": {
+      "rows/s": fmt((BATCH / rawBatchMs) * 1000),
+      "ms (median)": fmt(rawBatchMs),
+      "ms (total)": fmt(rawAppendMs),
+      "requests per call": appends.rawRequests / batches,
+    },
+    "load (cold), box/csv": {
+      "rows/s": fmt((ROWS / median(loads.cold)) * 1000),
+      "ms (median)": fmt(median(loads.cold)),
+      "requests per call": loads.coldRequests / LOADS,
+    },
+    "load (unchanged, cached), box/csv": {
+      "rows/s": fmt((ROWS / median(loads.warm)) * 1000),
+      "ms (median)": fmt(median(loads.warm)),
+      "requests per call": loads.warmRequests / LOADS,
+    },
+    "download + parse, raw SDK": {
+      "rows/s": fmt((ROWS / median(loads.raw)) * 1000),
+      "ms (median)": fmt(median(loads.raw)),
+      "requests per call": loads.rawRequests / LOADS,
+    },
   });
   console.log(`ratio appendMany box/csv vs raw SDK: ${(rawBatchMs / backendBatchMs).toFixed(2)} (target >= 0.8; medians of ${batches} batches)`);
   console.log(`ratio load (cold) box/csv vs raw SDK: ${(median(loads.raw) / median(loads.cold)).toFixed(2)} (target >= 0.8)`);

@@ -47,17 +47,21 @@ async function startProcesses(kind: "themis" | "baseline", queue: string, count:
     kind === "themis"
       ? { config: { url: server.url, queue }, concurrency: WORKER_CONCURRENCY, threads: WORKER_THREADS }
       : { url: server.url, queue, concurrency: WORKER_CONCURRENCY, module: pathToFileURL(moduleFile).href };
-  const children = Array.from({ length: count }, () => spawn(process.execPath, [kind === "themis" ? THEMIS_WORKER : BASELINE_WORKER, JSON.stringify(arg)], { stdio: ["ignore", "pipe", "inherit"] }));
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, [kind === "themis" ? THEMIS_WORKER : BASELINE_WORKER, JSON.stringify(arg)], { stdio: ["ignore", "pipe", "inherit"] }),
+  );
   await Promise.all(children.map((c) => new Promise<void>((resolve) => createInterface({ input: c.stdout! }).once("line", () => resolve()))));
   return children;
 }
 
 async function stopProcesses(children: ChildProcess[]): Promise<void> {
-  await Promise.all(children.map(async (c) => {
-    const exit = once(c, "exit");
-    c.kill("SIGTERM");
-    await exit;
-  }));
+  await Promise.all(
+    children.map(async (c) => {
+      const exit = once(c, "exit");
+      c.kill("SIGTERM");
+      await exit;
+    }),
+  );
 }
 
 const task: Task<{ i: number }> = { kind: "module", module: moduleFile, export: "noop" };
@@ -66,7 +70,9 @@ const task: Task<{ i: number }> = { kind: "module", module: moduleFile, export: 
 async function themisRun(workers: number, jobs: number, inFlight: number): Promise<{ rate: number; durations: number[] }> {
   const queue = `themis-${++queueNo}`;
   const children = await startProcesses("themis", queue, workers);
-  const executor = (await bullmqBackend.create(parseBackendConfig(bullmqBackend, { url: server.url, queue, removeOnComplete: { count: 1000 } }))) as BullmqExecutor;
+  const executor = (await bullmqBackend.create(
+    parseBackendConfig(bullmqBackend, { url: server.url, queue, removeOnComplete: { count: 1000 } }),
+  )) as BullmqExecutor;
   try {
     const items = Array.from({ length: jobs }, (_, i) => ({ i }));
     const durations: number[] = [];
@@ -116,15 +122,17 @@ async function baselineLatency(jobs: number, inFlight: number): Promise<number[]
   try {
     const durations: number[] = [];
     let next = 0;
-    await Promise.all(Array.from({ length: inFlight }, async () => {
-      while (next < jobs) {
-        const i = next++;
-        const start = performance.now();
-        const job = await q.add("noop", { i }, { removeOnComplete: { count: 1000 } });
-        await job.waitUntilFinished(events);
-        durations.push(performance.now() - start);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < jobs) {
+          const i = next++;
+          const start = performance.now();
+          const job = await q.add("noop", { i }, { removeOnComplete: { count: 1000 } });
+          await job.waitUntilFinished(events);
+          durations.push(performance.now() - start);
+        }
+      }),
+    );
     return durations;
   } finally {
     await events.close();
@@ -142,7 +150,11 @@ async function cancelLatency(jobs: number): Promise<number> {
     const controller = new AbortController();
     const sleeper: Task = { kind: "command", command: () => ({ argv: ["sleep", "60"] }) };
     const done = (async () => {
-      for await (const o of map(sleeper, Array.from({ length: jobs }, (_, i) => i), { executor, concurrency: jobs, signal: controller.signal })) {
+      for await (const o of map(
+        sleeper,
+        Array.from({ length: jobs }, (_, i) => i),
+        { executor, concurrency: jobs, signal: controller.signal },
+      )) {
         if (o.ok || o.error.code !== "ERR_THEMIS_ABORTED") throw new Error(`job ${o.index} was not cancelled`);
       }
     })();
@@ -161,7 +173,9 @@ const pct = (values: number[], p: number): number => [...values].sort((a, b) => 
 const fmt = (n: number): string => n.toFixed(n < 10 ? 2 : 0);
 
 try {
-  console.log(`bullmq executor: ${JOBS} no-op module jobs, ${IN_FLIGHT} in flight, worker processes of concurrency ${WORKER_CONCURRENCY} (themis: ${WORKER_THREADS} module thread), redis-server ${server.url}`);
+  console.log(
+    `bullmq executor: ${JOBS} no-op module jobs, ${IN_FLIGHT} in flight, worker processes of concurrency ${WORKER_CONCURRENCY} (themis: ${WORKER_THREADS} module thread), redis-server ${server.url}`,
+  );
   // Warm-up (module load, thread pools, Lua scripts), not measured.
   await themisRun(2, 50, 8);
   // The two sides alternate, so load drifting during the run favours neither.
@@ -181,7 +195,9 @@ try {
   const baseLatency = await baselineLatency(LATENCY_JOBS, 8);
   console.log(`\nper-job latency at 8 in flight (${LATENCY_JOBS} no-op jobs, 2 workers): p50 / p95`);
   console.log(`  hand-written add + waitUntilFinished  ${fmt(pct(baseLatency, 50))} / ${fmt(pct(baseLatency, 95))} ms`);
-  console.log(`  map() on bullmq                       ${fmt(pct(latency.durations, 50))} / ${fmt(pct(latency.durations, 95))} ms   p50 overhead ${fmt(pct(latency.durations, 50) - pct(baseLatency, 50))} ms`);
+  console.log(
+    `  map() on bullmq                       ${fmt(pct(latency.durations, 50))} / ${fmt(pct(latency.durations, 95))} ms   p50 overhead ${fmt(pct(latency.durations, 50) - pct(baseLatency, 50))} ms`,
+  );
 
   console.log(`\ncancellation: 32 running \`sleep 60\` commands on 2 workers, abort -> map ended: ${fmt(await cancelLatency(32))} ms`);
 

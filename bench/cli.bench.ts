@@ -24,8 +24,9 @@ const full = process.env.BENCH_SCALE === "full";
 const ROWS = full ? 100_000 : 5_000;
 const BATCH = 500;
 const here = path.dirname(fileURLToPath(import.meta.url));
-const bin = createRequire(import.meta.url).resolve("@themis/cli/package.json").replace(/package\.json$/, "dist/bin.js");
-
+const bin = createRequire(import.meta.url)
+  .resolve("@themis/cli/package.json")
+  .replace(/package\.json$/, "dist/bin.js");
 
 async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const start = performance.now();
@@ -103,11 +104,17 @@ try {
 
   console.log(`cli bench (${full ? "full" : "small"}: ${ROWS.toLocaleString("en")} rows, local/csv -> local/csv, batches of ${BATCH})`);
   console.log(`  hand-written Project loop   ${baseline.ms.toFixed(0).padStart(7)} ms  ${rate(ROWS, baseline.ms)}`);
-  console.log(`  copyProject (fresh target)  ${copied.ms.toFixed(0).padStart(7)} ms  ${rate(ROWS, copied.ms)}  ratio ${(baseline.ms / copied.ms).toFixed(2)}x of baseline speed`);
+  console.log(
+    `  copyProject (fresh target)  ${copied.ms.toFixed(0).padStart(7)} ms  ${rate(ROWS, copied.ms)}  ratio ${(baseline.ms / copied.ms).toFixed(2)}x of baseline speed`,
+  );
   console.log(`  copyProject (rerun, no-op)  ${rerun.ms.toFixed(0).padStart(7)} ms  ${rate(ROWS, rerun.ms)}  ratio ${(baseline.ms / rerun.ms).toFixed(2)}x`);
-  console.log(`  copyProject (2nd rerun)     ${rerunWarm.ms.toFixed(0).padStart(7)} ms  ${rate(ROWS, rerunWarm.ms)}  ratio ${(baseline.ms / rerunWarm.ms).toFixed(2)}x`);
+  console.log(
+    `  copyProject (2nd rerun)     ${rerunWarm.ms.toFixed(0).padStart(7)} ms  ${rate(ROWS, rerunWarm.ms)}  ratio ${(baseline.ms / rerunWarm.ms).toFixed(2)}x`,
+  );
   console.log(`  themis copy (subprocess)    ${cli.ms.toFixed(0).padStart(7)} ms  ${rate(ROWS, cli.ms)}  ratio ${(baseline.ms / cli.ms).toFixed(2)}x`);
-  console.log(`  themis --version            ${median(startups).toFixed(0).padStart(7)} ms  (node -e 0: ${median(nodes).toFixed(0)} ms, +${(median(startups) - median(nodes)).toFixed(0)} ms)`);
+  console.log(
+    `  themis --version            ${median(startups).toFixed(0).padStart(7)} ms  (node -e 0: ${median(nodes).toFixed(0)} ms, +${(median(startups) - median(nodes)).toFixed(0)} ms)`,
+  );
   console.log(`  loadConfig() + discovery    ${median(loads).toFixed(1).padStart(7)} ms  (median of 5, cache cleared)`);
   void here;
 } finally {

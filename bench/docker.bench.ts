@@ -18,8 +18,21 @@ const CONCURRENCIES = [1, 4];
 // The same limits for both sides.
 const LIMITS = { memory: "256m", cpu: 1, pidsLimit: 64, network: "none", user: "65534:65534" } as const;
 const CLI_FLAGS = [
-  "--network", "none", "-u", "65534:65534", "--memory", "256m", "--memory-swap", "256m",
-  "--cpus", "1", "--pids-limit", "64", "--init", "--security-opt", "no-new-privileges",
+  "--network",
+  "none",
+  "-u",
+  "65534:65534",
+  "--memory",
+  "256m",
+  "--memory-swap",
+  "256m",
+  "--cpus",
+  "1",
+  "--pids-limit",
+  "64",
+  "--init",
+  "--security-opt",
+  "no-new-privileges",
 ];
 
 let engine: PrivateEngine | undefined;
@@ -60,7 +73,11 @@ try {
   const runThemis = async (jobs: number, concurrency: number): Promise<{ ms: number; failed: number }> => {
     const started = performance.now();
     let failed = 0;
-    for await (const outcome of map(task, Array.from({ length: jobs }, (_, i) => i), { executor, concurrency })) {
+    for await (const outcome of map(
+      task,
+      Array.from({ length: jobs }, (_, i) => i),
+      { executor, concurrency },
+    )) {
       if (!outcome.ok) failed++;
     }
     return { ms: performance.now() - started, failed };

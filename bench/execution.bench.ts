@@ -23,7 +23,17 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import pLimit from "p-limit";
-import { type MapOutcome, Project, type Row, type RunExperimentOptions, type StorageBackend, type TableStore, localBackend, map, sequentialBackend } from "@themis/core";
+import {
+  type MapOutcome,
+  Project,
+  type Row,
+  type RunExperimentOptions,
+  type StorageBackend,
+  type TableStore,
+  localBackend,
+  map,
+  sequentialBackend,
+} from "@themis/core";
 
 const full = process.env.BENCH_SCALE === "full";
 const only = process.env.EXEC_BENCH?.split(",").map((s) => s.trim());
@@ -54,7 +64,10 @@ async function drain<T>(it: AsyncIterable<MapOutcome<T>>): Promise<number> {
 }
 
 /** Best-of-3 wall times of a run with heartbeat, metrics and progress on, and with them off. */
-async function observability(project: Project, executor: Awaited<ReturnType<typeof localBackend.create>>): Promise<{ on: { wall: number; cpu: number }; off: { wall: number; cpu: number } }> {
+async function observability(
+  project: Project,
+  executor: Awaited<ReturnType<typeof localBackend.create>>,
+): Promise<{ on: { wall: number; cpu: number }; off: { wall: number; cpu: number } }> {
   const plain = async (row: Row) => ({ answer: Number(row.n) * 2, correct: true });
   const scored = async (row: Row) => ({ output: { answer: Number(row.n) * 2 }, scores: { correct: true, latency_ms: Number(row.n) % 100 } });
   let events = 0;
@@ -68,8 +81,13 @@ async function observability(project: Project, executor: Awaited<ReturnType<type
   const off: Pick<RunExperimentOptions, "task"> = { task: plain };
   const fastest = { on: NONE, off: NONE };
   for (let round = 0; round < 3; round++) {
-    for (const [name, extra] of [["on", on], ["off", off]] as const) {
-      const t = await timeCpu(() => project.runExperiment({ dataset: "inputs", experiment: `obs-${name}-${round}`, execution: executor, concurrency: 16, ...extra }));
+    for (const [name, extra] of [
+      ["on", on],
+      ["off", off],
+    ] as const) {
+      const t = await timeCpu(() =>
+        project.runExperiment({ dataset: "inputs", experiment: `obs-${name}-${round}`, execution: executor, concurrency: 16, ...extra }),
+      );
       fastest[name] = best(fastest[name], t);
     }
   }
@@ -83,7 +101,14 @@ if (section("map")) {
   const n = sizes.noop;
   const noop = async (x: number): Promise<number> => x;
   const executor = await localBackend.create(localBackend.configSchema.parse({}));
-  const viaMap = () => drain(map(noop, Array.from({ length: n }, (_, i) => i), { executor, concurrency: 64 }));
+  const viaMap = () =>
+    drain(
+      map(
+        noop,
+        Array.from({ length: n }, (_, i) => i),
+        { executor, concurrency: 64 },
+      ),
+    );
   const viaPLimit = async () => {
     const limit = pLimit(64);
     await Promise.all(Array.from({ length: n }, (_, i) => limit(() => noop(i))));
@@ -167,11 +192,14 @@ try {
     await sequential.close();
     console.log(`\n2. CPU-bound module job (sha256 x ${sizes.cpuRounds.toLocaleString("en-US")}) x ${sizes.cpuJobs}`);
     console.log(`   local pool (${local.concurrency} threads) ${ms(tPool).padStart(9)}  ${rate(sizes.cpuJobs, tPool)}  cores busy: ${pool.cores.toFixed(2)}`);
-    console.log(`   hand-written Workers ${ms(raw.wall).padStart(9)}  ${rate(sizes.cpuJobs, raw.wall)}  cores busy: ${raw.cores.toFixed(2)}  (${threads} worker_threads, jobs split evenly)`);
+    console.log(
+      `   hand-written Workers ${ms(raw.wall).padStart(9)}  ${rate(sizes.cpuJobs, raw.wall)}  cores busy: ${raw.cores.toFixed(2)}  (${threads} worker_threads, jobs split evenly)`,
+    );
     console.log(`   sequential           ${ms(tSeq).padStart(9)}  ${rate(sizes.cpuJobs, tSeq)}  cores busy: ${seq.cores.toFixed(2)}`);
-    console.log(`   speed-up vs sequential: ${(tSeq / tPool).toFixed(2)}x (target >= 1.8x on 2 cores); hand-written Workers reach ${(tSeq / raw.wall).toFixed(2)}x right now`);
+    console.log(
+      `   speed-up vs sequential: ${(tSeq / tPool).toFixed(2)}x (target >= 1.8x on 2 cores); hand-written Workers reach ${(tSeq / raw.wall).toFixed(2)}x right now`,
+    );
     console.log(`   pool / hand-written Workers: ${(tPool / raw.wall).toFixed(2)}x the time (other load on the machine lowers both speed-ups alike)`);
-
   }
 
   // 3. runExperiment on local/csv vs map alone ----------------------------------------------
@@ -196,36 +224,65 @@ try {
     await drain(map(scorer, rows, { executor, concurrency: 16 })); // warm-up
     for (let round = 0; round < 3; round++) {
       mapOnly = best(mapOnly, await timeCpu(() => drain(map(scorer, rows, { executor, concurrency: 16 }))));
-      run = best(run, await timeCpu(async () => {
-        summary = await project.runExperiment({ dataset: "inputs", experiment: `bench-${round}`, task: scorer, execution: executor, concurrency: 16 });
-      }));
+      run = best(
+        run,
+        await timeCpu(async () => {
+          summary = await project.runExperiment({ dataset: "inputs", experiment: `bench-${round}`, task: scorer, execution: executor, concurrency: 16 });
+        }),
+      );
     }
     const tMapOnly = mapOnly.wall;
     const tRun = run.wall;
-    const tResume = await time(() => project.runExperiment({ dataset: "inputs", experiment: "bench-0", task: scorer, execution: executor, concurrency: 16, resume: true }));
+    const tResume = await time(() =>
+      project.runExperiment({ dataset: "inputs", experiment: "bench-0", task: scorer, execution: executor, concurrency: 16, resume: true }),
+    );
     const observed = await observability(project, executor);
     await executor.close();
     await project.close();
     console.log(`\n3. runExperiment over ${n.toLocaleString("en-US")} rows on local/csv (concurrency 16)`);
     console.log(`   runExperiment   ${ms(tRun).padStart(9)}  ${rate(n, tRun)}  (${summary?.succeeded} results appended as they completed)`);
     console.log(`   map alone       ${ms(tMapOnly).padStart(9)}  ${rate(n, tMapOnly)}  (same rows in memory, no storage)`);
-    console.log(`   overhead vs map: ${(tRun / tMapOnly).toFixed(1)}x, ${(((tRun - tMapOnly) * 1000) / n).toFixed(0)} us per row (reading the dataset, claiming rows, writing results and the run record; target <= 5x)`);
-    console.log(`   CPU time: runExperiment ${ms(run.cpu)}, map alone ${ms(mapOnly.cpu)}: ${(run.cpu / mapOnly.cpu).toFixed(1)}x, ${(((run.cpu - mapOnly.cpu) * 1000) / n).toFixed(0)} us of CPU per row`);
+    console.log(
+      `   overhead vs map: ${(tRun / tMapOnly).toFixed(1)}x, ${(((tRun - tMapOnly) * 1000) / n).toFixed(0)} us per row (reading the dataset, claiming rows, writing results and the run record; target <= 5x)`,
+    );
+    console.log(
+      `   CPU time: runExperiment ${ms(run.cpu)}, map alone ${ms(mapOnly.cpu)}: ${(run.cpu / mapOnly.cpu).toFixed(1)}x, ${(((run.cpu - mapOnly.cpu) * 1000) / n).toFixed(0)} us of CPU per row`,
+    );
     console.log(`   resume, all done ${ms(tResume).padStart(8)}  (${rate(n, tResume)} rows skipped)`);
     console.log(`\n4. runExperiment over ${n.toLocaleString("en-US")} rows: heartbeat (100 ms), metrics and progress on vs off (best of 3, interleaved)`);
     console.log(`   on              ${ms(observed.on.wall).padStart(9)}  ${rate(n, observed.on.wall)}  CPU ${ms(observed.on.cpu)}`);
     console.log(`   off             ${ms(observed.off.wall).padStart(9)}  ${rate(n, observed.off.wall)}  CPU ${ms(observed.off.cpu)}`);
-    console.log(`   overhead: ${(((observed.on.wall - observed.off.wall) / observed.off.wall) * 100).toFixed(1)}% wall, ${(((observed.on.cpu - observed.off.cpu) / observed.off.cpu) * 100).toFixed(1)}% CPU (target <= 5%)`);
+    console.log(
+      `   overhead: ${(((observed.on.wall - observed.off.wall) / observed.off.wall) * 100).toFixed(1)}% wall, ${(((observed.on.cpu - observed.off.cpu) / observed.off.cpu) * 100).toFixed(1)}% CPU (target <= 5%)`,
+    );
   }
 
   // 5. core's row checks vs a user's JSON deep copy ------------------------------------------
   if (section("rows")) {
     const n = full ? 100_000 : 10_000;
-    const rows = Array.from({ length: n }, (_, i) => ({ question: `What is ${i} + ${i}?`, answer: String(2 * i), score: (i % 100) / 100, tags: ["arith", i % 2 === 0 ? "even" : "odd"], meta: { i, source: "bench", nested: { ok: true } } }));
-    const nowhere: TableStore = { load: async () => [], entries: async function* () {}, get: async () => undefined, append: async () => undefined, update: async () => undefined, delete: async () => undefined };
+    const rows = Array.from({ length: n }, (_, i) => ({
+      question: `What is ${i} + ${i}?`,
+      answer: String(2 * i),
+      score: (i % 100) / 100,
+      tags: ["arith", i % 2 === 0 ? "even" : "odd"],
+      meta: { i, source: "bench", nested: { ok: true } },
+    }));
+    const nowhere: TableStore = {
+      load: async () => [],
+      entries: async function* () {},
+      get: async () => undefined,
+      append: async () => undefined,
+      update: async () => undefined,
+      delete: async () => undefined,
+    };
     const discard: StorageBackend = {
       name: "discard",
-      openProject: async () => ({ createTable: async () => nowhere, openTable: async () => nowhere, listTables: async () => [], deleteTable: async () => undefined }),
+      openProject: async () => ({
+        createTable: async () => nowhere,
+        openTable: async () => nowhere,
+        listTables: async () => [],
+        deleteTable: async () => undefined,
+      }),
       listProjects: async () => [],
       deleteProject: async () => undefined,
       close: async () => undefined,
@@ -236,12 +293,18 @@ try {
     let copies = NONE;
     let sink = 0;
     for (let round = 0; round < 7; round++) {
-      checks = best(checks, await timeCpu(async () => {
-        for (let i = 0; i < n; i += 1000) await table.appendMany(rows.slice(i, i + 1000));
-      }));
-      copies = best(copies, await timeCpu(async () => {
-        for (const row of rows) sink += Object.keys(JSON.parse(JSON.stringify(row))).length;
-      }));
+      checks = best(
+        checks,
+        await timeCpu(async () => {
+          for (let i = 0; i < n; i += 1000) await table.appendMany(rows.slice(i, i + 1000));
+        }),
+      );
+      copies = best(
+        copies,
+        await timeCpu(async () => {
+          for (const row of rows) sink += Object.keys(JSON.parse(JSON.stringify(row))).length;
+        }),
+      );
     }
     await discardProject.close();
     console.log(`\n5. core's checks of ${n.toLocaleString("en-US")} appended rows (5 fields, nested; best CPU of 7${sink > 0 ? "" : "."})`);

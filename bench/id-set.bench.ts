@@ -87,7 +87,11 @@ if (process.argv[2] === "--child") {
 }
 
 const here = fileURLToPath(import.meta.url);
-console.log(`id sets: load average ${loadavg().map((l) => l.toFixed(2)).join(" ")} (times are noisy on a shared machine)`);
+console.log(
+  `id sets: load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")} (times are noisy on a shared machine)`,
+);
 console.log("ids        structure                  bytes/id   ns/add   ns/has hit   ns/has miss");
 for (const n of SIZES) {
   const figures: Record<string, Figures> = {};
@@ -96,13 +100,17 @@ for (const n of SIZES) {
     if (r.status !== 0) throw new Error(`${name} at ${n} ids failed (exit ${r.status})`);
     const f = JSON.parse(r.stdout) as Figures;
     figures[name] = f;
-    console.log(`${String(n).padEnd(10)} ${name.padEnd(26)} ${f.bytesPerId.toFixed(2).padStart(8)} ${f.nsAdd.toFixed(0).padStart(8)} ${f.nsHit.toFixed(0).padStart(12)} ${f.nsMiss.toFixed(0).padStart(13)}`);
+    console.log(
+      `${String(n).padEnd(10)} ${name.padEnd(26)} ${f.bytesPerId.toFixed(2).padStart(8)} ${f.nsAdd.toFixed(0).padStart(8)} ${f.nsHit.toFixed(0).padStart(12)} ${f.nsMiss.toFixed(0).padStart(13)}`,
+    );
   }
   for (const kind of ["IdSet", "DoneSet"]) {
     const now = figures[`${kind} (packed)`];
     const old = figures[`${kind} (old hash table)`];
     if (!now || !old) continue;
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-    console.log(`${String(n).padEnd(10)} ${kind} packed / old: memory ${ratio(now.bytesPerId, old.bytesPerId)}, add ${ratio(now.nsAdd, old.nsAdd)}, has hit ${ratio(now.nsHit, old.nsHit)}, has miss ${ratio(now.nsMiss, old.nsMiss)}`);
+    console.log(
+      `${String(n).padEnd(10)} ${kind} packed / old: memory ${ratio(now.bytesPerId, old.bytesPerId)}, add ${ratio(now.nsAdd, old.nsAdd)}, has hit ${ratio(now.nsHit, old.nsHit)}, has miss ${ratio(now.nsMiss, old.nsMiss)}`,
+    );
   }
 }

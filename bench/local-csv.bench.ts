@@ -35,7 +35,6 @@ const REWRITE_SIZES = full ? [1_000, 2_000, 4_000] : [250, 500, 1_000];
 const UPDATE_TABLE_ROWS = 100_000 / DIV;
 const UPDATES = 5;
 
-
 /** The cells a user writing CSV by hand would produce: nested values as JSON text. */
 const plainCells = (row: Row): unknown[] => Object.values(row).map((v) => (v !== null && typeof v === "object" ? JSON.stringify(v) : v));
 const COLUMNS = Object.keys(mixedRow(0));
@@ -119,10 +118,18 @@ try {
     });
     print();
     print(`append one by one, ${SINGLE_ROWS.toLocaleString("en-US")} rows (each awaited: locked, written, acknowledged)`);
-    print(`  local/csv           ${fmt(ours.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, ours.ms).padStart(10)} rows/s  (per quarter of the table: ${quarters.map((ms) => perSecond(SINGLE_ROWS / 4, ms)).join(" / ")})`);
-    print(`  awaited fh.write    ${fmt(awaited.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, awaited.ms).padStart(10)} rows/s  (kept-open handle, no lock)   ratio ${(awaited.ms / ours.ms).toFixed(2)}x (target >= 0.8x)`);
-    print(`  CPU time: local/csv ${cpuPerRow(ours, SINGLE_ROWS)}, awaited fh.write ${cpuPerRow(awaited, SINGLE_ROWS)}   ratio ${(awaited.cpuMs / ours.cpuMs).toFixed(2)}x`);
-    print(`  raw stream          ${fmt(raw.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, raw.ms).padStart(10)} rows/s  (buffered, not awaited per row)   ratio ${(raw.ms / ours.ms).toFixed(2)}x`);
+    print(
+      `  local/csv           ${fmt(ours.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, ours.ms).padStart(10)} rows/s  (per quarter of the table: ${quarters.map((ms) => perSecond(SINGLE_ROWS / 4, ms)).join(" / ")})`,
+    );
+    print(
+      `  awaited fh.write    ${fmt(awaited.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, awaited.ms).padStart(10)} rows/s  (kept-open handle, no lock)   ratio ${(awaited.ms / ours.ms).toFixed(2)}x (target >= 0.8x)`,
+    );
+    print(
+      `  CPU time: local/csv ${cpuPerRow(ours, SINGLE_ROWS)}, awaited fh.write ${cpuPerRow(awaited, SINGLE_ROWS)}   ratio ${(awaited.cpuMs / ours.cpuMs).toFixed(2)}x`,
+    );
+    print(
+      `  raw stream          ${fmt(raw.ms).padStart(9)}  ${perSecond(SINGLE_ROWS, raw.ms).padStart(10)} rows/s  (buffered, not awaited per row)   ratio ${(raw.ms / ours.ms).toFixed(2)}x`,
+    );
   }
 
   // ---------------------------------------------------------------- appendMany in batches
@@ -203,7 +210,9 @@ try {
     if (child.status !== 0) throw new Error(`bench: streaming child failed: ${child.stderr}`);
     const r = JSON.parse(child.stdout) as { n: number; ms: number; before: number; peak: number };
     if (r.n !== size) throw new Error(`bench: streamed ${r.n} rows, expected ${size}`);
-    print(`  ${size.toLocaleString("en-US").padStart(9)} rows: ${fmt(r.ms).padStart(9)} ${perSecond(size, r.ms).padStart(10)} rows/s, RSS ${mb(r.before)} before, peak ${mb(r.peak)}`);
+    print(
+      `  ${size.toLocaleString("en-US").padStart(9)} rows: ${fmt(r.ms).padStart(9)} ${perSecond(size, r.ms).padStart(10)} rows/s, RSS ${mb(r.before)} before, peak ${mb(r.peak)}`,
+    );
   }
   // The same file streamed by raw papaparse (no decoding), for rows/s.
   if (sections.has("stream")) {
@@ -266,7 +275,9 @@ try {
       }
     });
     print();
-    print(`update of one row in a ${UPDATE_TABLE_ROWS.toLocaleString("en-US")}-row table (${mb(statSync(file).size)}; the file is rewritten; mean of ${UPDATES})`);
+    print(
+      `update of one row in a ${UPDATE_TABLE_ROWS.toLocaleString("en-US")}-row table (${mb(statSync(file).size)}; the file is rewritten; mean of ${UPDATES})`,
+    );
     print(`  local/csv                         ${fmt(ours.ms / UPDATES).padStart(9)} per update`);
     print(`  papaparse read-modify-write       ${fmt(raw.ms / UPDATES).padStart(9)} per update   ratio ${(raw.ms / ours.ms).toFixed(2)}x`);
   }

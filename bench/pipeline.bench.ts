@@ -38,7 +38,8 @@ async function freshProject(dir: string, name: string): Promise<Project> {
 /** The baseline: three runExperiment calls, each stage's outputs copied into the next stage's dataset. */
 async function byHand(project: Project): Promise<void> {
   // biome-ignore lint/suspicious/noExplicitAny: the bench passes tasks of several row types
-  const run = (dataset: string, experiment: string, task: (row: any) => unknown) => project.runExperiment({ dataset, experiment, task, execution: "local", concurrency: CONCURRENCY, registry, storeInput: false });
+  const run = (dataset: string, experiment: string, task: (row: any) => unknown) =>
+    project.runExperiment({ dataset, experiment, task, execution: "local", concurrency: CONCURRENCY, registry, storeInput: false });
   const copy = async (experiment: string, dataset: string, shape: (row: StoredRow) => Record<string, unknown>) => {
     const out = await project.createDataset(dataset);
     const rows = [];
@@ -84,11 +85,15 @@ try {
   const plan = await cpuOf(() => planPipeline(a, benchPipeline(), { registry }));
   const cached = await cpuOf(() => runPipeline(a, benchPipeline(), { registry }));
   const tCached = cached.wall;
-  const tResume = await time(() => b.runExperiment({ dataset: "qa", experiment: "h-gen", task: generate as (row: StoredRow) => unknown, execution: "local", registry, resume: true }));
+  const tResume = await time(() =>
+    b.runExperiment({ dataset: "qa", experiment: "h-gen", task: generate as (row: StoredRow) => unknown, execution: "local", registry, resume: true }),
+  );
   console.log(`\n2. nothing changed`);
   console.log(`   planPipeline               ${ms(plan.wall).padStart(9)}  cpu ${ms(plan.cpu)}  (target <= 5 s at 100k rows)`);
   console.log(`   runPipeline (all cached)   ${ms(cached.wall).padStart(9)}  cpu ${ms(cached.cpu)}  (target <= 5 s at 100k rows)`);
-  console.log(`   one runExperiment resume   ${ms(tResume).padStart(9)}  (stage 1 only, all rows done): pipeline/resume ${(tCached / tResume).toFixed(2)}x for 3 stages`);
+  console.log(
+    `   one runExperiment resume   ${ms(tResume).padStart(9)}  (stage 1 only, all rows done): pipeline/resume ${(tCached / tResume).toFixed(2)}x for 3 stages`,
+  );
 
   const qa = await a.getDataset("qa");
   for (let i = 0; i < 10; i++) await qa.update(`r${i * 7}`, { question: `changed ${i}`, answer: "x" });

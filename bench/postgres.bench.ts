@@ -96,7 +96,9 @@ try {
   });
 
   const perSecond = (rows: number, ms: number) => Math.round((rows / ms) * 1000).toLocaleString("en");
-  console.log(`postgres storage vs pg by hand (BENCH_SCALE=${full ? "full" : "small"}, best of ${RUNS}, ${server ? "PostgreSQL started by the bench" : "POSTGRES_URL"})`);
+  console.log(
+    `postgres storage vs pg by hand (BENCH_SCALE=${full ? "full" : "small"}, best of ${RUNS}, ${server ? "PostgreSQL started by the bench" : "POSTGRES_URL"})`,
+  );
   console.table(
     results.map((r) => ({
       operation: r.operation,

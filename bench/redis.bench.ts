@@ -165,10 +165,22 @@ try {
 
   // What core's row checks cost before any backend sees a row (validation, deep copy, ids):
   // the part of appendMany no storage backend can avoid.
-  const nowhere: TableStore = { load: async () => [], entries: async function* () {}, get: async () => undefined, append: async () => undefined, update: async () => undefined, delete: async () => undefined };
+  const nowhere: TableStore = {
+    load: async () => [],
+    entries: async function* () {},
+    get: async () => undefined,
+    append: async () => undefined,
+    update: async () => undefined,
+    delete: async () => undefined,
+  };
   const discard: StorageBackend = {
     name: "discard",
-    openProject: async () => ({ createTable: async () => nowhere, openTable: async () => nowhere, listTables: async () => [], deleteTable: async () => undefined }),
+    openProject: async () => ({
+      createTable: async () => nowhere,
+      openTable: async () => nowhere,
+      listTables: async () => [],
+      deleteTable: async () => undefined,
+    }),
     listProjects: async () => [],
     deleteProject: async () => undefined,
     close: async () => undefined,
@@ -191,7 +203,9 @@ try {
 
   const perSecond = (n: number, ms: number) => Math.round((n / ms) * 1000).toLocaleString("en-US");
   const ratio = (baseline: number, ours: number) => Number((baseline / ours).toFixed(2));
-  console.log(`redis storage vs raw ioredis (BENCH_SCALE=${full ? "full" : "small"}, best of ${RUNS}, ${server ? "redis-server started by the bench" : "REDIS_URL"})`);
+  console.log(
+    `redis storage vs raw ioredis (BENCH_SCALE=${full ? "full" : "small"}, best of ${RUNS}, ${server ? "redis-server started by the bench" : "REDIS_URL"})`,
+  );
   console.table(
     results.map((r) => ({
       operation: r.operation,
@@ -211,13 +225,21 @@ try {
   console.log(
     `raw seq layout (HSET seq -> JSON + HSET id -> seq, no sorted set), appendMany: ${perSecond(BATCH_ROWS, seqLayout.ms)} rows/s, ${Math.round(seqLayout.cpu)} ms cpu; vs list ${ratio(appendList.ms, seqLayout.ms)} (wall), ${ratio(appendList.cpu, seqLayout.cpu)} (cpu)`,
   );
-  console.log(`core's row checks alone (appendMany into a backend that discards rows): ${perSecond(BATCH_ROWS, coreOnly.ms)} rows/s, ${Math.round(coreOnly.cpu)} ms cpu`);
+  console.log(
+    `core's row checks alone (appendMany into a backend that discards rows): ${perSecond(BATCH_ROWS, coreOnly.ms)} rows/s, ${Math.round(coreOnly.cpu)} ms cpu`,
+  );
   console.log("vs ...: themis throughput relative to the baseline (1 = as fast). The issue's target: >= 0.5 for appendMany and load.");
   console.log("cpu: this process + redis-server CPU time, steadier than wall time on a shared machine.");
 } finally {
   await storage.deleteProject("bench").catch(() => undefined);
   for (let run = 0; run < RUNS; run++) {
-    const keys = [`${prefix}:raw:list:${run}`, `${prefix}:raw:rows:${run}`, `${prefix}:raw:order:${run}`, `${prefix}:raw:seqrows:${run}`, `${prefix}:raw:seqids:${run}`];
+    const keys = [
+      `${prefix}:raw:list:${run}`,
+      `${prefix}:raw:rows:${run}`,
+      `${prefix}:raw:order:${run}`,
+      `${prefix}:raw:seqrows:${run}`,
+      `${prefix}:raw:seqids:${run}`,
+    ];
     await raw.del(...keys, ...keys.map((k) => `${k}:singles`));
   }
   await project.close();

@@ -116,7 +116,9 @@ try {
       // prepare + run + kill/resume (about one more run): three runs' worth.
       const predicted = (previous.ms * rows) / previous.rows;
       if (predicted > MAX_MS) {
-        notes.push(`${rows.toLocaleString("en-US")} rows: skipped, ${Math.round(predicted / 60_000)} min predicted from ${previous.rows.toLocaleString("en-US")} rows (over ${MAX_MS / 60_000} min)`);
+        notes.push(
+          `${rows.toLocaleString("en-US")} rows: skipped, ${Math.round(predicted / 60_000)} min predicted from ${previous.rows.toLocaleString("en-US")} rows (over ${MAX_MS / 60_000} min)`,
+        );
         break;
       }
     }
@@ -139,7 +141,9 @@ try {
         "resume rows/s (ran)": perSecond(resumed.succeeded, resumed.ms),
         "resume peak RSS MB": mb(resumed.maxRssKb),
       });
-      console.log(`${rows.toLocaleString("en-US")} rows: run ${Math.round(run.ms / 1000)} s, peak RSS ${mb(run.maxRssKb)} MB; resume after kill -9: ${resumed.skipped} skipped, ${resumed.succeeded} run, peak RSS ${mb(resumed.maxRssKb)} MB`);
+      console.log(
+        `${rows.toLocaleString("en-US")} rows: run ${Math.round(run.ms / 1000)} s, peak RSS ${mb(run.maxRssKb)} MB; resume after kill -9: ${resumed.skipped} skipped, ${resumed.succeeded} run, peak RSS ${mb(resumed.maxRssKb)} MB`,
+      );
       previous = { rows, ms: performance.now() - t0 };
     } catch (error) {
       failed++;
@@ -149,7 +153,9 @@ try {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  console.log(`runExperiment at scale on local/csv (BENCH_SCALE=${full ? "full" : "small"}, Node ${process.version}; one child process per step; no-op task, concurrency 16)`);
+  console.log(
+    `runExperiment at scale on local/csv (BENCH_SCALE=${full ? "full" : "small"}, Node ${process.version}; one child process per step; no-op task, concurrency 16)`,
+  );
   console.table(table);
   for (const n of notes) console.log(n);
   console.log("peak RSS: the child's process.resourceUsage().maxRSS at its end. Target (issue 18): bounded memory at 10M rows.");

@@ -50,7 +50,6 @@ await raw.send(new PutObjectCommand({ Bucket: bucket, Key: "warmup", Body: "x" }
 
 const storage = createS3Storage({ bucket, endpoint, credentials: { accessKeyId, secretAccessKey }, concurrency: CONCURRENCY, compactAfterSegments: 0 });
 
-
 async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const start = performance.now();
   const value = await fn();
@@ -58,15 +57,19 @@ async function time<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> 
 }
 async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 const results: { what: string; ms: number; rows: number; rawMs: number }[] = [];
 const report = (what: string, n: number, ms: number, rawMs: number): void => {
   results.push({ what, ms, rows: n, rawMs });
   const rate = (m: number) => Math.round((n / m) * 1000).toLocaleString("en-US");
-  console.log(`${what.padEnd(44)} themis ${ms.toFixed(0).padStart(7)} ms ${rate(ms).padStart(9)} rows/s | raw ${rawMs.toFixed(0).padStart(7)} ms ${rate(rawMs).padStart(9)} rows/s | ${(rawMs / ms).toFixed(2)}x raw`);
+  console.log(
+    `${what.padEnd(44)} themis ${ms.toFixed(0).padStart(7)} ms ${rate(ms).padStart(9)} rows/s | raw ${rawMs.toFixed(0).padStart(7)} ms ${rate(rawMs).padStart(9)} rows/s | ${(rawMs / ms).toFixed(2)}x raw`,
+  );
 };
 
 try {
@@ -103,10 +106,17 @@ try {
   const fresh = async () => (await Project.open("bench", opener())).getDataset("batches");
   const rawGetAll = async (keys: string[]) => {
     const out: unknown[][] = new Array(keys.length);
-    await mapLimit(keys.map((k, i) => [k, i] as const), CONCURRENCY, async ([Key, i]) => {
-      const text = await (await raw.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body!.transformToString();
-      out[i] = text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
-    });
+    await mapLimit(
+      keys.map((k, i) => [k, i] as const),
+      CONCURRENCY,
+      async ([Key, i]) => {
+        const text = await (await raw.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body!.transformToString();
+        out[i] = text
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => JSON.parse(l));
+      },
+    );
     return out.flat();
   };
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -124,15 +134,24 @@ try {
     }
     return { ours: median(o), raw: median(r) };
   };
-  const cold = await compare((t) => t.load(), () => rawGetAll(rawKeys));
+  const cold = await compare(
+    (t) => t.load(),
+    () => rawGetAll(rawKeys),
+  );
   report(`load ${BATCH_ROWS.toLocaleString("en-US")} rows (${rawKeys.length} segments, cold)`, BATCH_ROWS, cold.ours, cold.raw);
 
   // After compaction: one base object, streamed, vs one raw GET of the same bytes.
   const compaction = await time(() => storage.compact("bench", "dataset", "batches"));
   console.log(`compact ${BATCH_ROWS.toLocaleString("en-US")} rows into one base: ${compaction.ms.toFixed(0)} ms`);
-  const oneBody = `${batches.flat().map((r, i) => JSON.stringify({ _row_id: `id-${i}`, ...r })).join("\n")}\n`;
+  const oneBody = `${batches
+    .flat()
+    .map((r, i) => JSON.stringify({ _row_id: `id-${i}`, ...r }))
+    .join("\n")}\n`;
   await raw.send(new PutObjectCommand({ Bucket: bucket, Key: "raw/one.jsonl", Body: oneBody }));
-  const compacted = await compare((t) => t.load(), () => rawGetAll(["raw/one.jsonl"]));
+  const compacted = await compare(
+    (t) => t.load(),
+    () => rawGetAll(["raw/one.jsonl"]),
+  );
   report(`load ${BATCH_ROWS.toLocaleString("en-US")} rows (compacted base, cold)`, BATCH_ROWS, compacted.ours, compacted.raw);
   const streamed = await compare(
     async (t) => {

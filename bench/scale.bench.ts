@@ -35,7 +35,13 @@ const here = fileURLToPath(import.meta.url);
  * table, not as a flat-memory candidate.
  */
 const SIZES: Record<string, number[]> = full
-  ? { "local/csv": [100_000, 1_000_000, 10_000_000], redis: [100_000, 1_000_000, 10_000_000], s3: [100_000, 1_000_000, 10_000_000], "box/csv": [100_000, 250_000], memory: [100_000, 1_000_000] }
+  ? {
+      "local/csv": [100_000, 1_000_000, 10_000_000],
+      redis: [100_000, 1_000_000, 10_000_000],
+      s3: [100_000, 1_000_000, 10_000_000],
+      "box/csv": [100_000, 250_000],
+      memory: [100_000, 1_000_000],
+    }
   : { "local/csv": [2_000, 20_000], redis: [2_000, 20_000], s3: [2_000, 20_000], "box/csv": [2_000, 20_000], memory: [2_000, 20_000] };
 const BATCH: Record<string, number> = { "box/csv": full ? 50_000 : 5_000 };
 const DEFAULT_BATCH = full ? 10_000 : 1_000;
@@ -86,12 +92,17 @@ try {
       if (previous) {
         const predicted = ((previous.appendMs + previous.streamMs) * rows) / previous.rows;
         if (predicted > MAX_MS) {
-          notes.push(`${backend} at ${rows.toLocaleString("en-US")} rows: skipped, ${Math.round(predicted / 60_000)} min predicted from ${previous.rows.toLocaleString("en-US")} rows (over ${MAX_MS / 60_000} min)`);
+          notes.push(
+            `${backend} at ${rows.toLocaleString("en-US")} rows: skipped, ${Math.round(predicted / 60_000)} min predicted from ${previous.rows.toLocaleString("en-US")} rows (over ${MAX_MS / 60_000} min)`,
+          );
           break;
         }
       }
       try {
-        const r = await runChild(backend, rows, { ...servers.env, dir: path.join(scratch, `${backend.replace("/", "-")}-${rows}-${randomBytes(3).toString("hex")}`) });
+        const r = await runChild(backend, rows, {
+          ...servers.env,
+          dir: path.join(scratch, `${backend.replace("/", "-")}-${rows}-${randomBytes(3).toString("hex")}`),
+        });
         table.push({
           backend,
           rows: rows.toLocaleString("en-US"),
@@ -102,7 +113,9 @@ try {
           "peak RSS MB": Math.round(r.maxRssKb / 1024),
           "live after appends MB": Math.round(r.liveAfterAppends / 2 ** 20),
         });
-        console.log(`${backend}, ${rows.toLocaleString("en-US")} rows: appended in ${Math.round(r.appendMs / 1000)} s, streamed in ${Math.round(r.streamMs / 1000)} s, peak RSS ${Math.round(r.maxRssKb / 1024)} MB`);
+        console.log(
+          `${backend}, ${rows.toLocaleString("en-US")} rows: appended in ${Math.round(r.appendMs / 1000)} s, streamed in ${Math.round(r.streamMs / 1000)} s, peak RSS ${Math.round(r.maxRssKb / 1024)} MB`,
+        );
         previous = r;
       } catch (error) {
         failed++;

@@ -37,7 +37,14 @@ try {
   for (let i = 0; i < ROWS; i += 10_000) await table.appendMany(Array.from({ length: Math.min(10_000, ROWS - i) }, (_, k) => mixedRow(i + k)));
   const runs = await project.internalTable("experiment", "__runs");
   const runId = "bench-run";
-  await runs.append({ _row_id: runId, run_id: runId, experiment: "results", dataset: "qa", status: "running", counts: { total: 1000, succeeded: 0, failed: 0, skipped: 0 } });
+  await runs.append({
+    _row_id: runId,
+    run_id: runId,
+    experiment: "results",
+    dataset: "qa",
+    status: "running",
+    counts: { total: 1000, succeeded: 0, failed: 0, skipped: 0 },
+  });
   console.log(`local/csv experiment of ${ROWS.toLocaleString("en")} rows (10 mixed columns); median of ${RUNS} runs`);
 
   // Two servers over the same table: the default one (table snapshots) and one that reads
@@ -45,7 +52,9 @@ try {
   const server = await startServer({ storage: localCsvBackend, config: { rootDir }, project: "bench", pollMs: 250 });
   const streaming = await startServer({ storage: localCsvBackend, config: { rootDir }, project: "bench", cacheBytes: 0 });
   const api = (query: string, on = server) =>
-    fetch(`http://127.0.0.1:${on.port}/api/projects/bench/experiments/results/rows?${query}`, { headers: { authorization: `Bearer ${on.token}` } }).then((r) => r.json() as Promise<{ partial?: boolean }>);
+    fetch(`http://127.0.0.1:${on.port}/api/projects/bench/experiments/results/rows?${query}`, { headers: { authorization: `Bearer ${on.token}` } }).then(
+      (r) => r.json() as Promise<{ partial?: boolean }>,
+    );
 
   // Each timed query is a view new to the server, so its view cache does not help: a
   // distinct filter, or a distinct (unused) `column`, which is part of the view's key.
@@ -81,26 +90,46 @@ try {
   for (let r = 0; r < RUNS; r++) {
     coldFirst.push(await coldServer((on) => api("limit=100", on)));
     // Until the exact count is known: ask until the answer is no longer partial (the snapshot's pass).
-    coldCount.push(await coldServer(async (on) => {
-      while ((await api("limit=100", on)).partial) await new Promise((resolve) => setTimeout(resolve, 20));
-    }));
+    coldCount.push(
+      await coldServer(async (on) => {
+        while ((await api("limit=100", on)).partial) await new Promise((resolve) => setTimeout(resolve, 20));
+      }),
+    );
   }
   const viaStream = (query: () => string) => () => api(query(), streaming);
   await api("limit=1"); // the default server reads the table once (its snapshot)
   while ((await api("limit=1")).partial) await new Promise((resolve) => setTimeout(resolve, 20));
-  await measure("first page of 100, new view", () => api(`limit=100&column=${fresh()}`), viaStream(() => `limit=100&column=${fresh()}`), () => baseline((rows) => rows.slice(0, 100)));
+  await measure(
+    "first page of 100, new view",
+    () => api(`limit=100&column=${fresh()}`),
+    viaStream(() => `limit=100&column=${fresh()}`),
+    () => baseline((rows) => rows.slice(0, 100)),
+  );
   const needle = () => `What is ${ROWS - 1 - (n++ % 1000)} `;
-  await measure("filter (text in any value)", () => api(`filter=${encodeURIComponent(needle())}`), viaStream(() => `filter=${encodeURIComponent(needle())}`), () => {
-    const text = needle();
-    return baseline((rows) => rows.filter((r) => JSON.stringify(r).includes(text)));
-  });
-  await measure("sort by a number column, new view", () => api(`sort=latency_ms&desc=true&column=${fresh()}`), viaStream(() => `sort=latency_ms&desc=true&column=${fresh()}`), () =>
-    baseline((rows) => [...rows].sort((x, y) => (y.latency_ms as number) - (x.latency_ms as number)).slice(0, 100)));
+  await measure(
+    "filter (text in any value)",
+    () => api(`filter=${encodeURIComponent(needle())}`),
+    viaStream(() => `filter=${encodeURIComponent(needle())}`),
+    () => {
+      const text = needle();
+      return baseline((rows) => rows.filter((r) => JSON.stringify(r).includes(text)));
+    },
+  );
+  await measure(
+    "sort by a number column, new view",
+    () => api(`sort=latency_ms&desc=true&column=${fresh()}`),
+    viaStream(() => `sort=latency_ms&desc=true&column=${fresh()}`),
+    () => baseline((rows) => [...rows].sort((x, y) => (y.latency_ms as number) - (x.latency_ms as number)).slice(0, 100)),
+  );
   const warmKey = `sort=score&filter=bench`;
   await api(warmKey);
   await api(warmKey, streaming);
-  await measure("next page of a sorted view (warm)", () => api(`${warmKey}&offset=${Math.floor(ROWS / 2)}`), viaStream(() => `${warmKey}&offset=${Math.floor(ROWS / 2)}`), () =>
-    baseline((rows) => [...rows].sort((x, y) => (x.score as number) - (y.score as number)).slice(ROWS / 2, ROWS / 2 + 100)));
+  await measure(
+    "next page of a sorted view (warm)",
+    () => api(`${warmKey}&offset=${Math.floor(ROWS / 2)}`),
+    viaStream(() => `${warmKey}&offset=${Math.floor(ROWS / 2)}`),
+    () => baseline((rows) => [...rows].sort((x, y) => (x.score as number) - (y.score as number)).slice(ROWS / 2, ROWS / 2 + 100)),
+  );
   console.log(`\n${"API".padEnd(40)} ${"serve".padStart(9)} ${"no snapshot".padStart(12)} ${"load()+JSON".padStart(12)}  ratio to load()+JSON`);
   console.log(`${"first page, server new to the table".padEnd(40)} ${ms(median(coldFirst))}`);
   console.log(`${"exact row count, server new to the table".padEnd(40)} ${ms(median(coldCount))}   (one pass: the snapshot)`);
@@ -115,7 +144,9 @@ try {
     oneFile.push(await time(async () => writeFileSync(`${dir}.json`, JSON.stringify(await table.load()))));
     exported.push(await time(async () => (files = (await exportSite({ storage: localCsvBackend, config: { rootDir }, project: "bench", dir })).files)));
   }
-  console.log(`${"static export (--export DIR)".padEnd(40)} ${ms(median(exported))} ${"".padStart(12)} ${ms(median(oneFile)).padStart(12)}  ${(median(exported) / median(oneFile)).toFixed(2)}x  (${files} files; baseline: load() into one JSON file)`);
+  console.log(
+    `${"static export (--export DIR)".padEnd(40)} ${ms(median(exported))} ${"".padStart(12)} ${ms(median(oneFile)).padStart(12)}  ${(median(exported) / median(oneFile)).toFixed(2)}x  (${files} files; baseline: load() into one JSON file)`,
+  );
 
   if (!existsSync(CHROMIUM)) {
     console.log(`\n${CHROMIUM} not installed: page figures skipped`);
@@ -131,7 +162,10 @@ try {
       await page.goto(`http://127.0.0.1:${cold.port}/#/p/bench/experiments/results`);
       await page.locator('.tr[data-index="0"] .td').first().waitFor();
       const coldFirstRows = performance.now() - coldStart;
-      await page.getByTestId("total").filter({ hasText: `${ROWS.toLocaleString("en")} rows` }).waitFor();
+      await page
+        .getByTestId("total")
+        .filter({ hasText: `${ROWS.toLocaleString("en")} rows` })
+        .waitFor();
       const coldCounted = performance.now() - coldStart;
       await cold.close();
       await page.goto(server.url);
@@ -157,7 +191,10 @@ try {
         await page.getByRole("searchbox", { name: "filter" }).fill(text);
         // Each filter finds a different single row: wait for that one (not the previous answer).
         await page.locator('.tr[data-index="0"]').filter({ hasText: text }).waitFor();
-        await page.getByTestId("total").filter({ hasText: /^1 rows$/ }).waitFor();
+        await page
+          .getByTestId("total")
+          .filter({ hasText: /^1 rows$/ })
+          .waitFor();
         filtered.push(performance.now() - start);
       }
       await page.goto(`http://127.0.0.1:${server.port}/#/p/bench/runs/${runId}`);
@@ -167,7 +204,10 @@ try {
         const record = (await runs.get(runId)) as unknown as RunRecord;
         const start = performance.now();
         await runs.update(runId, { ...record, counts: { ...record.counts, succeeded: r * 100 } });
-        await page.getByTestId("run-progress").filter({ hasText: `${r * 100}/1000` }).waitFor();
+        await page
+          .getByTestId("run-progress")
+          .filter({ hasText: `${r * 100}/1000` })
+          .waitFor();
         live.push(performance.now() - start);
       }
       console.log(`\n${"page (Chromium)".padEnd(40)} ${"measured".padStart(9)}   issue target`);

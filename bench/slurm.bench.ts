@@ -35,12 +35,19 @@ try {
   const env = { ...process.env, SLURM_CONF: cluster.slurmConf };
   const handDir = path.join(cluster.workDir, "by-hand");
   mkdirSync(handDir);
-  const executor = (await slurmBackend.create(parseBackendConfig(slurmBackend, { slurmConf: cluster.slurmConf, workDir: cluster.workDir, pollIntervalMs: POLL_S * 1000 }))) as SlurmExecutor;
+  const executor = (await slurmBackend.create(
+    parseBackendConfig(slurmBackend, { slurmConf: cluster.slurmConf, workDir: cluster.workDir, pollIntervalMs: POLL_S * 1000 }),
+  )) as SlurmExecutor;
   const task = { kind: "command" as const, command: (i: number) => ({ argv: ["echo", String(i)] }) };
   const runThemis = async (jobs: number, concurrency: number): Promise<{ ms: number; failed: number }> => {
     const started = performance.now();
     let failed = 0;
-    for await (const outcome of map(task, Array.from({ length: jobs }, (_, i) => i), { executor, concurrency })) if (!outcome.ok) failed++;
+    for await (const outcome of map(
+      task,
+      Array.from({ length: jobs }, (_, i) => i),
+      { executor, concurrency },
+    ))
+      if (!outcome.ok) failed++;
     return { ms: performance.now() - started, failed };
   };
   // One job by hand: submit, poll until it leaves the queue, read its output file.
@@ -64,7 +71,11 @@ cat ${handDir}/$1.out >/dev/null`;
   await runThemis(1, 1);
   runByHand(1, 1);
   stateQueries();
-  console.log(`slurm executor: ${JOBS} echo jobs on a private one-node cluster; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} (2 cores shared: figures are noisy)`);
+  console.log(
+    `slurm executor: ${JOBS} echo jobs on a private one-node cluster; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")} (2 cores shared: figures are noisy)`,
+  );
   // Rounds alternate which side goes first, so load drifting during the run favours neither.
   const ROUNDS = 4;
   const perRound = Math.ceil(JOBS / ROUNDS);

@@ -28,7 +28,6 @@ const BATCH_SIZE = 1_000;
 const SINGLE_ROWS = 10_000 / DIV;
 const UPDATES = 50;
 
-
 async function time(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await fn();
@@ -36,7 +35,9 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 }
 const perSecond = (n: number, ms: number): string => Math.round((n / ms) * 1000).toLocaleString("en-US");
 const report = (label: string, n: number, ms: number, baselineMs?: number): void =>
-  console.log(`${label.padEnd(44)} ${perSecond(n, ms).padStart(10)} rows/s${baselineMs === undefined ? "" : `   ${(baselineMs / ms).toFixed(2)}× the hand-written baseline`}`);
+  console.log(
+    `${label.padEnd(44)} ${perSecond(n, ms).padStart(10)} rows/s${baselineMs === undefined ? "" : `   ${(baselineMs / ms).toFixed(2)}× the hand-written baseline`}`,
+  );
 
 /** The baseline: append JSON lines with an O_APPEND handle and flush, as one would by hand. */
 async function rawAppend(file: string, rows: Row[]): Promise<void> {
@@ -81,7 +82,10 @@ try {
   // load vs readFile + JSON.parse per line, and streaming.
   const rawLoadMs = await time(async () => {
     const text = await readFile(path.join(dir, "raw-batched.jsonl"), "utf8");
-    text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as unknown);
+    text
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as unknown);
   });
   let loaded = 0;
   const loadMs = await time(async () => {

@@ -17,7 +17,9 @@ const seconds = (since: number): string => `${((performance.now() - since) / 100
  * (the tests that need a missing package then fail, naming it).
  */
 export default async function setup(project: TestProject): Promise<() => void> {
-  const only = process.env.THEMIS_E2E_ONLY?.split(",").map((s) => s.trim()).filter(Boolean);
+  const only = process.env.THEMIS_E2E_ONLY?.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const packages = (await packagesToPack()).filter((p) => !only?.length || only.includes(p.name));
   const started = performance.now();
   const built = await ensureBuilt(packages);

@@ -26,7 +26,8 @@ export class NpmApp {
     const app = new NpmApp(dir);
     await app.npm("init", "-y");
     const manifest = app.manifest();
-    if (Object.keys(overrides).length > 0) manifest.overrides = Object.fromEntries(Object.entries(overrides).map(([name, tarball]) => [name, `file:${tarball}`]));
+    if (Object.keys(overrides).length > 0)
+      manifest.overrides = Object.fromEntries(Object.entries(overrides).map(([name, tarball]) => [name, `file:${tarball}`]));
     writeFileSync(path.join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     return app;
   }

@@ -7,7 +7,8 @@ const DEPENDENCY_FIELDS = ["dependencies", "peerDependencies", "optionalDependen
 const LOCAL_RANGE = /^(workspace|catalog|link|file|portal):/;
 
 /** Test code, test data and test config: never published. */
-const TEST_FILE = /(^|\/)(test|tests|__tests__|__mocks__|fixtures?)\/|\.(test|spec|bench)\.[cm]?[jt]sx?(\.map)?$|\.(test|spec)\.d\.[cm]?ts(\.map)?$|(^|\/)vitest\.(config|workspace)\./;
+const TEST_FILE =
+  /(^|\/)(test|tests|__tests__|__mocks__|fixtures?)\/|\.(test|spec|bench)\.[cm]?[jt]sx?(\.map)?$|\.(test|spec)\.d\.[cm]?ts(\.map)?$|(^|\/)vitest\.(config|workspace)\./;
 
 /** Where another package's files would show up if a build or `files` pattern reached outside the package. */
 const FOREIGN_FILE = /(^|\/)(node_modules|packages)\//;
@@ -73,7 +74,8 @@ export function tarballProblems(contents: TarballContents, published: boolean, i
     const deps = (manifest[field] ?? {}) as Record<string, string>;
     for (const [name, range] of Object.entries(deps)) {
       if (LOCAL_RANGE.test(range)) problems.push(`${field}.${name} is "${range}": a local range npm users cannot install`);
-      if (field !== "devDependencies" && internalPackages.get(name) === false) problems.push(`${field}.${name} is a private workspace package: it is never published`);
+      if (field !== "devDependencies" && internalPackages.get(name) === false)
+        problems.push(`${field}.${name} is a private workspace package: it is never published`);
     }
   }
 
@@ -95,7 +97,8 @@ export function tarballProblems(contents: TarballContents, published: boolean, i
     if (exportsMap["./package.json"] !== "./package.json") problems.push('"exports" does not export "./package.json"');
     const root = exportsMap["."];
     if (!root || typeof root !== "object" || Object.keys(root)[0] !== "types") problems.push('"exports"["."] must be an object with "types" first');
-    for (const target of exportTargets(exportsMap)) if (!has.has(normalize(target))) problems.push(`"exports" points at ${target}, which is not in the tarball`);
+    for (const target of exportTargets(exportsMap))
+      if (!has.has(normalize(target))) problems.push(`"exports" points at ${target}, which is not in the tarball`);
   }
   if (published && manifest.name.startsWith("@") && (manifest.publishConfig as { access?: unknown } | undefined)?.access !== "public") {
     problems.push('a scoped public package needs "publishConfig": { "access": "public" }');
@@ -116,7 +119,8 @@ export function tarballProblems(contents: TarballContents, published: boolean, i
     }
     const peer = (manifest.peerDependencies as Record<string, string> | undefined)?.["@themis/core"];
     if (!peer?.startsWith("^")) problems.push('a backend package needs "@themis/core" as a "^" peer dependency');
-    if ((manifest.dependencies as Record<string, string> | undefined)?.["@themis/core"]) problems.push('"@themis/core" must not be a regular dependency of a backend (two cores in one app)');
+    if ((manifest.dependencies as Record<string, string> | undefined)?.["@themis/core"])
+      problems.push('"@themis/core" must not be a regular dependency of a backend (two cores in one app)');
   }
   return problems;
 }

@@ -40,7 +40,9 @@ export function runCommand(command: string, args: readonly string[], options: Ru
 export async function runOrThrow(command: string, args: readonly string[], options: RunOptions): Promise<CommandResult> {
   const result = await runCommand(command, args, options);
   if (result.code !== 0) {
-    throw new Error(`\`${[command, ...args].join(" ")}\` in ${options.cwd} exited with ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`);
+    throw new Error(
+      `\`${[command, ...args].join(" ")}\` in ${options.cwd} exited with ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+    );
   }
   return result;
 }

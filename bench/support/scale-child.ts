@@ -66,7 +66,9 @@ function traceMemory(backend: string): () => void {
   const mb = (n: number) => Math.round(n / 2 ** 20);
   const timer = setInterval(() => {
     const m = process.memoryUsage();
-    process.stderr.write(`[${backend}] rss ${mb(m.rss)} MB, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB)\n`);
+    process.stderr.write(
+      `[${backend}] rss ${mb(m.rss)} MB, heap used ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB)\n`,
+    );
   }, 2000);
   timer.unref();
   return () => clearInterval(timer);

@@ -71,7 +71,11 @@ function listedByCli(stdout: string): ListedBackend[] {
   return Array.isArray(parsed) ? parsed : parsed.backends;
 }
 
-const discovered = (list: readonly ListedBackend[]): string[] => list.filter((b) => b.source === "discovered").map((b) => b.name).sort();
+const discovered = (list: readonly ListedBackend[]): string[] =>
+  list
+    .filter((b) => b.source === "discovered")
+    .map((b) => b.name)
+    .sort();
 
 describe("installed from tarballs with npm, as a user would", () => {
   let app: NpmApp;

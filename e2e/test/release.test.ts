@@ -113,7 +113,10 @@ describe("release flow on a throwaway copy of the repository", () => {
     await Promise.all(
       released.map((release) =>
         limit(async () => {
-          const publish = await runCommand("pnpm", ["publish", "--dry-run", "--no-git-checks", "--access", "public", "--registry", NO_REGISTRY], { cwd: dirs.get(release.name)!, env });
+          const publish = await runCommand("pnpm", ["publish", "--dry-run", "--no-git-checks", "--access", "public", "--registry", NO_REGISTRY], {
+            cwd: dirs.get(release.name)!,
+            env,
+          });
           expect(publish.code, `${release.name}: ${publish.stdout}${publish.stderr}`).toBe(0);
           expect(publish.stdout + publish.stderr).toContain(NO_REGISTRY); // The address it would have used.
         }),
@@ -121,7 +124,11 @@ describe("release flow on a throwaway copy of the repository", () => {
     );
     // What would be uploaded: workspace ranges replaced by the versions just released.
     const copied = await workspacePackages(copy);
-    const packed = await packPackages(copied.filter((p) => released.some((r) => r.name === p.name)), path.join(work, "release-tarballs"), copy);
+    const packed = await packPackages(
+      copied.filter((p) => released.some((r) => r.name === p.name)),
+      path.join(work, "release-tarballs"),
+      copy,
+    );
     for (const { name, tarball } of packed) {
       const manifest = JSON.parse((await runOrThrow("tar", ["-xzOf", tarball, "package/package.json"], { cwd: work })).stdout) as Manifest;
       expect(manifest.version, name).toBe(plan.releases.find((r) => r.name === name)!.newVersion);

@@ -88,7 +88,10 @@ describe("tarball checks", () => {
     ["no repository directory", { repository: { url: "git+https://example.invalid/x.git" } }],
     ["types not first in exports", { exports: { ".": { default: "./dist/index.js", types: "./dist/index.d.ts" }, "./package.json": "./package.json" } }],
     ["package.json not exported", { exports: { ".": { types: "./dist/index.d.ts", default: "./dist/index.js" } } }],
-    ["an export pointing at a missing file", { exports: { ".": { types: "./dist/index.d.ts", default: "./dist/main.js" }, "./package.json": "./package.json" } }],
+    [
+      "an export pointing at a missing file",
+      { exports: { ".": { types: "./dist/index.d.ts", default: "./dist/main.js" }, "./package.json": "./package.json" } },
+    ],
     ["no public access for a scoped package", { publishConfig: undefined }],
     ["a backend entry that is not in the tarball", { themisBackends: { fake: { kind: "storage", entry: "./dist/missing.js" } } }],
     ["core as a regular dependency", { dependencies: { "@themis/core": "^1.0.0" } }],

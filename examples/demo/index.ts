@@ -35,7 +35,6 @@ const questions: Question[] = [
   { question: "9 - 10", expected: "1" }, // wrong on purpose: fixed below with update()
 ];
 
-
 const project = await Project.openOrCreate("demo", "local/csv", { rootDir });
 try {
   // 1. A dataset: created and filled once.
@@ -71,7 +70,9 @@ try {
       `  this run: ${summary.succeeded} done, ${summary.failed} failed, ${summary.skipped} skipped (already done) in ${summary.durationMs.toFixed(0)} ms`,
       `  results: ${results.length} rows, ${correct}/${results.length} correct`,
       `  stored in ${path.join(rootDir, "demo", "experiments", "arithmetic-baseline.csv")}`,
-      summary.succeeded + summary.failed === 0 ? "  nothing to do: every row was already done (resume)" : "  run it again: resume makes the next run do nothing",
+      summary.succeeded + summary.failed === 0
+        ? "  nothing to do: every row was already done (resume)"
+        : "  run it again: resume makes the next run do nothing",
     ].join("\n"),
   );
 } finally {

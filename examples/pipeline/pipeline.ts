@@ -12,14 +12,25 @@ interface Review {
 const clean = stage({
   dataset: "reviews",
   execution: "local",
-  task: (row: StoredRow<Review>) => ({ words: row.text.trim().toLowerCase().split(/[^a-z]+/).filter(Boolean), expected: row.expected }),
+  task: (row: StoredRow<Review>) => ({
+    words: row.text
+      .trim()
+      .toLowerCase()
+      .split(/[^a-z]+/)
+      .filter(Boolean),
+    expected: row.expected,
+  }),
 });
 
 const score = stage({
   from: clean,
   execution: "local",
   concurrency: 4,
-  task: moduleTask<{ positive: number; negative: number }>({ module: new URL("./tasks.ts", import.meta.url).href, export: "score", input: (c) => ({ words: c.words }) }),
+  task: moduleTask<{ positive: number; negative: number }>({
+    module: new URL("./tasks.ts", import.meta.url).href,
+    export: "score",
+    input: (c) => ({ words: c.words }),
+  }),
 });
 
 const label = stage({

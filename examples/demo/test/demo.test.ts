@@ -15,7 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
-const demo = async (): Promise<string> => (await run(process.execPath, ["index.ts"], { cwd: demoDir, env: { ...process.env, THEMIS_DEMO_DIR: dataDir } })).stdout;
+const demo = async (): Promise<string> =>
+  (await run(process.execPath, ["index.ts"], { cwd: demoDir, env: { ...process.env, THEMIS_DEMO_DIR: dataDir } })).stdout;
 
 it("runs the README's main job on local/csv; the second run resumes and does no work", async () => {
   const first = await demo();

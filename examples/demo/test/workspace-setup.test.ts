@@ -26,7 +26,11 @@ describe("one minimum Node version", () => {
   });
 
   it("every package that declares engines declares the same", () => {
-    const declared = Object.fromEntries(workspacePackageJsons().map((f) => [f, readJson(f).engines?.node]).filter(([, v]) => v !== undefined));
+    const declared = Object.fromEntries(
+      workspacePackageJsons()
+        .map((f) => [f, readJson(f).engines?.node])
+        .filter(([, v]) => v !== undefined),
+    );
     expect(Object.keys(declared).length).toBeGreaterThan(8);
     for (const [file, range] of Object.entries(declared)) expect({ file, range }).toEqual({ file, range: minimum });
   });
@@ -59,7 +63,9 @@ describe("themis at the repository root", () => {
     const bin = path.join(root, "node_modules", ".bin", "themis");
     const { stdout } = await run(bin, ["backends", "list", "--json"], { cwd: root });
     const listed = (JSON.parse(stdout) as { backends: { name: string; package?: string; status: string }[] }).backends;
-    const declared = workspacePackageJsons().flatMap((f) => Object.keys(readJson(f).themisBackends ?? {}).map((name) => ({ name, package: readJson(f).name as string })));
+    const declared = workspacePackageJsons().flatMap((f) =>
+      Object.keys(readJson(f).themisBackends ?? {}).map((name) => ({ name, package: readJson(f).name as string })),
+    );
     expect(declared.length).toBeGreaterThan(5);
     for (const backend of declared) expect(listed).toContainEqual(expect.objectContaining({ ...backend, status: "ok" }));
   }, 60_000);

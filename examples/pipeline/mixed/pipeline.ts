@@ -25,7 +25,14 @@ const env = (name: string): string => {
 const clean = stage({
   dataset: "reviews",
   execution: "local",
-  task: (row: StoredRow<Review>) => ({ words: row.text.trim().toLowerCase().split(/[^a-z]+/).filter(Boolean), expected: row.expected }),
+  task: (row: StoredRow<Review>) => ({
+    words: row.text
+      .trim()
+      .toLowerCase()
+      .split(/[^a-z]+/)
+      .filter(Boolean),
+    expected: row.expected,
+  }),
 });
 
 const count = stage({
@@ -52,7 +59,11 @@ const label = stage({
       use: "archive",
       config: {
         storage: "s3",
-        config: { bucket: env("S3_BUCKET"), endpoint: env("S3_ENDPOINT"), credentials: { accessKeyId: env("S3_ACCESS_KEY_ID"), secretAccessKey: env("S3_SECRET_ACCESS_KEY") } },
+        config: {
+          bucket: env("S3_BUCKET"),
+          endpoint: env("S3_ENDPOINT"),
+          credentials: { accessKeyId: env("S3_ACCESS_KEY_ID"), secretAccessKey: env("S3_SECRET_ACCESS_KEY") },
+        },
         project: "reviews-archive",
       },
     },

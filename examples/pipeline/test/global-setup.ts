@@ -52,7 +52,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (engine.engine) stops.push(() => engine.engine?.stop() ?? Promise.resolve());
   let s3: S3ServerInfo;
   if (process.env.S3_ENDPOINT) {
-    s3 = { endpoint: process.env.S3_ENDPOINT, accessKeyId: process.env.S3_ACCESS_KEY_ID ?? "", secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? "", otherAccessKeyId: "", otherSecretAccessKey: "" };
+    s3 = {
+      endpoint: process.env.S3_ENDPOINT,
+      accessKeyId: process.env.S3_ACCESS_KEY_ID ?? "",
+      secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? "",
+      otherAccessKeyId: "",
+      otherSecretAccessKey: "",
+    };
   } else {
     const reason = radosgwMissing();
     if (reason) {

@@ -33,7 +33,8 @@ describe.skipIf(services === null)("the mixed example: local, docker and s3", ()
   });
   afterAll(() => rm(data, { recursive: true, force: true }));
 
-  const themis = async (...args: string[]) => JSON.parse((await exec(process.execPath, [bin, ...args, "-O", `rootDir=${data}`, "--json"], { cwd: dir, env })).stdout);
+  const themis = async (...args: string[]) =>
+    JSON.parse((await exec(process.execPath, [bin, ...args, "-O", `rootDir=${data}`, "--json"], { cwd: dir, env })).stdout);
 
   it("counts words in containers, labels locally, archives the labels to S3; a second run reuses every row", async () => {
     const first = await themis("pipeline", "run", "mixed/pipeline.ts");

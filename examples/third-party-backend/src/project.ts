@@ -64,7 +64,8 @@ export class JsonlProject implements ProjectStoreImpl {
       // "wx": create only if absent, atomically, so two creators cannot both win.
       await (await open(file, "wx")).close();
     } catch (error) {
-      if (errnoOf(error) === "EEXIST") throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#options.name}"`, { backend: BACKEND_NAME });
+      if (errnoOf(error) === "EEXIST")
+        throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#options.name}"`, { backend: BACKEND_NAME });
       if (errnoOf(error) === "ENOENT") throw this.#projectMissing();
       throw storageError("create", file, error);
     }

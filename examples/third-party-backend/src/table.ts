@@ -91,9 +91,12 @@ export class JsonlTable implements TableStoreImpl {
       }
     } finally {
       if (duplicates > 0) {
-        process.emitWarning(`${file}: skipped ${duplicates} later cop${duplicates === 1 ? "y" : "ies"} of a ${ROW_ID} stored earlier in the file (the first stored wins; the next update or delete removes them)`, {
-          code: "THEMIS_JSONL_DUPLICATE_ROW_ID",
-        });
+        process.emitWarning(
+          `${file}: skipped ${duplicates} later cop${duplicates === 1 ? "y" : "ies"} of a ${ROW_ID} stored earlier in the file (the first stored wins; the next update or delete removes them)`,
+          {
+            code: "THEMIS_JSONL_DUPLICATE_ROW_ID",
+          },
+        );
       }
     }
   }
@@ -158,7 +161,12 @@ export class JsonlTable implements TableStoreImpl {
           // it would get ALREADY_EXISTS); at worst the index is rebuilt on the next append.
           const after = await handle.stat().catch(() => undefined);
           if (after === undefined) forgetFileIds(file);
-          else ids.appended(rows.map((row) => row[ROW_ID]), Buffer.byteLength(text, "utf8"), after);
+          else
+            ids.appended(
+              rows.map((row) => row[ROW_ID]),
+              Buffer.byteLength(text, "utf8"),
+              after,
+            );
         }
         return changes.map((change) => plan.rejected.get(change));
       } finally {
@@ -226,7 +234,12 @@ export class JsonlTable implements TableStoreImpl {
         await writeFileAtomic(file, rows.map(encodeRecord).join(""), fsync);
         // Done; an index we cannot tie to the new file is simply rebuilt by the next append.
         const after = await stat(file).catch(() => undefined);
-        if (after !== undefined) replaceFileIds(file, after, rows.map((row) => row[ROW_ID]));
+        if (after !== undefined)
+          replaceFileIds(
+            file,
+            after,
+            rows.map((row) => row[ROW_ID]),
+          );
       }),
     );
   }

@@ -28,7 +28,10 @@ async function seeded(rows: Record<string, number | string>[]): Promise<{ projec
 
 describe("jsonl files", () => {
   it("stores one JSON object per line, _row_id included, in <rootDir>/<project>/datasets/<name>.jsonl", async () => {
-    const { project, ids } = await seeded([{ q: "2+2?", a: 4 }, { q: "1", a: "1" }]);
+    const { project, ids } = await seeded([
+      { q: "2+2?", a: 4 },
+      { q: "1", a: "1" },
+    ]);
     const lines = readFileSync(tableFile("p", "d"), "utf8").split("\n");
     expect(lines).toEqual([JSON.stringify({ _row_id: ids[0], q: "2+2?", a: 4 }), JSON.stringify({ _row_id: ids[1], q: "1", a: "1" }), ""]);
     await project.close();
@@ -153,7 +156,10 @@ describe("jsonl duplicate ids", () => {
   it("keeps the index right across update, delete, table re-creation and backend instances", async () => {
     const { project } = await seeded([]);
     const d = await project.getDataset("d");
-    await d.appendMany([{ _row_id: "x", n: 1 }, { _row_id: "y", n: 2 }]);
+    await d.appendMany([
+      { _row_id: "x", n: 1 },
+      { _row_id: "y", n: 2 },
+    ]);
     await d.update("x", { n: 10 });
     await expect(d.append({ _row_id: "x", n: 3 })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
     await d.delete("x");
@@ -268,7 +274,9 @@ describe("crash safety", () => {
   it("keeps every acknowledged row when the writer process is killed mid-stream", { timeout: 60_000 }, async () => {
     for (let round = 0; round < 5; round++) {
       const project = `crash${round}`;
-      const child = spawn(process.execPath, [path.join(packageDir, "test", "fixtures", "writer.ts"), rootDir, project], { stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(process.execPath, [path.join(packageDir, "test", "fixtures", "writer.ts"), rootDir, project], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
       const acknowledged: string[] = [];
       let buffered = "";
       const target = 3 + Math.floor(Math.random() * 20);

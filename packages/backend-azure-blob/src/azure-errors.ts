@@ -46,7 +46,11 @@ export function toThemisError(error: unknown, container: string, action: string)
   const where = `container "${container}"`;
   const options = { backend: BACKEND_NAME, cause: error };
   if (code === "ContainerNotFound") {
-    return backendError("not-found", `${where} does not exist (while trying to ${action}): create it (az storage container create -n ${container}) or fix the "container" option`, options);
+    return backendError(
+      "not-found",
+      `${where} does not exist (while trying to ${action}): create it (az storage container create -n ${container}) or fix the "container" option`,
+      options,
+    );
   }
   if (AUTH_CODES.has(code) || failureKindOfStatus(status) === "auth") {
     return backendError(
@@ -58,7 +62,11 @@ export function toThemisError(error: unknown, container: string, action: string)
   if (isConditionFailed(error)) return backendError("conflict", `another writer changed ${where} while trying to ${action}`, options);
   if (isNetworkError(error) || failureKindOfStatus(status) === "unavailable") {
     const what = status ? `HTTP ${status} ${code}` : code;
-    return backendError("unavailable", `cannot reach ${where} to ${action} (${what}): check the endpoint and that the service is up; the operation may be retried`, options);
+    return backendError(
+      "unavailable",
+      `cannot reach ${where} to ${action} (${what}): check the endpoint and that the service is up; the operation may be retried`,
+      options,
+    );
   }
   return backendError("refused", `Azure Blob Storage refused to ${action} on ${where}: HTTP ${status} ${code}`, options);
 }

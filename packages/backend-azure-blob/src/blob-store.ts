@@ -56,26 +56,41 @@ export class BlobStore {
     const body = Buffer.from(text, "utf8");
     const conditions = { ifNoneMatch: "*" };
     const upload = (d: IdleDeadline) => this.client.getBlockBlobClient(name).upload(body, body.length, { conditions, abortSignal: d.signal });
-    return this.#call(`write "${name}"`, async (d) => {
-      await upload(d);
-      return true;
-    }, isConditionFailed, false);
+    return this.#call(
+      `write "${name}"`,
+      async (d) => {
+        await upload(d);
+        return true;
+      },
+      isConditionFailed,
+      false,
+    );
   }
 
   /** Whether the blob exists. */
   exists(name: string): Promise<boolean> {
-    return this.#call(`read "${name}"`, async (d) => {
-      await this.client.getBlobClient(name).getProperties({ abortSignal: d.signal });
-      return true;
-    }, isMissingBlob, false);
+    return this.#call(
+      `read "${name}"`,
+      async (d) => {
+        await this.client.getBlobClient(name).getProperties({ abortSignal: d.signal });
+        return true;
+      },
+      isMissingBlob,
+      false,
+    );
   }
 
   /** Delete the blob; false when it did not exist. */
   delete(name: string): Promise<boolean> {
-    return this.#call(`delete "${name}"`, async (d) => {
-      await this.client.getBlobClient(name).delete({ abortSignal: d.signal });
-      return true;
-    }, isMissingBlob, false);
+    return this.#call(
+      `delete "${name}"`,
+      async (d) => {
+        await this.client.getBlobClient(name).delete({ abortSignal: d.signal });
+        return true;
+      },
+      isMissingBlob,
+      false,
+    );
   }
 
   /** Names and sizes of the blobs under `prefix`, in name order, page by page. */
@@ -110,7 +125,10 @@ export class BlobStore {
   /** Fails with NotFoundError when the container is missing (a clearer first error than a 404 later). */
   async checkContainer(): Promise<void> {
     if (!(await this.#call("open the container", (d) => this.client.exists({ abortSignal: d.signal })))) {
-      throw new NotFoundError(`container "${this.container}" does not exist: create it (az storage container create -n ${this.container}) or fix the "container" option`, { backend: BACKEND_NAME });
+      throw new NotFoundError(
+        `container "${this.container}" does not exist: create it (az storage container create -n ${this.container}) or fix the "container" option`,
+        { backend: BACKEND_NAME },
+      );
     }
   }
 }
@@ -139,9 +157,13 @@ function serviceClient(config: AzureConfig, env: NodeJS.ProcessEnv): BlobService
     return BlobServiceClient.fromConnectionString(connectionString, options);
   } catch {
     // The SDK's message may quote the string; ours never does.
-    throw new InvalidConfigError(`${BACKEND_NAME}: the connection string is not valid (it needs AccountName and AccountKey, or BlobEndpoint and SharedAccessSignature)`, [{ path: "connectionString", message: "invalid" }], {
-      backend: BACKEND_NAME,
-      cause: new Error("connection string rejected by @azure/storage-blob"),
-    });
+    throw new InvalidConfigError(
+      `${BACKEND_NAME}: the connection string is not valid (it needs AccountName and AccountKey, or BlobEndpoint and SharedAccessSignature)`,
+      [{ path: "connectionString", message: "invalid" }],
+      {
+        backend: BACKEND_NAME,
+        cause: new Error("connection string rejected by @azure/storage-blob"),
+      },
+    );
   }
 }

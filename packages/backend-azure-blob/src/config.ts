@@ -25,10 +25,17 @@ export const azureConfigSchema = z
       .min(1)
       .optional()
       .meta({ secret: true })
-      .describe(`Storage account connection string (AccountKey or SharedAccessSignature). Default: $${CONNECTION_STRING_ENV} when no accountKey or sasToken is given.`),
+      .describe(
+        `Storage account connection string (AccountKey or SharedAccessSignature). Default: $${CONNECTION_STRING_ENV} when no accountKey or sasToken is given.`,
+      ),
     accountName: z.string().min(1).optional().describe("Storage account name (with accountKey or sasToken)."),
     accountKey: z.string().min(1).optional().meta({ secret: true }).describe("Storage account key (shared key authorization)."),
-    sasToken: z.string().min(1).optional().meta({ secret: true }).describe("Shared access signature (account or container SAS), with or without the leading '?'."),
+    sasToken: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ secret: true })
+      .describe("Shared access signature (account or container SAS), with or without the leading '?'."),
     endpoint: z
       .url()
       .optional()
@@ -37,7 +44,9 @@ export const azureConfigSchema = z
     maxConflictRetries: z.number().int().min(0).default(40).describe("Attempts to win the next segment number against other writers."),
     requestTimeoutMs: timeoutMsSchema
       .default(60_000)
-      .describe("Milliseconds a call may wait with no answer (retries included) before it fails with ERR_THEMIS_UNAVAILABLE: a server that accepts and never answers cannot hang a call."),
+      .describe(
+        "Milliseconds a call may wait with no answer (retries included) before it fails with ERR_THEMIS_UNAVAILABLE: a server that accepts and never answers cannot hang a call.",
+      ),
     maxTries: z.number().int().min(1).max(20).default(4).describe("Attempts per request on network errors, timeouts and 5xx answers (the SDK's retry policy)."),
   })
   .superRefine((config, ctx) => {
@@ -77,7 +86,11 @@ export function configFromUri(uri: URL): Record<string, unknown> {
   for (const [key, value] of uri.searchParams) {
     if (SECRETS.has(key)) {
       // A URI ends up in logs and shell history: refuse rather than accept a secret there.
-      throw new InvalidConfigError(`${BACKEND_NAME}: "${key}" cannot be given in a URI; use $${CONNECTION_STRING_ENV} or a config file with \${env:…}`, [{ path: key, message: "secret in URI" }], { backend: BACKEND_NAME });
+      throw new InvalidConfigError(
+        `${BACKEND_NAME}: "${key}" cannot be given in a URI; use $${CONNECTION_STRING_ENV} or a config file with \${env:…}`,
+        [{ path: key, message: "secret in URI" }],
+        { backend: BACKEND_NAME },
+      );
     }
     out[key] = NUMERIC.has(key) ? Number(value) : value; // unknown keys fail validation with a did-you-mean
   }

@@ -26,7 +26,8 @@ export function encodeSegment(writeId: string, ops: readonly Op[]): string {
 export function parseSegment(text: string, blobName: string): Segment {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
-  const corrupt = (why: string, cause?: unknown) => new CorruptDataError(`blob "${blobName}" is not a segment this backend wrote: ${why}`, { backend: BACKEND_NAME, cause });
+  const corrupt = (why: string, cause?: unknown) =>
+    new CorruptDataError(`blob "${blobName}" is not a segment this backend wrote: ${why}`, { backend: BACKEND_NAME, cause });
   let header: { themis?: unknown; v?: unknown; writeId?: unknown };
   try {
     header = JSON.parse(lines[0] ?? "") as typeof header;

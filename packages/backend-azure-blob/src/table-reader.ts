@@ -20,7 +20,11 @@ export interface SegmentRef {
  * gap). `listed` is a listing of `prefix` or of a prefix of it, made by the caller (so that
  * it can run beside the manifest read).
  */
-export async function listSegments(store: BlobStore, prefix: string, listed: AsyncIterable<{ name: string; size: number }> | Iterable<{ name: string; size: number }> = store.list(prefix)): Promise<SegmentRef[]> {
+export async function listSegments(
+  store: BlobStore,
+  prefix: string,
+  listed: AsyncIterable<{ name: string; size: number }> | Iterable<{ name: string; size: number }> = store.list(prefix),
+): Promise<SegmentRef[]> {
   const out: SegmentRef[] = [];
   for await (const { name, size } of listed) {
     const seq = parseSegmentSeq(name);

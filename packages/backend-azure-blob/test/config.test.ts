@@ -29,12 +29,18 @@ const expectNoSecret = (error: unknown, secret: string) => {
 
 describe("config validation", () => {
   it("names the field of a bad container, a typo and conflicting credentials", () => {
-    expect(() => parseBackendConfig(azureBlobBackend, { container: "Bad_Name", connectionString: "x" })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "container" })] }));
-    expect(() => parseBackendConfig(azureBlobBackend, { container: "ok-name", conectionString: "x" })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG" }));
+    expect(() => parseBackendConfig(azureBlobBackend, { container: "Bad_Name", connectionString: "x" })).toThrow(
+      expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "container" })] }),
+    );
+    expect(() => parseBackendConfig(azureBlobBackend, { container: "ok-name", conectionString: "x" })).toThrow(
+      expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG" }),
+    );
     expect(() => parseBackendConfig(azureBlobBackend, { container: "ok-name", connectionString: "x", sasToken: "sv=1" })).toThrow(
       expect.objectContaining({ issues: expect.arrayContaining([expect.objectContaining({ path: "connectionString" })]) }),
     );
-    expect(() => parseBackendConfig(azureBlobBackend, { container: "ok-name", accountKey: "k" })).toThrow(expect.objectContaining({ issues: expect.arrayContaining([expect.objectContaining({ path: "accountName" })]) }));
+    expect(() => parseBackendConfig(azureBlobBackend, { container: "ok-name", accountKey: "k" })).toThrow(
+      expect.objectContaining({ issues: expect.arrayContaining([expect.objectContaining({ path: "accountName" })]) }),
+    );
   });
 
   it("marks connectionString, accountKey and sasToken secret", () => {
@@ -45,8 +51,15 @@ describe("config validation", () => {
   });
 
   it("reads azure://container/prefix URIs and refuses secrets in them", () => {
-    expect(configFromUri(new URL("azure://evals/team-a/themis?accountName=acct&concurrency=4"))).toEqual({ container: "evals", prefix: "/team-a/themis", accountName: "acct", concurrency: 4 });
-    expect(() => configFromUri(new URL("azure://evals?accountKey=abc"))).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "accountKey" })] }));
+    expect(configFromUri(new URL("azure://evals/team-a/themis?accountName=acct&concurrency=4"))).toEqual({
+      container: "evals",
+      prefix: "/team-a/themis",
+      accountName: "acct",
+      concurrency: 4,
+    });
+    expect(() => configFromUri(new URL("azure://evals?accountKey=abc"))).toThrow(
+      expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "accountKey" })] }),
+    );
   });
 
   it("no credentials anywhere is INVALID_CONFIG naming connectionString and the env var", () => {

@@ -38,7 +38,9 @@ describe.skipIf(azuriteMissing() !== undefined)("a service that goes away", () =
     const silent = await startSilentServer();
     try {
       const endpoint = `http://127.0.0.1:${silent.port}/${DEV_ACCOUNT}`;
-      const storage = track(createAzureBlobStorage({ container: "silent", connectionString: devConnectionString(endpoint), maxTries: 1, requestTimeoutMs: 500 }));
+      const storage = track(
+        createAzureBlobStorage({ container: "silent", connectionString: devConnectionString(endpoint), maxTries: 1, requestTimeoutMs: 500 }),
+      );
       await expect(storage.listProjects()).rejects.toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", retryable: true });
     } finally {
       await silent.close();
@@ -52,7 +54,9 @@ describe.skipIf(!connectionString)("blobs the backend did not write", () => {
     const table = await project.createDataset("t");
     await table.appendMany([{ a: 1 }]);
     await table.appendMany([{ a: 2 }]);
-    const manifest = JSON.parse((await raw.getBlobClient(new Layout("").manifest("corrupt", "dataset", "t")).downloadToBuffer()).toString()) as { tableId: string };
+    const manifest = JSON.parse((await raw.getBlobClient(new Layout("").manifest("corrupt", "dataset", "t")).downloadToBuffer()).toString()) as {
+      tableId: string;
+    };
     const name = segmentName(new Layout("").segments("corrupt", "dataset", "t", manifest.tableId), 2);
     const torn = '{"themis":"azure-blob-segment","v":1,"writeId":"w"}\n["a",{"_row_id":"x"';
     await raw.getBlockBlobClient(name).upload(torn, torn.length);

@@ -12,7 +12,6 @@ const { backend } = useFreshContainer(connectionString, "wr", (_c, r) => {
   raw = r;
 });
 
-
 /** Two backend instances with a handle each on table "t" of a new project `name`. */
 async function twoWriters(name: string) {
   const pa = await Project.create(name, backend());

@@ -58,7 +58,8 @@ export class BoxIo {
       });
       for (const e of page.entries ?? []) {
         const item = e as { type?: string; id?: string; name?: string };
-        if (item.id && item.name && (item.type === "file" || item.type === "folder" || item.type === "web_link")) out.push({ type: item.type, id: item.id, name: item.name });
+        if (item.id && item.name && (item.type === "file" || item.type === "folder" || item.type === "web_link"))
+          out.push({ type: item.type, id: item.id, name: item.name });
       }
       marker = page.nextMarker ?? undefined;
     } while (marker);
@@ -96,7 +97,10 @@ export class BoxIo {
         next = await withDeadline(iterator.next(), this.#timeoutMs, `downloading file ${fileId}`, { backend: BACKEND_NAME, onTimeout: stop });
       } catch (error) {
         if (!(error instanceof DeadlineError)) throw error;
-        throw new UnavailableError(`download of file ${fileId} stalled: no data for ${this.#timeoutMs} ms (timeoutMs)`, { backend: BACKEND_NAME, cause: error });
+        throw new UnavailableError(`download of file ${fileId} stalled: no data for ${this.#timeoutMs} ms (timeoutMs)`, {
+          backend: BACKEND_NAME,
+          cause: error,
+        });
       }
       if (next.done) return Buffer.concat(chunks);
       chunks.push(typeof next.value === "string" ? Buffer.from(next.value) : next.value);

@@ -24,10 +24,14 @@ function jwtAuth(file: string, userId: string | undefined, enterpriseId: string 
     config = JwtConfig.fromConfigFile(file);
   } catch (error) {
     // The SDK's message may quote the file; keep only the kind of failure.
-    throw new InvalidConfigError(`invalid config for backend "${BACKEND_NAME}"`, [{ path: "jwtConfigFile", message: "not a Box JWT config file (download it from the app's Configuration page)" }], {
-      backend: BACKEND_NAME,
-      cause: new Error(error instanceof Error ? error.name : "invalid JWT config"),
-    });
+    throw new InvalidConfigError(
+      `invalid config for backend "${BACKEND_NAME}"`,
+      [{ path: "jwtConfigFile", message: "not a Box JWT config file (download it from the app's Configuration page)" }],
+      {
+        backend: BACKEND_NAME,
+        cause: new Error(error instanceof Error ? error.name : "invalid JWT config"),
+      },
+    );
   }
   const auth = new BoxJwtAuth({ config });
   if (userId) return auth.withUserSubject(userId);

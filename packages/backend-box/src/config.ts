@@ -34,11 +34,7 @@ export const boxConfigSchema = z
     clientSecret: z.string().min(1).optional().meta({ secret: true }).describe("Client secret of that app. Env: BOX_CLIENT_SECRET."),
     enterpriseId: z.string().min(1).optional().describe("Enterprise ID to act as the app's service account. Env: BOX_ENTERPRISE_ID."),
     userId: z.string().min(1).optional().describe("User ID to act as (Client Credentials or JWT). Env: BOX_USER_ID."),
-    jwtConfigFile: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("Path of the JSON config (with private key) downloaded for a JWT app. Env: BOX_JWT_CONFIG_FILE."),
+    jwtConfigFile: z.string().min(1).optional().describe("Path of the JSON config (with private key) downloaded for a JWT app. Env: BOX_JWT_CONFIG_FILE."),
     client: z
       .custom<BoxClient>(isBoxClient, { message: "expected a BoxClient from box-node-sdk" })
       .optional()
@@ -59,7 +55,9 @@ export const boxConfigSchema = z
     retryMaxDelayMs: z.int().min(0).max(MAX_TIMEOUT_MS).default(30_000).describe("Upper bound of one backoff delay, and of a server's retry-after."),
     timeoutMs: timeoutMsSchema
       .default(120_000)
-      .describe("Deadline of one HTTP request (then it fails and is retried): a server that accepts and never answers cannot hang a call. Raise it for very large tables on slow links."),
+      .describe(
+        "Deadline of one HTTP request (then it fails and is retried): a server that accepts and never answers cannot hang a call. Raise it for very large tables on slow links.",
+      ),
     folderPageSize: z.int().min(1).max(1000).default(1000).describe("Items per page when listing a folder (Box allows at most 1000)."),
   })
   .superRefine((config, ctx) => {

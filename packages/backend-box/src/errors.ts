@@ -46,7 +46,13 @@ export function describeBoxError(error: unknown): BoxRequestError | ThemisError 
     const code = stringField(body, "code") ?? stringField(body, "error");
     const requestId = stringField(body, "request_id");
     const what = `${error.requestInfo.method} ${safeUrl(error.requestInfo.url)}`;
-    return new BoxRequestError(`${what} answered ${statusCode}${code ? ` ${code}` : ""}${requestId ? ` (request id ${requestId})` : ""}`, statusCode, code, requestId, contextInfo);
+    return new BoxRequestError(
+      `${what} answered ${statusCode}${code ? ` ${code}` : ""}${requestId ? ` (request id ${requestId})` : ""}`,
+      statusCode,
+      code,
+      requestId,
+      contextInfo,
+    );
   }
   if (error instanceof BoxSdkError) {
     // Network failures and SDK-side checks. The wrapped error (a fetch error) names the URL at most.
@@ -79,7 +85,12 @@ export function toThemisError(error: unknown, doing: string, notFound?: string):
   if (!(described instanceof BoxRequestError)) return backendError("unavailable", `${doing} failed: ${described.message}`, options);
   const { status } = described;
   if (status === 404 && notFound) return backendError("not-found", notFound, options);
-  if (status === 401 || (described.boxCode !== undefined && OAUTH_REJECTIONS.has(described.boxCode))) return backendError("auth", `${doing}: Box refused the credentials (${status}${described.boxCode ? ` ${described.boxCode}` : ""}); check the token or app credentials`, options);
+  if (status === 401 || (described.boxCode !== undefined && OAUTH_REJECTIONS.has(described.boxCode)))
+    return backendError(
+      "auth",
+      `${doing}: Box refused the credentials (${status}${described.boxCode ? ` ${described.boxCode}` : ""}); check the token or app credentials`,
+      options,
+    );
   if (status === 403) return backendError("auth", `${doing}: access denied (403); the user or service account needs access to the folder`, options);
   const kind = failureKindOfStatus(status) === "unavailable" ? "unavailable" : "refused";
   return backendError(kind, `${doing} failed: ${described.message}`, options);

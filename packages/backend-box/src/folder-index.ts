@@ -108,5 +108,8 @@ export function sameNameError(name: string, cause: unknown): AlreadyExistsError 
   const conflicts = info?.conflicts;
   const other = (Array.isArray(conflicts) ? conflicts[0] : conflicts) as { name?: unknown; type?: unknown } | undefined;
   const what = typeof other?.name === "string" ? ` ("${other.name}", a ${String(other.type)})` : "";
-  return new AlreadyExistsError(`Box already has an item named like "${name}"${what}: Box names are unique per folder regardless of case`, { backend: BACKEND_NAME, cause });
+  return new AlreadyExistsError(`Box already has an item named like "${name}"${what}: Box names are unique per folder regardless of case`, {
+    backend: BACKEND_NAME,
+    cause,
+  });
 }

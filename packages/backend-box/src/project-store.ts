@@ -29,7 +29,12 @@ export class BoxProject implements ProjectStore {
 
   #location(kind: TableKind, name: string, fileId: string): TableFileLocation {
     const folders = this.#storage.folders;
-    return { fileId, fileName: tableFileName(name), path: `${this.#name}/${KIND_FOLDERS[kind]}/${tableFileName(name)}`, onGone: () => folders.forgetId(fileId) };
+    return {
+      fileId,
+      fileName: tableFileName(name),
+      path: `${this.#name}/${KIND_FOLDERS[kind]}/${tableFileName(name)}`,
+      onGone: () => folders.forgetId(fileId),
+    };
   }
 
   async createTable(kind: TableKind, name: string): Promise<TableStore> {
@@ -46,7 +51,11 @@ export class BoxProject implements ProjectStore {
     } catch (error) {
       if (statusOf(error) === 409) {
         const exact = await s.folders.find(folder.id, fileName, "file", this.#gone());
-        if (exact) throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#name}"`, { backend: BACKEND_NAME, cause: describeBoxError(error) });
+        if (exact)
+          throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#name}"`, {
+            backend: BACKEND_NAME,
+            cause: describeBoxError(error),
+          });
         throw sameNameError(fileName, describeBoxError(error));
       }
       if (statusOf(error) === 404) s.folders.forgetFolder(folder.id);
@@ -96,4 +105,3 @@ export class BoxProject implements ProjectStore {
     }
   }
 }
-

@@ -121,7 +121,11 @@ export async function applyChanges(
     // Same columns and a file that ends with a complete line: just add lines.
     if (header === base.header && base.text.length > 0) {
       const text = base.text + serializeRows(header, appended, { includeHeader: false, newline: base.newline });
-      return { changed, content: { header, text, newline: base.newline, index: base.index.withAppended([...added.keys()]), rows: base.rows && [...base.rows, ...appended] }, failures };
+      return {
+        changed,
+        content: { header, text, newline: base.newline, index: base.index.withAppended([...added.keys()]), rows: base.rows && [...base.rows, ...appended] },
+        failures,
+      };
     }
   }
   const all = ownRows();

@@ -252,7 +252,9 @@ export class TableFile {
         if (change.kind === "append" && !applied.failures.has(position)) maybeStored.add(position);
       });
       this.#cache = undefined;
-      lost = new ConflictError(`${this.location.path} kept changing: gave up after ${n} attempts to write a new version (other writers won every time)`, { backend: BACKEND_NAME });
+      lost = new ConflictError(`${this.location.path} kept changing: gave up after ${n} attempts to write a new version (other writers won every time)`, {
+        backend: BACKEND_NAME,
+      });
       throw lost;
     };
     // Jitter keeps two writers that collided from colliding again in lockstep.

@@ -101,7 +101,10 @@ describe("config validation", () => {
   };
 
   it("refuses two ways to authenticate, naming the field", () => {
-    expect(invalid({ developerToken: "t", jwtConfigFile: "/x.json" })).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [{ path: "jwtConfigFile" }] });
+    expect(invalid({ developerToken: "t", jwtConfigFile: "/x.json" })).toMatchObject({
+      code: "ERR_THEMIS_INVALID_CONFIG",
+      issues: [{ path: "jwtConfigFile" }],
+    });
   });
   it("refuses a config without credentials when the environment has none", () => {
     for (const name of ["BOX_DEVELOPER_TOKEN", "BOX_JWT_CONFIG_FILE", "BOX_CLIENT_ID"]) vi.stubEnv(name, "");
@@ -121,7 +124,11 @@ describe("config validation", () => {
   });
   it("marks secrets so that redactConfig hides them, and has a JSON Schema", () => {
     expect(secretPaths(boxBackend).sort()).toEqual(["client", "clientSecret", "developerToken"]);
-    expect(redactConfig(boxBackend, { developerToken: "tok", clientSecret: "sec", rootFolderId: "1" })).toEqual({ developerToken: "[redacted]", clientSecret: "[redacted]", rootFolderId: "1" });
+    expect(redactConfig(boxBackend, { developerToken: "tok", clientSecret: "sec", rootFolderId: "1" })).toEqual({
+      developerToken: "[redacted]",
+      clientSecret: "[redacted]",
+      rootFolderId: "1",
+    });
     expect(configJsonSchema(boxBackend)).toMatchObject({ type: "object", properties: { rootFolderId: { default: "0" } } });
   });
 });
@@ -197,7 +204,9 @@ describe("secrets never reach errors or logs", () => {
 
   it("keeps client secrets out of the error when the token request fails", async () => {
     const secret = `sec-${randomBytes(12).toString("hex")}`;
-    const storage = await boxBackend.create(parseBackendConfig(boxBackend, { ...boxConfig(), developerToken: undefined, clientId: unique("nobody"), clientSecret: secret, enterpriseId: "1" }));
+    const storage = await boxBackend.create(
+      parseBackendConfig(boxBackend, { ...boxConfig(), developerToken: undefined, clientId: unique("nobody"), clientSecret: secret, enterpriseId: "1" }),
+    );
     const error = await storage.listProjects().catch((e: unknown) => e);
     await storage.close();
     expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });

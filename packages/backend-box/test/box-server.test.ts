@@ -15,8 +15,13 @@ async function call(method: string, path: string, init: { body?: unknown; header
     redirect: init.redirect ?? "manual",
   });
   const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: the tests read Box API answers loosely
-  return { status: res.status, headers: res.headers, text, json: text && res.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as Record<string, any>) : undefined };
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    // biome-ignore lint/suspicious/noExplicitAny: the tests read Box API answers loosely
+    json: text && res.headers.get("content-type")?.includes("json") ? (JSON.parse(text) as Record<string, any>) : undefined,
+  };
 }
 
 function upload(parentId: string, name: string, content: string, order: "attributes-first" | "file-first" = "attributes-first") {
@@ -64,7 +69,14 @@ describe("stand-in Box API server", () => {
     const first = await upload(root, "f.csv", "v1\n");
     expect(first.status).toBe(201);
     const file = first.json!.entries[0];
-    expect(file).toMatchObject({ type: "file", name: "f.csv", etag: "0", size: 3, sha1: expect.stringMatching(/^[0-9a-f]{40}$/), file_version: { type: "file_version" } });
+    expect(file).toMatchObject({
+      type: "file",
+      name: "f.csv",
+      etag: "0",
+      size: 3,
+      sha1: expect.stringMatching(/^[0-9a-f]{40}$/),
+      file_version: { type: "file_version" },
+    });
     expect((await upload(root, "F.CSV", "other")).json).toMatchObject({ code: "item_name_in_use", context_info: { conflicts: { id: file.id } } });
 
     expect((await newVersion(file.id, "v2\n", '"7"')).json).toMatchObject({ status: 412, code: "precondition_failed" });

@@ -42,7 +42,13 @@ describe("two clients writing one table", () => {
     const b = await open(name);
     // Both clients must read the same version before either writes: hold their reads until both arrived.
     await server.fault({ method: "GET", path: `^/2\\.0/files/${fileId}$`, gate: 2 });
-    const [idsA, idsB] = await Promise.all([a.appendMany([{ from: "a", i: 0 }, { from: "a", i: 1 }]), b.appendMany([{ from: "b", i: 0 }])]);
+    const [idsA, idsB] = await Promise.all([
+      a.appendMany([
+        { from: "a", i: 0 },
+        { from: "a", i: 1 },
+      ]),
+      b.appendMany([{ from: "b", i: 0 }]),
+    ]);
 
     const uploads = await server.requests(new RegExp(`^/api/2\\.0/files/${fileId}/content$`));
     expect(uploads.filter((r) => r.status === 412).length).toBeGreaterThanOrEqual(1);
@@ -57,7 +63,16 @@ describe("two clients writing one table", () => {
     const a = await open(name);
     const b = await open(name);
     const work = (t: typeof a, who: string) =>
-      Promise.all(Array.from({ length: 12 }, (_, i) => (i % 4 === 0 ? t.appendMany([{ who, i, part: 0 }, { who, i, part: 1 }]) : t.append({ who, i }).then((id) => [id]))));
+      Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          i % 4 === 0
+            ? t.appendMany([
+                { who, i, part: 0 },
+                { who, i, part: 1 },
+              ])
+            : t.append({ who, i }).then((id) => [id]),
+        ),
+      );
     const [fromA, fromB] = await Promise.all([work(a, "a"), work(b, "b")]);
     const expected = [...fromA.flat(), ...fromB.flat()];
 
@@ -79,8 +94,14 @@ describe("two clients writing one table", () => {
     const b = await open(name);
     await server.fault({ method: "GET", path: `^/2\\.0/files/${fileId}$`, gate: 2 });
     const results = await Promise.allSettled([
-      a.appendMany([{ _row_id: "same", from: "a" }, { _row_id: "only-a", from: "a" }]),
-      b.appendMany([{ _row_id: "only-b", from: "b" }, { _row_id: "same", from: "b" }]),
+      a.appendMany([
+        { _row_id: "same", from: "a" },
+        { _row_id: "only-a", from: "a" },
+      ]),
+      b.appendMany([
+        { _row_id: "only-b", from: "b" },
+        { _row_id: "same", from: "b" },
+      ]),
     ]);
     const won = results.findIndex((r) => r.status === "fulfilled");
     const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;

@@ -127,6 +127,10 @@ describe("rate limits and server errors", () => {
   it("reports UNAVAILABLE (retryable) when 429 outlasts the retries", async () => {
     const { fileId, fresh } = await twoViews(1, { requestRetries: 1 });
     await server.fault({ method: "GET", path: `^/2\\.0/files/${fileId}$`, status: 429, retryAfter: 0, times: 1000 });
-    await expect(fresh.load()).rejects.toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", retryable: true, cause: { status: 429, boxCode: "rate_limit_exceeded" } });
+    await expect(fresh.load()).rejects.toMatchObject({
+      code: "ERR_THEMIS_UNAVAILABLE",
+      retryable: true,
+      cause: { status: 429, boxCode: "rate_limit_exceeded" },
+    });
   });
 });

@@ -43,7 +43,8 @@ export const server = {
   clearFaults: () => control("DELETE", "faults"),
   addApp: (app: BoxApp) => control("POST", "apps", app),
   /** Requests whose path matches `pattern`, in arrival order. */
-  requests: async (pattern: RegExp): Promise<LoggedRequest[]> => ((await (await control("GET", "log")).json()) as LoggedRequest[]).filter((r) => pattern.test(r.path)),
+  requests: async (pattern: RegExp): Promise<LoggedRequest[]> =>
+    ((await (await control("GET", "log")).json()) as LoggedRequest[]).filter((r) => pattern.test(r.path)),
 };
 
 /** A Box API call made with plain fetch: what is really stored, without the SDK or the backend. */

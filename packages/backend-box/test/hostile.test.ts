@@ -29,7 +29,9 @@ describe("a server that accepts TCP and never answers", () => {
 describe("durations", () => {
   it("refuses delays a Node timer cannot hold, and defaults timeoutMs", () => {
     for (const field of ["timeoutMs", "retryMaxDelayMs", "retryBaseDelayMs"]) {
-      expect(() => parseBackendConfig(boxBackend, { [field]: 3e9 })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: field })] }));
+      expect(() => parseBackendConfig(boxBackend, { [field]: 3e9 })).toThrow(
+        expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: field })] }),
+      );
     }
     expect(parseBackendConfig(boxBackend, {}).timeoutMs).toBe(120_000);
   });

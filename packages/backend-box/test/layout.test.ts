@@ -199,13 +199,21 @@ describe("files changed outside Themis", () => {
   it("appending a row whose id is stored already is ALREADY_EXISTS: nothing is uploaded, the stored row is kept", async () => {
     const p = await Project.create(unique(), storage);
     const t = await p.createDataset("d");
-    await t.appendMany([{ _row_id: "a", v: 1 }, { _row_id: "b", v: 2 }]);
+    await t.appendMany([
+      { _row_id: "a", v: 1 },
+      { _row_id: "b", v: 2 },
+    ]);
     const any = /^\/(api\/)?2\.0\/|^\/dl\//;
     // Refused on cached content, checked against Box (one metadata call, same etag), never uploaded.
     let failed: unknown;
     expect(await requestsDuring(any, () => t.append({ _row_id: "a", v: 1 }).catch((e: unknown) => (failed = e)))).toEqual(["GET /#.#/files/# 200"]);
     expect(failed).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", backend: "box/csv" });
-    await expect(t.appendMany([{ _row_id: "c", v: 3 }, { _row_id: "a", v: 10 }])).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await expect(
+      t.appendMany([
+        { _row_id: "c", v: 3 },
+        { _row_id: "a", v: 10 },
+      ]),
+    ).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
     expect(await t.load()).toEqual([
       { _row_id: "a", v: 1 },
       { _row_id: "b", v: 2 },
@@ -216,7 +224,10 @@ describe("files changed outside Themis", () => {
     const name = unique();
     const p = await Project.create(name, storage);
     const t = await p.createDataset("d");
-    await t.appendMany([{ _row_id: "a", v: 1 }, { _row_id: "b", v: 2 }]);
+    await t.appendMany([
+      { _row_id: "a", v: 1 },
+      { _row_id: "b", v: 2 },
+    ]);
     const other = await createBox({ rootFolderId: root });
     try {
       await (await (await Project.open(name, other)).getDataset("d")).delete("a");

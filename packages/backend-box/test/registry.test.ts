@@ -11,7 +11,10 @@ const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".
 describe("discovery", () => {
   it("is found by core's registry from an app that depends on the package, and creates a working backend", async () => {
     const app = realpathSync(mkdtempSync(path.join(tmpdir(), "themis-box-app-")));
-    writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "app", version: "1.0.0", type: "module", dependencies: { "@themis/backend-box": "*" } }));
+    writeFileSync(
+      path.join(app, "package.json"),
+      JSON.stringify({ name: "app", version: "1.0.0", type: "module", dependencies: { "@themis/backend-box": "*" } }),
+    );
     mkdirSync(path.join(app, "node_modules", "@themis"), { recursive: true });
     symlinkSync(packageDir, path.join(app, "node_modules", "@themis", "backend-box"), "dir");
     const registry = new Registry({ cwd: app });

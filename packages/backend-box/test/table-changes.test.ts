@@ -73,11 +73,23 @@ describe("applyChanges", () => {
     const out = await applyChanges(
       before,
       [
-        { kind: "append", rows: [{ _row_id: "c", v: 3 }, { _row_id: "a", v: 10 }] },
+        {
+          kind: "append",
+          rows: [
+            { _row_id: "c", v: 3 },
+            { _row_id: "a", v: 10 },
+          ],
+        },
         { kind: "append", rows: [{ _row_id: "d", v: 4 }] },
         { kind: "append", rows: [{ _row_id: "d", v: 5 }] },
         { kind: "append", rows: [{ _row_id: "b", v: 2 }] },
-        { kind: "append", rows: [{ _row_id: "e", v: 6 }, { _row_id: "e", v: 7 }] },
+        {
+          kind: "append",
+          rows: [
+            { _row_id: "e", v: 6 },
+            { _row_id: "e", v: 7 },
+          ],
+        },
       ],
       rowsOf,
     );
@@ -98,9 +110,21 @@ describe("applyChanges", () => {
   it("after a 412, an append that may be stored by its own upload is done when its rows are there, equal and in order", async () => {
     const stored = content([...base, { _row_id: "c", v: 3 }, { _row_id: "d", v: 4 }, { _row_id: "x", v: 9 }]);
     const changes = [
-      { kind: "append", rows: [{ _row_id: "c", v: 3 }, { _row_id: "d", v: 4 }] },
+      {
+        kind: "append",
+        rows: [
+          { _row_id: "c", v: 3 },
+          { _row_id: "d", v: 4 },
+        ],
+      },
       { kind: "append", rows: [{ _row_id: "x", v: 0 }] },
-      { kind: "append", rows: [{ _row_id: "d", v: 4 }, { _row_id: "c", v: 3 }] },
+      {
+        kind: "append",
+        rows: [
+          { _row_id: "d", v: 4 },
+          { _row_id: "c", v: 3 },
+        ],
+      },
       { kind: "append", rows: [{ _row_id: "a", v: 1 }] },
       { kind: "append", rows: [{ _row_id: "f", v: 5 }] },
     ] as const;

@@ -83,7 +83,9 @@ export class BullmqExecutor implements ExecutionBackend {
     } catch (error) {
       await Promise.allSettled([events.close(), queue.close()]);
       client.disconnect();
-      throw new UnavailableError(`cannot reach Redis at ${connection.address}: ${scrub(String((error as Error).message ?? error), connection.secrets)}`, { backend: BACKEND_NAME });
+      throw new UnavailableError(`cannot reach Redis at ${connection.address}: ${scrub(String((error as Error).message ?? error), connection.secrets)}`, {
+        backend: BACKEND_NAME,
+      });
     }
     return new BullmqExecutor(config, connection, queue, events, client);
   }

@@ -25,7 +25,9 @@ export const bullmqConfigSchema = z
       .string()
       .optional()
       .meta({ secret: true })
-      .describe('Redis URI: "redis://[user:password@]host[:port][/db]" or "rediss://..." (TLS). Default: $REDIS_URL, else redis://127.0.0.1:6379. Use ${env:NAME} in config files.'),
+      .describe(
+        'Redis URI: "redis://[user:password@]host[:port][/db]" or "rediss://..." (TLS). Default: $REDIS_URL, else redis://127.0.0.1:6379. Use ${env:NAME} in config files.',
+      ),
     host: z.string().min(1).optional().describe("Redis host (instead of url)."),
     port: z.int().min(1).max(65535).optional().describe("Redis port (instead of url)."),
     db: z.int().min(0).optional().describe("Redis database number."),
@@ -53,7 +55,9 @@ export const bullmqConfigSchema = z
       })
       .default({ type: "exponential", delay: 1000 })
       .describe("Delay between BullMQ attempts."),
-    removeOnComplete: retention.default({ age: 86_400, count: 10_000 }).describe("Retention of completed jobs: a restarted submitter reattaches to results still kept."),
+    removeOnComplete: retention
+      .default({ age: 86_400, count: 10_000 })
+      .describe("Retention of completed jobs: a restarted submitter reattaches to results still kept."),
     removeOnFail: retention.default({ age: 7 * 86_400 }).describe("Retention of failed jobs (worker crashes past maxStalledCount, refused jobs)."),
     maxPayloadBytes: z
       .int()
@@ -64,8 +68,14 @@ export const bullmqConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,200}$/, "use 1-200 letters, digits, '_', '.' or '-'")
       .optional()
-      .describe("Makes job ids deterministic (key + item index + attempt + content): a restarted submitter with the same key reattaches to jobs already queued or done."),
-    lockDurationMs: z.int().positive().default(30_000).describe("Workers: how long a job's lock lives without renewal; a crashed worker's jobs are redelivered after it."),
+      .describe(
+        "Makes job ids deterministic (key + item index + attempt + content): a restarted submitter with the same key reattaches to jobs already queued or done.",
+      ),
+    lockDurationMs: z
+      .int()
+      .positive()
+      .default(30_000)
+      .describe("Workers: how long a job's lock lives without renewal; a crashed worker's jobs are redelivered after it."),
     stalledIntervalMs: z.int().positive().default(30_000).describe("Workers: how often they look for stalled jobs (of crashed workers)."),
     maxStalledCount: z.int().min(0).default(1).describe("Workers: redeliveries of a stalled job before it fails."),
     pollIntervalMs: z
@@ -78,11 +88,7 @@ export const bullmqConfigSchema = z
       .positive()
       .default(60_000)
       .describe("Submitter: a job whose Redis stays unreachable this long fails with ERR_THEMIS_UNAVAILABLE (retryable)."),
-    cancelGraceMs: z
-      .int()
-      .positive()
-      .default(10_000)
-      .describe("Submitter: how long a cancelled or timed-out job waits for its worker to confirm it stopped."),
+    cancelGraceMs: z.int().positive().default(10_000).describe("Submitter: how long a cancelled or timed-out job waits for its worker to confirm it stopped."),
   })
   .superRefine((config, ctx) => {
     if (config.url === undefined) return;

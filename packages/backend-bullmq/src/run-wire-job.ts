@@ -4,7 +4,9 @@ import { type WireJob, assertPayloadSize, fromWireCommand, jsonBytes } from "./w
 
 /** Why the worker stops a running job: the submitter's timeout or cancellation, or its own backstop timeout. */
 export function stopReason(reason: "timeout" | "aborted", timeoutMs = 0): Error {
-  return reason === "timeout" ? new TimeoutError(timeoutMs, { backend: BACKEND_NAME }) : new AbortedError("job was cancelled by its submitter", { backend: BACKEND_NAME });
+  return reason === "timeout"
+    ? new TimeoutError(timeoutMs, { backend: BACKEND_NAME })
+    : new AbortedError("job was cancelled by its submitter", { backend: BACKEND_NAME });
 }
 
 /** Refuse a module job whose code on this machine differs from the submitter's. */
@@ -14,7 +16,10 @@ function checkCode(wire: WireJob): JobResult | undefined {
   try {
     here = moduleCodeHash(wire.job.module, wire.job.resolveFrom);
   } catch (error) {
-    const e = new JobFailedError(`module "${wire.job.module}" of ${wire.label} cannot be read on this worker: ${(error as Error).message}`, { backend: BACKEND_NAME, cause: error });
+    const e = new JobFailedError(`module "${wire.job.module}" of ${wire.label} cannot be read on this worker: ${(error as Error).message}`, {
+      backend: BACKEND_NAME,
+      cause: error,
+    });
     return { ok: false, error: toJobError(e) };
   }
   if (here === wire.codeHash) return undefined;

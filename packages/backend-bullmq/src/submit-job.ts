@@ -7,7 +7,10 @@ function codeHashOf(job: ModuleJob, label: string): string {
   try {
     return moduleCodeHash(job.module, job.resolveFrom);
   } catch (error) {
-    throw new JobFailedError(`module "${job.module}" of ${label} cannot be read on the submitter: ${(error as Error).message}`, { backend: BACKEND_NAME, cause: error });
+    throw new JobFailedError(`module "${job.module}" of ${label} cannot be read on the submitter: ${(error as Error).message}`, {
+      backend: BACKEND_NAME,
+      cause: error,
+    });
   }
 }
 
@@ -28,9 +31,7 @@ export function buildWireJob(job: ModuleJob | CommandJob, context: RunContext, c
     ...(config.timeout !== undefined ? { timeoutMs: config.timeout } : {}),
   } as const;
   const wire: WireJob =
-    job.kind === "module"
-      ? { ...base, job: stripUndefined(job), codeHash: codeHashOf(job, label) }
-      : { ...base, job: toWireCommand(stripUndefined(job)) };
+    job.kind === "module" ? { ...base, job: stripUndefined(job), codeHash: codeHashOf(job, label) } : { ...base, job: toWireCommand(stripUndefined(job)) };
   assertPayloadSize("input", label, jsonBytes(wire.job), config.maxPayloadBytes);
   return wire;
 }

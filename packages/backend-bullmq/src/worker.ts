@@ -122,7 +122,10 @@ class WorkerRuntime {
     this.emit({ type: "job-started", jobId: id, kind: wire.job.kind, label: wire.label, attempt: wire.attempt });
     try {
       // A redelivered job may have been cancelled while no worker held it.
-      if (this.recentlyCancelled.has(id) || (job.attemptsStarted > 1 && (await this.client.exists(cancelKey(this.config.prefix, this.config.queue, id))) === 1)) {
+      if (
+        this.recentlyCancelled.has(id) ||
+        (job.attemptsStarted > 1 && (await this.client.exists(cancelKey(this.config.prefix, this.config.queue, id))) === 1)
+      ) {
         controller.abort(stopReason("aborted"));
       }
       const result = await runWireJob(this.local, wire, controller.signal);

@@ -25,7 +25,10 @@ function makeApp(): string {
     mkdirSync(path.join(app, "node_modules", "@themis"), { recursive: true });
     symlinkSync(path.join(packages, name), path.join(app, "node_modules", "@themis", name), "dir");
   }
-  writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "app", type: "module", dependencies: { "@themis/core": "*", "@themis/backend-bullmq": "*" } }));
+  writeFileSync(
+    path.join(app, "package.json"),
+    JSON.stringify({ name: "app", type: "module", dependencies: { "@themis/core": "*", "@themis/backend-bullmq": "*" } }),
+  );
   return app;
 }
 
@@ -51,7 +54,11 @@ describe.skipIf(!binary)("themis worker --execution bullmq", () => {
     let stderr = "";
     child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
     child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-    const lines = () => stdout.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { type: string; time: string; redis?: string });
+    const lines = () =>
+      stdout
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; time: string; redis?: string });
     await waitFor(() => lines().some((l) => l.type === "ready") || child!.exitCode !== null);
     expect(child.exitCode, stderr).toBe(null);
 

@@ -49,7 +49,9 @@ describe("bullmq config", () => {
 
   it("has a JSON Schema with descriptions", () => {
     const schema = configJsonSchema(bullmqBackend) as { properties: Record<string, { description?: string }> };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["url", "queue", "prefix", "timeout", "attempts", "backoff", "removeOnComplete", "maxPayloadBytes", "runKey"]));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(["url", "queue", "prefix", "timeout", "attempts", "backoff", "removeOnComplete", "maxPayloadBytes", "runKey"]),
+    );
     expect(schema.properties.maxPayloadBytes?.description).toMatch(/512 KiB/);
   });
 

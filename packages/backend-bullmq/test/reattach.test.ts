@@ -45,7 +45,11 @@ describe.skipIf(!redisAvailable)("bullmq: a restarted submitter reattaches (runK
       await second.close();
       await first.close();
     }
-    const runs = readFileSync(log, "utf8").trim().split("\n").map(Number).sort((a, b) => a - b);
+    const runs = readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map(Number)
+      .sort((a, b) => a - b);
     expect(runs).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });

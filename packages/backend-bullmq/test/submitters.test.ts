@@ -25,7 +25,10 @@ interface Submitter {
 }
 
 function startSubmitter(args: object): Submitter {
-  const child = spawn(process.execPath, [SCRIPT, JSON.stringify(args)], { stdio: ["ignore", "pipe", "pipe"], cwd: fileURLToPath(new URL("..", import.meta.url)) });
+  const child = spawn(process.execPath, [SCRIPT, JSON.stringify(args)], {
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -37,7 +40,9 @@ function startSubmitter(args: object): Submitter {
 }
 
 /** A fresh project with ROWS dataset rows whose task logs each run of a row to `log`. */
-async function setup(label: string): Promise<{ storage: object; executor: object; module: string; log: string; check: () => Promise<void>; close: () => Promise<void> }> {
+async function setup(
+  label: string,
+): Promise<{ storage: object; executor: object; module: string; log: string; check: () => Promise<void>; close: () => Promise<void> }> {
   const fixture = writeFixture();
   const log = path.join(fixture.dir, "runs.log");
   writeFileSync(log, "");
@@ -56,7 +61,11 @@ async function setup(label: string): Promise<{ storage: object; executor: object
       expect(new Set(rows.map((r) => r.dataset_row_id)).size).toBe(ROWS);
       expect(rows.every((r) => r.status === "ok" && (r.output as { n: number }).n === (r.input as { n: number }).n * 2)).toBe(true);
       // Each row's task ran exactly once, across every submitter and worker.
-      const runs = readFileSync(log, "utf8").trim().split("\n").map(Number).sort((a, b) => a - b);
+      const runs = readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .map(Number)
+        .sort((a, b) => a - b);
       expect(runs).toEqual(Array.from({ length: ROWS }, (_, n) => n));
     },
     close: async () => {

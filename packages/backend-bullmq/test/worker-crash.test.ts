@@ -58,7 +58,13 @@ describe.skipIf(!redisAvailable)("bullmq: a worker killed mid-job", () => {
     try {
       const qa = await project.createDataset("qa");
       await qa.appendMany(Array.from({ length: 6 }, (_, n) => ({ n, log, delayMs: n === 0 ? 6000 : 50 })));
-      const running = project.runExperiment({ dataset: "qa", experiment: "e", task: { kind: "module", module: fixture.file, export: "work" }, execution: executor, concurrency: 3 });
+      const running = project.runExperiment({
+        dataset: "qa",
+        experiment: "e",
+        task: { kind: "module", module: fixture.file, export: "work" },
+        execution: executor,
+        concurrency: 3,
+      });
       const ran = () => existsSync(log) && readFileSync(log, "utf8").split("\n").includes("0");
       const holding = (w: WorkerProcess) => w.events.some((e) => e.type === "job-started" && e.label.startsWith("item 0 (row "));
       await waitFor(() => ran() && workers.some(holding));

@@ -53,7 +53,13 @@ describe.skipIf(!redisAvailable)("bullmq: worker lifecycle", () => {
     const worker = spawnWorker(config, { concurrency: 2, maxJobs: 3 });
     await worker.ready();
     try {
-      const outcomes = collect(map(task, [1, 2, 3, 4, 5].map((n) => ({ n })), { executor, concurrency: 5 }));
+      const outcomes = collect(
+        map(
+          task,
+          [1, 2, 3, 4, 5].map((n) => ({ n })),
+          { executor, concurrency: 5 },
+        ),
+      );
       await waitFor(() => worker.exited);
       expect(worker.child.exitCode).toBe(0);
       expect(worker.events.filter((e) => e.type === "job-finished")).toHaveLength(3);

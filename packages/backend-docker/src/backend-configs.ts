@@ -4,6 +4,6 @@ import type { DockerConfigInput } from "./config.js";
 // `Project.create("p", "docker", { … })`: a misspelt field or a wrong type is a compile error.
 declare module "@themis/core" {
   interface BackendConfigs {
-    "docker": DockerConfigInput;
+    docker: DockerConfigInput;
   }
 }

@@ -16,9 +16,9 @@ const NETWORK = /^(container:)?[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 // Environment variable names: anything without "=" or NUL, not empty.
 const ENV_NAME = /^[^=\0]+$/;
 
-const duration = z
-  .union([z.number(), z.string()])
-  .refine((v) => parseDuration(v) !== undefined, { message: 'expected milliseconds (a positive number) or a duration such as "30s", "5m", "1h", at most 596h (a Node timer\'s limit)' });
+const duration = z.union([z.number(), z.string()]).refine((v) => parseDuration(v) !== undefined, {
+  message: 'expected milliseconds (a positive number) or a duration such as "30s", "5m", "1h", at most 596h (a Node timer\'s limit)',
+});
 
 /**
  * Config of the "docker" executor (ROMPY's DockerConfig, grown up). Every field is honoured
@@ -108,7 +108,9 @@ export const dockerConfigSchema = z
     moduleTransfer: z
       .enum(["auto", "mount", "copy"])
       .default("auto")
-      .describe('How module jobs get their module: "mount" (read-only bind mount), "copy" (copied into each container, read-only modes; works with remote engines) or "auto" (mount on a local engine, else copy).'),
+      .describe(
+        'How module jobs get their module: "mount" (read-only bind mount), "copy" (copied into each container, read-only modes; works with remote engines) or "auto" (mount on a local engine, else copy).',
+      ),
     onLog: z
       .custom<(event: DockerLogEvent) => void>((v) => typeof v === "function", { message: "must be a function" })
       .optional()

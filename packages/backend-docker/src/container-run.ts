@@ -222,7 +222,13 @@ async function stopContainer(container: Docker.Container, exited: Promise<unknow
   const graceOver = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), graceMs);
   });
-  const exitedInTime = await Promise.race([exited.then(() => true, () => true), graceOver]);
+  const exitedInTime = await Promise.race([
+    exited.then(
+      () => true,
+      () => true,
+    ),
+    graceOver,
+  ]);
   // Do not keep the process alive for the rest of the grace period.
   clearTimeout(timer);
   if (exitedInTime) return;

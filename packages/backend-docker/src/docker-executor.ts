@@ -193,7 +193,11 @@ export class DockerExecutor implements ExecutionBackend {
 
   async #runCommand<T>(job: CommandJob, context: RunContext, signal: AbortSignal, elapsed: () => number): Promise<JobResult<T>> {
     if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string")) {
-      return { ok: false, error: toJobError(new JobFailedError("a command job needs argv: a non-empty array of strings", { backend: this.name })), durationMs: 0 };
+      return {
+        ok: false,
+        error: toJobError(new JobFailedError("a command job needs argv: a non-empty array of strings", { backend: this.name })),
+        durationMs: 0,
+      };
     }
     const [script = "", ...params] = job.argv;
     // `sh -c script name args...`: the arguments reach the script as $1..., unquoted-safe.
@@ -248,7 +252,8 @@ export class DockerExecutor implements ExecutionBackend {
         workingDir: this.#settings.workingDir,
         withStdin: false,
         labels: this.#labels("module", context),
-        extraMounts: location.where === "host" && transfer === "mount" ? [{ type: "bind", source: location.mountRoot, target: location.mountRoot, readOnly: true }] : [],
+        extraMounts:
+          location.where === "host" && transfer === "mount" ? [{ type: "bind", source: location.mountRoot, target: location.mountRoot, readOnly: true }] : [],
       }),
       archives,
       resultPath: RESULT_PATH,

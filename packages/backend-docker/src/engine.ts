@@ -40,7 +40,11 @@ export function connectEngine(host: string | undefined): EngineConnection {
     url = new URL(chosen.includes("://") ? chosen : `tcp://${chosen}`);
   } catch (cause) {
     // Masked: an ssh:// address may carry a password.
-    throw new InvalidConfigError(`invalid engine address`, [{ path: "host", message: `"${redactUrls(chosen)}" is not a URL such as unix:///var/run/docker.sock or tcp://host:2375` }], { backend: BACKEND_NAME, cause });
+    throw new InvalidConfigError(
+      `invalid engine address`,
+      [{ path: "host", message: `"${redactUrls(chosen)}" is not a URL such as unix:///var/run/docker.sock or tcp://host:2375` }],
+      { backend: BACKEND_NAME, cause },
+    );
   }
   switch (url.protocol) {
     case "unix:": {
@@ -70,7 +74,11 @@ export function connectEngine(host: string | undefined): EngineConnection {
       return { docker, address: `ssh://${url.hostname}${url.port ? `:${url.port}` : ""}`, local: false };
     }
     default:
-      throw new InvalidConfigError("invalid engine address", [{ path: "host", message: `unsupported scheme "${url.protocol}" (use unix://, tcp://, https:// or ssh://)` }], { backend: BACKEND_NAME });
+      throw new InvalidConfigError(
+        "invalid engine address",
+        [{ path: "host", message: `unsupported scheme "${url.protocol}" (use unix://, tcp://, https:// or ssh://)` }],
+        { backend: BACKEND_NAME },
+      );
   }
 }
 
@@ -104,7 +112,12 @@ export function engineError(error: unknown, doing: string, address: string): The
   if (error instanceof ThemisError) return error;
   if (isConnectionError(error)) {
     const code = (error as { code: string }).code;
-    const hint = code === "ENOENT" ? " (no engine listening there: is dockerd running? set host or DOCKER_HOST)" : code === "EACCES" ? " (permission denied: is this user in the docker group?)" : "";
+    const hint =
+      code === "ENOENT"
+        ? " (no engine listening there: is dockerd running? set host or DOCKER_HOST)"
+        : code === "EACCES"
+          ? " (permission denied: is this user in the docker group?)"
+          : "";
     return new UnavailableError(`cannot reach the Docker engine at ${address} while ${doing}: ${code}${hint}`, { backend: BACKEND_NAME, cause: error });
   }
   const status = statusOf(error);
@@ -130,4 +143,3 @@ export async function pingEngine(connection: EngineConnection, timeoutMs = 10_00
     throw engineError(error, "connecting", connection.address);
   }
 }
-

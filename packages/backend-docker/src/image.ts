@@ -8,7 +8,6 @@ import { type EngineConnection, engineError, statusOf } from "./engine.js";
 import { BACKEND_NAME, LABELS } from "./labels.js";
 import type { PreparedImage } from "./prepared-image.js";
 
-
 interface ProgressEvent {
   error?: string;
   errorDetail?: { message?: string };
@@ -43,7 +42,10 @@ async function pullImage(connection: EngineConnection, image: string): Promise<v
     stream = await connection.docker.pull(image);
   } catch (error) {
     if (statusOf(error) === 404) {
-      throw new NotFoundError(`image "${image}" was not found in its registry (pull from the engine at ${connection.address})`, { backend: BACKEND_NAME, cause: error });
+      throw new NotFoundError(`image "${image}" was not found in its registry (pull from the engine at ${connection.address})`, {
+        backend: BACKEND_NAME,
+        cause: error,
+      });
     }
     throw engineError(error, `pulling image "${image}"`, connection.address);
   }
@@ -70,7 +72,9 @@ async function buildImage(connection: EngineConnection, config: DockerConfig): P
   try {
     if (!statSync(dockerfile).isFile()) throw new Error("not a file");
   } catch {
-    throw new InvalidConfigError("cannot build the image", [{ path: "dockerfile", message: `${dockerfile} is not a readable file` }], { backend: BACKEND_NAME });
+    throw new InvalidConfigError("cannot build the image", [{ path: "dockerfile", message: `${dockerfile} is not a readable file` }], {
+      backend: BACKEND_NAME,
+    });
   }
   try {
     if (!statSync(contextDir).isDirectory()) throw new Error("not a folder");
@@ -108,7 +112,12 @@ async function buildImage(connection: EngineConnection, config: DockerConfig): P
     throw new JobFailedError(`building ${dockerfile} failed: ${(error as Error).message}`, { backend: BACKEND_NAME, cause: error });
   }
   if (!(await imageExists(connection, image))) {
-    const log = events.map((e) => e.stream ?? "").join("").split("\n").slice(-10).join("\n");
+    const log = events
+      .map((e) => e.stream ?? "")
+      .join("")
+      .split("\n")
+      .slice(-10)
+      .join("\n");
     throw new JobFailedError(`building ${dockerfile} produced no image ${image}:\n${log}`, { backend: BACKEND_NAME });
   }
   return { image, pulled: false, built: true, contentHash: context.contentHash };
@@ -127,9 +136,12 @@ export async function prepareImage(connection: EngineConnection, config: DockerC
   }
   if (await imageExists(connection, image)) return { image, pulled: false, built: false };
   if (config.pull === "never") {
-    throw new NotFoundError(`image "${image}" is not on the engine at ${connection.address} and pull is "never" (pull or build it first, or set pull: "missing")`, {
-      backend: BACKEND_NAME,
-    });
+    throw new NotFoundError(
+      `image "${image}" is not on the engine at ${connection.address} and pull is "never" (pull or build it first, or set pull: "missing")`,
+      {
+        backend: BACKEND_NAME,
+      },
+    );
   }
   await pullImage(connection, image);
   return { image, pulled: true, built: false };

@@ -66,7 +66,10 @@ export function locateModule(job: ModuleJob, options: { moduleRoot?: string | un
   const home = path.resolve(homedir());
   if (path.dirname(mountRoot) === mountRoot || (!options.moduleRoot && mountRoot === home)) {
     const where = mountRoot === home ? "your home folder" : mountRoot;
-    throw new JobFailedError(`module ${file} sits directly in ${where}, which would go into the container whole: move it into a folder of its own, or set moduleRoot to one`, { backend: BACKEND_NAME });
+    throw new JobFailedError(
+      `module ${file} sits directly in ${where}, which would go into the container whole: move it into a folder of its own, or set moduleRoot to one`,
+      { backend: BACKEND_NAME },
+    );
   }
   return { where: "host", file, mountRoot };
 }

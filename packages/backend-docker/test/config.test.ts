@@ -87,7 +87,9 @@ describe("docker config", () => {
 
   it("derives a JSON Schema and marks path options, so config files resolve them against their folder", () => {
     const schema = configJsonSchema(dockerBackend) as { properties: Record<string, unknown> };
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(["image", "dockerfile", "cpu", "memory", "user", "volumes", "timeout", "network", "pull"]));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(["image", "dockerfile", "cpu", "memory", "user", "volumes", "timeout", "network", "pull"]),
+    );
     expect(pathFields(dockerBackend).sort()).toEqual(["buildContext", "dockerfile", "moduleRoot"]);
   });
 
@@ -108,7 +110,9 @@ describe("docker config", () => {
 
   it("fails with ERR_THEMIS_UNAVAILABLE naming the socket when no engine listens there, before any job", async () => {
     const socket = "/tmp/themis-no-engine-here.sock";
-    const error = await Promise.resolve(dockerBackend.create(parse({ image: "a", host: `unix://${socket}` }))).catch((e: unknown) => e as { code?: string; message: string; retryable?: boolean });
+    const error = await Promise.resolve(dockerBackend.create(parse({ image: "a", host: `unix://${socket}` }))).catch(
+      (e: unknown) => e as { code?: string; message: string; retryable?: boolean },
+    );
     expect(error).toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", retryable: true });
     expect((error as { message: string }).message).toContain(socket);
   });

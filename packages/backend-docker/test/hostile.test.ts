@@ -13,7 +13,9 @@ import { connectEngine } from "../src/engine.ts";
 describe("durations past Node's timer limit", () => {
   it('timeout "1000h" (or 3e9 ms) is INVALID_CONFIG, not a timer that fires after 1 ms', () => {
     for (const timeout of ["1000h", 3e9]) {
-      expect(() => parseBackendConfig(dockerBackend, { image: "x", timeout })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "timeout" })] }));
+      expect(() => parseBackendConfig(dockerBackend, { image: "x", timeout })).toThrow(
+        expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "timeout" })] }),
+      );
     }
     expect(() => parseBackendConfig(dockerBackend, { image: "x", killGraceMs: 3e9 })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG" }));
     expect(parseDuration("596h")).toBe(596 * 3_600_000);
@@ -42,16 +44,24 @@ describe("a module directly in the home folder", () => {
     );
     // Also when the home folder holds a package.json (it is never a module's package root).
     writeFileSync(path.join(home, "package.json"), "{}");
-    expect(() => locateModule({ kind: "module", module: path.join(home, "task.mjs"), input: null }, {})).toThrow(expect.objectContaining({ code: "ERR_THEMIS_JOB_FAILED" }));
+    expect(() => locateModule({ kind: "module", module: path.join(home, "task.mjs"), input: null }, {})).toThrow(
+      expect.objectContaining({ code: "ERR_THEMIS_JOB_FAILED" }),
+    );
   });
 
   it("a module in a folder of its own under home mounts that folder; an explicit moduleRoot is honoured", () => {
     const home = fakeHome();
     mkdirSync(path.join(home, "evals"));
     writeFileSync(path.join(home, "evals", "task.mjs"), "export default () => 1;\n");
-    expect(locateModule({ kind: "module", module: path.join(home, "evals", "task.mjs"), input: null }, {})).toMatchObject({ where: "host", mountRoot: path.join(home, "evals") });
+    expect(locateModule({ kind: "module", module: path.join(home, "evals", "task.mjs"), input: null }, {})).toMatchObject({
+      where: "host",
+      mountRoot: path.join(home, "evals"),
+    });
     writeFileSync(path.join(home, "task.mjs"), "export default () => 1;\n");
-    expect(locateModule({ kind: "module", module: path.join(home, "task.mjs"), input: null }, { moduleRoot: home })).toMatchObject({ where: "host", mountRoot: home });
+    expect(locateModule({ kind: "module", module: path.join(home, "task.mjs"), input: null }, { moduleRoot: home })).toMatchObject({
+      where: "host",
+      mountRoot: home,
+    });
   });
 });
 

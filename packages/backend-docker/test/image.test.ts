@@ -25,14 +25,21 @@ describe.skipIf(!env)("images built from a Dockerfile", () => {
     context = mkdtempSync(path.join(tmpdir(), "themis-docker-build-"));
     chmodSync(context, 0o755);
     // No RUN: the test engine has no bridge network for build containers.
-    writeFileSync(path.join(context, "Dockerfile"), `FROM ${env!.images.busybox}\nARG GREETING=unset\nENV GREETING=$GREETING\nCOPY greeting.txt /greeting.txt\n`);
+    writeFileSync(
+      path.join(context, "Dockerfile"),
+      `FROM ${env!.images.busybox}\nARG GREETING=unset\nENV GREETING=$GREETING\nCOPY greeting.txt /greeting.txt\n`,
+    );
     writeFileSync(path.join(context, "greeting.txt"), "v1\n");
     writeFileSync(path.join(context, ".dockerignore"), "scratch/\n");
   });
 
   afterAll(async () => {
     for (const executor of executors) await executor.close();
-    for (const tag of builtTags) await engineClient(env!).getImage(tag).remove({ force: true }).catch(() => undefined);
+    for (const tag of builtTags)
+      await engineClient(env!)
+        .getImage(tag)
+        .remove({ force: true })
+        .catch(() => undefined);
     rmSync(context, { recursive: true, force: true });
   });
 
@@ -68,7 +75,9 @@ describe.skipIf(!env)("images built from a Dockerfile", () => {
 
   it("reports a Dockerfile that does not build as an error at creation, with the engine's reason", async () => {
     writeFileSync(path.join(context, "Broken.Dockerfile"), "FROM themis-test/no-such-base:1\n");
-    const error = await createDockerExecutor(env!, { dockerfile: path.join(context, "Broken.Dockerfile"), buildContext: context, pull: "never" }).catch((e: unknown) => e);
+    const error = await createDockerExecutor(env!, { dockerfile: path.join(context, "Broken.Dockerfile"), buildContext: context, pull: "never" }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: "ERR_THEMIS_JOB_FAILED" });
   });
 

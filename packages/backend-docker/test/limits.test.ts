@@ -56,7 +56,9 @@ describe.skipIf(!env)("docker executor against a real engine", () => {
   it("memory, cpu and pids limits are visible inside the container", async () => {
     const executor = await make({ memory: "64m", cpu: 1.5, pidsLimit: 50 });
     expect(Number(text(await runJob(executor, sh(CGROUP_MEMORY))))).toBe(64 * 1024 * 1024);
-    const [quota, period] = text(await runJob(executor, sh(CGROUP_CPU))).split(/\s+/).map(Number);
+    const [quota, period] = text(await runJob(executor, sh(CGROUP_CPU)))
+      .split(/\s+/)
+      .map(Number);
     expect(quota! / period!).toBe(1.5);
     expect(text(await runJob(executor, sh(CGROUP_PIDS)))).toBe("50");
   });
@@ -106,7 +108,11 @@ describe.skipIf(!env)("docker executor against a real engine", () => {
   it("passes config env and job env (job wins), never the host's environment; workingDir", async () => {
     process.env.THEMIS_HOST_ONLY_VAR = "host secret";
     const executor = await make({ env: { SHARED: "config", CONFIG_ONLY: "c" }, workingDir: "/etc" });
-    const out = await runJob(executor, { kind: "command", argv: ["sh", "-c", 'echo "$SHARED $CONFIG_ONLY ${THEMIS_HOST_ONLY_VAR:-absent}"; pwd'], env: { SHARED: "job" } });
+    const out = await runJob(executor, {
+      kind: "command",
+      argv: ["sh", "-c", 'echo "$SHARED $CONFIG_ONLY ${THEMIS_HOST_ONLY_VAR:-absent}"; pwd'],
+      env: { SHARED: "job" },
+    });
     expect(text(out)).toBe("job c absent\n/etc");
     delete process.env.THEMIS_HOST_ONLY_VAR;
   });
@@ -145,7 +151,14 @@ describe.skipIf(!env)("docker executor against a real engine", () => {
     const executor = await make({ removeContainer: false, labels: { team: "evals" } });
     text(await runJob(executor, sh("echo kept")));
     const [info] = await containersOf(env!, executor.id);
-    expect(info?.Labels).toMatchObject({ [LABELS.backend]: "docker", [LABELS.executor]: executor.id, [LABELS.kind]: "command", [LABELS.index]: "0", [LABELS.attempt]: "1", team: "evals" });
+    expect(info?.Labels).toMatchObject({
+      [LABELS.backend]: "docker",
+      [LABELS.executor]: executor.id,
+      [LABELS.kind]: "command",
+      [LABELS.index]: "0",
+      [LABELS.attempt]: "1",
+      team: "evals",
+    });
     const inspected = await engineClient(env!).getContainer(info!.Id).inspect();
     expect(inspected.State.Running).toBe(false);
     expect(inspected.HostConfig.Privileged).toBe(false);
@@ -184,7 +197,10 @@ describe.skipIf(!env)("docker executor against a real engine", () => {
   it("checks the config against the engine: too many CPUs, missing bind sources, missing images with pull: never", async () => {
     const cpus = (await engineClient(env!).info()).NCPU as number;
     if (cpus < 128) await expect(make({ cpu: 128 })).rejects.toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [{ path: "cpu" }] });
-    await expect(make({ volumes: ["/tmp/themis-no-such-dir-xyz:/x"] })).rejects.toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [{ path: "volumes[0]" }] });
+    await expect(make({ volumes: ["/tmp/themis-no-such-dir-xyz:/x"] })).rejects.toMatchObject({
+      code: "ERR_THEMIS_INVALID_CONFIG",
+      issues: [{ path: "volumes[0]" }],
+    });
     await expect(make({ image: "themis-test/no-such-image:1", pull: "never" })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
   });
 });

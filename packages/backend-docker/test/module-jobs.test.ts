@@ -120,7 +120,10 @@ describe.skipIf(!env)("module jobs in containers", () => {
     expect(existsSync("/opt/themis-fixture/inside.mjs")).toBe(false);
     const result = await runJob(executor, { kind: "module", module: "/opt/themis-fixture/inside.mjs", input: [1, "1"] });
     expect(result.ok && result.value).toEqual({ inside: true, input: [1, "1"] });
-    await engineClient(env!).getImage(executor.image.image).remove({ force: true }).catch(() => undefined);
+    await engineClient(env!)
+      .getImage(executor.image.image)
+      .remove({ force: true })
+      .catch(() => undefined);
   });
 
   it("an image without node gives an error outcome, not a hang", async () => {

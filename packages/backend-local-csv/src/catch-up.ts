@@ -111,7 +111,7 @@ async function refuseDuplicates(state: WriterState, maybe: ReadonlySet<string>, 
  */
 async function tornTail(state: WriterState, fragment: Buffer, line: number, offset: number, path: string): Promise<boolean> {
   if (fragment.at(-1) === 0x0a) {
-    throw new CsvFormatError("unclosed-quote", path, line, "a quoted cell is opened but never closed (a `\"` is missing); fix the file by hand", {
+    throw new CsvFormatError("unclosed-quote", path, line, 'a quoted cell is opened but never closed (a `"` is missing); fix the file by hand', {
       backend: BACKEND_NAME,
     });
   }

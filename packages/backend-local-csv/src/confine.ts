@@ -22,8 +22,11 @@ export async function assertNoLinks(rootDir: string, target: string, what: strin
   }
   if (real !== path.join(root, path.relative(rootDir, target))) {
     const where = real === root || real.startsWith(root + path.sep) ? "" : `, outside rootDir ${root}`;
-    throw new UnsupportedError(`${what} ${target} is a symbolic link (or inside one) to ${real}${where}; local/csv refuses links under rootDir (every table keeps one name and one lock)`, {
-      backend: BACKEND_NAME,
-    });
+    throw new UnsupportedError(
+      `${what} ${target} is a symbolic link (or inside one) to ${real}${where}; local/csv refuses links under rootDir (every table keeps one name and one lock)`,
+      {
+        backend: BACKEND_NAME,
+      },
+    );
   }
 }

@@ -24,7 +24,8 @@ export async function acceptGroup(
   path: string,
   describe: string,
 ): Promise<{ rows: StoredRow[]; ids: string[]; rejected: ChangePlan<QueuedAppend>["rejected"] }> {
-  const confirm = async (maybe: readonly string[]): Promise<ReadonlySet<string>> => new Set((await countIds(state.handle, state.size, path, new Set(maybe))).keys());
+  const confirm = async (maybe: readonly string[]): Promise<ReadonlySet<string>> =>
+    new Set((await countIds(state.handle, state.size, path, new Set(maybe))).keys());
   const plan = await planChanges(group, state.ids, { backend: BACKEND_NAME, label: describe, confirm });
   const rows = plan.accepted.flatMap((op) => op.rows);
   return { rows, ids: rows.map((r) => r._row_id), rejected: plan.rejected };

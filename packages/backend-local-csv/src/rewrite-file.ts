@@ -75,7 +75,14 @@ export async function rewriteFile(
       // One row dropped or replaced, same columns: copy the other records' bytes (the BOM
       // and header line included, so the header text prepared above is not written).
       pending = "";
-      const copier = new RecordCopier({ id: change.update?._row_id ?? change.deleteId ?? "", ...(change.update ? { replacement: Buffer.from(rowsText(header, [change.update], state.newline), "utf8") } : {}) }, ids, state.newline);
+      const copier = new RecordCopier(
+        {
+          id: change.update?._row_id ?? change.deleteId ?? "",
+          ...(change.update ? { replacement: Buffer.from(rowsText(header, [change.update], state.newline), "utf8") } : {}),
+        },
+        ids,
+        state.newline,
+      );
       for await (const chunk of validUtf8(readRange(source, 0, state.size), path)) await putBytes(copier.feed(chunk));
       await putBytes(copier.end());
       found = copier.found;

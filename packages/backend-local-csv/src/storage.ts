@@ -53,7 +53,10 @@ export class LocalCsvStorage implements StorageBackend {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code !== "EEXIST" && code !== "ENOTDIR") throw error;
-        throw new AlreadyExistsError(`rootDir ${this.rootDir} exists and is not a folder (or a parent of it is a file)`, { backend: BACKEND_NAME, cause: error });
+        throw new AlreadyExistsError(`rootDir ${this.rootDir} exists and is not a folder (or a parent of it is a file)`, {
+          backend: BACKEND_NAME,
+          cause: error,
+        });
       }
       try {
         await mkdir(dir);
@@ -91,7 +94,8 @@ export class LocalCsvStorage implements StorageBackend {
     try {
       await rename(dir, trash);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new NotFoundError(`project "${project}" does not exist (no folder ${dir})`, { backend: BACKEND_NAME });
+      if ((error as NodeJS.ErrnoException).code === "ENOENT")
+        throw new NotFoundError(`project "${project}" does not exist (no folder ${dir})`, { backend: BACKEND_NAME });
       throw error;
     }
     for (const [file, table] of this.#files) {

@@ -307,7 +307,17 @@ export class CsvTableFile {
     if (!state || state.dev !== info.dev || state.ino !== info.ino || state.birthtimeMs !== info.birthtimeMs || info.size < state.size) {
       // First write of this process, or another process rewrote the file: read it all once.
       await this.#forget();
-      state = { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: 0, lines: 0, header: undefined, newline: "\n", ids: new IdSet(), handle: await this.#openHandle(info) };
+      state = {
+        dev: info.dev,
+        ino: info.ino,
+        birthtimeMs: info.birthtimeMs,
+        size: 0,
+        lines: 0,
+        header: undefined,
+        newline: "\n",
+        ids: new IdSet(),
+        handle: await this.#openHandle(info),
+      };
       // Owned from here on: a catch-up that fails (a malformed file) drops it, handle and all.
       this.#state = state;
     }
@@ -327,7 +337,16 @@ export class CsvTableFile {
       });
       // The handle still points at the old, now unlinked, file: reopen on the new one.
       await state.handle.close().catch(() => undefined);
-      Object.assign(state, { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: info.size, lines, header: [...header], ids, handle: await this.#openHandle(info) });
+      Object.assign(state, {
+        dev: info.dev,
+        ino: info.ino,
+        birthtimeMs: info.birthtimeMs,
+        size: info.size,
+        lines,
+        header: [...header],
+        ids,
+        handle: await this.#openHandle(info),
+      });
       if (lock) {
         lock.commit(state);
         if (!lock.owned()) throw lock.lostError(this.#describe);

@@ -19,7 +19,12 @@ export const rowsText = (header: readonly string[], rows: readonly StoredRow[], 
  * Encode and write rows on the O_APPEND handle: one write call for a small batch, chunks
  * that let the event loop run for a large one. A failed write (disk full) is cut back.
  */
-export async function writeRows(state: WriterState, header: readonly string[], rows: readonly StoredRow[], fsync: boolean): Promise<{ bytes: number; lines: number }> {
+export async function writeRows(
+  state: WriterState,
+  header: readonly string[],
+  rows: readonly StoredRow[],
+  fsync: boolean,
+): Promise<{ bytes: number; lines: number }> {
   let bytes = 0;
   let lines = 0;
   try {

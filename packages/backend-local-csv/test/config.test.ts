@@ -16,13 +16,22 @@ describe("local/csv config", () => {
   });
 
   it("rejects unknown options and bad values with the field path", () => {
-    expect(() => parseBackendConfig(localCsvBackend, { rootdir: "x" })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "rootdir", message: expect.stringContaining('did you mean "rootDir"') })] }));
-    expect(() => parseBackendConfig(localCsvBackend, { lockStaleMs: 5 })).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: "lockStaleMs" })] }));
+    expect(() => parseBackendConfig(localCsvBackend, { rootdir: "x" })).toThrow(
+      expect.objectContaining({
+        code: "ERR_THEMIS_INVALID_CONFIG",
+        issues: [expect.objectContaining({ path: "rootdir", message: expect.stringContaining('did you mean "rootDir"') })],
+      }),
+    );
+    expect(() => parseBackendConfig(localCsvBackend, { lockStaleMs: 5 })).toThrow(
+      expect.objectContaining({ issues: [expect.objectContaining({ path: "lockStaleMs" })] }),
+    );
   });
 
   it("rejects durations a timer cannot hold (above 2^31-1 ms, which Node fires after 1 ms)", () => {
     for (const key of ["lockStaleMs", "lockTimeoutMs"]) {
-      expect(() => parseBackendConfig(localCsvBackend, { [key]: 1e13 })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: key })] }));
+      expect(() => parseBackendConfig(localCsvBackend, { [key]: 1e13 })).toThrow(
+        expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: key })] }),
+      );
     }
     expect(parseBackendConfig(localCsvBackend, { lockStaleMs: 2 ** 31 - 1 })).toMatchObject({ lockStaleMs: 2 ** 31 - 1 });
   });

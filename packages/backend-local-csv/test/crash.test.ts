@@ -90,7 +90,9 @@ describe("a writer killed with SIGKILL mid-stream", () => {
     const rawIds = new Set(raw.map((r) => r._row_id));
     expect(acknowledged.filter((id) => !rawIds.has(id))).toEqual([]);
     const rolledBack = warnings.filter((w) => w.includes("died while writing")).length;
-    console.log(`crash test: ${acknowledged.length} acknowledged rows over ${KILLS} kills; ${rolledBack} unfinished batch(es) rolled back, ${warnings.length - rolledBack} torn line(s) moved aside`);
+    console.log(
+      `crash test: ${acknowledged.length} acknowledged rows over ${KILLS} kills; ${rolledBack} unfinished batch(es) rolled back, ${warnings.length - rolledBack} torn line(s) moved aside`,
+    );
   });
 });
 
@@ -107,7 +109,15 @@ describe("4 writer processes on one table, one of them killed with SIGKILL at a 
     // Half the writers append one row at a time, half batches of 50 rows of ~500 bytes.
     const spawnWriter = (): Writer => {
       const n = spawned++;
-      return startWriter({ rootDir, project, table: "shared", prefix: `w${n}`, count: 1_000_000, batchSize: n % 2 === 0 ? 1 : 50, payloadBytes: n % 2 === 0 ? 10 : 500 });
+      return startWriter({
+        rootDir,
+        project,
+        table: "shared",
+        prefix: `w${n}`,
+        count: 1_000_000,
+        batchSize: n % 2 === 0 ? 1 : 50,
+        payloadBytes: n % 2 === 0 ? 10 : 500,
+      });
     };
     const writers = [spawnWriter(), spawnWriter(), spawnWriter(), spawnWriter()];
     try {

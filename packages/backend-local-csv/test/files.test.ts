@@ -66,7 +66,11 @@ describe("files on disk", () => {
   it("update and delete under unchanged columns copy the other rows' bytes, and the writer still knows every id", async () => {
     const p = await Project.create("bytecopy", localCsvBackend, { rootDir });
     const d = await p.createDataset("d");
-    const ids = await d.appendMany([{ v: 1, s: "a,\"b\"\nc" }, { v: 2, s: "x" }, { v: 3, s: "y" }]);
+    const ids = await d.appendMany([
+      { v: 1, s: 'a,"b"\nc' },
+      { v: 2, s: "x" },
+      { v: 3, s: "y" },
+    ]);
     const file = tableFile(rootDir, "bytecopy", "dataset", "d");
     const before = await readFile(file, "utf8");
     // The same row again and again: each rewrite must keep its id known to the writer.
@@ -87,7 +91,12 @@ describe("files on disk", () => {
     const p = await Project.create("dupes", localCsvBackend, { rootDir });
     const d = await p.createDataset("d");
     await d.append({ _row_id: "x", v: 1 });
-    await expect(d.appendMany([{ _row_id: "y", v: 2 }, { _row_id: "x", v: 3 }])).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await expect(
+      d.appendMany([
+        { _row_id: "y", v: 2 },
+        { _row_id: "x", v: 3 },
+      ]),
+    ).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
     expect(await d.load()).toEqual([{ _row_id: "x", v: 1 }]);
     await p.close();
   });
@@ -110,9 +119,18 @@ describe("many writes at once in one process", () => {
     const p = await Project.create("group", localCsvBackend, { rootDir });
     const d = await p.createDataset("d");
     await d.append({ _row_id: "taken", n: -1 });
-    const calls = Array.from({ length: 300 }, (_, n) => (n === 150 ? d.appendMany([{ _row_id: "fresh", n }, { _row_id: "taken", n }]) : d.append({ _row_id: `r${n}`, n })));
+    const calls = Array.from({ length: 300 }, (_, n) =>
+      n === 150
+        ? d.appendMany([
+            { _row_id: "fresh", n },
+            { _row_id: "taken", n },
+          ])
+        : d.append({ _row_id: `r${n}`, n }),
+    );
     const results = await Promise.allSettled(calls);
-    expect(results.filter((r) => r.status === "rejected")).toEqual([{ status: "rejected", reason: expect.objectContaining({ code: "ERR_THEMIS_ALREADY_EXISTS" }) }]);
+    expect(results.filter((r) => r.status === "rejected")).toEqual([
+      { status: "rejected", reason: expect.objectContaining({ code: "ERR_THEMIS_ALREADY_EXISTS" }) },
+    ]);
     expect(results.findIndex((r) => r.status === "rejected")).toBe(150);
     const rows = await d.load();
     expect(rows.map((r) => r.n)).toEqual([-1, ...Array.from({ length: 300 }, (_, n) => n).filter((n) => n !== 150)]);

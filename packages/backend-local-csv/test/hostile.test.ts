@@ -64,7 +64,11 @@ describe("a table saved with a UTF-8 byte order mark (Excel's 'CSV UTF-8')", () 
     await d.update("r2", { a: 2 });
     await d.delete("r3");
     await d.append({ _row_id: "r4", a: 4 });
-    expect(await d.load()).toEqual([{ _row_id: "r1", a: 1 }, { _row_id: "r2", a: 2 }, { _row_id: "r4", a: 4 }]);
+    expect(await d.load()).toEqual([
+      { _row_id: "r1", a: 1 },
+      { _row_id: "r2", a: 2 },
+      { _row_id: "r4", a: 4 },
+    ]);
     await p.close();
     expect(await readFile(file, "utf8")).toBe("\uFEFF_row_id,a\nr1,1\nr2,2\nr4,4\n");
   });
@@ -127,12 +131,16 @@ describe("symbolic links out of rootDir", () => {
 });
 
 describe("a hand-typed stray quote", () => {
-  it("in an unquoted cell (5\" screen) reads as a character and appends go after the whole record", async () => {
+  it('in an unquoted cell (5" screen) reads as a character and appends go after the whole record', async () => {
     const file = await handWritten("stray", '_row_id,a\nr1,5" screen\nr2,x\n');
     const p = await openProject(rootDir, "stray");
     const d = await p.getDataset("d");
     await d.append({ _row_id: "r3", a: "y" });
-    expect(await d.load()).toEqual([{ _row_id: "r1", a: '5" screen' }, { _row_id: "r2", a: "x" }, { _row_id: "r3", a: "y" }]);
+    expect(await d.load()).toEqual([
+      { _row_id: "r1", a: '5" screen' },
+      { _row_id: "r2", a: "x" },
+      { _row_id: "r3", a: "y" },
+    ]);
     await p.close();
     expect(await readFile(file, "utf8")).toBe('_row_id,a\nr1,5" screen\nr2,x\nr3,y\n');
   });
@@ -142,7 +150,11 @@ describe("a hand-typed stray quote", () => {
     const p = await openProject(rootDir, "noeol");
     const d = await p.getDataset("d");
     await d.append({ _row_id: "r3", a: 3 });
-    expect(await d.load()).toEqual([{ _row_id: "r1", a: 1 }, { _row_id: "r2", a: '5" screen' }, { _row_id: "r3", a: 3 }]);
+    expect(await d.load()).toEqual([
+      { _row_id: "r1", a: 1 },
+      { _row_id: "r2", a: '5" screen' },
+      { _row_id: "r3", a: 3 },
+    ]);
     await p.close();
     expect(await readFile(file, "utf8")).toBe('_row_id,a\nr1,1\nr2,5" screen\nr3,3\n');
   });

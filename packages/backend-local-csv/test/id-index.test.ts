@@ -27,7 +27,10 @@ describe("the writer's id index", () => {
     const t = await p.createDataset("d");
     await t.appendMany([{ _row_id: "a" }, { _row_id: "b" }]);
     await appendFile(tableFile(rootDir, "idx2", "dataset", "d"), "a\n");
-    await expect(t.append({ _row_id: "c" })).rejects.toMatchObject({ code: "ERR_THEMIS_CORRUPT_DATA", message: expect.stringContaining('"a" appears on two lines') });
+    await expect(t.append({ _row_id: "c" })).rejects.toMatchObject({
+      code: "ERR_THEMIS_CORRUPT_DATA",
+      message: expect.stringContaining('"a" appears on two lines'),
+    });
     await p.close();
     const again = await openProject(rootDir, "idx2");
     await expect((await again.getDataset("d")).append({ _row_id: "c" })).rejects.toMatchObject({ code: "ERR_THEMIS_CORRUPT_DATA" });

@@ -37,7 +37,6 @@ async function tableWith(project: string, rows: Row[]): Promise<string[]> {
   return ids;
 }
 
-
 describe("a live owner", () => {
   it("stuck (event loop blocked) for 3x lockStaleMs inside a rewrite keeps its lock: nobody's acknowledged row is lost", { timeout: 60_000 }, async () => {
     const [first] = await tableWith("busy", [{ v: 0 }]);
@@ -54,7 +53,9 @@ describe("a live owner", () => {
     expect(ids.sort()).toEqual([first, mine, "blocked-0", "blocked-1", "blocked-2"].sort());
   });
 
-  it("that lost its lock while writing (replaced by a breaker on another host) rejects with CONFLICT, and its rows never show", { timeout: 60_000 }, async () => {
+  it("that lost its lock while writing (replaced by a breaker on another host) rejects with CONFLICT, and its rows never show", {
+    timeout: 60_000,
+  }, async () => {
     const [first] = await tableWith("lost", [{ v: 0 }]);
     const file = tableFile(rootDir, "lost", "dataset", "d");
     const blocker = startBlocker("lost", "v", 3000, 600_000);
@@ -91,7 +92,16 @@ describe("taking over the lock of a dead writer", () => {
 
   it("is one step: while a breaker is inside it, another writer waits, then every acknowledged row is there", { timeout: 60_000 }, async () => {
     const { file, kept, partial } = await deadWriterTable("window");
-    const breaker = startWriter({ rootDir, project: "window", table: "d", prefix: "b", count: 3, batchSize: 1, payloadBytes: 1, env: { THEMIS_LOCAL_CSV_FAULT: "takeover:2000" } });
+    const breaker = startWriter({
+      rootDir,
+      project: "window",
+      table: "d",
+      prefix: "b",
+      count: 3,
+      batchSize: 1,
+      payloadBytes: 1,
+      env: { THEMIS_LOCAL_CSV_FAULT: "takeover:2000" },
+    });
     await breaker.waitForEvent("fault:takeover");
     const p = await openProject(rootDir, "window", { lockTimeoutMs: 60_000 });
     const d = await p.getDataset("d");
@@ -106,9 +116,20 @@ describe("taking over the lock of a dead writer", () => {
   });
 
   for (const point of ["takeover", "taken"]) {
-    it(`survives the breaker being killed inside it (${point === "taken" ? "after its rename" : "before its rename"}): the next reader recovers without an error`, { timeout: 60_000 }, async () => {
+    it(`survives the breaker being killed inside it (${point === "taken" ? "after its rename" : "before its rename"}): the next reader recovers without an error`, {
+      timeout: 60_000,
+    }, async () => {
       const { file, kept, partial } = await deadWriterTable(`killed-${point}`);
-      const breaker = startWriter({ rootDir, project: `killed-${point}`, table: "d", prefix: "b", count: 3, batchSize: 1, payloadBytes: 1, env: { THEMIS_LOCAL_CSV_FAULT: `${point}:30000` } });
+      const breaker = startWriter({
+        rootDir,
+        project: `killed-${point}`,
+        table: "d",
+        prefix: "b",
+        count: 3,
+        batchSize: 1,
+        payloadBytes: 1,
+        env: { THEMIS_LOCAL_CSV_FAULT: `${point}:30000` },
+      });
       await breaker.waitForEvent(`fault:${point}`);
       breaker.child.kill("SIGKILL");
       await breaker.exited;

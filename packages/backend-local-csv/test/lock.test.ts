@@ -11,7 +11,6 @@ import { deadPid, removeDir, tableFile, tempDir } from "./helpers.js";
 const rootDir = tempDir();
 afterAll(() => removeDir(rootDir));
 
-
 const gone = (file: string): Promise<unknown> => expect(access(file)).rejects.toMatchObject({ code: "ENOENT" });
 
 describe("the table lock", () => {

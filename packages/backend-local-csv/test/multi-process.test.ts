@@ -13,7 +13,9 @@ it("4 processes appending 5,000 rows each to one table store 20,000 rows, none l
   await p.close();
 
   // One-by-one appends: every row is its own locked write, the most contended case.
-  const writers = ["a", "b", "c", "d"].map((prefix) => startWriter({ rootDir, project: "multi", table: "shared", prefix, count: 5000, batchSize: 1, payloadBytes: 10 }));
+  const writers = ["a", "b", "c", "d"].map((prefix) =>
+    startWriter({ rootDir, project: "multi", table: "shared", prefix, count: 5000, batchSize: 1, payloadBytes: 10 }),
+  );
   const results = await Promise.all(writers.map((w) => w.exited));
   for (const r of results) expect(r, r.stderr).toMatchObject({ code: 0 });
   for (const w of writers) expect(w.acknowledged).toHaveLength(5000);

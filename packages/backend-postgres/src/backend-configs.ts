@@ -4,6 +4,6 @@ import type { PostgresConfigInput } from "./config.js";
 // `Project.create("p", "postgres", { … })`: a misspelt field or a wrong type is a compile error.
 declare module "@themis/core" {
   interface BackendConfigs {
-    "postgres": PostgresConfigInput;
+    postgres: PostgresConfigInput;
   }
 }

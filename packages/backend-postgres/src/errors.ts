@@ -39,11 +39,15 @@ export function toThemisError(error: unknown, what: string): ThemisError {
     return backendError("unavailable", `${what}: PostgreSQL cannot be reached (${state ?? message})`, options);
   }
   if (state !== undefined && AUTH_STATES.test(state)) {
-    return backendError("auth", `${what}: PostgreSQL refused the user or its privileges (SQLSTATE ${state}): check user, password and grants`, { ...options, field: "password" });
+    return backendError("auth", `${what}: PostgreSQL refused the user or its privileges (SQLSTATE ${state}): check user, password and grants`, {
+      ...options,
+      field: "password",
+    });
   }
   if (state === UNIQUE_VIOLATION) return backendError("already-exists", `${what}: already exists`, options);
   if (state === FOREIGN_KEY_VIOLATION) return backendError("not-found", `${what}: its project or table no longer exists`, options);
-  if (state !== undefined && TOO_LARGE_STATES.test(state)) return backendError("too-large", `${what}: above a limit of PostgreSQL (SQLSTATE ${state}): ${message}`, options);
+  if (state !== undefined && TOO_LARGE_STATES.test(state))
+    return backendError("too-large", `${what}: above a limit of PostgreSQL (SQLSTATE ${state}): ${message}`, options);
   // Anything else (a changed layout, a bug) will not heal by retrying.
   return backendError("refused", `${what} failed: ${state ? `SQLSTATE ${state}: ` : ""}${message}`, options);
 }

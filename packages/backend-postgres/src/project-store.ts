@@ -20,16 +20,25 @@ export class PostgresProject implements ProjectStore {
   async createTable(kind: TableKind, name: string): Promise<TableStore> {
     // The foreign key to the project turns a create through a handle to a deleted project into NOT_FOUND.
     try {
-      await this.#ctx.query(`create ${this.#table(kind, name)}`, `INSERT INTO ${this.#ctx.names.tables} (project, kind, name) VALUES ($1, $2, $3)`, [this.#project, kind, name]);
+      await this.#ctx.query(`create ${this.#table(kind, name)}`, `INSERT INTO ${this.#ctx.names.tables} (project, kind, name) VALUES ($1, $2, $3)`, [
+        this.#project,
+        kind,
+        name,
+      ]);
     } catch (error) {
-      if (error instanceof AlreadyExistsError) throw new AlreadyExistsError(`${this.#table(kind, name)} already exists`, { backend: BACKEND_NAME, cause: error.cause });
+      if (error instanceof AlreadyExistsError)
+        throw new AlreadyExistsError(`${this.#table(kind, name)} already exists`, { backend: BACKEND_NAME, cause: error.cause });
       throw error;
     }
     return new PostgresTable(this.#ctx, this.#project, kind, name);
   }
 
   async openTable(kind: TableKind, name: string): Promise<TableStore> {
-    const found = await this.#ctx.read(`open ${this.#table(kind, name)}`, `SELECT 1 FROM ${this.#ctx.names.tables} WHERE project = $1 AND kind = $2 AND name = $3`, [this.#project, kind, name]);
+    const found = await this.#ctx.read(
+      `open ${this.#table(kind, name)}`,
+      `SELECT 1 FROM ${this.#ctx.names.tables} WHERE project = $1 AND kind = $2 AND name = $3`,
+      [this.#project, kind, name],
+    );
     if (found.rowCount === 0) throw new NotFoundError(`${this.#table(kind, name)} does not exist`, { backend: BACKEND_NAME });
     return new PostgresTable(this.#ctx, this.#project, kind, name);
   }
@@ -47,7 +56,11 @@ export class PostgresProject implements ProjectStore {
   }
 
   async deleteTable(kind: TableKind, name: string): Promise<void> {
-    const deleted = await this.#ctx.query(`delete ${this.#table(kind, name)}`, `DELETE FROM ${this.#ctx.names.tables} WHERE project = $1 AND kind = $2 AND name = $3`, [this.#project, kind, name]);
+    const deleted = await this.#ctx.query(
+      `delete ${this.#table(kind, name)}`,
+      `DELETE FROM ${this.#ctx.names.tables} WHERE project = $1 AND kind = $2 AND name = $3`,
+      [this.#project, kind, name],
+    );
     if (deleted.rowCount === 0) throw new NotFoundError(`${this.#table(kind, name)} does not exist`, { backend: BACKEND_NAME });
   }
 }

@@ -22,7 +22,8 @@ export class PostgresStorage implements StorageBackend {
       try {
         await this.#ctx.query(what, `INSERT INTO ${projects} (name) VALUES ($1)`, [project]);
       } catch (error) {
-        if (error instanceof AlreadyExistsError) throw new AlreadyExistsError(`project "${project}" already exists`, { backend: BACKEND_NAME, cause: error.cause });
+        if (error instanceof AlreadyExistsError)
+          throw new AlreadyExistsError(`project "${project}" already exists`, { backend: BACKEND_NAME, cause: error.cause });
         throw error;
       }
     } else {

@@ -101,7 +101,10 @@ export class PostgresTable implements TableStore {
       if (result.rowCount === 0) throw this.#missing();
     } catch (error) {
       if (isSqlState((error as { cause?: unknown }).cause, UNIQUE_VIOLATION)) {
-        throw new AlreadyExistsError(`a row of this batch has a _row_id already in ${this.#where}; nothing of the batch was stored`, { backend: BACKEND_NAME, cause: (error as Error).cause });
+        throw new AlreadyExistsError(`a row of this batch has a _row_id already in ${this.#where}; nothing of the batch was stored`, {
+          backend: BACKEND_NAME,
+          cause: (error as Error).cause,
+        });
       }
       throw error;
     }
@@ -109,7 +112,10 @@ export class PostgresTable implements TableStore {
 
   async update(row: StoredRow): Promise<void> {
     // A single UPDATE takes the row's lock: concurrent updates apply one after the other, never lost halfway.
-    await this.#changeOne(`update`, `UPDATE ${this.#ctx.names.rows} SET json = $5 WHERE row_id = $4 AND table_id = (${this.#idOf()})`, [row._row_id, JSON.stringify(row)]);
+    await this.#changeOne(`update`, `UPDATE ${this.#ctx.names.rows} SET json = $5 WHERE row_id = $4 AND table_id = (${this.#idOf()})`, [
+      row._row_id,
+      JSON.stringify(row),
+    ]);
   }
 
   async delete(id: string): Promise<void> {

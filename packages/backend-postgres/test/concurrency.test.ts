@@ -27,9 +27,15 @@ describe.skipIf(!postgresAvailable)("concurrent writers", () => {
 
   it("keeps every row appended by writers at once, each writer's rows in its order", async () => {
     const tables = await sharedTable("appends");
-    await Promise.all(tables.map(async (t, w) => {
-      for (let i = 0; i < 20; i++) await t.appendMany([{ w, i, half: 0 }, { w, i, half: 1 }]);
-    }));
+    await Promise.all(
+      tables.map(async (t, w) => {
+        for (let i = 0; i < 20; i++)
+          await t.appendMany([
+            { w, i, half: 0 },
+            { w, i, half: 1 },
+          ]);
+      }),
+    );
     const rows = await tables[0]!.load();
     expect(rows).toHaveLength(WRITERS * 40);
     for (let w = 0; w < WRITERS; w++) {
@@ -40,7 +46,14 @@ describe.skipIf(!postgresAvailable)("concurrent writers", () => {
 
   it("lets exactly one writer store a _row_id; the others get ALREADY_EXISTS and store nothing", async () => {
     const tables = await sharedTable("same-id");
-    const outcomes = await Promise.allSettled(tables.map((t, w) => t.appendMany([{ _row_id: `own-${w}`, w }, { _row_id: "contested", w }])));
+    const outcomes = await Promise.allSettled(
+      tables.map((t, w) =>
+        t.appendMany([
+          { _row_id: `own-${w}`, w },
+          { _row_id: "contested", w },
+        ]),
+      ),
+    );
     const won = outcomes.filter((o) => o.status === "fulfilled");
     expect(won).toHaveLength(1);
     for (const o of outcomes) if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
@@ -52,9 +65,11 @@ describe.skipIf(!postgresAvailable)("concurrent writers", () => {
   it("applies every update when writers update rows of one table at once", async () => {
     const tables = await sharedTable("updates");
     const ids = await tables[0]!.appendMany(Array.from({ length: WRITERS * 5 }, (_, i) => ({ i, v: 0 })));
-    await Promise.all(tables.map(async (t, w) => {
-      for (let k = w; k < ids.length; k += WRITERS) await t.update(ids[k]!, { i: k, v: w + 1 });
-    }));
+    await Promise.all(
+      tables.map(async (t, w) => {
+        for (let k = w; k < ids.length; k += WRITERS) await t.update(ids[k]!, { i: k, v: w + 1 });
+      }),
+    );
     const rows = await tables[0]!.load();
     expect(rows.map((r) => r._row_id)).toEqual(ids);
     expect(rows.map((r) => r.v)).toEqual(ids.map((_, k) => (k % WRITERS) + 1));

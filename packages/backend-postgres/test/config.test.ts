@@ -20,7 +20,10 @@ describe("URI forms", () => {
   it.each([
     ["postgres://127.0.0.1:5432/evals", { host: "127.0.0.1", port: 5432, database: "evals" }],
     ["postgresql://db.internal", { host: "db.internal" }],
-    ["postgres://alice:p%40ss@h:6000/my%20db?schema=team_a&poolSize=4", { host: "h", port: 6000, database: "my db", user: "alice", password: "p@ss", schema: "team_a", poolSize: 4 }],
+    [
+      "postgres://alice:p%40ss@h:6000/my%20db?schema=team_a&poolSize=4",
+      { host: "h", port: 6000, database: "my db", user: "alice", password: "p@ss", schema: "team_a", poolSize: 4 },
+    ],
     ["postgres://[::1]/d", { host: "::1", database: "d" }],
   ])("%s", (uri, expected) => {
     const config = configFromPostgresUri(new URL(uri));

@@ -31,8 +31,17 @@ describe.skipIf(!postgresAvailable)("rows edited by hand", () => {
     table = await project.createDataset(`t-${label.replaceAll(" ", "-")}`);
     const [id] = await table.appendMany([{ n: 1 }]);
     await raw.query(`UPDATE ${rows} SET json = $1 WHERE row_id = $2`, [json, id]);
-    for (const read of [() => table.load(), () => table.get(id!), async () => { for await (const _ of table.entries()) void _; }]) {
-      const error = await read().then(() => undefined, (e: unknown) => e as Error & { code: string });
+    for (const read of [
+      () => table.load(),
+      () => table.get(id!),
+      async () => {
+        for await (const _ of table.entries()) void _;
+      },
+    ]) {
+      const error = await read().then(
+        () => undefined,
+        (e: unknown) => e as Error & { code: string },
+      );
       expect(error).toMatchObject({ code: "ERR_THEMIS_CORRUPT_DATA", backend: "postgres" });
       expect(error!.message).toContain(id);
     }

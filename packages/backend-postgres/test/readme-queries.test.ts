@@ -6,8 +6,9 @@ import { createBackend, dropSchema, postgresAvailable, rawClient, uniqueSchema }
 
 const schema = uniqueSchema("readme");
 const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-const queries = [...readme.matchAll(/### Querying results with SQL[\s\S]*?(?=\n## )/g)]
-  .flatMap((m) => [...m[0].matchAll(/```sql\n([\s\S]*?)```/g)].map((q) => q[1]!.replaceAll("themis.", `${schema}.`)));
+const queries = [...readme.matchAll(/### Querying results with SQL[\s\S]*?(?=\n## )/g)].flatMap((m) =>
+  [...m[0].matchAll(/```sql\n([\s\S]*?)```/g)].map((q) => q[1]!.replaceAll("themis.", `${schema}.`)),
+);
 
 describe.skipIf(!postgresAvailable)("the README's SQL queries", () => {
   afterAll(() => dropSchema(schema));
@@ -16,14 +17,24 @@ describe.skipIf(!postgresAvailable)("the README's SQL queries", () => {
     expect(queries).toHaveLength(2);
     const project = await Project.create("my_project", await createBackend({ schema }));
     const run = await project.createExperiment("qa-run");
-    await run.appendMany([{ model: "a", score: 1 }, { model: "b", score: 0 }, { model: "a", score: 0.5 }]);
+    await run.appendMany([
+      { model: "a", score: 1 },
+      { model: "b", score: 0 },
+      { model: "a", score: 0.5 },
+    ]);
     await (await project.createDataset("qa")).append({ q: "2+2?" });
     const client = await rawClient();
     try {
       const means = await client.query(queries[0]!);
-      expect(means.rows).toEqual([{ model: "a", mean_score: 0.75, n: "2" }, { model: "b", mean_score: 0, n: "1" }]);
+      expect(means.rows).toEqual([
+        { model: "a", mean_score: 0.75, n: "2" },
+        { model: "b", mean_score: 0, n: "1" },
+      ]);
       const counts = await client.query(queries[1]!);
-      expect(counts.rows).toEqual([{ kind: "dataset", name: "qa", n: "1" }, { kind: "experiment", name: "qa-run", n: "3" }]);
+      expect(counts.rows).toEqual([
+        { kind: "dataset", name: "qa", n: "1" },
+        { kind: "experiment", name: "qa-run", n: "3" },
+      ]);
     } finally {
       await client.end();
       await project.close();

@@ -4,6 +4,6 @@ import type { RedisConfigInput } from "./config.js";
 // `Project.create("p", "redis", { … })`: a misspelt field or a wrong type is a compile error.
 declare module "@themis/core" {
   interface BackendConfigs {
-    "redis": RedisConfigInput;
+    redis: RedisConfigInput;
   }
 }

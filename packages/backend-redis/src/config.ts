@@ -30,7 +30,9 @@ export const redisConfigSchema = z
     host: z.string().min(1).optional().describe('Server host name or address. Default "127.0.0.1".'),
     port: z.int().min(1).max(65535).optional().describe("Server port. Default 6379."),
     path: z.string().min(1).optional().describe("Unix socket path (instead of host and port)."),
-    db: dbSchema.optional().describe("Database number (SELECT). Default 0. Not available on a cluster. Must exist on the server (its `databases` setting, 16 by default)."),
+    db: dbSchema
+      .optional()
+      .describe("Database number (SELECT). Default 0. Not available on a cluster. Must exist on the server (its `databases` setting, 16 by default)."),
     username: z.string().min(1).optional().describe("ACL user name (Redis 6+)."),
     password: z.string().min(1).optional().meta({ secret: true }).describe("Password (AUTH)."),
     tls: z
@@ -62,7 +64,11 @@ export const redisConfigSchema = z
   .superRefine((config, ctx) => {
     const endpoint = (["host", "port", "path", "db", "username", "password", "tls"] as const).filter((k) => config[k] !== undefined);
     if (config.client && (config.url !== undefined || endpoint.length > 0)) {
-      ctx.addIssue({ code: "custom", path: ["client"], message: `give either client or connection options, not both (also given: ${[...(config.url ? ["url"] : []), ...endpoint].join(", ")})` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["client"],
+        message: `give either client or connection options, not both (also given: ${[...(config.url ? ["url"] : []), ...endpoint].join(", ")})`,
+      });
     }
     if (config.url !== undefined) checkUrl(config.url, ctx);
     if (config.path !== undefined && (config.host !== undefined || config.port !== undefined)) {

@@ -46,7 +46,9 @@ function describeClient(client: Redis | Cluster): Endpoint {
     if (addresses.length === 0) {
       // Not connected yet: the seed nodes it was given (host and port only).
       const seeds = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
-      addresses = seeds.map((s) => (typeof s === "object" && s ? `${(s as { host?: string }).host ?? "?"}:${(s as { port?: number }).port ?? "?"}` : String(s).replace(/\/\/[^@/]*@/, "//")));
+      addresses = seeds.map((s) =>
+        typeof s === "object" && s ? `${(s as { host?: string }).host ?? "?"}:${(s as { port?: number }).port ?? "?"}` : String(s).replace(/\/\/[^@/]*@/, "//"),
+      );
     }
     return { address: `cluster ${addresses.join(",") || "(not connected)"}`, db: 0, tls: false, username: undefined };
   }
@@ -136,13 +138,20 @@ export async function connectOwned(connection: Connection, connectTimeoutMs: num
 function connectError(error: unknown, lastError: unknown, connection: Connection): ThemisError {
   const where = `Redis at ${connection.endpoint.address}`;
   if (error instanceof DeadlineError) {
-    return new UnavailableError(`cannot reach ${where}: no answer within connectTimeout (${error.timeoutMs} ms); is it a Redis server, and is it overloaded?`, { backend: BACKEND_NAME, cause: error });
-  }
-  if (error instanceof Error && error.name === "ReplyError" && /^ERR .*DB index/i.test(error.message)) {
-    return new InvalidConfigError(`invalid config for backend "${BACKEND_NAME}"`, [{ path: "db", message: `${where} has no database ${connection.endpoint.db} (SELECT failed: raise its "databases" setting or pick a lower db)` }], {
+    return new UnavailableError(`cannot reach ${where}: no answer within connectTimeout (${error.timeoutMs} ms); is it a Redis server, and is it overloaded?`, {
       backend: BACKEND_NAME,
       cause: error,
     });
+  }
+  if (error instanceof Error && error.name === "ReplyError" && /^ERR .*DB index/i.test(error.message)) {
+    return new InvalidConfigError(
+      `invalid config for backend "${BACKEND_NAME}"`,
+      [{ path: "db", message: `${where} has no database ${connection.endpoint.db} (SELECT failed: raise its "databases" setting or pick a lower db)` }],
+      {
+        backend: BACKEND_NAME,
+        cause: error,
+      },
+    );
   }
   // connect() rejects with "Connection is closed."; the error event said why (ECONNREFUSED, WRONGPASS, ...).
   return translate(lastError ?? error, connection.endpoint, connection.secrets, "connecting");

@@ -47,7 +47,11 @@ export class RedisContext {
     this.alive();
     const client = this.#connection.client;
     try {
-      return await withRetries(this.#retries, () => operation(client), () => this.#guard.closed);
+      return await withRetries(
+        this.#retries,
+        () => operation(client),
+        () => this.#guard.closed,
+      );
     } catch (error) {
       throw this.error(error, doing);
     }

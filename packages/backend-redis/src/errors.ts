@@ -69,10 +69,17 @@ export function translate(error: unknown, endpoint: Endpoint, secrets: readonly 
   const reply = error instanceof Error ? replyCode(error) : undefined;
   if (reply && AUTH_REPLIES.includes(reply)) {
     const who = endpoint.username ? `user "${endpoint.username}"` : "the default user";
-    return backendError("auth", `${where} refused ${doing}: authentication failed or not permitted for ${who} (${reply}). Check username and password`, { ...options, field: "password" });
+    return backendError("auth", `${where} refused ${doing}: authentication failed or not permitted for ${who} (${reply}). Check username and password`, {
+      ...options,
+      field: "password",
+    });
   }
   if (reply === "WRONGTYPE") {
-    return backendError("corrupt", `${where}: a key of this backend holds a value of another type while ${doing}; another application may use the same keys (change keyPrefix)`, options);
+    return backendError(
+      "corrupt",
+      `${where}: a key of this backend holds a value of another type while ${doing}; another application may use the same keys (change keyPrefix)`,
+      options,
+    );
   }
   if (isTransient(error)) {
     const code = (error as { code?: unknown }).code;

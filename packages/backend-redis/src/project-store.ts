@@ -41,8 +41,9 @@ export class RedisProject implements ProjectStore {
     const marker = this.#ctx.keys.project(this.#project);
     // The marker and the names in one atomic step (same slot): a handle into a deleted
     // project must answer NOT_FOUND, not an empty listing.
-    const [exists, names] = await this.#ctx.run(`listing ${kind}s of project "${this.#project}"`, async (client) =>
-      results(await client.multi().exists(marker).smembers(index).exec()) as [number, string[]],
+    const [exists, names] = await this.#ctx.run(
+      `listing ${kind}s of project "${this.#project}"`,
+      async (client) => results(await client.multi().exists(marker).smembers(index).exec()) as [number, string[]],
     );
     if (!exists) throw new NotFoundError(`project "${this.#project}" does not exist (deleted?)`, { backend: BACKEND_NAME });
     return names.sort();

@@ -1,6 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
-import { AlreadyExistsError, ConflictError, NotFoundError, UnsupportedError, type OpenMode, type ProjectStore, type StorageBackend, type TableKind } from "@themis/core";
+import {
+  AlreadyExistsError,
+  ConflictError,
+  NotFoundError,
+  UnsupportedError,
+  type OpenMode,
+  type ProjectStore,
+  type StorageBackend,
+  type TableKind,
+} from "@themis/core";
 import { endpointUri } from "./connection.js";
 import type { RedisContext } from "./context.js";
 import { BACKEND_NAME } from "./errors.js";
@@ -32,10 +41,16 @@ export class RedisStorage implements StorageBackend {
   #checkLayout(project: string, layout: unknown): void {
     const version = Number(layout);
     if (!Number.isInteger(version) || version < 1) {
-      throw new UnsupportedError(`project "${project}": its marker ${this.#ctx.keys.project(project)} holds layout ${JSON.stringify(layout)}, which this version cannot read`, { backend: BACKEND_NAME });
+      throw new UnsupportedError(
+        `project "${project}": its marker ${this.#ctx.keys.project(project)} holds layout ${JSON.stringify(layout)}, which this version cannot read`,
+        { backend: BACKEND_NAME },
+      );
     }
     if (version > LAYOUT_VERSION) {
-      throw new UnsupportedError(`project "${project}" was written with key layout ${version} by a newer @themis/backend-redis; this one reads layout ${LAYOUT_VERSION}. Upgrade @themis/backend-redis`, { backend: BACKEND_NAME });
+      throw new UnsupportedError(
+        `project "${project}" was written with key layout ${version} by a newer @themis/backend-redis; this one reads layout ${LAYOUT_VERSION}. Upgrade @themis/backend-redis`,
+        { backend: BACKEND_NAME },
+      );
     }
   }
 

@@ -171,7 +171,12 @@ export class RedisTable implements TableStore {
     // One operation id for every delivery of this update (see scripts.ts).
     const op = randomUUID();
     const { index, rows, ops } = this.#keys;
-    const reply = await this.#ctx.script(`updating ${this.#label}`, updateScript, [index, rows, ops], [this.#name, row._row_id, JSON.stringify(row), op, Date.now()]);
+    const reply = await this.#ctx.script(
+      `updating ${this.#label}`,
+      updateScript,
+      [index, rows, ops],
+      [this.#name, row._row_id, JSON.stringify(row), op, Date.now()],
+    );
     if (reply[0] === "missing_table") throw this.#missingTable();
     if (reply[0] === "missing_row") throw new NotFoundError(`${this.#label} has no row with _row_id "${row._row_id}"`, { backend: BACKEND_NAME });
   }

@@ -10,7 +10,10 @@ const worker = fileURLToPath(new URL("./support/append-worker.ts", import.meta.u
 /** Run the worker in a separate Node process (tsx compiles the TypeScript sources). */
 function runWorker(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", worker, ...args], { stdio: ["ignore", "inherit", "pipe"], cwd: fileURLToPath(new URL("..", import.meta.url)) });
+    const child = spawn(process.execPath, ["--import", "tsx", worker, ...args], {
+      stdio: ["ignore", "inherit", "pipe"],
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+    });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.once("error", reject);

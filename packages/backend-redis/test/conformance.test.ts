@@ -42,7 +42,12 @@ describe.skipIf(!redisAvailable)("what the conformance run left in Redis", () =>
     const p = await Project.create(`raw_${Date.now()}`, backend);
     const t = await p.createDataset("d");
     const id = await t.append({ s: "1", n: 1, nested: { a: [true, null] } });
-    expect(JSON.parse((await probe().hget(layout.table(p.name, "dataset", "d").rows, id))!)).toEqual({ _row_id: id, s: "1", n: 1, nested: { a: [true, null] } });
+    expect(JSON.parse((await probe().hget(layout.table(p.name, "dataset", "d").rows, id))!)).toEqual({
+      _row_id: id,
+      s: "1",
+      n: 1,
+      nested: { a: [true, null] },
+    });
     await backend.deleteProject(p.name);
     await backend.close();
   });

@@ -13,7 +13,9 @@ type Failure = Error & { code?: string; issues?: { path: string; message: string
 
 describe("URIs and fields that cannot be used", () => {
   it("a malformed percent-escape in the password is INVALID_CONFIG naming the field, never a URIError", async () => {
-    const error = (await Project.open("p", "redis://app:pa%ZZss-secret@127.0.0.1:1/0", undefined, { registry: registry() }).catch((e: unknown) => e)) as Failure;
+    const error = (await Project.open("p", "redis://app:pa%ZZss-secret@127.0.0.1:1/0", undefined, { registry: registry() }).catch(
+      (e: unknown) => e,
+    )) as Failure;
     expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "password" })] });
     expect(error.message).not.toContain("pa%ZZss-secret");
   });
@@ -52,10 +54,14 @@ describe.skipIf(!redisAvailable)("a database the server does not have", () => {
   it("{ db: 99999 } is INVALID_CONFIG on db, and nothing lands in db 0", async () => {
     const url = new URL(redisUrl);
     url.pathname = "";
-    const error = (await Project.create("p", "redis", { url: url.href, db: 99999, keyPrefix: prefix }, { registry: registry() }).catch((e: unknown) => e)) as Failure;
+    const error = (await Project.create("p", "redis", { url: url.href, db: 99999, keyPrefix: prefix }, { registry: registry() }).catch(
+      (e: unknown) => e,
+    )) as Failure;
     expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "db" })] });
     url.pathname = "/99999";
-    const viaUri = (await Project.create("p", `${url.href}?keyPrefix=${encodeURIComponent(prefix)}`, undefined, { registry: registry() }).catch((e: unknown) => e)) as Failure;
+    const viaUri = (await Project.create("p", `${url.href}?keyPrefix=${encodeURIComponent(prefix)}`, undefined, { registry: registry() }).catch(
+      (e: unknown) => e,
+    )) as Failure;
     expect(viaUri).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
     expect(await keysWithPrefix(raw, prefix)).toEqual([]);
   });
@@ -65,7 +71,9 @@ describe("a server that accepts TCP and never answers", () => {
   it("Project.open fails with UNAVAILABLE after connectTimeout instead of hanging", async () => {
     const server = await startSilentServer();
     try {
-      const error = (await Project.open("p", `redis://127.0.0.1:${server.port}?connectTimeout=500&retries=0`, undefined, { registry: registry() }).catch((e: unknown) => e)) as Failure;
+      const error = (await Project.open("p", `redis://127.0.0.1:${server.port}?connectTimeout=500&retries=0`, undefined, { registry: registry() }).catch(
+        (e: unknown) => e,
+      )) as Failure;
       expect(error).toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE" });
       expect(error.message).toMatch(/connectTimeout/);
       expect(server.connections).toBeGreaterThan(0);

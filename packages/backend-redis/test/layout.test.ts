@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project, type StorageBackend } from "@themis/core";
 import { KeyLayout, LAYOUT_VERSION } from "../src/index.js";
-import { appendCheckScript, appendFewScript, appendFinishScript, createProjectScript, createTableScript, deleteProjectScript, deleteRowScript, deleteTableScript, updateScript } from "../src/scripts.js";
+import {
+  appendCheckScript,
+  appendFewScript,
+  appendFinishScript,
+  createProjectScript,
+  createTableScript,
+  deleteProjectScript,
+  deleteRowScript,
+  deleteTableScript,
+  updateScript,
+} from "../src/scripts.js";
 import { createBackend, dropPrefix, keysWithPrefix, rawClient, redisAvailable, uniquePrefix } from "./support/env.js";
 
 describe.skipIf(!redisAvailable)("key layout and write safety", () => {
@@ -83,20 +93,32 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
     const p = await fresh();
     const t = await p.createDataset("d");
     const k = layout.table(p.name, "dataset", "d");
-    await t.appendMany([{ _row_id: "a", v: 1 }, { _row_id: "b", v: 2 }]);
-    const snapshot = async () => ({ keys: await keysWithPrefix(raw, `${prefix}:{${p.name}}:dataset:d:`), rows: await raw.hgetall(k.rows), order: await raw.zrange(k.order, "0", "-1", "WITHSCORES"), seq: await raw.get(k.seq) });
+    await t.appendMany([
+      { _row_id: "a", v: 1 },
+      { _row_id: "b", v: 2 },
+    ]);
+    const snapshot = async () => ({
+      keys: await keysWithPrefix(raw, `${prefix}:{${p.name}}:dataset:d:`),
+      rows: await raw.hgetall(k.rows),
+      order: await raw.zrange(k.order, "0", "-1", "WITHSCORES"),
+      seq: await raw.get(k.seq),
+    });
     const before = await snapshot();
     await expect(t.append({ _row_id: "a", v: "again" })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", message: expect.stringContaining('"a"') });
     // A large batch takes the MULTI path (check, native HSETs, script): the same rule, with
     // the taken id anywhere in the batch.
     const big = (taken: string, at: number) => Array.from({ length: 200 }, (_, i) => (i === at ? { _row_id: taken, v: "big" } : { _row_id: `n${i}`, v: i }));
-    for (const at of [0, 100, 199]) await expect(t.appendMany(big("b", at))).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", message: expect.stringContaining('"b"') });
+    for (const at of [0, 100, 199])
+      await expect(t.appendMany(big("b", at))).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", message: expect.stringContaining('"b"') });
     const after = await snapshot();
     expect(after.rows).toEqual(before.rows);
     expect(after.order).toEqual(before.order);
     expect(after.keys).toEqual(before.keys); // no stash or verdict left
     expect(await raw.zcard(k.ops)).toBe(1); // the first append's op id only: refused ones record nothing
-    expect(await t.load()).toEqual([{ _row_id: "a", v: 1 }, { _row_id: "b", v: 2 }]);
+    expect(await t.load()).toEqual([
+      { _row_id: "a", v: 1 },
+      { _row_id: "b", v: 2 },
+    ]);
     // New ids still append, on both paths, after the refusals.
     await t.append({ _row_id: "c", v: 3 });
     await t.appendMany(big("n-extra", 0));
@@ -114,7 +136,9 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
     await t.delete("gone");
     await t.appendMany(Array.from({ length: 100 }, (_, i) => ({ _row_id: i === 50 ? "gone" : `r${i}`, i })));
     expect(await raw.hlen(k.rows)).toBe(100);
-    await expect(t.appendMany(Array.from({ length: 100 }, (_, i) => ({ _row_id: `s${i}`, i, ...(i === 99 ? { _row_id: "r0" } : {}) })))).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await expect(t.appendMany(Array.from({ length: 100 }, (_, i) => ({ _row_id: `s${i}`, i, ...(i === 99 ? { _row_id: "r0" } : {}) })))).rejects.toMatchObject({
+      code: "ERR_THEMIS_ALREADY_EXISTS",
+    });
     expect(await raw.hlen(k.rows)).toBe(100);
     expect(await raw.zcard(k.order)).toBe(100);
     expect(await raw.exists(k.stash, k.verdict)).toBe(0);
@@ -142,7 +166,21 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
     const many = rowsOf(300, "m");
     const sendMany = async () => {
       const tx = raw.multi();
-      tx.call("eval", [appendCheckScript.source, "7", k.index, k.rows, k.order, k.seq, k.ops, k.stash, k.verdict, "d", "op-many", now, ...many.map((r) => r._row_id)]);
+      tx.call("eval", [
+        appendCheckScript.source,
+        "7",
+        k.index,
+        k.rows,
+        k.order,
+        k.seq,
+        k.ops,
+        k.stash,
+        k.verdict,
+        "d",
+        "op-many",
+        now,
+        ...many.map((r) => r._row_id),
+      ]);
       tx.call("hset", [k.rows, ...fields(many)]);
       tx.call("eval", [appendFinishScript.source, "3", k.rows, k.stash, k.verdict]);
       const replies = (await tx.exec())!;
@@ -179,13 +217,29 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
       const theirs = await (await Project.open(p.name, other)).getDataset("d");
       const attempts: Promise<string>[] = [];
       for (let i = 0; i < 100; i++) {
-        for (const [who, t] of [["mine", mine], ["theirs", theirs]] as const) {
-          attempts.push(t.append({ _row_id: `id${i}`, who }).then(() => "won", (error: { code?: string }) => error.code ?? "?"));
+        for (const [who, t] of [
+          ["mine", mine],
+          ["theirs", theirs],
+        ] as const) {
+          attempts.push(
+            t.append({ _row_id: `id${i}`, who }).then(
+              () => "won",
+              (error: { code?: string }) => error.code ?? "?",
+            ),
+          );
         }
       }
       // Large batches (the MULTI path) overlapping at one id, also racing.
-      for (const [who, t] of [["mine", mine], ["theirs", theirs]] as const) {
-        attempts.push(t.appendMany(Array.from({ length: 100 }, (_, i) => ({ _row_id: i === 0 ? "shared" : `${who}${i}`, who }))).then(() => "won", (error: { code?: string }) => error.code ?? "?"));
+      for (const [who, t] of [
+        ["mine", mine],
+        ["theirs", theirs],
+      ] as const) {
+        attempts.push(
+          t.appendMany(Array.from({ length: 100 }, (_, i) => ({ _row_id: i === 0 ? "shared" : `${who}${i}`, who }))).then(
+            () => "won",
+            (error: { code?: string }) => error.code ?? "?",
+          ),
+        );
       }
       const outcomes = await Promise.all(attempts);
       for (let i = 0; i < outcomes.length; i += 2) expect([outcomes[i], outcomes[i + 1]].sort()).toEqual(["ERR_THEMIS_ALREADY_EXISTS", "won"]);
@@ -220,7 +274,8 @@ describe.skipIf(!redisAvailable)("key layout and write safety", () => {
     const p = await fresh();
     const now = Date.now();
     const k = layout.table(p.name, "dataset", "t");
-    const createTable = () => createTableScript.run(raw, [layout.project(p.name), k.index, k.rows, k.order, k.seq, k.ops, layout.projectOps(p.name)], ["t", "op-c", now]);
+    const createTable = () =>
+      createTableScript.run(raw, [layout.project(p.name), k.index, k.rows, k.order, k.seq, k.ops, layout.projectOps(p.name)], ["t", "op-c", now]);
     expect(await createTable()).toEqual(["ok"]);
     expect(await createTable()).toEqual(["ok"]); // not "exists": it was this very create
     await expect(p.createDataset("t")).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" }); // another create

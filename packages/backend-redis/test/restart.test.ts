@@ -35,7 +35,8 @@ describe.skipIf(!canRun).each(["SIGKILL", "SIGTERM"] as const)("redis-server res
     const lane = async (lane: number): Promise<void> => {
       for (let i = 0; !stop; i++) {
         // Mostly single appends, and every 10th a batch of 5 (one atomic script).
-        const rows = i % 10 === 0 ? Array.from({ length: 5 }, (_, j) => ({ _row_id: `l${lane}-${i}-${j}`, lane, i, j })) : [{ _row_id: `l${lane}-${i}`, lane, i }];
+        const rows =
+          i % 10 === 0 ? Array.from({ length: 5 }, (_, j) => ({ _row_id: `l${lane}-${i}-${j}`, lane, i, j })) : [{ _row_id: `l${lane}-${i}`, lane, i }];
         try {
           await table.appendMany(rows);
           acked.push(...rows.map((r) => r._row_id));

@@ -12,7 +12,10 @@ const worker = fileURLToPath(new URL("./support/run-worker.ts", import.meta.url)
 /** Run one runner in a separate Node process; resolves with what it printed. */
 function runRunner(args: string[]): Promise<{ succeeded: number; skipped: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", worker, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: fileURLToPath(new URL("..", import.meta.url)) });
+    const child = spawn(process.execPath, ["--import", "tsx", worker, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));

@@ -40,7 +40,8 @@ async function failure(promise: Promise<unknown>): Promise<Error & { code?: stri
   throw new Error("expected a failure");
 }
 
-const create = async (raw: Record<string, unknown>): Promise<RedisStorage> => (await redisBackend.create(parseBackendConfig(redisBackend, raw))) as RedisStorage;
+const create = async (raw: Record<string, unknown>): Promise<RedisStorage> =>
+  (await redisBackend.create(parseBackendConfig(redisBackend, raw))) as RedisStorage;
 
 describe.skipIf(!canRun)("secrets never appear in errors, logs or toString()", () => {
   let server: RedisServer;

@@ -24,7 +24,10 @@ describe("URI forms", () => {
     ["redis://127.0.0.1:6379/0", { host: "127.0.0.1", port: 6379, db: 0 }],
     ["redis://redis.internal", { host: "redis.internal" }],
     ["redis://:p%40ss@h:7000/3", { host: "h", port: 7000, db: 3, password: "p@ss" }],
-    ["redis://alice:secret@h/2?keyPrefix=evals&connectTimeout=500", { host: "h", db: 2, username: "alice", password: "secret", keyPrefix: "evals", connectTimeout: 500 }],
+    [
+      "redis://alice:secret@h/2?keyPrefix=evals&connectTimeout=500",
+      { host: "h", db: 2, username: "alice", password: "secret", keyPrefix: "evals", connectTimeout: 500 },
+    ],
     ["rediss://h:6380", { host: "h", port: 6380, tls: true }],
     ["redis://[::1]:6379/1", { host: "::1", port: 6379, db: 1 }],
     ["unix:///var/run/redis.sock", { path: "/var/run/redis.sock" }],
@@ -111,7 +114,12 @@ describe.skipIf(!redisAvailable)("selecting the backend", () => {
   it('Project.create("p", "redis", { host, port, keyPrefix }) works the same', async () => {
     const url = new URL(redisUrl);
     const registry = new Registry({ discover: false }).register(redisBackend);
-    const project = await Project.create("by_name", "redis", { host: url.hostname, port: Number(url.port), keyPrefix: prefix, ...(url.password ? { password: decodeURIComponent(url.password) } : {}) }, { registry });
+    const project = await Project.create(
+      "by_name",
+      "redis",
+      { host: url.hostname, port: Number(url.port), keyPrefix: prefix, ...(url.password ? { password: decodeURIComponent(url.password) } : {}) },
+      { registry },
+    );
     expect(await project.listDatasets()).toEqual([]);
     await project.close();
     expect(await raw.sismember(`${prefix}:projects`, "by_name")).toBe(1);

@@ -4,6 +4,6 @@ import type { S3ConfigInput } from "./config.js";
 // `Project.create("p", "s3", { … })`: a misspelt field or a wrong type is a compile error.
 declare module "@themis/core" {
   interface BackendConfigs {
-    "s3": S3ConfigInput;
+    s3: S3ConfigInput;
   }
 }

@@ -131,7 +131,14 @@ function retire(retired: RetiredObjects[], entry: RetiredObjects, gracePeriodMs:
  * compactors that lost or died), folded blobs; and blobs no segment points at that are
  * older than max(gracePeriodMs, 6 h) (a writer died between uploading one and its segment).
  */
-async function deleteRetired(host: CompactionHost, m: Manifest, expired: readonly RetiredObjects[], keep: ReadonlySet<string>, liveBlobs: ReadonlySet<string>, now: number): Promise<number> {
+async function deleteRetired(
+  host: CompactionHost,
+  m: Manifest,
+  expired: readonly RetiredObjects[],
+  keep: ReadonlySet<string>,
+  liveBlobs: ReadonlySet<string>,
+  now: number,
+): Promise<number> {
   const { store, paths } = host.reader;
   const keys = expired.flatMap((r) => r.blobs);
   const segmentsUpTo = Math.max(0, ...expired.map((r) => r.segmentsUpTo));
@@ -162,7 +169,8 @@ async function* guardGone<T>(source: AsyncIterable<T>, label: string): AsyncGene
   try {
     yield* source;
   } catch (error) {
-    if (error instanceof ObjectGone) throw new ConflictError(`${label}: another compaction deleted the base this one was reading; retry`, { backend: BACKEND_NAME, cause: error });
+    if (error instanceof ObjectGone)
+      throw new ConflictError(`${label}: another compaction deleted the base this one was reading; retry`, { backend: BACKEND_NAME, cause: error });
     throw error;
   }
 }

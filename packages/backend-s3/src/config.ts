@@ -56,7 +56,9 @@ export const s3ConfigSchema = z.strictObject({
   connectTimeoutMs: timeoutMsSchema.default(10_000).describe("Milliseconds to open a connection to the server before the request fails (and is retried)."),
   socketTimeoutMs: timeoutMsSchema
     .default(60_000)
-    .describe("Milliseconds a request may wait with no data moving before it fails (and is retried): a server that accepts and never answers cannot hang a call."),
+    .describe(
+      "Milliseconds a request may wait with no data moving before it fails (and is retried): a server that accepts and never answers cannot hang a call.",
+    ),
   partSizeBytes: z
     .number()
     .int()
@@ -85,10 +87,17 @@ export function configFromUri(uri: URL): Record<string, unknown> {
   if (prefix !== "" && prefix !== "/") out.prefix = prefix;
   for (const [key, value] of uri.searchParams) {
     if (key === "forcePathStyle") out[key] = value === "" || value === "true" || value === "1";
-    else if (key === "concurrency" || key === "compactAfterSegments" || key === "gracePeriodMs" || key === "maxConflictRetries" || key === "partSizeBytes" || key === "connectTimeoutMs" || key === "socketTimeoutMs") {
+    else if (
+      key === "concurrency" ||
+      key === "compactAfterSegments" ||
+      key === "gracePeriodMs" ||
+      key === "maxConflictRetries" ||
+      key === "partSizeBytes" ||
+      key === "connectTimeoutMs" ||
+      key === "socketTimeoutMs"
+    ) {
       out[key] = Number(value);
     } else out[key] = value; // unknown keys fail validation with a did-you-mean
   }
   return out;
 }
-

@@ -56,7 +56,10 @@ export function parseManifest(body: string, where: string): Manifest {
     throw new CorruptDataError(`${where}: the manifest is not valid JSON`, { backend: BACKEND_NAME, cause });
   }
   if (value?.themis !== "s3-table") throw new CorruptDataError(`${where}: not a Themis table manifest`, { backend: BACKEND_NAME });
-  if (value.v !== 1) throw new CorruptDataError(`${where}: manifest format version ${String(value.v)} is newer than this package: upgrade @themis/backend-s3`, { backend: BACKEND_NAME });
+  if (value.v !== 1)
+    throw new CorruptDataError(`${where}: manifest format version ${String(value.v)} is newer than this package: upgrade @themis/backend-s3`, {
+      backend: BACKEND_NAME,
+    });
   if (typeof value.tableId !== "string" || !Number.isInteger(value.upTo) || !Array.isArray(value.retired)) {
     throw new CorruptDataError(`${where}: the manifest is missing fields`, { backend: BACKEND_NAME });
   }

@@ -132,7 +132,14 @@ export class ObjectStore {
   async putIfAbsent(key: string, body: string, writeId: string = randomUUID()): Promise<boolean> {
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: "*", ContentType: "application/x-ndjson", Metadata: { [WRITE_ID_META]: writeId } }),
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          IfNoneMatch: "*",
+          ContentType: "application/x-ndjson",
+          Metadata: { [WRITE_ID_META]: writeId },
+        }),
       );
       return true;
     } catch (error) {
@@ -146,7 +153,9 @@ export class ObjectStore {
   async putIfMatch(key: string, body: string, etag: string): Promise<string | undefined> {
     const attempt = async (quoted: boolean): Promise<string | undefined> => {
       try {
-        const out = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfMatch: quoted ? `"${etag}"` : etag, ContentType: "application/json" }));
+        const out = await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfMatch: quoted ? `"${etag}"` : etag, ContentType: "application/json" }),
+        );
         return bareEtag(out.ETag);
       } catch (error) {
         if (isPreconditionFailed(error)) return undefined;
@@ -202,7 +211,9 @@ export class ObjectStore {
     const batches: string[][] = [];
     for (let i = 0; i < keys.length; i += 1000) batches.push(keys.slice(i, i + 1000));
     await mapBounded(batches, Math.min(4, this.concurrency), async (batch) => {
-      const out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })).catch((error: unknown) => this.#fail(error, `delete ${batch.length} objects under ${batch[0]}`));
+      const out = await this.client
+        .send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }))
+        .catch((error: unknown) => this.#fail(error, `delete ${batch.length} objects under ${batch[0]}`));
       const failed = (out.Errors ?? []).filter((e) => e.Code !== "NoSuchKey");
       if (failed.length > 0) {
         const first = failed[0]!;
@@ -215,9 +226,15 @@ export class ObjectStore {
   async *list(prefix: string, startAfter?: string): AsyncGenerator<ListedObject[]> {
     let token: string | undefined;
     do {
-      const out = await this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}) }),
-        ).catch((error: unknown) => this.#fail(error, `list ${prefix}`));
+      const out = await this.client
+        .send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
+          }),
+        )
+        .catch((error: unknown) => this.#fail(error, `list ${prefix}`));
       yield (out.Contents ?? []).map((o) => ({ key: o.Key!, lastModified: o.LastModified, size: o.Size }));
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
@@ -228,7 +245,9 @@ export class ObjectStore {
     const names: string[] = [];
     let token: string | undefined;
     do {
-      const out = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: "/", ...(token ? { ContinuationToken: token } : {}) })).catch((error: unknown) => this.#fail(error, `list ${prefix || "/"}`));
+      const out = await this.client
+        .send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: "/", ...(token ? { ContinuationToken: token } : {}) }))
+        .catch((error: unknown) => this.#fail(error, `list ${prefix || "/"}`));
       for (const p of out.CommonPrefixes ?? []) if (p.Prefix) names.push(p.Prefix.slice(prefix.length, -1));
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
@@ -248,7 +267,11 @@ export class ObjectStore {
     let keyMarker: string | undefined;
     let idMarker: string | undefined;
     do {
-      const out = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, ...(keyMarker ? { KeyMarker: keyMarker, UploadIdMarker: idMarker } : {}) })).catch((error: unknown) => this.#fail(error, `list multipart uploads under ${prefix}`));
+      const out = await this.client
+        .send(
+          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix, ...(keyMarker ? { KeyMarker: keyMarker, UploadIdMarker: idMarker } : {}) }),
+        )
+        .catch((error: unknown) => this.#fail(error, `list multipart uploads under ${prefix}`));
       await mapBounded(out.Uploads ?? [], this.concurrency, async (u) => {
         try {
           await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: u.Key!, UploadId: u.UploadId! }));

@@ -31,7 +31,10 @@ export function rowStream(open: () => Promise<AsyncIterator<string[]>>, label: s
     } catch (error) {
       finished = true;
       if (error instanceof ObjectGone) {
-        throw new ConflictError(`${label}: a compaction deleted what this stream was reading (it outlived gracePeriodMs); read again`, { backend: BACKEND_NAME, cause: error });
+        throw new ConflictError(`${label}: a compaction deleted what this stream was reading (it outlived gracePeriodMs); read again`, {
+          backend: BACKEND_NAME,
+          cause: error,
+        });
       }
       throw error;
     }

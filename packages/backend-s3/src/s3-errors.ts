@@ -48,7 +48,8 @@ export function toThemisError(error: unknown, bucket: string, action: string): T
   const name = nameOf(error);
   const status = statusOf(error);
   const where = `s3://${bucket}`;
-  const fail = (kind: Parameters<typeof backendError>[0], message: string, field?: string, issue: string = name) => backendError(kind, message, { backend: BACKEND_NAME, cause: error, field, issue });
+  const fail = (kind: Parameters<typeof backendError>[0], message: string, field?: string, issue: string = name) =>
+    backendError(kind, message, { backend: BACKEND_NAME, cause: error, field, issue });
   if (name === "NoSuchBucket") {
     return fail("not-found", `bucket "${bucket}" does not exist (while trying to ${action}): create it (aws s3 mb ${where}) or fix the "bucket" option`);
   }
@@ -60,13 +61,26 @@ export function toThemisError(error: unknown, bucket: string, action: string): T
   }
   const message = error instanceof Error ? error.message : "";
   if (status === undefined && /region is missing/i.test(message)) {
-    return fail("config", `no AWS region for ${where}: set the "region" option (or AWS_REGION), or an "endpoint" for an S3-compatible server`, "region", "missing");
+    return fail(
+      "config",
+      `no AWS region for ${where}: set the "region" option (or AWS_REGION), or an "endpoint" for an S3-compatible server`,
+      "region",
+      "missing",
+    );
   }
   if (name === "CredentialsProviderError") {
-    return fail("auth", `no credentials found for ${where}: set the "credentials" option, or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an instance role`, "credentials", "missing");
+    return fail(
+      "auth",
+      `no credentials found for ${where}: set the "credentials" option, or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE or an instance role`,
+      "credentials",
+      "missing",
+    );
   }
   if (REJECTED_CREDENTIALS.has(name) || status === 403) {
-    return fail("auth", `${where} rejected the credentials (${name}) while trying to ${action}: check the access key id and secret (or the AWS profile / environment), and the region`);
+    return fail(
+      "auth",
+      `${where} rejected the credentials (${name}) while trying to ${action}: check the access key id and secret (or the AWS profile / environment), and the region`,
+    );
   }
   if (name === "PermanentRedirect" || name === "AuthorizationHeaderMalformed" || status === 301) {
     return fail("config", `${where} is in another region (${name}) while trying to ${action}: set the "region" option to the bucket's region`, "region");

@@ -84,7 +84,8 @@ export class S3Storage implements StorageBackend {
     this.#alive();
     const marker = this.#layout.projectMarker(project);
     if (mode === "open") {
-      if ((await this.#store.getText(marker)) === undefined) throw new NotFoundError(`project "${project}" does not exist in ${this.location}`, { backend: BACKEND_NAME });
+      if ((await this.#store.getText(marker)) === undefined)
+        throw new NotFoundError(`project "${project}" does not exist in ${this.location}`, { backend: BACKEND_NAME });
     } else {
       const created = await this.#store.putIfAbsent(marker, `${JSON.stringify({ themis: "s3-project", v: 1, createdAt: new Date().toISOString() })}\n`);
       if (!created && mode === "create") throw new AlreadyExistsError(`project "${project}" already exists in ${this.location}`, { backend: BACKEND_NAME });
@@ -95,14 +96,19 @@ export class S3Storage implements StorageBackend {
   async listProjects(): Promise<string[]> {
     this.#alive();
     const candidates = await this.#store.listFolders(this.#config.prefix);
-    const present = await mapBounded(candidates, this.#config.concurrency, async (name) => (await this.#store.headMetadata(this.#layout.projectMarker(name))) !== undefined);
+    const present = await mapBounded(
+      candidates,
+      this.#config.concurrency,
+      async (name) => (await this.#store.headMetadata(this.#layout.projectMarker(name))) !== undefined,
+    );
     return candidates.filter((_, i) => present[i]).sort();
   }
 
   async deleteProject(project: string): Promise<void> {
     this.#alive();
     const marker = this.#layout.projectMarker(project);
-    if ((await this.#store.getText(marker)) === undefined) throw new NotFoundError(`project "${project}" does not exist in ${this.location}`, { backend: BACKEND_NAME });
+    if ((await this.#store.getText(marker)) === undefined)
+      throw new NotFoundError(`project "${project}" does not exist in ${this.location}`, { backend: BACKEND_NAME });
     // The marker goes first: from then on the project is gone for every reader, whatever
     // happens to the rest of the delete.
     await this.#store.delete(marker);

@@ -97,7 +97,10 @@ export class TableLog {
         if (!(error instanceof ObjectGone)) throw error;
         this.#folded = undefined;
         if (attempt >= 3) {
-          throw new ConflictError(`${this.#label}: compactions keep deleting what this read needs (raise gracePeriodMs)`, { backend: BACKEND_NAME, cause: error });
+          throw new ConflictError(`${this.#label}: compactions keep deleting what this read needs (raise gracePeriodMs)`, {
+            backend: BACKEND_NAME,
+            cause: error,
+          });
         }
       }
     }
@@ -113,7 +116,8 @@ export class TableLog {
     return this.#retryGone(async () => {
       const { value: m } = await this.readManifest();
       let folded = this.#folded;
-      if (folded && (folded.tableId !== m.tableId || (folded.lastSeq < m.upTo && performance.now() - folded.seenAt >= this.#options.gracePeriodMs / 2))) folded = undefined;
+      if (folded && (folded.tableId !== m.tableId || (folded.lastSeq < m.upTo && performance.now() - folded.seenAt >= this.#options.gracePeriodMs / 2)))
+        folded = undefined;
       const listedAt = performance.now();
       const listed = folded !== undefined;
       let segments = folded ? await this.#reader.segmentsAfter(m.tableId, folded.lastSeq) : [];

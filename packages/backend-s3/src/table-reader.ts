@@ -101,7 +101,10 @@ export class TableReader {
         n += lines.length;
       }
     }
-    if (n !== rows) throw new CorruptDataError(`${this.where(key)}: the manifest announces ${rows} rows, the base holds ${Math.max(n, 0)} (torn object)`, { backend: BACKEND_NAME });
+    if (n !== rows)
+      throw new CorruptDataError(`${this.where(key)}: the manifest announces ${rows} rows, the base holds ${Math.max(n, 0)} (torn object)`, {
+        backend: BACKEND_NAME,
+      });
   }
 
   /**

@@ -17,7 +17,6 @@ const { backend } = useFreshBucket(server, "cmp", (b, r) => {
 });
 const rawIds = async (project: string, table = "t"): Promise<string[]> => [...(await readRawTable(raw, bucket, "", project, "dataset", table))!.rows.keys()];
 
-
 describe.skipIf(!server)("compaction", () => {
   it("appendMany of N rows writes one object; load and entries() read base + tail the same way", async () => {
     const storage = backend();
@@ -40,9 +39,7 @@ describe.skipIf(!server)("compaction", () => {
     await t.update(extra, { i: 502, patched: true });
 
     const loaded = await t.load();
-    const expected: StoredRow[] = [
-      ...ids.slice(0, 500).map((id, i) => ({ _row_id: id, i })),
-    ];
+    const expected: StoredRow[] = [...ids.slice(0, 500).map((id, i) => ({ _row_id: id, i }))];
     expected[3] = { _row_id: ids[3]!, i: 3, patched: true };
     const tailRows = loaded.slice(498);
     expect(loaded.slice(0, 3)).toEqual(expected.slice(0, 3));
@@ -143,7 +140,11 @@ describe.skipIf(!server)("compaction", () => {
     const t = await project.createDataset("t");
     for (let i = 0; i < 10; i++) await t.appendMany([{ i: 2 * i }, { i: 2 * i + 1 }]);
     const before = await t.load();
-    const results = await Promise.all([backend().compact("two_compactors", "dataset", "t"), backend().compact("two_compactors", "dataset", "t"), t.append({ i: 20 })]);
+    const results = await Promise.all([
+      backend().compact("two_compactors", "dataset", "t"),
+      backend().compact("two_compactors", "dataset", "t"),
+      t.append({ i: 20 }),
+    ]);
     expect(results.filter((r) => typeof r === "object" && r.compacted).length).toBeGreaterThanOrEqual(1);
     const after = await t.load();
     expect(after.slice(0, 20)).toEqual(before);
@@ -257,7 +258,14 @@ describe.skipIf(!server)("compaction", () => {
     const storage = createS3Storage(backendConfig(server!, bucket));
     const t = await (await storage.openProject("close_waits", "create")).createTable("dataset", "t");
     // Through the backend's own interface: the writes are queued before close() is called.
-    const pending = [t.append([{ _row_id: "a", i: 0 }]), t.append([{ _row_id: "b", i: 1 }, { _row_id: "c", i: 2 }]), t.append([{ _row_id: "d", i: 3 }])];
+    const pending = [
+      t.append([{ _row_id: "a", i: 0 }]),
+      t.append([
+        { _row_id: "b", i: 1 },
+        { _row_id: "c", i: 2 },
+      ]),
+      t.append([{ _row_id: "d", i: 3 }]),
+    ];
     await storage.close();
     await Promise.all(pending);
     const reader = await Project.open("close_waits", backend());

@@ -18,10 +18,16 @@ describe("config", () => {
   });
 
   it("rejects bad values with field paths (INVALID_CONFIG), with did-you-mean for typos", () => {
-    expect(() => parseBackendConfig(s3Backend, {})).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "bucket" })] }));
+    expect(() => parseBackendConfig(s3Backend, {})).toThrow(
+      expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: "bucket" })] }),
+    );
     expect(() => parseBackendConfig(s3Backend, { bucket: "a/b" })).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: "bucket" })] }));
-    expect(() => parseBackendConfig(s3Backend, { bucket: "bkt", prefix: "x/../y" })).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: "prefix" })] }));
-    expect(() => parseBackendConfig(s3Backend, { bucket: "bkt", endpoint: "not a url" })).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: "endpoint" })] }));
+    expect(() => parseBackendConfig(s3Backend, { bucket: "bkt", prefix: "x/../y" })).toThrow(
+      expect.objectContaining({ issues: [expect.objectContaining({ path: "prefix" })] }),
+    );
+    expect(() => parseBackendConfig(s3Backend, { bucket: "bkt", endpoint: "not a url" })).toThrow(
+      expect.objectContaining({ issues: [expect.objectContaining({ path: "endpoint" })] }),
+    );
     expect(() => parseBackendConfig(s3Backend, { bucket: "bkt", regoin: "eu-west-1" })).toThrow(
       expect.objectContaining({ issues: [{ path: "regoin", message: expect.stringContaining('did you mean "region"') }] }),
     );
@@ -54,7 +60,10 @@ describe("config", () => {
       await storage.close();
     } finally {
       sdk.destroy();
-      for (const [key, value] of [["AWS_ACCESS_KEY_ID", saved.id], ["AWS_SECRET_ACCESS_KEY", saved.secret]] as const) {
+      for (const [key, value] of [
+        ["AWS_ACCESS_KEY_ID", saved.id],
+        ["AWS_SECRET_ACCESS_KEY", saved.secret],
+      ] as const) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
@@ -86,7 +95,9 @@ describe("config", () => {
 
   it("reads bucket, prefix and options from an s3:// URI", () => {
     expect(s3Backend.configFromUri!(new URL("s3://my-bucket"))).toEqual({ bucket: "my-bucket" });
-    expect(s3Backend.configFromUri!(new URL("s3://my-bucket/team/themis?region=eu-west-1&endpoint=http%3A%2F%2F127.0.0.1%3A7480&forcePathStyle=true&concurrency=4"))).toEqual({
+    expect(
+      s3Backend.configFromUri!(new URL("s3://my-bucket/team/themis?region=eu-west-1&endpoint=http%3A%2F%2F127.0.0.1%3A7480&forcePathStyle=true&concurrency=4")),
+    ).toEqual({
       bucket: "my-bucket",
       prefix: "/team/themis",
       region: "eu-west-1",
@@ -98,13 +109,18 @@ describe("config", () => {
 
   it("is found by URI through the package's themisBackends entry, without importing anything else", async () => {
     const app = realpathSync(mkdtempSync(path.join(tmpdir(), "themis-s3-app-")));
-    writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "app", version: "1.0.0", type: "module", dependencies: { "@themis/backend-s3": "*" } }));
+    writeFileSync(
+      path.join(app, "package.json"),
+      JSON.stringify({ name: "app", version: "1.0.0", type: "module", dependencies: { "@themis/backend-s3": "*" } }),
+    );
     mkdirSync(path.join(app, "node_modules", "@themis"), { recursive: true });
     symlinkSync(packageDir, path.join(app, "node_modules", "@themis", "backend-s3"), "dir");
     const registry = new Registry({ cwd: app });
     const info = (await registry.list()).find((b) => b.name === "s3");
     expect(info).toMatchObject({ kind: "storage", schemes: ["s3"] });
-    const storage = await registry.create("storage", "s3://some-bucket/some/prefix?region=eu-west-1", { credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+    const storage = await registry.create("storage", "s3://some-bucket/some/prefix?region=eu-west-1", {
+      credentials: { accessKeyId: "a", secretAccessKey: "b" },
+    });
     expect(storage.name).toBe("s3");
     expect((storage as S3Storage).location).toBe("s3://some-bucket/some/prefix/");
     await storage.close();

@@ -23,7 +23,6 @@ const settled = async (promises: Promise<unknown>[]): Promise<string[]> =>
   (await Promise.allSettled(promises)).map((r) => (r.status === "fulfilled" ? "ok" : ((r.reason as { code?: string }).code ?? String(r.reason))));
 const segmentKey = (project: string, tableId: string, seq: number): string => `${project}/dataset/t/${tableId}/seg/${String(seq).padStart(16, "0")}.jsonl`;
 
-
 describe.skipIf(!server)("duplicate _row_id", () => {
   it("two writers racing to append one new id: one wins, the other gets ALREADY_EXISTS and stores nothing of its batch", async () => {
     const a = await table(backend(), "race");
@@ -31,7 +30,10 @@ describe.skipIf(!server)("duplicate _row_id", () => {
     await a.append([{ _row_id: "seed" }]);
     await b.load(); // both know the tail: both try the same segment number
     for (let round = 0; round < 5; round++) {
-      const outcomes = await settled([a.append([{ _row_id: `a${round}` }, { _row_id: `x${round}`, by: "a" }]), b.append([{ _row_id: `x${round}`, by: "b" }, { _row_id: `b${round}` }])]);
+      const outcomes = await settled([
+        a.append([{ _row_id: `a${round}` }, { _row_id: `x${round}`, by: "a" }]),
+        b.append([{ _row_id: `x${round}`, by: "b" }, { _row_id: `b${round}` }]),
+      ]);
       expect(outcomes.sort()).toEqual(["ERR_THEMIS_ALREADY_EXISTS", "ok"]);
     }
     const reader = await table(backend(), "race", "open");
@@ -67,7 +69,13 @@ describe.skipIf(!server)("duplicate _row_id", () => {
     await t.append([{ _row_id: "first" }]); // segment 1: this writer's tail
     const { manifest } = (await readRawTable(raw, bucket, "", "large", "dataset", "t"))!;
     // Another writer takes segment 3 with "x" behind this backend's back.
-    await raw.send(new PutObjectCommand({ Bucket: bucket, Key: segmentKey("large", manifest.tableId, 3), Body: encodeSegment("other-writer", [{ type: "append", id: "x", line: '{"_row_id":"x","by":"other"}' }]) }));
+    await raw.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: segmentKey("large", manifest.tableId, 3),
+        Body: encodeSegment("other-writer", [{ type: "append", id: "x", line: '{"_row_id":"x","by":"other"}' }]),
+      }),
+    );
     const pad = "p".repeat(100_000);
     const big: StoredRow[] = Array.from({ length: 60 }, (_, i) => ({ _row_id: `big-${i}`, pad }));
     const outcomes = await settled([
@@ -91,7 +99,10 @@ describe.skipIf(!server)("duplicate _row_id", () => {
         const out = await next(args);
         if (context.commandName === "PutObjectCommand" && String((args.input as { Key?: string }).Key).includes("/seg/") && faked === 0) {
           faked++;
-          throw Object.assign(new Error("At least one of the pre-conditions you specified did not hold"), { name: "PreconditionFailed", $metadata: { httpStatusCode: 412, attempts: 1 } });
+          throw Object.assign(new Error("At least one of the pre-conditions you specified did not hold"), {
+            name: "PreconditionFailed",
+            $metadata: { httpStatusCode: 412, attempts: 1 },
+          });
         }
         return out;
       },

@@ -31,7 +31,6 @@ const rejection = async (promise: Promise<unknown>): Promise<Error & { code: str
   throw new Error("expected a rejection");
 };
 
-
 describe.skipIf(!server)("errors", () => {
   it("a missing bucket is NOT_FOUND, naming the bucket and the fix", async () => {
     const error = await rejection(Project.create("p", backend(backendConfig(server!, "themis-no-such-bucket"))));
@@ -43,7 +42,11 @@ describe.skipIf(!server)("errors", () => {
   // Needs a second user on the server: the radosgw the tests start has one; an external
   // server (S3_ENDPOINT) needs S3_OTHER_ACCESS_KEY_ID / S3_OTHER_SECRET_ACCESS_KEY.
   it.skipIf(!server?.otherAccessKeyId)("access denied (another user's bucket) is INVALID_CONFIG on credentials, without the secret", async () => {
-    const b = backend({ bucket, endpoint: server!.endpoint, credentials: { accessKeyId: server!.otherAccessKeyId, secretAccessKey: server!.otherSecretAccessKey } });
+    const b = backend({
+      bucket,
+      endpoint: server!.endpoint,
+      credentials: { accessKeyId: server!.otherAccessKeyId, secretAccessKey: server!.otherSecretAccessKey },
+    });
     const error = await rejection(Project.create("p", b));
     expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", backend: "s3", retryable: false, issues: [{ path: "credentials" }] });
     expectNoSecret(error, server!.otherSecretAccessKey);
@@ -72,7 +75,9 @@ describe.skipIf(!server)("errors", () => {
     // Another writer takes segment 2 behind this backend's back.
     const { manifest } = (await readRawTable(raw, bucket, "", "conflict", "dataset", "t"))!;
     const taken = `conflict/dataset/t/${manifest.tableId}/seg/${"2".padStart(16, "0")}.jsonl`;
-    await raw.send(new PutObjectCommand({ Bucket: bucket, Key: taken, Body: encodeSegment("other-writer", [{ type: "append", id: "other", line: '{"_row_id":"other"}' }]) }));
+    await raw.send(
+      new PutObjectCommand({ Bucket: bucket, Key: taken, Body: encodeSegment("other-writer", [{ type: "append", id: "other", line: '{"_row_id":"other"}' }]) }),
+    );
     const error = await rejection(table.append({ _row_id: "second" }));
     expect(error).toMatchObject({ code: "ERR_THEMIS_CONFLICT", backend: "s3", retryable: true });
     await project.close();

@@ -20,7 +20,9 @@ describe("hostile config", () => {
 
   it("timeouts a Node timer cannot hold are refused", () => {
     for (const field of ["connectTimeoutMs", "socketTimeoutMs"]) {
-      expect(() => parseBackendConfig(s3Backend, { bucket: "bkt", [field]: 3e9 })).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: field })] }));
+      expect(() => parseBackendConfig(s3Backend, { bucket: "bkt", [field]: 3e9 })).toThrow(
+        expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [expect.objectContaining({ path: field })] }),
+      );
     }
   });
 });
@@ -30,7 +32,12 @@ describe("a server that accepts TCP and never answers", () => {
     const server = await startSilentServer();
     try {
       const registry = new Registry({ discover: false }).register(s3Backend);
-      const config = { bucket: "bkt", endpoint: `http://127.0.0.1:${server.port}`, credentials: { accessKeyId: "AK", secretAccessKey: "SK-secret" }, socketTimeoutMs: 300 };
+      const config = {
+        bucket: "bkt",
+        endpoint: `http://127.0.0.1:${server.port}`,
+        credentials: { accessKeyId: "AK", secretAccessKey: "SK-secret" },
+        socketTimeoutMs: 300,
+      };
       const error = (await Project.open("p", "s3", config, { registry }).catch((e: unknown) => e)) as Failure;
       expect(error).toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE" });
       expect(server.connections).toBeGreaterThan(0);

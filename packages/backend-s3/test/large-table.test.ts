@@ -72,7 +72,12 @@ describe.skipIf(!server)("a table past the row cache", () => {
       log.update({ _row_id: ids[6]!, i: 6, edited: true }),
       log.delete(ids[7]!),
     ]);
-    expect(outcomes.map((o) => (o.status === "fulfilled" ? "ok" : (o.reason as { code?: string }).code))).toEqual(["ok", "ERR_THEMIS_ALREADY_EXISTS", "ok", "ok"]);
+    expect(outcomes.map((o) => (o.status === "fulfilled" ? "ok" : (o.reason as { code?: string }).code))).toEqual([
+      "ok",
+      "ERR_THEMIS_ALREADY_EXISTS",
+      "ok",
+      "ok",
+    ]);
     const rows = await table.load();
     expect(rows.find((r) => r._row_id === ids[6])).toEqual({ _row_id: ids[6], i: 6, edited: true });
     expect(rows.map((r) => r._row_id)).toEqual([...ids.filter((id) => id !== ids[7]), "lead"]);
@@ -100,7 +105,12 @@ describe.skipIf(!server)("a table past the row cache", () => {
     for (const keep of [0, 1 << 20]) {
       const reader = new TableReader(store, paths, "t", keep);
       const lines = (await collect(reader.fold(manifest, await reader.segmentsAfter(manifest.tableId, manifest.upTo)))).flat();
-      expect(lines.map((l) => JSON.parse(l) as StoredRow)).toEqual([{ _row_id: ids[0], i: 0, edited: true }, { _row_id: ids[2], i: 2 }, expect.objectContaining({ i: 3 }), { _row_id: ids[1], i: 1, third: true }]);
+      expect(lines.map((l) => JSON.parse(l) as StoredRow)).toEqual([
+        { _row_id: ids[0], i: 0, edited: true },
+        { _row_id: ids[2], i: 2 },
+        expect.objectContaining({ i: 3 }),
+        { _row_id: ids[1], i: 1, third: true },
+      ]);
     }
   });
 });

@@ -36,7 +36,9 @@ describe.skipIf(!server)("multi-process", () => {
       project: "many_writers",
       table: "t",
     });
-    const writers = [0, 1, 2, 3].map((writer) => new Worker("append-worker.ts", { config: writerConfig, project: "many_writers", table: "t", writer, rows: 2000, batch: 50 }));
+    const writers = [0, 1, 2, 3].map(
+      (writer) => new Worker("append-worker.ts", { config: writerConfig, project: "many_writers", table: "t", writer, rows: 2000, batch: 50 }),
+    );
     await Promise.all(writers.map((w) => w.succeeded()));
     compactor.child.stdin!.end();
     await compactor.succeeded();
@@ -71,7 +73,15 @@ describe.skipIf(!server)("multi-process", () => {
       const project = await Project.create(name, storage);
       const table = await project.createDataset("t");
       const config = backendConfig(server!, bucket, { compactAfterSegments: 0, partSizeBytes: 5 * 1024 * 1024 });
-      const worker = new Worker("append-worker.ts", { config, project: name, table: "t", writer: 0, rows: 1_000_000, batch: variant.batch, rowBytes: variant.rowBytes });
+      const worker = new Worker("append-worker.ts", {
+        config,
+        project: name,
+        table: "t",
+        writer: 0,
+        rows: 1_000_000,
+        batch: variant.batch,
+        rowBytes: variant.rowBytes,
+      });
       // Kill it while its fourth batch is on the wire.
       await worker.waitFor((l) => l === "ack 2");
       await worker.waitFor((l) => l === "start 3");

@@ -27,14 +27,21 @@ export async function checkCluster(cli: SlurmCli, config: SlurmConfig): Promise<
       await slurm(cli, "scontrol", ["show", "partition", partition], `looking up partition "${partition}"`);
     } catch (error) {
       if (!(error instanceof JobFailedError)) throw error;
-      throw new InvalidConfigError(`invalid config for backend "${BACKEND_NAME}"`, [{ path: "partition", message: `the cluster has no partition "${partition}" (see sinfo)` }], { backend: BACKEND_NAME, cause: error });
+      throw new InvalidConfigError(
+        `invalid config for backend "${BACKEND_NAME}"`,
+        [{ path: "partition", message: `the cluster has no partition "${partition}" (see sinfo)` }],
+        { backend: BACKEND_NAME, cause: error },
+      );
     }
   }
   try {
     await mkdir(config.workDir, { recursive: true, mode: 0o700 });
   } catch (error) {
     const reason = `cannot be created: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
-    throw new InvalidConfigError(`invalid config for backend "${BACKEND_NAME}"`, [{ path: "workDir", message: reason }], { backend: BACKEND_NAME, cause: error });
+    throw new InvalidConfigError(`invalid config for backend "${BACKEND_NAME}"`, [{ path: "workDir", message: reason }], {
+      backend: BACKEND_NAME,
+      cause: error,
+    });
   }
 }
 
@@ -49,7 +56,16 @@ export async function describeCluster(cli: SlurmCli, config: SlurmConfig): Promi
   ]);
   const values = configValues(shown);
   const resources: ExecutorDescription = {};
-  const fields = { partition: config.partition, account: config.account, qos: config.qos, nodes: config.nodes, ntasks: config.ntasks, cpusPerTask: config.cpusPerTask, memory: config.memory, timeLimit: config.timeLimit };
+  const fields = {
+    partition: config.partition,
+    account: config.account,
+    qos: config.qos,
+    nodes: config.nodes,
+    ntasks: config.ntasks,
+    cpusPerTask: config.cpusPerTask,
+    memory: config.memory,
+    timeLimit: config.timeLimit,
+  };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) resources[key] = value;
   return {
     scheduler: "slurm",

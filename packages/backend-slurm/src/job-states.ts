@@ -39,11 +39,42 @@ export function isTerminal(state: string): boolean {
 }
 
 /** Known SLURM states a job passes through before it ends. */
-export const ACTIVE_STATES = ["PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "RESIZING", "SIGNALING", "STAGE_OUT", "STOPPED", "RESV_DEL_HOLD"];
+export const ACTIVE_STATES = [
+  "PENDING",
+  "CONFIGURING",
+  "RUNNING",
+  "COMPLETING",
+  "SUSPENDED",
+  "REQUEUED",
+  "REQUEUE_HOLD",
+  "REQUEUE_FED",
+  "RESIZING",
+  "SIGNALING",
+  "STAGE_OUT",
+  "STOPPED",
+  "RESV_DEL_HOLD",
+];
 
 /** The signal name of a signal number, as Node names them ("SIGKILL" for 9). */
 export function signalName(signal: number): string {
-  const names: Readonly<Record<number, string>> = { 1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 10: "SIGUSR1", 11: "SIGSEGV", 12: "SIGUSR2", 13: "SIGPIPE", 14: "SIGALRM", 15: "SIGTERM", 24: "SIGXCPU", 25: "SIGXFSZ" };
+  const names: Readonly<Record<number, string>> = {
+    1: "SIGHUP",
+    2: "SIGINT",
+    3: "SIGQUIT",
+    4: "SIGILL",
+    6: "SIGABRT",
+    7: "SIGBUS",
+    8: "SIGFPE",
+    9: "SIGKILL",
+    10: "SIGUSR1",
+    11: "SIGSEGV",
+    12: "SIGUSR2",
+    13: "SIGPIPE",
+    14: "SIGALRM",
+    15: "SIGTERM",
+    24: "SIGXCPU",
+    25: "SIGXFSZ",
+  };
   return names[signal] ?? `signal ${signal}`;
 }
 
@@ -79,7 +110,10 @@ export interface StateContext {
  */
 export function stateOutcome(final: FinalState, context: StateContext = {}): StateOutcome {
   const job = `SLURM job ${final.jobId}`;
-  const fail = (message: string, retryable = false): StateOutcome => ({ kind: "error", error: new JobFailedError(`${job} ${message}`, { backend: BACKEND_NAME, retryable }) });
+  const fail = (message: string, retryable = false): StateOutcome => ({
+    kind: "error",
+    error: new JobFailedError(`${job} ${message}`, { backend: BACKEND_NAME, retryable }),
+  });
   const memory = context.memory === undefined ? "" : ` (--mem=${context.memory})`;
   switch (final.state) {
     case "COMPLETED":

@@ -17,7 +17,8 @@ export interface CommandFailure {
 
 // Messages of the SLURM client library when slurmctld cannot be reached (or is too busy to
 // answer): trying again later may succeed, unlike a rejected job.
-const UNREACHABLE = /unable to contact slurm controller|socket timed out|connection refused|slurm_persist_conn|communication connection failure|zero bytes were transmitted|slurmctld.*(not responding|down)/i;
+const UNREACHABLE =
+  /unable to contact slurm controller|socket timed out|connection refused|slurm_persist_conn|communication connection failure|zero bytes were transmitted|slurmctld.*(not responding|down)/i;
 
 // Generous: a busy slurmctld can take seconds to answer; a hung one should not hang jobs forever.
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -45,9 +46,13 @@ export function slurmError(error: ExecFileException, failure: CommandFailure, co
   if (error.code === "ENOENT") {
     const where = cli.binDir ? `in ${cli.binDir} (slurmBinDir)` : "on PATH";
     // Not retryable: trying again will not install it.
-    return new UnavailableError(`${command} was not found ${where} while ${what}: install the SLURM client commands (Debian: slurm-client) or set slurmBinDir`, { ...options, retryable: false });
+    return new UnavailableError(
+      `${command} was not found ${where} while ${what}: install the SLURM client commands (Debian: slurm-client) or set slurmBinDir`,
+      { ...options, retryable: false },
+    );
   }
-  if (error.killed) return new UnavailableError(`${command} did not answer within ${COMMAND_TIMEOUT_MS / 1000} s while ${what}: is slurmctld overloaded?`, options);
+  if (error.killed)
+    return new UnavailableError(`${command} did not answer within ${COMMAND_TIMEOUT_MS / 1000} s while ${what}: is slurmctld overloaded?`, options);
   const message = firstLines(failure.stderr) || `exited with code ${failure.exitCode ?? "null"}`;
   if (UNREACHABLE.test(failure.stderr)) return new UnavailableError(`${command} could not reach slurmctld while ${what}: ${message}`, options);
   return new JobFailedError(`${command} failed while ${what}: ${message}`, options);

@@ -101,7 +101,10 @@ export class SlurmExecutor implements ExecutionBackend {
     const start = performance.now();
     const elapsed = (): number => performance.now() - start;
     if (job.kind !== "command" && job.kind !== "module") {
-      const why = job.kind === "function" ? "in-process functions cannot run on a cluster node; use a module job (an exported function called with JSON input)" : `unknown job kind ${JSON.stringify((job as { kind?: unknown }).kind)}`;
+      const why =
+        job.kind === "function"
+          ? "in-process functions cannot run on a cluster node; use a module job (an exported function called with JSON input)"
+          : `unknown job kind ${JSON.stringify((job as { kind?: unknown }).kind)}`;
       return { ok: false, error: toJobError(new UnsupportedError(why, { backend: this.name })), durationMs: 0 };
     }
     if (context.signal.aborted) return { ok: false, error: toJobError(this.#stopReason(context.signal)), durationMs: 0 };
@@ -112,7 +115,9 @@ export class SlurmExecutor implements ExecutionBackend {
     let dir: string | undefined;
     try {
       dir = await createJobDir(this.#config.workDir, this.id, context.index, context.attempt);
-      return job.kind === "command" ? await this.#runCommand<T>(job, context, dir, signal, elapsed) : await this.#runModule<T>(job, context, dir, signal, elapsed);
+      return job.kind === "command"
+        ? await this.#runCommand<T>(job, context, dir, signal, elapsed)
+        : await this.#runModule<T>(job, context, dir, signal, elapsed);
     } catch (error) {
       return { ok: false, error: toJobError(signal.aborted ? this.#stopReason(signal) : error), durationMs: elapsed() };
     } finally {
@@ -134,8 +139,17 @@ export class SlurmExecutor implements ExecutionBackend {
     } finally {
       this.#jobs.delete(jobId);
     }
-    const [stdout, stderr] = await Promise.all([readCapped(path.join(spec.dir, JOB_FILES.stdout), maxOutputBytes), readCapped(path.join(spec.dir, JOB_FILES.stderr), maxOutputBytes)]);
-    const details: JobResultDetails = { exitCode: ended.final?.exitCode ?? null, termSignal: ended.final?.termSignal ?? null, stdout, stderr, durationMs: elapsed() };
+    const [stdout, stderr] = await Promise.all([
+      readCapped(path.join(spec.dir, JOB_FILES.stdout), maxOutputBytes),
+      readCapped(path.join(spec.dir, JOB_FILES.stderr), maxOutputBytes),
+    ]);
+    const details: JobResultDetails = {
+      exitCode: ended.final?.exitCode ?? null,
+      termSignal: ended.final?.termSignal ?? null,
+      stdout,
+      stderr,
+      durationMs: elapsed(),
+    };
     return { ...ended, details };
   }
 
@@ -144,14 +158,19 @@ export class SlurmExecutor implements ExecutionBackend {
     if (ended.stopped) return { ok: false, error: toJobError(this.#stopReason(signal)), ...ended.details };
     if (!ended.final) return undefined;
     const overMemory = OVER_MEMORY.test(ended.details.stderr?.text ?? "");
-    const outcome = stateOutcome(ended.final, { memory: this.#config.memory, timeLimit: this.#config.timeLimit === undefined ? undefined : String(this.#config.timeLimit), overMemory });
+    const outcome = stateOutcome(ended.final, {
+      memory: this.#config.memory,
+      timeLimit: this.#config.timeLimit === undefined ? undefined : String(this.#config.timeLimit),
+      overMemory,
+    });
     return outcome.kind === "error" ? { ok: false, error: toJobError(outcome.error), ...ended.details } : undefined;
   }
 
   /** Why a job was stopped: the signal's reason, a plain `abort()` being a cancellation (ERR_THEMIS_ABORTED). */
   #stopReason(signal: AbortSignal): unknown {
     const reason: unknown = signal.reason;
-    if (reason instanceof Error && !("code" in reason && typeof reason.code === "string")) return new AbortedError(undefined, { backend: this.name, cause: reason });
+    if (reason instanceof Error && !("code" in reason && typeof reason.code === "string"))
+      return new AbortedError(undefined, { backend: this.name, cause: reason });
     return reason ?? new AbortedError(undefined, { backend: this.name });
   }
 
@@ -167,14 +186,24 @@ export class SlurmExecutor implements ExecutionBackend {
     const argv = job.shell ? [typeof job.shell === "string" ? job.shell : "/bin/sh", "-c", script, "themis-job", ...params] : [...job.argv];
     if (job.stdin !== undefined) await writeFile(path.join(dir, JOB_FILES.stdin), job.stdin, { mode: 0o600 });
     const env = job.inheritEnv === false ? { ...job.env } : { ...this.#config.env, ...job.env };
-    const spec = this.#spec(dir, context, { argv, env, cleanEnv: job.inheritEnv === false, cwd: job.cwd ?? this.#config.cwd, hasStdin: job.stdin !== undefined });
+    const spec = this.#spec(dir, context, {
+      argv,
+      env,
+      cleanEnv: job.inheritEnv === false,
+      cwd: job.cwd ?? this.#config.cwd,
+      hasStdin: job.stdin !== undefined,
+    });
     const maxOutputBytes = job.maxOutputBytes ?? this.#config.maxOutputBytes;
     const ended = await this.#submitAndWait(spec, signal, maxOutputBytes, elapsed);
     const failure = this.#failure(ended, signal);
     if (failure) return failure;
     const { exitCode = null, termSignal = null, stdout, stderr, durationMs = elapsed() } = ended.details;
     const empty = { text: "", bytes: 0, truncated: false };
-    return commandJobResult<T>(job, { exitCode, termSignal, stdout: stdout ?? empty, stderr: stderr ?? empty, durationMs }, { backend: this.name, maxOutputBytes });
+    return commandJobResult<T>(
+      job,
+      { exitCode, termSignal, stdout: stdout ?? empty, stderr: stderr ?? empty, durationMs },
+      { backend: this.name, maxOutputBytes },
+    );
   }
 
   async #runModule<T>(job: ModuleJob, context: RunContext, dir: string, signal: AbortSignal, elapsed: () => number): Promise<JobResult<T>> {
@@ -187,8 +216,18 @@ export class SlurmExecutor implements ExecutionBackend {
     if (result) return { ...result, ...ended.details };
     const { exitCode, termSignal } = ended.details;
     const what = `the module runner for ${job.module} (SLURM job ${ended.final?.jobId ?? "?"})`;
-    const how = exitCode === 0 ? "exited without a result" : exitCode === null || exitCode === undefined ? `was killed by ${termSignal ?? "a signal"}` : `exited with code ${exitCode}`;
-    const hint = exitCode === 127 ? ` (is "${this.#config.node}" on PATH on the compute nodes? set "node" to its absolute path)` : exitCode === 13 ? " (the export returned a promise that never settled, and nothing else kept Node running)" : "";
+    const how =
+      exitCode === 0
+        ? "exited without a result"
+        : exitCode === null || exitCode === undefined
+          ? `was killed by ${termSignal ?? "a signal"}`
+          : `exited with code ${exitCode}`;
+    const hint =
+      exitCode === 127
+        ? ` (is "${this.#config.node}" on PATH on the compute nodes? set "node" to its absolute path)`
+        : exitCode === 13
+          ? " (the export returned a promise that never settled, and nothing else kept Node running)"
+          : "";
     return { ok: false, error: toJobError(new JobFailedError(`${what} ${how}${hint}`, { backend: this.name })), ...ended.details };
   }
 
@@ -210,10 +249,12 @@ export class SlurmExecutor implements ExecutionBackend {
 
 /** Why a command job cannot be written into a batch script, or undefined. */
 function commandProblem(job: CommandJob): string | undefined {
-  if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string")) return "a command job needs argv: a non-empty array of strings";
+  if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string"))
+    return "a command job needs argv: a non-empty array of strings";
   if (job.argv.some((a) => a.includes("\0"))) return "argv entries cannot contain NUL characters";
   const bad = Object.keys(job.env ?? {}).find((name) => !ENV_NAME.test(name));
-  if (bad !== undefined) return `env variable name ${JSON.stringify(bad)} cannot be exported by a batch script: letters, digits and _ only, not starting with a digit`;
+  if (bad !== undefined)
+    return `env variable name ${JSON.stringify(bad)} cannot be exported by a batch script: letters, digits and _ only, not starting with a digit`;
   if (Object.values(job.env ?? {}).some((v) => typeof v !== "string" || v.includes("\0"))) return "env values must be strings without NUL characters";
   return undefined;
 }

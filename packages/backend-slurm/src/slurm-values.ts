@@ -104,7 +104,8 @@ export function directiveProblem(directive: string): string | undefined {
 export function pathProblem(value: string): string | undefined {
   if (!value.startsWith("/")) return "must be an absolute path (it must mean the same folder on every node)";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: values with control characters are refused
-  if (/[\s"'\\%\x00-\x1f\x7f]/.test(value)) return 'must not contain whitespace, quotes, backslashes, "%" or control characters (it is written into #SBATCH lines)';
+  if (/[\s"'\\%\x00-\x1f\x7f]/.test(value))
+    return 'must not contain whitespace, quotes, backslashes, "%" or control characters (it is written into #SBATCH lines)';
   return undefined;
 }
 

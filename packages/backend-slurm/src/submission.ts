@@ -8,7 +8,8 @@ import { type SlurmCli, slurm } from "./slurm-cli.js";
 export async function submitJob(cli: SlurmCli, script: string): Promise<string> {
   const out = await slurm(cli, "sbatch", ["--parsable", script], "submitting a job");
   const id = out.trim().split(";")[0] ?? "";
-  if (!/^\d+(_\d+)?$/.test(id)) throw new JobFailedError(`sbatch answered ${JSON.stringify(out.trim().slice(0, 200))} instead of a job id`, { backend: BACKEND_NAME });
+  if (!/^\d+(_\d+)?$/.test(id))
+    throw new JobFailedError(`sbatch answered ${JSON.stringify(out.trim().slice(0, 200))} instead of a job id`, { backend: BACKEND_NAME });
   return id;
 }
 
@@ -77,6 +78,9 @@ export async function waitForEnd(
   ended.catch(() => undefined);
   await cancel();
   watcher.poke();
-  const final = await within(ended.catch(() => undefined), cancelWaitMs);
+  const final = await within(
+    ended.catch(() => undefined),
+    cancelWaitMs,
+  );
   return { final, stopped: true };
 }

@@ -126,7 +126,18 @@ export async function startCluster(): Promise<PrivateCluster> {
   const env = { ...process.env, SLURM_CONF: conf };
   const m = (f: string) => path.join(dir, "munge", f);
   const children = [
-    daemon("munged", ["-F", `--key-file=${key}`, `--socket=${m("munge.sock")}`, `--pid-file=${m("munged.pid")}`, `--log-file=${m("munged.log")}`, `--seed-file=${m("munged.seed")}`], env),
+    daemon(
+      "munged",
+      [
+        "-F",
+        `--key-file=${key}`,
+        `--socket=${m("munge.sock")}`,
+        `--pid-file=${m("munged.pid")}`,
+        `--log-file=${m("munged.log")}`,
+        `--seed-file=${m("munged.seed")}`,
+      ],
+      env,
+    ),
   ];
   const stop = async (): Promise<void> => {
     try {

@@ -45,7 +45,13 @@ describe("config", () => {
   });
 
   it("accepts SLURM's own forms and applies defaults", () => {
-    const config = parseBackendConfig(slurmBackend, { partition: "debug,other", memory: "512M", timeLimit: "1-02:03:04", directives: ["--exclusive", "--gres=gpu:a100:2"], env: { OMP_NUM_THREADS: "4" } });
+    const config = parseBackendConfig(slurmBackend, {
+      partition: "debug,other",
+      memory: "512M",
+      timeLimit: "1-02:03:04",
+      directives: ["--exclusive", "--gres=gpu:a100:2"],
+      env: { OMP_NUM_THREADS: "4" },
+    });
     expect(config.concurrency).toBe(8);
     expect(config.workDir).toMatch(/\.themis\/slurm$/);
     for (const t of [5, "5", "05:00", "1:00:00", "2-0", "2-12:30", "UNLIMITED"]) expect(() => parseBackendConfig(slurmBackend, { timeLimit: t })).not.toThrow();
@@ -53,7 +59,16 @@ describe("config", () => {
 
   it("writes a script whose argv, env and cwd are shell words, never shell code", () => {
     const config = parseBackendConfig(slurmBackend, { partition: "debug", memory: "1G", directives: ["--exclusive"] });
-    const script = batchScript(config, { dir: "/w/1.1.ab", jobName: "themis-1", argv: ["echo", "it's $(id) `x`\nnext"], env: { V: "a'b" }, cleanEnv: false, cwd: "/data/x y", hasStdin: false, timeoutMs: 90_000 });
+    const script = batchScript(config, {
+      dir: "/w/1.1.ab",
+      jobName: "themis-1",
+      argv: ["echo", "it's $(id) `x`\nnext"],
+      env: { V: "a'b" },
+      cleanEnv: false,
+      cwd: "/data/x y",
+      hasStdin: false,
+      timeoutMs: 90_000,
+    });
     expect(script).toContain("#SBATCH --partition=debug\n#SBATCH --mem=1G\n#SBATCH --time=3\n#SBATCH --exclusive\n");
     expect(script).toContain("export V='a'\\''b'\n");
     expect(script).toContain("cd '/data/x y' || exit 1\n");

@@ -22,7 +22,10 @@ export function queued(env: SlurmTestEnv): string[] {
 
 /** squeue's view of one job, ended or not: "STATE REASON". */
 export function jobState(env: SlurmTestEnv, jobId: string): string {
-  const out = execFileSync("squeue", ["--noheader", "--states=all", `--jobs=${jobId}`, "--format=%T %r"], { env: { ...process.env, SLURM_CONF: env.slurmConf }, encoding: "utf8" });
+  const out = execFileSync("squeue", ["--noheader", "--states=all", `--jobs=${jobId}`, "--format=%T %r"], {
+    env: { ...process.env, SLURM_CONF: env.slurmConf },
+    encoding: "utf8",
+  });
   return out.trim();
 }
 

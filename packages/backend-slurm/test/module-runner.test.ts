@@ -62,7 +62,12 @@ describe("module runner (slurm's configuration)", () => {
 
   it("replaces result.json by a rename (a reader on NFS never sees half a file), not by writing into it", async () => {
     const dir = jobDir();
-    const argv = await writeModuleJob(dir, { kind: "module", module: moduleFile, export: "add", input: { a: 1, b: 1 } }, { attempt: 1, index: 0 }, process.execPath);
+    const argv = await writeModuleJob(
+      dir,
+      { kind: "module", module: moduleFile, export: "add", input: { a: 1, b: 1 } },
+      { attempt: 1, index: 0 },
+      process.execPath,
+    );
     // A write in place would go through this link into `target`; a rename replaces the link.
     writeFileSync(path.join(dir, "target"), "untouched");
     symlinkSync(path.join(dir, "target"), path.join(dir, MODULE_FILES.result));
@@ -83,7 +88,12 @@ describe("module runner (slurm's configuration)", () => {
   it("aborts the export's signal on SIGTERM and still writes the result", async () => {
     const dir = jobDir();
     const started = path.join(dir, "started");
-    const argv = await writeModuleJob(dir, { kind: "module", module: moduleFile, export: "waitForStop", input: { started } }, { attempt: 1, index: 0 }, process.execPath);
+    const argv = await writeModuleJob(
+      dir,
+      { kind: "module", module: moduleFile, export: "waitForStop", input: { started } },
+      { attempt: 1, index: 0 },
+      process.execPath,
+    );
     const child = start(argv);
     const exited = once(child, "exit");
     while (!existsSync(started)) await sleep(20);

@@ -167,8 +167,13 @@ describe.skipIf(!env)("slurm", () => {
 
   it("argv, env and stdin reach the program byte for byte (quotes, $(), newlines)", async () => {
     const slurm = await executor();
-    const nasty = "it's $(touch /tmp/themis-pwned) `id` \"q\" \\ \n; exit 9";
-    const out = await runJob(slurm, { kind: "command", argv: ["sh", "-c", 'printf "%s|%s|" "$1" "$NASTY"; cat', "job", nasty], env: { NASTY: nasty }, stdin: nasty });
+    const nasty = 'it\'s $(touch /tmp/themis-pwned) `id` "q" \\ \n; exit 9';
+    const out = await runJob(slurm, {
+      kind: "command",
+      argv: ["sh", "-c", 'printf "%s|%s|" "$1" "$NASTY"; cat', "job", nasty],
+      env: { NASTY: nasty },
+      stdin: nasty,
+    });
     expect(out.ok && out.value).toBe(`${nasty}|${nasty}|${nasty}`);
   });
 

@@ -53,7 +53,15 @@ describe("SLURM end states", () => {
   });
 
   it("reads SLURM time limits as sbatch does", () => {
-    const cases: Array<[string, number | undefined]> = [["5", 300_000], ["5:30", 330_000], ["1:02:03", 3_723_000], ["2-3", 183_600_000], ["2-3:04", 183_840_000], ["1-0:0:1", 86_401_000], ["UNLIMITED", undefined]];
+    const cases: Array<[string, number | undefined]> = [
+      ["5", 300_000],
+      ["5:30", 330_000],
+      ["1:02:03", 3_723_000],
+      ["2-3", 183_600_000],
+      ["2-3:04", 183_840_000],
+      ["1-0:0:1", 86_401_000],
+      ["UNLIMITED", undefined],
+    ];
     for (const [value, ms] of cases) expect(slurmTimeMs(value), value).toBe(ms);
   });
 });

@@ -5,7 +5,10 @@ type JsonSchema = Record<string, unknown>;
 
 /** The environment variable a template suggests for a secret field. */
 export function secretEnvName(backend: string, field: string): string {
-  return `THEMIS_${backend}_${field}`.replace(/([a-z0-9])([A-Z])/g, "$1_$2").replace(/[^A-Za-z0-9]+/g, "_").toUpperCase();
+  return `THEMIS_${backend}_${field}`
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .replace(/[^A-Za-z0-9]+/g, "_")
+    .toUpperCase();
 }
 
 function typeOf(schema: JsonSchema): string {

@@ -97,7 +97,11 @@ export class CommandContext {
   }
 
   /** Resolve and validate, without creating it, the backend a flag value names (see {@link open}). */
-  async resolve<K extends BackendSectionKind>(kind: K, spec: string | undefined, options: Record<string, unknown> = {}): Promise<{ backend: ResolvedBackend<K>; label: string }> {
+  async resolve<K extends BackendSectionKind>(
+    kind: K,
+    spec: string | undefined,
+    options: Record<string, unknown> = {},
+  ): Promise<{ backend: ResolvedBackend<K>; label: string }> {
     const base = await this.#base(kind, spec, options);
     let backend = base.backend;
     if (!base.optionsApplied && Object.keys(options).length > 0) {
@@ -111,14 +115,20 @@ export class CommandContext {
     return { backend, label: base.label };
   }
 
-  async #base<K extends BackendSectionKind>(kind: K, spec: string | undefined, options: Record<string, unknown>): Promise<{ backend: ResolvedBackend<K>; label: string; optionsApplied?: boolean }> {
+  async #base<K extends BackendSectionKind>(
+    kind: K,
+    spec: string | undefined,
+    options: Record<string, unknown>,
+  ): Promise<{ backend: ResolvedBackend<K>; label: string; optionsApplied?: boolean }> {
     const config = await this.config();
     const configured = config?.[kind] as ResolvedBackend<K> | undefined;
     const where = (file: string | undefined): string => (file ? path.relative(this.cwd, file) || file : "config");
     if (spec === undefined) {
       if (configured) return { backend: configured, label: `${maskUri(configured.spec)} (${where(configured.file)})` };
       if (kind === "storage") {
-        throw new UsageError('no storage backend given: pass --storage <name|uri|file>, or set "storage" in the themis config (see: themis backends create local/csv)');
+        throw new UsageError(
+          'no storage backend given: pass --storage <name|uri|file>, or set "storage" in the themis config (see: themis backends create local/csv)',
+        );
       }
       spec = "local";
     }

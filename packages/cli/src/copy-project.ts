@@ -104,6 +104,12 @@ export async function copyProject(project: string, from: StorageBackend, to: Sto
     await flush();
     results.push(result);
   }
-  options.onProgress?.({ kind: tables.at(-1)?.kind ?? "dataset", table: tables.at(-1)?.name ?? "", rows: 0, tablesDone: tables.length, tablesTotal: tables.length });
+  options.onProgress?.({
+    kind: tables.at(-1)?.kind ?? "dataset",
+    table: tables.at(-1)?.name ?? "",
+    rows: 0,
+    tablesDone: tables.length,
+    tablesTotal: tables.length,
+  });
   return results;
 }

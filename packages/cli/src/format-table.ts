@@ -35,7 +35,11 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   const cells = rows.map((r) => headers.map((_, i) => cell(r[i] ?? "", max)));
   const shown = headers.map(printable);
   const widths = shown.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (r: readonly string[]): string =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(shown), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
 }
 

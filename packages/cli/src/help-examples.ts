@@ -27,7 +27,13 @@ export const HELP_EXAMPLES: ReadonlyArray<readonly [command: string, examples: r
   ["experiments delete", ["themis experiments delete baseline --yes"]],
   ["datasets delete", ["themis datasets delete scratch --yes"]],
   ["copy", ["themis copy demo --to local/csv --to-option rootDir=./backup"]],
-  ["run", ["themis run ./tasks.mjs#score --dataset qa --experiment scored --param model=small", "themis run ./tasks.mjs#score -d qa -e scored -P model=large --resume -j 4"]],
+  [
+    "run",
+    [
+      "themis run ./tasks.mjs#score --dataset qa --experiment scored --param model=small",
+      "themis run ./tasks.mjs#score -d qa -e scored -P model=large --resume -j 4",
+    ],
+  ],
   ["runs list", ["themis runs list --experiment scored --limit 5"]],
   ["runs show", ["themis runs show $RUN"]],
   ["runs compare", ["themis runs compare $BASELINE $CANDIDATE"]],

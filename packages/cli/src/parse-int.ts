@@ -14,6 +14,7 @@ export function parsePositiveInt(value: string): number {
  */
 export function parseTimeoutMs(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_TIMEOUT_MS) throw new InvalidArgumentError(`expected milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days)`);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > MAX_TIMEOUT_MS)
+    throw new InvalidArgumentError(`expected milliseconds from 1 to ${MAX_TIMEOUT_MS} (about 24.8 days)`);
   return n;
 }

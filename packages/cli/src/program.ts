@@ -20,9 +20,11 @@ const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.
 /** The `themis` command tree. `action` wraps each command's handler (context, exit code). */
 export function createProgram(action: Action): Command {
   const program = new Command("themis")
-    .description("Themis: datasets, experiments and backends from the command line.\nBackends come from the registry: whatever is installed next to your project.")
+    .description(
+      "Themis: datasets, experiments and backends from the command line.\nBackends come from the registry: whatever is installed next to your project.",
+    )
     .version(version, "-V, --version")
-    .option("--json", "machine-readable output on stdout (errors too, as { \"error\": ... })")
+    .option("--json", 'machine-readable output on stdout (errors too, as { "error": ... })')
     .option("-c, --config <file>", "use this themis config file instead of searching for one")
     .option("-C, --cwd <dir>", "run as if started in this folder")
     .showHelpAfterError("(add --help for usage)")

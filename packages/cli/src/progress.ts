@@ -91,7 +91,12 @@ export function runReporter(out: Output, mode: Exclude<ProgressMode, "auto">): R
     out.note(text);
   };
   return {
-    ...(bar ? { onProgress: (p: ExperimentProgress) => bar.update(p.done + p.skipped, p.total ?? p.done + p.skipped, { failed: p.failed, rate: p.ratePerSecond.toFixed(1) }) } : {}),
+    ...(bar
+      ? {
+          onProgress: (p: ExperimentProgress) =>
+            bar.update(p.done + p.skipped, p.total ?? p.done + p.skipped, { failed: p.failed, rate: p.ratePerSecond.toFixed(1) }),
+        }
+      : {}),
     progressIntervalMs: interval,
     stop: () => bar?.stop(),
     onEvent(event) {
@@ -105,7 +110,9 @@ export function runReporter(out: Output, mode: Exclude<ProgressMode, "auto">): R
       } else if (event.type === "run-started" && mode === "plain") {
         out.note(`[themis] run ${event.runId} started: ${event.total ?? "?"} rows of "${event.dataset}" -> experiment "${event.experiment}"`);
       } else if (event.type === "code-changed") {
-        say(`[themis] the task's code changed since run ${event.previousRunId} (sha256 ${String(event.previousCodeHash).slice(0, 12)} -> ${String(event.codeHash).slice(0, 12)}): its results are not reused, rows are recomputed (pin with --task-version)`);
+        say(
+          `[themis] the task's code changed since run ${event.previousRunId} (sha256 ${String(event.previousCodeHash).slice(0, 12)} -> ${String(event.codeHash).slice(0, 12)}): its results are not reused, rows are recomputed (pin with --task-version)`,
+        );
       } else if (event.type === "storage-error" && !storageTrouble) {
         storageTrouble = true;
         say(`[themis] storage unreachable (${event.message}); retrying at the next heartbeat`);

@@ -78,7 +78,13 @@ describe("themis backends create", () => {
     writeFileSync(path.join(app, "runner.yaml"), text.replace(/^image:$/m, "image: busybox"));
     const valid = await themisJson(app, ["backends", "validate", "runner.yaml"]);
     expect(valid.code).toBe(0);
-    expect(valid.json).toMatchObject({ valid: true, document: "backend", kind: "execution", backend: "acme/runner", config: { image: "busybox", timeout: 3600 } });
+    expect(valid.json).toMatchObject({
+      valid: true,
+      document: "backend",
+      kind: "execution",
+      backend: "acme/runner",
+      config: { image: "busybox", timeout: 3600 },
+    });
   });
 
   it("refuses to overwrite without --force; prints to stdout without --output; JSON format", async () => {
@@ -95,14 +101,19 @@ describe("themis backends create", () => {
 
 describe("themis backends validate", () => {
   const app = makeApp(["acme-runner", "acme-vault"], {
-    "themis.config.yaml": "project: demo\nstorage:\n  type: acme/vault\n  password: ${env:VAULT_PW}\nexecution:\n  type: acme/runner\n  image: busybox\n  cpu: 4\n",
+    "themis.config.yaml":
+      "project: demo\nstorage:\n  type: acme/vault\n  password: ${env:VAULT_PW}\nexecution:\n  type: acme/runner\n  image: busybox\n  cpu: 4\n",
     "package-config/package.json": JSON.stringify({ name: "x", themis: { storage: "memory" } }),
   });
 
   it("accepts a whole themis config and prints it resolved, secrets as written", async () => {
     const { code, json } = await themisJson(app, ["backends", "validate", "themis.config.yaml"], { VAULT_PW: "pw-from-env" });
     expect(code).toBe(0);
-    expect(json).toMatchObject({ valid: true, document: "themis", config: { project: "demo", storage: { type: "acme/vault", password: "${env:VAULT_PW}" }, execution: { cpu: 4, timeout: 3600 } } });
+    expect(json).toMatchObject({
+      valid: true,
+      document: "themis",
+      config: { project: "demo", storage: { type: "acme/vault", password: "${env:VAULT_PW}" }, execution: { cpu: 4, timeout: 3600 } },
+    });
   });
 
   it('accepts the "themis" key of a package.json', async () => {

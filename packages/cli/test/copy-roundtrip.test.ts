@@ -10,7 +10,7 @@ import { copyProject } from "../src/copy-project.js";
 const ROWS: Row[] = [
   { question: "2+2?", answer: "4", n: 4, ratio: 0.1, big: 12345678901234, neg: -0, flag: false, nothing: null },
   { question: "1", nested: { a: [1, "1", { b: null }], "key with space": "ü ✓ 日本" }, empty: "", list: [] },
-  { other: "different keys per row", multiline: "line 1\nline 2, with \"quotes\"" },
+  { other: "different keys per row", multiline: 'line 1\nline 2, with "quotes"' },
 ];
 
 function localCsv(rootDir: string): Promise<StorageBackend> {

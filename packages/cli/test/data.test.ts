@@ -60,7 +60,12 @@ describe("datasets and experiments", () => {
     const { app, ids } = await seededApp();
     const jsonl = await themis(app, ["datasets", "export", "qa", "--format", "jsonl"]);
     expect(jsonl.code).toBe(0);
-    expect(jsonl.stdout.trimEnd().split("\n").map((l) => JSON.parse(l))).toEqual(ROWS.map((r, i) => ({ _row_id: ids[i], ...r })));
+    expect(
+      jsonl.stdout
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual(ROWS.map((r, i) => ({ _row_id: ids[i], ...r })));
     const csv = await themis(app, ["datasets", "export", "qa", "--format", "csv"]);
     expect(csv.stdout.split("\r\n")[0]).toBe("_row_id,question,answer,meta,score,ok,nothing");
     expect(csv.stdout.split("\r\n")[1]).toBe(`${ids[0]},2+2?,4,"{""n"":1,""tags"":[""math""]}",,,`);
@@ -92,7 +97,18 @@ describe("themis copy", () => {
     await qa.update(first!._row_id, { question: "2+2?", answer: "four" });
     await qa.append({ question: "new" });
     await p.close();
-    const rerun = await themisJson(app, ["copy", "demo", "--from", "local/csv", "--from-option", "rootDir=./data", "--to", "local/csv", "--to-option", "rootDir=./copy"]);
+    const rerun = await themisJson(app, [
+      "copy",
+      "demo",
+      "--from",
+      "local/csv",
+      "--from-option",
+      "rootDir=./data",
+      "--to",
+      "local/csv",
+      "--to-option",
+      "rootDir=./copy",
+    ]);
     expect(rerun.json.tables[0]).toMatchObject({ rows: 4, appended: 1, updated: 1, unchanged: 2 });
     expect(await readTable(path.join(app, "copy"), "dataset", "qa")).toEqual(await readTable(path.join(app, "data"), "dataset", "qa"));
   });

@@ -7,14 +7,27 @@ import { makeApp, themis, themisJson } from "./helpers.js";
 
 const demoDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "examples", "demo");
 
-
 describe("the README's demo through the CLI", () => {
   it("themis run evaluates the demo's dataset like the demo does, and shows its results", async () => {
     const app = makeApp(["local-csv"], { "themis.config.yaml": "project: demo\nstorage:\n  type: local/csv\n  rootDir: ./demo-data\n" });
     // The demo itself creates the project, the dataset and its own experiment.
-    await promisify(execFile)(process.execPath, [path.join(demoDir, "index.ts")], { cwd: demoDir, env: { ...process.env, THEMIS_DEMO_DIR: path.join(app, "demo-data") } });
+    await promisify(execFile)(process.execPath, [path.join(demoDir, "index.ts")], {
+      cwd: demoDir,
+      env: { ...process.env, THEMIS_DEMO_DIR: path.join(app, "demo-data") },
+    });
     expect((await themisJson(app, ["datasets", "ls"])).json).toEqual(["arithmetic"]);
-    const run = await themisJson(app, ["run", `${path.join(demoDir, "tasks.ts")}#solve`, "--dataset", "arithmetic", "--experiment", "arithmetic-cli", "-j", "4", "-P", "model=tiny-evaluator"]);
+    const run = await themisJson(app, [
+      "run",
+      `${path.join(demoDir, "tasks.ts")}#solve`,
+      "--dataset",
+      "arithmetic",
+      "--experiment",
+      "arithmetic-cli",
+      "-j",
+      "4",
+      "-P",
+      "model=tiny-evaluator",
+    ]);
     expect(run.code).toBe(0);
     expect(run.json).toMatchObject({ status: "completed", total: 10, succeeded: 10, failed: 0 });
     const results = (await themisJson(app, ["experiments", "show", "arithmetic-cli"])).json.rows as { output: { correct: boolean } }[];

@@ -121,7 +121,15 @@ describe("every command's --help has an example, and every example runs", () => 
     const script = path.join(mkdtempSync(path.join(tmpdir(), "themis-completion-")), "themis.bash");
     writeFileSync(script, stdout);
     const complete = (words: string[]): string =>
-      execFileSync("bash", ["-c", `source "$0"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _themis_completion; echo "\${COMPREPLY[@]}"`, script], { encoding: "utf8" }).trim();
+      execFileSync(
+        "bash",
+        [
+          "-c",
+          `source "$0"; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _themis_completion; echo "\${COMPREPLY[@]}"`,
+          script,
+        ],
+        { encoding: "utf8" },
+      ).trim();
     expect(complete(["themis", "datasets", "im"])).toBe("import");
     expect(complete(["themis", "datasets", "import", "qa", "--sk"])).toBe("--skip-bad");
     expect(complete(["themis", "--json", "back"])).toBe("backends");

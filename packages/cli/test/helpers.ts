@@ -117,7 +117,10 @@ export function makeApp(packages: readonly FixtureName[], files: Record<string, 
   const fixture = (name: string, backends: Record<string, unknown>, source: string): void => {
     const dir = path.join(app, "node_modules", name);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, version: "1.2.3", type: "module", exports: { ".": "./index.js", "./package.json": "./package.json" }, themisBackends: backends }));
+    writeFileSync(
+      path.join(dir, "package.json"),
+      JSON.stringify({ name, version: "1.2.3", type: "module", exports: { ".": "./index.js", "./package.json": "./package.json" }, themisBackends: backends }),
+    );
     writeFileSync(path.join(dir, "index.js"), source);
     deps[name] = "1.2.3";
   };

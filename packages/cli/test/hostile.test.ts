@@ -9,7 +9,10 @@ import { makeApp, themis, themisJson } from "./helpers.js";
 function addPackage(app: string, name: string, backends: Record<string, unknown>, source: string): void {
   const dir = path.join(app, "node_modules", name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, version: "0.0.1", type: "module", exports: { ".": "./index.js", "./package.json": "./package.json" }, themisBackends: backends }));
+  writeFileSync(
+    path.join(dir, "package.json"),
+    JSON.stringify({ name, version: "0.0.1", type: "module", exports: { ".": "./index.js", "./package.json": "./package.json" }, themisBackends: backends }),
+  );
   writeFileSync(path.join(dir, "index.js"), source);
   const pkg = JSON.parse(readFileSync(path.join(app, "package.json"), "utf8")) as { dependencies: Record<string, string> };
   pkg.dependencies[name] = "0.0.1";
@@ -38,7 +41,10 @@ describe("a plugin whose import never settles", () => {
     // A broken package makes `backends list` fail (exit 1), so scripts notice.
     expect(code).toBe(1);
     const stuck = json.backends.find((b: { name: string }) => b.name === "acme/stuck");
-    expect(stuck).toMatchObject({ status: "broken", diagnostics: [expect.objectContaining({ phase: "load", message: expect.stringMatching(/did not finish loading within 500 ms/) })] });
+    expect(stuck).toMatchObject({
+      status: "broken",
+      diagnostics: [expect.objectContaining({ phase: "load", message: expect.stringMatching(/did not finish loading within 500 ms/) })],
+    });
   });
 
   it("doctor reports it and exits", async () => {
@@ -54,7 +60,11 @@ describe("a storage backend that never answers", () => {
     addPackage(app, "acme-silent", { "acme/silent": { kind: "storage", entry: "./index.js" } }, SILENT);
     const { code, json } = await themisJson(app, ["doctor", "--timeout", "500"]);
     expect(code).toBe(1);
-    expect(json.checks.find((c: { check: string }) => c.check === "storage")).toMatchObject({ ok: false, backend: "acme/silent", detail: expect.stringMatching(/did not finish within 500 ms/) });
+    expect(json.checks.find((c: { check: string }) => c.check === "storage")).toMatchObject({
+      ok: false,
+      backend: "acme/silent",
+      detail: expect.stringMatching(/did not finish within 500 ms/),
+    });
     expect(json.checks.find((c: { check: string }) => c.check === "execution")).toMatchObject({ ok: true });
   });
 });
@@ -73,8 +83,15 @@ describe("durations past Node's timer limit are usage errors", () => {
 describe("credentials in URL-shaped fields", () => {
   it("config and backends validate mask a password in a field not marked secret", async () => {
     const secret = "canary-ssh-5e2a9d";
-    const app = makeApp(["acme-vault"], { "themis.config.yaml": `storage:\n  type: acme/vault\n  host: "ssh://deploy:${secret}@build.example"\n  password: pw-123456\n` });
-    for (const args of [["config"], ["config", "--json"], ["backends", "validate", "themis.config.yaml"], ["backends", "validate", "themis.config.yaml", "--json"]]) {
+    const app = makeApp(["acme-vault"], {
+      "themis.config.yaml": `storage:\n  type: acme/vault\n  host: "ssh://deploy:${secret}@build.example"\n  password: pw-123456\n`,
+    });
+    for (const args of [
+      ["config"],
+      ["config", "--json"],
+      ["backends", "validate", "themis.config.yaml"],
+      ["backends", "validate", "themis.config.yaml", "--json"],
+    ]) {
       const result = await themis(app, args);
       expect(result.stdout + result.stderr).not.toContain(secret);
       expect(result.stdout).toContain("ssh://deploy:");

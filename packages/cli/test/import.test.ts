@@ -49,7 +49,10 @@ describe("themis datasets import", () => {
   });
 
   it("--skip-bad imports the good rows and reports the bad lines", async () => {
-    const app = makeApp(["local-csv"], { "themis.config.yaml": CONFIG, "qa.jsonl": '{"q":1}\nnot json\n\n[1]\n{"q":2,"_row_id":"r-2"}\n{"q":3,"_row_id":"r-2"}\n' });
+    const app = makeApp(["local-csv"], {
+      "themis.config.yaml": CONFIG,
+      "qa.jsonl": '{"q":1}\nnot json\n\n[1]\n{"q":2,"_row_id":"r-2"}\n{"q":3,"_row_id":"r-2"}\n',
+    });
     const { code, stderr, stdout } = await themis(app, ["datasets", "import", "qa", "qa.jsonl", "--skip-bad"]);
     expect(code).toBe(0);
     expect(stdout).toBe('imported 2 rows into dataset "qa" of project "demo" (created)\n');
@@ -61,7 +64,9 @@ describe("themis datasets import", () => {
     const { app } = await seededApp([{ q: 0 }]);
     const run = (args: string[], input: string) =>
       new Promise<{ code: number; stderr: string }>((resolve) => {
-        const child = execFile(process.execPath, [BIN, ...args], { cwd: app }, (error, _stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stderr }));
+        const child = execFile(process.execPath, [BIN, ...args], { cwd: app }, (error, _stdout, stderr) =>
+          resolve({ code: error ? Number(error.code) : 0, stderr }),
+        );
         child.stdin!.end(input);
       });
     const refused = await run(["datasets", "import", "qa", "-", "--format", "jsonl"], '{"q":1}\n');

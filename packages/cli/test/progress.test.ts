@@ -51,7 +51,10 @@ describe("progress bars (in-process, on a terminal)", () => {
     writeFileSync(path.join(cwd, "package.json"), "{}");
     writeFileSync(path.join(cwd, "task.mjs"), "export const half = (row) => { if (row.i % 2) throw new Error('odd'); return row.i * 2; };\n");
     const streams = { stdout: capture(false), stderr: capture(true) };
-    const code = await main(["--cwd", cwd, "run", "./task.mjs#half", "-d", "qa", "-e", "doubled", "-p", "demo", "-s", "memory", "-O", `namespace=${ns}`], streams);
+    const code = await main(
+      ["--cwd", cwd, "run", "./task.mjs#half", "-d", "qa", "-e", "doubled", "-p", "demo", "-s", "memory", "-O", `namespace=${ns}`],
+      streams,
+    );
     expect(code).toBe(1);
     expect(streams.stderr.text()).toMatch(/20\/20 rows \| 10 failed \| [\d.]+\/s \| ETA/);
     expect(streams.stdout.text()).toMatch(/completed: 10 ok, 10 failed, 0 skipped of 20 rows/);

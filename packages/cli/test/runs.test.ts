@@ -51,7 +51,11 @@ async function results(app: string, experiment: string): Promise<Row[]> {
 }
 
 /** `themis ...args` as a child process we can kill; output collected. */
-function start(app: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; exited: Promise<number | null>; out: () => string; err: () => string } {
+function start(
+  app: string,
+  args: string[],
+  env: Record<string, string> = {},
+): { child: ChildProcess; exited: Promise<number | null>; out: () => string; err: () => string } {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: app, env: { ...process.env, NO_COLOR: "1", ...env } });
   let out = "";
   let err = "";
@@ -94,7 +98,9 @@ describe("themis runs: liveness and cancel across processes", () => {
 
   it("runs cancel: the runner in another process stops at its next heartbeat, status cancelled with the reason", async () => {
     const app = await seededApp(400);
-    const runner = start(app, ["run", "./tasks.mjs#slow", "-d", "qa", "-e", "slow", "-j", "1", "--heartbeat-ms", "200", "--json"], { THEMIS_TEST_SLEEP: "100" });
+    const runner = start(app, ["run", "./tasks.mjs#slow", "-d", "qa", "-e", "slow", "-j", "1", "--heartbeat-ms", "200", "--json"], {
+      THEMIS_TEST_SLEEP: "100",
+    });
     const { run_id } = await waitForRun(app, "slow", "running");
     const cancel = await themis(app, ["runs", "cancel", run_id, "--reason", "wrong model"]);
     expect(cancel).toMatchObject({ code: 0, stdout: expect.stringMatching(/cancel requested/) });
@@ -110,7 +116,10 @@ describe("themis runs: liveness and cancel across processes", () => {
     const marker = path.join(app, "started.txt");
     writeFileSync(marker, "");
     const runners = [0, 1, 2].map(() =>
-      start(app, ["run", "./tasks.mjs#slow", "-d", "qa", "-e", "shared2", "-j", "4", "--resume", "--json"], { THEMIS_TEST_MARKER: marker, THEMIS_TEST_SLEEP: "5" }),
+      start(app, ["run", "./tasks.mjs#slow", "-d", "qa", "-e", "shared2", "-j", "4", "--resume", "--json"], {
+        THEMIS_TEST_MARKER: marker,
+        THEMIS_TEST_SLEEP: "5",
+      }),
     );
     expect(await Promise.all(runners.map((r) => r.exited))).toEqual([0, 0, 0]);
     const summaries = runners.map((r) => JSON.parse(r.out()));
@@ -132,7 +141,10 @@ describe("themis run: progress, fail fast, honest resume", () => {
     expect(plain.stderr).toMatch(/^\[themis\] run \S+ started: 30 rows of "qa" -> experiment "p1"$/m);
     expect(plain.stderr).toMatch(/^\[themis\] 30\/30 rows \(0 failed\) \| [\d.]+ rows\/s \| ETA 0s$/m);
     const json = await themis(app, ["run", "./tasks.mjs#plain", "-d", "qa", "-e", "p2", "--progress", "json"]);
-    const events = json.stderr.trim().split("\n").map((l) => JSON.parse(l));
+    const events = json.stderr
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(events[0]).toMatchObject({ type: "run-started", total: 30 });
     expect(events.at(-1)).toMatchObject({ type: "run-ended", status: "completed", succeeded: 30 });
     expect(events.some((e) => e.type === "progress" && e.done === 30)).toBe(true);
@@ -168,7 +180,10 @@ describe("themis run: progress, fail fast, honest resume", () => {
     expect(edited.stderr).toMatch(/the task's code changed since run \S+ .*rows are recomputed/);
     await themisJson(app, ["run", "./tasks.mjs#plain", "-d", "qa", "-e", "pinned", "--resume", "--task-version", "1"]);
     writeFileSync(path.join(app, "tasks.mjs"), `${TASKS}\n// edited again\n`);
-    expect((await themisJson(app, ["run", "./tasks.mjs#plain", "-d", "qa", "-e", "pinned", "--resume", "--task-version", "1"])).json).toMatchObject({ succeeded: 0, skipped: 10 });
+    expect((await themisJson(app, ["run", "./tasks.mjs#plain", "-d", "qa", "-e", "pinned", "--resume", "--task-version", "1"])).json).toMatchObject({
+      succeeded: 0,
+      skipped: 10,
+    });
   }, 60_000);
 });
 
@@ -185,7 +200,9 @@ describe("themis runs list | show | compare | delete", () => {
     const show = await themis(app, ["runs", "show", a.json.runId]);
     expect(show.stdout).toMatch(/^state:\s+completed$/m);
     expect(show.stdout).toMatch(/^code sha256:\s+[0-9a-f]{64}$/m);
-    expect((await themisJson(app, ["runs", "show", a.json.runId])).json.provenance).toMatchObject({ executorConfig: { maxThreads: expect.any(Number), concurrency: expect.any(Number) } });
+    expect((await themisJson(app, ["runs", "show", a.json.runId])).json.provenance).toMatchObject({
+      executorConfig: { maxThreads: expect.any(Number), concurrency: expect.any(Number) },
+    });
     expect(show.stdout).toMatch(/^exact\s+200\s+0\.5000\s/m);
     const cmp = await themisJson(app, ["runs", "compare", a.json.runId, b.json.runId]);
     expect(cmp.json.both).toBe(200);
@@ -208,6 +225,8 @@ describe("themis runs list | show | compare | delete", () => {
     expect(formatEta(59.6)).toBe("1m00s");
     expect(formatEta(7384)).toBe("2h03m");
     expect(formatEta(Number.POSITIVE_INFINITY)).toBe("?");
-    expect(progressLine({ done: 10, failed: 2, skipped: 5, total: 100, ratePerSecond: 2 })).toBe("[themis] 15/100 rows (2 failed, 5 skipped) | 2.0 rows/s | ETA 43s");
+    expect(progressLine({ done: 10, failed: 2, skipped: 5, total: 100, ratePerSecond: 2 })).toBe(
+      "[themis] 15/100 rows (2 failed, 5 skipped) | 2.0 rows/s | ETA 43s",
+    );
   });
 });

@@ -4,9 +4,7 @@ import { describe, expect, it } from "vitest";
 import { BIN, themis } from "./helpers.js";
 import { seededApp } from "./seeded-app.js";
 
-const HOSTILE = [
-  { name: "=HYPERLINK(\"http://evil.example\",\"x\")", formula: "+1+1", at: "@cmd", minus: "-2+3", tab: "\tx", safe: "plain", n: -5 },
-];
+const HOSTILE = [{ name: '=HYPERLINK("http://evil.example","x")', formula: "+1+1", at: "@cmd", minus: "-2+3", tab: "\tx", safe: "plain", n: -5 }];
 
 describe("export --format csv neutralises formulas", () => {
   it("prefixes text a spreadsheet would run with ', numbers and plain text unchanged", async () => {

@@ -101,7 +101,9 @@ export function postprocessSuite(options: PostprocessSuiteOptions): void {
 
     it("rejects an invalid config with ERR_THEMIS_INVALID_CONFIG before running", async () => {
       expect(() => parseBackendConfig(definition, options.invalidConfig)).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_CONFIG" }));
-      await expect(runPostprocess(ctx.project, definition, { experiment: "results", config: options.invalidConfig })).rejects.toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
+      await expect(runPostprocess(ctx.project, definition, { experiment: "results", config: options.invalidConfig })).rejects.toMatchObject({
+        code: "ERR_THEMIS_INVALID_CONFIG",
+      });
     });
 
     it("reports, as JSON, the rows it read, and leaves the results unchanged", async () => {

@@ -43,15 +43,24 @@ storageSuite({ name: "minimal (core fallbacks)", definition: minimalBackend, con
 
 const raw = await memoryBackend.create(parseBackendConfig(memoryBackend, { namespace: `fallbacks-raw-${randomUUID()}` }));
 let tables = 0;
-tableStoreSuite({ name: "minimal (core fallbacks)", createTable: async () => minimalTable(await (await raw.openProject(`p${++tables}`, "create")).createTable("dataset", "raw")) });
+tableStoreSuite({
+  name: "minimal (core fallbacks)",
+  createTable: async () => minimalTable(await (await raw.openProject(`p${++tables}`, "create")).createTable("dataset", "raw")),
+});
 
 describe("the fallbacks are really in use", () => {
   it("a definition completes what create returns: close, load and get exist and behave", async () => {
     const backend = await minimalBackend.create(parseBackendConfig(minimalBackend, { namespace: `fallbacks-probe-${randomUUID()}` }));
     const table = await (await backend.openProject("p", "create")).createTable("dataset", "t");
     expect(Object.keys(await Promise.resolve(minimalTable(table)))).not.toContain("load");
-    await table.append([{ _row_id: "a", n: 1 }, { _row_id: "b", n: 2 }]);
-    expect(await table.load()).toEqual([{ _row_id: "a", n: 1 }, { _row_id: "b", n: 2 }]);
+    await table.append([
+      { _row_id: "a", n: 1 },
+      { _row_id: "b", n: 2 },
+    ]);
+    expect(await table.load()).toEqual([
+      { _row_id: "a", n: 1 },
+      { _row_id: "b", n: 2 },
+    ]);
     expect(await table.get("b")).toEqual({ _row_id: "b", n: 2 });
     expect(await table.get("nope")).toBeUndefined();
     await backend.close();

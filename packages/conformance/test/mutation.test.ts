@@ -42,7 +42,10 @@ const MUTANTS: Record<string, string[]> = {
   "storage conformance: unsorted-list-projects": ["listProjects returns every name sorted"],
   "storage conformance: close-does-nothing": ["after close, calls through the backend and every handle it gave out fail with CLOSED"],
   "storage conformance: folds-name-case": ["keeps the case of project and table names", "keeps names that differ only in case apart"],
-  "storage conformance: writes-through-stale-handles": ["a handle to a deleted table fails with NOT_FOUND on every call", "handles into a deleted project fail with NOT_FOUND"],
+  "storage conformance: writes-through-stale-handles": [
+    "a handle to a deleted table fails with NOT_FOUND on every call",
+    "handles into a deleted project fail with NOT_FOUND",
+  ],
   "storage conformance: shares-returned-rows": ["returns rows the caller owns", "does not let callers change stored rows by mutating objects"],
   "execution conformance: passes-env-through": ["inheritEnv: false starts from an empty environment"],
   "execution conformance: ignores-resolve-from": ["a relative path is resolved from resolveFrom", "a package specifier is resolved from resolveFrom"],

@@ -121,7 +121,9 @@ export function defineExecutionBackend<Config>(input: DefinitionInput<"execution
  * Export the result from the package's entry module and list it in package.json:
  * `"themisBackends": { "my-step": { "kind": "postprocess", "entry": "./dist/index.js" } }`.
  */
-export function definePostprocessor<Config>(input: Omit<DefinitionInput<"postprocess", Config>, "schemes" | "configFromUri" | "startWorker">): PostprocessorDefinition<Config> {
+export function definePostprocessor<Config>(
+  input: Omit<DefinitionInput<"postprocess", Config>, "schemes" | "configFromUri" | "startWorker">,
+): PostprocessorDefinition<Config> {
   return Object.freeze({ ...input, brand: BACKEND_BRAND, contractVersion: CONTRACT_VERSION, kind: "postprocess" as const });
 }
 

@@ -4,7 +4,17 @@ export { ROW_ID, newRowId, toJsonRow, validateRowId, type JsonValue, type Row, t
 // Backend authors: import contracts, definitions and the toolkit from "@themis/core/backend";
 // config files and backend configs are also at "@themis/core/config". The names below stay
 // here for compatibility (deprecated for authors: see the README's "Entry points").
-export type { OpenMode, ProjectStore, ProjectStoreImpl, StorageBackend, StorageBackendImpl, StorageCapabilities, TableKind, TableStore, TableStoreImpl } from "./storage/contract.js";
+export type {
+  OpenMode,
+  ProjectStore,
+  ProjectStoreImpl,
+  StorageBackend,
+  StorageBackendImpl,
+  StorageCapabilities,
+  TableKind,
+  TableStore,
+  TableStoreImpl,
+} from "./storage/contract.js";
 export { Table, type Dataset, type Experiment, type TableOptions } from "./storage/table.js";
 export { memoryBackend, memoryConfigSchema } from "./storage/memory.js";
 export { Project, type ProjectOptions, type StorageSpec } from "./project.js";
@@ -66,10 +76,27 @@ export { map, mapValues, type MapOptions, type MapProgress } from "./execution/m
 export { backoffDelay, type BackoffPolicy, type RetryOptions } from "./execution/retry.js";
 export type { CommandTask, FunctionTask, ModuleTask, Task } from "./execution/task.js";
 export type { ExecutionSpec } from "./execution/executor.js";
-export { localBackend, localConfigSchema, sequentialBackend, sequentialConfigSchema, type LocalConfig, type SequentialConfig } from "./execution/local/definitions.js";
+export {
+  localBackend,
+  localConfigSchema,
+  sequentialBackend,
+  sequentialConfigSchema,
+  type LocalConfig,
+  type SequentialConfig,
+} from "./execution/local/definitions.js";
 export { runExperiment, type ExperimentProgress, type ExperimentRunSummary, type RunEvent, type RunExperimentOptions } from "./experiment/run-experiment.js";
 export type { ResultRow } from "./experiment/result-row.js";
-export { DEFAULT_HEARTBEAT_MS, STALE_AFTER_BEATS, getRun, listRuns, runState, type RunCounts, type RunRecord, type RunState, type RunStatus } from "./experiment/run-record.js";
+export {
+  DEFAULT_HEARTBEAT_MS,
+  STALE_AFTER_BEATS,
+  getRun,
+  listRuns,
+  runState,
+  type RunCounts,
+  type RunRecord,
+  type RunState,
+  type RunStatus,
+} from "./experiment/run-record.js";
 export { CANCELS_TABLE, requestCancel, type CancelRequest } from "./experiment/cancel.js";
 export { claimsTable, resultRowId } from "./experiment/claims.js";
 export { compareRuns, runResults, type CompareOptions, type ComparedRun, type MetricComparison, type RunComparison } from "./experiment/compare.js";

@@ -27,7 +27,11 @@ function isStorageBackend(value: unknown): value is StorageBackend {
   return typeof value === "object" && value !== null && typeof (value as StorageBackend).openProject === "function";
 }
 
-async function createStorage(spec: StorageSpec, config: Record<string, unknown> | undefined, registry: Registry): Promise<{ storage: StorageBackend; owned: boolean }> {
+async function createStorage(
+  spec: StorageSpec,
+  config: Record<string, unknown> | undefined,
+  registry: Registry,
+): Promise<{ storage: StorageBackend; owned: boolean }> {
   if (isStorageBackend(spec)) return { storage: spec, owned: false };
   if (isBackendDefinition(spec)) {
     const def = spec as StorageBackendDefinition;
@@ -62,12 +66,21 @@ export class Project {
     this.#owned = owned;
   }
 
-  static async #open(mode: OpenMode, name: string, backend: StorageSpec | undefined, config?: Record<string, unknown>, options: ProjectOptions = {}): Promise<Project> {
+  static async #open(
+    mode: OpenMode,
+    name: string,
+    backend: StorageSpec | undefined,
+    config?: Record<string, unknown>,
+    options: ProjectOptions = {},
+  ): Promise<Project> {
     validateName("project", name);
     // No backend given: the themis config's "storage" (config, when given, overrides its options).
     const { storage, owned } =
       backend === undefined
-        ? { storage: await defaultStorage({ ...(options.registry ? { registry: options.registry } : {}), ...(config ? { overrides: config } : {}) }), owned: true }
+        ? {
+            storage: await defaultStorage({ ...(options.registry ? { registry: options.registry } : {}), ...(config ? { overrides: config } : {}) }),
+            owned: true,
+          }
         : await createStorage(backend, config, options.registry ?? defaultRegistry());
     try {
       return new Project(name, storage, await storage.openProject(name, mode), owned);

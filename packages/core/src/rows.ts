@@ -14,7 +14,8 @@ export const ROW_ID = "_row_id";
 export type StoredRow<T extends Row = Row> = T & { _row_id: string };
 
 const MAX_DEPTH = 256;
-const LONE_SURROGATE = "string holds a lone UTF-16 surrogate (half of a character pair), which no storage can keep as written; use str.toWellFormed() to replace it with U+FFFD";
+const LONE_SURROGATE =
+  "string holds a lone UTF-16 surrogate (half of a character pair), which no storage can keep as written; use str.toWellFormed() to replace it with U+FFFD";
 
 /**
  * `obj[key] = value`, except that a key named "__proto__" becomes an own data property

@@ -52,9 +52,13 @@ export function decodeUriField(text: string, field: string, backend: string): st
   try {
     return decodeURIComponent(text);
   } catch (cause) {
-    throw new InvalidConfigError(`invalid config for backend "${backend}"`, [{ path: field, message: 'malformed percent-escape in the URI (write "%25" for a literal "%")' }], {
-      backend,
-      cause: new Error((cause as Error)?.name ?? "URIError"),
-    });
+    throw new InvalidConfigError(
+      `invalid config for backend "${backend}"`,
+      [{ path: field, message: 'malformed percent-escape in the URI (write "%25" for a literal "%")' }],
+      {
+        backend,
+        cause: new Error((cause as Error)?.name ?? "URIError"),
+      },
+    );
   }
 }

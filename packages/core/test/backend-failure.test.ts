@@ -28,7 +28,9 @@ describe("backendError: one code per kind of failure", () => {
 
   it("auth names the config field to fix (credentials unless told)", () => {
     expect(backendError("auth", "m", { backend: "b" })).toMatchObject({ issues: [{ path: "credentials" }] });
-    expect(backendError("auth", "m", { backend: "b", field: "password", issue: "missing" })).toMatchObject({ issues: [{ path: "password", message: "missing" }] });
+    expect(backendError("auth", "m", { backend: "b", field: "password", issue: "missing" })).toMatchObject({
+      issues: [{ path: "password", message: "missing" }],
+    });
   });
 });
 

@@ -52,10 +52,7 @@ describe("config search", () => {
   });
 
   it("prefers themis.config.* over .themisrc over package.json", async () => {
-    const dir = makeProject(
-      { "themis.config.yaml": "project: a\n", ".themisrc.json": '{"project":"b"}' },
-      { name: "app", themis: { project: "c" } },
-    );
+    const dir = makeProject({ "themis.config.yaml": "project: a\n", ".themisrc.json": '{"project":"b"}' }, { name: "app", themis: { project: "c" } });
     expect((await loadConfig({ cwd: dir }))?.project).toBe("a");
   });
 
@@ -112,7 +109,10 @@ describe("validation", () => {
 
   it("names the file, and every problem with its field path", async () => {
     const error = await configError(
-      resolveConfig({ storage: { type: "acme/vault", poolSize: 0, pasword: "x" }, execution: { type: "sequential", concurency: 2 } }, { file: "/p/themis.config.yaml", registry }),
+      resolveConfig(
+        { storage: { type: "acme/vault", poolSize: 0, pasword: "x" }, execution: { type: "sequential", concurency: 2 } },
+        { file: "/p/themis.config.yaml", registry },
+      ),
     );
     expect(error.file).toBe("/p/themis.config.yaml");
     expect(error.message).toContain("/p/themis.config.yaml");
@@ -167,7 +167,10 @@ describe("${env:NAME} references", () => {
 
   it("an unset variable without fallback, or a malformed reference, is an issue at that path", async () => {
     const error = await configError(
-      resolveConfig({ storage: { type: "acme/vault", password: "${env:THEMIS_TEST_UNSET_PW}", host: "${env:bad name}" } }, { registry: fixtureRegistry(), env: {} }),
+      resolveConfig(
+        { storage: { type: "acme/vault", password: "${env:THEMIS_TEST_UNSET_PW}", host: "${env:bad name}" } },
+        { registry: fixtureRegistry(), env: {} },
+      ),
     );
     expect(error.issues.map((i) => i.path)).toEqual(expect.arrayContaining(["storage.password", "storage.host"]));
     expect(error.issues.find((i) => i.path === "storage.password")?.message).toMatch(/THEMIS_TEST_UNSET_PW is not set/);
@@ -204,19 +207,29 @@ describe("${env:NAME} references", () => {
 describe("paths and registry filters", () => {
   it("relative path options resolve against the config file's folder", async () => {
     const dir = makeProject();
-    const config = await resolveConfig({ storage: { type: "acme/vault", password: "p", dataDir: "data/cache" } }, { file: path.join(dir, "themis.config.yaml"), registry: fixtureRegistry() });
+    const config = await resolveConfig(
+      { storage: { type: "acme/vault", password: "p", dataDir: "data/cache" } },
+      { file: path.join(dir, "themis.config.yaml"), registry: fixtureRegistry() },
+    );
     expect((config.storage?.config as { dataDir: string } | undefined)?.dataDir).toBe(path.join(dir, "data", "cache"));
   });
 
   it("registry allow / skip options hide installed backends; built-ins stay", async () => {
-    const storage = (name: string) => ({ name: `themis-fx-${name.replace("/", "-")}`, themisBackends: { [name]: { kind: "storage", entry: "./index.js" } }, files: { "index.js": memoryBackendModule(name) } });
+    const storage = (name: string) => ({
+      name: `themis-fx-${name.replace("/", "-")}`,
+      themisBackends: { [name]: { kind: "storage", entry: "./index.js" } },
+      files: { "index.js": memoryBackendModule(name) },
+    });
     const app = makeApp("npm", [storage("fx/keep"), storage("fx/drop")]);
     const names = async (registry: Registry) => (await registry.list()).map((b) => b.name);
     expect(await names(new Registry({ cwd: app }))).toEqual(expect.arrayContaining(["fx/keep", "fx/drop", "memory"]));
     const skipping = new Registry({ cwd: app, skip: ["fx/drop"] });
     expect(await names(skipping)).toEqual(expect.arrayContaining(["fx/keep", "memory"]));
     expect(await names(skipping)).not.toContain("fx/drop");
-    await expect(skipping.get("fx/drop")).rejects.toMatchObject({ code: "ERR_THEMIS_UNKNOWN_BACKEND", message: expect.stringMatching(/excluded by the registry's allow\/skip/) });
+    await expect(skipping.get("fx/drop")).rejects.toMatchObject({
+      code: "ERR_THEMIS_UNKNOWN_BACKEND",
+      message: expect.stringMatching(/excluded by the registry's allow\/skip/),
+    });
     const allowing = new Registry({ cwd: app, allow: ["fx/keep"] });
     expect(await names(allowing)).toEqual(expect.arrayContaining(["fx/keep", "memory", "local"]));
     expect(await names(allowing)).not.toContain("fx/drop");

@@ -32,7 +32,10 @@ describe("local executor: module jobs", () => {
   const one = async (task: Parameters<typeof map>[0], input: unknown = null) => (await collect(map(task, [input], { executor })))[0]!;
 
   it("resolves a package specifier from resolveFrom with ESM rules (exports map, import condition)", async () => {
-    const o = await one({ kind: "module", module: "themis-exec-fixture/score", export: "score", resolveFrom: `${fixtures}pkg` }, { answer: "4", expected: "4" });
+    const o = await one(
+      { kind: "module", module: "themis-exec-fixture/score", export: "score", resolveFrom: `${fixtures}pkg` },
+      { answer: "4", expected: "4" },
+    );
     expect(o.ok && o.value).toEqual({ score: 1 });
   });
 
@@ -84,7 +87,13 @@ describe("local executor: jobs in flight beyond worker threads (tasksPerThread)"
   it("runs 8 module jobs at once on one thread: concurrency is not capped by the thread count", async () => {
     const executor = await localBackend.create(localBackend.configSchema.parse({ maxThreads: 1, tasksPerThread: 8 }));
     try {
-      const out = await collect(map({ kind: "module", module: jobs, export: "barrier" }, Array.from({ length: 8 }, () => ({ n: 8 })), { executor, concurrency: 8 }));
+      const out = await collect(
+        map(
+          { kind: "module", module: jobs, export: "barrier" },
+          Array.from({ length: 8 }, () => ({ n: 8 })),
+          { executor, concurrency: 8 },
+        ),
+      );
       expect(out.map((o) => o.ok && (o.value as { reached: boolean }).reached)).toEqual(Array(8).fill(true));
     } finally {
       await executor.close();
@@ -96,7 +105,9 @@ describe("local executor: jobs in flight beyond worker threads (tasksPerThread)"
     try {
       // Three slow jobs share the only thread with one that hangs until its timeout
       // terminates the thread: the three fail with it unless they are run again.
-      const slow = collect(map({ kind: "module", module: jobs, export: "sleepOnThread" }, [{ ms: 4000 }, { ms: 4000 }, { ms: 4000 }], { executor, concurrency: 3 }));
+      const slow = collect(
+        map({ kind: "module", module: jobs, export: "sleepOnThread" }, [{ ms: 4000 }, { ms: 4000 }, { ms: 4000 }], { executor, concurrency: 3 }),
+      );
       const hung = collect(map({ kind: "module", module: jobs, export: "barrier" }, [{ n: 1, hang: true }], { executor, timeout: 1500 }));
       expect((await hung)[0]).toMatchObject({ ok: false, error: { code: "ERR_THEMIS_TIMEOUT" } });
       expect((await slow).map((o) => o.ok)).toEqual([true, true, true]);
@@ -111,9 +122,19 @@ describe("local executor: command jobs on this host", () => {
     process.env.THEMIS_TEST_PARENT_VAR = "from-parent";
     try {
       const [o] = await collect(
-        map({ kind: "command", command: () => ({ argv: ["sh", "-c", 'printf "%s|%s" "$THEMIS_TEST_PARENT_VAR" "$THEMIS_TEST_JOB_VAR"'], env: { THEMIS_TEST_JOB_VAR: "from-job" } }) }, [null], {
-          executor: "local",
-        }),
+        map(
+          {
+            kind: "command",
+            command: () => ({
+              argv: ["sh", "-c", 'printf "%s|%s" "$THEMIS_TEST_PARENT_VAR" "$THEMIS_TEST_JOB_VAR"'],
+              env: { THEMIS_TEST_JOB_VAR: "from-job" },
+            }),
+          },
+          [null],
+          {
+            executor: "local",
+          },
+        ),
       );
       expect(o!.ok && o!.value).toBe("from-parent|from-job");
     } finally {
@@ -126,7 +147,9 @@ describe("sequential executor", () => {
   it("runs module jobs one at a time whatever concurrency is asked", async () => {
     const executor = await sequentialBackend.create(sequentialBackend.configSchema.parse({}));
     try {
-      const out = await collect(map({ kind: "module", module: jobs, export: "sleepOnThread" }, [{ ms: 100 }, { ms: 100 }, { ms: 100 }], { executor, concurrency: 8, ordered: true }));
+      const out = await collect(
+        map({ kind: "module", module: jobs, export: "sleepOnThread" }, [{ ms: 100 }, { ms: 100 }, { ms: 100 }], { executor, concurrency: 8, ordered: true }),
+      );
       const spans = out.map((o) => (o.ok ? (o.value as { start: number; end: number }) : { start: Number.NaN, end: Number.NaN }));
       for (let i = 1; i < spans.length; i++) expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end);
     } finally {
@@ -160,7 +183,9 @@ describe("local and sequential executors: config and lifecycle", () => {
     const executor = await sequentialBackend.create(sequentialBackend.configSchema.parse({}));
     await executor.close();
     await executor.close();
-    await expect(executor.run({ kind: "function", fn: () => 1, input: null }, { signal: new AbortController().signal, attempt: 1, index: 0 })).rejects.toMatchObject({
+    await expect(
+      executor.run({ kind: "function", fn: () => 1, input: null }, { signal: new AbortController().signal, attempt: 1, index: 0 }),
+    ).rejects.toMatchObject({
       code: "ERR_THEMIS_CLOSED",
     });
   });
@@ -182,7 +207,12 @@ describe("execution building blocks", () => {
 
   it("toJobError keeps name, code, retryable flag and the cause chain; survives JSON", () => {
     const error = toJobError(new UnavailableError("down", { backend: "x", cause: Object.assign(new Error("socket"), { code: "ECONNRESET" }) }));
-    expect(error).toMatchObject({ name: "UnavailableError", code: "ERR_THEMIS_UNAVAILABLE", retryable: true, cause: { name: "Error", code: "ECONNRESET", retryable: false } });
+    expect(error).toMatchObject({
+      name: "UnavailableError",
+      code: "ERR_THEMIS_UNAVAILABLE",
+      retryable: true,
+      cause: { name: "Error", code: "ECONNRESET", retryable: false },
+    });
     expect(JSON.parse(JSON.stringify(error))).toEqual(error);
     expect(toJobError("a string")).toEqual({ name: "NonError", message: "a string", retryable: false });
     expect(toJobError({ weird: true })).toMatchObject({ name: "NonError", retryable: false });

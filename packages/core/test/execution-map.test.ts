@@ -154,7 +154,9 @@ describe("map: retries", () => {
       expect(o!.attempts).toBe(3);
       expect(attempts).toEqual([1, 2, 3]);
 
-      const [p] = await collect(map((_: number, { signal }) => delay(60_000, undefined, { signal }), [1], { executor, timeout: 50, retries: { retries: 5, minDelayMs: 1 } }));
+      const [p] = await collect(
+        map((_: number, { signal }) => delay(60_000, undefined, { signal }), [1], { executor, timeout: 50, retries: { retries: 5, minDelayMs: 1 } }),
+      );
       expect(p!.attempts).toBe(1);
       if (!p!.ok) expect(p!.error.code).toBe("ERR_THEMIS_TIMEOUT");
     } finally {
@@ -361,7 +363,10 @@ describe("map: flow", () => {
 
   it("mapValues returns values in input order and throws the first failure with its code", async () => {
     expect(await mapValues(async (n: number) => n * 2, [3, 1, 2], { execution: "sequential" })).toEqual([6, 2, 4]);
-    await expect(mapValues(async () => Promise.reject(new UnavailableError("down")), [1])).rejects.toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", retryable: true });
+    await expect(mapValues(async () => Promise.reject(new UnavailableError("down")), [1])).rejects.toMatchObject({
+      code: "ERR_THEMIS_UNAVAILABLE",
+      retryable: true,
+    });
   });
 
   it("uses the executor named by a string through the registry (default: local)", async () => {

@@ -3,7 +3,16 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type ExecutionBackend, type ExecutorDescription, type Job, type JobResult, Project, type RunContext, defineExecutionBackend, getRun } from "../dist/index.js";
+import {
+  type ExecutionBackend,
+  type ExecutorDescription,
+  type Job,
+  type JobResult,
+  Project,
+  type RunContext,
+  defineExecutionBackend,
+  getRun,
+} from "../dist/index.js";
 import { RUNS_TABLE } from "../dist/experiment/run-record.js";
 import { describeExecutor } from "../dist/experiment/executor-info.js";
 
@@ -47,7 +56,13 @@ describe("executor describe() in run provenance", () => {
 
   it("records what a definition's executor says about itself, beside its redacted config", async () => {
     const canary = `CANARY-${randomUUID()}`;
-    const summary = await project.runExperiment({ dataset: "qa", experiment: "e", task, execution: describedBackend, executionConfig: { cluster: "hpc-7", token: canary } });
+    const summary = await project.runExperiment({
+      dataset: "qa",
+      experiment: "e",
+      task,
+      execution: describedBackend,
+      executionConfig: { cluster: "hpc-7", token: canary },
+    });
     expect(summary).toMatchObject({ status: "completed", succeeded: 5 });
     const run = await getRun(project, summary.runId);
     expect(run.executor).toBe("test/in-process");
@@ -69,7 +84,12 @@ describe("executor describe() in run provenance", () => {
     const rejecting = inProcessExecutor(async () => {
       throw new Error("engine unreachable");
     });
-    const throwing = { ...inProcessExecutor(), describe: (): Promise<ExecutorDescription> => { throw new Error("boom"); } };
+    const throwing = {
+      ...inProcessExecutor(),
+      describe: (): Promise<ExecutorDescription> => {
+        throw new Error("boom");
+      },
+    };
     for (const [i, executor] of [rejecting, throwing].entries()) {
       const summary = await project.runExperiment({ dataset: "qa", experiment: `t${i}`, task, execution: executor });
       expect(summary).toMatchObject({ status: "completed", succeeded: 5, failed: 0 });
@@ -81,7 +101,10 @@ describe("executor describe() in run provenance", () => {
 
   it("masks credentials in URL-like strings the executor reports (canary)", async () => {
     const canary = `CANARY${randomUUID().replaceAll("-", "")}`;
-    const executor = inProcessExecutor(async () => ({ engine: `ssh://deploy:${canary}@build-host:22`, registry: `https://registry.example/v2?token=${canary}` }));
+    const executor = inProcessExecutor(async () => ({
+      engine: `ssh://deploy:${canary}@build-host:22`,
+      registry: `https://registry.example/v2?token=${canary}`,
+    }));
     const summary = await project.runExperiment({ dataset: "qa", experiment: "urls", task, execution: executor });
     const run = await getRun(project, summary.runId);
     expect(run.provenance.executorInfo).toEqual({ engine: "ssh://deploy:[redacted]@build-host:22", registry: "https://registry.example/v2?token=[redacted]" });
@@ -100,7 +123,12 @@ describe("describeExecutor", () => {
   });
 
   it("gives up on a describe that never settles (null after the timeout)", async () => {
-    expect(await describeExecutor(describing(() => new Promise(() => undefined)), 50)).toBeNull();
+    expect(
+      await describeExecutor(
+        describing(() => new Promise(() => undefined)),
+        50,
+      ),
+    ).toBeNull();
   });
 
   it("is null without an executor or without describe", async () => {

@@ -26,7 +26,10 @@ describe("provenance: git commit read from .git files", () => {
     const repo = path.join(root, "packed");
     await mkdir(path.join(repo, ".git"), { recursive: true });
     await writeFile(path.join(repo, ".git", "HEAD"), "ref: refs/heads/dev\n");
-    await writeFile(path.join(repo, ".git", "packed-refs"), `# pack-refs with: peeled fully-peeled sorted\n${sha("b")} refs/heads/dev\n${sha("c")} refs/tags/v1\n`);
+    await writeFile(
+      path.join(repo, ".git", "packed-refs"),
+      `# pack-refs with: peeled fully-peeled sorted\n${sha("b")} refs/heads/dev\n${sha("c")} refs/tags/v1\n`,
+    );
     expect(await gitCommit(repo)).toBe(sha("b"));
     await writeFile(path.join(repo, ".git", "HEAD"), `${sha("d")}\n`);
     expect(await gitCommit(repo)).toBe(sha("d"));

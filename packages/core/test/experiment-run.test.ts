@@ -2,15 +2,7 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  type ExecutionBackend,
-  type ExperimentProgress,
-  Project,
-  type StorageBackend,
-  type StoredRow,
-  UnavailableError,
-  listRuns,
-} from "../dist/index.js";
+import { type ExecutionBackend, type ExperimentProgress, Project, type StorageBackend, type StoredRow, UnavailableError, listRuns } from "../dist/index.js";
 import { RUNS_TABLE } from "../dist/experiment/run-record.js";
 import { canonicalJson, resumeKey } from "../dist/experiment/resume-key.js";
 import { wrappedStorage } from "./wrapped-storage.js";
@@ -134,7 +126,9 @@ describe("runExperiment", () => {
       run: async <T>() => ({ ok: true, value: null as T }),
       close: async () => undefined,
     };
-    await expect(project.runExperiment({ dataset: "qa", experiment: "never", task, execution: moduleOnly })).rejects.toMatchObject({ code: "ERR_THEMIS_UNSUPPORTED" });
+    await expect(project.runExperiment({ dataset: "qa", experiment: "never", task, execution: moduleOnly })).rejects.toMatchObject({
+      code: "ERR_THEMIS_UNSUPPORTED",
+    });
     expect(await project.listExperiments()).toEqual([]);
     expect(await listRuns(project)).toEqual([]);
   });
@@ -155,7 +149,15 @@ describe("runExperiment", () => {
       finished++;
       return row.n;
     };
-    const summary = await project.runExperiment({ dataset: "qa", experiment: "cancel", task: slowAfterFour, taskId: "slow", concurrency: 1, signal: controller.signal, resume: true });
+    const summary = await project.runExperiment({
+      dataset: "qa",
+      experiment: "cancel",
+      task: slowAfterFour,
+      taskId: "slow",
+      concurrency: 1,
+      signal: controller.signal,
+      resume: true,
+    });
     expect(summary.status).toBe("cancelled");
     expect(summary.succeeded).toBe(4);
     const rows = await (await project.getExperiment("cancel")).load();
@@ -213,7 +215,13 @@ describe("runExperiment", () => {
       const seen: { done: number; stored: number }[] = [];
       const stored = () => appends.reduce((a, b) => a + b, 0);
       const onProgress = (p: ExperimentProgress) => void seen.push({ done: p.done, stored: stored() });
-      const summary = await counting.runExperiment({ dataset: "qa", experiment: "many", task: async (row: { n: number }) => row.n, concurrency: 16, onProgress });
+      const summary = await counting.runExperiment({
+        dataset: "qa",
+        experiment: "many",
+        task: async (row: { n: number }) => row.n,
+        concurrency: 16,
+        onProgress,
+      });
       expect(summary).toMatchObject({ status: "completed", succeeded: 400 });
       expect(stored()).toBe(400);
       // No-op rows finish far faster than the 10 ms a result waits for company.
@@ -232,7 +240,9 @@ describe("runExperiment", () => {
       const qa = await crashing.createDataset("qa");
       await qa.appendMany(Array.from({ length: 8 }, (_, i) => ({ n: i })));
       const seen: ExperimentProgress[] = [];
-      await expect(crashing.runExperiment({ dataset: "qa", experiment: "lost", task: async (row: { n: number }) => row.n, onProgress: (p) => seen.push(p) })).rejects.toMatchObject({
+      await expect(
+        crashing.runExperiment({ dataset: "qa", experiment: "lost", task: async (row: { n: number }) => row.n, onProgress: (p) => seen.push(p) }),
+      ).rejects.toMatchObject({
         code: "ERR_THEMIS_UNAVAILABLE",
       });
       expect(seen.filter((p) => p.done > 0)).toEqual([]);

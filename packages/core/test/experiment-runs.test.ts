@@ -106,17 +106,30 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     await project.createExperiment("held");
     const key = (await import("../dist/experiment/run-setup.js")).taskKeyOf(async () => 0, { taskId: "t" }, {}).key;
     const experiment = await project.getExperiment("held");
-    const live = new RowClaims(await project.internalTable("experiment", claimsTable("held")), runs, experiment, { runId: "live", experiment: "held", key, failedBefore: new Map() });
+    const live = new RowClaims(await project.internalTable("experiment", claimsTable("held")), runs, experiment, {
+      runId: "live",
+      experiment: "held",
+      key,
+      failedBefore: new Map(),
+    });
     const heldIds = dataset.slice(0, 4).map((r) => r._row_id);
     await live.claimMany(heldIds);
     const ran: number[] = [];
-    const resumed = project.runExperiment({ dataset: "qa", experiment: "held", task: async (row: { n: number }) => {
+    const resumed = project.runExperiment({
+      dataset: "qa",
+      experiment: "held",
+      task: async (row: { n: number }) => {
         ran.push(row.n);
         return row.n;
-      }, taskId: "t", resume: true });
+      },
+      taskId: "t",
+      resume: true,
+    });
     // The live run finishes its rows while the resumed one waits for them.
     await delay(300);
-    await experiment.appendMany(heldIds.map((id) => ({ _row_id: resultRowId(id, key), dataset_row_id: id, status: "ok", output: 1, run_id: "live", task_key: key })));
+    await experiment.appendMany(
+      heldIds.map((id) => ({ _row_id: resultRowId(id, key), dataset_row_id: id, status: "ok", output: 1, run_id: "live", task_key: key })),
+    );
     await runs.update("live", { run_id: "live", status: "completed", started_at: now, heartbeat_at: now, heartbeat_ms: 60_000 });
     const summary = await resumed;
     expect(summary).toMatchObject({ status: "completed", succeeded: 8, skipped: 4 });
@@ -179,7 +192,9 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     });
     expect(await project.listExperiments()).toEqual([]);
     const file = taskFile("export const f = (row) => row.n;\n");
-    await expect(project.runExperiment({ dataset: "qa", experiment: "noexport", task: { kind: "module", module: file, export: "g" }, concurrency: 1 })).rejects.toMatchObject({
+    await expect(
+      project.runExperiment({ dataset: "qa", experiment: "noexport", task: { kind: "module", module: file, export: "g" }, concurrency: 1 }),
+    ).rejects.toMatchObject({
       code: "ERR_THEMIS_JOB_FAILED",
     });
     expect((await (await project.getExperiment("noexport")).load()).length).toBe(1);
@@ -188,7 +203,9 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     const broken = async () => {
       throw Object.assign(new Error("API key missing"), { code: "E_NO_KEY" });
     };
-    await expect(project.runExperiment({ dataset: "qa", experiment: "broken", task: broken, concurrency: 2 })).rejects.toMatchObject({ code: "ERR_THEMIS_JOB_FAILED" });
+    await expect(project.runExperiment({ dataset: "qa", experiment: "broken", task: broken, concurrency: 2 })).rejects.toMatchObject({
+      code: "ERR_THEMIS_JOB_FAILED",
+    });
     const written = (await (await project.getExperiment("broken")).load()).length;
     expect(written).toBeGreaterThanOrEqual(5);
     expect(written).toBeLessThanOrEqual(7);
@@ -217,10 +234,21 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     const executor = defineExecutionBackend({
       name: "acme/secret-runner",
       configSchema: z.object({ token: z.string().meta({ secret: true }), region: z.string() }),
-      // biome-ignore lint/suspicious/noExplicitAny: the smallest executor that runs a function job
-      create: () => ({ name: "acme/secret-runner", kinds: ["function"], run: async (job: any) => ({ ok: true, value: await job.fn(job.input, {}) }), close: async () => undefined }),
+      create: () => ({
+        name: "acme/secret-runner",
+        kinds: ["function"],
+        // biome-ignore lint/suspicious/noExplicitAny: the smallest executor that runs a function job
+        run: async (job: any) => ({ ok: true, value: await job.fn(job.input, {}) }),
+        close: async () => undefined,
+      }),
     });
-    const summary = await project.runExperiment({ dataset: "qa", experiment: "prov", task: async () => 1, execution: executor, executionConfig: { token: canary, region: "eu" } });
+    const summary = await project.runExperiment({
+      dataset: "qa",
+      experiment: "prov",
+      task: async () => 1,
+      execution: executor,
+      executionConfig: { token: canary, region: "eu" },
+    });
     const run = await getRun(project, summary.runId);
     expect(run.provenance).toMatchObject({ host: run.host, executorConfig: { token: "[redacted]", region: "eu" } });
     expect(run.provenance.gitDirty === null || typeof run.provenance.gitDirty === "boolean").toBe(true);
@@ -240,7 +268,17 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
       return row.n;
     };
     // Heartbeats far apart: the hanging result write alone must be noticed.
-    await expect(dead.runExperiment({ dataset: "qa", experiment: "e", task, concurrency: 1, heartbeatMs: 60_000, storageDeadlineMs: 4000, onEvent: (e) => events.push(e) })).rejects.toMatchObject({
+    await expect(
+      dead.runExperiment({
+        dataset: "qa",
+        experiment: "e",
+        task,
+        concurrency: 1,
+        heartbeatMs: 60_000,
+        storageDeadlineMs: 4000,
+        onEvent: (e) => events.push(e),
+      }),
+    ).rejects.toMatchObject({
       code: "ERR_THEMIS_UNAVAILABLE",
     });
     expect(events).toContainEqual(expect.objectContaining({ type: "storage-error", message: expect.stringMatching(/storage has not answered for \d+ s/) }));

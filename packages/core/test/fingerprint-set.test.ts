@@ -101,25 +101,36 @@ describe("PackedKeys.insert (a merge that moves runs of bits)", () => {
     it(`equals a rebuild from all the keys (hi of ${hiBits} bits), at every bit alignment`, () => {
       let inserted = 0;
       fc.assert(
-        fc.property(fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 2 ** hiBits - 1 }), fc.integer({ min: 0, max: 0xffffffff })), { minLength: 1, maxLength: 600, selector: ([h, l]) => `${h}:${l}` }), fc.integer({ min: 1, max: 99 }), (pairs, percent) => {
-          const sorted = [...pairs].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-          // A share of the keys is packed first, the rest inserted.
-          const first = sorted.filter((_, k) => (k * 37) % 100 >= percent);
-          const rest = sorted.filter((_, k) => (k * 37) % 100 < percent);
-          let i = 0;
-          const base = PackedKeys.build(hiBits, first.length, (out) => out.set(first[i++] as [number, number]));
-          const merged = base.insert(Uint32Array.from(rest, (p) => p[0]), Uint32Array.from(rest, (p) => p[1]));
-          if (merged === undefined) return; // other bucket bits: the caller rebuilds instead
-          inserted++;
-          const read = merged.reader();
-          const out = new Uint32Array(2);
-          for (const [hi, lo] of sorted) {
-            read(out);
-            expect([out[0], out[1]]).toEqual([hi, lo]);
-            expect(merged.has(hi, lo)).toBe(true);
-          }
-          expect(merged.size).toBe(sorted.length);
-        }),
+        fc.property(
+          fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 2 ** hiBits - 1 }), fc.integer({ min: 0, max: 0xffffffff })), {
+            minLength: 1,
+            maxLength: 600,
+            selector: ([h, l]) => `${h}:${l}`,
+          }),
+          fc.integer({ min: 1, max: 99 }),
+          (pairs, percent) => {
+            const sorted = [...pairs].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+            // A share of the keys is packed first, the rest inserted.
+            const first = sorted.filter((_, k) => (k * 37) % 100 >= percent);
+            const rest = sorted.filter((_, k) => (k * 37) % 100 < percent);
+            let i = 0;
+            const base = PackedKeys.build(hiBits, first.length, (out) => out.set(first[i++] as [number, number]));
+            const merged = base.insert(
+              Uint32Array.from(rest, (p) => p[0]),
+              Uint32Array.from(rest, (p) => p[1]),
+            );
+            if (merged === undefined) return; // other bucket bits: the caller rebuilds instead
+            inserted++;
+            const read = merged.reader();
+            const out = new Uint32Array(2);
+            for (const [hi, lo] of sorted) {
+              read(out);
+              expect([out[0], out[1]]).toEqual([hi, lo]);
+              expect(merged.has(hi, lo)).toBe(true);
+            }
+            expect(merged.size).toBe(sorted.length);
+          },
+        ),
         { numRuns: 150 },
       );
       expect(inserted).toBeGreaterThan(20);
@@ -142,7 +153,13 @@ describe("PairTable", () => {
         for (let hi = 0; hi <= 3; hi++) for (let lo = 0; lo <= 40; lo++) expect(table.has(hi, lo)).toBe(model.has(`${hi}:${lo}`));
         const [his, los] = table.sorted();
         const names = Array.from(his, (h, k) => `${h}:${los[k]}`);
-        expect(names).toEqual([...model].sort((a, b) => { const [ah, al] = a.split(":").map(Number) as [number, number]; const [bh, bl] = b.split(":").map(Number) as [number, number]; return ah - bh || al - bl; }));
+        expect(names).toEqual(
+          [...model].sort((a, b) => {
+            const [ah, al] = a.split(":").map(Number) as [number, number];
+            const [bh, bl] = b.split(":").map(Number) as [number, number];
+            return ah - bh || al - bl;
+          }),
+        );
       }),
     );
   });

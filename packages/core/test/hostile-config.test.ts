@@ -39,7 +39,9 @@ describe("YAML alias bombs", () => {
 
   it("more than 100 aliases is refused; a few are fine", async () => {
     const many = `project: p\nbase: &b { x: 1 }\nlist: [${Array(101).fill("*b").join(",")}]\n`;
-    expect((await configError(loadConfig({ cwd: makeProject({ "themis.config.yaml": many }), registry: fixtureRegistry() }))).issues[0]?.message).toMatch(/YAML/);
+    expect((await configError(loadConfig({ cwd: makeProject({ "themis.config.yaml": many }), registry: fixtureRegistry() }))).issues[0]?.message).toMatch(
+      /YAML/,
+    );
     const few = `project: p\nstorage: &s { type: acme/vault, password: pw-123456 }\n`;
     const config = await loadConfig({ cwd: makeProject({ "themis.config.yaml": few }), registry: fixtureRegistry() });
     expect(config?.storage?.definition.name).toBe("acme/vault");
@@ -64,7 +66,10 @@ describe("credentials in URLs are redacted wherever they are", () => {
   });
 
   it("a non-secret field holding a URL with a password is printed masked", async () => {
-    const config = await resolveConfig({ storage: { type: "acme/vault", password: "pw-123456", host: "ssh://user:SECRET-f00d@h.example" } }, { registry: fixtureRegistry() });
+    const config = await resolveConfig(
+      { storage: { type: "acme/vault", password: "pw-123456", host: "ssh://user:SECRET-f00d@h.example" } },
+      { registry: fixtureRegistry() },
+    );
     const printed = JSON.stringify(printableConfig(config));
     expect(printed).not.toContain("SECRET-f00d");
     expect(printed).toContain(`ssh://user:${REDACTED}@h.example`);
@@ -88,7 +93,9 @@ describe("credentials in URLs are redacted wherever they are", () => {
 
 describe("URIs that cannot be read", () => {
   it("a malformed percent-escape is INVALID_CONFIG, never a raw URIError, and the password is not echoed", async () => {
-    const error = (await fixtureRegistry().resolve("vault://admin:pw%ZZ-secret@db", "storage").catch((e: unknown) => e)) as Error & { code: string };
+    const error = (await fixtureRegistry()
+      .resolve("vault://admin:pw%ZZ-secret@db", "storage")
+      .catch((e: unknown) => e)) as Error & { code: string };
     expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
     expect(error.message).toMatch(/percent-escape/);
     expect(error.message).not.toContain("pw%ZZ-secret");
@@ -100,7 +107,9 @@ describe("URIs that cannot be read", () => {
   });
 
   it("a URI that does not parse is INVALID_CONFIG", async () => {
-    const error = (await fixtureRegistry().resolve("vault://admin:pw-secret@[db", "storage").catch((e: unknown) => e)) as Error & { code: string };
+    const error = (await fixtureRegistry()
+      .resolve("vault://admin:pw-secret@[db", "storage")
+      .catch((e: unknown) => e)) as Error & { code: string };
     expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
     expect(error.message).not.toContain("pw-secret");
   });

@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { DeadlineError, MAX_TIMEOUT_MS, Project, localBackend, map, parseBackendConfig, timeoutMsSchema, toJsonRow, validateName, withDeadline } from "../src/index.js";
+import {
+  DeadlineError,
+  MAX_TIMEOUT_MS,
+  Project,
+  localBackend,
+  map,
+  parseBackendConfig,
+  timeoutMsSchema,
+  toJsonRow,
+  validateName,
+  withDeadline,
+} from "../src/index.js";
 
 describe("names are limited in UTF-8 bytes, not only characters", () => {
   it("100 CJK characters (300 bytes) is INVALID_NAME before any backend sees it", async () => {

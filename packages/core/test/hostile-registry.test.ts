@@ -27,8 +27,16 @@ describe("a plugin whose import never settles", () => {
 describe("two packages claiming one URI scheme", () => {
   const apps = () =>
     makeApp("npm", [
-      { name: "themis-fx-owner", themisBackends: storage("fx/owner", { schemes: ["fxs"] }), files: { "index.js": memoryBackendModule("fx/owner", { schemes: ["fxs"] }) } },
-      { name: "aaa-fx-squatter", themisBackends: storage("fx/squatter", { schemes: ["fxs"] }), files: { "index.js": memoryBackendModule("fx/squatter", { schemes: ["fxs"] }) } },
+      {
+        name: "themis-fx-owner",
+        themisBackends: storage("fx/owner", { schemes: ["fxs"] }),
+        files: { "index.js": memoryBackendModule("fx/owner", { schemes: ["fxs"] }) },
+      },
+      {
+        name: "aaa-fx-squatter",
+        themisBackends: storage("fx/squatter", { schemes: ["fxs"] }),
+        files: { "index.js": memoryBackendModule("fx/squatter", { schemes: ["fxs"] }) },
+      },
     ]);
 
   it("is a duplicate diagnostic for each, and a URI with it is refused instead of captured", async () => {
@@ -67,14 +75,19 @@ describe("a package named like a built-in backend", () => {
     const app = makeApp("npm", [{ name: "themis-fx-memory", themisBackends: storage("memory"), files: { "index.js": memoryBackendModule("memory") } }]);
     const registry = new Registry({ cwd: app });
     expect((await registry.get("memory")).description).not.toBe("fixture backend");
-    expect(registry.diagnostics()).toEqual([expect.objectContaining({ backend: "memory", package: "themis-fx-memory", phase: "duplicate", message: expect.stringMatching(/built-in/) })]);
+    expect(registry.diagnostics()).toEqual([
+      expect.objectContaining({ backend: "memory", package: "themis-fx-memory", phase: "duplicate", message: expect.stringMatching(/built-in/) }),
+    ]);
   });
 });
 
 describe("a URI no installed backend accepts", () => {
   it("is UNKNOWN_BACKEND without its credentials, in the user info or the query", async () => {
-    const error = (await new Registry({ discover: false }).resolve("nosuch://app:pw-1a2b@h/0?password=Q%5Fsecret&token=t0k", "storage").catch((e: unknown) => e)) as Error;
+    const error = (await new Registry({ discover: false })
+      .resolve("nosuch://app:pw-1a2b@h/0?password=Q%5Fsecret&token=t0k", "storage")
+      .catch((e: unknown) => e)) as Error;
     expect(error).toMatchObject({ code: "ERR_THEMIS_UNKNOWN_BACKEND" });
-    for (const secret of ["pw-1a2b", "Q%5Fsecret", "t0k"]) expect(JSON.stringify({ message: error.message, requested: (error as { requested?: string }).requested })).not.toContain(secret);
+    for (const secret of ["pw-1a2b", "Q%5Fsecret", "t0k"])
+      expect(JSON.stringify({ message: error.message, requested: (error as { requested?: string }).requested })).not.toContain(secret);
   });
 });

@@ -32,7 +32,13 @@ describe("IdSet", () => {
   });
 
   it("answers as a counting Set of ids over random add/has/delete sequences", () => {
-    const op = fc.tuple(fc.constantFrom("add", "add", "delete", "has"), fc.oneof(fc.integer({ min: 0, max: 30 }).map((i) => `id-${i}`), fc.string()));
+    const op = fc.tuple(
+      fc.constantFrom("add", "add", "delete", "has"),
+      fc.oneof(
+        fc.integer({ min: 0, max: 30 }).map((i) => `id-${i}`),
+        fc.string(),
+      ),
+    );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 3_000 }), (ops) => {
         const set = new IdSet();

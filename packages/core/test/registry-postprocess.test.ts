@@ -54,7 +54,9 @@ describe("postprocess: a third registry kind", () => {
   it("validates the config before reading anything, and names the kind when asked for another", async () => {
     const registry = new Registry({ cwd: app });
     const project = await projectWithResults();
-    await expect(runPostprocess(project, "fx/count", { experiment: "e", registry, config: { status: 3 } })).rejects.toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
+    await expect(runPostprocess(project, "fx/count", { experiment: "e", registry, config: { status: 3 } })).rejects.toMatchObject({
+      code: "ERR_THEMIS_INVALID_CONFIG",
+    });
     await expect(runPostprocess(project, "fx/count", { experiment: "missing", registry })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
     await expect(registry.get("fx/count", "storage")).rejects.toThrow(/is a postprocessor, not a storage backend/);
     await expect(registry.get("summry", "postprocess")).rejects.toThrow(/no postprocessor named "summry".*summary/);
@@ -63,7 +65,11 @@ describe("postprocess: a third registry kind", () => {
 
   it("accepts a definition registered in code", async () => {
     const registry = new Registry({ discover: false }).register(
-      definePostprocessor({ name: "inline", configSchema: z.strictObject({}), create: () => ({ name: "inline", run: async () => ({ postprocessor: "inline", message: "", rows: 0, artifacts: [], data: null }) }) }),
+      definePostprocessor({
+        name: "inline",
+        configSchema: z.strictObject({}),
+        create: () => ({ name: "inline", run: async () => ({ postprocessor: "inline", message: "", rows: 0, artifacts: [], data: null }) }),
+      }),
     );
     expect((await registry.list()).find((b) => b.name === "inline")).toMatchObject({ kind: "postprocess", source: "registered" });
   });

@@ -12,7 +12,13 @@ describe.each(["npm", "pnpm"] as const)("discovery in a %s layout", (layout) => 
     const before = loads();
     const registry = new Registry({ cwd: app });
     const listed = await registry.list();
-    expect(listed.find((b) => b.name === "fx/a")).toMatchObject({ kind: "storage", source: "discovered", package: "themis-fx-a", version: "1.0.0", status: "not-loaded" });
+    expect(listed.find((b) => b.name === "fx/a")).toMatchObject({
+      kind: "storage",
+      source: "discovered",
+      package: "themis-fx-a",
+      version: "1.0.0",
+      status: "not-loaded",
+    });
     expect(loads()).toBe(before);
     const project = await Project.create("p", "fx/a", { namespace: `fx-${layout}` }, { registry });
     await (await project.createDataset("d")).append({ x: 1 });
@@ -22,14 +28,20 @@ describe.each(["npm", "pnpm"] as const)("discovery in a %s layout", (layout) => 
   });
 
   it("finds a package that does not export ./package.json", async () => {
-    const app = makeApp(layout, [{ name: "themis-fx-closed", exportsPackageJson: false, themisBackends: storage("fx/closed"), files: { "index.js": memoryBackendModule("fx/closed") } }]);
+    const app = makeApp(layout, [
+      { name: "themis-fx-closed", exportsPackageJson: false, themisBackends: storage("fx/closed"), files: { "index.js": memoryBackendModule("fx/closed") } },
+    ]);
     const registry = new Registry({ cwd: app });
     const def = await registry.get("fx/closed", "storage");
     expect(def.name).toBe("fx/closed");
   });
 
   it("finds a scoped package and ignores dependencies that are not installed", async () => {
-    const app = makeApp(layout, [{ name: "@acme/themis-fx", themisBackends: storage("acme"), files: { "index.js": memoryBackendModule("acme") } }], ["not-installed-anywhere"]);
+    const app = makeApp(
+      layout,
+      [{ name: "@acme/themis-fx", themisBackends: storage("acme"), files: { "index.js": memoryBackendModule("acme") } }],
+      ["not-installed-anywhere"],
+    );
     const registry = new Registry({ cwd: app });
     expect((await registry.list()).map((b) => b.name)).toContain("acme");
     expect(registry.diagnostics()).toEqual([]);
@@ -45,7 +57,11 @@ describe.each(["npm", "pnpm"] as const)("discovery in a %s layout", (layout) => 
 
 describe("errors a user can act on", () => {
   const app = makeApp("npm", [
-    { name: "themis-fx-ok", themisBackends: { ...storage("fx/ok", "./index.js", { schemes: ["fxok"] }) }, files: { "index.js": memoryBackendModule("fx/ok", { schemes: ["fxok"] }) } },
+    {
+      name: "themis-fx-ok",
+      themisBackends: { ...storage("fx/ok", "./index.js", { schemes: ["fxok"] }) },
+      files: { "index.js": memoryBackendModule("fx/ok", { schemes: ["fxok"] }) },
+    },
     { name: "themis-fx-dup1", themisBackends: storage("fx/dup"), files: { "index.js": memoryBackendModule("fx/dup") } },
     { name: "themis-fx-dup2", version: "2.0.0", themisBackends: storage("fx/dup"), files: { "index.js": memoryBackendModule("fx/dup") } },
     { name: "themis-fx-missing", themisBackends: storage("fx/missing", "./dist/index.js") },
@@ -84,7 +100,9 @@ describe("errors a user can act on", () => {
     const error = (await registry.get("fx/missing").catch((e: unknown) => e)) as Error;
     expect(error).toMatchObject({ code: "ERR_THEMIS_BACKEND_LOAD" });
     expect(error.message).toContain("dist/index.js");
-    expect(registry.diagnostics()).toEqual(expect.arrayContaining([expect.objectContaining({ backend: "fx/missing", phase: "load", package: "themis-fx-missing", version: "1.0.0" })]));
+    expect(registry.diagnostics()).toEqual(
+      expect.arrayContaining([expect.objectContaining({ backend: "fx/missing", phase: "load", package: "themis-fx-missing", version: "1.0.0" })]),
+    );
   });
 
   it("entry module that throws: BACKEND_LOAD with the cause kept", async () => {
@@ -131,7 +149,10 @@ describe("errors a user can act on", () => {
 
   it("invalid config: INVALID_CONFIG with field path, reason and did-you-mean", async () => {
     const error = await Project.create("p", "fx/ok", { namespase: "x" }, { registry }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [{ path: "namespase", message: expect.stringContaining('did you mean "namespace"') }] });
+    expect(error).toMatchObject({
+      code: "ERR_THEMIS_INVALID_CONFIG",
+      issues: [{ path: "namespase", message: expect.stringContaining('did you mean "namespace"') }],
+    });
     const typed = await Project.create("p", "fx/ok", { namespace: 42 }, { registry }).catch((e: unknown) => e);
     expect(typed).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", issues: [{ path: "namespace" }] });
   });
@@ -159,7 +180,11 @@ describe("explicit registration", () => {
   it("registers a definition that wins over a discovered one", async () => {
     const app = makeApp("npm", [{ name: "themis-fx-r", themisBackends: storage("fx/r"), files: { "index.js": memoryBackendModule("fx/r") } }]);
     const registry = new Registry({ cwd: app });
-    const mine: StorageBackendDefinition = defineStorageBackend({ name: "fx/r", configSchema: z.strictObject({}), create: () => memoryBackend.create({ namespace: "explicit" }) });
+    const mine: StorageBackendDefinition = defineStorageBackend({
+      name: "fx/r",
+      configSchema: z.strictObject({}),
+      create: () => memoryBackend.create({ namespace: "explicit" }),
+    });
     registry.register(mine);
     expect(await registry.get("fx/r")).toBe(mine);
     expect((await registry.list()).find((b) => b.name === "fx/r")?.source).toBe("registered");
@@ -168,7 +193,10 @@ describe("explicit registration", () => {
   it("rejects registering something that is not a definition, or a newer contract", () => {
     const registry = new Registry({ discover: false });
     expect(() => registry.register({ name: "x" } as never)).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INVALID_DEFINITION" }));
-    const future = { ...defineStorageBackend({ name: "future", configSchema: z.strictObject({}), create: () => memoryBackend.create({ namespace: "f" }) }), contractVersion: 99 };
+    const future = {
+      ...defineStorageBackend({ name: "future", configSchema: z.strictObject({}), create: () => memoryBackend.create({ namespace: "f" }) }),
+      contractVersion: 99,
+    };
     expect(() => registry.register(future)).toThrow(expect.objectContaining({ code: "ERR_THEMIS_INCOMPATIBLE_CONTRACT" }));
   });
 

@@ -10,7 +10,22 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 
 describe("@themis/core/backend", () => {
   it("holds the contracts' runtime parts, the definition helpers, the errors and the toolkit", () => {
-    for (const name of ["defineStorageBackend", "defineExecutionBackend", "completeStorageBackend", "completeTableStore", "backendError", "ClosedGuard", "GroupCommitQueue", "retryTransient", "planChanges", "resolveModuleJob", "IdSet", "commandJobResult", "NotFoundError", "ROW_ID"]) {
+    for (const name of [
+      "defineStorageBackend",
+      "defineExecutionBackend",
+      "completeStorageBackend",
+      "completeTableStore",
+      "backendError",
+      "ClosedGuard",
+      "GroupCommitQueue",
+      "retryTransient",
+      "planChanges",
+      "resolveModuleJob",
+      "IdSet",
+      "commandJobResult",
+      "NotFoundError",
+      "ROW_ID",
+    ]) {
       expect(typeof (backend as Record<string, unknown>)[name], name).not.toBe("undefined");
     }
   });

@@ -11,7 +11,12 @@ const inherited = Object.create({ extra: 1 }) as Record<string, unknown>;
 inherited.a = 1;
 
 /** Values the copy keeps exactly, and values it changes or refuses. */
-const exact: unknown[] = [{}, { a: 1, b: "x", c: true, d: null, e: [1, [2, { f: "g" }]], h: { i: -0 } }, Object.assign(Object.create(null), { a: 1 }), withProtoKey];
+const exact: unknown[] = [
+  {},
+  { a: 1, b: "x", c: true, d: null, e: [1, [2, { f: "g" }]], h: { i: -0 } },
+  Object.assign(Object.create(null), { a: 1 }),
+  withProtoKey,
+];
 const notExact: unknown[] = [
   { a: undefined },
   { a: [1, undefined] },
@@ -105,10 +110,17 @@ describe("Table: appends of rows core builds (results, claims)", () => {
   it("a result row shares no object with the task (its scores, the dataset row's nested values)", async () => {
     // Record the row objects the backend receives: a backend may keep them (a write queue).
     const received: StoredRow[] = [];
-    const storage = wrappedStorage("owned", (table, store) => (table === "e" ? { ...store, append: async (rows) => {
-      received.push(...rows);
-      return store.append(rows);
-    } } : store));
+    const storage = wrappedStorage("owned", (table, store) =>
+      table === "e"
+        ? {
+            ...store,
+            append: async (rows) => {
+              received.push(...rows);
+              return store.append(rows);
+            },
+          }
+        : store,
+    );
     const project = await Project.create("owned-run", storage);
     const dataset = await project.createDataset("qa");
     await dataset.append({ _row_id: "q1", question: { text: "2+2" }, n: 1 });
@@ -132,10 +144,17 @@ describe("Table: appends of rows core builds (results, claims)", () => {
 
   it("a row-failed event's error is a copy: a listener changing it changes nothing stored", async () => {
     const received: StoredRow[] = [];
-    const storage = wrappedStorage("owned-events", (table, store) => (table === "e" ? { ...store, append: async (rows) => {
-      received.push(...rows);
-      return store.append(rows);
-    } } : store));
+    const storage = wrappedStorage("owned-events", (table, store) =>
+      table === "e"
+        ? {
+            ...store,
+            append: async (rows) => {
+              received.push(...rows);
+              return store.append(rows);
+            },
+          }
+        : store,
+    );
     const project = await Project.create("owned-events", storage);
     const dataset = await project.createDataset("qa");
     await dataset.append({ _row_id: "q1", n: 1 });

@@ -14,7 +14,13 @@ describe("resolveModuleJob", () => {
   it("resolves a relative module from resolveFrom (a folder or a file: URL), with defaults", () => {
     const fromFolder = resolveModuleJob({ kind: "module", module: "./task.js", resolveFrom: dir });
     expect(fromFolder).toEqual({ url: pathToFileURL(path.join(dir, "task.js")).href, file: path.join(dir, "task.js"), exportName: "default", input: null });
-    const fromFile = resolveModuleJob({ kind: "module", module: "./task.js", resolveFrom: pathToFileURL(path.join(dir, "other.js")).href, export: "score", input: { n: 1 } });
+    const fromFile = resolveModuleJob({
+      kind: "module",
+      module: "./task.js",
+      resolveFrom: pathToFileURL(path.join(dir, "other.js")).href,
+      export: "score",
+      input: { n: 1 },
+    });
     expect(fromFile).toMatchObject({ file: path.join(dir, "task.js"), exportName: "score", input: { n: 1 } });
   });
 

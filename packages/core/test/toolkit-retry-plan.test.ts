@@ -18,20 +18,27 @@ describe("retryTransient", () => {
   it("throws a non-retryable failure at once, unchanged", async () => {
     let calls = 0;
     const error = new NotFoundError("gone");
-    await expect(retryTransient(async () => {
-      calls++;
-      throw error;
-    }, fast)).rejects.toBe(error);
+    await expect(
+      retryTransient(async () => {
+        calls++;
+        throw error;
+      }, fast),
+    ).rejects.toBe(error);
     expect(calls).toBe(1);
   });
 
   it("gives up after `retries` with the last failure; a socket error counts as retryable", async () => {
     let calls = 0;
     const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
-    await expect(retryTransient(async () => {
-      calls++;
-      throw reset;
-    }, { ...fast, retries: 2 })).rejects.toBe(reset);
+    await expect(
+      retryTransient(
+        async () => {
+          calls++;
+          throw reset;
+        },
+        { ...fast, retries: 2 },
+      ),
+    ).rejects.toBe(reset);
     expect(calls).toBe(3);
   });
 

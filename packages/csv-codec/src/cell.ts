@@ -98,7 +98,6 @@ export function decodeCell(cell: string): JsonValue | undefined {
   }
 }
 
-
 /**
  * Encode a column name for the header row. Names are always strings, so only the empty
  * name, a leading `'` and formula characters need the `'` marker (keeps the header both

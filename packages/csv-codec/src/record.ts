@@ -133,8 +133,9 @@ export class RecordDecoder {
 
   #throwIssue(issues: readonly RecordParseIssue[], line: number): void {
     for (const issue of issues) {
-      if (issue.code === "MissingQuotes") throw this.error("unclosed-quote", "a quoted cell is opened but never closed (a `\"` is missing)", line);
-      if (issue.code === "InvalidQuotes") throw this.error("malformed-quote", "a quoted cell is followed by text before the next comma (write `\"\"` for a quote inside a quoted cell)", line);
+      if (issue.code === "MissingQuotes") throw this.error("unclosed-quote", 'a quoted cell is opened but never closed (a `"` is missing)', line);
+      if (issue.code === "InvalidQuotes")
+        throw this.error("malformed-quote", 'a quoted cell is followed by text before the next comma (write `""` for a quote inside a quoted cell)', line);
       if (issue.code !== "UndetectableDelimiter") throw this.error("malformed-quote", issue.message, line);
     }
   }

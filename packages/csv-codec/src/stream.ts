@@ -156,7 +156,10 @@ export async function* parseCsvStream(input: AsyncIterable<Chunk>, options: Stre
     if (held) {
       if (lastChar !== "\n") {
         if (held.issues.some((x) => x.code === "MissingQuotes")) decoder.push(held.cells, held.issues);
-        throw decoder.error("torn-line", "the last line is incomplete (no line ending): a write was interrupted, or the file was saved without a final newline");
+        throw decoder.error(
+          "torn-line",
+          "the last line is incomplete (no line ending): a write was interrupted, or the file was saved without a final newline",
+        );
       }
       const row = decoder.push(held.cells, held.issues);
       if (!headerSent && decoder.header) {

@@ -117,11 +117,21 @@ describe("decodeCell fast paths", () => {
       }
     };
     const numberish = fc.stringMatching(/^-?[0-9]{0,4}(\.[0-9]{0,3})?([eE][+-]?[0-9]{0,3})?[ \t\n\r]{0,2}[a-z]?$/);
-    const literalish = fc.tuple(fc.constantFrom("true", "false", "null", "tru", "nul", "note", "falsey"), fc.constantFrom("", " ", "\n", "\t ", "x", " x")).map(([a, b]) => a + b);
+    const literalish = fc
+      .tuple(fc.constantFrom("true", "false", "null", "tru", "nul", "note", "falsey"), fc.constantFrom("", " ", "\n", "\t ", "x", " x"))
+      .map(([a, b]) => a + b);
     fc.assert(
-      fc.property(fc.oneof(numberish, literalish, fc.string(), fc.jsonValue().map((v) => JSON.stringify(v))), (cell) => {
-        expect(decodeCell(cell)).toEqual(reference(cell));
-      }),
+      fc.property(
+        fc.oneof(
+          numberish,
+          literalish,
+          fc.string(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        (cell) => {
+          expect(decodeCell(cell)).toEqual(reference(cell));
+        },
+      ),
       { numRuns: 2000 },
     );
   });

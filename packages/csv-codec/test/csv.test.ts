@@ -37,7 +37,12 @@ const row = (id: string, rest: Row = {}): StoredRow => ({ _row_id: id, ...rest }
 
 describe("headerFor", () => {
   it("puts _row_id first, then keys in order of first appearance", () => {
-    expect(headerFor([{ b: 1, a: 2 }, { c: 3, a: 4 }])).toEqual(["_row_id", "b", "a", "c"]);
+    expect(
+      headerFor([
+        { b: 1, a: 2 },
+        { c: 3, a: 4 },
+      ]),
+    ).toEqual(["_row_id", "b", "a", "c"]);
     expect(headerFor([{ _row_id: "x", z: 1 }])).toEqual(["_row_id", "z"]);
   });
   it("returns the same array when no row adds a column", () => {
@@ -87,13 +92,21 @@ describe("serializeRows / parseCsv", () => {
       fc.string(),
       fc.constantFrom("", "'", "1", " 1", "true", "null", "-", "=1", "\r\n", '"', '""', ",", "\u2028", "🎉👩‍👩‍👧"),
     );
-    const rows = fc.array(fc.dictionary(key.filter((k) => k !== "_row_id"), value, { maxKeys: 5 }), { maxLength: 12 });
+    const rows = fc.array(
+      fc.dictionary(
+        key.filter((k) => k !== "_row_id"),
+        value,
+        { maxKeys: 5 },
+      ),
+      { maxLength: 12 },
+    );
     await fc.assert(
       fc.asyncProperty(rows, async (input) => {
         const stored = input.map((r, i) => ({ _row_id: `id-${i}`, ...(JSON.parse(JSON.stringify(r)) as Row) }) as StoredRow);
         const text = serializeRows(headerFor(stored), stored);
         // Keys come back in column order; compare a canonical form that also tells "1" from 1.
-        const canonical = (rs: readonly StoredRow[]): string[] => rs.map((r) => JSON.stringify(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+        const canonical = (rs: readonly StoredRow[]): string[] =>
+          rs.map((r) => JSON.stringify(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
         expect(canonical(parseCsv(text, { source }).rows)).toEqual(canonical(stored));
         expect(canonical(await collect(text, 3))).toEqual(canonical(stored));
       }),

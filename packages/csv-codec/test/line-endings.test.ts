@@ -27,7 +27,12 @@ const cases: Array<[string, string, StoredRow[], "\n" | "\r\n"]> = [
     [row("r1", { a: "one\r\ntwo" }), row("r2", { a: "three\nfour" }), row("r3", { a: "x" })],
     "\n",
   ],
-  ["a CRLF file whose quoted value holds a bare \\n, then an LF line", '_row_id,a\r\nr1,"p\nq"\r\nr2,z\n', [row("r1", { a: "p\nq" }), row("r2", { a: "z" })], "\r\n"],
+  [
+    "a CRLF file whose quoted value holds a bare \\n, then an LF line",
+    '_row_id,a\r\nr1,"p\nq"\r\nr2,z\n',
+    [row("r1", { a: "p\nq" }), row("r2", { a: "z" })],
+    "\r\n",
+  ],
   ["a lone \\r inside a cell (not a line ending)", "_row_id,a\r\nr1,x\ry\nr2,b\r\n", [row("r1", { a: "x\ry" }), row("r2", { a: "b" })], "\r\n"],
 ];
 

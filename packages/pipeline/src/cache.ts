@@ -36,7 +36,10 @@ export interface StoredResult extends Row {
  * there when the result was read from the results table or computed in this run; a result
  * known from the index only has its output read when a downstream row needs it.
  */
-export type ResultEntry = Pick<StoredResult, "_row_id" | "dataset_row_id" | "status" | "cache_key" | "input_hash" | "code_hash" | "params_hash" | "pipeline_run"> & { output?: JsonValue };
+export type ResultEntry = Pick<
+  StoredResult,
+  "_row_id" | "dataset_row_id" | "status" | "cache_key" | "input_hash" | "code_hash" | "params_hash" | "pipeline_run"
+> & { output?: JsonValue };
 
 /** Why a row runs, or that it does not. */
 export type RowReason = "cached" | "new" | "input-changed" | "upstream-changed" | "code-changed" | "parameters-changed" | "failed-before";
@@ -159,7 +162,10 @@ export async function openResults(project: Project, experiment: string, create: 
   }
   const results = await readAllResults(table);
   if (results.latest.size > 0) {
-    process.emitWarning(`the index of pipeline experiment "${experiment}" is ${read.reason}: rebuilt from its ${results.latest.size + results.older.size} results`, { code: "THEMIS_PIPELINE_INDEX_REBUILT" });
+    process.emitWarning(
+      `the index of pipeline experiment "${experiment}" is ${read.reason}: rebuilt from its ${results.latest.size + results.older.size} results`,
+      { code: "THEMIS_PIPELINE_INDEX_REBUILT" },
+    );
   }
   await index.rebuild(table, allResults(results));
   return { table, results, index };

@@ -58,7 +58,14 @@ export class StageClaims {
   }
 
   #row(req: ClaimRequest, generation: number): StoredRow {
-    return { _row_id: this.#id(req, generation), dataset_row_id: req.rowId, cache_key: req.key, generation, pipeline_run: this.#runId, claimed_at: new Date().toISOString() };
+    return {
+      _row_id: this.#id(req, generation),
+      dataset_row_id: req.rowId,
+      cache_key: req.key,
+      generation,
+      pipeline_run: this.#runId,
+      claimed_at: new Date().toISOString(),
+    };
   }
 
   /** Claim rows in one append (the common case: nobody else runs); on a conflict, row by row. */

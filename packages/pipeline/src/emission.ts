@@ -4,7 +4,9 @@ import type { JsonValue } from "@themis/core";
  * What a stage tells its downstream stages about one row. `output` is undefined for a
  * reused row known from the stage's index only: a downstream row that runs reads it then.
  */
-export type Emission = { readonly rowId: string; readonly ok: true; readonly key: string; readonly output: JsonValue | undefined } | { readonly rowId: string; readonly ok: false };
+export type Emission =
+  | { readonly rowId: string; readonly ok: true; readonly key: string; readonly output: JsonValue | undefined }
+  | { readonly rowId: string; readonly ok: false };
 
 /**
  * A row ready for a stage: its input hash and its input (or, when an upstream output was not

@@ -1,4 +1,13 @@
-import { type BackendDefinition, type ExecutionBackend, type ExecutionSpec, type Registry, defaultExecution, defaultRegistry, isBackendDefinition, parseBackendConfig } from "@themis/core";
+import {
+  type BackendDefinition,
+  type ExecutionBackend,
+  type ExecutionSpec,
+  type Registry,
+  defaultExecution,
+  defaultRegistry,
+  isBackendDefinition,
+  parseBackendConfig,
+} from "@themis/core";
 import type { Stage } from "./stage.js";
 
 function isInstance(spec: ExecutionSpec): spec is ExecutionBackend {

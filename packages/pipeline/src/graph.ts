@@ -16,11 +16,17 @@ export interface StageNode {
 
 function nameOf(ref: Stage | string, stages: Readonly<Record<string, Stage>>, where: string): string {
   if (typeof ref === "string") {
-    if (!Object.hasOwn(stages, ref)) throw new PipelineDefinitionError("unknown-stage", `stage "${where}" reads from "${ref}", which is not a stage of this pipeline (stages: ${Object.keys(stages).join(", ")})`, [where, ref]);
+    if (!Object.hasOwn(stages, ref))
+      throw new PipelineDefinitionError(
+        "unknown-stage",
+        `stage "${where}" reads from "${ref}", which is not a stage of this pipeline (stages: ${Object.keys(stages).join(", ")})`,
+        [where, ref],
+      );
     return ref;
   }
   const found = Object.entries(stages).find(([, s]) => s === ref);
-  if (!found) throw new PipelineDefinitionError("unknown-stage", `stage "${where}" reads from a stage that is not part of this pipeline: add it to \`stages\``, [where]);
+  if (!found)
+    throw new PipelineDefinitionError("unknown-stage", `stage "${where}" reads from a stage that is not part of this pipeline: add it to \`stages\``, [where]);
   return found[0];
 }
 
@@ -37,7 +43,9 @@ function checkStage(name: string, spec: unknown): asserts spec is Stage {
   const hasDataset = spec.dataset !== undefined;
   const hasFrom = spec.from !== undefined;
   if (hasDataset === hasFrom) {
-    throw new PipelineDefinitionError("missing-input", `stage "${name}" needs exactly one input: \`dataset\` (a dataset name) or \`from\` (upstream stages)`, [name]);
+    throw new PipelineDefinitionError("missing-input", `stage "${name}" needs exactly one input: \`dataset\` (a dataset name) or \`from\` (upstream stages)`, [
+      name,
+    ]);
   }
   if (spec.concurrency !== undefined && (!Number.isInteger(spec.concurrency) || spec.concurrency < 1)) {
     throw new PipelineDefinitionError("invalid-option", `stage "${name}": concurrency must be a positive integer, got ${spec.concurrency}`, [name]);

@@ -62,7 +62,8 @@ export class Joiner {
     const inputHash = joinHash(this.#edges, p.keys);
     if (p.outputs.length === this.#edges.length && !p.outputs.includes(undefined)) return { rowId, blocked: false, inputHash, input: this.#input(p.outputs) };
     // Some upstream row was reused from its stage's index: its output is read if this row runs.
-    const load = async (): Promise<unknown> => this.#input(await Promise.all(this.#edges.map((e, i) => p.outputs[i] ?? this.#read(e.stage, rowId, p.keys[i] ?? ""))));
+    const load = async (): Promise<unknown> =>
+      this.#input(await Promise.all(this.#edges.map((e, i) => p.outputs[i] ?? this.#read(e.stage, rowId, p.keys[i] ?? ""))));
     return { rowId, blocked: false, inputHash, input: undefined, load };
   }
 

@@ -22,7 +22,12 @@ function processGone(pid: number): boolean {
  */
 export function isLive(record: PipelineRunRecord | undefined): boolean {
   if (record === undefined) return false;
-  const state = runState({ status: record.status, started_at: record.started_at, heartbeat_at: record.heartbeat_at ?? record.started_at, heartbeat_ms: record.heartbeat_ms ?? PIPELINE_HEARTBEAT_MS });
+  const state = runState({
+    status: record.status,
+    started_at: record.started_at,
+    heartbeat_at: record.heartbeat_at ?? record.started_at,
+    heartbeat_ms: record.heartbeat_ms ?? PIPELINE_HEARTBEAT_MS,
+  });
   if (state !== "running") return false;
   return !(record.host === hostname() && record.pid !== process.pid && processGone(record.pid));
 }

@@ -22,6 +22,9 @@ export function outputReader(stages: ReadonlyMap<string, OpenedResults>): Output
     if (found?.output !== undefined) return found.output as JsonValue;
     // The index named a result the table does not hold: fix the index, and say so.
     if (all && opened?.index && opened.table) await opened.index.rebuild(opened.table, allResults(all));
-    throw new NotFoundError(`stage "${stage}": its index lists a result of row "${rowId}" that its experiment does not hold; the index was rebuilt from the results: run the pipeline again`, { backend: "pipeline" });
+    throw new NotFoundError(
+      `stage "${stage}": its index lists a result of row "${rowId}" that its experiment does not hold; the index was rebuilt from the results: run the pipeline again`,
+      { backend: "pipeline" },
+    );
   };
 }

@@ -50,7 +50,13 @@ function count(plan: StagePlan, rowId: string, reason: RowReason): void {
 }
 
 /** The cache key of each row of a stage that runs; counts each row's reason into `plan`. */
-async function planStage(pipeline: Pipeline, s: PreparedStage, results: StageResults, keys: Map<string, Map<string, string>>, plan: StagePlan): Promise<Map<string, string>> {
+async function planStage(
+  pipeline: Pipeline,
+  s: PreparedStage,
+  results: StageResults,
+  keys: Map<string, Map<string, string>>,
+  plan: StagePlan,
+): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const consider = (rowId: string, inputHash: string): void => {
     const key = keyFor(results, rowId, inputHash, s.codeHash, s.paramsHash);

@@ -37,7 +37,8 @@ function known(pipeline: Pipeline, name: string, option: string): string {
 
 /** The stages a selection computes, and the stages whose stored results they read. */
 export function selectStages(pipeline: Pipeline, selection: Selection): Map<string, "run" | "stored"> {
-  if (selection.only !== undefined && selection.from !== undefined) throw new PipelineDefinitionError("invalid-option", "use either `only` or `from`, not both", [selection.only, selection.from]);
+  if (selection.only !== undefined && selection.from !== undefined)
+    throw new PipelineDefinitionError("invalid-option", "use either `only` or `from`, not both", [selection.only, selection.from]);
   const run =
     selection.only !== undefined
       ? new Set([known(pipeline, selection.only, "only")])

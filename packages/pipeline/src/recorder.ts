@@ -19,7 +19,13 @@ export class RunRecorder {
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(pipelineRuns: Table<PipelineRunRecord>, coreRuns: Table<RunRecord>, record: PipelineRunRecord, stageRuns: Map<string, RunRecord>, counts: ReadonlyMap<string, StageCounts>) {
+  constructor(
+    pipelineRuns: Table<PipelineRunRecord>,
+    coreRuns: Table<RunRecord>,
+    record: PipelineRunRecord,
+    stageRuns: Map<string, RunRecord>,
+    counts: ReadonlyMap<string, StageCounts>,
+  ) {
     this.#pipelineRuns = pipelineRuns;
     this.#coreRuns = coreRuns;
     this.#record = record;

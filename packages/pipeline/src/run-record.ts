@@ -51,5 +51,18 @@ export async function listPipelineRuns(project: Project, pipeline?: string): Pro
 
 export function newRecord(runId: string, pipeline: string, stages: { [stage: string]: StageRecord }, heartbeatMs: number): PipelineRunRecord {
   const now = new Date().toISOString();
-  return { _row_id: runId, pipeline, status: "running", started_at: now, finished_at: null, resumed: 0, host: hostname(), pid: process.pid, heartbeat_at: now, heartbeat_ms: heartbeatMs, stages, error: null };
+  return {
+    _row_id: runId,
+    pipeline,
+    status: "running",
+    started_at: now,
+    finished_at: null,
+    resumed: 0,
+    host: hostname(),
+    pid: process.pid,
+    heartbeat_at: now,
+    heartbeat_ms: heartbeatMs,
+    stages,
+    error: null,
+  };
 }

@@ -31,7 +31,9 @@ export interface PipelineRunSummary {
   pipeline: string;
   status: Exclude<PipelineRunStatus, "running">;
   durationMs: number;
-  stages: { [stage: string]: { experiment: string; mode: "run" | "stored"; counts: StageCounts; runId: string | null; postprocess: StagePostprocessOutcome[] } };
+  stages: {
+    [stage: string]: { experiment: string; mode: "run" | "stored"; counts: StageCounts; runId: string | null; postprocess: StagePostprocessOutcome[] };
+  };
   error?: unknown;
 }
 
@@ -40,18 +42,42 @@ export interface PipelineRunSummary {
  * runner is gone (a live one is another runner's: this run then starts its own record and
  * shares the rows through claims).
  */
-async function startRecord(project: Project, pipeline: Pipeline, stages: readonly PreparedStage[], resume: boolean, heartbeatMs: number): Promise<PipelineRunRecord> {
+async function startRecord(
+  project: Project,
+  pipeline: Pipeline,
+  stages: readonly PreparedStage[],
+  resume: boolean,
+  heartbeatMs: number,
+): Promise<PipelineRunRecord> {
   const table = await runsTable(project);
   const stageRecords: { [stage: string]: StageRecord } = {};
   const previous = resume ? (await listPipelineRuns(project, pipeline.name)).filter((r) => r.status !== "completed" && !isLive(r)).at(-1) : undefined;
   const runId = previous?._row_id ?? randomUUID();
   for (const s of stages) {
     const running = s.mode === "run";
-    stageRecords[s.name] = { experiment: s.experiment, run_id: running ? stageRunId(runId, s.name) : null, mode: s.mode, executor: null, code_hash: running ? s.codeHash : null, status: "pending", counts: { ...emptyCounts() } };
+    stageRecords[s.name] = {
+      experiment: s.experiment,
+      run_id: running ? stageRunId(runId, s.name) : null,
+      mode: s.mode,
+      executor: null,
+      code_hash: running ? s.codeHash : null,
+      status: "pending",
+      counts: { ...emptyCounts() },
+    };
   }
   if (previous) {
     const now = new Date().toISOString();
-    const record: PipelineRunRecord = { ...previous, status: "running", finished_at: null, resumed: previous.resumed + 1, stages: stageRecords, error: null, heartbeat_at: now, heartbeat_ms: heartbeatMs, pid: process.pid };
+    const record: PipelineRunRecord = {
+      ...previous,
+      status: "running",
+      finished_at: null,
+      resumed: previous.resumed + 1,
+      stages: stageRecords,
+      error: null,
+      heartbeat_at: now,
+      heartbeat_ms: heartbeatMs,
+      pid: process.pid,
+    };
     await table.update(record._row_id, record);
     return record;
   }
@@ -61,7 +87,14 @@ async function startRecord(project: Project, pipeline: Pipeline, stages: readonl
 }
 
 /** The records keeper: the pipeline run record, one core run record per computed stage. */
-async function startRecorder(project: Project, pipeline: Pipeline, stages: readonly PreparedStage[], executors: ReadonlyMap<string, { executor: ExecutionBackend }>, counts: ReadonlyMap<string, StageCounts>, options: RunPipelineOptions): Promise<RunRecorder> {
+async function startRecorder(
+  project: Project,
+  pipeline: Pipeline,
+  stages: readonly PreparedStage[],
+  executors: ReadonlyMap<string, { executor: ExecutionBackend }>,
+  counts: ReadonlyMap<string, StageCounts>,
+  options: RunPipelineOptions,
+): Promise<RunRecorder> {
   const heartbeatMs = options.heartbeatMs ?? PIPELINE_HEARTBEAT_MS;
   const record = await startRecord(project, pipeline, stages, options.resume ?? false, heartbeatMs);
   const stageRuns = new Map<string, RunRecord>();
@@ -71,7 +104,14 @@ async function startRecorder(project: Project, pipeline: Pipeline, stages: reado
     if (!node) continue;
     stageRuns.set(
       s.name,
-      stageRunRecord(s, node.spec, { pipeline: pipeline.name, pipelineRun: record._row_id, upstream: node.upstream.map((e) => e.stage), executor: executors.get(s.name)?.executor.name ?? "local", resume: options.resume ?? false, heartbeatMs }),
+      stageRunRecord(s, node.spec, {
+        pipeline: pipeline.name,
+        pipelineRun: record._row_id,
+        upstream: node.upstream.map((e) => e.stage),
+        executor: executors.get(s.name)?.executor.name ?? "local",
+        resume: options.resume ?? false,
+        heartbeatMs,
+      }),
     );
   }
   const recorder = new RunRecorder(await runsTable(project), await coreRunsTable(project), record, stageRuns, counts);
@@ -90,7 +130,10 @@ async function createExecutors(pipeline: Pipeline, stages: readonly PreparedStag
       const task = pipeline.nodes.get(s.name)!.spec.task;
       const kind = typeof task === "function" ? "function" : task.kind;
       if (!created.executor.kinds.includes(kind)) {
-        throw new UnsupportedError(`stage "${s.name}": executor "${created.executor.name}" does not run ${kind} jobs (it runs: ${created.executor.kinds.join(", ")})`, { backend: created.executor.name });
+        throw new UnsupportedError(
+          `stage "${s.name}": executor "${created.executor.name}" does not run ${kind} jobs (it runs: ${created.executor.kinds.join(", ")})`,
+          { backend: created.executor.name },
+        );
       }
     }
     return executors;
@@ -142,7 +185,16 @@ export async function runPipeline(project: Project, pipeline: Pipeline, options:
   };
   const postprocessed = new Map<string, StagePostprocessOutcome[]>();
   try {
-    await runStages(pipeline, stages, stored, executors, { project, runId: record._row_id, claims, postprocessed, signal: controller.signal, counts, fail, onEvent: options.onEvent });
+    await runStages(pipeline, stages, stored, executors, {
+      project,
+      runId: record._row_id,
+      claims,
+      postprocessed,
+      signal: controller.signal,
+      counts,
+      fail,
+      onEvent: options.onEvent,
+    });
   } catch (error) {
     fail(error);
   } finally {
@@ -185,10 +237,16 @@ async function finish(
     };
   }
   const status: PipelineRunSummary["status"] = end.cancelled ? "cancelled" : end.failure !== undefined || rowsFailed ? "failed" : "completed";
-  const error = end.failure === undefined ? null : { code: (end.failure as { code?: string }).code ?? null, message: String((end.failure as Error).message ?? end.failure) };
+  const error =
+    end.failure === undefined
+      ? null
+      : { code: (end.failure as { code?: string }).code ?? null, message: String((end.failure as Error).message ?? end.failure) };
   const finished: PipelineRunRecord = { ...record, status, finished_at: new Date().toISOString(), stages: stageRecords, error };
   const reason = error?.message ?? (end.cancelled ? "cancelled" : null);
-  await recorder.finish(finished, (stage) => ({ status: end.cancelled ? "cancelled" : stageRecords[stage]?.status === "failed" || end.failure !== undefined ? "failed" : "completed", reason }));
+  await recorder.finish(finished, (stage) => ({
+    status: end.cancelled ? "cancelled" : stageRecords[stage]?.status === "failed" || end.failure !== undefined ? "failed" : "completed",
+    reason,
+  }));
   if (end.failure !== undefined && !end.cancelled) throw end.failure;
   return { runId: record._row_id, pipeline: pipeline.name, status, durationMs: performance.now() - end.started, stages: summary };
 }

@@ -57,8 +57,18 @@ const isString = (v: unknown): v is string => typeof v === "string";
 /** An entry row as a result entry, or undefined when it is not well formed. */
 function entryOf(row: Partial<EntryRow>, tasks: ReadonlyMap<string, Task>): ResultEntry | undefined {
   const task = isString(row.t) ? tasks.get(row.t) : undefined;
-  if (task === undefined || !isString(row._row_id) || !isString(row.d) || (row.s !== "ok" && row.s !== "error") || !isString(row.k) || !isString(row.i)) return undefined;
-  return { _row_id: row._row_id, dataset_row_id: row.d, status: row.s, cache_key: row.k, input_hash: row.i, code_hash: task.code_hash, params_hash: task.params_hash, pipeline_run: task.pipeline_run };
+  if (task === undefined || !isString(row._row_id) || !isString(row.d) || (row.s !== "ok" && row.s !== "error") || !isString(row.k) || !isString(row.i))
+    return undefined;
+  return {
+    _row_id: row._row_id,
+    dataset_row_id: row.d,
+    status: row.s,
+    cache_key: row.k,
+    input_hash: row.i,
+    code_hash: task.code_hash,
+    params_hash: task.params_hash,
+    pipeline_run: task.pipeline_run,
+  };
 }
 
 /** The `_row_id` of a table's first row, reading nothing more (null: the table is empty). */
@@ -169,7 +179,14 @@ export class StageIndex {
   #task(e: ResultEntry, out: IndexRow[]): string {
     // A run's rows share one triple: no sha256 per row.
     const last = this.#lastTask;
-    if (last !== undefined && last.code_hash === e.code_hash && last.params_hash === e.params_hash && last.pipeline_run === e.pipeline_run && this.#tasks.has(last.id)) return last.id;
+    if (
+      last !== undefined &&
+      last.code_hash === e.code_hash &&
+      last.params_hash === e.params_hash &&
+      last.pipeline_run === e.pipeline_run &&
+      this.#tasks.has(last.id)
+    )
+      return last.id;
     const id = `${TASK}${hashOf(e.code_hash, e.params_hash, e.pipeline_run)}`;
     this.#lastTask = { id, code_hash: e.code_hash, params_hash: e.params_hash, pipeline_run: e.pipeline_run };
     if (!this.#tasks.has(id)) {
@@ -195,7 +212,8 @@ export class StageIndex {
    */
   async append(entries: readonly ResultEntry[], results?: Experiment<StoredResult>): Promise<void> {
     if (entries.length === 0) return;
-    if (!this.#hasMeta || (this.#first === null && results !== undefined)) await this.#setMeta(Math.max(this.#generation, 1), results ? await firstRowId(results) : null);
+    if (!this.#hasMeta || (this.#first === null && results !== undefined))
+      await this.#setMeta(Math.max(this.#generation, 1), results ? await firstRowId(results) : null);
     const table = await this.#table();
     const rows = this.#rows(entries);
     try {

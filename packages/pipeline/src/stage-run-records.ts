@@ -63,7 +63,18 @@ export function stageRunRecord(
     metrics: {},
     error_rate: null,
     reason: null,
-    provenance: { node: process.version, platform: process.platform, arch: process.arch, packages: {}, gitCommit: null, gitDirty: null, host: hostname(), cwd: process.cwd(), executorConfig: null, executorInfo: null },
+    provenance: {
+      node: process.version,
+      platform: process.platform,
+      arch: process.arch,
+      packages: {},
+      gitCommit: null,
+      gitDirty: null,
+      host: hostname(),
+      cwd: process.cwd(),
+      executorConfig: null,
+      executorInfo: null,
+    },
     pipeline: ids.pipeline,
     pipeline_run: ids.pipelineRun,
     stage: s.name,
@@ -76,12 +87,24 @@ export function updateStageRun(record: RunRecord, c: StageCounts, end?: { status
   const next: RunRecord = {
     ...record,
     heartbeat_at: new Date().toISOString(),
-    counts: { total: end ? c.total : null, succeeded: c.computed, failed: c.failed, skipped: c.cached + c.blocked + c.unmatched, claimed_elsewhere: c.elsewhere },
+    counts: {
+      total: end ? c.total : null,
+      succeeded: c.computed,
+      failed: c.failed,
+      skipped: c.cached + c.blocked + c.unmatched,
+      claimed_elsewhere: c.elsewhere,
+    },
     error_rate: finished > 0 ? c.failed / finished : null,
   };
   if (!end) return next;
   const finishedAt = new Date();
-  return { ...next, status: end.status, reason: end.reason, finished_at: finishedAt.toISOString(), duration_ms: finishedAt.getTime() - Date.parse(record.started_at) };
+  return {
+    ...next,
+    status: end.status,
+    reason: end.reason,
+    finished_at: finishedAt.toISOString(),
+    duration_ms: finishedAt.getTime() - Date.parse(record.started_at),
+  };
 }
 
 /** Core's run records table (its RUNS_TABLE, which core does not export; `listRuns` reads it). */

@@ -74,7 +74,11 @@ function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredRes
   try {
     return base("ok", (toJsonRow({ v: outcome.value ?? null }) as { v: JsonValue }).v, null);
   } catch (error) {
-    return base("error", null, errorJson({ code: "ERR_THEMIS_INVALID_ROW", message: `the task's value cannot be stored as JSON: ${(error as Error).message}` }));
+    return base(
+      "error",
+      null,
+      errorJson({ code: "ERR_THEMIS_INVALID_ROW", message: `the task's value cannot be stored as JSON: ${(error as Error).message}` }),
+    );
   }
 }
 

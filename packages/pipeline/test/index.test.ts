@@ -100,7 +100,10 @@ describe("the stage index", () => {
     const gen = await stageResults(env.project, pipeline(), "gen");
     // Removed by hand (not the first row: the index's check does not see it).
     await (await env.project.getExperiment("ix-gen")).delete(gen.get("r5")?._row_id ?? "");
-    await expect(runPipeline(env.project, pipeline(false), { registry })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND", message: expect.stringContaining('row "r5"') });
+    await expect(runPipeline(env.project, pipeline(false), { registry })).rejects.toMatchObject({
+      code: "ERR_THEMIS_NOT_FOUND",
+      message: expect.stringContaining('row "r5"'),
+    });
     calls = [];
     const again = await runPipeline(env.project, pipeline(false), { registry });
     expect(again.stages.gen?.counts).toMatchObject({ computed: 1, cached: N - 1 });
@@ -110,11 +113,14 @@ describe("the stage index", () => {
   test.each([
     ["missing", async () => (await meta("gen")).delete("meta")],
     ["corrupt (meta row)", async () => (await meta("gen")).update("meta", { _row_id: "meta", g: "one", first: null })],
-    ["corrupt (entry)", async () => {
-      const table = await entries("gen");
-      const row = (await table.load()).find((r) => !r._row_id.startsWith("t-"));
-      await table.update(row?._row_id ?? "", { ...row, s: "maybe" });
-    }],
+    [
+      "corrupt (entry)",
+      async () => {
+        const table = await entries("gen");
+        const row = (await table.load()).find((r) => !r._row_id.startsWith("t-"));
+        await table.update(row?._row_id ?? "", { ...row, s: "maybe" });
+      },
+    ],
   ])("an index %s is rebuilt from the results, with a warning, and nothing runs again", async (_name, damage) => {
     await runPipeline(env.project, pipeline(), { registry });
     await damage();

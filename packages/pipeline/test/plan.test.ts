@@ -11,7 +11,11 @@ beforeEach(async () => {
 afterEach(() => env.cleanup());
 
 function pipeline(options: { version?: string; temperature?: number } = {}) {
-  const gen = stage({ dataset: "qa", execution: "local", task: (row: StoredRow<QaRow>) => (row.n === 9 && options.version === "broken" ? Promise.reject(new Error("x")) : row.n) });
+  const gen = stage({
+    dataset: "qa",
+    execution: "local",
+    task: (row: StoredRow<QaRow>) => (row.n === 9 && options.version === "broken" ? Promise.reject(new Error("x")) : row.n),
+  });
   const mid = stage({ from: gen, execution: "local", taskVersion: options.version ?? "v1", task: (n) => n + 1 });
   const last = stage({ from: mid, execution: "local", parameters: { temperature: options.temperature ?? 0 }, task: (n) => n * 2 });
   return definePipeline({ name: "pl", stages: { gen, mid, last } });
@@ -37,7 +41,10 @@ test("plan says what runs and why, and creates nothing", async () => {
   expect(plan.stages[0]!.examples["input-changed"]).toEqual(["r4"]);
 
   const paramsOnly = await planPipeline(env.project, pipeline({ temperature: 1 }), { registry, only: "last" });
-  expect(paramsOnly.stages.map((s) => [s.stage, s.mode])).toEqual([["mid", "stored"], ["last", "run"]]);
+  expect(paramsOnly.stages.map((s) => [s.stage, s.mode])).toEqual([
+    ["mid", "stored"],
+    ["last", "run"],
+  ]);
   expect(paramsOnly.stages[1]!.reasons).toEqual({ "parameters-changed": N });
 });
 

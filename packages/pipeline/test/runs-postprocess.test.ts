@@ -53,7 +53,9 @@ test("a postprocessor that fails makes the run failed and keeps the stage's rows
 test("an invalid postprocessor config fails before any stage runs", async () => {
   const file = path.join(env.dir, "x.csv");
   await expect(runPipeline(env.project, pipeline(file, { format: "xlsx" }), { registry })).rejects.toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG" });
-  await expect(runPipeline(env.project, pipeline(file), { registry: new Registry({ discover: false }) })).rejects.toMatchObject({ code: "ERR_THEMIS_UNKNOWN_BACKEND" });
+  await expect(runPipeline(env.project, pipeline(file), { registry: new Registry({ discover: false }) })).rejects.toMatchObject({
+    code: "ERR_THEMIS_UNKNOWN_BACKEND",
+  });
   expect(await env.project.listExperiments()).toEqual([]);
   expect(existsSync(file)).toBe(false);
 });

@@ -40,7 +40,10 @@ describe("streaming, fan-in, failure isolation", () => {
 
   test("fan-in joins upstreams on dataset row id; rows one side lacks are unmatched", async () => {
     const small = await env.project.createDataset("small");
-    await small.appendMany([{ _row_id: "r1", w: 10 }, { _row_id: "r2", w: 20 }]);
+    await small.appendMany([
+      { _row_id: "r1", w: 10 },
+      { _row_id: "r2", w: 20 },
+    ]);
     const a = stage({ dataset: "qa", execution: "local", task: (row: StoredRow<QaRow>) => row.n });
     const b = stage({ dataset: "small", execution: "local", task: (row: StoredRow<{ w: number }>) => row.w });
     const sum = stage({ from: { a, b }, execution: "local", task: ({ a, b }) => a + b });

@@ -31,7 +31,10 @@ describe("validation before anything runs", () => {
   });
 
   test("an unknown stage, by name or by a stage object left out of `stages`", () => {
-    expect(problemOf(() => definePipeline({ stages: { b: stage({ from: "nope", task: (x) => x }) } }))).toEqual({ problem: "unknown-stage", stages: ["b", "nope"] });
+    expect(problemOf(() => definePipeline({ stages: { b: stage({ from: "nope", task: (x) => x }) } }))).toEqual({
+      problem: "unknown-stage",
+      stages: ["b", "nope"],
+    });
     const orphan = root();
     expect(problemOf(() => definePipeline({ stages: { b: stage({ from: orphan, task: (x) => x }) } }))).toEqual({ problem: "unknown-stage", stages: ["b"] });
   });
@@ -53,7 +56,10 @@ describe("validation before anything runs", () => {
   });
 
   test("an executor config that fails its schema is an InvalidConfigError naming the field", async () => {
-    const pipeline = definePipeline({ name: "v", stages: { a: stage({ dataset: "qa", execution: "local", executionConfig: { concurrency: "many" }, task: (r) => r }) } });
+    const pipeline = definePipeline({
+      name: "v",
+      stages: { a: stage({ dataset: "qa", execution: "local", executionConfig: { concurrency: "many" }, task: (r) => r }) },
+    });
     const error = await runPipeline(env.project, pipeline, { registry }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidConfigError);
     expect((error as InvalidConfigError).issues[0]!.path).toContain("concurrency");
@@ -63,7 +69,10 @@ describe("validation before anything runs", () => {
   test("a missing dataset or module is NotFound before anything runs; only/from must name a stage", async () => {
     const noData = definePipeline({ name: "v", stages: { a: stage({ dataset: "nope", execution: "local", task: (r) => r }) } });
     await expect(runPipeline(env.project, noData, { registry })).rejects.toBeInstanceOf(NotFoundError);
-    const noModule = definePipeline({ name: "v", stages: { a: stage({ dataset: "qa", execution: "local", task: { kind: "module", module: "./missing.ts", resolveFrom: import.meta.dirname } }) } });
+    const noModule = definePipeline({
+      name: "v",
+      stages: { a: stage({ dataset: "qa", execution: "local", task: { kind: "module", module: "./missing.ts", resolveFrom: import.meta.dirname } }) },
+    });
     await expect(runPipeline(env.project, noModule, { registry })).rejects.toBeInstanceOf(NotFoundError);
     const ok = definePipeline({ name: "v", stages: { a: root() } });
     await expect(runPipeline(env.project, ok, { registry, only: "b" })).rejects.toMatchObject({ problem: "unknown-stage" });

@@ -67,7 +67,12 @@ async function archive(config: ArchiveConfig, input: PostprocessInput) {
     }
     await flush();
     const message = `copied ${copied} of ${rows} rows to ${where}${rows > copied ? ` (${rows - copied} were there already)` : ""}`;
-    return report("archive", { message, rows, artifacts: [where], data: { storage: redactUrls(config.storage), project: projectName, experiment, copied, skipped: rows - copied } });
+    return report("archive", {
+      message,
+      rows,
+      artifacts: [where],
+      data: { storage: redactUrls(config.storage), project: projectName, experiment, copied, skipped: rows - copied },
+    });
   } finally {
     await target.close();
   }

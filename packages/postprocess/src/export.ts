@@ -29,7 +29,12 @@ const EXTENSIONS: Record<string, "csv" | "jsonl" | "parquet"> = { ".csv": "csv",
 
 function formatOf(config: ExportConfig): "csv" | "jsonl" | "parquet" {
   const format = config.format ?? EXTENSIONS[path.extname(config.path).toLowerCase()];
-  if (!format) throw new ThemisError("ERR_THEMIS_INVALID_CONFIG", `export: cannot tell the format of "${config.path}": set format ("csv", "jsonl" or "parquet") or use one of ${Object.keys(EXTENSIONS).join(", ")}`, { backend: "export" });
+  if (!format)
+    throw new ThemisError(
+      "ERR_THEMIS_INVALID_CONFIG",
+      `export: cannot tell the format of "${config.path}": set format ("csv", "jsonl" or "parquet") or use one of ${Object.keys(EXTENSIONS).join(", ")}`,
+      { backend: "export" },
+    );
   return format;
 }
 

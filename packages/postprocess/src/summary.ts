@@ -55,7 +55,14 @@ export function summaryTable(metrics: { [metric: string]: MetricStats }): string
   const header = ["metric", "count", "mean", "std", "min", "p50", "max"];
   const lines = Object.entries(metrics).map(([name, s]) => [name, fmt(s.count), fmt(s.mean), fmt(s.std), fmt(s.min), fmt(s.p50), fmt(s.max)]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? "").length)));
-  return [header, ...lines].map((l) => l.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd()).join("\n");
+  return [header, ...lines]
+    .map((l) =>
+      l
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 async function summarise(config: SummaryConfig, input: PostprocessInput) {

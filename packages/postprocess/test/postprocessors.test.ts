@@ -46,20 +46,25 @@ describe("export", () => {
   const rowsBack = (): Row[] => samplePostprocessRows();
 
   it("writes CSV that spreadsheets and pandas read: nested values as JSON text, formulas escaped", async () => {
-    await (await project.getExperiment("results")).append({ _row_id: "evil", status: "ok", output: "=HYPERLINK(\"x\")" });
+    await (await project.getExperiment("results")).append({ _row_id: "evil", status: "ok", output: '=HYPERLINK("x")' });
     const file = path.join(dir, "out.csv");
     const report = await runPostprocess(project, exportPostprocessor, { experiment: "results", config: { path: file } });
     expect(report).toMatchObject({ rows: 26, artifacts: [file] });
     const parsed = Papa.parse<Record<string, string>>(readFileSync(file, "utf8"), { header: true, skipEmptyLines: true });
     expect(parsed.data).toHaveLength(26);
     expect(JSON.parse(parsed.data[0]?.output ?? "")).toEqual(rowsBack()[0]?.output);
-    expect(parsed.data[25]?.output).toBe("'=HYPERLINK(\"x\")");
+    expect(parsed.data[25]?.output).toBe('\'=HYPERLINK("x")');
   });
 
   it("writes JSONL that round-trips every row, and only the columns asked for", async () => {
     const file = path.join(dir, "out.jsonl");
     await runPostprocess(project, exportPostprocessor, { experiment: "results", config: { path: file } });
-    expect(readFileSync(file, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l))).toEqual(rowsBack());
+    expect(
+      readFileSync(file, "utf8")
+        .trimEnd()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual(rowsBack());
     const narrow = path.join(dir, "narrow.jsonl");
     await runPostprocess(project, exportPostprocessor, { experiment: "results", config: { path: narrow, columns: ["_row_id", "status"] } });
     expect(JSON.parse(readFileSync(narrow, "utf8").split("\n")[0] ?? "")).toEqual({ _row_id: "r0", status: "ok" });
@@ -78,12 +83,18 @@ describe("export", () => {
   it("never replaces a file unless told to, and leaves no half-written file when cancelled", async () => {
     const file = path.join(dir, "keep.csv");
     writeFileSync(file, "mine\n");
-    await expect(runPostprocess(project, exportPostprocessor, { experiment: "results", config: { path: file } })).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await expect(runPostprocess(project, exportPostprocessor, { experiment: "results", config: { path: file } })).rejects.toMatchObject({
+      code: "ERR_THEMIS_ALREADY_EXISTS",
+    });
     const controller = new AbortController();
     controller.abort();
-    await expect(runPostprocess(project, exportPostprocessor, { experiment: "results", config: { path: file, overwrite: true }, signal: controller.signal })).rejects.toMatchObject({ code: "ERR_THEMIS_ABORTED" });
+    await expect(
+      runPostprocess(project, exportPostprocessor, { experiment: "results", config: { path: file, overwrite: true }, signal: controller.signal }),
+    ).rejects.toMatchObject({ code: "ERR_THEMIS_ABORTED" });
     expect(readFileSync(file, "utf8")).toBe("mine\n");
-    await expect(runPostprocess(project, exportPostprocessor, { experiment: "results", config: { path: path.join(dir, "out.xlsx") } })).rejects.toThrow(/cannot tell the format/);
+    await expect(runPostprocess(project, exportPostprocessor, { experiment: "results", config: { path: path.join(dir, "out.xlsx") } })).rejects.toThrow(
+      /cannot tell the format/,
+    );
   });
 });
 
@@ -102,7 +113,10 @@ describe("archive", () => {
   it("copies nothing onto the experiment itself, and keeps the target's config out of messages", async () => {
     const same = { storage: "local/csv", config: { rootDir: path.join(dir, "data") } };
     expect((await runPostprocess(project, archivePostprocessor, { experiment: "results", config: same })).data).toMatchObject({ copied: 0, skipped: 25 });
-    const error = await runPostprocess(project, archivePostprocessor, { experiment: "results", config: { storage: "s3://bucket/x", config: { secretAccessKey: "hunter2" } } }).catch((e: Error) => e);
+    const error = await runPostprocess(project, archivePostprocessor, {
+      experiment: "results",
+      config: { storage: "s3://bucket/x", config: { secretAccessKey: "hunter2" } },
+    }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect(String((error as Error).message)).not.toContain("hunter2");
   });

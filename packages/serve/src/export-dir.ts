@@ -13,7 +13,8 @@ async function checkTarget(dir: string): Promise<void> {
   });
   if (!found) return;
   if (!found.isDirectory()) throw new AlreadyExistsError(`cannot export to ${dir}: it exists and is not a folder; pick a new folder`);
-  if ((await readdir(dir)).length > 0) throw new AlreadyExistsError(`cannot export to ${dir}: the folder is not empty (nothing in it was touched); pick a new or empty folder`);
+  if ((await readdir(dir)).length > 0)
+    throw new AlreadyExistsError(`cannot export to ${dir}: the folder is not empty (nothing in it was touched); pick a new or empty folder`);
 }
 
 function unwritable(dir: string, error: unknown): UnavailableError {
@@ -39,7 +40,8 @@ export async function writeExportDir<T>(dir: string, write: (staging: string) =>
     const result = await write(staging);
     // rename(2) replaces an empty folder; a folder filled meanwhile makes it fail (ENOTEMPTY).
     await rename(staging, target).catch((error: unknown) => {
-      if (errorCode(error) === "ENOTEMPTY" || errorCode(error) === "EEXIST") throw new AlreadyExistsError(`cannot export to ${target}: the folder was filled while exporting`, { cause: error });
+      if (errorCode(error) === "ENOTEMPTY" || errorCode(error) === "EEXIST")
+        throw new AlreadyExistsError(`cannot export to ${target}: the folder was filled while exporting`, { cause: error });
       throw unwritable(target, error);
     });
     return result;

@@ -16,7 +16,11 @@ const SORTED_CHUNK = 25_000;
  * the sort order, then one pass per {@link SORTED_CHUNK} rows (the rows of one chunk are
  * the most held in memory).
  */
-export async function* exportLines(rows: () => AsyncIterable<StoredRow>, query: Omit<RowQuery, "offset" | "limit">, format: ExportFormat): AsyncGenerator<string> {
+export async function* exportLines(
+  rows: () => AsyncIterable<StoredRow>,
+  query: Omit<RowQuery, "offset" | "limit">,
+  format: ExportFormat,
+): AsyncGenerator<string> {
   const matches = rowFilter(query);
   let header: string[] = [ROW_ID];
   let ordered: string[] | undefined;

@@ -85,7 +85,13 @@ class DataWriter {
 }
 
 /** Rows of an async iterable in pages of `size` written as `KEY/0`, `KEY/1`, …; returns the row count and page count. */
-async function writePages<T>(out: DataWriter, key: string, items: AsyncIterable<T> | Iterable<T>, size: number, seen?: (item: T) => void): Promise<{ total: number; pages: number }> {
+async function writePages<T>(
+  out: DataWriter,
+  key: string,
+  items: AsyncIterable<T> | Iterable<T>,
+  size: number,
+  seen?: (item: T) => void,
+): Promise<{ total: number; pages: number }> {
   let page: T[] = [];
   let total = 0;
   let pages = 0;
@@ -123,7 +129,13 @@ interface Counts {
 }
 
 /** One project's tables (as page files), runs and comparisons, and its `pN/project` file. */
-async function writeProject(catalog: Catalog, out: DataWriter, name: string, key: string, options: { pageRows: number; maxComparisons: number }): Promise<Counts> {
+async function writeProject(
+  catalog: Catalog,
+  out: DataWriter,
+  name: string,
+  key: string,
+  options: { pageRows: number; maxComparisons: number },
+): Promise<Counts> {
   const counts: Counts = { tables: 0, rows: 0, runs: 0, comparisons: 0 };
   const summary = await catalog.project(name);
   const shown: ExportProject = { ...summary, tables: {}, runs: await catalog.runs(name), compares: {} };
@@ -149,7 +161,12 @@ async function writeProject(catalog: Catalog, out: DataWriter, name: string, key
     const changed = joined.rows.filter((r) => r.changed);
     await writePages(out, `${ckey}/all-`, joined.rows, COMPARE_PAGE_ROWS);
     await writePages(out, `${ckey}/changed-`, changed, COMPARE_PAGE_ROWS);
-    await out.write(`${ckey}/meta`, { comparison: joined.comparison, total: joined.rows.length, changed: changed.length, pageRows: COMPARE_PAGE_ROWS } satisfies ExportCompare);
+    await out.write(`${ckey}/meta`, {
+      comparison: joined.comparison,
+      total: joined.rows.length,
+      changed: changed.length,
+      pageRows: COMPARE_PAGE_ROWS,
+    } satisfies ExportCompare);
     shown.compares[compareSlot(a, b)] = ckey;
   }
   await out.write(`${key}/project`, shown);

@@ -41,7 +41,11 @@ export function rowFilter(query: Pick<RowQuery, "filter" | "column">): (row: Sto
   const needle = query.filter?.toLowerCase();
   if (!needle) return () => true;
   const column = query.column;
-  if (column) return (row) => valueText((row as Record<string, unknown>)[column]).toLowerCase().includes(needle);
+  if (column)
+    return (row) =>
+      valueText((row as Record<string, unknown>)[column])
+        .toLowerCase()
+        .includes(needle);
   return (row) => {
     for (const value of Object.values(row)) if (valueText(value).toLowerCase().includes(needle)) return true;
     return false;
@@ -61,7 +65,13 @@ export function rowFilter(query: Pick<RowQuery, "filter" | "column">): (row: Sto
  *
  * @param key identifies the table in `cache` (the view's filter and order are added).
  */
-export async function queryRows(rows: () => AsyncIterable<StoredRow>, query: RowQuery, cache?: ViewCache, key = "", snapshots?: SnapshotCache): Promise<RowPage> {
+export async function queryRows(
+  rows: () => AsyncIterable<StoredRow>,
+  query: RowQuery,
+  cache?: ViewCache,
+  key = "",
+  snapshots?: SnapshotCache,
+): Promise<RowPage> {
   if (query.limit > MAX_PAGE) throw new HttpError(400, "ERR_SERVE_BAD_QUERY", `limit is at most ${MAX_PAGE}`);
   if (snapshots && !query.filter?.includes(VALUE_SEPARATOR)) {
     const now = snapshots.peek(key, rows);
@@ -166,7 +176,11 @@ export class Columns {
 }
 
 /** One pass: the matching rows' order by the query's sort column, their count and the table's columns. */
-export async function sortedFacts(rows: () => AsyncIterable<StoredRow>, query: Omit<RowQuery, "offset" | "limit">, maxColumns = MAX_COLUMNS): Promise<ViewFacts> {
+export async function sortedFacts(
+  rows: () => AsyncIterable<StoredRow>,
+  query: Omit<RowQuery, "offset" | "limit">,
+  maxColumns = MAX_COLUMNS,
+): Promise<ViewFacts> {
   const matches = rowFilter(query);
   const columns = new Columns(maxColumns);
   const index = new SortIndex(query.sort!);

@@ -72,7 +72,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   let port = options.port ?? 0;
   let hosts = new Set<string>();
-  const app = createApp(catalog, { token, assets, port: () => port, allowedHosts: () => hosts, ...(options.pollMs ? { pollMs: options.pollMs } : {}), ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}) });
+  const app = createApp(catalog, {
+    token,
+    assets,
+    port: () => port,
+    allowedHosts: () => hosts,
+    ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    ...(options.cacheBytes !== undefined ? { cacheBytes: options.cacheBytes } : {}),
+  });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(s));
     s.once("error", reject);

@@ -89,9 +89,10 @@ describe("safe by default", () => {
 
 describe("projects, tables and rows", () => {
   it("fails to start, with core's NotFoundError, for a named project that does not exist", async () => {
-    await expect(startServer({ storage: localCsvBackend, config: { rootDir: fixture.rootDir }, project: "nope" })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
+    await expect(startServer({ storage: localCsvBackend, config: { rootDir: fixture.rootDir }, project: "nope" })).rejects.toMatchObject({
+      code: "ERR_THEMIS_NOT_FOUND",
+    });
   });
-
 
   it("lists projects and their tables (internal tables hidden)", async () => {
     expect((await json("/api/projects")).projects).toEqual([COMPARE_PROJECT, PROJECT]);
@@ -146,7 +147,10 @@ describe("projects, tables and rows", () => {
   it("exports the current view as JSON Lines (exact) and CSV (nested values as JSON text)", async () => {
     const jsonl = await request(`/api/projects/${PROJECT}/experiments/big/export?format=jsonl&filter=item-00000&sort=i&desc=true`);
     expect(jsonl.headers["content-type"]).toMatch(/ndjson/);
-    const rows = jsonl.body.trim().split("\n").map((l) => JSON.parse(l));
+    const rows = jsonl.body
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(rows.map((r) => r.i)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
     expect(rows[0].output).toEqual(bigRow(9).output);
     const csv = await request(`/api/projects/${PROJECT}/experiments/big/export?format=csv&filter=item-000001`);

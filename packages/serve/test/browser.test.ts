@@ -16,7 +16,8 @@ const ROWS = 100_000;
 const MAX_ROW_ELEMENTS = 60;
 // The README's screenshots: written into docs/ with UPDATE_SCREENSHOTS=1 (then committed),
 // else into a temp folder, so a test run never dirties the work tree.
-const DOCS = process.env.UPDATE_SCREENSHOTS === "1" ? new URL("../docs/", import.meta.url) : pathToFileURL(`${mkdtempSync(path.join(tmpdir(), "themis-serve-shots-"))}/`);
+const DOCS =
+  process.env.UPDATE_SCREENSHOTS === "1" ? new URL("../docs/", import.meta.url) : pathToFileURL(`${mkdtempSync(path.join(tmpdir(), "themis-serve-shots-"))}/`);
 
 describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
   let fixture: Fixture;
@@ -74,7 +75,10 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     expect(await rowElements()).toBeLessThanOrEqual(MAX_ROW_ELEMENTS);
     for (const target of [1_000, 50_000, ROWS - 1]) {
       await page.getByTestId("scroller").evaluate((el, top) => (el.scrollTop = top), target * 28);
-      await page.locator(`.tr[data-index="${target}"]`).filter({ hasText: bigRow(target).label }).waitFor();
+      await page
+        .locator(`.tr[data-index="${target}"]`)
+        .filter({ hasText: bigRow(target).label })
+        .waitFor();
       expect(await rowElements()).toBeLessThanOrEqual(MAX_ROW_ELEMENTS);
     }
   });
@@ -82,7 +86,13 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
   it("hides and shows columns with the column picker", async () => {
     const picker = page.locator("details.picker");
     await picker.locator("summary").click();
-    expect(await page.locator(".grid-head .th").evaluateAll((ths) => ths.map((th) => th.getAttribute("data-col")))).toEqual(["_row_id", "i", "label", "score", "output"]);
+    expect(await page.locator(".grid-head .th").evaluateAll((ths) => ths.map((th) => th.getAttribute("data-col")))).toEqual([
+      "_row_id",
+      "i",
+      "label",
+      "score",
+      "output",
+    ]);
     await picker.getByLabel("output").uncheck();
     await page.locator('.th[data-col="output"]').waitFor({ state: "detached" });
     expect(await page.locator(".scroller .tr").first().locator(".td").count()).toBe(4);
@@ -98,7 +108,10 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     await page.locator('.th[data-col="score"]').click();
     await expect.poll(() => firstCell("score"), { timeout: 60_000 }).toBe(String(scores.at(-1)));
     await page.getByRole("searchbox", { name: "filter" }).fill("item-09999");
-    await page.getByTestId("total").filter({ hasText: /^10 rows$/ }).waitFor({ timeout: 60_000 });
+    await page
+      .getByTestId("total")
+      .filter({ hasText: /^10 rows$/ })
+      .waitFor({ timeout: 60_000 });
     const labels = await page.locator(".scroller .tr").evaluateAll((rows) => rows.map((r) => r.textContent ?? ""));
     expect(labels.every((l) => l.includes("item-09999"))).toBe(true);
     // Highest score first among the ten rows that match.
@@ -107,7 +120,10 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     // The export link gives the view as shown: filtered, in the same order (the browser's cookie).
     const link = await page.getByRole("link", { name: "JSONL" }).getAttribute("href");
     const exported = await page.request.get(`${origin()}${link}`);
-    const rows = (await exported.text()).trim().split("\n").map((l) => JSON.parse(l) as { i: number });
+    const rows = (await exported.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { i: number });
     const expected = Array.from({ length: 10 }, (_, k) => bigRow(99_990 + k)).sort((a, b) => b.score - a.score);
     expect(rows.map((r) => r.i)).toEqual(expected.map((r) => r.i));
   });
@@ -136,7 +152,10 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     expect(await page.locator("main img, main script, main a[href^='javascript']").count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss)).toBeUndefined();
     // Long text wraps inside the panel instead of widening it.
-    await page.locator(".scroller .td").filter({ hasText: /^long$/ }).click();
+    await page
+      .locator(".scroller .td")
+      .filter({ hasText: /^long$/ })
+      .click();
     const box = await panel.getByText("word word", { exact: false }).boundingBox();
     const panelBox = await panel.boundingBox();
     expect(box!.width).toBeLessThanOrEqual(panelBox!.width);
@@ -150,11 +169,33 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
     const metrics = page.getByTestId("compare-metrics");
     const quality = metrics.getByRole("row").filter({ hasText: /^quality/ });
     await quality.waitFor();
-    expect(await quality.getByRole("cell").allTextContents()).toEqual(["quality", "40", expect.any(String), expect.any(String), "+0.5", expect.stringMatching(/^\[/), expect.any(String), "yes"]);
-    expect(await metrics.getByRole("row").filter({ hasText: /^correct/ }).getByRole("cell").last().textContent()).toBe("no");
-    await page.getByTestId("compare-count").filter({ hasText: `${compared.rows} rows, ${compared.changed.length} changed` }).waitFor();
+    expect(await quality.getByRole("cell").allTextContents()).toEqual([
+      "quality",
+      "40",
+      expect.any(String),
+      expect.any(String),
+      "+0.5",
+      expect.stringMatching(/^\[/),
+      expect.any(String),
+      "yes",
+    ]);
+    expect(
+      await metrics
+        .getByRole("row")
+        .filter({ hasText: /^correct/ })
+        .getByRole("cell")
+        .last()
+        .textContent(),
+    ).toBe("no");
+    await page
+      .getByTestId("compare-count")
+      .filter({ hasText: `${compared.rows} rows, ${compared.changed.length} changed` })
+      .waitFor();
     await page.getByRole("checkbox", { name: "only rows that changed" }).check();
-    await page.getByTestId("compare-count").filter({ hasText: `${compared.changed.length} rows, ${compared.changed.length} changed` }).waitFor();
+    await page
+      .getByTestId("compare-count")
+      .filter({ hasText: `${compared.changed.length} rows, ${compared.changed.length} changed` })
+      .waitFor();
     const ids = await page.getByTestId("compare-rows").locator("tbody tr td:first-child").allTextContents();
     expect(ids.sort()).toEqual([...compared.changed].sort());
     await mkdir(DOCS, { recursive: true });
@@ -163,13 +204,20 @@ describe.runIf(chromiumAvailable)("the result browser in Chromium", () => {
 
   it("marks a run whose runner stopped beating as stale on its own page too", async () => {
     await page.goto(`${origin()}/#/p/${PROJECT}/runs/${fixture.staleRunId}`);
-    await page.getByTestId("run-status").filter({ hasText: /^stale$/ }).waitFor();
+    await page
+      .getByTestId("run-status")
+      .filter({ hasText: /^stale$/ })
+      .waitFor();
   });
 
   it("shows a running run's progress live, then its end", async () => {
     await page.goto(`${origin()}/#/p/${PROJECT}/runs/${fixture.liveRunId}`);
     await page.getByTestId("run-progress").filter({ hasText: "0/1000" }).waitFor();
-    await page.getByRole("cell", { name: "p50" }).or(page.getByRole("columnheader", { name: "p50" })).first().waitFor();
+    await page
+      .getByRole("cell", { name: "p50" })
+      .or(page.getByRole("columnheader", { name: "p50" }))
+      .first()
+      .waitFor();
     await advanceRun(fixture, 420);
     await page.getByTestId("run-progress").filter({ hasText: "420/1000" }).waitFor();
     await mkdir(DOCS, { recursive: true });

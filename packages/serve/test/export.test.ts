@@ -82,7 +82,9 @@ describe("a static export", () => {
 
   it("refuses a project that does not exist before making the folder", async () => {
     const target = path.join(scratch, "none");
-    await expect(exportSite({ storage: localCsvBackend, config: { rootDir: fixture.rootDir }, dir: target, project: "nope" })).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
+    await expect(exportSite({ storage: localCsvBackend, config: { rootDir: fixture.rootDir }, dir: target, project: "nope" })).rejects.toMatchObject({
+      code: "ERR_THEMIS_NOT_FOUND",
+    });
     expect(existsSync(target)).toBe(false);
   });
 
@@ -119,11 +121,20 @@ describe("a static export", () => {
       expect(await page.locator("table.runs .status").allTextContents()).toEqual(["running", "stale", "completed"]);
       const before = pageFilesRead();
       await page.getByRole("link", { name: "big", exact: true }).click();
-      await page.getByTestId("total").filter({ hasText: `${ROWS.toLocaleString("en")} rows` }).waitFor();
-      await page.locator('.tr[data-index="0"]').filter({ hasText: bigRow(0).label }).waitFor();
+      await page
+        .getByTestId("total")
+        .filter({ hasText: `${ROWS.toLocaleString("en")} rows` })
+        .waitFor();
+      await page
+        .locator('.tr[data-index="0"]')
+        .filter({ hasText: bigRow(0).label })
+        .waitFor();
       expect(pageFilesRead() - before).toBe(1);
       await page.getByTestId("scroller").evaluate((el, top) => (el.scrollTop = top), (ROWS - 1) * 28);
-      await page.locator(`.tr[data-index="${ROWS - 1}"]`).filter({ hasText: bigRow(ROWS - 1).label }).waitFor();
+      await page
+        .locator(`.tr[data-index="${ROWS - 1}"]`)
+        .filter({ hasText: bigRow(ROWS - 1).label })
+        .waitFor();
       expect(await page.getByRole("link", { name: "CSV" }).count()).toBe(0); // no server to stream a download
     });
 
@@ -134,7 +145,10 @@ describe("a static export", () => {
       await page.locator('.th[data-col="score"]').click();
       await expect.poll(() => firstCell("score")).toBe(String(Math.max(...rows.map((r) => r.score))));
       await page.getByRole("searchbox", { name: "filter" }).fill("item-00049");
-      await page.getByTestId("total").filter({ hasText: /^10 rows$/ }).waitFor();
+      await page
+        .getByTestId("total")
+        .filter({ hasText: /^10 rows$/ })
+        .waitFor();
       const best = rows.filter((r) => r.label.includes("item-00049")).sort((a, b) => b.score - a.score)[0];
       await expect.poll(() => firstCell("label")).toBe(best?.label);
       await page.locator('.tr[data-index="0"]').click();
@@ -145,7 +159,10 @@ describe("a static export", () => {
       await expect.poll(() => firstCell("label")).toBe("item-000490");
       await page.getByRole("searchbox", { name: "filter" }).fill("item-00004");
       await expect.poll(() => firstCell("label")).toBe("item-000040");
-      await page.getByTestId("total").filter({ hasText: /^10 rows$/ }).waitFor();
+      await page
+        .getByTestId("total")
+        .filter({ hasText: /^10 rows$/ })
+        .waitFor();
     });
 
     it("shows stored markup and javascript: values as text: nothing runs", async () => {
@@ -166,11 +183,17 @@ describe("a static export", () => {
       await page.getByRole("checkbox", { name: `compare ${compared.a}` }).check();
       await page.getByRole("checkbox", { name: `compare ${compared.b}` }).check();
       await page.getByRole("link", { name: "compare the two ticked runs" }).click();
-      const quality = page.getByTestId("compare-metrics").getByRole("row").filter({ hasText: /^quality/ });
+      const quality = page
+        .getByTestId("compare-metrics")
+        .getByRole("row")
+        .filter({ hasText: /^quality/ });
       await quality.waitFor();
       expect(await quality.getByRole("cell").nth(4).textContent()).toBe("+0.5");
       await page.getByRole("checkbox", { name: "only rows that changed" }).check();
-      await page.getByTestId("compare-count").filter({ hasText: `${compared.changed.length} rows, ${compared.changed.length} changed` }).waitFor();
+      await page
+        .getByTestId("compare-count")
+        .filter({ hasText: `${compared.changed.length} rows, ${compared.changed.length} changed` })
+        .waitFor();
       const ids = await page.getByTestId("compare-rows").locator("tbody tr td:first-child").allTextContents();
       expect(ids.sort()).toEqual([...compared.changed].sort());
     });

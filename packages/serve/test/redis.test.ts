@@ -11,7 +11,11 @@ import { chromiumAvailable, launchBrowser } from "./support/browser.js";
 import { XSS_IMG, bigRow } from "./support/fixture.js";
 
 const external = process.env.REDIS_URL;
-const available = requireService("redis", external !== undefined || redisServerInstalled(), "redis-server is not installed (apt-get install redis-server) and REDIS_URL is not set");
+const available = requireService(
+  "redis",
+  external !== undefined || redisServerInstalled(),
+  "redis-server is not installed (apt-get install redis-server) and REDIS_URL is not set",
+);
 const ROWS = 5_000;
 
 describe.runIf(available)("on a redis project", () => {
@@ -53,7 +57,9 @@ describe.runIf(available)("on a redis project", () => {
     expect((await get("/api/projects")).projects).toContain("on-redis");
     expect(await get("/api/projects/on-redis")).toEqual({ name: "on-redis", datasets: ["qa"], experiments: ["answers", "big"] });
     const sorted = await get("/api/projects/on-redis/experiments/big/rows?sort=score&desc=true&limit=3&filter=item-001");
-    const expected = Array.from({ length: ROWS }, (_, i) => bigRow(i)).filter((r) => r.label.includes("item-001")).sort((a, b) => b.score - a.score);
+    const expected = Array.from({ length: ROWS }, (_, i) => bigRow(i))
+      .filter((r) => r.label.includes("item-001"))
+      .sort((a, b) => b.score - a.score);
     expect(sorted.total).toBe(expected.length);
     expect(sorted.rows.map((r: { i: number }) => r.i)).toEqual(expected.slice(0, 3).map((r) => r.i));
     const { runs } = await get("/api/projects/on-redis/runs");
@@ -68,7 +74,10 @@ describe.runIf(available)("on a redis project", () => {
       page.setDefaultTimeout(90_000);
       await page.goto(server.url);
       await page.goto(`http://127.0.0.1:${server.port}/#/p/on-redis/experiments/big`);
-      await page.getByTestId("total").filter({ hasText: `${ROWS.toLocaleString("en")} rows` }).waitFor();
+      await page
+        .getByTestId("total")
+        .filter({ hasText: `${ROWS.toLocaleString("en")} rows` })
+        .waitFor();
       await page.goto(`http://127.0.0.1:${server.port}/#/p/on-redis/datasets/qa`);
       await page.locator(".scroller .td").filter({ hasText: XSS_IMG }).waitFor();
       expect(await page.locator("main img").count()).toBe(0);

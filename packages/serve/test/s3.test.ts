@@ -11,7 +11,13 @@ import { chromiumAvailable, launchBrowser } from "./support/browser.js";
 import { XSS_IMG, bigRow } from "./support/fixture.js";
 
 const external: S3ServerInfo | undefined = process.env.S3_ENDPOINT
-  ? { endpoint: process.env.S3_ENDPOINT, accessKeyId: process.env.S3_ACCESS_KEY_ID ?? "", secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? "", otherAccessKeyId: "", otherSecretAccessKey: "" }
+  ? {
+      endpoint: process.env.S3_ENDPOINT,
+      accessKeyId: process.env.S3_ACCESS_KEY_ID ?? "",
+      secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? "",
+      otherAccessKeyId: "",
+      otherSecretAccessKey: "",
+    }
   : undefined;
 const missing = external ? undefined : radosgwMissing();
 const available = requireService("S3 (Ceph radosgw)", missing === undefined, `${missing}, and S3_ENDPOINT is not set`);
@@ -56,7 +62,9 @@ describe.runIf(available)("on an s3 project", () => {
     expect(page.total).toBe(ROWS);
     expect(page.rows.map((r) => r.i)).toEqual(Array.from({ length: 10 }, (_, k) => 2990 + k));
     const sorted = await get<Page>("/api/projects/on-s3/experiments/big/rows?sort=score&desc=true&limit=3&filter=item-001");
-    const expected = Array.from({ length: ROWS }, (_, i) => bigRow(i)).filter((r) => r.label.includes("item-001")).sort((a, b) => b.score - a.score);
+    const expected = Array.from({ length: ROWS }, (_, i) => bigRow(i))
+      .filter((r) => r.label.includes("item-001"))
+      .sort((a, b) => b.score - a.score);
     expect(sorted.total).toBe(expected.length);
     expect(sorted.rows.map((r) => r.i)).toEqual(expected.slice(0, 3).map((r) => r.i));
     const { runs } = await get<{ runs: unknown[] }>("/api/projects/on-s3/runs");
@@ -73,8 +81,14 @@ describe.runIf(available)("on an s3 project", () => {
       page.setDefaultTimeout(90_000);
       await page.goto(server.url);
       await page.goto(`http://127.0.0.1:${server.port}/#/p/on-s3/experiments/big`);
-      await page.getByTestId("total").filter({ hasText: `${ROWS.toLocaleString("en")} rows` }).waitFor();
-      await page.locator('.tr[data-index="0"]').filter({ hasText: bigRow(0).label }).waitFor();
+      await page
+        .getByTestId("total")
+        .filter({ hasText: `${ROWS.toLocaleString("en")} rows` })
+        .waitFor();
+      await page
+        .locator('.tr[data-index="0"]')
+        .filter({ hasText: bigRow(0).label })
+        .waitFor();
       await page.goto(`http://127.0.0.1:${server.port}/#/p/on-s3/datasets/qa`);
       await page.locator(".scroller .td").filter({ hasText: XSS_IMG }).waitFor();
       expect(await page.locator("main img").count()).toBe(0);

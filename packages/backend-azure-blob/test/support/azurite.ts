@@ -51,7 +51,18 @@ export class Azurite {
   static async start(): Promise<Azurite> {
     const dir = mkdtempSync(path.join(tmpdir(), "themis-azurite-"));
     const port = await freePort();
-    const args = ["--blobHost", "127.0.0.1", "--blobPort", String(port), "--location", dir, "--skipApiVersionCheck", "--loose", "--disableTelemetry", "--silent"];
+    const args = [
+      "--blobHost",
+      "127.0.0.1",
+      "--blobPort",
+      String(port),
+      "--location",
+      dir,
+      "--skipApiVersionCheck",
+      "--loose",
+      "--disableTelemetry",
+      "--silent",
+    ];
     const child = spawn(BIN, args, { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => {

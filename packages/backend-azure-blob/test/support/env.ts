@@ -32,7 +32,11 @@ export interface FreshContainer {
 }
 
 /** Before a file's tests a fresh container (handed to `ready`); after them, its backends closed. */
-export function useFreshContainer(connectionString: string | undefined, label: string, ready: (container: string, raw: ContainerClient) => void = () => undefined): FreshContainer {
+export function useFreshContainer(
+  connectionString: string | undefined,
+  label: string,
+  ready: (container: string, raw: ContainerClient) => void = () => undefined,
+): FreshContainer {
   const opened: StorageBackend[] = [];
   let container = "";
   beforeAll(async () => {

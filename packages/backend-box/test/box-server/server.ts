@@ -84,7 +84,11 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
       return;
     }
     const data = Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
-    res.writeHead(status, { "content-type": Buffer.isBuffer(body) ? "application/octet-stream" : "application/json", "content-length": String(data.length), ...headers });
+    res.writeHead(status, {
+      "content-type": Buffer.isBuffer(body) ? "application/octet-stream" : "application/json",
+      "content-length": String(data.length),
+      ...headers,
+    });
     res.end(data);
   };
 
@@ -139,7 +143,9 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
 
     const auth = req.headers.authorization;
     if (!auth?.startsWith("Bearer ") || !tokens.has(auth.slice(7))) {
-      throw new BoxHttpError(401, "unauthorized", "Unauthorized", undefined, { "www-authenticate": 'Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid."' });
+      throw new BoxHttpError(401, "unauthorized", "Unauthorized", undefined, {
+        "www-authenticate": 'Bearer realm="Service", error="invalid_token", error_description="The access token provided is invalid."',
+      });
     }
 
     let m: RegExpExecArray | null;
@@ -208,7 +214,8 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
       });
       const parts = [...form.keys()];
       if (parts.indexOf("attributes") < 0 || parts.indexOf("file") < 0) throw new BoxHttpError(400, "bad_request", "attributes and file are required");
-      if (parts.indexOf("attributes") > parts.indexOf("file")) throw new BoxHttpError(400, "metadata_after_file_contents", "Metadata must come before file contents");
+      if (parts.indexOf("attributes") > parts.indexOf("file"))
+        throw new BoxHttpError(400, "metadata_after_file_contents", "Metadata must come before file contents");
       const attributes = JSON.parse(String(form.get("attributes"))) as { name?: unknown; parent?: { id?: unknown } };
       const file = form.get("file");
       if (typeof file === "string" || file === null) throw new BoxHttpError(400, "bad_request", "file must be a file part");
@@ -257,7 +264,9 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
     const method = req.method ?? "GET";
     // Test oracles read what is stored without being hit by faults or showing in the log.
     if (req.headers["x-stand-in-oracle"] === "1") {
-      route(req, res, url, false).catch((e: unknown) => sendError(res, e instanceof BoxHttpError ? e : new BoxHttpError(500, "internal_server_error", String(e))));
+      route(req, res, url, false).catch((e: unknown) =>
+        sendError(res, e instanceof BoxHttpError ? e : new BoxHttpError(500, "internal_server_error", String(e))),
+      );
       return;
     }
     const entry: LoggedRequest = { method, path: url.pathname, status: 0, at: performance.now() - started };
@@ -271,7 +280,13 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
         // The request takes effect, but its answer is lost: the client sees only the error.
         const sink = Object.assign(Object.create(res) as ServerResponse, { writeHead: () => sink, end: () => sink, write: () => true });
         await route(req, sink, url, false, entry);
-        throw new BoxHttpError(fault.status, fault.code ?? "error", "Injected fault after handling", undefined, fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) });
+        throw new BoxHttpError(
+          fault.status,
+          fault.code ?? "error",
+          "Injected fault after handling",
+          undefined,
+          fault.retryAfter === undefined ? {} : { "retry-after": String(fault.retryAfter) },
+        );
       }
       if (fault?.status !== undefined) {
         // Drain the request body first, as a real server does, so the client sees the answer.

@@ -143,7 +143,8 @@ export class BoxState {
     if (newName !== undefined && newName !== file.name) {
       this.#checkName(newName);
       const existing = this.#conflict(file.parentId!, newName);
-      if (existing && existing.id !== file.id) throw new BoxHttpError(409, "item_name_in_use", "Item with the same name already exists", { conflicts: this.mini(existing) });
+      if (existing && existing.id !== file.id)
+        throw new BoxHttpError(409, "item_name_in_use", "Item with the same name already exists", { conflicts: this.mini(existing) });
       file.name = newName;
     }
     file.versions.push({ id: this.#newId(), sha1: sha1(content), content });

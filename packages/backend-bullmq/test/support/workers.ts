@@ -71,7 +71,11 @@ export class WorkerProcess {
 }
 
 /** Start `count` worker processes on `config` and wait until each is ready. */
-export async function startWorkers(config: BullmqConfigInput, count: number, options: { concurrency?: number; env?: Record<string, string> } = {}): Promise<WorkerProcess[]> {
+export async function startWorkers(
+  config: BullmqConfigInput,
+  count: number,
+  options: { concurrency?: number; env?: Record<string, string> } = {},
+): Promise<WorkerProcess[]> {
   const workers = Array.from({ length: count }, () => new WorkerProcess(config, options));
   await Promise.all(workers.map((w) => w.ready()));
   return workers;

@@ -120,11 +120,14 @@ export async function ensureBusyboxImage(docker: Docker): Promise<string> {
   pack.finalize();
 
   const [repo, version] = tag.split(":") as [string, string];
-  const progress = await docker.importImage(pack as unknown as NodeJS.ReadableStream, {
-    repo,
-    tag: version,
-    changes: ["ENV PATH=/bin", 'CMD ["sh"]'],
-  } as object);
+  const progress = await docker.importImage(
+    pack as unknown as NodeJS.ReadableStream,
+    {
+      repo,
+      tag: version,
+      changes: ["ENV PATH=/bin", 'CMD ["sh"]'],
+    } as object,
+  );
   await followProgress(docker, progress);
   return tag;
 }

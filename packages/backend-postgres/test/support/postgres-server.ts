@@ -62,14 +62,22 @@ export class PostgresServer {
 
   #launch(): Promise<void> {
     const [program, args] = command(path.join(this.#bin, "postgres"), [
-      "-D", path.join(this.dir, "data"),
-      "-p", String(this.port),
-      "-k", this.dir,
-      "-c", "listen_addresses=127.0.0.1",
-      "-c", "fsync=off",
-      "-c", "full_page_writes=off",
-      "-c", "synchronous_commit=off",
-      "-c", "max_connections=200",
+      "-D",
+      path.join(this.dir, "data"),
+      "-p",
+      String(this.port),
+      "-k",
+      this.dir,
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "fsync=off",
+      "-c",
+      "full_page_writes=off",
+      "-c",
+      "synchronous_commit=off",
+      "-c",
+      "max_connections=200",
     ]);
     const child = spawn(program, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.#child = child;

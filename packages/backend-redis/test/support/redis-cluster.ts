@@ -15,7 +15,11 @@ export class RedisCluster {
 
   /** Start three cluster-enabled servers, join them and spread the slots; resolves when the cluster is ok. */
   static async start(): Promise<RedisCluster> {
-    const nodes = await Promise.all(Array.from({ length: 3 }, () => RedisServer.start({ args: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"] })));
+    const nodes = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        RedisServer.start({ args: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"] }),
+      ),
+    );
     const cluster = new RedisCluster(nodes);
     try {
       await run("redis-cli", ["--cluster", "create", ...nodes.map((n) => `127.0.0.1:${n.port}`), "--cluster-replicas", "0", "--cluster-yes"]);

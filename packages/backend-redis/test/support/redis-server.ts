@@ -55,16 +55,20 @@ export class RedisServer {
   }
 
   #args(): string[] {
-    const persistence = this.options.persistence
-      ? ["--appendonly", "yes", "--appendfsync", "always", "--save", ""]
-      : ["--appendonly", "no", "--save", ""];
+    const persistence = this.options.persistence ? ["--appendonly", "yes", "--appendfsync", "always", "--save", ""] : ["--appendonly", "no", "--save", ""];
     return [
-      "--port", String(this.port),
-      "--bind", "127.0.0.1",
-      "--dir", this.dir,
-      "--daemonize", "no",
-      "--logfile", "",
-      "--loglevel", "notice", // the ready line is a notice
+      "--port",
+      String(this.port),
+      "--bind",
+      "127.0.0.1",
+      "--dir",
+      this.dir,
+      "--daemonize",
+      "no",
+      "--logfile",
+      "",
+      "--loglevel",
+      "notice", // the ready line is a notice
       ...persistence,
       ...(this.options.password ? ["--requirepass", this.options.password] : []),
       ...(this.options.args ?? []),

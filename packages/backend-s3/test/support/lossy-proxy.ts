@@ -23,21 +23,18 @@ export class LossyProxy {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        const forward = request(
-          { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
-          (answer) => {
-            const drop = left > 0 && shouldDrop(req);
-            if (drop) {
-              left--;
-              proxy.dropped.push(`${req.method} ${req.url}`);
-              answer.resume();
-              answer.on("end", () => req.socket.destroy());
-              return;
-            }
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(res);
-          },
-        );
+        const forward = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+          const drop = left > 0 && shouldDrop(req);
+          if (drop) {
+            left--;
+            proxy.dropped.push(`${req.method} ${req.url}`);
+            answer.resume();
+            answer.on("end", () => req.socket.destroy());
+            return;
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        });
         forward.on("error", () => req.socket.destroy());
         forward.end(Buffer.concat(chunks));
       });

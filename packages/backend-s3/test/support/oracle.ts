@@ -35,7 +35,14 @@ export async function listKeys(client: S3Client, bucket: string, prefix: string)
 }
 
 /** Read one table straight from the bucket, or undefined when its manifest is missing. */
-export async function readRawTable(client: S3Client, bucket: string, prefix: string, project: string, kind: TableKind, table: string): Promise<RawTable | undefined> {
+export async function readRawTable(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  project: string,
+  kind: TableKind,
+  table: string,
+): Promise<RawTable | undefined> {
   const root = `${prefix}${project}/${kind}/${table}/`;
   const manifestText = await text(client, bucket, `${root}manifest.json`);
   if (manifestText === undefined) return undefined;
@@ -48,7 +55,9 @@ export async function readRawTable(client: S3Client, bucket: string, prefix: str
       rows.set(row._row_id as string, row);
     }
   }
-  const segments = (await listKeys(client, bucket, `${root}${manifest.tableId}/seg/`)).filter((k) => Number(/(\d+)\.jsonl$/.exec(k)![1]) > manifest.upTo).sort();
+  const segments = (await listKeys(client, bucket, `${root}${manifest.tableId}/seg/`))
+    .filter((k) => Number(/(\d+)\.jsonl$/.exec(k)![1]) > manifest.upTo)
+    .sort();
   for (const key of segments) {
     let lines = (await text(client, bucket, key))!.split("\n").filter((l) => l !== "");
     let header = JSON.parse(lines[0]!) as { runs?: [string, number][]; blob?: string };

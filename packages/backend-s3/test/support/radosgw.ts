@@ -71,7 +71,10 @@ export class Radosgw {
     if (code !== 0 || !output.join("").includes("ready")) {
       let log = "";
       try {
-        log = readFileSync(path.join(dir, "log", "client.rgw.a.log"), "utf8").split("\n").slice(-20).join("\n");
+        log = readFileSync(path.join(dir, "log", "client.rgw.a.log"), "utf8")
+          .split("\n")
+          .slice(-20)
+          .join("\n");
       } catch {
         // no log yet
       }

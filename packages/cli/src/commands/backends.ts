@@ -2,7 +2,16 @@ import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type Command, Option } from "commander";
-import { type BackendInfo, type Diagnostic, configJsonSchema, printableBackend, printableConfig, readConfigFile, resolveBackendConfig, resolveConfig } from "@themis/core";
+import {
+  type BackendInfo,
+  type Diagnostic,
+  configJsonSchema,
+  printableBackend,
+  printableConfig,
+  readConfigFile,
+  resolveBackendConfig,
+  resolveConfig,
+} from "@themis/core";
 import { configTemplate, configTemplateJson } from "../config-template.js";
 import { EXIT_FAILED, EXIT_OK } from "../exit-codes.js";
 import { formatTable, printable } from "../format-table.js";
@@ -39,7 +48,7 @@ export function backendsCommand(program: Command, action: Action): void {
 
   backends
     .command("list")
-    .description("every backend found: built-in, and installed packages with a \"themisBackends\" manifest; exits 1 when one fails to load")
+    .description('every backend found: built-in, and installed packages with a "themisBackends" manifest; exits 1 when one fails to load')
     .action(
       action(async (ctx) => {
         const registry = await ctx.registry();
@@ -64,8 +73,8 @@ export function backendsCommand(program: Command, action: Action): void {
 
   backends
     .command("validate")
-    .description("check a backend config file (with \"type:\") or a whole themis config; lists every problem")
-    .argument("<file>", "YAML, JSON or JS config file, or a package.json with a \"themis\" key")
+    .description('check a backend config file (with "type:") or a whole themis config; lists every problem')
+    .argument("<file>", 'YAML, JSON or JS config file, or a package.json with a "themis" key')
     .action(
       action(async (ctx, file: string) => {
         const doc = await readConfigFile(path.resolve(ctx.cwd, file));
@@ -92,7 +101,7 @@ export function backendsCommand(program: Command, action: Action): void {
 
   backends
     .command("schema")
-    .description("JSON Schema (draft 2020-12) of a backend config file: \"type\" plus the backend's options")
+    .description('JSON Schema (draft 2020-12) of a backend config file: "type" plus the backend\'s options')
     .argument("<name>", "backend name, e.g. local/csv")
     .action(
       action(async (ctx, name: string) => {
@@ -100,7 +109,13 @@ export function backendsCommand(program: Command, action: Action): void {
         const schema = configJsonSchema(definition);
         const properties = { type: { const: definition.name, description: `The backend: "${definition.name}"` }, ...((schema.properties ?? {}) as object) };
         const required = ["type", ...((schema.required ?? []) as string[])];
-        const out = { ...schema, title: `themis ${definition.kind} backend "${definition.name}"`, ...(definition.description ? { description: definition.description } : {}), properties, required };
+        const out = {
+          ...schema,
+          title: `themis ${definition.kind} backend "${definition.name}"`,
+          ...(definition.description ? { description: definition.description } : {}),
+          properties,
+          required,
+        };
         // Always JSON: it is a schema either way.
         ctx.out.streams.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return EXIT_OK;
@@ -130,7 +145,9 @@ export function backendsCommand(program: Command, action: Action): void {
         }
         await writeFile(file, text);
         ctx.out.data({ backend: definition.name, kind: definition.kind, format: options.format, file });
-        ctx.out.line(`wrote ${options.output}: a ${definition.kind} config for "${definition.name}". Fill it in, then: themis backends validate ${options.output}`);
+        ctx.out.line(
+          `wrote ${options.output}: a ${definition.kind} config for "${definition.name}". Fill it in, then: themis backends validate ${options.output}`,
+        );
         return EXIT_OK;
       }),
     );

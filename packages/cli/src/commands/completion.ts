@@ -51,7 +51,11 @@ export function completionCommand(program: Command, action: Action): void {
     .action(
       action(async (ctx, shell: "bash" | "zsh") => {
         const script = bashCompletion(program);
-        ctx.out.streams.stdout.write(shell === "zsh" ? `# themis completion (zsh): eval "$(themis completion zsh)" in ~/.zshrc\nautoload -U +X bashcompinit && bashcompinit\n${script}` : script);
+        ctx.out.streams.stdout.write(
+          shell === "zsh"
+            ? `# themis completion (zsh): eval "$(themis completion zsh)" in ~/.zshrc\nautoload -U +X bashcompinit && bashcompinit\n${script}`
+            : script,
+        );
         return EXIT_OK;
       }),
     );

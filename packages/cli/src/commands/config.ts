@@ -13,7 +13,9 @@ export function configCommand(program: Command, action: Action): void {
       action(async (ctx) => {
         const config = await ctx.config();
         if (!config) {
-          const error = new NotFoundError(`no themis config found from ${ctx.cwd} up to the project root. Looked for: ${CONFIG_SEARCH_PLACES.join(", ")} ("themis" key)`);
+          const error = new NotFoundError(
+            `no themis config found from ${ctx.cwd} up to the project root. Looked for: ${CONFIG_SEARCH_PLACES.join(", ")} ("themis" key)`,
+          );
           ctx.out.error(error);
           return EXIT_FAILED;
         }

@@ -30,7 +30,10 @@ export function copyCommand(program: Command, action: Action): void {
       action(async (ctx, project: string, flags: CopyFlags) => {
         const from = await ctx.openStorage(flags.from, flags.fromOption);
         const to = await ctx.openStorage(flags.to, flags.toOption);
-        if (to.backend.name === "memory") ctx.out.note('note: "memory" storage lives only as long as this command: the copy is gone when it exits (use copyProject() from @themis/cli in code)');
+        if (to.backend.name === "memory")
+          ctx.out.note(
+            'note: "memory" storage lives only as long as this command: the copy is gone when it exits (use copyProject() from @themis/cli in code)',
+          );
         const bar = progressBar(ctx.out, "{bar} {value}/{total} tables | {table} {rows} rows");
         const abort = new AbortController();
         const onSignal = (): void => abort.abort(new Error("interrupted"));
@@ -42,10 +45,20 @@ export function copyCommand(program: Command, action: Action): void {
             onProgress: (p) => bar?.update(p.tablesDone, p.tablesTotal, { table: `${p.kind} ${p.table}`, rows: p.rows }),
           });
           bar?.stop();
-          const totals = tables.reduce((t, x) => ({ rows: t.rows + x.rows, appended: t.appended + x.appended, updated: t.updated + x.updated, unchanged: t.unchanged + x.unchanged }), { rows: 0, appended: 0, updated: 0, unchanged: 0 });
+          const totals = tables.reduce(
+            (t, x) => ({ rows: t.rows + x.rows, appended: t.appended + x.appended, updated: t.updated + x.updated, unchanged: t.unchanged + x.unchanged }),
+            { rows: 0, appended: 0, updated: 0, unchanged: 0 },
+          );
           ctx.out.data({ project, from: from.label, to: to.label, tables, totals });
-          ctx.out.line(formatTable(["KIND", "TABLE", "ROWS", "APPENDED", "UPDATED", "UNCHANGED"], tables.map((t) => [t.kind, t.name, String(t.rows), String(t.appended), String(t.updated), String(t.unchanged)])));
-          ctx.out.line(`copied project "${project}" from ${from.label} to ${to.label}: ${tables.length} tables, ${totals.rows} rows (${totals.appended} appended, ${totals.updated} updated, ${totals.unchanged} already there)`);
+          ctx.out.line(
+            formatTable(
+              ["KIND", "TABLE", "ROWS", "APPENDED", "UPDATED", "UNCHANGED"],
+              tables.map((t) => [t.kind, t.name, String(t.rows), String(t.appended), String(t.updated), String(t.unchanged)]),
+            ),
+          );
+          ctx.out.line(
+            `copied project "${project}" from ${from.label} to ${to.label}: ${tables.length} tables, ${totals.rows} rows (${totals.appended} appended, ${totals.updated} updated, ${totals.unchanged} already there)`,
+          );
           return EXIT_OK;
         } finally {
           bar?.stop();

@@ -57,7 +57,11 @@ async function runChecks(ctx: CommandContext, timeoutMs: number): Promise<Check[
     return [{ check: "config", ok: false, detail: message(error) }];
   }
   if (!config) {
-    checks.push({ check: "config", ok: false, detail: `no themis config found from ${ctx.cwd} up to the project root (create one: themis backends create local/csv -o themis.config.yaml, then put it under "storage:")` });
+    checks.push({
+      check: "config",
+      ok: false,
+      detail: `no themis config found from ${ctx.cwd} up to the project root (create one: themis backends create local/csv -o themis.config.yaml, then put it under "storage:")`,
+    });
   } else {
     checks.push({ check: "config", ok: true, detail: config.file ?? "(in code)" });
   }
@@ -68,7 +72,13 @@ async function runChecks(ctx: CommandContext, timeoutMs: number): Promise<Check[
     checks.push({ check: "backends", ok: false, detail: message(error) });
   }
   const broken = installed.filter((b) => b.status === "broken");
-  for (const b of broken) checks.push({ check: "backends", ok: false, backend: b.name, detail: `installed but broken (themis backends list): ${b.diagnostics[0]?.message.replace(/^\[themis\] /, "") ?? "?"}` });
+  for (const b of broken)
+    checks.push({
+      check: "backends",
+      ok: false,
+      backend: b.name,
+      detail: `installed but broken (themis backends list): ${b.diagnostics[0]?.message.replace(/^\[themis\] /, "") ?? "?"}`,
+    });
   if (config?.storage) {
     const name = config.storage.definition.name;
     try {
@@ -80,7 +90,9 @@ async function runChecks(ctx: CommandContext, timeoutMs: number): Promise<Check[
   }
   const execName = config?.execution?.definition.name ?? "local";
   try {
-    const { value, ms } = await timed(`checking execution ${execName}`, timeoutMs, async () => checkExecution((await ctx.openExecution(undefined)).backend, timeoutMs));
+    const { value, ms } = await timed(`checking execution ${execName}`, timeoutMs, async () =>
+      checkExecution((await ctx.openExecution(undefined)).backend, timeoutMs),
+    );
     checks.push({ check: "execution", ok: true, backend: execName, detail: `${value}${config?.execution ? "" : " (built-in default)"}`, ms });
   } catch (error) {
     checks.push({ check: "execution", ok: false, backend: execName, detail: message(error) });

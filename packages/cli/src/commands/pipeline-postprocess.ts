@@ -54,6 +54,9 @@ export function postprocessCommand(group: Command, action: Action): void {
       .option("--with <json>", "the postprocessor's config as a JSON object (validated by its schema)")
       .option("-p, --project <project>", "project name (default: the themis config's project)"),
   )
-    .addHelpText("after", `\nExamples:\n  $ themis pipeline postprocess summary -e reviews-label\n  $ themis pipeline postprocess export -e reviews-label --with '{"path":"label.parquet"}'`)
+    .addHelpText(
+      "after",
+      `\nExamples:\n  $ themis pipeline postprocess summary -e reviews-label\n  $ themis pipeline postprocess export -e reviews-label --with '{"path":"label.parquet"}'`,
+    )
     .action(action((ctx, name: string, flags: Flags) => postprocessAction(ctx, name, flags)));
 }

@@ -39,7 +39,8 @@ async function runAction(ctx: CommandContext, file: string, flags: Flags & { res
       registry: await ctx.registry(),
       // A line per finished stage on stderr, so a long run shows where it is.
       onEvent: (e) => {
-        if (e.type === "stage-ended") ctx.out.note(`stage ${e.stage}: ${e.counts.computed} computed, ${e.counts.cached} cached, ${e.counts.failed} failed, ${e.counts.blocked} blocked`);
+        if (e.type === "stage-ended")
+          ctx.out.note(`stage ${e.stage}: ${e.counts.computed} computed, ${e.counts.cached} cached, ${e.counts.failed} failed, ${e.counts.blocked} blocked`);
       },
     });
     printRun(ctx, summary);
@@ -51,10 +52,16 @@ async function runAction(ctx: CommandContext, file: string, flags: Flags & { res
 
 function printRun(ctx: CommandContext, s: PipelineRunSummary): void {
   ctx.out.data(s);
-  const rows = Object.entries(s.stages).map(([name, st]) => [name, st.experiment, st.mode, ...[st.counts.computed, st.counts.cached, st.counts.failed, st.counts.blocked, st.counts.unmatched].map(String)]);
+  const rows = Object.entries(s.stages).map(([name, st]) => [
+    name,
+    st.experiment,
+    st.mode,
+    ...[st.counts.computed, st.counts.cached, st.counts.failed, st.counts.blocked, st.counts.unmatched].map(String),
+  ]);
   ctx.out.line(formatTable(["stage", "experiment", "mode", "computed", "cached", "failed", "blocked", "unmatched"], rows));
   for (const [name, st] of Object.entries(s.stages)) {
-    for (const o of st.postprocess) ctx.out.line("error" in o ? `${name}: ${o.postprocessor} failed: ${o.error.message}` : `${name}: ${o.postprocessor}: ${o.message}`);
+    for (const o of st.postprocess)
+      ctx.out.line("error" in o ? `${name}: ${o.postprocessor} failed: ${o.error.message}` : `${name}: ${o.postprocessor}: ${o.message}`);
   }
   ctx.out.line(`pipeline ${s.pipeline} ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s (run ${s.runId})`);
 }
@@ -78,8 +85,11 @@ function printPlan(ctx: CommandContext, plan: PipelinePlan, explain: boolean): v
   if (!explain) return;
   for (const s of plan.stages) {
     ctx.out.line();
-    ctx.out.line(`${s.stage}: ${s.mode === "stored" ? "not run, its stored results are read" : s.run === 0 ? "everything cached" : `${s.run} of ${s.rows} rows run`}`);
-    for (const [reason, n] of Object.entries(s.reasons)) ctx.out.line(`  ${String(n).padStart(8)}  ${reason}  (e.g. ${s.examples[reason as keyof typeof s.examples]!.join(", ")})`);
+    ctx.out.line(
+      `${s.stage}: ${s.mode === "stored" ? "not run, its stored results are read" : s.run === 0 ? "everything cached" : `${s.run} of ${s.rows} rows run`}`,
+    );
+    for (const [reason, n] of Object.entries(s.reasons))
+      ctx.out.line(`  ${String(n).padStart(8)}  ${reason}  (e.g. ${s.examples[reason as keyof typeof s.examples]!.join(", ")})`);
   }
 }
 

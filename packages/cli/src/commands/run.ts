@@ -105,7 +105,11 @@ export function runCommand(program: Command, action: Action): void {
       .option("--task-version <version>", "pin the task's code by hand: replaces the module file's sha256 in the resume key")
       .option("--fail-fast <rows>", "stop when the first <rows> rows fail with the same error (0: never; default 5)", parseNonNegativeInt)
       .option("--heartbeat-ms <ms>", "milliseconds between heartbeats and cancel checks (default 5000)", parsePositiveInt)
-      .addOption(new Option("--progress <mode>", "progress on stderr: auto (a bar on a terminal, else a line every 5 s), bar, plain, json (JSON lines), none").choices(["auto", "bar", "plain", "json", "none"]).default("auto")),
+      .addOption(
+        new Option("--progress <mode>", "progress on stderr: auto (a bar on a terminal, else a line every 5 s), bar, plain, json (JSON lines), none")
+          .choices(["auto", "bar", "plain", "json", "none"])
+          .default("auto"),
+      ),
   ).action(
     action(async (ctx, taskSpec: string, flags: RunFlags) => {
       const task = parseTaskSpec(taskSpec, ctx.cwd);
@@ -153,13 +157,22 @@ export function runCommand(program: Command, action: Action): void {
         process.off("SIGTERM", onSignal);
       }
       const { error, ...rest } = summary;
-      ctx.out.data({ ...rest, project: projectName, storage: storageLabel, execution: executorLabel, ...(error ? { error: String((error as Error)?.message ?? error) } : {}) });
+      ctx.out.data({
+        ...rest,
+        project: projectName,
+        storage: storageLabel,
+        execution: executorLabel,
+        ...(error ? { error: String((error as Error)?.message ?? error) } : {}),
+      });
       ctx.out.line(
         `run ${summary.runId} ${summary.status}: ${summary.succeeded} ok, ${summary.failed} failed, ${summary.skipped} skipped of ${summary.total} rows ` +
           `in ${formatDuration(summary.durationMs)} (${summary.ratePerSecond.toFixed(1)} rows/s) -> experiment "${summary.experiment}" on ${storageLabel}, execution ${executorLabel}`,
       );
       if (summary.status === "cancelled") ctx.out.note(`cancelled (${summary.reason}): finished rows are saved. Continue with the same command plus --resume.`);
-      if (summary.failed > 0) ctx.out.note(`${summary.failed} row(s) failed: see the "error" column (themis experiments show ${summary.experiment}); rerun with --resume to retry them.`);
+      if (summary.failed > 0)
+        ctx.out.note(
+          `${summary.failed} row(s) failed: see the "error" column (themis experiments show ${summary.experiment}); rerun with --resume to retry them.`,
+        );
       if (error) ctx.out.note(`run failed: ${(error as Error)?.message ?? String(error)}`);
       return summary.status === "completed" && summary.failed === 0 ? EXIT_OK : EXIT_FAILED;
     }),

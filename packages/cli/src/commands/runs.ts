@@ -33,10 +33,30 @@ async function listAction(ctx: CommandContext, flags: Flags & { experiment?: str
   if (flags.status) runs = runs.filter((r) => r.state === flags.status);
   runs.sort((a, b) => b.started_at.localeCompare(a.started_at));
   if (flags.limit) runs = runs.slice(0, flags.limit);
-  ctx.out.data(runs.map((r) => ({ run_id: r.run_id, experiment: r.experiment, dataset: r.dataset, state: r.state, started_at: r.started_at, duration_ms: r.duration_ms, counts: r.counts, host: r.host, reason: r.reason })));
+  ctx.out.data(
+    runs.map((r) => ({
+      run_id: r.run_id,
+      experiment: r.experiment,
+      dataset: r.dataset,
+      state: r.state,
+      started_at: r.started_at,
+      duration_ms: r.duration_ms,
+      counts: r.counts,
+      host: r.host,
+      reason: r.reason,
+    })),
+  );
   if (runs.length === 0) ctx.out.note("no runs");
   else {
-    const rows = runs.map((r) => [r.run_id, r.experiment, r.state, r.started_at.replace("T", " ").slice(0, 19), duration(r.duration_ms), counts(r), r.host ?? ""]);
+    const rows = runs.map((r) => [
+      r.run_id,
+      r.experiment,
+      r.state,
+      r.started_at.replace("T", " ").slice(0, 19),
+      duration(r.duration_ms),
+      counts(r),
+      r.host ?? "",
+    ]);
     ctx.out.line(formatTable(["run", "experiment", "state", "started", "took", "rows", "host"], rows, { maxCellWidth: 40 }));
   }
   return EXIT_OK;
@@ -56,14 +76,25 @@ async function showAction(ctx: CommandContext, id: string, flags: Flags): Promis
     ["task", `${run.task}${run.task_version ? ` version ${run.task_version}` : ""}`],
     ["code sha256", run.code_hash ?? ""],
     ["parameters", JSON.stringify(run.parameters)],
-    ["executor", `${run.executor}, concurrency ${run.concurrency ?? "default"}${run.timeout_ms ? `, timeout ${run.timeout_ms} ms` : ""}, retries ${run.retries}`],
-    ["rows", `${counts(run)} of ${run.counts.total ?? "?"}${run.error_rate !== null && run.error_rate !== undefined ? ` (error rate ${(run.error_rate * 100).toFixed(1)}%)` : ""}`],
+    [
+      "executor",
+      `${run.executor}, concurrency ${run.concurrency ?? "default"}${run.timeout_ms ? `, timeout ${run.timeout_ms} ms` : ""}, retries ${run.retries}`,
+    ],
+    [
+      "rows",
+      `${counts(run)} of ${run.counts.total ?? "?"}${run.error_rate !== null && run.error_rate !== undefined ? ` (error rate ${(run.error_rate * 100).toFixed(1)}%)` : ""}`,
+    ],
     ["started", run.started_at],
     ["finished", run.finished_at ? `${run.finished_at} (${duration(run.duration_ms)})` : `last heartbeat ${run.heartbeat_at}`],
     ["host", `${run.host} pid ${run.pid}`],
     ["git", p.gitCommit ? `${p.gitCommit}${p.gitDirty ? " (dirty)" : ""}` : "none"],
     ["node", `${p.node} ${p.platform}/${p.arch}`],
-    ["packages", Object.entries(p.packages).map(([k, v]) => `${k}@${v}`).join(" ")],
+    [
+      "packages",
+      Object.entries(p.packages)
+        .map(([k, v]) => `${k}@${v}`)
+        .join(" "),
+    ],
   ];
   if (p.executorConfig) lines.push(["executor config", JSON.stringify(p.executorConfig)]);
   // What the executor said about itself (describe()): for docker, the image digest.
@@ -72,11 +103,22 @@ async function showAction(ctx: CommandContext, id: string, flags: Flags): Promis
   const metrics = Object.entries(run.metrics ?? {});
   if (metrics.length > 0) {
     ctx.out.line();
-    ctx.out.line(formatTable(["metric", "count", "mean", "std", "p50", "p95"], metrics.map(([name, m]) => [name, String(m.count), fmt(m.mean), fmt(m.std), fmt(m.p50), fmt(m.p95)])));
+    ctx.out.line(
+      formatTable(
+        ["metric", "count", "mean", "std", "p50", "p95"],
+        metrics.map(([name, m]) => [name, String(m.count), fmt(m.mean), fmt(m.std), fmt(m.p50), fmt(m.p95)]),
+      ),
+    );
   }
   if (errors.length > 0) {
     ctx.out.line();
-    ctx.out.line(formatTable(["count", "error", "message"], errors.map((e) => [String(e.count), e.code, e.message]), { maxCellWidth: 80 }));
+    ctx.out.line(
+      formatTable(
+        ["count", "error", "message"],
+        errors.map((e) => [String(e.count), e.code, e.message]),
+        { maxCellWidth: 80 },
+      ),
+    );
   }
   return EXIT_OK;
 }
@@ -126,9 +168,9 @@ export function runsCommand(program: Command, action: Action): void {
       .option("-n, --limit <runs>", "at most this many", parsePositiveInt),
   ).action(action((ctx, flags: Flags & { experiment?: string; status?: string; limit?: number }) => listAction(ctx, flags)));
 
-  withProject(group.command("show").description("one run: parameters, state, counts, timings, provenance, metrics, top errors").argument("<run>", "run id")).action(
-    action((ctx, id: string, flags: Flags) => showAction(ctx, id, flags)),
-  );
+  withProject(
+    group.command("show").description("one run: parameters, state, counts, timings, provenance, metrics, top errors").argument("<run>", "run id"),
+  ).action(action((ctx, id: string, flags: Flags) => showAction(ctx, id, flags)));
 
   withProject(
     group

@@ -41,7 +41,11 @@ export function serveCommand(program: Command, action: Action): void {
       .option("-p, --project <project>", "serve only this project (default: the themis config's project, else every project)")
       .option("--port <port>", "port to listen on (default 0: any free port)", parsePort, 0)
       .option("--host <host>", "interface to bind; anything but loopback exposes your data to the network", "127.0.0.1")
-      .option("--allow-host <name>", "another Host header name to answer (a machine name when binding beyond loopback; repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+      .option(
+        "--allow-host <name>",
+        "another Host header name to answer (a machine name when binding beyond loopback; repeatable)",
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
       .option("--export <dir>", "write a static, read-only snapshot into a new (or empty) folder instead of serving; open DIR/index.html from disk"),
   ).action(
     action(async (ctx, flags: ServeFlags) => {
@@ -51,12 +55,15 @@ export function serveCommand(program: Command, action: Action): void {
         const { exportSite } = await import("@themis/serve");
         const done = await exportSite({ storage: backend, dir: flags.export, ...(project !== undefined ? { project } : {}) });
         ctx.out.data({ ...done, storage: label, project: project ?? null });
-        ctx.out.line(`themis serve --export: ${done.projects} project(s), ${done.tables} table(s) (${done.rows.toLocaleString("en")} rows), ${done.runs} run(s), ${done.comparisons} comparison(s) from ${label}`);
+        ctx.out.line(
+          `themis serve --export: ${done.projects} project(s), ${done.tables} table(s) (${done.rows.toLocaleString("en")} rows), ${done.runs} run(s), ${done.comparisons} comparison(s) from ${label}`,
+        );
         ctx.out.line(`wrote ${done.files} files (${(done.bytes / 1e6).toFixed(1)} MB) into ${done.dir}`);
         ctx.out.line(`open ${done.url}`);
         return EXIT_OK;
       }
-      if (!LOOPBACK.test(flags.host)) ctx.out.note(`warning: listening on ${flags.host}: anyone who can reach it and has the token can read every served project`);
+      if (!LOOPBACK.test(flags.host))
+        ctx.out.note(`warning: listening on ${flags.host}: anyone who can reach it and has the token can read every served project`);
       // Imported here, not at the top: the server (Hono, the UI) costs every other command nothing.
       const { startServer } = await import("@themis/serve");
       const server = await startServer({

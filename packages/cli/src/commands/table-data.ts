@@ -87,12 +87,27 @@ function addImport(group: Command, action: Action): void {
       const project = await openProject(ctx, flags.project, flags, true);
       const progress = importProgress(ctx);
       const result = await withInputFile(ctx, file, (input) =>
-        importFile({ project, dataset: name, file: input, format, types, skipBad: flags.skipBad === true, append: flags.append === true, batchSize: flags.batchSize, onProgress: progress.update }),
+        importFile({
+          project,
+          dataset: name,
+          file: input,
+          format,
+          types,
+          skipBad: flags.skipBad === true,
+          append: flags.append === true,
+          batchSize: flags.batchSize,
+          onProgress: progress.update,
+        }),
       ).finally(() => progress.stop());
       const skipped = result.skippedLines;
       ctx.out.data({ project: project.name, dataset: name, created: result.created, rows: result.rows, skipped: skipped.length, skippedLines: skipped });
-      ctx.out.line(`imported ${result.rows} row${result.rows === 1 ? "" : "s"} into dataset "${name}" of project "${project.name}"${result.created ? " (created)" : ""}`);
-      if (skipped.length > 0) ctx.out.note(`skipped ${skipped.length} bad record${skipped.length === 1 ? "" : "s"}, at line${skipped.length === 1 ? "" : "s"} ${skipped.slice(0, 20).join(", ")}${skipped.length > 20 ? ", …" : ""}`);
+      ctx.out.line(
+        `imported ${result.rows} row${result.rows === 1 ? "" : "s"} into dataset "${name}" of project "${project.name}"${result.created ? " (created)" : ""}`,
+      );
+      if (skipped.length > 0)
+        ctx.out.note(
+          `skipped ${skipped.length} bad record${skipped.length === 1 ? "" : "s"}, at line${skipped.length === 1 ? "" : "s"} ${skipped.slice(0, 20).join(", ")}${skipped.length > 20 ? ", …" : ""}`,
+        );
       return EXIT_OK;
     }),
   );

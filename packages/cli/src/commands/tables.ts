@@ -18,7 +18,9 @@ function table(project: Project, kind: TableKind, name: string) {
 
 /** `themis datasets ...` and `themis experiments ...`: list, show and export tables. */
 export function tablesCommand(program: Command, action: Action, kind: TableKind): void {
-  const group = program.command(plural(kind)).description(kind === "dataset" ? "create, import, list, show, export and delete datasets" : "list, show, export and delete experiments");
+  const group = program
+    .command(plural(kind))
+    .description(kind === "dataset" ? "create, import, list, show, export and delete datasets" : "list, show, export and delete experiments");
   tableDataCommands(group, action, kind);
 
   withStorageFlags(
@@ -60,7 +62,12 @@ export function tablesCommand(program: Command, action: Action, kind: TableKind)
       ctx.out.data({ project: project.name, [kind]: name, rows, more });
       if (ctx.out.json) return EXIT_OK;
       const columns = [ROW_ID, ...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => k !== ROW_ID)))];
-      ctx.out.line(formatTable(columns, rows.map((r) => columns.map((c) => cellText((r as Record<string, unknown>)[c])))));
+      ctx.out.line(
+        formatTable(
+          columns,
+          rows.map((r) => columns.map((c) => cellText((r as Record<string, unknown>)[c]))),
+        ),
+      );
       ctx.out.line(`${rows.length} row${rows.length === 1 ? "" : "s"}${more ? ` shown (more: --limit N, or export)` : ""}`);
       return EXIT_OK;
     }),

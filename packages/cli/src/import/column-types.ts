@@ -14,7 +14,8 @@ export type ColumnTypes = ReadonlyMap<string, ColumnType>;
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 function checkType(column: string, type: string): ColumnType {
-  if (!(COLUMN_TYPES as readonly string[]).includes(type)) throw new UsageError(`column "${column}": unknown type "${type}" (types: ${COLUMN_TYPES.join(", ")})`);
+  if (!(COLUMN_TYPES as readonly string[]).includes(type))
+    throw new UsageError(`column "${column}": unknown type "${type}" (types: ${COLUMN_TYPES.join(", ")})`);
   return type as ColumnType;
 }
 

@@ -38,7 +38,9 @@ async function check(options: ImportOptions, total: number): Promise<Set<number>
     const problem = record.error ?? duplicateId(record, ids);
     if (problem === undefined) continue;
     if (!options.skipBad) {
-      throw new InvalidRowError(`${source}:${record.line}: ${problem}; nothing was imported (fix the line, or pass --skip-bad to import the other rows)`, [{ path: `line ${record.line}`, message: problem }]);
+      throw new InvalidRowError(`${source}:${record.line}: ${problem}; nothing was imported (fix the line, or pass --skip-bad to import the other rows)`, [
+        { path: `line ${record.line}`, message: problem },
+      ]);
     }
     bad.add(record.line);
   }

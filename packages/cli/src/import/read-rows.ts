@@ -83,7 +83,8 @@ async function* csvRecords(options: ReadOptions): AsyncGenerator<InputRecord> {
       header = record.map(decodeHeaderCell);
       const seen = new Set<string>();
       for (const name of header) {
-        if (name === "" || seen.has(name)) yield { line: info.lines, error: name === "" ? "the header has an empty column name" : `the header names "${name}" twice` };
+        if (name === "" || seen.has(name))
+          yield { line: info.lines, error: name === "" ? "the header has an empty column name" : `the header names "${name}" twice` };
         seen.add(name);
       }
       continue;

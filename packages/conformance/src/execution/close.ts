@@ -33,7 +33,11 @@ export function closeTests(ctx: ExecutionContext): void {
   const longJob = (kind: JobKind, pidFile?: string): Job => {
     switch (kind) {
       case "function":
-        return { kind: "function", fn: (_: unknown, { signal }) => new Promise((_r, reject) => signal.addEventListener("abort", () => reject(signal.reason))), input: null };
+        return {
+          kind: "function",
+          fn: (_: unknown, { signal }) => new Promise((_r, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+          input: null,
+        };
       case "module":
         return { kind: "module", module: (ctx.mod("sleepLong") as { module: string }).module, export: "sleepLong" };
       case "command":
@@ -44,37 +48,49 @@ export function closeTests(ctx: ExecutionContext): void {
   };
 
   describe("close", () => {
-    it("is idempotent: closing twice (and at once) resolves", async () => {
-      const executor = await ctx.options.create();
-      await Promise.all([executor.close(), executor.close()]);
-      await expect(executor.close()).resolves.toBeUndefined();
-    }, ctx.testTimeout);
+    it(
+      "is idempotent: closing twice (and at once) resolves",
+      async () => {
+        const executor = await ctx.options.create();
+        await Promise.all([executor.close(), executor.close()]);
+        await expect(executor.close()).resolves.toBeUndefined();
+      },
+      ctx.testTimeout,
+    );
 
-    it("refuses jobs after close with ERR_THEMIS_CLOSED", async () => {
-      const executor = await ctx.options.create();
-      await executor.close();
-      for (const kind of ctx.options.kinds) expect(await outcomeCode(executor.run(longJob(kind), context())), kind).toBe(CLOSED);
-    }, ctx.testTimeout);
+    it(
+      "refuses jobs after close with ERR_THEMIS_CLOSED",
+      async () => {
+        const executor = await ctx.options.create();
+        await executor.close();
+        for (const kind of ctx.options.kinds) expect(await outcomeCode(executor.run(longJob(kind), context())), kind).toBe(CLOSED);
+      },
+      ctx.testTimeout,
+    );
 
     for (const kind of ctx.options.kinds) {
-      it(`stops ${kind} jobs still running: they end (not ok) and leave nothing behind`, async () => {
-        const executor: ExecutionBackend = await ctx.options.create();
-        const dir = kind === "command" && ctx.hostProcesses ? await mkdtemp(path.join(tmpdir(), "themis-close-")) : undefined;
-        const pidFile = dir && path.join(dir, "pid");
-        try {
-          const run = outcomeCode(executor.run(longJob(kind, pidFile), context()));
-          // Where the job's start can be seen, close only once it runs; elsewhere close at
-          // once: either way the job must end without its minute.
-          const pid = pidFile ? Number(await waitForFile(pidFile, ctx.testTimeout / 2)) : undefined;
-          await executor.close();
-          expect(await run).not.toBe("ok");
-          if (pid !== undefined) expect(pid).toBeGreaterThan(0);
-          if (kind === "command") await expectNoOrphans(ctx, pid === undefined ? undefined : String(pid), pid === undefined ? undefined : 1);
-        } finally {
-          await executor.close();
-          if (dir) await rm(dir, { recursive: true, force: true });
-        }
-      }, ctx.testTimeout);
+      it(
+        `stops ${kind} jobs still running: they end (not ok) and leave nothing behind`,
+        async () => {
+          const executor: ExecutionBackend = await ctx.options.create();
+          const dir = kind === "command" && ctx.hostProcesses ? await mkdtemp(path.join(tmpdir(), "themis-close-")) : undefined;
+          const pidFile = dir && path.join(dir, "pid");
+          try {
+            const run = outcomeCode(executor.run(longJob(kind, pidFile), context()));
+            // Where the job's start can be seen, close only once it runs; elsewhere close at
+            // once: either way the job must end without its minute.
+            const pid = pidFile ? Number(await waitForFile(pidFile, ctx.testTimeout / 2)) : undefined;
+            await executor.close();
+            expect(await run).not.toBe("ok");
+            if (pid !== undefined) expect(pid).toBeGreaterThan(0);
+            if (kind === "command") await expectNoOrphans(ctx, pid === undefined ? undefined : String(pid), pid === undefined ? undefined : 1);
+          } finally {
+            await executor.close();
+            if (dir) await rm(dir, { recursive: true, force: true });
+          }
+        },
+        ctx.testTimeout,
+      );
     }
   });
 }

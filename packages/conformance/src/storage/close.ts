@@ -22,19 +22,58 @@ export function closeTests(ctx: StorageContext): void {
       await other.close();
       // A call may throw at once or reject: users go through core, where both end as a rejection.
       const call = async <T>(fn: () => Promise<T>): Promise<T> => fn();
-      await expectCode(call(() => other.listProjects()), CLOSED);
-      await expectCode(call(() => other.openProject(name, "open")), CLOSED);
-      await expectCode(call(() => other.openProject(ctx.uniqueName(), "create")), CLOSED);
-      await expectCode(call(() => other.deleteProject(name)), CLOSED);
-      await expectCode(call(() => project.listTables("dataset")), CLOSED);
-      await expectCode(call(() => project.openTable("dataset", "d")), CLOSED);
-      await expectCode(call(() => project.createTable("dataset", "e")), CLOSED);
-      await expectCode(call(() => project.deleteTable("dataset", "d")), CLOSED);
-      await expectCode(call(() => table.load()), CLOSED);
-      await expectCode(call(() => table.get("r1")), CLOSED);
-      await expectCode(call(() => table.append([{ _row_id: "r2", v: 2 }])), CLOSED);
-      await expectCode(call(() => table.update({ _row_id: "r1", v: 3 })), CLOSED);
-      await expectCode(call(() => table.delete("r1")), CLOSED);
+      await expectCode(
+        call(() => other.listProjects()),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => other.openProject(name, "open")),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => other.openProject(ctx.uniqueName(), "create")),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => other.deleteProject(name)),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => project.listTables("dataset")),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => project.openTable("dataset", "d")),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => project.createTable("dataset", "e")),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => project.deleteTable("dataset", "d")),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => table.load()),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => table.get("r1")),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => table.append([{ _row_id: "r2", v: 2 }])),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => table.update({ _row_id: "r1", v: 3 })),
+        CLOSED,
+      );
+      await expectCode(
+        call(() => table.delete("r1")),
+        CLOSED,
+      );
       // Closing lost nothing and wrote nothing more: the store still holds the one row.
       if (ctx.caps.persistent) {
         const p = await Project.open(name, ctx.backend());

@@ -13,7 +13,10 @@ export function concurrencyTests(ctx: StorageContext): void {
       const loaded = await t.load();
       expect(loaded).toHaveLength(140);
       expect(new Set(ctx.ids(loaded))).toEqual(new Set(got));
-      expect(loaded.map((r) => r.i).sort((a, b) => Number(a) - Number(b))).toEqual([...Array.from({ length: 40 }, (_, i) => i), ...Array.from({ length: 100 }, (_, i) => 100 + i)]);
+      expect(loaded.map((r) => r.i).sort((a, b) => Number(a) - Number(b))).toEqual([
+        ...Array.from({ length: 40 }, (_, i) => i),
+        ...Array.from({ length: 100 }, (_, i) => 100 + i),
+      ]);
       // Rows of one batch stay together and in order.
       const pos = new Map(ctx.ids(loaded).map((id, i) => [id, i]));
       for (let b = 0; b < 5; b++) {

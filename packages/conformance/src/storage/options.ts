@@ -33,7 +33,19 @@ export interface StorageCapabilities {
 }
 
 /** The areas of the storage suite, each a group of tests that can run on its own. */
-export const STORAGE_AREAS = ["projects", "names", "tables", "handles", "rows", "round-trip", "validation", "concurrency", "persistence", "close", "table-store"] as const;
+export const STORAGE_AREAS = [
+  "projects",
+  "names",
+  "tables",
+  "handles",
+  "rows",
+  "round-trip",
+  "validation",
+  "concurrency",
+  "persistence",
+  "close",
+  "table-store",
+] as const;
 
 /** One area of the storage suite: see {@link STORAGE_AREAS}. */
 export type StorageArea = (typeof STORAGE_AREAS)[number];

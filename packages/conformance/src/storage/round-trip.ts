@@ -17,7 +17,10 @@ export function roundTripTests(ctx: StorageContext): void {
     it("keeps strings and numbers apart: '1' vs 1, 'true' vs true, 'null' vs null", async () => {
       const p = await ctx.fresh();
       const t = await p.createDataset("d");
-      const [a, b] = await t.appendMany([{ v: "1", w: "true", x: "null", y: "" }, { v: 1, w: true, x: null }]);
+      const [a, b] = await t.appendMany([
+        { v: "1", w: "true", x: "null", y: "" },
+        { v: 1, w: true, x: null },
+      ]);
       const ra = await t.get(a!);
       const rb = await t.get(b!);
       expect(ra).toEqual({ _row_id: a, v: "1", w: "true", x: "null", y: "" });
@@ -37,7 +40,7 @@ export function roundTripTests(ctx: StorageContext): void {
     it("round-trips keys with spaces, quotes, commas, unicode, formula characters and __proto__", async () => {
       const p = await ctx.fresh();
       const t = await p.createDataset("d");
-      const row = { "a key": 1, 'q"uote': 2, "com,ma": 3, "ключ": 4, "=sum": 5, "new\nline": 6, "": 7 };
+      const row = { "a key": 1, 'q"uote': 2, "com,ma": 3, ключ: 4, "=sum": 5, "new\nline": 6, "": 7 };
       const id = await t.append(row);
       expect(await t.get(id)).toEqual({ _row_id: id, ...row });
       // A "__proto__" key is data: it must neither vanish nor become the row's prototype.
@@ -52,7 +55,7 @@ export function roundTripTests(ctx: StorageContext): void {
     it("round-trips a large string value", async () => {
       const p = await ctx.fresh();
       const t = await p.createDataset("d");
-      const big = "x,\"\n🎉".repeat(Math.floor(ctx.caps.largeValueBytes / 8)).slice(0, ctx.caps.largeValueBytes);
+      const big = 'x,"\n🎉'.repeat(Math.floor(ctx.caps.largeValueBytes / 8)).slice(0, ctx.caps.largeValueBytes);
       const id = await t.append({ big, after: 1 });
       const row = await t.get(id);
       expect(row.big).toBe(big);

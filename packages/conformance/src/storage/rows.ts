@@ -54,9 +54,18 @@ export function rowTests(ctx: StorageContext): void {
     it("refuses to append a row whose _row_id exists (ALREADY_EXISTS), keeping the stored row and storing nothing of the batch", async () => {
       const p = await ctx.fresh();
       const t = await p.createDataset("d");
-      await t.appendMany([{ _row_id: "taken", v: 1 }, { _row_id: "other", v: 2 }]);
+      await t.appendMany([
+        { _row_id: "taken", v: 1 },
+        { _row_id: "other", v: 2 },
+      ]);
       await expectCode(t.append({ _row_id: "taken", v: "replaced?" }), "ERR_THEMIS_ALREADY_EXISTS");
-      await expectCode(t.appendMany([{ _row_id: "fresh-1", v: 3 }, { _row_id: "other", v: "again" }]), "ERR_THEMIS_ALREADY_EXISTS");
+      await expectCode(
+        t.appendMany([
+          { _row_id: "fresh-1", v: 3 },
+          { _row_id: "other", v: "again" },
+        ]),
+        "ERR_THEMIS_ALREADY_EXISTS",
+      );
       expect(await t.load()).toEqual([
         { _row_id: "taken", v: 1 },
         { _row_id: "other", v: 2 },

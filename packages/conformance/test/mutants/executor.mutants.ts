@@ -4,7 +4,11 @@ import { DESCRIBE_CANARY, closeDoesNothing, describing, ignoresResolveFrom, leak
 
 // Run by ../mutation.test.ts (not matched by the package's test glob). Each mutant runs
 // the areas that hold its hole; the reference executor runs all of those areas and must pass.
-const base = { kinds: ["function", "module", "command"], capabilities: { hostProcesses: true, startupMs: 1500 }, timeout: 20_000 } satisfies Partial<ExecutionSuiteOptions>;
+const base = {
+  kinds: ["function", "module", "command"],
+  capabilities: { hostProcesses: true, startupMs: 1500 },
+  timeout: 20_000,
+} satisfies Partial<ExecutionSuiteOptions>;
 const areas = (...list: ExecutionArea[]): { areas: ExecutionArea[] } => ({ areas: list });
 
 afterAll(async () => {
@@ -19,5 +23,11 @@ executionSuite({ ...base, kinds: ["command"], name: "no-sigkill-escalation", cre
 executionSuite({ ...base, kinds: ["command"], name: "close-does-nothing", create: async () => closeDoesNothing(await local()), ...areas("close") });
 // describe() (optional): the reference answers facts without its secret; the mutant leaks it.
 const describes = { capabilities: { ...base.capabilities, describes: true }, secrets: [DESCRIBE_CANARY] };
-executionSuite({ ...base, ...describes, name: "reference", create: async () => describing(await local(), async () => ({ pool: "local", threads: 4 })), ...areas("basics") });
+executionSuite({
+  ...base,
+  ...describes,
+  name: "reference",
+  create: async () => describing(await local(), async () => ({ pool: "local", threads: 4 })),
+  ...areas("basics"),
+});
 executionSuite({ ...base, ...describes, name: "leaks-secret-in-describe", create: async () => leaksSecretInDescribe(await local()), ...areas("basics") });

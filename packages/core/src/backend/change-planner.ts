@@ -2,7 +2,10 @@ import { AlreadyExistsError, NotFoundError, type ThemisError } from "../errors.j
 import { ROW_ID, type StoredRow } from "../rows.js";
 
 /** One queued change to a table, as a {@link TableStore} method received it. */
-export type RowChange = { readonly kind: "append"; readonly rows: readonly StoredRow[] } | { readonly kind: "update"; readonly row: StoredRow } | { readonly kind: "delete"; readonly id: string };
+export type RowChange =
+  | { readonly kind: "append"; readonly rows: readonly StoredRow[] }
+  | { readonly kind: "update"; readonly row: StoredRow }
+  | { readonly kind: "delete"; readonly id: string };
 
 /**
  * What the store holds before the batch: `"yes"`/`true` and `"no"`/`false` are exact,

@@ -27,7 +27,8 @@ export class FingerprintSet {
 
   /** @param hiBits bits of a key's `hi` part (6 to 32): a key has `hiBits + 32` bits. */
   constructor(hiBits: number) {
-    if (!Number.isInteger(hiBits) || hiBits < SHARD_BITS || hiBits > 32) throw new RangeError(`hiBits must be an integer from ${SHARD_BITS} to 32, got ${hiBits}`);
+    if (!Number.isInteger(hiBits) || hiBits < SHARD_BITS || hiBits > 32)
+      throw new RangeError(`hiBits must be an integer from ${SHARD_BITS} to 32, got ${hiBits}`);
     this.#hiBits = hiBits;
   }
 

@@ -76,10 +76,25 @@ export { backoffDelay, type BackoffPolicy } from "../execution/retry.js";
 
 // The toolkit.
 export { IdSet, fingerprint } from "./id-set.js";
-export { NETWORK_ERROR_CODES, asThemisError, backendError, failureKindOfStatus, isNetworkError, type BackendErrorOptions, type FailureKind } from "./failure.js";
+export {
+  NETWORK_ERROR_CODES,
+  asThemisError,
+  backendError,
+  failureKindOfStatus,
+  isNetworkError,
+  type BackendErrorOptions,
+  type FailureKind,
+} from "./failure.js";
 export { ClosedGuard } from "./closed-guard.js";
 export { GroupCommitQueue, type GroupCommitOptions, type GroupOutcome } from "./group-commit.js";
 export { isRetryable, retryTransient, type RetryTransientOptions } from "./retry.js";
 export { planChanges, type ChangePlan, type PlanOptions, type RowChange, type StoredIds } from "./change-planner.js";
 export { importModuleExport, resolveModuleJob, type ResolvedModuleJob } from "./module-job.js";
-export { MODULE_RUNNER_FILES, moduleRunnerJob, moduleRunnerSource, parseModuleRunnerResult, type ModuleRunnerJob, type ModuleRunnerOptions } from "./module-runner.js";
+export {
+  MODULE_RUNNER_FILES,
+  moduleRunnerJob,
+  moduleRunnerSource,
+  parseModuleRunnerResult,
+  type ModuleRunnerJob,
+  type ModuleRunnerOptions,
+} from "./module-runner.js";

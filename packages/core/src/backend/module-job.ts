@@ -30,7 +30,10 @@ export function resolveModuleJob(job: ModuleJob, options: { backend?: string } =
   try {
     url = resolveModuleUrl(job.module, job.resolveFrom);
   } catch (error) {
-    throw new NotFoundError(`module "${job.module}" cannot be resolved from ${job.resolveFrom ?? process.cwd()}: check the path, or install the package there`, { backend: options.backend, cause: error });
+    throw new NotFoundError(
+      `module "${job.module}" cannot be resolved from ${job.resolveFrom ?? process.cwd()}: check the path, or install the package there`,
+      { backend: options.backend, cause: error },
+    );
   }
   return { url, file: url.startsWith("file:") ? fileURLToPath(url) : undefined, exportName: job.export ?? "default", input: job.input ?? null };
 }
@@ -40,7 +43,10 @@ export function resolveModuleJob(job: ModuleJob, options: { backend?: string } =
  * JobFailedError (`ERR_THEMIS_JOB_FAILED`) when the module throws while loading or the
  * export is not a function, naming the module and the exports it has.
  */
-export async function importModuleExport(resolved: ResolvedModuleJob, options: { backend?: string } = {}): Promise<(input: JsonValue, context: unknown) => unknown> {
+export async function importModuleExport(
+  resolved: ResolvedModuleJob,
+  options: { backend?: string } = {},
+): Promise<(input: JsonValue, context: unknown) => unknown> {
   let namespace: Record<string, unknown>;
   try {
     namespace = (await import(resolved.url)) as Record<string, unknown>;
@@ -50,7 +56,9 @@ export async function importModuleExport(resolved: ResolvedModuleJob, options: {
   const fn = namespace[resolved.exportName];
   if (typeof fn !== "function") {
     const names = Object.keys(namespace).join(", ") || "none";
-    throw new JobFailedError(`module ${resolved.file ?? resolved.url} has no function export "${resolved.exportName}" (its exports: ${names})`, { backend: options.backend });
+    throw new JobFailedError(`module ${resolved.file ?? resolved.url} has no function export "${resolved.exportName}" (its exports: ${names})`, {
+      backend: options.backend,
+    });
   }
   return fn as (input: JsonValue, context: unknown) => unknown;
 }

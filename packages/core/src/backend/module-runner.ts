@@ -163,7 +163,11 @@ async function run() {
  * The `job.json` of a module job resolved with {@link resolveModuleJob}. `url` overrides the
  * resolved URL (e.g. a specifier left for the runner to resolve where it runs).
  */
-export function moduleRunnerJob(resolved: Pick<ResolvedModuleJob, "url" | "exportName" | "input">, context: Pick<RunContext, "attempt" | "index">, url = resolved.url): ModuleRunnerJob {
+export function moduleRunnerJob(
+  resolved: Pick<ResolvedModuleJob, "url" | "exportName" | "input">,
+  context: Pick<RunContext, "attempt" | "index">,
+  url = resolved.url,
+): ModuleRunnerJob {
   return { url, exportName: resolved.exportName, input: resolved.input, attempt: context.attempt, index: context.index };
 }
 

@@ -22,7 +22,9 @@ export interface DefaultBackendOptions {
 async function createFrom<K extends BackendKind>(backend: ResolvedBackend<K>, overrides: Record<string, unknown> | undefined): Promise<BackendInstances[K]> {
   if (!overrides || Object.keys(overrides).length === 0) return backend.definition.create(backend.config);
   const parsed = parseBackendConfig(backend.definition, resolvePathFields(backend.definition, { ...backend.input, ...overrides }, backend.dir), backend.file);
-  return backend.definition.create(typeof parsed === "object" && parsed !== null ? resolvePathFields(backend.definition, parsed as Record<string, unknown>, backend.dir) : parsed);
+  return backend.definition.create(
+    typeof parsed === "object" && parsed !== null ? resolvePathFields(backend.definition, parsed as Record<string, unknown>, backend.dir) : parsed,
+  );
 }
 
 /**
@@ -35,7 +37,9 @@ async function createFrom<K extends BackendKind>(backend: ResolvedBackend<K>, ov
 export async function defaultStorage(options: DefaultBackendOptions = {}): Promise<StorageBackend> {
   const config = await loadConfig({ ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.registry ? { registry: options.registry } : {}) });
   if (!config?.storage) {
-    const where = config?.file ? `${config.file} has no "storage"` : `no themis config found from ${options.cwd ?? process.cwd()} up to the project root (looked for ${CONFIG_SEARCH_PLACES.slice(0, 8).join(", ")}, .themisrc*, "themis" in package.json)`;
+    const where = config?.file
+      ? `${config.file} has no "storage"`
+      : `no themis config found from ${options.cwd ?? process.cwd()} up to the project root (looked for ${CONFIG_SEARCH_PLACES.slice(0, 8).join(", ")}, .themisrc*, "themis" in package.json)`;
     throw new InvalidConfigError(
       `no storage backend given and ${where}. Pass one, e.g. Project.open("name", "local/csv", { rootDir: "./data" }), or add "storage: local/csv" to themis.config.yaml`,
       [],

@@ -25,7 +25,10 @@ function setAt(target: Record<string, unknown>, dotted: string, value: unknown):
  */
 export function printableBackend(backend: ResolvedBackend): Record<string, unknown> {
   const redacted = redactConfig(backend.definition, backend.config);
-  const out: Record<string, unknown> = { type: maskUri(backend.spec), ...(typeof redacted === "object" && redacted !== null ? (redacted as Record<string, unknown>) : {}) };
+  const out: Record<string, unknown> = {
+    type: maskUri(backend.spec),
+    ...(typeof redacted === "object" && redacted !== null ? (redacted as Record<string, unknown>) : {}),
+  };
   for (const [p, text] of backend.fromEnv) setAt(out, p, text);
   // Credentials in any URL-shaped field (a docker "host: ssh://user:pw@..."), not only in
   // fields the backend marked secret.

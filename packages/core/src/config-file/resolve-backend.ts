@@ -62,7 +62,12 @@ export async function resolveBackendSection<K extends BackendKind>(
     options = rest;
   } else {
     return {
-      issues: [{ path, message: `expected a ${kind} backend name, a URI, or an object with "type" and options; got ${section === null ? "null" : Array.isArray(section) ? "an array" : typeof section}` }],
+      issues: [
+        {
+          path,
+          message: `expected a ${kind} backend name, a URI, or an object with "type" and options; got ${section === null ? "null" : Array.isArray(section) ? "an array" : typeof section}`,
+        },
+      ],
     };
   }
   if (typeof spec !== "string" || spec.trim() === "") {
@@ -82,13 +87,16 @@ export async function resolveBackendSection<K extends BackendKind>(
   const parsed = definition.configSchema.safeParse(input);
   if (!parsed.success) {
     // A schema's own messages may quote the input: keep secret values out of them.
-    const secrets = secretPaths(definition).map((p) => valueAt(input, p)).filter((v): v is string => typeof v === "string" && v.length > 0);
+    const secrets = secretPaths(definition)
+      .map((p) => valueAt(input, p))
+      .filter((v): v is string => typeof v === "string" && v.length > 0);
     return {
       issues: issuesFromZod(definition.configSchema, parsed.error).map((i) => ({ path: at(path, i.path), message: scrub(i.message, secrets) as string })),
     };
   }
   // Defaults of path fields are relative to the config's folder too.
-  const config = typeof parsed.data === "object" && parsed.data !== null ? resolvePathFields(definition, parsed.data as Record<string, unknown>, context.dir) : parsed.data;
+  const config =
+    typeof parsed.data === "object" && parsed.data !== null ? resolvePathFields(definition, parsed.data as Record<string, unknown>, context.dir) : parsed.data;
   const prefix = path ? `${path}.` : "";
   const fromEnv = new Map<string, string>();
   for (const [p, text] of context.fromEnv) {
@@ -109,4 +117,3 @@ export async function resolveBackendSection<K extends BackendKind>(
     issues: [],
   };
 }
-

@@ -64,7 +64,8 @@ export async function resolveConfig(raw: unknown, options: ResolveConfigOptions 
   if (!top.success) {
     for (const issue of issuesFromZod(themisConfigSchema, top.error)) {
       // A backend config file ({ type, ...options }) used where a themis config is expected.
-      if (issue.path === "type") issue.message += ': a themis config names its backends under "storage:" and "execution:" (a file with "type:" is a single backend config)';
+      if (issue.path === "type")
+        issue.message += ': a themis config names its backends under "storage:" and "execution:" (a file with "type:" is a single backend config)';
       issues.push(issue);
     }
   }
@@ -131,7 +132,10 @@ export async function resolveBackendConfig<K extends BackendKind>(
       const info = (await registry.list()).find((b) => b.name === spec);
       if (!info && !isUri(spec)) {
         // Unknown name: let the registry say so across every kind (did-you-mean, install hints).
-        const error = await registry.get(spec).then(() => undefined, (e: unknown) => e as Error);
+        const error = await registry.get(spec).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
         const path = typeof env.value === "object" ? "type" : "";
         throw failure("invalid backend config", file, [...env.issues, { path, message: String(error?.message).replace(/^\[themis\] /, "") }]);
       }

@@ -15,7 +15,9 @@ export const DEFAULT_EXECUTOR = "local";
 
 /** True when `value` looks like an executor instance (has `run` and `kinds`), not a name or a definition. */
 export function isExecutionBackend(value: unknown): value is ExecutionBackend {
-  return typeof value === "object" && value !== null && typeof (value as ExecutionBackend).run === "function" && Array.isArray((value as ExecutionBackend).kinds);
+  return (
+    typeof value === "object" && value !== null && typeof (value as ExecutionBackend).run === "function" && Array.isArray((value as ExecutionBackend).kinds)
+  );
 }
 
 /**

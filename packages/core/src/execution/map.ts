@@ -85,7 +85,8 @@ function toAsyncIterator<I>(items: Input<I>): AsyncIterator<I> | Iterator<I> {
 /** `execution`, or its old name `executor`; both at once is a TypeError (which one was meant?). */
 function executionSpec(options: MapOptions): ExecutionSpec | undefined {
   if (options.execution !== undefined && options.executor !== undefined) throw new TypeError("map: give `execution` only (`executor` is its old name)");
-  if (options.executionConfig !== undefined && options.executorConfig !== undefined) throw new TypeError("map: give `executionConfig` only (`executorConfig` is its old name)");
+  if (options.executionConfig !== undefined && options.executorConfig !== undefined)
+    throw new TypeError("map: give `executionConfig` only (`executorConfig` is its old name)");
   return options.execution ?? options.executor;
 }
 

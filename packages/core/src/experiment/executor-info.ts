@@ -23,10 +23,7 @@ export async function describeExecutor(executor: ExecutionBackend | undefined, t
   const timer = new AbortController();
   try {
     // Called inside then(): a describe that throws synchronously is caught like a rejection.
-    const facts = await Promise.race([
-      Promise.resolve().then(() => executor.describe!()),
-      delay(timeoutMs, TIMED_OUT, { signal: timer.signal, ref: false }),
-    ]);
+    const facts = await Promise.race([Promise.resolve().then(() => executor.describe!()), delay(timeoutMs, TIMED_OUT, { signal: timer.signal, ref: false })]);
     if (facts === TIMED_OUT) return null;
     // toJsonRow refuses what a store could not keep exactly (functions, NaN, cycles, arrays).
     const text = JSON.stringify(toJsonRow(facts), (_key, value: unknown) => (typeof value === "string" ? redactUrls(value) : value));

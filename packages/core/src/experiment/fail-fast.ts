@@ -46,8 +46,11 @@ export class FailFast {
 
   #stop(error: JobError, rows: number): Error {
     const what = rows === 1 ? "the first row" : `the first ${rows} rows`;
-    return new JobFailedError(`run stopped: ${what} failed with ${error.code ?? error.name}: ${error.message} (fix it and rerun with resume; failFast: 0 turns this check off)`, {
-      cause: error,
-    });
+    return new JobFailedError(
+      `run stopped: ${what} failed with ${error.code ?? error.name}: ${error.message} (fix it and rerun with resume; failFast: 0 turns this check off)`,
+      {
+        cause: error,
+      },
+    );
   }
 }

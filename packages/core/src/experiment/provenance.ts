@@ -111,7 +111,11 @@ export function gitDirty(from: string = process.cwd()): Promise<boolean | null> 
  * `executorConfig` must already be redacted (see `redactConfig`); `executor`, when given,
  * is asked to `describe()` itself (see `describeExecutor`: a failure records null).
  */
-export async function collectProvenance(packages: Record<string, string> = {}, executorConfig: JsonValue = null, executor?: ExecutionBackend): Promise<Provenance> {
+export async function collectProvenance(
+  packages: Record<string, string> = {},
+  executorConfig: JsonValue = null,
+  executor?: ExecutionBackend,
+): Promise<Provenance> {
   const [commit, dirty, executorInfo] = await Promise.all([gitCommit(), gitDirty(), describeExecutor(executor)]);
   return {
     node: process.version,

@@ -80,4 +80,3 @@ export function resultRow(row: StoredRow, outcome: MapOutcome, runId: string, ke
   if (outcome.stderr !== undefined) details.stderr = outcome.stderr.text;
   return resultOf("error", null, { ...(errorJson(outcome.error) as { [key: string]: JsonValue }), ...details });
 }
-

@@ -44,7 +44,8 @@ async function deleteWhere(project: Project, table: string, internal: boolean, m
  */
 export async function deleteRun(project: Project, runId: string): Promise<{ resultRows: number }> {
   const run = await getRun(project, runId);
-  if (runState(run) === "running") throw new ConflictError(`run "${runId}" is still running: cancel it first (themis runs cancel ${runId})`, { backend: project.storage.name });
+  if (runState(run) === "running")
+    throw new ConflictError(`run "${runId}" is still running: cancel it first (themis runs cancel ${runId})`, { backend: project.storage.name });
   const resultRows = await deleteWhere(project, run.experiment, false, (r) => r.run_id === runId);
   await deleteWhere(project, CANCELS_TABLE, true, (r) => r.run_id === runId);
   await (await project.internalTable("experiment", RUNS_TABLE)).delete(runId);

@@ -23,7 +23,16 @@ export interface ExperimentProgress {
  * sent as they happen.
  */
 export type RunEvent =
-  | { type: "run-started"; runId: string; experiment: string; dataset: string; taskKey: string; codeHash: string | null; resume: boolean; total: number | undefined }
+  | {
+      type: "run-started";
+      runId: string;
+      experiment: string;
+      dataset: string;
+      taskKey: string;
+      codeHash: string | null;
+      resume: boolean;
+      total: number | undefined;
+    }
   /** A resumed run found earlier runs of the same task and parameters with other code: their results are not reused. */
   | { type: "code-changed"; runId: string; previousRunId: string; previousCodeHash: string | null; codeHash: string | null }
   | ({ type: "progress" } & ExperimentProgress)

@@ -64,19 +64,25 @@ export async function runExperiment<I extends Row = Row, O = unknown>(project: P
   options.signal?.addEventListener("abort", onAbort, { once: true });
   const loop: Loop = { c, metrics, stop, emit, writingSince: () => undefined };
   const deadlineMs = options.storageDeadlineMs ?? DEFAULT_STORAGE_DEADLINE_MS;
-  const heartbeat = new RunHeartbeat(ctx.runs, ctx.cancels, ctx.record, { intervalMs: ctx.record.heartbeat_ms, deadlineMs }, {
-    counts: () => ({ total: c.total ?? null, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped, claimed_elsewhere: c.claimedElsewhere }),
-    onCancel: (request) => {
-      emit({ type: "cancel-requested", runId: ctx.runId, reason: request.reason });
-      stopRun(stop, "cancelled", request.reason);
+  const heartbeat = new RunHeartbeat(
+    ctx.runs,
+    ctx.cancels,
+    ctx.record,
+    { intervalMs: ctx.record.heartbeat_ms, deadlineMs },
+    {
+      counts: () => ({ total: c.total ?? null, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped, claimed_elsewhere: c.claimedElsewhere }),
+      onCancel: (request) => {
+        emit({ type: "cancel-requested", runId: ctx.runId, reason: request.reason });
+        stopRun(stop, "cancelled", request.reason);
+      },
+      onError: (error) => emit({ type: "storage-error", runId: ctx.runId, message: error instanceof Error ? error.message : String(error) }),
+      writingSince: () => loop.writingSince(),
+      onDeadline: (error) => {
+        stopRun(stop, "failed", error.message, error);
+        stop.giveUp(error);
+      },
     },
-    onError: (error) => emit({ type: "storage-error", runId: ctx.runId, message: error instanceof Error ? error.message : String(error) }),
-    writingSince: () => loop.writingSince(),
-    onDeadline: (error) => {
-      stopRun(stop, "failed", error.message, error);
-      stop.giveUp(error);
-    },
-  });
+  );
   let runError: unknown;
   try {
     await heartbeat.start();
@@ -105,21 +111,50 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   const { c, stop, emit } = loop;
   const key = ctx.record.task_key;
   const resume = ctx.record.resume;
-  const previous = resume ? await previousResults(ctx.experiment, key) : { done: new DoneSet(), errorRows: new Map<string, string>(), errorRuns: new Map<string, string>() };
+  const previous = resume
+    ? await previousResults(ctx.experiment, key)
+    : { done: new DoneSet(), errorRows: new Map<string, string>(), errorRuns: new Map<string, string>() };
   if (ctx.count) {
     c.total = await ctx.count.within(COUNT_WAIT_MS);
     void ctx.count.done.then((n) => {
       c.total ??= n;
     });
   }
-  emit({ type: "run-started", runId: ctx.runId, experiment: ctx.record.experiment, dataset: ctx.record.dataset, taskKey: key, codeHash: ctx.record.code_hash, resume, total: c.total });
+  emit({
+    type: "run-started",
+    runId: ctx.runId,
+    experiment: ctx.record.experiment,
+    dataset: ctx.record.dataset,
+    taskKey: key,
+    codeHash: ctx.record.code_hash,
+    resume,
+    total: c.total,
+  });
   const earlierRuns = await listRuns(project, ctx.record.experiment);
   if (resume && options.onEvent) {
-    const changed = codeChangeSince(earlierRuns.filter((r) => r.run_id !== ctx.runId), ctx.record.task, ctx.record.parameters, ctx.record.code_hash ?? "", ctx.record.task_version);
-    if (changed) emit({ type: "code-changed", runId: ctx.runId, previousRunId: changed.run_id, previousCodeHash: changed.code_hash ?? null, codeHash: ctx.record.code_hash });
+    const changed = codeChangeSince(
+      earlierRuns.filter((r) => r.run_id !== ctx.runId),
+      ctx.record.task,
+      ctx.record.parameters,
+      ctx.record.code_hash ?? "",
+      ctx.record.task_version,
+    );
+    if (changed)
+      emit({
+        type: "code-changed",
+        runId: ctx.runId,
+        previousRunId: changed.run_id,
+        previousCodeHash: changed.code_hash ?? null,
+        codeHash: ctx.record.code_hash,
+      });
   }
   const progress = progressReporter(ctx, options, c);
-  const claims = new RowClaims(ctx.claims, ctx.runs, ctx.experiment, { runId: ctx.runId, experiment: ctx.record.experiment, key, failedBefore: previous.errorRuns });
+  const claims = new RowClaims(ctx.claims, ctx.runs, ctx.experiment, {
+    runId: ctx.runId,
+    experiment: ctx.record.experiment,
+    key,
+    failedBefore: previous.errorRuns,
+  });
   if (resume) claims.preload(await claimHolders(ctx.claims, ctx.record.experiment, key, previous.done));
   const inFlight = new Map<number, StoredRow<I>>();
   let index = 0;
@@ -138,7 +173,11 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
       },
     };
     // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
-    for await (const row of claimedRows(ctx.dataset, { done: previous.done, claims, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal }, hooks)) {
+    for await (const row of claimedRows(
+      ctx.dataset,
+      { done: previous.done, claims, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal },
+      hooks,
+    )) {
       inFlight.set(index++, row);
       c.running++;
       yield row;
@@ -162,7 +201,8 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
     if (!outcome.ok && outcome.error.code === "ERR_THEMIS_ABORTED" && stop.controller.signal.aborted) continue;
     const result = resultRow(row, outcome, ctx.runId, key, options.storeInput ?? true);
     // The event gets its own copy: the result row goes to storage as it is, and a backend may keep it.
-    if (result.status !== "ok") emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: structuredClone(result.error) as unknown as JobError });
+    if (result.status !== "ok")
+      emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: structuredClone(result.error) as unknown as JobError });
     // A row counts (counters, metrics, progress) once its result is stored.
     writer.add(result, () => {
       if (result.status === "ok") c.succeeded++;
@@ -191,23 +231,41 @@ async function finishRun<I extends Row>(ctx: RunContext<I>, heartbeat: RunHeartb
   } else if (stop.status === "cancelled" && (runError === undefined || hasErrorCode(runError, "ERR_THEMIS_ABORTED"))) status = "cancelled";
   else if (runError !== undefined) status = "failed";
   const reason = status === "completed" ? null : (stop.reason ?? (error instanceof Error ? error.message : String(error)));
-  const counts = { total: c.total ?? finished + c.skipped + c.claimedElsewhere, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped, claimed_elsewhere: c.claimedElsewhere };
+  const counts = {
+    total: c.total ?? finished + c.skipped + c.claimedElsewhere,
+    succeeded: c.succeeded,
+    failed: c.failed,
+    skipped: c.skipped,
+    claimed_elsewhere: c.claimedElsewhere,
+  };
   const metrics = loop.metrics.summary();
   try {
-    await bounded(stop, heartbeat.finish({
-      status,
-      finished_at: new Date().toISOString(),
-      duration_ms: Math.round(durationMs),
-      counts,
-      metrics,
-      error_rate: finished > 0 ? c.failed / finished : null,
-      error: status === "failed" ? errorJson(toJobError(error)) : null,
-      reason,
-    }));
+    await bounded(
+      stop,
+      heartbeat.finish({
+        status,
+        finished_at: new Date().toISOString(),
+        duration_ms: Math.round(durationMs),
+        counts,
+        metrics,
+        error_rate: finished > 0 ? c.failed / finished : null,
+        error: status === "failed" ? errorJson(toJobError(error)) : null,
+        reason,
+      }),
+    );
   } catch (writeError) {
     if (error === undefined) throw writeError;
   }
-  loop.emit({ type: "run-ended", runId: ctx.runId, status, succeeded: c.succeeded, failed: c.failed, skipped: c.skipped + c.claimedElsewhere, durationMs, reason });
+  loop.emit({
+    type: "run-ended",
+    runId: ctx.runId,
+    status,
+    succeeded: c.succeeded,
+    failed: c.failed,
+    skipped: c.skipped + c.claimedElsewhere,
+    durationMs,
+    reason,
+  });
   if (status === "failed") throw error;
   if (status === "cancelled" && runError !== undefined && !hasErrorCode(runError, "ERR_THEMIS_ABORTED")) throw runError;
   return {

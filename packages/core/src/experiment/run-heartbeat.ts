@@ -77,7 +77,9 @@ export class RunHeartbeat {
       this.#hooks.onError(new UnavailableError(`storage has not answered for ${Math.round((now - since) / 1000)} s; still trying`));
     }
     if (now - since >= this.#settings.deadlineMs) {
-      this.#hooks.onDeadline(new UnavailableError(`storage unreachable for ${Math.round((now - since) / 1000)} s: run stopped (finished rows that were written are kept)`));
+      this.#hooks.onDeadline(
+        new UnavailableError(`storage unreachable for ${Math.round((now - since) / 1000)} s: run stopped (finished rows that were written are kept)`),
+      );
     }
     if (now - this.#lastBeat >= this.#settings.intervalMs && this.#pendingSince === undefined) {
       this.#lastBeat = now;

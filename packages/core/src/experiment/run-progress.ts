@@ -16,8 +16,12 @@ export interface Counters {
  * Calls `onProgress` after every row and sends a progress event at most every
  * `progressIntervalMs`; `final` sends the last event (the row's call was made already).
  */
-// biome-ignore lint/suspicious/noExplicitAny: the options of a run of any output type
-export function progressReporter<I extends Row>(run: { runId: string; started: number }, options: RunExperimentOptions<I, never> | RunExperimentOptions<I, any>, c: Counters): (final?: boolean) => void {
+export function progressReporter<I extends Row>(
+  run: { runId: string; started: number },
+  // biome-ignore lint/suspicious/noExplicitAny: the options of a run of any output type
+  options: RunExperimentOptions<I, never> | RunExperimentOptions<I, any>,
+  c: Counters,
+): (final?: boolean) => void {
   const emit = emitter(options.onEvent);
   const interval = options.progressIntervalMs ?? 1000;
   let lastEvent = 0;

@@ -104,7 +104,8 @@ export async function getRun(project: Project, runId: string): Promise<RunRecord
   try {
     return (await runs.get(runId)) as unknown as RunRecord;
   } catch (error) {
-    if ((error as { code?: string }).code === "ERR_THEMIS_NOT_FOUND") throw new NotFoundError(`no run with id "${runId}"`, { backend: project.storage.name, cause: error });
+    if ((error as { code?: string }).code === "ERR_THEMIS_NOT_FOUND")
+      throw new NotFoundError(`no run with id "${runId}"`, { backend: project.storage.name, cause: error });
     throw error;
   }
 }

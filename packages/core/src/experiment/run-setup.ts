@@ -27,7 +27,11 @@ export interface TaskKey {
  * sha256 of their resolved file (an edit recomputes); function and command tasks by their
  * source text, unless an id names them. A `taskVersion` replaces the code in the key.
  */
-export function taskKeyOf(task: Task, options: { taskId?: string | undefined; taskVersion?: string | undefined }, parameters: { [key: string]: JsonValue }): TaskKey {
+export function taskKeyOf(
+  task: Task,
+  options: { taskId?: string | undefined; taskVersion?: string | undefined },
+  parameters: { [key: string]: JsonValue },
+): TaskKey {
   const identity = options.taskId !== undefined ? `id:${options.taskId}` : taskIdentity(task);
   const codeHash = taskCodeHash(task);
   const taskVersion = options.taskVersion ?? null;
@@ -53,7 +57,10 @@ export async function openOrCreateExperiment(project: Project, name: string, res
 }
 
 /** What earlier runs with this key did: rows done (skipped) and rows failed (redone, their error row replaced). */
-export async function previousResults(experiment: Experiment, key: string): Promise<{ done: DoneSet; errorRows: Map<string, string>; errorRuns: Map<string, string> }> {
+export async function previousResults(
+  experiment: Experiment,
+  key: string,
+): Promise<{ done: DoneSet; errorRows: Map<string, string>; errorRuns: Map<string, string> }> {
   // Fingerprints, not id strings: a resumed 10M-row run would hold ~1 GB of them otherwise.
   const done = new DoneSet();
   const errorRows = new Map<string, string>();
@@ -76,7 +83,13 @@ export async function previousResults(experiment: Experiment, key: string): Prom
 }
 
 /** The latest earlier run of the same task and parameters whose code differs, if any. */
-export function codeChangeSince(runs: readonly RunRecord[], identity: string, parameters: { [key: string]: JsonValue }, codeHash: string, taskVersion: string | null): RunRecord | undefined {
+export function codeChangeSince(
+  runs: readonly RunRecord[],
+  identity: string,
+  parameters: { [key: string]: JsonValue },
+  codeHash: string,
+  taskVersion: string | null,
+): RunRecord | undefined {
   const params = canonicalJson(parameters);
   const same = runs.filter((r) => r.task === identity && canonicalJson(r.parameters) === params);
   const last = same.sort((a, b) => a.started_at.localeCompare(b.started_at)).at(-1);
@@ -86,7 +99,11 @@ export function codeChangeSince(runs: readonly RunRecord[], identity: string, pa
 }
 
 /** The executor's config with secrets redacted, when the run knows its definition (not for instances). */
-export async function redactedExecutorConfig(spec: ExecutionSpec | undefined, config: Record<string, unknown> | undefined, registry: Registry): Promise<JsonValue> {
+export async function redactedExecutorConfig(
+  spec: ExecutionSpec | undefined,
+  config: Record<string, unknown> | undefined,
+  registry: Registry,
+): Promise<JsonValue> {
   try {
     const definition = isBackendDefinition(spec) ? spec : typeof spec === "string" ? await registry.get(spec, "execution") : undefined;
     if (!definition) return null;

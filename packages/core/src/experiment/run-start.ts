@@ -108,4 +108,3 @@ export async function startRun<I extends Row, O>(project: Project, options: RunE
     throw error;
   }
 }
-

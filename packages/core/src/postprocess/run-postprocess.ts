@@ -29,7 +29,11 @@ function isPostprocessor(value: unknown): value is Postprocessor {
 }
 
 /** Create a postprocessor from a spec; `owned`: the caller closes it. */
-export async function createPostprocessor(spec: PostprocessSpec, config: Record<string, unknown> = {}, registry?: Registry): Promise<{ postprocessor: Postprocessor; owned: boolean }> {
+export async function createPostprocessor(
+  spec: PostprocessSpec,
+  config: Record<string, unknown> = {},
+  registry?: Registry,
+): Promise<{ postprocessor: Postprocessor; owned: boolean }> {
   if (isPostprocessor(spec)) return { postprocessor: spec, owned: false };
   const definition = typeof spec === "string" ? await (registry ?? defaultRegistry()).get(spec, "postprocess") : spec;
   if (definition.kind !== "postprocess") throw new InvalidDefinitionError(`backend "${definition.name}" is ${definition.kind}, not a postprocessor`);
@@ -62,7 +66,13 @@ export async function runPostprocess(project: Project, spec: PostprocessSpec, op
   try {
     if (options.rows === undefined) await project.getExperiment(options.experiment); // NotFoundError before the postprocessor starts
     const rows = options.rows === undefined ? storedRows(project, options.experiment, options.runId) : fromIterable(options.rows);
-    return await postprocessor.run({ project, experiment: options.experiment, runId: options.runId ?? null, rows, signal: options.signal ?? new AbortController().signal });
+    return await postprocessor.run({
+      project,
+      experiment: options.experiment,
+      runId: options.runId ?? null,
+      rows,
+      signal: options.signal ?? new AbortController().signal,
+    });
   } finally {
     if (owned) await postprocessor.close?.();
   }

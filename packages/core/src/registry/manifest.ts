@@ -77,7 +77,10 @@ export function readManifest(packageJsonPath: string, diagnostics: Diagnostic[])
   const packageName = pkg.name ?? path.basename(packageDir);
   const base = { package: packageName, version: pkg.version, path: packageJsonPath, phase: "manifest" as const };
   if (typeof field !== "object" || field === null || Array.isArray(field)) {
-    diagnostics.push({ ...base, message: 'themisBackends must be an object: { "<name>": { "kind": "storage" | "execution" | "postprocess", "entry": "./dist/index.js" } }' });
+    diagnostics.push({
+      ...base,
+      message: 'themisBackends must be an object: { "<name>": { "kind": "storage" | "execution" | "postprocess", "entry": "./dist/index.js" } }',
+    });
     return [];
   }
   const entries: ManifestEntry[] = [];
@@ -99,7 +102,12 @@ export function readManifest(packageJsonPath: string, diagnostics: Diagnostic[])
     }
     const entryPath = path.resolve(packageDir, spec.entry);
     if (path.relative(packageDir, entryPath).startsWith("..") || path.isAbsolute(spec.entry)) {
-      diagnostics.push({ ...base, backend: name, kind, message: `themisBackends["${name}"].entry must stay inside the package, got ${JSON.stringify(spec.entry)}` });
+      diagnostics.push({
+        ...base,
+        backend: name,
+        kind,
+        message: `themisBackends["${name}"].entry must stay inside the package, got ${JSON.stringify(spec.entry)}`,
+      });
       continue;
     }
     const schemes = Array.isArray(spec.schemes) ? spec.schemes.filter((x): x is string => typeof x === "string") : undefined;
@@ -125,11 +133,7 @@ export function discoverManifests(hostDir: string): { entries: ManifestEntry[]; 
     return { entries, diagnostics };
   }
   entries.push(...readManifest(hostJson, diagnostics));
-  const names = new Set([
-    ...Object.keys(host.dependencies ?? {}),
-    ...Object.keys(host.devDependencies ?? {}),
-    ...Object.keys(host.optionalDependencies ?? {}),
-  ]);
+  const names = new Set([...Object.keys(host.dependencies ?? {}), ...Object.keys(host.devDependencies ?? {}), ...Object.keys(host.optionalDependencies ?? {})]);
   for (const name of [...names].sort()) {
     const pkgJson = resolvePackageJson(hostDir, name);
     if (!pkgJson) continue; // Not installed (e.g. an optional dependency): nothing to discover.

@@ -8,13 +8,7 @@ import {
   type ThemisError,
   UnknownBackendError,
 } from "../errors.js";
-import {
-  type BackendDefinition,
-  type BackendInstances,
-  type BackendKind,
-  SUPPORTED_CONTRACT_VERSIONS,
-  definitionProblems,
-} from "../definition.js";
+import { type BackendDefinition, type BackendInstances, type BackendKind, SUPPORTED_CONTRACT_VERSIONS, definitionProblems } from "../definition.js";
 import { didYouMean, parseBackendConfig } from "../backend-config.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { type ManifestEntry, discoverManifests, findHostPackageDir } from "./manifest.js";
@@ -177,7 +171,15 @@ export class Registry {
         );
         for (const c of list) {
           c.error = error;
-          const diagnostic: Diagnostic = { backend: name, kind: c.kind, package: c.manifest!.packageName, version: c.manifest!.packageVersion, path: c.manifest!.packageDir, phase: "duplicate", message: error.message };
+          const diagnostic: Diagnostic = {
+            backend: name,
+            kind: c.kind,
+            package: c.manifest!.packageName,
+            version: c.manifest!.packageVersion,
+            path: c.manifest!.packageDir,
+            phase: "duplicate",
+            message: error.message,
+          };
           c.diagnostics.push(diagnostic);
           diagnostics.push(diagnostic);
         }
@@ -216,7 +218,16 @@ export class Registry {
       const where = `${m.packageName}@${m.packageVersion ?? "?"} (${m.entryPath})`;
       const diag = (phase: Diagnostic["phase"], error: ThemisError): never => {
         c.error = error;
-        c.diagnostics.push({ backend: c.name, kind: c.kind, package: m.packageName, version: m.packageVersion, path: m.entryPath, phase, message: error.message, cause: error.cause });
+        c.diagnostics.push({
+          backend: c.name,
+          kind: c.kind,
+          package: m.packageName,
+          version: m.packageVersion,
+          path: m.entryPath,
+          phase,
+          message: error.message,
+          cause: error.cause,
+        });
         throw error;
       };
       let mod: Record<string, unknown>;
@@ -224,17 +235,31 @@ export class Registry {
         mod = (await withDeadline(import(pathToFileURL(m.entryPath).href), this.#loadTimeoutMs, `importing ${where}`)) as Record<string, unknown>;
       } catch (cause) {
         if (cause instanceof DeadlineError) {
-          return diag("load", new BackendLoadError(`backend "${c.name}": entry module ${where} did not finish loading within ${this.#loadTimeoutMs} ms (a top-level await that never settles?). Fix or uninstall the package, or skip it with backends.skip`, { cause }));
+          return diag(
+            "load",
+            new BackendLoadError(
+              `backend "${c.name}": entry module ${where} did not finish loading within ${this.#loadTimeoutMs} ms (a top-level await that never settles?). Fix or uninstall the package, or skip it with backends.skip`,
+              { cause },
+            ),
+          );
         }
         const missing = (cause as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && String((cause as Error).message).includes(m.entryPath);
-        return diag("load", new BackendLoadError(
-          missing
-            ? `backend "${c.name}": entry module ${where} does not exist. Is the package built? Check "themisBackends" in its package.json`
-            : `backend "${c.name}": entry module ${where} failed to load: ${(cause as Error)?.message ?? String(cause)}`,
-          { cause },
-        ));
+        return diag(
+          "load",
+          new BackendLoadError(
+            missing
+              ? `backend "${c.name}": entry module ${where} does not exist. Is the package built? Check "themisBackends" in its package.json`
+              : `backend "${c.name}": entry module ${where} failed to load: ${(cause as Error)?.message ?? String(cause)}`,
+            { cause },
+          ),
+        );
       }
-      const exported = [mod.default, ...Object.entries(mod).filter(([k]) => k !== "default").map(([, v]) => v)];
+      const exported = [
+        mod.default,
+        ...Object.entries(mod)
+          .filter(([k]) => k !== "default")
+          .map(([, v]) => v),
+      ];
       const match = exported.find((v) => (v as { name?: unknown } | null)?.name === c.name && (v as { brand?: unknown }).brand !== undefined) ?? mod.default;
       try {
         c.definition = check(match, `backend "${c.name}" from ${where}`, c.name, c.kind);
@@ -285,7 +310,9 @@ export class Registry {
   }
 
   #names(kind?: BackendKind): string[] {
-    return this.#all().filter((c) => !kind || c.kind === kind).map((c) => c.name);
+    return this.#all()
+      .filter((c) => !kind || c.kind === kind)
+      .map((c) => c.name);
   }
 
   #unknown(name: string, kind?: BackendKind): UnknownBackendError {
@@ -296,8 +323,9 @@ export class Registry {
     let message = `no ${what} named "${name}". Installed: ${installed.length ? installed.join(", ") : "none"}.`;
     if (!this.#isAllowed(name)) message += ` "${name}" is excluded by the registry's allow/skip options (the "backends" section of the themis config).`;
     if (pkg) message += ` "${name}" is provided by ${pkg}: npm install ${pkg}`;
-    else if (hint) message += ` Did you mean "${hint}"?${!installed.includes(hint) && KNOWN_BACKEND_PACKAGES[hint] ? ` (npm install ${KNOWN_BACKEND_PACKAGES[hint]})` : ""}`;
-    else message += " Install a package that provides it (its package.json lists it under \"themisBackends\") or call registry.register().";
+    else if (hint)
+      message += ` Did you mean "${hint}"?${!installed.includes(hint) && KNOWN_BACKEND_PACKAGES[hint] ? ` (npm install ${KNOWN_BACKEND_PACKAGES[hint]})` : ""}`;
+    else message += ' Install a package that provides it (its package.json lists it under "themisBackends") or call registry.register().';
     return new UnknownBackendError(name, message, installed, hint);
   }
 
@@ -312,7 +340,11 @@ export class Registry {
       url = new URL(spec);
     } catch (cause) {
       // Never echo the spec: it may hold a password.
-      throw new InvalidConfigError(`invalid backend URI ${redactUrls(spec.replace(/[?#].*$/s, ""))}`, [{ path: "", message: "not a valid URI (a character that must be percent-encoded?)" }], { cause });
+      throw new InvalidConfigError(
+        `invalid backend URI ${redactUrls(spec.replace(/[?#].*$/s, ""))}`,
+        [{ path: "", message: "not a valid URI (a character that must be percent-encoded?)" }],
+        { cause },
+      );
     }
     const scheme = url.protocol.slice(0, -1).toLowerCase();
     const candidates = this.#all().filter((c) => c.kind === kind);

@@ -31,7 +31,15 @@ export function schemeClashes(candidates: readonly Candidate[]): Diagnostic[] {
     const scheme = key.split("\0")[1]!;
     const message = `URI scheme "${scheme}://" is claimed by ${list.map(label).join(" and ")}: such URIs are refused until one remains; ${advice(scheme)}`;
     for (const c of list) {
-      const diagnostic: Diagnostic = { backend: c.name, kind: c.kind, package: c.manifest!.packageName, version: c.manifest!.packageVersion, path: c.manifest!.packageDir, phase: "duplicate", message };
+      const diagnostic: Diagnostic = {
+        backend: c.name,
+        kind: c.kind,
+        package: c.manifest!.packageName,
+        version: c.manifest!.packageVersion,
+        path: c.manifest!.packageDir,
+        phase: "duplicate",
+        message,
+      };
       c.diagnostics.push(diagnostic);
       out.push(diagnostic);
     }
@@ -49,7 +57,15 @@ export function shadowedByBuiltins(candidates: readonly Candidate[], builtins: r
   for (const c of candidates) {
     if (!builtins.some((b) => b.name === c.name)) continue;
     const message = `${label(c)} has the name of a built-in backend, which always wins: it is never used. Rename it, or register it with registry.register() to replace the built-in on purpose`;
-    const diagnostic: Diagnostic = { backend: c.name, kind: c.kind, package: c.manifest!.packageName, version: c.manifest!.packageVersion, path: c.manifest!.packageDir, phase: "duplicate", message };
+    const diagnostic: Diagnostic = {
+      backend: c.name,
+      kind: c.kind,
+      package: c.manifest!.packageName,
+      version: c.manifest!.packageVersion,
+      path: c.manifest!.packageDir,
+      phase: "duplicate",
+      message,
+    };
     c.diagnostics.push(diagnostic);
     out.push(diagnostic);
   }
@@ -76,7 +92,10 @@ export function configFromUri(definition: BackendDefinition, url: URL): Record<s
   } catch (cause) {
     if (cause instanceof ThemisError) throw cause;
     // A URIError from decodeURIComponent on a malformed "%" escape, typically.
-    const what = cause instanceof URIError ? "a malformed percent-escape" : (cause as Error)?.name ?? "an error";
-    throw new InvalidConfigError(`invalid config for backend "${definition.name}"`, [{ path: "", message: `the URI cannot be read: ${what}` }], { backend: definition.name, cause });
+    const what = cause instanceof URIError ? "a malformed percent-escape" : ((cause as Error)?.name ?? "an error");
+    throw new InvalidConfigError(`invalid config for backend "${definition.name}"`, [{ path: "", message: `the URI cannot be read: ${what}` }], {
+      backend: definition.name,
+      cause,
+    });
   }
 }

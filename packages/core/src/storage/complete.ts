@@ -132,10 +132,12 @@ class GuardedProject implements ProjectStore {
 }
 
 function guardTable(table: TableStore, guard: ClosedGuard): TableStore {
-  const open = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
-    guard.assertOpen();
-    return call(...args);
-  };
+  const open =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      guard.assertOpen();
+      return call(...args);
+    };
   return {
     load: open(() => table.load()),
     async *entries() {

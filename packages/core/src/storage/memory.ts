@@ -143,11 +143,7 @@ class MemoryStorage implements StorageBackend {
 
 /** Config of the built-in "memory" backend. */
 export const memoryConfigSchema = z.strictObject({
-  namespace: z
-    .string()
-    .min(1)
-    .default("default")
-    .describe("Backends with the same namespace share data within one process (data is lost when it exits)."),
+  namespace: z.string().min(1).default("default").describe("Backends with the same namespace share data within one process (data is lost when it exits)."),
 });
 
 /**

@@ -56,7 +56,11 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
     this.#isClosed = isClosed;
     this.#maxLoadRows = options.maxLoadRows ?? Infinity;
     if (!(this.#maxLoadRows >= 0)) {
-      throw new InvalidConfigError(`invalid options of ${kind} "${name}"`, [{ path: "maxLoadRows", message: `expected a number >= 0, got ${String(options.maxLoadRows)}` }], { backend });
+      throw new InvalidConfigError(
+        `invalid options of ${kind} "${name}"`,
+        [{ path: "maxLoadRows", message: `expected a number >= 0, got ${String(options.maxLoadRows)}` }],
+        { backend },
+      );
     }
   }
 
@@ -164,7 +168,10 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
     const rows: StoredRow<T>[] = [];
     for await (const row of this.#store.entries()) {
       if (rows.length >= this.#maxLoadRows) {
-        throw new TooLargeError(`${this.kind} "${this.name}" has more than ${this.#maxLoadRows} rows (maxLoadRows): stream it with entries() instead of load()`, { backend: this.#backend });
+        throw new TooLargeError(
+          `${this.kind} "${this.name}" has more than ${this.#maxLoadRows} rows (maxLoadRows): stream it with entries() instead of load()`,
+          { backend: this.#backend },
+        );
       }
       rows.push(row as StoredRow<T>);
     }

@@ -6,4 +6,8 @@ import { CHROMIUM } from "./chromium.js";
 export { CHROMIUM, launchBrowser } from "./chromium.js";
 
 /** True when Chromium is installed; a loud skip otherwise, a failure in CI. */
-export const chromiumAvailable = requireService("chromium", existsSync(CHROMIUM), `${CHROMIUM} not found (apt-get install -y --no-install-recommends chromium)`);
+export const chromiumAvailable = requireService(
+  "chromium",
+  existsSync(CHROMIUM),
+  `${CHROMIUM} not found (apt-get install -y --no-install-recommends chromium)`,
+);

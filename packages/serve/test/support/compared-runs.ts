@@ -21,7 +21,12 @@ export async function makeComparedRuns(rootDir: string): Promise<ComparedRuns> {
   try {
     const ids = await (await project.createDataset("items")).appendMany(Array.from({ length: ROWS }, (_, n) => ({ n })));
     const score = (n: number, bonus: number) => ({ output: `item ${n}`, scores: { correct: n % 2 === 0, quality: (n % 5) + bonus } });
-    const a = await project.runExperiment({ dataset: "items", experiment: "baseline", task: (row) => score(row.n as number, 0), parameters: { model: "small" } });
+    const a = await project.runExperiment({
+      dataset: "items",
+      experiment: "baseline",
+      task: (row) => score(row.n as number, 0),
+      parameters: { model: "small" },
+    });
     const b = await project.runExperiment({
       dataset: "items",
       experiment: "candidate",

@@ -40,7 +40,12 @@ export async function makeFixture(bigRows: number): Promise<Fixture> {
     { question: XSS_IMG, answer: XSS_SCRIPT, link: XSS_LINK },
     { question: "long", answer: "word ".repeat(400), nested: { a: [1, 2, { b: "deep" }], ok: true } },
   ]);
-  await project.runExperiment({ dataset: "qa", experiment: "qa-run", task: (row) => ({ echoed: row.question }), parameters: { model: "echo", temperature: 0 } });
+  await project.runExperiment({
+    dataset: "qa",
+    experiment: "qa-run",
+    task: (row) => ({ echoed: row.question }),
+    parameters: { model: "echo", temperature: 0 },
+  });
   const big = await project.createExperiment("big");
   for (let start = 0; start < bigRows; start += 20_000) {
     await big.appendMany(Array.from({ length: Math.min(20_000, bigRows - start) }, (_, k) => bigRow(start + k)));

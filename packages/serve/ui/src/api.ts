@@ -76,7 +76,9 @@ const httpApi = {
   runs: (p: string) => getJson<{ runs: Run[] }>(`/api/projects/${enc(p)}/runs`),
   run: (p: string, id: string) => getJson<Run>(`/api/projects/${enc(p)}/runs/${enc(id)}`),
   compare: (p: string, a: string, b: string, changedOnly: boolean, offset: number, limit: number) =>
-    getJson<ComparePage>(`/api/projects/${enc(p)}/compare?${new URLSearchParams({ a, b, changed: String(changedOnly), offset: String(offset), limit: String(limit) })}`),
+    getJson<ComparePage>(
+      `/api/projects/${enc(p)}/compare?${new URLSearchParams({ a, b, changed: String(changedOnly), offset: String(offset), limit: String(limit) })}`,
+    ),
   runEventsPath: (p: string, id: string) => `/api/projects/${enc(p)}/runs/${enc(id)}/events`,
 };
 

@@ -58,10 +58,15 @@ export function CompareView({ project, a, b }: { project: string; a: string; b: 
       <MetricRows metrics={c.metrics} />
       <div class="toolbar">
         <label>
-          <input type="checkbox" checked={changedOnly} onChange={(e) => {
+          <input
+            type="checkbox"
+            checked={changedOnly}
+            onChange={(e) => {
               setChangedOnly((e.target as HTMLInputElement).checked);
               setOffset(0);
-            }} /> only rows that changed
+            }}
+          />{" "}
+          only rows that changed
         </label>
         <span class="count" data-testid="compare-count">
           {value.total} rows, {value.changed} changed

@@ -68,7 +68,9 @@ function App() {
       <main>
         {route.view === "projects" ? <Projects /> : null}
         {route.view === "project" ? <ProjectView project={route.project} /> : null}
-        {route.view === "table" ? <TableView key={`${route.project}/${route.kind}/${route.table}`} project={route.project} kind={route.kind} table={route.table} /> : null}
+        {route.view === "table" ? (
+          <TableView key={`${route.project}/${route.kind}/${route.table}`} project={route.project} kind={route.kind} table={route.table} />
+        ) : null}
         {route.view === "run" ? <RunView project={route.project} id={route.run} /> : null}
         {route.view === "compare" ? <CompareView key={`${route.project}/${route.a}/${route.b}`} project={route.project} a={route.a} b={route.b} /> : null}
       </main>

@@ -27,47 +27,47 @@ export function RunList({ project }: { project: string }) {
   if (value.runs.length === 0) return <p class="muted">no runs</p>;
   return (
     <>
-    <p class="toolbar">
-      {picked.length === 2 ? (
-        <a class="button" href={href({ view: "compare", project, a: picked[0]!, b: picked[1]! })}>
-          compare the two ticked runs
-        </a>
-      ) : (
-        <span class="muted">tick two runs to compare them</span>
-      )}
-    </p>
-    <table class="runs">
-      <thead>
-        <tr>
-          <th>compare</th>
-          <th>run</th>
-          <th>experiment</th>
-          <th>status</th>
-          <th>progress</th>
-          <th>failed</th>
-          <th>started</th>
-        </tr>
-      </thead>
-      <tbody>
-        {value.runs.map((run) => (
-          <tr key={run.run_id}>
-            <td>
-              <input type="checkbox" aria-label={`compare ${run.run_id}`} checked={picked.includes(run.run_id)} onChange={() => toggle(run.run_id)} />
-            </td>
-            <td>
-              <a href={href({ view: "run", project, run: run.run_id })}>{run.run_id}</a>
-            </td>
-            <td>{run.experiment}</td>
-            <td>
-              <span class={`status ${statusOf(run)}`}>{statusOf(run)}</span>
-            </td>
-            <td>{progress(run)}</td>
-            <td>{cellText(run.counts?.failed)}</td>
-            <td>{cellText(run.started_at)}</td>
+      <p class="toolbar">
+        {picked.length === 2 ? (
+          <a class="button" href={href({ view: "compare", project, a: picked[0]!, b: picked[1]! })}>
+            compare the two ticked runs
+          </a>
+        ) : (
+          <span class="muted">tick two runs to compare them</span>
+        )}
+      </p>
+      <table class="runs">
+        <thead>
+          <tr>
+            <th>compare</th>
+            <th>run</th>
+            <th>experiment</th>
+            <th>status</th>
+            <th>progress</th>
+            <th>failed</th>
+            <th>started</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {value.runs.map((run) => (
+            <tr key={run.run_id}>
+              <td>
+                <input type="checkbox" aria-label={`compare ${run.run_id}`} checked={picked.includes(run.run_id)} onChange={() => toggle(run.run_id)} />
+              </td>
+              <td>
+                <a href={href({ view: "run", project, run: run.run_id })}>{run.run_id}</a>
+              </td>
+              <td>{run.experiment}</td>
+              <td>
+                <span class={`status ${statusOf(run)}`}>{statusOf(run)}</span>
+              </td>
+              <td>{progress(run)}</td>
+              <td>{cellText(run.counts?.failed)}</td>
+              <td>{cellText(run.started_at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </>
   );
 }

@@ -30,7 +30,8 @@ async function table(p: string, kind: Kind, name: string): Promise<StaticTable> 
 
 async function compare(p: string, a: string, b: string, changedOnly: boolean, offset: number, limit: number): Promise<ComparePage> {
   const key = (await project(p)).compares[compareSlot(a, b)];
-  if (key === undefined) throw new Error(`this export has no comparison of ${a} with ${b} (it holds those of runs of the same dataset, newest first, up to a limit)`);
+  if (key === undefined)
+    throw new Error(`this export has no comparison of ${a} with ${b} (it holds those of runs of the same dataset, newest first, up to a limit)`);
   const meta = await once(`${key}/meta`, () => loadData<ExportCompare>(`${key}/meta`));
   const total = changedOnly ? meta.changed : meta.total;
   const rows: ComparedRow[] = [];

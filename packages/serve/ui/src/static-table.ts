@@ -43,7 +43,8 @@ export class StaticTable {
 
   #page(n: number): Promise<Row[]> {
     let page = this.#pages.get(n);
-    if (page) this.#pages.delete(n); // most recently used last
+    if (page)
+      this.#pages.delete(n); // most recently used last
     else page = loadData<Row[]>(`${this.#key}/${n}`);
     this.#pages.set(n, page);
     page.catch(() => this.#pages.delete(n));

@@ -46,7 +46,9 @@ export function TableView({ project, kind, table }: { project: string; kind: Kin
             {format.toUpperCase()}
           </a>
         ))}
-        <span class="count" data-testid="total">{!meta ? "loading…" : meta.counting ? `${meta.total.toLocaleString("en")}+ rows (counting…)` : `${meta.total.toLocaleString("en")} rows`}</span>
+        <span class="count" data-testid="total">
+          {!meta ? "loading…" : meta.counting ? `${meta.total.toLocaleString("en")}+ rows (counting…)` : `${meta.total.toLocaleString("en")} rows`}
+        </span>
       </header>
       {meta?.error ? <p class="error">{meta.error}</p> : null}
       <div class="grid-head" style={{ gridTemplateColumns: template }}>
@@ -73,7 +75,15 @@ export function TableView({ project, kind, table }: { project: string; kind: Kin
                 onClick={() => row && setSelected(row._row_id)}
                 onKeyDown={(e) => e.key === "Enter" && row && setSelected(row._row_id)}
               >
-                {row ? shown.map((c) => <span key={c} class="td">{cellText(row[c])}</span>) : <span class="td muted">…</span>}
+                {row ? (
+                  shown.map((c) => (
+                    <span key={c} class="td">
+                      {cellText(row[c])}
+                    </span>
+                  ))
+                ) : (
+                  <span class="td muted">…</span>
+                )}
               </div>
             );
           })}
@@ -113,7 +123,9 @@ function RowPanel({ project, kind, table, id, onClose }: { project: string; kind
     <aside class="panel" data-testid="row-panel">
       <header>
         <strong>{id}</strong>
-        <button type="button" onClick={onClose} aria-label="close">×</button>
+        <button type="button" onClick={onClose} aria-label="close">
+          ×
+        </button>
       </header>
       {error ? <p class="error">{error}</p> : null}
       {value

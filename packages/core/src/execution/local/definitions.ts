@@ -6,9 +6,26 @@ import { LOCAL_DEFAULTS, LocalExecutor } from "./local-executor.js";
 const positiveInt = z.number().int().positive();
 
 const sharedFields = {
-  maxOutputBytes: z.number().int().nonnegative().default(LOCAL_DEFAULTS.maxOutputBytes).describe("Bytes of stdout and of stderr kept per command job (the rest is counted, not kept)."),
-  killGraceMs: z.number().int().nonnegative().max(MAX_TIMEOUT_MS).default(LOCAL_DEFAULTS.killGraceMs).describe("Milliseconds between SIGTERM and SIGKILL when a command's process group is stopped."),
-  idleTimeoutMs: z.number().int().nonnegative().max(MAX_TIMEOUT_MS).default(LOCAL_DEFAULTS.idleTimeoutMs).describe("Milliseconds an idle worker thread lives before it exits."),
+  maxOutputBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(LOCAL_DEFAULTS.maxOutputBytes)
+    .describe("Bytes of stdout and of stderr kept per command job (the rest is counted, not kept)."),
+  killGraceMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(MAX_TIMEOUT_MS)
+    .default(LOCAL_DEFAULTS.killGraceMs)
+    .describe("Milliseconds between SIGTERM and SIGKILL when a command's process group is stopped."),
+  idleTimeoutMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(MAX_TIMEOUT_MS)
+    .default(LOCAL_DEFAULTS.idleTimeoutMs)
+    .describe("Milliseconds an idle worker thread lives before it exits."),
 };
 
 /** Config of the "local" executor. */
@@ -42,7 +59,8 @@ export const localBackend = defineExecutionBackend({
 /** The built-in "sequential" executor: one job at a time, same semantics as "local" (for debugging). */
 export const sequentialBackend = defineExecutionBackend({
   name: "sequential",
-  description: "Runs one job at a time on this machine (debugging); timeouts and cancellation as \"local\"",
+  description: 'Runs one job at a time on this machine (debugging); timeouts and cancellation as "local"',
   configSchema: sequentialConfigSchema,
-  create: (config: SequentialConfig) => new LocalExecutor({ name: "sequential", concurrency: 1, maxConcurrency: 1, maxThreads: 1, tasksPerThread: 1, ...config }),
+  create: (config: SequentialConfig) =>
+    new LocalExecutor({ name: "sequential", concurrency: 1, maxConcurrency: 1, maxThreads: 1, tasksPerThread: 1, ...config }),
 });

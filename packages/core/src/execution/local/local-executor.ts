@@ -58,7 +58,12 @@ export class LocalExecutor implements ExecutionBackend {
     this.concurrency = settings.concurrency;
     this.maxConcurrency = settings.maxConcurrency;
     this.#settings = settings;
-    this.#pool = new ModulePool({ backend: settings.name, maxThreads: settings.maxThreads, tasksPerThread: settings.tasksPerThread, idleTimeoutMs: settings.idleTimeoutMs });
+    this.#pool = new ModulePool({
+      backend: settings.name,
+      maxThreads: settings.maxThreads,
+      tasksPerThread: settings.tasksPerThread,
+      idleTimeoutMs: settings.idleTimeoutMs,
+    });
   }
 
   run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {
@@ -87,7 +92,10 @@ export class LocalExecutor implements ExecutionBackend {
       case "command":
         return runCommand<T>(job, context, { backend: this.name, maxOutputBytes: this.#settings.maxOutputBytes, killGraceMs: this.#settings.killGraceMs });
       default:
-        return { ok: false, error: toJobError(new UnsupportedError(`unknown job kind ${JSON.stringify((job as { kind?: unknown }).kind)}`, { backend: this.name })) };
+        return {
+          ok: false,
+          error: toJobError(new UnsupportedError(`unknown job kind ${JSON.stringify((job as { kind?: unknown }).kind)}`, { backend: this.name })),
+        };
     }
   }
 

@@ -74,7 +74,9 @@ export class ModulePool {
       return { ...(result as JobResult<T>), durationMs: performance.now() - start };
     } catch (error) {
       // Aborted (piscina terminated the worker) or the worker died (process.exit, OOM).
-      const reason = signal.aborted ? signal.reason : new JobFailedError(`worker running ${job.module} failed`, { backend: this.#settings.backend, cause: error });
+      const reason = signal.aborted
+        ? signal.reason
+        : new JobFailedError(`worker running ${job.module} failed`, { backend: this.#settings.backend, cause: error });
       return { ok: false, error: toJobError(reason), durationMs: performance.now() - start };
     }
   }
@@ -110,7 +112,9 @@ export class ModulePool {
             Atomics.store(control, 0, 0);
             continue;
           }
-          const reason = signal.aborted ? signal.reason : new JobFailedError(`worker running ${job.module} failed`, { backend: this.#settings.backend, cause: error });
+          const reason = signal.aborted
+            ? signal.reason
+            : new JobFailedError(`worker running ${job.module} failed`, { backend: this.#settings.backend, cause: error });
           return { ok: false, error: toJobError(reason), durationMs: performance.now() - start };
         }
       }

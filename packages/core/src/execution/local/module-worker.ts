@@ -47,7 +47,11 @@ export default async function runModuleTask(task: ModuleWorkerTask): Promise<Job
         code: "ERR_THEMIS_INVALID_EXPORT",
       });
     }
-    const value: unknown = await (fn as (input: unknown, context: unknown) => unknown)(task.input, { signal: neverAborted, attempt: task.attempt, index: task.index });
+    const value: unknown = await (fn as (input: unknown, context: unknown) => unknown)(task.input, {
+      signal: neverAborted,
+      attempt: task.attempt,
+      index: task.index,
+    });
     // Module jobs exchange JSON, whichever executor runs them: the same value comes back
     // from a worker, a process or a container.
     return { ok: true, value: value === undefined ? null : JSON.parse(JSON.stringify(value)) };

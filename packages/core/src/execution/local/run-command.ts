@@ -105,7 +105,11 @@ export function runCommand<T>(job: CommandJob, context: RunContext, settings: Co
   const start = performance.now();
   const elapsed = (): number => performance.now() - start;
   if (!Array.isArray(job.argv) || job.argv.length === 0 || job.argv.some((a) => typeof a !== "string")) {
-    return Promise.resolve({ ok: false, error: toJobError(new JobFailedError("a command job needs argv: a non-empty array of strings", { backend: settings.backend })), durationMs: 0 });
+    return Promise.resolve({
+      ok: false,
+      error: toJobError(new JobFailedError("a command job needs argv: a non-empty array of strings", { backend: settings.backend })),
+      durationMs: 0,
+    });
   }
   if (signal.aborted) return Promise.resolve({ ok: false, error: toJobError(signal.reason), durationMs: 0 });
 
@@ -128,7 +132,11 @@ export function runCommand<T>(job: CommandJob, context: RunContext, settings: Co
         windowsHide: true,
       });
     } catch (error) {
-      resolve({ ok: false, error: toJobError(new JobFailedError(`could not start "${program}"`, { backend: settings.backend, cause: error })), durationMs: elapsed() });
+      resolve({
+        ok: false,
+        error: toJobError(new JobFailedError(`could not start "${program}"`, { backend: settings.backend, cause: error })),
+        durationMs: elapsed(),
+      });
       return;
     }
     let stopping = false;
@@ -163,7 +171,11 @@ export function runCommand<T>(job: CommandJob, context: RunContext, settings: Co
         return;
       }
       if (spawnError) {
-        resolve({ ok: false, error: toJobError(new JobFailedError(`could not start "${program}"`, { backend: settings.backend, cause: spawnError })), ...details });
+        resolve({
+          ok: false,
+          error: toJobError(new JobFailedError(`could not start "${program}"`, { backend: settings.backend, cause: spawnError })),
+          ...details,
+        });
         return;
       }
       resolve(commandJobResult<T>(job, details, { backend: settings.backend, maxOutputBytes: maxBytes }));
