@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { DEFAULT_MAX_OUTPUT_BYTES, MAX_TIMEOUT_MS } from "@themis/core";
 import { z } from "zod";
-import { parseDuration } from "./duration.js";
+import { durationSchema as duration } from "@themis/core/backend";
 import type { DockerLogEvent } from "./log-lines.js";
 import { MIN_MEMORY_BYTES, parseMemorySize } from "./memory-size.js";
 import { parseVolumeSpec } from "./volume-spec.js";
@@ -15,10 +15,6 @@ const USER = /^([a-z_][a-z0-9_.-]*\$?|\d+)(:([a-z_][a-z0-9_.-]*\$?|\d+))?$/i;
 const NETWORK = /^(container:)?[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 // Environment variable names: anything without "=" or NUL, not empty.
 const ENV_NAME = /^[^=\0]+$/;
-
-const duration = z.union([z.number(), z.string()]).refine((v) => parseDuration(v) !== undefined, {
-  message: 'expected milliseconds (a positive number) or a duration such as "30s", "5m", "1h", at most 596h (a Node timer\'s limit)',
-});
 
 /**
  * Config of the "docker" executor (ROMPY's DockerConfig, grown up). Every field is honoured

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type Docker from "dockerode";
 import { InvalidConfigError, type Issue } from "@themis/core";
 import type { DockerConfig } from "./config.js";
-import { parseDuration } from "./duration.js";
+import { parseDuration } from "@themis/core/backend";
 import { BACKEND_NAME } from "./labels.js";
 import { parseMemorySize } from "./memory-size.js";
 import { type VolumeSpec, parseVolumeSpec } from "./volume-spec.js";

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseBackendConfig } from "@themis/core";
 import { dockerBackend } from "../src/index.ts";
-import { parseDuration } from "../src/duration.ts";
+import { parseDuration } from "@themis/core/backend";
 import { locateModule } from "../src/module-job.ts";
 import { connectEngine } from "../src/engine.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDuration } from "../src/duration.ts";
+import { parseDuration } from "@themis/core/backend";
 import { FrameDemuxer } from "../src/frame-demuxer.ts";
 import { LineSplitter } from "../src/log-lines.ts";
 import { parseMemorySize } from "../src/memory-size.ts";

@@ -2,15 +2,11 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { DEFAULT_MAX_OUTPUT_BYTES } from "@themis/core";
 import { z } from "zod";
-import { parseDuration } from "./duration.js";
+import { durationSchema as duration } from "@themis/core/backend";
 import { ENV_NAME, SLURM_NAME, SLURM_NAME_LIST, directiveProblem, isSlurmMemory, isSlurmTime, pathProblem } from "./slurm-values.js";
 
 /** Where job folders go when `workDir` is not set: the home folder is shared on most clusters, /tmp is not. */
 export const DEFAULT_WORK_DIR = path.join(homedir(), ".themis", "slurm");
-
-const duration = z.union([z.number(), z.string()]).refine((v) => parseDuration(v) !== undefined, {
-  message: 'expected milliseconds (a positive number) or a duration such as "30s", "5m", "1h", at most 596h (a Node timer\'s limit)',
-});
 
 const absolutePath = z.string().superRefine((value, ctx) => {
   const problem = pathProblem(value);

@@ -22,7 +22,7 @@ import {
 import { JOB_FILES, type ScriptSpec, batchScript } from "./batch-script.js";
 import { checkCluster, describeCluster } from "./cluster.js";
 import type { SlurmConfig } from "./config.js";
-import { parseDuration } from "./duration.js";
+import { parseDuration } from "@themis/core/backend";
 import { createJobDir, readCapped, removeJobDir } from "./job-files.js";
 import { type FinalState, stateOutcome } from "./job-states.js";
 import { JobWatcher } from "./job-watcher.js";

@@ -86,6 +86,7 @@ export {
   type FailureKind,
 } from "./failure.js";
 export { ClosedGuard } from "./closed-guard.js";
+export { durationSchema, parseDuration } from "./duration.js";
 export { GroupCommitQueue, type GroupCommitOptions, type GroupOutcome } from "./group-commit.js";
 export { isRetryable, retryTransient, type RetryTransientOptions } from "./retry.js";
 export { planChanges, type ChangePlan, type PlanOptions, type RowChange, type StoredIds } from "./change-planner.js";
