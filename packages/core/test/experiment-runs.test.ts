@@ -9,7 +9,7 @@ import type { StorageBackend } from "../dist/index.js";
 import { wrappedStorage } from "./wrapped-storage.js";
 import { Project, type RunEvent, defineExecutionBackend, getRun, listRuns, moduleCodeHash, requestCancel, resolveModuleFile, runState } from "../dist/index.js";
 import { RUNS_TABLE } from "../dist/experiment/run-record.js";
-import { RowClaims, claimsTable, resultRowId } from "../dist/experiment/claims.js";
+import { RowClaims, claimHolders, claimsTable, resultRowId } from "../dist/experiment/claims.js";
 
 function taskFile(source: string): string {
   const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "themis-task-")));
@@ -135,6 +135,32 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     expect(summary).toMatchObject({ status: "completed", succeeded: 8, skipped: 4 });
     expect(ran.sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
     expect((await experiment.load()).length).toBe(12);
+  });
+
+  it("resume: a row a runner finished after this run read what was done is not taken over (runners started together)", async () => {
+    const dataset = await (await project.getDataset("qa")).load();
+    const runs = await project.internalTable("experiment", RUNS_TABLE);
+    const now = new Date().toISOString();
+    await project.createExperiment("quick");
+    const key = (await import("../dist/experiment/run-setup.js")).taskKeyOf(async () => 0, { taskId: "t" }, {}).key;
+    const experiment = await project.getExperiment("quick");
+    const claimsOf = async (runId: string) =>
+      new RowClaims(await project.internalTable("experiment", claimsTable("quick")), runs, experiment, {
+        runId,
+        experiment: "quick",
+        key,
+        failedBefore: new Map(),
+      });
+    // The late runner read the (empty) results and the claims while the quick one held row 0...
+    const id = dataset[0]!._row_id;
+    await runs.append({ _row_id: "quick", run_id: "quick", status: "running", started_at: now, heartbeat_at: now, heartbeat_ms: 60_000 });
+    expect((await (await claimsOf("quick")).claimMany([id])).get(id)).toBe("mine");
+    const late = await claimsOf("late");
+    late.preload(await claimHolders(await project.internalTable("experiment", claimsTable("quick")), "quick", key, new Set()));
+    // ...then the quick one stored the row's result and completed before the late one claimed.
+    await experiment.append({ _row_id: resultRowId(id, key), dataset_row_id: id, status: "ok", output: 1, run_id: "quick", task_key: key });
+    await runs.update("quick", { run_id: "quick", status: "completed", started_at: now, heartbeat_at: now, heartbeat_ms: 60_000 });
+    expect((await late.claimMany([id])).get(id)).toBe("done");
   });
 
   it("deleting an experiment drops its row claims: a new experiment by that name claims every row afresh", async () => {

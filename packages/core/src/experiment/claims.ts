@@ -38,8 +38,6 @@ export function claimIdPrefix(experiment: string, datasetRowId: string, key: str
 export interface ClaimHolder {
   generation: number;
   runId: string;
-  /** This run saw the holder running: it may have finished the row since (look before taking over). */
-  seenRunning?: boolean;
 }
 
 /**
@@ -157,15 +155,17 @@ export class RowClaims {
       const holder = this.#holders.get(id);
       if (holder && holder.runId !== this.#ctx.runId) {
         if ((await this.#stateOf(holder.runId)) === "running") {
-          holder.seenRunning = true;
           verdicts.set(id, "held");
           continue;
         }
-        if (holder.seenRunning) recheck.add(id);
+        // Not running now: it may still have finished the row after this run read what was
+        // done (runners that start together, a runner that ended a moment ago), so look for its
+        // result before taking the row over; one pass over the results for the whole batch.
+        recheck.add(id);
       }
       candidates.push(id);
     }
-    // Rows whose holder ran while this run watched: finished by it, or free.
+    // Rows whose holder is no longer running: finished by it, or free.
     const finished = recheck.size > 0 ? await this.#finishedAmong(recheck) : new Set<string>();
     const take: StoredRow[] = [];
     const taken: string[] = [];
