@@ -3,7 +3,6 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   AbortedError,
-  ClosedError,
   type CommandJob,
   type ExecutionBackend,
   type ExecutorDescription,
@@ -22,7 +21,7 @@ import {
 import { JOB_FILES, type ScriptSpec, batchScript } from "./batch-script.js";
 import { checkCluster, describeCluster } from "./cluster.js";
 import type { SlurmConfig } from "./config.js";
-import { parseDuration } from "@themis/core/backend";
+import { ClosedGuard, parseDuration } from "@themis/core/backend";
 import { createJobDir, readCapped, removeJobDir } from "./job-files.js";
 import { type FinalState, stateOutcome } from "./job-states.js";
 import { JobWatcher } from "./job-watcher.js";
@@ -63,7 +62,7 @@ export class SlurmExecutor implements ExecutionBackend {
   readonly #closing = new AbortController();
   readonly #running = new Set<Promise<unknown>>();
   readonly #jobs = new Set<string>();
-  #closed = false;
+  readonly #guard = new ClosedGuard(BACKEND_NAME, `executor "${BACKEND_NAME}"`);
 
   private constructor(config: SlurmConfig, cli: SlurmCli) {
     this.#config = config;
@@ -87,7 +86,7 @@ export class SlurmExecutor implements ExecutionBackend {
   }
 
   async run<T = unknown>(job: Job, context: RunContext): Promise<JobResult<T>> {
-    if (this.#closed) throw new ClosedError(`executor "${this.name}" is closed`, { backend: this.name });
+    this.#guard.assertOpen();
     const running = this.#run<T>(job, context);
     this.#running.add(running);
     try {
@@ -237,13 +236,12 @@ export class SlurmExecutor implements ExecutionBackend {
   }
 
   /** scancel every job still running (each run resolves once its job has left the queue) and refuse new ones. Idempotent. */
-  async close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
+  close(): Promise<void> {
+    return this.#guard.close(async () => {
       this.#closing.abort(new AbortedError("executor was closed", { backend: this.name }));
-    }
-    await Promise.allSettled([...this.#running]);
-    this.#watcher.stop(new AbortedError("executor was closed", { backend: this.name }));
+      await Promise.allSettled([...this.#running]);
+      this.#watcher.stop(new AbortedError("executor was closed", { backend: this.name }));
+    });
   }
 }
 
