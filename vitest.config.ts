@@ -5,6 +5,10 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts", "e2e*/vitest.config.ts"],
+    // Most of the suite waits (on servers, child processes, containers, a SLURM time limit)
+    // rather than computes: more files at once than cores keeps a 2-core machine busy.
+    // VITEST_MAX_WORKERS overrides it.
+    maxWorkers: 3,
     reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
     // Coverage of every package's source: tests import src/ directly or dist/ (whose source maps
     // lead back to src/). Code run in child processes (CLI tests, workers, containers) is not counted.

@@ -1,7 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { defineProject } from "vitest/config";
+import { workspaceSourceAliases } from "../../vitest.shared.ts";
 
 export default defineProject({
+  // Workspace packages load from src/, not a possibly stale dist/ (see vitest.shared.ts).
+  resolve: { alias: workspaceSourceAliases() },
   test: {
     name: "backend-bullmq",
     include: ["test/**/*.test.ts"],
@@ -11,7 +14,5 @@ export default defineProject({
     // Worker processes and a real redis-server per file: generous on a busy 2-core box.
     testTimeout: 90_000,
     hookTimeout: 90_000,
-    // Each file starts its own worker processes: one file at a time keeps the box usable.
-    fileParallelism: false,
   },
 });

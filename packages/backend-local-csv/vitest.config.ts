@@ -1,6 +1,9 @@
 import { defineProject } from "vitest/config";
+import { workspaceSourceAliases } from "../../vitest.shared.ts";
 
 export default defineProject({
+  // Workspace packages load from src/, not a possibly stale dist/ (see vitest.shared.ts).
+  resolve: { alias: workspaceSourceAliases() },
   test: {
     name: "backend-local-csv",
     include: ["test/**/*.test.ts"],

@@ -1,7 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { defineProject } from "vitest/config";
+import { workspaceSourceAliases } from "../../vitest.shared.ts";
 
 export default defineProject({
+  // Workspace packages load from src/, not a possibly stale dist/ (see vitest.shared.ts).
+  resolve: { alias: workspaceSourceAliases() },
   test: {
     name: "backend-postgres",
     include: ["test/**/*.test.ts"],

@@ -1,6 +1,6 @@
 // Every SLURM end state maps to a Themis result: an exit decided by the exit code, or an
 // error with a code. (The states a one-node test cluster cannot produce on demand, such
-// as BOOT_FAIL or PREEMPTED, are covered here; the others also run for real in slurm.test.ts.)
+// as BOOT_FAIL or PREEMPTED, are covered here; the others also run for real in end-states.cases.ts.)
 import { describe, expect, it } from "vitest";
 import { type FinalState, decodeExitStatus, isTerminal, stateOutcome } from "../src/index.ts";
 import { slurmTimeMs } from "../src/slurm-values.ts";

@@ -4,6 +4,11 @@ import { JobFailedError, toJobError } from "../errors.js";
 import type { ModuleWorkerTask } from "./module-worker.js";
 import { resolveModuleUrl } from "../module-source.js";
 
+// A worker thread runs plain JavaScript: the built worker beside this file, or, when the
+// TypeScript sources run (the repository's tests), the one `pnpm build` wrote to dist/.
+const MODULE_WORKER = import.meta.url.endsWith(".ts") ? "../../../dist/execution/local/module-worker.js" : "./module-worker.js";
+const MODULE_WORKER_URL = new URL(MODULE_WORKER, import.meta.url).href;
+
 /** Settings of the worker pool. */
 export interface ModulePoolSettings {
   readonly backend: string;
@@ -32,7 +37,7 @@ export class ModulePool {
   #get(): Piscina<ModuleWorkerTask, JobResult> {
     if (!this.#pool) {
       const pool = new Piscina<ModuleWorkerTask, JobResult>({
-        filename: new URL("./module-worker.js", import.meta.url).href,
+        filename: MODULE_WORKER_URL,
         // All threads start with the pool (at the first module job), in parallel, so the
         // first jobs of a run do not queue behind one thread while the others boot.
         minThreads: this.#settings.maxThreads,

@@ -1,0 +1,37 @@
+// Settings every package's vitest project shares (imported by packages/*/vitest.config.ts).
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Alias } from "vitest/config";
+
+const ROOT = fileURLToPath(new URL(".", import.meta.url));
+
+type ExportTarget = string | { default?: string } | null;
+
+/**
+ * Aliases that make `import "@themis/core"` (and every other workspace package and subpath)
+ * load the package's TypeScript sources instead of its built `dist/`: a test sees the code as
+ * it is now, not as it was at the last `pnpm build`. Computed from each package's `exports`
+ * (`./dist/x.js` -> `./src/x.ts`), so a new package or subpath needs no change here.
+ * Child processes (the CLI, workers, containers) still run the built code: `pnpm test` builds
+ * first.
+ */
+export function workspaceSourceAliases(): Alias[] {
+  const aliases: Alias[] = [];
+  for (const group of ["packages", "examples"]) {
+    for (const dir of readdirSync(join(ROOT, group))) {
+      const manifestPath = join(ROOT, group, dir, "package.json");
+      if (!existsSync(manifestPath)) continue;
+      const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { name: string; exports?: Record<string, ExportTarget> };
+      for (const [subpath, target] of Object.entries(manifest.exports ?? {})) {
+        const built = typeof target === "string" ? target : target?.default;
+        if (!built?.startsWith("./dist/") || !built.endsWith(".js")) continue;
+        const source = join(ROOT, group, dir, `./src/${built.slice("./dist/".length, -".js".length)}.ts`);
+        if (!existsSync(source)) continue;
+        const specifier = subpath === "." ? manifest.name : `${manifest.name}/${subpath.slice(2)}`;
+        aliases.push({ find: new RegExp(`^${specifier.replace(/[/.-]/g, "\\$&")}$`), replacement: source });
+      }
+    }
+  }
+  return aliases;
+}
