@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineProject } from "vitest/config";
 import { workspaceSourceAliases } from "../../vitest.shared.ts";
 
@@ -8,6 +9,9 @@ export default defineProject({
     name: "serve",
     include: ["test/**/*.test.ts"],
     exclude: ["dist/**", "node_modules/**"],
+    // The S3 server of the s3 project test: the s3 backend's own global setup (one server
+    // for both projects in a full run).
+    globalSetup: [fileURLToPath(new URL("../backend-s3/test/global-setup.ts", import.meta.url))],
     // Real servers, a real Chromium and 100k-row tables on a busy 2-core CI machine:
     // generous limits (no test asserts on time).
     testTimeout: 120_000,

@@ -1,8 +1,8 @@
 // vitest globalSetup of the mixed example: a Docker engine with a busybox image and a Ceph
 // radosgw S3 server, started the way backend-docker's and backend-s3's own tests start
-// them (their setup code is reused, not copied). DOCKER_HOST / S3_ENDPOINT point at running
+// them (their setup code is reused, not copied) and shared with those projects in one run. DOCKER_HOST / S3_ENDPOINT point at running
 // ones instead. Missing: a loud skip on a laptop, a failure in CI (requireService).
-import { requireService } from "@themis/conformance";
+import { type ServiceLease, requireService, shareService } from "@themis/conformance";
 import type { TestProject } from "vitest/node";
 import { type PrivateEngine, dockerClient, dockerdUnavailableReason, startPrivateEngine } from "../../../packages/backend-docker/test/engine/dockerd.ts";
 import { ensureBusyboxImage } from "../../../packages/backend-docker/test/engine/images.ts";
@@ -20,19 +20,23 @@ declare module "vitest" {
   }
 }
 
-async function docker(): Promise<{ host: string; image: string; engine?: PrivateEngine } | string> {
-  let engine: PrivateEngine | undefined;
+async function docker(): Promise<{ host: string; image: string; engine?: ServiceLease<PrivateEngine> } | string> {
+  let engine: ServiceLease<PrivateEngine> | undefined;
   let host = process.env.DOCKER_HOST;
   if (!host) {
     const reason = dockerdUnavailableReason();
     if (reason) return reason;
-    engine = await startPrivateEngine();
-    host = engine.host;
+    engine = await shareService(
+      "dockerd",
+      () => startPrivateEngine(),
+      (started) => started.stop(),
+    );
+    host = engine.service.host;
   }
   try {
     return { host, image: await ensureBusyboxImage(dockerClient(host)), ...(engine ? { engine } : {}) };
   } catch (error) {
-    await engine?.stop();
+    await engine?.release();
     return `no usable Docker engine at ${host}: ${(error as Error).message}`;
   }
 }
@@ -49,7 +53,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   };
   const engine = await docker();
   if (typeof engine === "string") return missing("Docker engine", engine);
-  if (engine.engine) stops.push(() => engine.engine?.stop() ?? Promise.resolve());
+  if (engine.engine) stops.push(() => engine.engine?.release() ?? Promise.resolve());
   let s3: S3ServerInfo;
   if (process.env.S3_ENDPOINT) {
     s3 = {
@@ -65,9 +69,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await teardown();
       return missing("S3 (Ceph radosgw)", reason);
     }
-    const server = await Radosgw.start();
-    stops.push(() => server.stop());
-    s3 = server.info;
+    const lease = await shareService(
+      "radosgw",
+      () => Radosgw.start(),
+      (server) => server.stop(),
+    );
+    stops.push(() => lease.release());
+    s3 = lease.service.info;
   }
   project.provide("mixed", { dockerHost: engine.host, image: engine.image, s3 });
   return teardown;

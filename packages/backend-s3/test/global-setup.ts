@@ -1,6 +1,8 @@
 // Starts one single-node Ceph radosgw for the whole test run (S3_ENDPOINT with
 // S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY point at an existing server instead) and tells
-// the test files where it is through vitest's provide/inject.
+// the test files where it is through vitest's provide/inject. Every project whose global
+// setup asks for it (this one, serve's, the pipeline example's) shares one server.
+import { shareService } from "@themis/conformance";
 import type { TestProject } from "vitest/node";
 import { Radosgw, type S3ServerInfo, radosgwMissing } from "./support/radosgw.js";
 
@@ -32,8 +34,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide("s3Missing", `${missing}, and S3_ENDPOINT is not set`);
     return async () => undefined;
   }
-  const server = await Radosgw.start();
-  project.provide("s3Server", server.info);
+  const lease = await shareService(
+    "radosgw",
+    () => Radosgw.start(),
+    (server) => server.stop(),
+  );
+  project.provide("s3Server", lease.service.info);
   project.provide("s3Missing", "");
-  return () => server.stop();
+  return () => lease.release();
 }

@@ -3,5 +3,6 @@ export { STORAGE_AREAS, type StorageArea, type StorageOracle, type StorageSuiteO
 export { executionSuite } from "./execution/suite.js";
 export { EXECUTION_AREAS, type ExecutionArea, type ExecutionSuiteOptions, type ExecutionCapabilities } from "./execution/options.js";
 export { freePort, requireService } from "./service.js";
+export { type ServiceLease, shareService } from "./shared-service.js";
 export { startSilentServer, type SilentServer } from "./silent-server.js";
 export { postprocessSuite, samplePostprocessRows, type PostprocessSuiteContext, type PostprocessSuiteOptions } from "./postprocess.js";

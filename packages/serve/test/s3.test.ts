@@ -1,36 +1,23 @@
 // The same server over an s3 project: a real single-node Ceph radosgw (or S3_ENDPOINT with
-// S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY), started the way the s3 backend's own tests start it.
+// S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY), the one the s3 backend's own global setup starts
+// (this project's vitest config runs that setup too; one server serves both).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requireService } from "@themis/conformance";
 import { Project } from "@themis/core";
 import { s3Backend } from "@themis/backend-s3";
-import { freshBucket } from "../../backend-s3/test/support/env.js";
-import { Radosgw, type S3ServerInfo, radosgwMissing } from "../../backend-s3/test/support/radosgw.js";
+import { freshBucket, s3Server } from "../../backend-s3/test/support/env.js";
 import { type RunningServer, startServer } from "../src/index.js";
 import { chromiumAvailable, launchBrowser } from "./support/browser.js";
 import { XSS_IMG, bigRow } from "./support/fixture.js";
 
-const external: S3ServerInfo | undefined = process.env.S3_ENDPOINT
-  ? {
-      endpoint: process.env.S3_ENDPOINT,
-      accessKeyId: process.env.S3_ACCESS_KEY_ID ?? "",
-      secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? "",
-      otherAccessKeyId: "",
-      otherSecretAccessKey: "",
-    }
-  : undefined;
-const missing = external ? undefined : radosgwMissing();
-const available = requireService("S3 (Ceph radosgw)", missing === undefined, `${missing}, and S3_ENDPOINT is not set`);
+const info = s3Server();
 const ROWS = 3_000;
 
-describe.runIf(available)("on an s3 project", () => {
-  let radosgw: Radosgw | undefined;
+describe.runIf(info !== undefined)("on an s3 project", () => {
   let server: RunningServer;
   let config: { bucket: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 
   beforeAll(async () => {
-    if (!external) radosgw = await Radosgw.start();
-    const info = external ?? (radosgw as Radosgw).info;
+    if (!info) throw new Error("no S3 server");
     // A bucket of its own: nothing of other tests is seen, and nothing needs cleaning on a shared server.
     const bucket = await freshBucket(info, "serve");
     config = { bucket, endpoint: info.endpoint, credentials: { accessKeyId: info.accessKeyId, secretAccessKey: info.secretAccessKey } };
@@ -44,7 +31,6 @@ describe.runIf(available)("on an s3 project", () => {
   });
   afterAll(async () => {
     await server?.close();
-    await radosgw?.stop();
   });
 
   type Page = { rows: { _row_id: string; i: number }[]; total: number };
