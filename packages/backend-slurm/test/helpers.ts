@@ -3,9 +3,14 @@ import { type Job, type JobResult, parseBackendConfig } from "@themis/core";
 import { type SlurmConfigInput, type SlurmExecutor, slurmBackend } from "../src/index.ts";
 import type { SlurmTestEnv } from "./env.ts";
 
-/** Validate `config` as the registry would and create the executor on the test cluster. */
+/**
+ * Validate `config` as the registry would and create the executor on the test cluster. The
+ * poll backoff stops at 300 ms (1 s would add up to a second to every job's end, and the
+ * conformance suite runs many short jobs one after another); the backoff itself is the
+ * executor's own tests' business.
+ */
 export async function createSlurmExecutor(env: SlurmTestEnv, config: SlurmConfigInput = {}): Promise<SlurmExecutor> {
-  const parsed = parseBackendConfig(slurmBackend, { slurmConf: env.slurmConf, workDir: env.workDir, pollIntervalMs: 100, maxPollIntervalMs: 1000, ...config });
+  const parsed = parseBackendConfig(slurmBackend, { slurmConf: env.slurmConf, workDir: env.workDir, pollIntervalMs: 100, maxPollIntervalMs: 300, ...config });
   return (await slurmBackend.create(parsed)) as SlurmExecutor;
 }
 
