@@ -5,9 +5,8 @@ import type { SlurmTestEnv } from "./env.ts";
 
 /**
  * Validate `config` as the registry would and create the executor on the test cluster. The
- * poll backoff stops at 300 ms (1 s would add up to a second to every job's end, and the
- * conformance suite runs many short jobs one after another); the backoff itself is the
- * executor's own tests' business.
+ * poll backoff stops at 300 ms: at 1 s every job's end was seen up to a second late, and
+ * the conformance suite runs many short jobs one after another.
  */
 export async function createSlurmExecutor(env: SlurmTestEnv, config: SlurmConfigInput = {}): Promise<SlurmExecutor> {
   const parsed = parseBackendConfig(slurmBackend, { slurmConf: env.slurmConf, workDir: env.workDir, pollIntervalMs: 100, maxPollIntervalMs: 300, ...config });
