@@ -5,7 +5,8 @@ import { map } from "../execution/map.js";
 import type { Task } from "../execution/task.js";
 import type { Project } from "../project.js";
 import { ROW_ID, type Row, type StoredRow } from "../rows.js";
-import { RowClaims, claimHolders } from "./claims.js";
+import { BlockReleases } from "./block-release.js";
+import { BlockClaims, claimHolders } from "./claims.js";
 import { DoneSet } from "./done-set.js";
 import { executionRunKey } from "./execution-run-key.js";
 import { DEFAULT_FAIL_FAST, FailFast } from "./fail-fast.js";
@@ -19,7 +20,7 @@ import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperim
 import { type Counters, progressReporter } from "./run-progress.js";
 import { type RunStatus, errorJson, listRuns } from "./run-record.js";
 import { codeChangeSince, previousResults } from "./run-setup.js";
-import { COUNT_WAIT_MS, type RunContext, startRun } from "./run-start.js";
+import { COUNT_WAIT_MS, type ExperimentRunState, startRun } from "./run-start.js";
 import { type Stop, bounded, newStop, stopRun } from "./run-stop.js";
 
 export type { ExperimentProgress, RunEvent } from "./run-events.js";
@@ -107,7 +108,7 @@ interface Loop {
   writingSince: () => number | undefined;
 }
 
-async function executeRows<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>, ctx: RunContext<I>, loop: Loop): Promise<void> {
+async function executeRows<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>, ctx: ExperimentRunState<I>, loop: Loop): Promise<void> {
   const { c, stop, emit } = loop;
   const key = ctx.record.task_key;
   const resume = ctx.record.resume;
@@ -149,13 +150,14 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
       });
   }
   const progress = progressReporter(ctx, options, c);
-  const claims = new RowClaims(ctx.claims, ctx.runs, ctx.experiment, {
+  const claims = new BlockClaims(ctx.claims, ctx.runs, ctx.experiment, {
     runId: ctx.runId,
     experiment: ctx.record.experiment,
     key,
     failedBefore: previous.errorRuns,
   });
-  if (resume) claims.preload(await claimHolders(ctx.claims, ctx.record.experiment, key, previous.done));
+  const releases = new BlockReleases(ctx.claims, { runId: ctx.runId, experiment: ctx.record.experiment, key });
+  if (resume) await claims.preload(await claimHolders(ctx.claims, ctx.record.experiment, key, previous.done));
   const inFlight = new Map<number, StoredRow<I>>();
   let index = 0;
   const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
@@ -175,7 +177,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
     // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
     for await (const row of claimedRows(
       ctx.dataset,
-      { done: previous.done, claims, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal },
+      { done: previous.done, claims, releases, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal },
       hooks,
     )) {
       inFlight.set(index++, row);
@@ -205,6 +207,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
       emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: structuredClone(result.error) as unknown as JobError });
     // A row counts (counters, metrics, progress) once its result is stored.
     writer.add(result, () => {
+      releases.stored(row[ROW_ID]);
       if (result.status === "ok") c.succeeded++;
       else c.failed++;
       if (result.scores) loop.metrics.add(result.scores as Scores);
@@ -216,10 +219,11 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
     if (writer.backlog >= 1024) await bounded(stop, writer.settle());
   }
   await bounded(stop, writer.flush());
+  await bounded(stop, releases.settle());
   progress(true);
 }
 
-async function finishRun<I extends Row>(ctx: RunContext<I>, heartbeat: RunHeartbeat, loop: Loop, runError: unknown): Promise<ExperimentRunSummary> {
+async function finishRun<I extends Row>(ctx: ExperimentRunState<I>, heartbeat: RunHeartbeat, loop: Loop, runError: unknown): Promise<ExperimentRunSummary> {
   const { c, stop } = loop;
   const durationMs = performance.now() - ctx.started;
   const finished = c.succeeded + c.failed;
