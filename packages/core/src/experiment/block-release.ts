@@ -19,10 +19,8 @@ export interface ReleaseContext {
 export class BlockReleases {
   readonly #claims: Table;
   readonly #ctx: ReleaseContext;
-  /** Block index -> the generation this run holds and its rows whose result is not stored yet. */
+  /** Block index -> the generation this run holds and how many of the rows it took have no stored result yet. */
   readonly #blocks = new Map<number, { generation: number; left: number }>();
-  /** Dataset row id -> its block, for rows taken and not stored yet. */
-  readonly #rows = new Map<string, number>();
   #pending: StoredRow[] = [];
   #writing: Promise<void> | undefined;
 
@@ -31,21 +29,14 @@ export class BlockReleases {
     this.#ctx = ctx;
   }
 
-  /** The run holds block `index` (claim generation `generation`) and will run these rows of it. */
-  hold(index: number, generation: number, rowIds: readonly string[]): void {
-    if (rowIds.length === 0) {
-      this.#release(index, generation);
-      return;
-    }
-    this.#blocks.set(index, { generation, left: rowIds.length });
-    for (const id of rowIds) this.#rows.set(id, index);
+  /** The run holds block `index` (claim generation `generation`) and will run `rows` rows of it. */
+  hold(index: number, generation: number, rows: number): void {
+    if (rows === 0) this.#release(index, generation);
+    else this.#blocks.set(index, { generation, left: rows });
   }
 
-  /** The result of a row is stored. */
-  stored(rowId: string): void {
-    const index = this.#rows.get(rowId);
-    if (index === undefined) return;
-    this.#rows.delete(rowId);
+  /** The result of a row of block `index` is stored. */
+  stored(index: number): void {
     const block = this.#blocks.get(index);
     if (!block || --block.left > 0) return;
     this.#blocks.delete(index);

@@ -15,7 +15,7 @@ import { resultRow } from "./result-row.js";
 import { ResultWriter } from "./result-writer.js";
 import { type RunEvent, emitter } from "./run-events.js";
 import { RunHeartbeat } from "./run-heartbeat.js";
-import { claimedRows } from "./run-inputs.js";
+import { type ClaimedRow, claimedRows } from "./run-inputs.js";
 import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 import { type Counters, progressReporter } from "./run-progress.js";
 import { type RunStatus, errorJson, listRuns } from "./run-record.js";
@@ -158,7 +158,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   });
   const releases = new BlockReleases(ctx.claims, { runId: ctx.runId, experiment: ctx.record.experiment, key });
   if (resume) await claims.preload(await claimHolders(ctx.claims, ctx.record.experiment, key, previous.done));
-  const inFlight = new Map<number, StoredRow<I>>();
+  const inFlight = new Map<number, ClaimedRow<I>>();
   let index = 0;
   const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
     const hooks = {
@@ -175,14 +175,14 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
       },
     };
     // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
-    for await (const row of claimedRows(
+    for await (const claimed of claimedRows(
       ctx.dataset,
       { done: previous.done, claims, releases, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal },
       hooks,
     )) {
-      inFlight.set(index++, row);
+      inFlight.set(index++, claimed);
       c.running++;
-      yield row;
+      yield claimed.row;
     }
   })();
   const writer = new ResultWriter(ctx.experiment, previous.errorRows);
@@ -198,7 +198,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   };
   for await (const outcome of map(options.task as Task<StoredRow<I>, O>, inputs, mapOptions)) {
     c.running--;
-    const row = inFlight.get(outcome.index)!;
+    const { row, block } = inFlight.get(outcome.index)!;
     inFlight.delete(outcome.index);
     if (!outcome.ok && outcome.error.code === "ERR_THEMIS_ABORTED" && stop.controller.signal.aborted) continue;
     const result = resultRow(row, outcome, ctx.runId, key, options.storeInput ?? true);
@@ -207,7 +207,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
       emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: structuredClone(result.error) as unknown as JobError });
     // A row counts (counters, metrics, progress) once its result is stored.
     writer.add(result, () => {
-      releases.stored(row[ROW_ID]);
+      releases.stored(block);
       if (result.status === "ok") c.succeeded++;
       else c.failed++;
       if (result.scores) loop.metrics.add(result.scores as Scores);

@@ -27,6 +27,12 @@ export interface InputSettings {
   signal: AbortSignal;
 }
 
+/** A row for the run to compute, and the index of its block (the run releases the block once its rows are stored). */
+export interface ClaimedRow<I extends Row> {
+  row: StoredRow<I>;
+  block: number;
+}
+
 /** A block of the dataset with the rows of it not done earlier (at least one). */
 interface RowBlock<I extends Row> {
   index: number;
@@ -56,7 +62,7 @@ async function claim<I extends Row>(claims: BlockClaims, blocks: RowBlock<I>[]):
  * append is off the rows' path. Blocks a live runner holds are looked at again at the end:
  * their rows are yielded when that runner ends without a result for them.
  */
-export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings: InputSettings, hooks: InputHooks): AsyncGenerator<StoredRow<I>> {
+export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings: InputSettings, hooks: InputHooks): AsyncGenerator<ClaimedRow<I>> {
   const held: RowBlock<I>[] = [];
   let size = MIN_BLOCKS;
   const source = dataset.entries()[Symbol.asyncIterator]();
@@ -128,7 +134,7 @@ function* settle<I extends Row>(
   held: RowBlock<I>[],
   releases: BlockReleases,
   hooks: InputHooks,
-): Generator<StoredRow<I>> {
+): Generator<ClaimedRow<I>> {
   if (verdict?.verdict === "held") {
     held.push(block);
     return;
@@ -139,10 +145,6 @@ function* settle<I extends Row>(
   }
   const mine = verdict.finished.size === 0 ? block.rows : block.rows.filter((row) => !verdict.finished.has(row[ROW_ID]));
   for (let i = mine.length; i < block.rows.length; i++) hooks.onClaimedElsewhere();
-  releases.hold(
-    block.index,
-    verdict.generation,
-    mine.map((row) => row[ROW_ID]),
-  );
-  yield* mine;
+  releases.hold(block.index, verdict.generation, mine.length);
+  for (const row of mine) yield { row, block: block.index };
 }
