@@ -38,8 +38,9 @@ export { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperim
  * - A run record (status running, then completed / failed / cancelled with a `reason`;
  *   parameters, timing, counts, metrics, provenance, a heartbeat every `heartbeatMs`) is
  *   kept in the project's internal `__runs` table. See `runState` for "stale".
- * - Rows are claimed before they run, so several runners on one experiment (`resume`)
- *   split the work and each row gets one result; rows of a stale runner are taken over.
+ * - Rows are claimed before they run, by blocks of 64 dataset rows, so several runners on
+ *   one experiment (`resume`) split the work and each row gets one result; blocks of a stale
+ *   runner are taken over, and only their rows without a result run again.
  * - With `resume`, rows already done with the same task, code and parameters are skipped.
  * - Cancelling through `signal` or `requestCancel` stops running jobs and ends with status
  *   "cancelled"; rows cancelled mid-way are not stored, so a resumed run does them.
