@@ -243,7 +243,7 @@ try {
     console.log(`   runExperiment   ${ms(tRun).padStart(9)}  ${rate(n, tRun)}  (${summary?.succeeded} results appended as they completed)`);
     console.log(`   map alone       ${ms(tMapOnly).padStart(9)}  ${rate(n, tMapOnly)}  (same rows in memory, no storage)`);
     console.log(
-      `   overhead vs map: ${(tRun / tMapOnly).toFixed(1)}x, ${(((tRun - tMapOnly) * 1000) / n).toFixed(0)} us per row (reading the dataset, claiming rows, writing results and the run record; target <= 5x)`,
+      `   overhead vs map: ${(tRun / tMapOnly).toFixed(1)}x, ${(((tRun - tMapOnly) * 1000) / n).toFixed(0)} us per row (reading the dataset, claiming blocks of rows, writing results and the run record; target <= 5x)`,
     );
     console.log(
       `   CPU time: runExperiment ${ms(run.cpu)}, map alone ${ms(mapOnly.cpu)}: ${(run.cpu / mapOnly.cpu).toFixed(1)}x, ${(((run.cpu - mapOnly.cpu) * 1000) / n).toFixed(0)} us of CPU per row`,

@@ -7,9 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { StorageBackend } from "../dist/index.js";
 import { wrappedStorage } from "./wrapped-storage.js";
-import { Project, type RunEvent, defineExecutionBackend, getRun, listRuns, moduleCodeHash, requestCancel, resolveModuleFile, runState } from "../dist/index.js";
 import { RUNS_TABLE } from "../dist/experiment/run-record.js";
-import { RowClaims, claimHolders, claimsTable, resultRowId } from "../dist/experiment/claims.js";
+import { Project, type RunEvent, defineExecutionBackend, getRun, listRuns, moduleCodeHash, requestCancel, resolveModuleFile, runState } from "../dist/index.js";
 
 function taskFile(source: string): string {
   const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "themis-task-")));
@@ -54,123 +53,6 @@ describe("runs: liveness, claims, honest resume, fail fast, cancel, metrics", ()
     expect(typeof run.host).toBe("string");
     expect(Date.parse(run.heartbeat_at)).toBeGreaterThanOrEqual(Date.parse(run.started_at));
     expect(runState(run)).toBe("completed");
-  });
-
-  it("two runners at once on one experiment: every dataset row gets exactly one result", async () => {
-    const ds = await project.getDataset("qa");
-    await ds.appendMany(Array.from({ length: 288 }, (_, i) => ({ n: 100 + i })));
-    const calls = new Map<number, number>();
-    const task = async (row: { n: number }) => {
-      calls.set(row.n, (calls.get(row.n) ?? 0) + 1);
-      await delay(1);
-      return row.n;
-    };
-    await project.createExperiment("shared");
-    const options = { dataset: "qa", experiment: "shared", task, taskId: "t", resume: true, concurrency: 4 };
-    const [a, b] = await Promise.all([project.runExperiment(options), project.runExperiment(options)]);
-    const rows = await (await project.getExperiment("shared")).load();
-    expect(rows.length).toBe(300);
-    expect(new Set(rows.map((r) => r.dataset_row_id)).size).toBe(300);
-    expect([...calls.values()].every((n) => n === 1)).toBe(true);
-    expect(a.succeeded + b.succeeded).toBe(300);
-  }, 60_000);
-
-  it("a claim held by a stale run is taken over; one by a live run is waited for", async () => {
-    const dataset = await (await project.getDataset("qa")).load();
-    const runs = await project.internalTable("experiment", RUNS_TABLE);
-    const old = new Date(Date.now() - 3600_000).toISOString();
-    await runs.append({ _row_id: "dead", run_id: "dead", status: "running", started_at: old, heartbeat_at: old, heartbeat_ms: 100 });
-    await project.createExperiment("taken");
-    const key = (await import("../dist/experiment/run-setup.js")).taskKeyOf(async () => 0, { taskId: "t" }, {}).key;
-    const claims = new RowClaims(await project.internalTable("experiment", claimsTable("taken")), runs, await project.getExperiment("taken"), {
-      runId: "dead",
-      experiment: "taken",
-      key,
-      failedBefore: new Map(),
-    });
-    const verdicts = await claims.claimMany(dataset.map((r) => r._row_id));
-    expect([...verdicts.values()].every((v) => v === "mine")).toBe(true);
-    const summary = await project.runExperiment({ dataset: "qa", experiment: "taken", task: async (row: { n: number }) => row.n, taskId: "t", resume: true });
-    expect(summary).toMatchObject({ status: "completed", succeeded: 12 });
-    expect((await (await project.getExperiment("taken")).load()).length).toBe(12);
-    // Generation 1 of every claim belongs to the run that took over.
-    const claimRows = await (await project.internalTable("experiment", claimsTable("taken"))).load();
-    expect(claimRows.filter((c) => c.generation === 1 && c.run_id === summary.runId).length).toBe(12);
-  });
-
-  it("resume: rows a live run holds are waited for, and not redone once that run finished them", async () => {
-    const dataset = await (await project.getDataset("qa")).load();
-    const runs = await project.internalTable("experiment", RUNS_TABLE);
-    const now = new Date().toISOString();
-    await runs.append({ _row_id: "live", run_id: "live", status: "running", started_at: now, heartbeat_at: now, heartbeat_ms: 60_000 });
-    await project.createExperiment("held");
-    const key = (await import("../dist/experiment/run-setup.js")).taskKeyOf(async () => 0, { taskId: "t" }, {}).key;
-    const experiment = await project.getExperiment("held");
-    const live = new RowClaims(await project.internalTable("experiment", claimsTable("held")), runs, experiment, {
-      runId: "live",
-      experiment: "held",
-      key,
-      failedBefore: new Map(),
-    });
-    const heldIds = dataset.slice(0, 4).map((r) => r._row_id);
-    await live.claimMany(heldIds);
-    const ran: number[] = [];
-    const resumed = project.runExperiment({
-      dataset: "qa",
-      experiment: "held",
-      task: async (row: { n: number }) => {
-        ran.push(row.n);
-        return row.n;
-      },
-      taskId: "t",
-      resume: true,
-    });
-    // The live run finishes its rows while the resumed one waits for them.
-    await delay(300);
-    await experiment.appendMany(
-      heldIds.map((id) => ({ _row_id: resultRowId(id, key), dataset_row_id: id, status: "ok", output: 1, run_id: "live", task_key: key })),
-    );
-    await runs.update("live", { run_id: "live", status: "completed", started_at: now, heartbeat_at: now, heartbeat_ms: 60_000 });
-    const summary = await resumed;
-    expect(summary).toMatchObject({ status: "completed", succeeded: 8, skipped: 4 });
-    expect(ran.sort((a, b) => a - b)).toEqual([4, 5, 6, 7, 8, 9, 10, 11]);
-    expect((await experiment.load()).length).toBe(12);
-  });
-
-  it("resume: a row a runner finished after this run read what was done is not taken over (runners started together)", async () => {
-    const dataset = await (await project.getDataset("qa")).load();
-    const runs = await project.internalTable("experiment", RUNS_TABLE);
-    const now = new Date().toISOString();
-    await project.createExperiment("quick");
-    const key = (await import("../dist/experiment/run-setup.js")).taskKeyOf(async () => 0, { taskId: "t" }, {}).key;
-    const experiment = await project.getExperiment("quick");
-    const claimsOf = async (runId: string) =>
-      new RowClaims(await project.internalTable("experiment", claimsTable("quick")), runs, experiment, {
-        runId,
-        experiment: "quick",
-        key,
-        failedBefore: new Map(),
-      });
-    // The late runner read the (empty) results and the claims while the quick one held row 0...
-    const id = dataset[0]!._row_id;
-    await runs.append({ _row_id: "quick", run_id: "quick", status: "running", started_at: now, heartbeat_at: now, heartbeat_ms: 60_000 });
-    expect((await (await claimsOf("quick")).claimMany([id])).get(id)).toBe("mine");
-    const late = await claimsOf("late");
-    late.preload(await claimHolders(await project.internalTable("experiment", claimsTable("quick")), "quick", key, new Set()));
-    // ...then the quick one stored the row's result and completed before the late one claimed.
-    await experiment.append({ _row_id: resultRowId(id, key), dataset_row_id: id, status: "ok", output: 1, run_id: "quick", task_key: key });
-    await runs.update("quick", { run_id: "quick", status: "completed", started_at: now, heartbeat_at: now, heartbeat_ms: 60_000 });
-    expect((await late.claimMany([id])).get(id)).toBe("done");
-  });
-
-  it("deleting an experiment drops its row claims: a new experiment by that name claims every row afresh", async () => {
-    const task = async (row: { n: number }) => row.n;
-    await project.runExperiment({ dataset: "qa", experiment: "again", task, taskId: "t" });
-    await project.deleteExperiment("again");
-    const second = await project.runExperiment({ dataset: "qa", experiment: "again", task, taskId: "t" });
-    expect(second).toMatchObject({ status: "completed", succeeded: 12 });
-    const claimRows = await (await project.internalTable("experiment", claimsTable("again"))).load();
-    expect(claimRows.map((c) => [c.generation, c.run_id])).toEqual(Array(12).fill([0, second.runId]));
   });
 
   it("cancel from outside: requestCancel stops the run at its next heartbeat, with the reason", async () => {

@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { type ProjectStore, type StorageBackend, type TableStore, memoryBackend } from "../dist/index.js";
 
 /**
- * A fresh memory backend whose tables go through `wrapTable` (by table name): the way tests
- * make a store fail or hang on purpose, through the storage contract only.
+ * A memory backend whose tables go through `wrapTable` (by table name): the way tests
+ * make a store fail or hang on purpose, through the storage contract only. Fresh, unless
+ * given the `namespace` of another memory backend, whose data it then shares.
  */
-export function wrappedStorage(name: string, wrapTable: (table: string, store: TableStore) => TableStore): StorageBackend {
-  const inner = memoryBackend.create({ namespace: `${name}-${randomUUID()}` }) as StorageBackend;
+export function wrappedStorage(name: string, wrapTable: (table: string, store: TableStore) => TableStore, namespace = `${name}-${randomUUID()}`): StorageBackend {
+  const inner = memoryBackend.create({ namespace }) as StorageBackend;
   return {
     name,
     async openProject(project, mode) {

@@ -1,67 +1,29 @@
-import { hash } from "node:crypto";
 import { ConflictError, hasErrorCode } from "../errors.js";
-import { ROW_ID, type StoredRow } from "../rows.js";
+import type { StoredRow } from "../rows.js";
 import { type Table, appendOwned } from "../storage/table.js";
+import { BLOCK_ROWS, blockClaimIdPrefix, blockReleaseId } from "./claim-ids.js";
+import type { ClaimHolder, ClaimHolders } from "./claim-holders.js";
 import { type RunRecord, type RunState, runState } from "./run-record.js";
 
-/**
- * The internal table of an experiment's row claims: one row per (dataset row, resume key,
- * generation). One table per experiment, so deleting the experiment drops its claims with it.
- */
-export function claimsTable(experiment: string): string {
-  return `__claims.${experiment}`;
+export { BLOCK_ROWS, claimsTable, resultRowId } from "./claim-ids.js";
+export { type ClaimHolder, type ClaimHolders, claimHolders } from "./claim-holders.js";
+
+/** A block of dataset rows to claim: its index and the ids of its rows not done by earlier runs. */
+export interface Block {
+  index: number;
+  rows: readonly string[];
 }
 
-/** What a runner may do with a dataset row. */
-export type ClaimVerdict =
-  /** This run holds the claim: run the row. */
-  | "mine"
-  /** Another run did the row (a result exists): skip it. */
-  | "done"
-  /** A live run holds the claim: skip it for now, look again at the end. */
-  | "held";
+/** What a runner may do with a block. */
+export type BlockVerdict =
+  /** This run holds the block (claim generation `generation`): run its rows, except those another run finished. */
+  | { verdict: "mine"; generation: number; finished: ReadonlySet<string> }
+  /** Another run finished every row of the block: skip it. */
+  | { verdict: "done" }
+  /** A live run holds the block: skip it for now, look again at the end. */
+  | { verdict: "held" };
 
-// `hash` is the one-shot form of createHash: the same digest at a fraction of the cost for short inputs.
-const sha = (...parts: string[]): string => hash("sha256", parts.join("\u0000"), "hex").slice(0, 40);
-
-/** The id of a row's result in an experiment: one per (dataset row, resume key), so a second result cannot be appended. */
-export function resultRowId(datasetRowId: string, key: string): string {
-  return `r-${sha(datasetRowId, key)}`;
-}
-
-/** The start of the claim ids of a (dataset row, resume key): the generation follows. */
-export function claimIdPrefix(experiment: string, datasetRowId: string, key: string): string {
-  return `c-${sha(experiment, datasetRowId, key)}-`;
-}
-
-/** The latest claim of a dataset row: its generation and the run holding it. */
-export interface ClaimHolder {
-  generation: number;
-  runId: string;
-}
-
-/**
- * The latest claim of every dataset row not in `done`, for this resume key, in one pass over
- * the claims table: what a resumed run needs to settle conflicts without a `get` per row.
- * Memory: one entry per row claimed and not done (rows in flight when runners died, and
- * rows that failed), not per row of the table.
- */
-export async function claimHolders(claims: Table, experiment: string, key: string, done: { has(id: string): boolean }): Promise<Map<string, ClaimHolder>> {
-  const holders = new Map<string, ClaimHolder>();
-  for await (const row of claims.entries()) {
-    const datasetRowId = row.dataset_row_id;
-    if (typeof datasetRowId !== "string" || done.has(datasetRowId)) continue;
-    const prefix = claimIdPrefix(experiment, datasetRowId, key);
-    // Claims of other resume keys share the table.
-    if (!row[ROW_ID].startsWith(prefix)) continue;
-    const generation = Number(row[ROW_ID].slice(prefix.length));
-    const known = holders.get(datasetRowId);
-    if (!known || generation > known.generation) holders.set(datasetRowId, { generation, runId: String(row.run_id) });
-  }
-  return holders;
-}
-
-/** What {@link RowClaims} needs to know about the run. */
+/** What {@link BlockClaims} needs to know about the run. */
 export interface ClaimContext {
   runId: string;
   experiment: string;
@@ -70,22 +32,28 @@ export interface ClaimContext {
   failedBefore: ReadonlyMap<string, string>;
 }
 
+const NONE: ReadonlySet<string> = new Set();
+
 /**
- * Claims of dataset rows, so that several runners (processes, machines) on one experiment
- * split the work and each row gets one result. A claim is an append of a row whose id is
- * derived from (experiment, dataset row id, resume key, generation): the storage contract
- * rejects a second row with the same id (ALREADY_EXISTS) on every backend, across
- * processes, so exactly one runner wins each generation. A claim whose run is no longer
- * running (stale, cancelled, failed, completed without a result for the row) is taken over
- * by appending the next generation, atomic by the same rule.
+ * Claims of blocks of dataset rows, so that several runners (processes, machines) on one
+ * experiment split the work and each row gets one result. A claim is an append of a row whose
+ * id is derived from (experiment, resume key, block index, generation): the storage contract
+ * rejects a second row with the same id (ALREADY_EXISTS) on every backend, across processes,
+ * so exactly one runner wins each generation of a block. A block whose holder is no longer
+ * running (stale, cancelled, failed, completed) or has released it (`BlockReleases`) is
+ * taken over by appending the next generation, atomic by the same rule; the rows of it that
+ * have a result are not run again.
  */
-export class RowClaims {
+export class BlockClaims {
   readonly #claims: Table;
   readonly #runs: Table;
   readonly #results: Table;
   readonly #ctx: ClaimContext;
   readonly #states = new Map<string, { state: RunState; at: number }>();
-  #holders = new Map<string, ClaimHolder>();
+  /** The latest claim of blocks other runs hold, as far as this run knows. */
+  #holders = new Map<number, ClaimHolder>();
+  /** Rows an ended run claimed one by one (the older format): looked up in the results before they run. */
+  #recheck = new Set<string>();
 
   constructor(claims: Table, runs: Table, results: Table, ctx: ClaimContext) {
     this.#claims = claims;
@@ -94,132 +62,168 @@ export class RowClaims {
     this.#ctx = ctx;
   }
 
-  #claimId(datasetRowId: string, generation: number): string {
-    return `${claimIdPrefix(this.#ctx.experiment, datasetRowId, this.#ctx.key)}${generation}`;
-  }
-
   /**
-   * Take the latest claim of rows as read by {@link claimHolders} (a resumed run): a batch
-   * that conflicts is then settled from them, without a `get` per row (a file scan each on
-   * local/csv, hours for the few hundred rows a killed runner held in a 10M-row table).
+   * Take the claims a resumed run read with `claimHolders`: blocks are then settled from
+   * them without a `get` each. Row claims of the older per-row format are honoured: rows whose
+   * runner still runs make this throw (that runner claims rows one by one and would not see
+   * this run's blocks), the others are looked up in the results before they run.
    */
-  preload(holders: Map<string, ClaimHolder>): void {
-    this.#holders = holders;
+  async preload(holders: ClaimHolders): Promise<void> {
+    this.#holders = holders.blocks;
+    const live = new Set<string>();
+    for (const { runId } of holders.rows.values()) {
+      if (!live.has(runId) && (await this.#stateOf(runId)) === "running") live.add(runId);
+    }
+    if (live.size > 0) {
+      throw new ConflictError(
+        `experiment "${this.#ctx.experiment}" is being run by an older @themis/core that claims rows one by one (run ${[...live].join(", ")}): stop it or let it finish, then resume (a killed runner counts as ended once its heartbeat is stale)`,
+      );
+    }
+    this.#recheck = new Set(holders.rows.keys());
   }
 
-  #claimRow(datasetRowId: string, generation: number, claimedAt = new Date().toISOString()): StoredRow {
+  #claimRow(block: number, generation: number, claimedAt: string): StoredRow {
     return {
-      // The experiment and the resume key are in the id (and the table's name): not repeated
-      // in every row, which would make claims a third of all the bytes a run writes.
-      _row_id: this.#claimId(datasetRowId, generation),
-      dataset_row_id: datasetRowId,
+      _row_id: `${blockClaimIdPrefix(this.#ctx.experiment, this.#ctx.key, block)}${generation}`,
+      block,
+      block_rows: BLOCK_ROWS,
       generation,
       run_id: this.#ctx.runId,
       claimed_at: claimedAt,
     };
   }
 
-  /** Claim rows in one append; on a conflict, row by row. */
-  async claimMany(datasetRowIds: readonly string[]): Promise<Map<string, ClaimVerdict>> {
-    const verdicts = new Map<string, ClaimVerdict>();
-    if (datasetRowIds.length === 0) return verdicts;
-    // A row with a known claim would make the first append fail (and cost local/csv a read
-    // of the whole claims file to confirm): settle the batch from the holders at once.
-    if (datasetRowIds.some((id) => this.#holders.has(id))) {
-      for (const id of await this.#claimKnown(datasetRowIds, verdicts)) verdicts.set(id, await this.claim(id));
-      return verdicts;
+  #needsKnown(blocks: readonly Block[]): boolean {
+    if (this.#holders.size > 0 && blocks.some((b) => this.#holders.has(b.index))) return true;
+    return this.#recheck.size > 0 && blocks.some((b) => b.rows.some((id) => this.#recheck.has(id)));
+  }
+
+  /** Claim blocks in one append; on a conflict, from what is known, then block by block. */
+  async claimBlocks(blocks: readonly Block[]): Promise<Map<number, BlockVerdict>> {
+    const verdicts = new Map<number, BlockVerdict>();
+    if (blocks.length === 0) return verdicts;
+    let rest: readonly Block[] = blocks;
+    if (this.#needsKnown(blocks)) {
+      // A known claim would make the first append fail (and cost local/csv a read of the
+      // whole claims file to confirm): settle the batch from the holders at once.
+      rest = await this.#claimKnown(blocks, verdicts);
+    } else {
+      try {
+        const now = new Date().toISOString();
+        await this.#claims[appendOwned](blocks.map((b) => this.#claimRow(b.index, 0, now)));
+        for (const b of blocks) verdicts.set(b.index, { verdict: "mine", generation: 0, finished: NONE });
+        return verdicts;
+      } catch (error) {
+        if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
+      }
     }
-    try {
-      const now = new Date().toISOString();
-      await this.#claims[appendOwned](datasetRowIds.map((id) => this.#claimRow(id, 0, now)));
-      for (const id of datasetRowIds) verdicts.set(id, "mine");
-      return verdicts;
-    } catch (error) {
-      if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
-    }
-    const rest = this.#holders.size > 0 ? await this.#claimKnown(datasetRowIds, verdicts) : datasetRowIds;
-    for (const id of rest) verdicts.set(id, await this.claim(id));
+    for (const block of rest) verdicts.set(block.index, await this.claim(block));
     return verdicts;
   }
 
   /**
-   * Settle a conflicting batch from the preloaded holders: rows a live run holds are "held",
-   * the others are claimed in one append (the next generation of a known claim, the first
-   * of the rest). Returns the rows left to claim one by one: all of them when that append
-   * conflicts too (another runner claimed since the holders were read).
+   * Settle blocks from the known holders: blocks a live run holds are "held"; the rows of
+   * the others whose holder ended (or released them) are looked up in the results (one pass for the batch), and
+   * the blocks with rows left are claimed in one append (the next generation of a known
+   * claim, the first of the rest). Returns the blocks left to claim one by one: all those
+   * of that append when it conflicts (another runner claimed since the holders were read).
    */
-  async #claimKnown(datasetRowIds: readonly string[], verdicts: Map<string, ClaimVerdict>): Promise<readonly string[]> {
-    const candidates: string[] = [];
+  async #claimKnown(blocks: readonly Block[], verdicts: Map<number, BlockVerdict>): Promise<readonly Block[]> {
+    const candidates: Block[] = [];
     const recheck = new Set<string>();
-    for (const id of datasetRowIds) {
-      const holder = this.#holders.get(id);
+    for (const block of blocks) {
+      const holder = this.#holders.get(block.index);
       if (holder && holder.runId !== this.#ctx.runId) {
-        if ((await this.#stateOf(holder.runId)) === "running") {
-          verdicts.set(id, "held");
+        if (await this.#holds(holder.runId, block.index, holder.generation)) {
+          verdicts.set(block.index, { verdict: "held" });
           continue;
         }
-        // Not running now: it may still have finished the row after this run read what was
-        // done (runners that start together, a runner that ended a moment ago), so look for its
-        // result before taking the row over; one pass over the results for the whole batch.
-        recheck.add(id);
-      }
-      candidates.push(id);
+        // Not running now: it may still have finished rows after this run read what was
+        // done (runners that start together, a runner that ended a moment ago).
+        for (const id of block.rows) recheck.add(id);
+      } else for (const id of block.rows) if (this.#recheck.has(id)) recheck.add(id);
+      candidates.push(block);
     }
-    // Rows whose holder is no longer running: finished by it, or free.
-    const finished = recheck.size > 0 ? await this.#finishedAmong(recheck) : new Set<string>();
+    const finished = recheck.size > 0 ? await this.#finishedAmong(recheck) : NONE;
     const take: StoredRow[] = [];
-    const taken: string[] = [];
+    const taken: { block: Block; generation: number; finished: ReadonlySet<string> }[] = [];
     const now = new Date().toISOString();
-    for (const id of candidates) {
-      if (finished.has(id)) {
-        verdicts.set(id, "done");
-        this.#holders.delete(id);
+    for (const block of candidates) {
+      const own = block.rows.filter((id) => finished.has(id));
+      if (own.length === block.rows.length) {
+        verdicts.set(block.index, { verdict: "done" });
         continue;
       }
-      const holder = this.#holders.get(id);
-      take.push(this.#claimRow(id, holder ? holder.generation + 1 : 0, now));
-      taken.push(id);
+      const holder = this.#holders.get(block.index);
+      const generation = holder ? holder.generation + 1 : 0;
+      take.push(this.#claimRow(block.index, generation, now));
+      taken.push({ block, generation, finished: own.length > 0 ? new Set(own) : NONE });
     }
     try {
       if (take.length > 0) await this.#claims[appendOwned](take);
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
-      return taken;
+      return taken.map((t) => t.block);
     }
-    for (const id of taken) {
-      verdicts.set(id, "mine");
-      this.#holders.delete(id);
+    for (const { block, generation, finished: own } of taken) {
+      verdicts.set(block.index, { verdict: "mine", generation, finished: own });
+      this.#holders.delete(block.index);
+      for (const id of block.rows) this.#recheck.delete(id);
     }
     return [];
   }
 
-  /** Claim one row: take the next free generation, or say why not. */
-  async claim(datasetRowId: string): Promise<ClaimVerdict> {
+  /** Claim one block: take the next free generation, or say why not. */
+  async claim(block: Block): Promise<BlockVerdict> {
+    const prefix = blockClaimIdPrefix(this.#ctx.experiment, this.#ctx.key, block.index);
     for (let round = 0; ; round++) {
       // Each round means another runner won a generation: a store whose get does not see
       // what its append refused would loop here forever.
-      if (round === 100) throw new ConflictError(`row "${datasetRowId}": claim still contested after ${round} rounds`);
+      if (round === 100) throw new ConflictError(`block ${block.index} of the dataset: claim still contested after ${round} rounds`);
       let generation = 0;
       let holder: StoredRow | undefined;
       for (;;) {
-        const row = await this.#get(this.#claims, this.#claimId(datasetRowId, generation));
+        const row = await this.#get(this.#claims, `${prefix}${generation}`);
         if (!row) break;
         holder = row;
         generation++;
       }
+      // This run's own claim (a batch append that failed part-way): a generation above 0 means it took the block over.
+      if (holder?.run_id === this.#ctx.runId) return this.#mine(block, generation - 1, generation > 1);
+      let takenOver = false;
       if (holder) {
-        if (holder.run_id === this.#ctx.runId) return "mine";
-        const verdict = await this.#judge(datasetRowId, String(holder.run_id));
-        if (verdict !== "free") return verdict;
+        const runId = String(holder.run_id);
+        if (await this.#holds(runId, block.index, generation - 1)) {
+          this.#holders.set(block.index, { generation: generation - 1, runId });
+          return { verdict: "held" };
+        }
+        takenOver = true;
+        const finished = await this.#finishedAmong(new Set(block.rows));
+        if (block.rows.every((id) => finished.has(id))) return { verdict: "done" };
       }
       try {
-        await this.#claims.append(this.#claimRow(datasetRowId, generation));
-        return "mine";
+        await this.#claims.append(this.#claimRow(block.index, generation, new Date().toISOString()));
+        return this.#mine(block, generation, takenOver);
       } catch (error) {
         // Another runner took this generation first: look again.
         if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
       }
     }
+  }
+
+  /** A block this run now holds: the rows of it another run finished (all rows looked up after a takeover). */
+  async #mine(block: Block, generation: number, takenOver: boolean): Promise<BlockVerdict> {
+    this.#holders.delete(block.index);
+    const look = new Set(takenOver ? block.rows : block.rows.filter((id) => this.#recheck.has(id)));
+    for (const id of block.rows) this.#recheck.delete(id);
+    return { verdict: "mine", generation, finished: look.size > 0 ? await this.#finishedAmong(look) : NONE };
+  }
+
+  /** Whether run `runId` still holds generation `generation` of a block: it is running and has not released it. */
+  async #holds(runId: string, block: number, generation: number): Promise<boolean> {
+    if ((await this.#stateOf(runId)) !== "running") return false;
+    const prefix = blockClaimIdPrefix(this.#ctx.experiment, this.#ctx.key, block);
+    return (await this.#get(this.#claims, blockReleaseId(prefix, generation))) === undefined;
   }
 
   /** The rows among `ids` with a result another run wrote since this one started: one pass over the results. */
@@ -228,19 +232,10 @@ export class RowClaims {
     for await (const row of this.#results.entries()) {
       const id = row.dataset_row_id;
       if (typeof id !== "string" || !ids.has(id) || row.task_key !== this.#ctx.key) continue;
+      // An error row another run wrote is that run's answer; only failures this run found at its start are redone.
       if (row.status === "ok" || row.run_id !== this.#ctx.failedBefore.get(id)) finished.add(id);
     }
     return finished;
-  }
-
-  /** Whether a row claimed by `owner` is done, still held, or free to take over. */
-  async #judge(datasetRowId: string, owner: string): Promise<ClaimVerdict | "free"> {
-    const result = await this.#get(this.#results, resultRowId(datasetRowId, this.#ctx.key));
-    if (result?.status === "ok") return "done";
-    // An error row another run wrote since this run started is that run's answer; only
-    // failures this run found at its start are redone.
-    if (result && result.run_id !== this.#ctx.failedBefore.get(datasetRowId)) return "done";
-    return (await this.#stateOf(owner)) === "running" ? "held" : "free";
   }
 
   async #stateOf(runId: string): Promise<RunState> {

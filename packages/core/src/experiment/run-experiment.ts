@@ -5,7 +5,8 @@ import { map } from "../execution/map.js";
 import type { Task } from "../execution/task.js";
 import type { Project } from "../project.js";
 import { ROW_ID, type Row, type StoredRow } from "../rows.js";
-import { RowClaims, claimHolders } from "./claims.js";
+import { BlockReleases } from "./block-release.js";
+import { BlockClaims, claimHolders } from "./claims.js";
 import { DoneSet } from "./done-set.js";
 import { executionRunKey } from "./execution-run-key.js";
 import { DEFAULT_FAIL_FAST, FailFast } from "./fail-fast.js";
@@ -14,12 +15,12 @@ import { resultRow } from "./result-row.js";
 import { ResultWriter } from "./result-writer.js";
 import { type RunEvent, emitter } from "./run-events.js";
 import { RunHeartbeat } from "./run-heartbeat.js";
-import { claimedRows } from "./run-inputs.js";
+import { type ClaimedRow, claimedRows } from "./run-inputs.js";
 import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 import { type Counters, progressReporter } from "./run-progress.js";
 import { type RunStatus, errorJson, listRuns } from "./run-record.js";
 import { codeChangeSince, previousResults } from "./run-setup.js";
-import { COUNT_WAIT_MS, type RunContext, startRun } from "./run-start.js";
+import { COUNT_WAIT_MS, type ExperimentRunState, startRun } from "./run-start.js";
 import { type Stop, bounded, newStop, stopRun } from "./run-stop.js";
 
 export type { ExperimentProgress, RunEvent } from "./run-events.js";
@@ -37,8 +38,9 @@ export { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperim
  * - A run record (status running, then completed / failed / cancelled with a `reason`;
  *   parameters, timing, counts, metrics, provenance, a heartbeat every `heartbeatMs`) is
  *   kept in the project's internal `__runs` table. See `runState` for "stale".
- * - Rows are claimed before they run, so several runners on one experiment (`resume`)
- *   split the work and each row gets one result; rows of a stale runner are taken over.
+ * - Rows are claimed before they run, by blocks of 64 dataset rows, so several runners on
+ *   one experiment (`resume`) split the work and each row gets one result; blocks of a stale
+ *   runner are taken over, and only their rows without a result run again.
  * - With `resume`, rows already done with the same task, code and parameters are skipped.
  * - Cancelling through `signal` or `requestCancel` stops running jobs and ends with status
  *   "cancelled"; rows cancelled mid-way are not stored, so a resumed run does them.
@@ -107,7 +109,7 @@ interface Loop {
   writingSince: () => number | undefined;
 }
 
-async function executeRows<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>, ctx: RunContext<I>, loop: Loop): Promise<void> {
+async function executeRows<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>, ctx: ExperimentRunState<I>, loop: Loop): Promise<void> {
   const { c, stop, emit } = loop;
   const key = ctx.record.task_key;
   const resume = ctx.record.resume;
@@ -149,14 +151,15 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
       });
   }
   const progress = progressReporter(ctx, options, c);
-  const claims = new RowClaims(ctx.claims, ctx.runs, ctx.experiment, {
+  const claims = new BlockClaims(ctx.claims, ctx.runs, ctx.experiment, {
     runId: ctx.runId,
     experiment: ctx.record.experiment,
     key,
     failedBefore: previous.errorRuns,
   });
-  if (resume) claims.preload(await claimHolders(ctx.claims, ctx.record.experiment, key, previous.done));
-  const inFlight = new Map<number, StoredRow<I>>();
+  const releases = new BlockReleases(ctx.claims, { runId: ctx.runId, experiment: ctx.record.experiment, key });
+  if (resume) await claims.preload(await claimHolders(ctx.claims, ctx.record.experiment, key, previous.done));
+  const inFlight = new Map<number, ClaimedRow<I>>();
   let index = 0;
   const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
     const hooks = {
@@ -173,14 +176,14 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
       },
     };
     // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
-    for await (const row of claimedRows(
+    for await (const claimed of claimedRows(
       ctx.dataset,
-      { done: previous.done, claims, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal },
+      { done: previous.done, claims, releases, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal },
       hooks,
     )) {
-      inFlight.set(index++, row);
+      inFlight.set(index++, claimed);
       c.running++;
-      yield row;
+      yield claimed.row;
     }
   })();
   const writer = new ResultWriter(ctx.experiment, previous.errorRows);
@@ -196,7 +199,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
   };
   for await (const outcome of map(options.task as Task<StoredRow<I>, O>, inputs, mapOptions)) {
     c.running--;
-    const row = inFlight.get(outcome.index)!;
+    const { row, block } = inFlight.get(outcome.index)!;
     inFlight.delete(outcome.index);
     if (!outcome.ok && outcome.error.code === "ERR_THEMIS_ABORTED" && stop.controller.signal.aborted) continue;
     const result = resultRow(row, outcome, ctx.runId, key, options.storeInput ?? true);
@@ -205,6 +208,7 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
       emit({ type: "row-failed", runId: ctx.runId, datasetRowId: row[ROW_ID], error: structuredClone(result.error) as unknown as JobError });
     // A row counts (counters, metrics, progress) once its result is stored.
     writer.add(result, () => {
+      releases.stored(block);
       if (result.status === "ok") c.succeeded++;
       else c.failed++;
       if (result.scores) loop.metrics.add(result.scores as Scores);
@@ -216,10 +220,11 @@ async function executeRows<I extends Row, O>(project: Project, options: RunExper
     if (writer.backlog >= 1024) await bounded(stop, writer.settle());
   }
   await bounded(stop, writer.flush());
+  await bounded(stop, releases.settle());
   progress(true);
 }
 
-async function finishRun<I extends Row>(ctx: RunContext<I>, heartbeat: RunHeartbeat, loop: Loop, runError: unknown): Promise<ExperimentRunSummary> {
+async function finishRun<I extends Row>(ctx: ExperimentRunState<I>, heartbeat: RunHeartbeat, loop: Loop, runError: unknown): Promise<ExperimentRunSummary> {
   const { c, stop } = loop;
   const durationMs = performance.now() - ctx.started;
   const finished = c.succeeded + c.failed;

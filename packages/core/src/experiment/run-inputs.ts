@@ -1,7 +1,9 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { ROW_ID, type Row, type StoredRow } from "../rows.js";
 import type { Dataset } from "../storage/table.js";
-import type { ClaimVerdict, RowClaims } from "./claims.js";
+import type { BlockReleases } from "./block-release.js";
+import { BLOCK_ROWS } from "./claim-ids.js";
+import type { BlockClaims, BlockVerdict } from "./claims.js";
 
 /** What the input stream tells the run about rows it does not yield. */
 export interface InputHooks {
@@ -17,51 +19,85 @@ export interface InputHooks {
 export interface InputSettings {
   /** Dataset row ids done by earlier runs (skipped without a claim). */
   done: { has(id: string): boolean };
-  claims: RowClaims;
-  /** Milliseconds between looks at rows a live runner holds, once the dataset is read. */
+  claims: BlockClaims;
+  /** Told which rows of each block this run takes, so that it releases the block once they are stored. */
+  releases: BlockReleases;
+  /** Milliseconds between looks at blocks a live runner holds, once the dataset is read. */
   pollMs: number;
   signal: AbortSignal;
 }
 
-/** A batch of rows and what claiming them gave. */
-interface Claimed<I extends Row> {
-  batch: StoredRow<I>[];
-  verdicts: Map<string, ClaimVerdict>;
+/** A row for the run to compute, and the index of its block (the run releases the block once its rows are stored). */
+export interface ClaimedRow<I extends Row> {
+  row: StoredRow<I>;
+  block: number;
 }
 
-const MIN_BATCH = 16;
-const MAX_BATCH = 512;
+/** A block of the dataset with the rows of it not done earlier (at least one). */
+interface RowBlock<I extends Row> {
+  index: number;
+  rows: StoredRow<I>[];
+}
+
+/** Blocks and what claiming them gave. */
+interface Claimed<I extends Row> {
+  blocks: RowBlock<I>[];
+  verdicts: Map<number, BlockVerdict>;
+}
+
+/** Blocks claimed in one append: from 1 (64 rows) to 8 (512 rows). */
+const MIN_BLOCKS = 1;
+const MAX_BLOCKS = 8;
+
+async function claim<I extends Row>(claims: BlockClaims, blocks: RowBlock<I>[]): Promise<Map<number, BlockVerdict>> {
+  return claims.claimBlocks(blocks.map((b) => ({ index: b.index, rows: b.rows.map((r) => r[ROW_ID]) })));
+}
 
 /**
- * The dataset rows this run should compute, in dataset order: rows done earlier are
- * skipped, the rest are claimed in batches (one append per batch; the batch grows while
- * nobody else claims, and shrinks back on a conflict so runners keep splitting the work).
- * The next batch is read and claimed while the current one runs, so the claim's append is
- * off the rows' path. Rows a live runner holds are looked at again at the end: yielded when
- * their runner dies, dropped when it finishes them.
+ * The dataset rows this run should compute, in dataset order. The dataset is cut into
+ * blocks of {@link BLOCK_ROWS} rows by position (see `BLOCK_ROWS`); rows done earlier are
+ * skipped, and each block with rows left is claimed with one claim row, several blocks per
+ * append (more while nobody else claims, one again on a conflict so runners keep splitting
+ * the work). The next blocks are read and claimed while the current ones run, so the claim's
+ * append is off the rows' path. Blocks a live runner holds are looked at again at the end:
+ * their rows are yielded when that runner ends without a result for them.
  */
-export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings: InputSettings, hooks: InputHooks): AsyncGenerator<StoredRow<I>> {
-  const held: StoredRow<I>[] = [];
-  let size = MIN_BATCH;
+export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings: InputSettings, hooks: InputHooks): AsyncGenerator<ClaimedRow<I>> {
+  const held: RowBlock<I>[] = [];
+  let size = MIN_BLOCKS;
   const source = dataset.entries()[Symbol.asyncIterator]();
-  let read = 0;
+  let position = 0;
   let ended = false;
-  /** The next `size` rows not done, claimed in one append; undefined at the dataset's end. */
-  const claimNext = async (): Promise<Claimed<I> | undefined> => {
-    const batch: StoredRow<I>[] = [];
-    while (!ended && batch.length < size) {
-      const next = await source.next();
-      if (next.done) {
-        ended = true;
-        hooks.onDatasetRead(read);
-        break;
+  /** The next block with rows not done; undefined at the dataset's end. */
+  const readBlock = async (): Promise<RowBlock<I> | undefined> => {
+    while (!ended) {
+      const index = Math.floor(position / BLOCK_ROWS);
+      const rows: StoredRow<I>[] = [];
+      while (position < (index + 1) * BLOCK_ROWS) {
+        const next = await source.next();
+        if (next.done) {
+          ended = true;
+          hooks.onDatasetRead(position);
+          break;
+        }
+        position++;
+        if (settings.done.has(next.value[ROW_ID])) hooks.onSkipped();
+        else rows.push(next.value);
       }
-      read++;
-      if (settings.done.has(next.value[ROW_ID])) hooks.onSkipped();
-      else batch.push(next.value);
+      if (rows.length > 0) return { index, rows };
     }
-    if (batch.length === 0) return undefined;
-    return { batch, verdicts: await settings.claims.claimMany(batch.map((r) => r[ROW_ID])) };
+    return undefined;
+  };
+  /** The next `size` blocks with rows not done, claimed in one append; undefined at the dataset's end. */
+  const claimNext = async (): Promise<Claimed<I> | undefined> => {
+    const blocks: RowBlock<I>[] = [];
+    while (blocks.length < size) {
+      const block = await readBlock();
+      if (!block) break;
+      blocks.push(block);
+    }
+    if (blocks.length === 0) return undefined;
+    return { blocks, verdicts: await claim(settings.claims, blocks) };
   };
   let pending: Promise<Claimed<I> | undefined> | undefined = claimNext();
   try {
@@ -69,19 +105,14 @@ export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings:
       const current: Claimed<I> | undefined = await pending;
       pending = undefined;
       if (!current) break;
-      const conflict = current.batch.some((row) => current.verdicts.get(row[ROW_ID]) !== "mine");
-      size = conflict ? MIN_BATCH : Math.min(size * 2, MAX_BATCH);
+      const conflict = current.blocks.some((b) => current.verdicts.get(b.index)?.verdict !== "mine");
+      size = conflict ? MIN_BLOCKS : Math.min(size * 2, MAX_BLOCKS);
       pending = claimNext();
-      for (const row of current.batch) {
-        const verdict = current.verdicts.get(row[ROW_ID]);
-        if (verdict === "mine") yield row;
-        else if (verdict === "held") held.push(row);
-        else hooks.onClaimedElsewhere();
-      }
+      for (const block of current.blocks) yield* settle(block, current.verdicts.get(block.index), held, settings.releases, hooks);
     }
   } finally {
     // Left early (a cancel): the claim under way must not end as an unhandled rejection
-    // (its rows stay claimed by this run, taken over like those of any ended run).
+    // (its blocks stay claimed by this run, taken over like those of any ended run).
     pending?.catch(() => undefined);
     await source.return?.(undefined);
   }
@@ -89,15 +120,31 @@ export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings:
   while (waiting.length > 0 && !settings.signal.aborted) {
     await delay(settings.pollMs, undefined, { signal: settings.signal }).catch(() => undefined);
     if (settings.signal.aborted) return;
-    // One batch again: settled from the holders a resumed run read, else row by row.
-    const verdicts = await settings.claims.claimMany(waiting.map((r) => r[ROW_ID]));
-    const still: StoredRow<I>[] = [];
-    for (const row of waiting) {
-      const verdict = verdicts.get(row[ROW_ID]);
-      if (verdict === "mine") yield row;
-      else if (verdict === "held") still.push(row);
-      else hooks.onClaimedElsewhere();
-    }
+    const verdicts = await claim(settings.claims, waiting);
+    const still: RowBlock<I>[] = [];
+    for (const block of waiting) yield* settle(block, verdicts.get(block.index), still, settings.releases, hooks);
     waiting = still;
   }
+}
+
+/** The rows of a block to run, by its verdict: a held block goes to `held`, rows done elsewhere are counted. */
+function* settle<I extends Row>(
+  block: RowBlock<I>,
+  verdict: BlockVerdict | undefined,
+  held: RowBlock<I>[],
+  releases: BlockReleases,
+  hooks: InputHooks,
+): Generator<ClaimedRow<I>> {
+  if (verdict?.verdict === "held") {
+    held.push(block);
+    return;
+  }
+  if (verdict?.verdict !== "mine") {
+    for (const _ of block.rows) hooks.onClaimedElsewhere();
+    return;
+  }
+  const mine = verdict.finished.size === 0 ? block.rows : block.rows.filter((row) => !verdict.finished.has(row[ROW_ID]));
+  for (let i = mine.length; i < block.rows.length; i++) hooks.onClaimedElsewhere();
+  releases.hold(block.index, verdict.generation, mine.length);
+  for (const row of mine) yield { row, block: block.index };
 }

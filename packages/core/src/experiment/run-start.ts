@@ -11,7 +11,7 @@ import { defaultRegistry } from "../registry/registry.js";
 import { type JsonValue, type Row, toJsonRow } from "../rows.js";
 import type { Dataset, Table } from "../storage/table.js";
 import { CANCELS_TABLE } from "./cancel.js";
-import { claimsTable } from "./claims.js";
+import { claimsTable } from "./claim-ids.js";
 import { collectProvenance } from "./provenance.js";
 import type { RunExperimentOptions } from "./run-options.js";
 import { DEFAULT_HEARTBEAT_MS, RUNS_TABLE, type RunRecord } from "./run-record.js";
@@ -27,7 +27,7 @@ async function openTables(project: Project, name: string, resume: boolean): Prom
 }
 
 /** Everything a run needs once it is set up. */
-export interface RunContext<I extends Row> {
+export interface ExperimentRunState<I extends Row> {
   runId: string;
   started: number;
   record: RunRecord;
@@ -50,7 +50,7 @@ export const COUNT_WAIT_MS = 250;
  * Set a run up: resolve the dataset and executor (a missing module task fails here, before
  * any row), open the tables, collect provenance, and build the first run record.
  */
-export async function startRun<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>): Promise<RunContext<I>> {
+export async function startRun<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>): Promise<ExperimentRunState<I>> {
   const started = performance.now();
   const registry = options.registry ?? defaultRegistry();
   const parameters = toJsonRow(options.parameters ?? {}) as { [key: string]: JsonValue };
