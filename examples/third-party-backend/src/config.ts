@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** The registry name of this backend: the key under "themisBackends" in package.json. */
+export const BACKEND_NAME = "jsonl";
+
 /**
  * The config of the "jsonl" backend. Core validates user input against this schema before
  * `create` runs, fills in the defaults, derives the JSON Schema that `themis backends schema

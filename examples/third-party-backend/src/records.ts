@@ -1,5 +1,5 @@
-import { CorruptDataError, ROW_ID, type StoredRow } from "@themis/core";
-import { BACKEND_NAME } from "./name.js";
+import { CorruptDataError, ROW_ID, type StoredRow } from "@themis/core/backend";
+import { BACKEND_NAME } from "./config.js";
 
 /**
  * One row as one line: JSON text, which holds every JSON value exactly ("1" stays a string,
@@ -9,26 +9,21 @@ export function encodeRecord(row: StoredRow): string {
   return `${JSON.stringify(row)}\n`;
 }
 
-/** The row a line holds. CorruptDataError, naming the file and line, when it holds none. */
-export function decodeRecord(text: string, file: string, line: number): StoredRow {
+/** The row `text` holds, or undefined when it holds none (not JSON, or no string `_row_id`). */
+export function parseRecord(text: string): StoredRow | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (cause) {
-    throw new CorruptDataError(`${file}:${line}: not valid JSON (${(cause as Error).message})`, { backend: BACKEND_NAME, cause });
+  } catch {
+    return undefined;
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value) || typeof (value as Record<string, unknown>)[ROW_ID] !== "string") {
-    throw new CorruptDataError(`${file}:${line}: expected a JSON object with a string "${ROW_ID}"`, { backend: BACKEND_NAME });
-  }
-  return value as StoredRow;
+  const isRow = typeof value === "object" && value !== null && !Array.isArray(value) && typeof (value as Record<string, unknown>)[ROW_ID] === "string";
+  return isRow ? (value as StoredRow) : undefined;
 }
 
-/** True when `text` is a complete record: used to tell a torn append from a missing final newline. */
-export function isCompleteRecord(text: string): boolean {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === "object" && value !== null && !Array.isArray(value) && typeof (value as Record<string, unknown>)[ROW_ID] === "string";
-  } catch {
-    return false;
-  }
+/** The row a line holds. CorruptDataError, naming the file and line, when it holds none. */
+export function decodeRecord(text: string, file: string, line: number): StoredRow {
+  const row = parseRecord(text);
+  if (row === undefined) throw new CorruptDataError(`${file}:${line}: not a JSON object with a string "${ROW_ID}"`, { backend: BACKEND_NAME });
+  return row;
 }
