@@ -29,8 +29,8 @@ export function fsError(error: unknown, action: string, target: string, missing?
 }
 
 /**
- * Make a rename or a new file in `dir` durable: fsync the directory entry itself.
- * Some platforms cannot open a directory for syncing; there the rename is as durable as it gets.
+ * Make a rename or a new file in `dir` durable: fsync the directory entry itself. Some
+ * platforms (Windows) cannot sync a directory; there the rename is as durable as it gets.
  */
 export async function syncDirectory(dir: string): Promise<void> {
   let handle: FileHandle | undefined;

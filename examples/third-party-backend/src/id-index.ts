@@ -2,28 +2,19 @@ import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { ROW_ID } from "@themis/core/backend";
 import { readLines } from "./lines.js";
-import { parseRecord } from "./records.js";
+import { parseRecord } from "./rows.js";
 
 /**
- * The row ids of one table file, kept so `append` can refuse an existing id without reading
- * the whole file every time. Built by one full read on the first append of a table in this
- * process, then brought up to date by reading only the bytes appended since, by this
- * process or another; a file replaced by a rewrite (a new file renamed into place) or
- * shrunk behind our back is read afresh. So an append costs O(rows appended).
- */
-interface IdIndex {
-  /** Which file the index describes (device, inode, birth time): a rewrite renames a new file into place. */
-  readonly identity: string;
-  /** Byte offset up to which the file is indexed; always 0 or just after a newline. */
-  end: number;
-  readonly ids: Set<string>;
-}
-
-/**
+ * The row ids of each table file, kept so `append` can refuse an existing id without reading
+ * the whole file every time: built by one full read on the first append of a table in this
+ * process, then brought up to date by reading only the bytes appended since (by this process
+ * or another). A file replaced by a rewrite (a new file renamed into place: another inode)
+ * or shrunk behind our back is read afresh. So an append costs O(rows appended).
+ *
  * Module-wide, like the write queues: every writer of a file in this process goes through
  * the file's queue, whichever backend instance it belongs to. Only touched inside that queue.
  */
-const indexes = new Map<string, IdIndex>();
+const indexes = new Map<string, { readonly identity: string; end: number; readonly ids: Set<string> }>();
 
 /** What {@link indexedIds} answers. */
 export interface IndexedIds {
@@ -45,8 +36,7 @@ export async function indexedIds(file: string, handle: FileHandle): Promise<Inde
   }
   for await (const line of readLines(handle, stats.size, index.end)) {
     if (!line.terminated) break;
-    // A blank or unreadable line holds no id; readers report it.
-    const id = parseRecord(line.text)?.[ROW_ID];
+    const id = parseRecord(line.text)?.[ROW_ID]; // A blank or unreadable line holds none; readers report it.
     if (id !== undefined) index.ids.add(id);
     index.end = line.end;
   }

@@ -35,7 +35,7 @@ export class JsonlProject implements ProjectStoreImpl {
   }
 
   #table(kind: TableKind, name: string): TableStoreImpl {
-    return new JsonlTable({ kind, name, project: this.#name, file: this.#file(kind, name), fsync: this.#fsync });
+    return new JsonlTable(this.#file(kind, name), `${kind} "${name}" of project "${this.#name}"`, this.#fsync);
   }
 
   #missing(what: string): () => NotFoundError {

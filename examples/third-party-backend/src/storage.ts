@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { AlreadyExistsError, NotFoundError, type OpenMode, type ProjectStoreImpl, type StorageBackendImpl } from "@themis/core/backend";
 import { BACKEND_NAME, type JsonlConfig } from "./config.js";
@@ -57,13 +57,8 @@ export class JsonlStorage implements StorageBackendImpl {
     try {
       for (const folder of Object.values(KIND_FOLDERS)) await mkdir(path.join(dir, folder), { recursive: true });
       // "wx": of two processes creating one project, exactly one wins.
-      const handle = await open(path.join(dir, PROJECT_MARKER), "wx");
-      try {
-        await handle.writeFile(`${JSON.stringify({ format: "themis-backend-jsonl", version: 1 })}\n`);
-        if (this.#fsync) await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      const marker = `${JSON.stringify({ format: "themis-backend-jsonl", version: 1 })}\n`;
+      await writeFile(path.join(dir, PROJECT_MARKER), marker, { flag: "wx", flush: this.#fsync });
     } catch (error) {
       if (errnoOf(error) !== "EEXIST") throw fsError(error, "create project in", dir);
       if (mode === "create") throw new AlreadyExistsError(`project "${project}" already exists in ${this.#rootDir}`, { backend: BACKEND_NAME });

@@ -1,39 +1,15 @@
 import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
-import {
-  GroupCommitQueue,
-  type GroupOutcome,
-  NotFoundError,
-  ROW_ID,
-  type RowChange,
-  type StoredRow,
-  type TableKind,
-  type TableStoreImpl,
-  planChanges,
-} from "@themis/core/backend";
+import { GroupCommitQueue, NotFoundError, ROW_ID, planChanges } from "@themis/core/backend";
+import type { GroupOutcome, RowChange, StoredRow, TableStoreImpl } from "@themis/core/backend";
 import { BACKEND_NAME } from "./config.js";
 import { fsError, replaceFile } from "./files.js";
 import { indexedIds } from "./id-index.js";
-import { encodeRecord, parseRecord } from "./records.js";
-import { readRows } from "./rows.js";
-
-/** What a table needs to know about where it lives. */
-export interface JsonlTableOptions {
-  readonly kind: TableKind;
-  readonly name: string;
-  readonly project: string;
-  /** Absolute path of the table's `.jsonl` file. */
-  readonly file: string;
-  readonly fsync: boolean;
-}
+import { encodeRecord, parseRecord, readRows } from "./rows.js";
 
 type Append = Extract<RowChange, { kind: "append" }>;
-
 /** One queued change, with the table handle that writes it. */
-interface Queued {
-  readonly change: RowChange;
-  readonly table: JsonlTable;
-}
+type Queued = { readonly change: RowChange; readonly table: JsonlTable };
 
 /**
  * Every writer of a table file goes through the file's queue (core's group commit): changes
@@ -65,19 +41,22 @@ export function queueOf(file: string): GroupCommitQueue<Queued> {
  * - Readers stream a snapshot of the file (see rows.ts for torn and duplicate lines).
  */
 export class JsonlTable implements TableStoreImpl {
-  readonly #options: JsonlTableOptions;
-  /** The table in messages; core's `planChanges` uses it too. */
+  /** Absolute path of the table's `.jsonl` file. */
+  readonly #file: string;
+  /** The table in messages, e.g. `dataset "qa" of project "p"`; core's `planChanges` uses it too. */
   readonly #label: string;
+  readonly #fsync: boolean;
 
-  constructor(options: JsonlTableOptions) {
-    this.#options = options;
-    this.#label = `${options.kind} "${options.name}" of project "${options.project}"`;
+  constructor(file: string, label: string, fsync: boolean) {
+    this.#file = file;
+    this.#label = label;
+    this.#fsync = fsync;
   }
 
   #missing = (): NotFoundError => new NotFoundError(`${this.#label} does not exist`, { backend: BACKEND_NAME });
 
   async *entries(): AsyncIterable<StoredRow> {
-    const { file } = this.#options;
+    const file = this.#file;
     // Take the snapshot (open + size) in the table's queue, so no write of this process is
     // half-done at that moment. Rewrites rename a new file into place, so the open handle
     // keeps reading the complete old file; appends land after `size` and are not seen.
@@ -101,15 +80,15 @@ export class JsonlTable implements TableStoreImpl {
   // No `load` and no `get`: core's fallbacks read `entries()`, as this backend would.
 
   append(rows: readonly StoredRow[]): Promise<void> {
-    return queueOf(this.#options.file).enqueue({ change: { kind: "append", rows }, table: this });
+    return queueOf(this.#file).enqueue({ change: { kind: "append", rows }, table: this });
   }
 
   update(row: StoredRow): Promise<void> {
-    return queueOf(this.#options.file).enqueue({ change: { kind: "update", row }, table: this });
+    return queueOf(this.#file).enqueue({ change: { kind: "update", row }, table: this });
   }
 
   delete(id: string): Promise<void> {
-    return queueOf(this.#options.file).enqueue({ change: { kind: "delete", id }, table: this });
+    return queueOf(this.#file).enqueue({ change: { kind: "delete", id }, table: this });
   }
 
   /**
@@ -122,12 +101,12 @@ export class JsonlTable implements TableStoreImpl {
     try {
       return appends.length === changes.length ? await this.#append(appends) : await this.#rewrite(changes);
     } catch (error) {
-      throw fsError(error, "write", this.#options.file, this.#missing);
+      throw fsError(error, "write", this.#file, this.#missing);
     }
   }
 
   async #append(changes: readonly Append[]): Promise<GroupOutcome> {
-    const { file, fsync } = this.#options;
+    const file = this.#file;
     // No O_CREAT: appending to a table deleted meanwhile must fail, not recreate it.
     const handle = await open(file, constants.O_RDWR | constants.O_APPEND);
     try {
@@ -137,7 +116,7 @@ export class JsonlTable implements TableStoreImpl {
       const text = plan.accepted.flatMap((change) => change.rows.map(encodeRecord)).join("");
       if (text !== "") {
         await handle.writeFile(text, "utf8");
-        if (fsync) await handle.datasync();
+        if (this.#fsync) await handle.datasync();
       }
       // What was written is indexed by the next append, which reads from where the index stopped.
       return changes.map((change) => plan.rejected.get(change));
@@ -162,14 +141,14 @@ export class JsonlTable implements TableStoreImpl {
       return;
     }
     await handle.truncate(start);
-    process.emitWarning(`${this.#options.file}: removed a torn last record of ${tail.length} bytes (an append cut short, never acknowledged)`, {
+    process.emitWarning(`${this.#file}: removed a torn last record of ${tail.length} bytes (an append cut short, never acknowledged)`, {
       code: "THEMIS_JSONL_TORN_RECORD",
     });
   }
 
   /** Read every row, apply the changes that hold in memory, write the file back atomically. */
   async #rewrite(changes: readonly RowChange[]): Promise<GroupOutcome> {
-    const { file, fsync } = this.#options;
+    const file = this.#file;
     // A Map keeps insertion order, and `set` of a key it has keeps its place: the file's order.
     const rows = new Map<string, StoredRow>();
     const handle = await open(file, "r");
@@ -184,7 +163,7 @@ export class JsonlTable implements TableStoreImpl {
       else if (change.kind === "update") rows.set(change.row[ROW_ID], change.row);
       else rows.delete(change.id);
     }
-    if (plan.accepted.length > 0) await replaceFile(file, [...rows.values()].map(encodeRecord).join(""), fsync);
+    if (plan.accepted.length > 0) await replaceFile(file, [...rows.values()].map(encodeRecord).join(""), this.#fsync);
     return changes.map((change) => plan.rejected.get(change));
   }
 }
