@@ -13,7 +13,11 @@ export const jsonlConfigSchema = z.strictObject({
     .string()
     .min(1)
     .default("./themis-data")
-    .describe("Folder holding one sub-folder per project. A relative path is resolved from the current directory."),
+    // A path field: in a themis config file, a relative path is resolved against that file's folder.
+    .meta({ path: true })
+    .describe(
+      "Folder holding one sub-folder per project. A relative path is resolved against the folder of the themis config file that sets it, else against the working directory.",
+    ),
   fsync: z
     .boolean()
     .default(true)

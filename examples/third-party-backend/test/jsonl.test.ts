@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { Project, Registry, parseBackendConfig } from "@themis/core";
+import { pathFields } from "@themis/core/config";
 import { PROJECT_MARKER, jsonlBackend } from "../src/index.js";
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -269,6 +270,9 @@ describe("jsonl projects", () => {
 describe("jsonl config", () => {
   it("fills in defaults", () => {
     expect(parseBackendConfig(jsonlBackend, {})).toEqual({ rootDir: "./themis-data", fsync: true });
+  });
+  it("marks rootDir as a path field (resolved against the config file's folder)", () => {
+    expect(pathFields(jsonlBackend)).toEqual(["rootDir"]);
   });
   it("rejects wrong types and unknown keys with field paths (INVALID_CONFIG)", () => {
     let error: unknown;
