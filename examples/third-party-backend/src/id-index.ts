@@ -1,15 +1,16 @@
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { ROW_ID } from "@themis/core/backend";
+import { ROW_ID, type StoredRow } from "@themis/core/backend";
 import { readLines } from "./lines.js";
 import { parseRecord } from "./rows.js";
 
 /**
  * The row ids of each table file, kept so `append` can refuse an existing id without reading
  * the whole file every time: built by one full read on the first append of a table in this
- * process, then brought up to date by reading only the bytes appended since (by this process
- * or another). A file replaced by a rewrite (a new file renamed into place: another inode)
- * or shrunk behind our back is read afresh. So an append costs O(rows appended).
+ * process, then kept up to date: our own appends add their ids, and only the bytes another
+ * process appended since are read. A file replaced by a rewrite (a new file renamed into
+ * place: another inode) or shrunk behind our back is read afresh. So an append costs
+ * O(rows appended).
  *
  * Module-wide, like the write queues: every writer of a file in this process goes through
  * the file's queue, whichever backend instance it belongs to. Only touched inside that queue.
@@ -41,6 +42,20 @@ export async function indexedIds(file: string, handle: FileHandle): Promise<Inde
     index.end = line.end;
   }
   return { ids: index.ids, end: index.end, size: stats.size };
+}
+
+/**
+ * Our own append of `rows`, `bytes` long, reached the file open as `handle`: index it now,
+ * so the next append need not read it back. Unless the file is not what the index saw plus
+ * these bytes (another writer's landed too, or a tail was repaired): the next append then
+ * reads everything past the index, ours included.
+ */
+export async function indexAppended(file: string, handle: FileHandle, rows: readonly StoredRow[], bytes: number): Promise<void> {
+  const index = indexes.get(file);
+  const size = (await handle.stat().catch(() => undefined))?.size;
+  if (index === undefined || size !== index.end + bytes) return;
+  for (const row of rows) index.ids.add(row[ROW_ID]);
+  index.end = size;
 }
 
 /** Drop the index of `target`, a table file, or of every table file under it, a project folder. */

@@ -4,7 +4,7 @@ import { GroupCommitQueue, NotFoundError, ROW_ID, planChanges } from "@themis/co
 import type { GroupOutcome, RowChange, StoredRow, TableStoreImpl } from "@themis/core/backend";
 import { BACKEND_NAME } from "./config.js";
 import { fsError, replaceFile } from "./files.js";
-import { indexedIds } from "./id-index.js";
+import { indexAppended, indexedIds } from "./id-index.js";
 import { encodeRecord, parseRecord, readRows } from "./rows.js";
 
 type Append = Extract<RowChange, { kind: "append" }>;
@@ -113,12 +113,14 @@ export class JsonlTable implements TableStoreImpl {
       const { ids, end, size } = await indexedIds(file, handle);
       if (end < size) await this.#repairTail(handle, end, size, ids);
       const plan = await planChanges(changes, ids, { backend: BACKEND_NAME, label: this.#label });
-      const text = plan.accepted.flatMap((change) => change.rows.map(encodeRecord)).join("");
-      if (text !== "") {
+      const rows = plan.accepted.flatMap((change) => change.rows);
+      if (rows.length > 0) {
+        const text = rows.map(encodeRecord).join("");
         await handle.writeFile(text, "utf8");
         if (this.#fsync) await handle.datasync();
+        // Stored: from here on nothing may fail the append (a retry would get ALREADY_EXISTS).
+        await indexAppended(file, handle, rows, Buffer.byteLength(text));
       }
-      // What was written is indexed by the next append, which reads from where the index stopped.
       return changes.map((change) => plan.rejected.get(change));
     } finally {
       await handle.close();
