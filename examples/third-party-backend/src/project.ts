@@ -38,8 +38,10 @@ export class JsonlProject implements ProjectStoreImpl {
     return new JsonlTable(this.#file(kind, name), `${kind} "${name}" of project "${this.#name}"`, this.#fsync);
   }
 
-  #missing(what: string): () => NotFoundError {
-    return () => new NotFoundError(`${what} does not exist in project "${this.#name}" (deleted?)`, { backend: BACKEND_NAME });
+  /** The NOT_FOUND of a missing `table`, or of this project when it is gone (deleted through another handle). */
+  #missing(table?: string): () => NotFoundError {
+    const message = table === undefined ? `project "${this.#name}" does not exist (deleted?)` : `${table} does not exist in project "${this.#name}"`;
+    return () => new NotFoundError(message, { backend: BACKEND_NAME });
   }
 
   async createTable(kind: TableKind, name: string): Promise<TableStoreImpl> {
@@ -49,7 +51,7 @@ export class JsonlProject implements ProjectStoreImpl {
       await (await open(file, "wx")).close();
     } catch (error) {
       if (errnoOf(error) === "EEXIST") throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#name}"`, { backend: BACKEND_NAME });
-      throw fsError(error, "create", file, this.#missing("the project folder"));
+      throw fsError(error, "create", file, this.#missing());
     }
     if (this.#fsync) await syncDirectory(path.dirname(file));
     return this.#table(kind, name);
@@ -66,7 +68,7 @@ export class JsonlProject implements ProjectStoreImpl {
   async listTables(kind: TableKind): Promise<string[]> {
     const folder = path.join(this.#dir, KIND_FOLDERS[kind]);
     const files = await readdir(folder).catch((error: unknown) => {
-      throw fsError(error, "list", folder, this.#missing("the project folder"));
+      throw fsError(error, "list", folder, this.#missing());
     });
     // Dot files are never tables (core refuses such names); temp files do not end with the extension.
     return files
