@@ -108,6 +108,9 @@ export function fileSystemError(error: unknown, options: FileSystemErrorOptions)
   const text = error instanceof Error ? error.message : code;
   const base = { backend: options.backend, cause: error };
   if (kind === "not-found" && options.notFound !== undefined) return backendError(kind, options.notFound, base);
-  const message = `cannot ${options.action}: ${text}${meaning ? `: ${meaning.todo}` : ""}`;
-  return backendError(kind, message, { ...base, field: options.field ?? "rootDir", issue: text });
+  if (kind === "config" && meaning) {
+    // Node's text (errno, call, path) goes in the issue, which the message lists below the fix.
+    return backendError(kind, `cannot ${options.action}: ${meaning.todo}`, { ...base, field: options.field ?? "rootDir", issue: text });
+  }
+  return backendError(kind, `cannot ${options.action}: ${text}${meaning ? `: ${meaning.todo}` : ""}`, base);
 }
