@@ -1,32 +1,7 @@
 import { type FileHandle, open } from "node:fs/promises";
 import path from "node:path";
-import { type ThemisError, asThemisError, backendError } from "@themis/core/backend";
+import { errnoOf } from "@themis/core/backend";
 import writeFileAtomic from "write-file-atomic";
-import { BACKEND_NAME } from "./config.js";
-
-/** The `code` of a Node.js system error (ENOENT, EEXIST, ...), if it is one. */
-export function errnoOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
-}
-
-// A busy or interrupted call may succeed on retry (UNAVAILABLE, retryable); a denied or full one will not.
-const TRANSIENT = new Set(["EAGAIN", "EBUSY", "EINTR", "EMFILE", "ENFILE"]);
-
-/**
- * `error`, thrown while trying to `action` `target`, as a Themis error users can match on
- * `code`: a Themis error as it is, ENOENT as `missing()` when given (the project or table is
- * gone), any other file-system failure through core's `backendError` with the original
- * error as `cause`.
- */
-export function fsError(error: unknown, action: string, target: string, missing?: () => ThemisError): ThemisError {
-  const themis = asThemisError(error);
-  if (themis) return themis;
-  const errno = errnoOf(error);
-  if (errno === "ENOENT" && missing) return missing();
-  const kind = errno !== undefined && TRANSIENT.has(errno) ? "unavailable" : "refused";
-  return backendError(kind, `cannot ${action} ${target}${errno ? ` (${errno})` : ""}`, { backend: BACKEND_NAME, cause: error });
-}
 
 /**
  * Make a rename or a new file in `dir` durable: fsync the directory entry itself. Some

@@ -1,8 +1,8 @@
 import { open, readdir, stat, unlink } from "node:fs/promises";
 import path from "node:path";
-import { AlreadyExistsError, NotFoundError, type ProjectStoreImpl, type TableKind, type TableStoreImpl } from "@themis/core/backend";
+import { AlreadyExistsError, type ProjectStoreImpl, type TableKind, type TableStoreImpl, errnoOf, fileSystemError } from "@themis/core/backend";
 import { BACKEND_NAME } from "./config.js";
-import { errnoOf, fsError, syncDirectory } from "./files.js";
+import { syncDirectory } from "./files.js";
 import { forgetIds } from "./id-index.js";
 import { JsonlTable, queueOf } from "./table.js";
 
@@ -38,10 +38,13 @@ export class JsonlProject implements ProjectStoreImpl {
     return new JsonlTable(this.#file(kind, name), `${kind} "${name}" of project "${this.#name}"`, this.#fsync);
   }
 
-  /** The NOT_FOUND of a missing `table`, or of this project when it is gone (deleted through another handle). */
-  #missing(table?: string): () => NotFoundError {
-    const message = table === undefined ? `project "${this.#name}" does not exist (deleted?)` : `${table} does not exist in project "${this.#name}"`;
-    return () => new NotFoundError(message, { backend: BACKEND_NAME });
+  /**
+   * A file operation's failure as a Themis error (core's `fileSystemError`); ENOENT is NOT_FOUND
+   * of `table`, or of this project when it is gone (deleted through another handle).
+   */
+  #fsError(error: unknown, action: string, table?: string): unknown {
+    const notFound = table === undefined ? `project "${this.#name}" does not exist (deleted?)` : `${table} does not exist in project "${this.#name}"`;
+    return fileSystemError(error, { backend: BACKEND_NAME, action: `${action} in project "${this.#name}"`, notFound });
   }
 
   async createTable(kind: TableKind, name: string): Promise<TableStoreImpl> {
@@ -51,7 +54,7 @@ export class JsonlProject implements ProjectStoreImpl {
       await (await open(file, "wx")).close();
     } catch (error) {
       if (errnoOf(error) === "EEXIST") throw new AlreadyExistsError(`${kind} "${name}" already exists in project "${this.#name}"`, { backend: BACKEND_NAME });
-      throw fsError(error, "create", file, this.#missing());
+      throw this.#fsError(error, `create ${kind} "${name}"`);
     }
     if (this.#fsync) await syncDirectory(path.dirname(file));
     return this.#table(kind, name);
@@ -60,7 +63,7 @@ export class JsonlProject implements ProjectStoreImpl {
   async openTable(kind: TableKind, name: string): Promise<TableStoreImpl> {
     const file = this.#file(kind, name);
     await stat(file).catch((error: unknown) => {
-      throw fsError(error, "open", file, this.#missing(`${kind} "${name}"`));
+      throw this.#fsError(error, `open ${kind} "${name}"`, `${kind} "${name}"`);
     });
     return this.#table(kind, name);
   }
@@ -68,7 +71,7 @@ export class JsonlProject implements ProjectStoreImpl {
   async listTables(kind: TableKind): Promise<string[]> {
     const folder = path.join(this.#dir, KIND_FOLDERS[kind]);
     const files = await readdir(folder).catch((error: unknown) => {
-      throw fsError(error, "list", folder, this.#missing());
+      throw this.#fsError(error, `list the ${kind}s`);
     });
     // Dot files are never tables (core refuses such names); temp files do not end with the extension.
     return files
@@ -83,7 +86,7 @@ export class JsonlProject implements ProjectStoreImpl {
     await queueOf(file).exclusive(async () => {
       forgetIds(file);
       await unlink(file).catch((error: unknown) => {
-        throw fsError(error, "delete", file, this.#missing(`${kind} "${name}"`));
+        throw this.#fsError(error, `delete ${kind} "${name}"`, `${kind} "${name}"`);
       });
     });
     if (this.#fsync) await syncDirectory(path.dirname(file));

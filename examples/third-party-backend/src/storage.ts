@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { AlreadyExistsError, NotFoundError, type OpenMode, type ProjectStoreImpl, type StorageBackendImpl } from "@themis/core/backend";
+import { AlreadyExistsError, NotFoundError, errnoOf, fileSystemError } from "@themis/core/backend";
+import type { OpenMode, ProjectStoreImpl, StorageBackendImpl } from "@themis/core/backend";
 import { BACKEND_NAME, type JsonlConfig } from "./config.js";
-import { errnoOf, fsError, syncDirectory } from "./files.js";
+import { syncDirectory } from "./files.js";
 import { forgetIds } from "./id-index.js";
 import { JsonlProject, KIND_FOLDERS } from "./project.js";
 
@@ -46,7 +47,7 @@ export class JsonlStorage implements StorageBackendImpl {
       return (await stat(marker)).isFile();
     } catch (error) {
       if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return false;
-      throw fsError(error, "read", marker);
+      throw fileSystemError(error, { backend: BACKEND_NAME, action: `read ${marker}` });
     }
   }
 
@@ -60,7 +61,7 @@ export class JsonlStorage implements StorageBackendImpl {
       const marker = `${JSON.stringify({ format: "themis-backend-jsonl", version: 1 })}\n`;
       await writeFile(path.join(dir, PROJECT_MARKER), marker, { flag: "wx", flush: this.#fsync });
     } catch (error) {
-      if (errnoOf(error) !== "EEXIST") throw fsError(error, "create project in", dir);
+      if (errnoOf(error) !== "EEXIST") throw fileSystemError(error, { backend: BACKEND_NAME, action: `create project "${project}" in ${this.#rootDir}` });
       if (mode === "create") throw new AlreadyExistsError(`project "${project}" already exists in ${this.#rootDir}`, { backend: BACKEND_NAME });
       return this.#project(project); // openOrCreate: another creator won the race; use its project.
     }
@@ -74,7 +75,7 @@ export class JsonlStorage implements StorageBackendImpl {
   async listProjects(): Promise<string[]> {
     const entries = await readdir(this.#rootDir, { withFileTypes: true }).catch((error: unknown) => {
       if (errnoOf(error) === "ENOENT") return []; // No project was ever created here.
-      throw fsError(error, "list", this.#rootDir);
+      throw fileSystemError(error, { backend: BACKEND_NAME, action: `list the projects in ${this.#rootDir}` });
     });
     const projects: string[] = [];
     for (const entry of entries) {
@@ -90,7 +91,7 @@ export class JsonlStorage implements StorageBackendImpl {
     // a leftover dot-folder is never listed as a project.
     const trash = path.join(this.#rootDir, `.deleted-${randomUUID()}`);
     await rename(dir, trash).catch((error: unknown) => {
-      throw fsError(error, "delete", dir, () => this.#missing(project));
+      throw errnoOf(error) === "ENOENT" ? this.#missing(project) : fileSystemError(error, { backend: BACKEND_NAME, action: `delete project "${project}"` });
     });
     if (this.#fsync) await syncDirectory(this.#rootDir);
     forgetIds(dir);

@@ -1,9 +1,9 @@
 import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
-import { GroupCommitQueue, NotFoundError, ROW_ID, planChanges } from "@themis/core/backend";
+import { GroupCommitQueue, ROW_ID, fileSystemError, planChanges } from "@themis/core/backend";
 import type { GroupOutcome, RowChange, StoredRow, TableStoreImpl } from "@themis/core/backend";
 import { BACKEND_NAME } from "./config.js";
-import { fsError, replaceFile } from "./files.js";
+import { replaceFile } from "./files.js";
 import { indexAppended, indexedIds } from "./id-index.js";
 import { encodeRecord, parseRecord, readRows } from "./rows.js";
 
@@ -53,7 +53,10 @@ export class JsonlTable implements TableStoreImpl {
     this.#fsync = fsync;
   }
 
-  #missing = (): NotFoundError => new NotFoundError(`${this.#label} does not exist`, { backend: BACKEND_NAME });
+  /** A file operation's failure as a Themis error (core's `fileSystemError`); ENOENT: the table is gone. */
+  #fsError(error: unknown, action: string): unknown {
+    return fileSystemError(error, { backend: BACKEND_NAME, action: `${action} ${this.#label}`, notFound: `${this.#label} does not exist` });
+  }
 
   async *entries(): AsyncIterable<StoredRow> {
     const file = this.#file;
@@ -62,11 +65,11 @@ export class JsonlTable implements TableStoreImpl {
     // keeps reading the complete old file; appends land after `size` and are not seen.
     const { handle, size } = await queueOf(file).exclusive(async () => {
       const opened = await open(file, "r").catch((error: unknown) => {
-        throw fsError(error, "read", file, this.#missing);
+        throw this.#fsError(error, "read");
       });
       const stats = await opened.stat().catch(async (error: unknown) => {
         await opened.close();
-        throw fsError(error, "read", file);
+        throw this.#fsError(error, "read");
       });
       return { handle: opened, size: stats.size };
     });
@@ -101,7 +104,7 @@ export class JsonlTable implements TableStoreImpl {
     try {
       return appends.length === changes.length ? await this.#append(appends) : await this.#rewrite(changes);
     } catch (error) {
-      throw fsError(error, "write", this.#file, this.#missing);
+      throw this.#fsError(error, "write to");
     }
   }
 

@@ -85,11 +85,15 @@ describe("something else where the backend expects a folder or a file", () => {
     await writeFile(folder, "someone's notes");
     await expect(project.listExperiments()).rejects.toMatchObject({
       code: "ERR_THEMIS_INVALID_CONFIG",
-      message: expect.stringMatching(/cannot list the experiments of project "not-dir": something else is at that path: move it away.*\n {2}- rootDir: ENOTDIR/),
+      message: expect.stringMatching(
+        /cannot list the experiments of project "not-dir": something else is at that path: move it away.*\n {2}- rootDir: ENOTDIR/,
+      ),
     });
     await expect(project.createExperiment("run")).rejects.toMatchObject({
       code: "ERR_THEMIS_INVALID_CONFIG",
-      message: expect.stringMatching(/cannot create experiment "run" of project "not-dir": something else is at that path: move it away.*\n {2}- rootDir: ENOTDIR/),
+      message: expect.stringMatching(
+        /cannot create experiment "run" of project "not-dir": something else is at that path: move it away.*\n {2}- rootDir: ENOTDIR/,
+      ),
     });
     expect(await readFile(folder, "utf8")).toBe("someone's notes");
     expect((await (await project.getDataset("qa")).load()).map((r) => r._row_id)).toEqual(ids);
@@ -107,9 +111,14 @@ describe("something else where the backend expects a folder or a file", () => {
     const inTheWay = { code: "ERR_THEMIS_INVALID_CONFIG", retryable: false };
     await expect(qa.append({ q: "lost?" })).rejects.toMatchObject({
       ...inTheWay,
-      message: expect.stringMatching(/cannot append to dataset "qa" of project "is-dir": something else is at that path: move it away.*\n {2}- rootDir: EISDIR/),
+      message: expect.stringMatching(
+        /cannot append to dataset "qa" of project "is-dir": something else is at that path: move it away.*\n {2}- rootDir: EISDIR/,
+      ),
     });
-    await expect(qa.load()).rejects.toMatchObject({ ...inTheWay, message: expect.stringMatching(/cannot read dataset "qa" of project "is-dir": .*\n {2}- rootDir: EISDIR/) });
+    await expect(qa.load()).rejects.toMatchObject({
+      ...inTheWay,
+      message: expect.stringMatching(/cannot read dataset "qa" of project "is-dir": .*\n {2}- rootDir: EISDIR/),
+    });
     await expect(project.getDataset("qa")).rejects.toMatchObject({ ...inTheWay, message: expect.stringContaining(`${file} is a folder`) });
     await expect(project.createDataset("qa")).rejects.toMatchObject({ ...inTheWay, message: expect.stringContaining(`${file} is a folder`) });
     // Put back, the table is whole again: the failed append wrote nothing anywhere.

@@ -106,9 +106,13 @@ describe("fileSystemError on real failures", () => {
     await chmod(locked, 0o500);
     const asRoot = process.getuid?.() === 0 || process.platform === "win32";
     const write = writeFile(path.join(locked, "t.csv"), "x");
-    const cause = asRoot
-      ? (await write, Object.assign(new Error(`EACCES: permission denied, open '${locked}/t.csv'`), { code: "EACCES", errno: -13, syscall: "open" }))
-      : await rejection(write);
+    let cause: unknown;
+    if (asRoot) {
+      await write; // root may write anyway: map the error Node would have built
+      cause = Object.assign(new Error(`EACCES: permission denied, open '${locked}/t.csv'`), { code: "EACCES", errno: -13, syscall: "open" });
+    } else {
+      cause = await rejection(write);
+    }
     await chmod(locked, 0o700);
     const error = fileSystemError(cause, options);
     expect(error).toMatchObject({ code: "ERR_THEMIS_INVALID_CONFIG", retryable: false, issues: [{ path: "rootDir" }] });
@@ -127,7 +131,7 @@ describe("fileSystemError leaves what is no file-system failure alone", () => {
   it("an unknown errno is a refusal that keeps Node's text", () => {
     const error = fileSystemError(Object.assign(new Error("EXDEV: cross-device link not permitted, rename 'a' -> 'b'"), { code: "EXDEV" }), options);
     expect(error).toMatchObject({ code: "ERR_THEMIS_UNAVAILABLE", retryable: false });
-    expect((error as Error).message).toBe('[themis] [my/files] cannot append to dataset "qa": EXDEV: cross-device link not permitted, rename \'a\' -> \'b\'');
+    expect((error as Error).message).toBe("[themis] [my/files] cannot append to dataset \"qa\": EXDEV: cross-device link not permitted, rename 'a' -> 'b'");
   });
 
   it("a Themis error and an error without an errno come back as they are", () => {

@@ -30,31 +30,31 @@ const WRONG_TYPE = "something else is at that path: move it away, or point the c
  */
 const MEANINGS: ReadonlyMap<string, ErrnoMeaning> = new Map(
   Object.entries({
-  EACCES: { kind: "config", todo: PERMISSIONS },
-  // On Windows, EPERM also comes from a file another program holds open (an editor, a virus scanner).
-  EPERM: { kind: "config", todo: `${PERMISSIONS} (on Windows: close programs that hold the file open)` },
-  EROFS: { kind: "config", todo: "the file system is mounted read-only: mount it read-write, or point the config at a writable folder" },
-  ENOTDIR: { kind: "config", todo: WRONG_TYPE },
-  EISDIR: { kind: "config", todo: WRONG_TYPE },
-  ENAMETOOLONG: { kind: "config", todo: "the path is too long for the file system: use a shorter folder or name" },
-  ELOOP: { kind: "config", todo: "a symbolic link in the path points in a loop: fix or remove it" },
-  ENOSPC: { kind: "refused", todo: NO_SPACE },
-  EDQUOT: { kind: "refused", todo: NO_SPACE },
-  EFBIG: { kind: "too-large", todo: "the file reached the file system's size limit (or `ulimit -f`): split the data or raise the limit" },
-  EIO: { kind: "refused", todo: "the disk (or network mount) reported an I/O error: check it, then retry" },
-  EMFILE: { kind: "unavailable", todo: TOO_MANY_FILES },
-  ENFILE: { kind: "unavailable", todo: TOO_MANY_FILES },
-  EAGAIN: { kind: "unavailable", todo: BUSY },
-  EBUSY: { kind: "unavailable", todo: `the file is busy: ${BUSY}` },
-  EINTR: { kind: "unavailable", todo: BUSY },
-  ENOENT: { kind: "not-found", todo: "it does not exist (removed by someone else?)" },
-  EEXIST: { kind: "already-exists", todo: "it exists already" },
+    EACCES: { kind: "config", todo: PERMISSIONS },
+    // On Windows, EPERM also comes from a file another program holds open (an editor, a virus scanner).
+    EPERM: { kind: "config", todo: `${PERMISSIONS} (on Windows: close programs that hold the file open)` },
+    EROFS: { kind: "config", todo: "the file system is mounted read-only: mount it read-write, or point the config at a writable folder" },
+    ENOTDIR: { kind: "config", todo: WRONG_TYPE },
+    EISDIR: { kind: "config", todo: WRONG_TYPE },
+    ENAMETOOLONG: { kind: "config", todo: "the path is too long for the file system: use a shorter folder or name" },
+    ELOOP: { kind: "config", todo: "a symbolic link in the path points in a loop: fix or remove it" },
+    ENOSPC: { kind: "refused", todo: NO_SPACE },
+    EDQUOT: { kind: "refused", todo: NO_SPACE },
+    EFBIG: { kind: "too-large", todo: "the file reached the file system's size limit (or `ulimit -f`): split the data or raise the limit" },
+    EIO: { kind: "refused", todo: "the disk (or network mount) reported an I/O error: check it, then retry" },
+    EMFILE: { kind: "unavailable", todo: TOO_MANY_FILES },
+    ENFILE: { kind: "unavailable", todo: TOO_MANY_FILES },
+    EAGAIN: { kind: "unavailable", todo: BUSY },
+    EBUSY: { kind: "unavailable", todo: `the file is busy: ${BUSY}` },
+    EINTR: { kind: "unavailable", todo: BUSY },
+    ENOENT: { kind: "not-found", todo: "it does not exist (removed by someone else?)" },
+    EEXIST: { kind: "already-exists", todo: "it exists already" },
   } satisfies Record<string, ErrnoMeaning>),
 );
 
 /**
- * The kind of failure a Node.js file-system errno means (see {@link fileSystemError} for
- * why): EACCES/EPERM/EROFS/ENOTDIR/EISDIR/ENAMETOOLONG/ELOOP `config`; ENOSPC/EDQUOT/EIO
+ * The kind of failure a Node.js file-system errno means (why, for each: core's README, "One
+ * meaning per code"): EACCES/EPERM/EROFS/ENOTDIR/EISDIR/ENAMETOOLONG/ELOOP `config`; ENOSPC/EDQUOT/EIO
  * `refused`; EFBIG `too-large`; EMFILE/ENFILE/EAGAIN/EBUSY/EINTR `unavailable`; ENOENT
  * `not-found` and EEXIST `already-exists` in their literal sense; any other code `refused`.
  */
