@@ -1,8 +1,9 @@
 // File-system failures reach users as Themis errors naming the table and what to do, and
 // lose nothing acknowledged. Real conditions only: a read-only folder, a file where a folder
-// should be (ENOTDIR), a folder where a table's file should be (EISDIR).
+// should be (ENOTDIR), a folder where a table's file should be (EISDIR), a full disk (a
+// small tmpfs, where the test may mount one).
 import { spawnSync } from "node:child_process";
-import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { appendFile, chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
@@ -127,6 +128,59 @@ describe("something else where the backend expects a folder or a file", () => {
     expect((await qa.load()).map((r) => r.q)).toEqual(["2+2?", "3+3?"]);
     await qa.append({ q: "4+4?" });
     expect(readCsvRaw(file)?.map((r) => r.q)).toEqual(["2+2?", "3+3?", "4+4?"]);
+    await project.close();
+  });
+});
+
+/** A 1 MiB tmpfs mounted at a new folder (root on Linux with CAP_SYS_ADMIN), or why not. */
+function smallDisk(): { dir: string; unmount: () => void } | { skip: string } {
+  if (process.platform !== "linux" || process.getuid?.() !== 0) return { skip: "mounting a tmpfs needs root on Linux" };
+  const dir = tempDir("themis-local-csv-full-");
+  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir], { encoding: "utf8" });
+  if (mounted.status !== 0) return { skip: `cannot mount a tmpfs (${(mounted.stderr || String(mounted.error)).trim()})` };
+  return { dir, unmount: () => spawnSync("umount", [dir]) };
+}
+
+describe("a full disk (ENOSPC)", () => {
+  const disk = smallDisk();
+  if ("skip" in disk) console.warn(`[local/csv fs-errors] full-disk test skipped: ${disk.skip}`);
+  afterAll(async () => {
+    if ("unmount" in disk) {
+      disk.unmount();
+      await removeDir(disk.dir);
+    }
+  });
+
+  it.skipIf("skip" in disk)("writes fail with UNAVAILABLE (not retryable) saying to free space; acknowledged rows stay; freed, writes work", async () => {
+    const dir = "dir" in disk ? disk.dir : "";
+    const project = await Project.create("full", localCsvBackend, { rootDir: dir });
+    const qa = await project.createDataset("qa");
+    const ids = await qa.appendMany([{ q: "2+2?" }, { q: "3+3?" }]);
+    // Fill the disk with a file of someone else's.
+    const filler = path.join(dir, "filler");
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    while (
+      await appendFile(filler, chunk).then(
+        () => true,
+        () => false,
+      )
+    );
+    const row = { q: "x".repeat(200_000) }; // pages more than the table's last one can take
+    const full = {
+      code: "ERR_THEMIS_UNAVAILABLE",
+      retryable: false,
+      message: expect.stringMatching(/ENOSPC: no space left on device.*free space on that disk/),
+    };
+    await expect(qa.append(row)).rejects.toMatchObject({
+      ...full,
+      message: expect.stringContaining('cannot append to dataset "qa" of project "full": ENOSPC'),
+    });
+    await expect(qa.update(ids[0] as string, row)).rejects.toMatchObject(full);
+    await expect(project.createDataset("more")).rejects.toMatchObject(full);
+    expect((await qa.load()).map((r) => r._row_id)).toEqual(ids);
+    await rm(filler);
+    const [id] = await qa.appendMany([row]);
+    expect((await qa.load()).map((r) => r._row_id)).toEqual([...ids, id]);
     await project.close();
   });
 });
