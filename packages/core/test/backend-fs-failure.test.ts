@@ -49,7 +49,9 @@ describe("failureKindOfErrno", () => {
 describe("errnoOf", () => {
   it("reads the code of a system error only", () => {
     expect(errnoOf(Object.assign(new Error("x"), { code: "EACCES" }))).toBe("EACCES");
+    expect(errnoOf(Object.assign(new Error("x"), { code: "EAI_AGAIN" }))).toBe("EAI_AGAIN");
     expect(errnoOf(Object.assign(new Error("x"), { code: "ERR_THEMIS_NOT_FOUND" }))).toBeUndefined();
+    expect(errnoOf(Object.assign(new Error("x"), { code: "ERR_INVALID_ARG_TYPE" }))).toBeUndefined();
     expect(errnoOf(Object.assign(new Error("x"), { code: 13 }))).toBeUndefined();
     expect(errnoOf(null)).toBeUndefined();
     expect(errnoOf("EACCES")).toBeUndefined();

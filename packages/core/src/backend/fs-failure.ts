@@ -3,7 +3,8 @@ import { type FailureKind, asThemisError, backendError } from "./failure.js";
 /** The `code` of a Node.js system error (`ENOENT`, `EACCES`, ...), or undefined when `error` is not one. */
 export function errnoOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+  // System codes are E + capitals (EACCES, EAI_AGAIN); Node's own ERR_* codes are not errnos.
+  return typeof code === "string" && /^E(?!RR_)[A-Z0-9_]+$/.test(code) ? code : undefined;
 }
 
 /** What one errno means: the failure kind and what the user should do about it. */
