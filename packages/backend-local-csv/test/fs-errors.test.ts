@@ -138,7 +138,8 @@ function smallDisk(): { dir: string; unmount: () => void } | { skip: string } {
   const dir = tempDir("themis-local-csv-full-");
   const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir], { encoding: "utf8" });
   if (mounted.status !== 0) return { skip: `cannot mount a tmpfs (${(mounted.stderr || String(mounted.error)).trim()})` };
-  return { dir, unmount: () => spawnSync("umount", [dir]) };
+  // Lazy: detached even when a failed test left a file open there.
+  return { dir, unmount: () => spawnSync("umount", ["--lazy", dir]) };
 }
 
 describe("a full disk (ENOSPC)", () => {
