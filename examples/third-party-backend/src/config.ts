@@ -1,5 +1,8 @@
 import { z } from "zod";
 
+/** The registry name of this backend: the key under "themisBackends" in package.json. */
+export const BACKEND_NAME = "jsonl";
+
 /**
  * The config of the "jsonl" backend. Core validates user input against this schema before
  * `create` runs, fills in the defaults, derives the JSON Schema that `themis backends schema
@@ -10,7 +13,11 @@ export const jsonlConfigSchema = z.strictObject({
     .string()
     .min(1)
     .default("./themis-data")
-    .describe("Folder holding one sub-folder per project. A relative path is resolved from the current directory."),
+    // A path field: in a themis config file, a relative path is resolved against that file's folder.
+    .meta({ path: true })
+    .describe(
+      "Folder holding one sub-folder per project. A relative path is resolved against the folder of the themis config file that sets it, else against the working directory.",
+    ),
   fsync: z
     .boolean()
     .default(true)

@@ -7,8 +7,7 @@
  * @packageDocumentation
  */
 import { defineStorageBackend } from "@themis/core/backend";
-import { jsonlConfigSchema } from "./config.js";
-import { BACKEND_NAME } from "./name.js";
+import { BACKEND_NAME, jsonlConfigSchema } from "./config.js";
 import { JsonlStorage } from "./storage.js";
 
 export { jsonlConfigSchema, type JsonlConfig } from "./config.js";

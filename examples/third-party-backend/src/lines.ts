@@ -44,20 +44,3 @@ export async function* readLines(handle: FileHandle, end: number, start = 0): As
   }
   if (pending.length > 0) yield { number: number + 1, text: Buffer.concat(pending).toString("utf8"), terminated: false, end: position };
 }
-
-/**
- * Byte offset where the last line of the file starts (just after the last newline before
- * `size`), found by reading backwards in chunks. 0 when the file holds no newline.
- */
-export async function lastLineStart(handle: FileHandle, size: number): Promise<number> {
-  const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  let end = size;
-  while (end > 0) {
-    const start = Math.max(0, end - CHUNK_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, end - start, start);
-    const at = buffer.subarray(0, bytesRead).lastIndexOf(NEWLINE);
-    if (at !== -1) return start + at + 1;
-    end = start;
-  }
-  return 0;
-}

@@ -1,13 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { Dirent } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { AlreadyExistsError, NotFoundError, type OpenMode } from "@themis/core";
-import { ClosedGuard, type ProjectStoreImpl, type StorageBackendImpl } from "@themis/core/backend";
-import type { JsonlConfig } from "./config.js";
-import { errnoOf, storageError, syncDirectory } from "./files.js";
-import { forgetFileIds } from "./id-index.js";
-import { BACKEND_NAME } from "./name.js";
+import { AlreadyExistsError, NotFoundError, errnoOf, fileSystemError } from "@themis/core/backend";
+import type { OpenMode, ProjectStoreImpl, StorageBackendImpl } from "@themis/core/backend";
+import { BACKEND_NAME, type JsonlConfig } from "./config.js";
+import { syncDirectory } from "./files.js";
+import { forgetIds } from "./id-index.js";
 import { JsonlProject, KIND_FOLDERS } from "./project.js";
 
 /**
@@ -19,28 +17,28 @@ export const PROJECT_MARKER = "themis-project.json";
 
 /**
  * The "jsonl" storage backend: `<rootDir>/<project>/{datasets,experiments}/<table>.jsonl`.
- * Holds no open files between calls, so `close` only stops further use and frees the
- * in-memory id indexes of its tables.
+ *
+ * No `close`: this backend holds no connection, open file or lock between calls, so core's
+ * fallback, which makes every later call through it and its handles fail with ClosedError,
+ * is all `close` has to do.
  */
 export class JsonlStorage implements StorageBackendImpl {
   readonly name = BACKEND_NAME;
+  /** The absolute folder holding the projects. */
   readonly #rootDir: string;
   readonly #fsync: boolean;
-  readonly #guard = new ClosedGuard(BACKEND_NAME);
-  readonly #alive = (): void => this.#guard.assertOpen();
 
   constructor(config: JsonlConfig) {
     this.#rootDir = path.resolve(config.rootDir);
     this.#fsync = config.fsync;
   }
 
-  /** The absolute folder holding the projects. */
-  get rootDir(): string {
-    return this.#rootDir;
+  #project(name: string): ProjectStoreImpl {
+    return new JsonlProject(name, path.join(this.#rootDir, name), this.#fsync);
   }
 
-  #project(name: string): ProjectStoreImpl {
-    return new JsonlProject({ name, dir: path.join(this.#rootDir, name), fsync: this.#fsync, alive: this.#alive });
+  #missing(project: string): NotFoundError {
+    return new NotFoundError(`project "${project}" does not exist in ${this.#rootDir}`, { backend: BACKEND_NAME });
   }
 
   async #exists(project: string): Promise<boolean> {
@@ -49,28 +47,21 @@ export class JsonlStorage implements StorageBackendImpl {
       return (await stat(marker)).isFile();
     } catch (error) {
       if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return false;
-      throw storageError("read", marker, error);
+      throw fileSystemError(error, { backend: BACKEND_NAME, action: `read ${marker}` });
     }
   }
 
   async openProject(project: string, mode: OpenMode): Promise<ProjectStoreImpl> {
-    this.#alive();
     if (mode !== "create" && (await this.#exists(project))) return this.#project(project);
-    if (mode === "open") throw new NotFoundError(`project "${project}" does not exist in ${this.#rootDir}`, { backend: BACKEND_NAME });
+    if (mode === "open") throw this.#missing(project);
     const dir = path.join(this.#rootDir, project);
-    const marker = path.join(dir, PROJECT_MARKER);
     try {
       for (const folder of Object.values(KIND_FOLDERS)) await mkdir(path.join(dir, folder), { recursive: true });
       // "wx": of two processes creating one project, exactly one wins.
-      const handle = await open(marker, "wx");
-      try {
-        await handle.writeFile(`${JSON.stringify({ format: "themis-backend-jsonl", version: 1 })}\n`);
-        if (this.#fsync) await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      const marker = `${JSON.stringify({ format: "themis-backend-jsonl", version: 1 })}\n`;
+      await writeFile(path.join(dir, PROJECT_MARKER), marker, { flag: "wx", flush: this.#fsync });
     } catch (error) {
-      if (errnoOf(error) !== "EEXIST") throw storageError("create project in", dir, error);
+      if (errnoOf(error) !== "EEXIST") throw fileSystemError(error, { backend: BACKEND_NAME, action: `create project "${project}" in ${this.#rootDir}` });
       if (mode === "create") throw new AlreadyExistsError(`project "${project}" already exists in ${this.#rootDir}`, { backend: BACKEND_NAME });
       return this.#project(project); // openOrCreate: another creator won the race; use its project.
     }
@@ -82,14 +73,10 @@ export class JsonlStorage implements StorageBackendImpl {
   }
 
   async listProjects(): Promise<string[]> {
-    this.#alive();
-    let entries: Dirent[];
-    try {
-      entries = await readdir(this.#rootDir, { withFileTypes: true });
-    } catch (error) {
+    const entries = await readdir(this.#rootDir, { withFileTypes: true }).catch((error: unknown) => {
       if (errnoOf(error) === "ENOENT") return []; // No project was ever created here.
-      throw storageError("list", this.#rootDir, error);
-    }
+      throw fileSystemError(error, { backend: BACKEND_NAME, action: `list the projects in ${this.#rootDir}` });
+    });
     const projects: string[] = [];
     for (const entry of entries) {
       if (entry.isDirectory() && !entry.name.startsWith(".") && (await this.#exists(entry.name))) projects.push(entry.name);
@@ -98,25 +85,16 @@ export class JsonlStorage implements StorageBackendImpl {
   }
 
   async deleteProject(project: string): Promise<void> {
-    this.#alive();
-    if (!(await this.#exists(project))) throw new NotFoundError(`project "${project}" does not exist in ${this.#rootDir}`, { backend: BACKEND_NAME });
+    if (!(await this.#exists(project))) throw this.#missing(project);
     const dir = path.join(this.#rootDir, project);
     // Rename first, so the project disappears at once even if removing its files is cut short;
     // a leftover dot-folder is never listed as a project.
     const trash = path.join(this.#rootDir, `.deleted-${randomUUID()}`);
-    try {
-      await rename(dir, trash);
-    } catch (error) {
-      if (errnoOf(error) === "ENOENT") throw new NotFoundError(`project "${project}" does not exist in ${this.#rootDir}`, { backend: BACKEND_NAME });
-      throw storageError("delete", dir, error);
-    }
+    await rename(dir, trash).catch((error: unknown) => {
+      throw errnoOf(error) === "ENOENT" ? this.#missing(project) : fileSystemError(error, { backend: BACKEND_NAME, action: `delete project "${project}"` });
+    });
     if (this.#fsync) await syncDirectory(this.#rootDir);
-    forgetFileIds(dir + path.sep, { under: true });
+    forgetIds(dir);
     await rm(trash, { recursive: true, force: true });
-  }
-
-  close(): Promise<void> {
-    // Free the id indexes of this folder's tables (another open instance just rebuilds them).
-    return this.#guard.close(() => forgetFileIds(this.#rootDir + path.sep, { under: true }));
   }
 }

@@ -1,124 +1,80 @@
 import { constants } from "node:fs";
-import { type FileHandle, open, stat } from "node:fs/promises";
-import { NotFoundError, ROW_ID, type StoredRow, type TableKind } from "@themis/core";
-import { type GroupOutcome, type TableStoreImpl, asThemisError, planChanges } from "@themis/core/backend";
-import { errnoOf, storageError, writeFileAtomic } from "./files.js";
-import { fileIds, forgetFileIds, replaceFileIds } from "./id-index.js";
-import { lastLineStart, readLines } from "./lines.js";
-import { BACKEND_NAME } from "./name.js";
-import { decodeRecord, encodeRecord, isCompleteRecord } from "./records.js";
-import { queueOf } from "./write-queue.js";
+import { type FileHandle, open } from "node:fs/promises";
+import { GroupCommitQueue, ROW_ID, fileSystemError, planChanges } from "@themis/core/backend";
+import type { GroupOutcome, RowChange, StoredRow, TableStoreImpl } from "@themis/core/backend";
+import { BACKEND_NAME } from "./config.js";
+import { replaceFile } from "./files.js";
+import { indexAppended, indexedIds } from "./id-index.js";
+import { encodeRecord, parseRecord, readRows } from "./rows.js";
 
-/** What a table needs to know about where it lives. */
-export interface JsonlTableOptions {
-  kind: TableKind;
-  name: string;
-  project: string;
-  /** Absolute path of the table's `.jsonl` file. */
-  file: string;
-  fsync: boolean;
-  /** Throws ClosedError once the backend is closed. */
-  alive: () => void;
+type Append = Extract<RowChange, { kind: "append" }>;
+/** One queued change, with the table handle that writes it. */
+type Queued = { readonly change: RowChange; readonly table: JsonlTable };
+
+/**
+ * Every writer of a table file goes through the file's queue (core's group commit): changes
+ * queued while a write is in flight go out together in the next write, and read snapshots
+ * and table deletion run alone, in order, so no write is lost to a race. Module-wide on
+ * purpose: two backend instances over one folder in one process share the queues. Writers
+ * in other processes are not coordinated (see README, Limits).
+ */
+const queues = new Map<string, GroupCommitQueue<Queued>>();
+
+/** The queue of the table file `file`. */
+export function queueOf(file: string): GroupCommitQueue<Queued> {
+  let queue = queues.get(file);
+  if (queue === undefined) {
+    queue = new GroupCommitQueue<Queued>(async (group) => group[0]?.table.write(group.map((q) => q.change)));
+    queues.set(file, queue);
+  }
+  return queue;
 }
-
-const NEWLINE = 0x0a;
 
 /**
  * One table: one JSON Lines file, one row per line, in append order.
  *
  * - `append` writes only the new lines, at the end of the file: O(rows appended), never a
  *   rewrite; the write is flushed before it is acknowledged. A batch holding an id the table
- *   has already is refused whole (AlreadyExistsError), checked against an id index kept in
- *   memory and brought up to date incrementally (see id-index.ts).
- * - `update` and `delete` rewrite the file atomically (temp file, flush, rename).
- * - Readers stream the file; a torn last line (an append cut short by a crash, so never
- *   acknowledged) is skipped with a process warning, and removed by the next append. Any
- *   other unreadable line is a CorruptDataError naming the file and line.
- * - Readers never return two rows with one id: should a file hold one twice (two processes
- *   appending the same new id at the same moment, or a hand edit), the first stored wins and
- *   later copies are skipped with a process warning; the next update or delete drops them.
+ *   has already is refused whole (AlreadyExistsError), checked against the id index.
+ * - `update` and `delete` rewrite the file atomically (temp file, flush, rename); the
+ *   changes queued together share one rewrite.
+ * - Readers stream a snapshot of the file (see rows.ts for torn and duplicate lines).
  */
 export class JsonlTable implements TableStoreImpl {
-  readonly #options: JsonlTableOptions;
+  /** Absolute path of the table's `.jsonl` file. */
+  readonly #file: string;
+  /** The table in messages, e.g. `dataset "qa" of project "p"`; core's `planChanges` uses it too. */
+  readonly #label: string;
+  readonly #fsync: boolean;
 
-  constructor(options: JsonlTableOptions) {
-    this.#options = options;
+  constructor(file: string, label: string, fsync: boolean) {
+    this.#file = file;
+    this.#label = label;
+    this.#fsync = fsync;
   }
 
-  #missing(): NotFoundError {
-    const { kind, name, project } = this.#options;
-    return new NotFoundError(`${kind} "${name}" does not exist in project "${project}"`, { backend: BACKEND_NAME });
-  }
-
-  #missingRow(id: string): NotFoundError {
-    const { kind, name } = this.#options;
-    return new NotFoundError(`${kind} "${name}" has no row with ${ROW_ID} "${id}"`, { backend: BACKEND_NAME });
-  }
-
-  /** Run a file operation, turning file-system errors into Themis errors. */
-  async #io<T>(action: string, operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (asThemisError(error)) throw error;
-      if (errnoOf(error) === "ENOENT") throw this.#missing();
-      throw storageError(action, this.#options.file, error);
-    }
-  }
-
-  /** The rows of the file behind `handle`, up to byte `end`. */
-  async *#rows(handle: FileHandle, end: number): AsyncGenerator<StoredRow> {
-    const { file } = this.#options;
-    const seen = new Set<string>();
-    let duplicates = 0;
-    try {
-      for await (const line of readLines(handle, end)) {
-        if (line.text.trim() === "") continue; // Blank lines (hand edits) hold no row.
-        if (!line.terminated && !isCompleteRecord(line.text)) {
-          process.emitWarning(`${file}:${line.number}: skipping a torn last record (an append cut short, never acknowledged); the next append removes it`, {
-            code: "THEMIS_JSONL_TORN_RECORD",
-          });
-          return;
-        }
-        const row = decodeRecord(line.text, file, line.number);
-        const id = row[ROW_ID];
-        if (seen.has(id)) {
-          duplicates++; // The first stored wins.
-          continue;
-        }
-        seen.add(id);
-        yield row;
-      }
-    } finally {
-      if (duplicates > 0) {
-        process.emitWarning(
-          `${file}: skipped ${duplicates} later cop${duplicates === 1 ? "y" : "ies"} of a ${ROW_ID} stored earlier in the file (the first stored wins; the next update or delete removes them)`,
-          {
-            code: "THEMIS_JSONL_DUPLICATE_ROW_ID",
-          },
-        );
-      }
-    }
+  /** A file operation's failure as a Themis error (core's `fileSystemError`); ENOENT: the table is gone. */
+  #fsError(error: unknown, action: string): unknown {
+    return fileSystemError(error, { backend: BACKEND_NAME, action: `${action} ${this.#label}`, notFound: `${this.#label} does not exist` });
   }
 
   async *entries(): AsyncIterable<StoredRow> {
-    this.#options.alive();
+    const file = this.#file;
     // Take the snapshot (open + size) in the table's queue, so no write of this process is
     // half-done at that moment. Rewrites rename a new file into place, so the open handle
     // keeps reading the complete old file; appends land after `size` and are not seen.
-    const { handle, size } = await queueOf(this.#options.file).exclusive(() =>
-      this.#io("read", async () => {
-        const h = await open(this.#options.file, "r");
-        try {
-          return { handle: h, size: (await h.stat()).size };
-        } catch (error) {
-          await h.close();
-          throw error;
-        }
-      }),
-    );
+    const { handle, size } = await queueOf(file).exclusive(async () => {
+      const opened = await open(file, "r").catch((error: unknown) => {
+        throw this.#fsError(error, "read");
+      });
+      const stats = await opened.stat().catch(async (error: unknown) => {
+        await opened.close();
+        throw this.#fsError(error, "read");
+      });
+      return { handle: opened, size: stats.size };
+    });
     try {
-      yield* this.#rows(handle, size);
+      yield* readRows(file, handle, size);
     } finally {
       await handle.close();
     }
@@ -126,121 +82,93 @@ export class JsonlTable implements TableStoreImpl {
 
   // No `load` and no `get`: core's fallbacks read `entries()`, as this backend would.
 
-  async append(rows: readonly StoredRow[]): Promise<void> {
-    this.#options.alive();
-    await queueOf(this.#options.file).enqueue({ rows, table: this });
+  append(rows: readonly StoredRow[]): Promise<void> {
+    return queueOf(this.#file).enqueue({ change: { kind: "append", rows }, table: this });
+  }
+
+  update(row: StoredRow): Promise<void> {
+    return queueOf(this.#file).enqueue({ change: { kind: "update", row }, table: this });
+  }
+
+  delete(id: string): Promise<void> {
+    return queueOf(this.#file).enqueue({ change: { kind: "delete", id }, table: this });
   }
 
   /**
-   * Write the append batches queued together (the file's group commit) in one write. A batch
-   * holding an id the table has, or holding one twice, is refused whole (core's
-   * `planChanges`), checked against the id index; the others are written.
+   * Write the changes queued together (the file's group commit): which of them apply, in
+   * order, is core's `planChanges` (a batch with a taken or repeated id is refused whole, an
+   * update or delete of a missing id is NOT_FOUND); the refused ones fail alone.
    */
-  writeAppends(batches: readonly (readonly StoredRow[])[]): Promise<GroupOutcome> {
-    const { file, fsync, kind, name } = this.#options;
-    return this.#io("append to", async () => {
-      // No O_CREAT: appending to a table deleted meanwhile must fail, not recreate it.
-      const handle = await open(file, constants.O_RDWR | constants.O_APPEND);
-      try {
-        const separator = await this.#prepareTail(handle);
-        // Every id in the file, from the index (reads only what it has not seen yet).
-        const ids = await fileIds(file, handle, await handle.stat());
-        const changes = batches.map((rows) => ({ kind: "append", rows }) as const);
-        const plan = await planChanges(changes, ids, { backend: BACKEND_NAME, label: `${kind} "${name}"` });
-        const rows = plan.accepted.flatMap((change) => change.rows);
-        if (rows.length > 0) {
-          const text = separator + rows.map(encodeRecord).join("");
-          try {
-            await handle.writeFile(text, "utf8");
-            if (fsync) await handle.datasync();
-          } catch (error) {
-            forgetFileIds(file); // What reached the file is unknown: rebuild on the next append.
-            throw error;
-          }
-          // The rows are stored: from here on, nothing may fail the append (a caller retrying
-          // it would get ALREADY_EXISTS); at worst the index is rebuilt on the next append.
-          const after = await handle.stat().catch(() => undefined);
-          if (after === undefined) forgetFileIds(file);
-          else
-            ids.appended(
-              rows.map((row) => row[ROW_ID]),
-              Buffer.byteLength(text, "utf8"),
-              after,
-            );
-        }
-        return changes.map((change) => plan.rejected.get(change));
-      } finally {
-        await handle.close();
+  async write(changes: readonly RowChange[]): Promise<GroupOutcome> {
+    const appends = changes.filter((change): change is Append => change.kind === "append");
+    try {
+      return appends.length === changes.length ? await this.#append(appends) : await this.#rewrite(changes);
+    } catch (error) {
+      throw this.#fsError(error, "write to");
+    }
+  }
+
+  async #append(changes: readonly Append[]): Promise<GroupOutcome> {
+    const file = this.#file;
+    // No O_CREAT: appending to a table deleted meanwhile must fail, not recreate it.
+    const handle = await open(file, constants.O_RDWR | constants.O_APPEND);
+    try {
+      const { ids, end, size } = await indexedIds(file, handle);
+      if (end < size) await this.#repairTail(handle, end, size, ids);
+      const plan = await planChanges(changes, ids, { backend: BACKEND_NAME, label: this.#label });
+      const rows = plan.accepted.flatMap((change) => change.rows);
+      if (rows.length > 0) {
+        const text = rows.map(encodeRecord).join("");
+        await handle.writeFile(text, "utf8");
+        if (this.#fsync) await handle.datasync();
+        // Stored: from here on nothing may fail the append (a retry would get ALREADY_EXISTS).
+        await indexAppended(file, handle, rows, Buffer.byteLength(text));
       }
-    });
+      return changes.map((change) => plan.rejected.get(change));
+    } finally {
+      await handle.close();
+    }
   }
 
   /**
-   * Make sure new records start on a line of their own. Returns the text to write first:
-   * a newline when the last line is a complete record without one (a hand edit); when the
-   * last line is a torn record, cuts it off instead (it was never acknowledged: appends
-   * are acknowledged only after the whole write is flushed).
+   * Make sure new records start on a line of their own. The last line, from `start` to
+   * `size`, has no newline: when it is a complete record (a hand edit) add the newline; when
+   * it is torn, cut it off (it was never acknowledged: appends are acknowledged only after
+   * the whole write is flushed).
    */
-  async #prepareTail(handle: FileHandle): Promise<string> {
-    const { size } = await handle.stat();
-    if (size === 0) return "";
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    if (last[0] === NEWLINE) return "";
-    const start = await lastLineStart(handle, size);
+  async #repairTail(handle: FileHandle, start: number, size: number, ids: Set<string>): Promise<void> {
     const tail = Buffer.alloc(size - start);
     await handle.read(tail, 0, tail.length, start);
-    if (isCompleteRecord(tail.toString("utf8"))) return "\n";
+    const row = parseRecord(tail.toString("utf8"));
+    if (row !== undefined) {
+      await handle.writeFile("\n", "utf8");
+      ids.add(row[ROW_ID]);
+      return;
+    }
     await handle.truncate(start);
-    process.emitWarning(`${this.#options.file}: removed a torn last record of ${tail.length} bytes (an append cut short, never acknowledged)`, {
+    process.emitWarning(`${this.#file}: removed a torn last record of ${tail.length} bytes (an append cut short, never acknowledged)`, {
       code: "THEMIS_JSONL_TORN_RECORD",
     });
-    return "";
   }
 
-  async update(row: StoredRow): Promise<void> {
-    const id = row[ROW_ID];
-    await this.#rewrite((rows) => {
-      const at = rows.findIndex((r) => r[ROW_ID] === id);
-      if (at === -1) throw this.#missingRow(id);
-      rows[at] = row;
-    });
-  }
-
-  async delete(id: string): Promise<void> {
-    await this.#rewrite((rows) => {
-      const at = rows.findIndex((r) => r[ROW_ID] === id);
-      if (at === -1) throw this.#missingRow(id);
-      rows.splice(at, 1);
-    });
-  }
-
-  /** Read every row, change them in memory, write the file back atomically; all in the table's queue. */
-  async #rewrite(change: (rows: StoredRow[]) => void): Promise<void> {
-    this.#options.alive();
-    const { file, fsync } = this.#options;
-    await queueOf(file).exclusive(() =>
-      this.#io("rewrite", async () => {
-        const rows: StoredRow[] = [];
-        const handle = await open(file, "r");
-        try {
-          const { size } = await handle.stat();
-          for await (const row of this.#rows(handle, size)) rows.push(row);
-        } finally {
-          await handle.close();
-        }
-        change(rows);
-        forgetFileIds(file);
-        await writeFileAtomic(file, rows.map(encodeRecord).join(""), fsync);
-        // Done; an index we cannot tie to the new file is simply rebuilt by the next append.
-        const after = await stat(file).catch(() => undefined);
-        if (after !== undefined)
-          replaceFileIds(
-            file,
-            after,
-            rows.map((row) => row[ROW_ID]),
-          );
-      }),
-    );
+  /** Read every row, apply the changes that hold in memory, write the file back atomically. */
+  async #rewrite(changes: readonly RowChange[]): Promise<GroupOutcome> {
+    const file = this.#file;
+    // A Map keeps insertion order, and `set` of a key it has keeps its place: the file's order.
+    const rows = new Map<string, StoredRow>();
+    const handle = await open(file, "r");
+    try {
+      for await (const row of readRows(file, handle, (await handle.stat()).size)) rows.set(row[ROW_ID], row);
+    } finally {
+      await handle.close();
+    }
+    const plan = await planChanges(changes, rows, { backend: BACKEND_NAME, label: this.#label });
+    for (const change of plan.accepted) {
+      if (change.kind === "append") for (const row of change.rows) rows.set(row[ROW_ID], row);
+      else if (change.kind === "update") rows.set(change.row[ROW_ID], change.row);
+      else rows.delete(change.id);
+    }
+    if (plan.accepted.length > 0) await replaceFile(file, [...rows.values()].map(encodeRecord).join(""), this.#fsync);
+    return changes.map((change) => plan.rejected.get(change));
   }
 }

@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { Project, Registry, parseBackendConfig } from "@themis/core";
+import { pathFields } from "@themis/core/config";
 import { PROJECT_MARKER, jsonlBackend } from "../src/index.js";
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -176,6 +177,35 @@ describe("jsonl duplicate ids", () => {
     await project.close();
   });
 
+  it("applies updates, deletes and appends queued together in order (one rewrite per group); a missing id fails alone (NOT_FOUND)", async () => {
+    // The raw table store, so the calls reach the table's queue in one tick: all but the first go out as one group.
+    const storage = await jsonlBackend.create(parseBackendConfig(jsonlBackend, { rootDir }));
+    const table = await (await storage.openProject("p", "create")).createTable("dataset", "d");
+    await table.append([
+      { _row_id: "a", n: 1 },
+      { _row_id: "b", n: 2 },
+      { _row_id: "c", n: 3 },
+    ]);
+    const results = await Promise.allSettled([
+      table.update({ _row_id: "a", n: 10 }),
+      table.delete("b"),
+      table.update({ _row_id: "b", n: 20 }), // b is deleted by the change before it
+      table.append([{ _row_id: "b", n: 21 }]), // and so free again
+      table.delete("missing"),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled", "rejected"]);
+    expect(results[2]).toMatchObject({ reason: { code: "ERR_THEMIS_NOT_FOUND", backend: "jsonl" } });
+    expect(results[4]).toMatchObject({ reason: { code: "ERR_THEMIS_NOT_FOUND" } });
+    expect(idsOnDisk()).toEqual(["a", "c", "b"]);
+    expect(await table.load()).toEqual([
+      { _row_id: "a", n: 10 },
+      { _row_id: "c", n: 3 },
+      { _row_id: "b", n: 21 },
+    ]);
+    await expect(table.append([{ _row_id: "c", n: 4 }])).rejects.toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS" });
+    await storage.close();
+  });
+
   it("lets exactly one of two concurrent appends of one new id win in a process", async () => {
     const { project } = await seeded([]);
     const d = await project.getDataset("d");
@@ -240,6 +270,9 @@ describe("jsonl projects", () => {
 describe("jsonl config", () => {
   it("fills in defaults", () => {
     expect(parseBackendConfig(jsonlBackend, {})).toEqual({ rootDir: "./themis-data", fsync: true });
+  });
+  it("marks rootDir as a path field (resolved against the config file's folder)", () => {
+    expect(pathFields(jsonlBackend)).toEqual(["rootDir"]);
   });
   it("rejects wrong types and unknown keys with field paths (INVALID_CONFIG)", () => {
     let error: unknown;

@@ -2,9 +2,11 @@ import type { Dirent } from "node:fs";
 import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { AlreadyExistsError, NotFoundError, ROW_ID, type ProjectStore, type TableKind, type TableStore } from "@themis/core";
+import { type ThemisError, backendError, errnoOf } from "@themis/core/backend";
 import { serializeRows } from "@themis/csv-codec";
 import { assertNoLinks } from "./confine.js";
 import { writeAll, writeFileAtomic } from "./durable-fs.js";
+import { mapFsErrors } from "./fs-errors.js";
 import { kindDir, tableNameOf, tablePath } from "./layout.js";
 import { BACKEND_NAME } from "./names.js";
 import type { CsvTableFile } from "./table-file.js";
@@ -20,7 +22,10 @@ export interface ProjectContext {
   projectExists: (project: string) => Promise<boolean>;
 }
 
-/** The storage contract's project: a folder with `datasets/` and `experiments/`. */
+/**
+ * The storage contract's project: a folder with `datasets/` and `experiments/`. Each method
+ * maps its file-system failures to Themis errors once, at the boundary ({@link mapFsErrors}).
+ */
 export class LocalCsvProject implements ProjectStore {
   readonly #name: string;
   readonly #context: ProjectContext;
@@ -38,18 +43,46 @@ export class LocalCsvProject implements ProjectStore {
     return this.#context.tableFile(tablePath(this.#context.rootDir, this.#name, kind, name), this.#describe(kind, name));
   }
 
+  /** A folder (or another non-file) where a table's file should be: never listed, never written over. */
+  #notAFile(kind: TableKind, name: string, file: string): ThemisError {
+    return backendError("config", `${this.#describe(kind, name)}: ${file} is a folder (or another non-file), not a CSV file: move it away`, {
+      backend: BACKEND_NAME,
+      field: "rootDir",
+      issue: `${file} is not a file`,
+    });
+  }
+
   async #requireProject(): Promise<void> {
     if (!(await this.#context.projectExists(this.#name))) {
       throw new NotFoundError(`project "${this.#name}" does not exist (it was deleted)`, { backend: BACKEND_NAME });
     }
   }
 
-  async createTable(kind: TableKind, name: string): Promise<TableStore> {
+  createTable(kind: TableKind, name: string): Promise<TableStore> {
+    return mapFsErrors(`create ${this.#describe(kind, name)}`, () => this.#createTable(kind, name));
+  }
+
+  openTable(kind: TableKind, name: string): Promise<TableStore> {
+    return mapFsErrors(`open ${this.#describe(kind, name)}`, () => this.#openTable(kind, name));
+  }
+
+  listTables(kind: TableKind): Promise<string[]> {
+    return mapFsErrors(`list the ${kind}s of project "${this.#name}"`, () => this.#listTables(kind));
+  }
+
+  deleteTable(kind: TableKind, name: string): Promise<void> {
+    return mapFsErrors(`delete ${this.#describe(kind, name)}`, () => this.#deleteTable(kind, name));
+  }
+
+  async #createTable(kind: TableKind, name: string): Promise<TableStore> {
     this.#context.alive();
     await this.#requireProject();
     const dir = kindDir(this.#context.rootDir, this.#name, kind);
     await assertNoLinks(this.#context.rootDir, path.dirname(dir), "project folder");
-    await mkdir(dir, { recursive: true });
+    // EEXIST: a file where the folder should be; the write below then fails with ENOTDIR, which says so.
+    await mkdir(dir, { recursive: true }).catch((error: unknown) => {
+      if (errnoOf(error) !== "EEXIST") throw error;
+    });
     await assertNoLinks(this.#context.rootDir, dir, "folder");
     const file = this.#file(kind, name);
     // Written whole through a temp file and linked into place: the table appears complete
@@ -58,29 +91,32 @@ export class LocalCsvProject implements ProjectStore {
       await writeFileAtomic(file.path, (handle) => writeAll(handle, Buffer.from(serializeRows([ROW_ID], []), "utf8")), { exclusive: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+        if (!(await stat(file.path)).isFile()) throw this.#notAFile(kind, name, file.path);
         throw new AlreadyExistsError(`${this.#describe(kind, name)} already exists (${file.path})`, { backend: BACKEND_NAME });
       }
       throw error;
     }
-    return new LocalCsvTable(file, this.#context.alive);
+    return new LocalCsvTable(file, this.#context.alive, this.#describe(kind, name));
   }
 
-  async openTable(kind: TableKind, name: string): Promise<TableStore> {
+  async #openTable(kind: TableKind, name: string): Promise<TableStore> {
     this.#context.alive();
     const file = this.#file(kind, name);
-    const exists = await stat(file.path).then(
-      (info) => info.isFile(),
-      () => false,
-    );
-    if (!exists) {
+    const info = await stat(file.path).catch((error: unknown) => {
+      // Only a missing path means "no such table": a refused permission is reported as such.
+      if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
+      throw error;
+    });
+    if (info && !info.isFile()) throw this.#notAFile(kind, name, file.path);
+    if (!info) {
       await this.#requireProject();
       throw new NotFoundError(`${this.#describe(kind, name)} does not exist`, { backend: BACKEND_NAME });
     }
     await assertNoLinks(this.#context.rootDir, file.path, `the file of ${this.#describe(kind, name)},`);
-    return new LocalCsvTable(file, this.#context.alive);
+    return new LocalCsvTable(file, this.#context.alive, this.#describe(kind, name));
   }
 
-  async listTables(kind: TableKind): Promise<string[]> {
+  async #listTables(kind: TableKind): Promise<string[]> {
     this.#context.alive();
     let entries: Dirent[];
     try {
@@ -98,7 +134,7 @@ export class LocalCsvProject implements ProjectStore {
     return names.sort();
   }
 
-  async deleteTable(kind: TableKind, name: string): Promise<void> {
+  async #deleteTable(kind: TableKind, name: string): Promise<void> {
     this.#context.alive();
     await this.#file(kind, name).remove();
   }

@@ -3,8 +3,9 @@ import type { Dirent } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { AlreadyExistsError, NotFoundError, type OpenMode, type ProjectStore, type StorageBackend } from "@themis/core";
-import { ClosedGuard } from "@themis/core/backend";
+import { ClosedGuard, errnoOf } from "@themis/core/backend";
 import type { LocalCsvConfig } from "./config.js";
+import { mapFsErrors } from "./fs-errors.js";
 import { KIND_FOLDERS, projectDir } from "./layout.js";
 import { BACKEND_NAME } from "./names.js";
 import { LocalCsvProject } from "./project-store.js";
@@ -37,12 +38,27 @@ export class LocalCsvStorage implements StorageBackend {
   #projectExists = async (project: string): Promise<boolean> => {
     try {
       return (await stat(projectDir(this.rootDir, project))).isDirectory();
-    } catch {
-      return false;
+    } catch (error) {
+      // Only a missing path means "no such project": a refused permission is reported as such.
+      if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return false;
+      throw error;
     }
   };
 
-  async openProject(project: string, mode: OpenMode): Promise<ProjectStore> {
+  // Each operation maps its file-system failures to Themis errors once, here ({@link mapFsErrors}).
+  openProject(project: string, mode: OpenMode): Promise<ProjectStore> {
+    return mapFsErrors(`${mode === "open" ? "open" : "create"} project "${project}" in ${this.rootDir}`, () => this.#openProject(project, mode));
+  }
+
+  listProjects(): Promise<string[]> {
+    return mapFsErrors(`list the projects in ${this.rootDir}`, () => this.#listProjects());
+  }
+
+  deleteProject(project: string): Promise<void> {
+    return mapFsErrors(`delete project "${project}"`, () => this.#deleteProject(project));
+  }
+
+  async #openProject(project: string, mode: OpenMode): Promise<ProjectStore> {
     this.#alive();
     const dir = projectDir(this.rootDir, project);
     if (mode === "open") {
@@ -70,7 +86,7 @@ export class LocalCsvStorage implements StorageBackend {
     return new LocalCsvProject(project, { rootDir: this.rootDir, alive: this.#alive, tableFile: this.#tableFile, projectExists: this.#projectExists });
   }
 
-  async listProjects(): Promise<string[]> {
+  async #listProjects(): Promise<string[]> {
     this.#alive();
     let entries: Dirent[];
     try {
@@ -85,7 +101,7 @@ export class LocalCsvStorage implements StorageBackend {
       .sort();
   }
 
-  async deleteProject(project: string): Promise<void> {
+  async #deleteProject(project: string): Promise<void> {
     this.#alive();
     const dir = projectDir(this.rootDir, project);
     // Move the folder out of sight first: the project disappears at once and as a whole,

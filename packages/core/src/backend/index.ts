@@ -85,6 +85,7 @@ export {
   type BackendErrorOptions,
   type FailureKind,
 } from "./failure.js";
+export { errnoOf, failureKindOfErrno, fileSystemError, type FileSystemErrorOptions } from "./fs-failure.js";
 export { ClosedGuard } from "./closed-guard.js";
 export { durationSchema, parseDuration } from "./duration.js";
 export { GroupCommitQueue, type GroupCommitOptions, type GroupOutcome } from "./group-commit.js";
