@@ -50,7 +50,14 @@ describe("row claims by block: runners split the work, dead runners' blocks are 
     await delay(1);
     return row.n;
   };
-  const options = (experiment: string, task: (row: { n: number }) => Promise<number>) => ({ dataset: "qa", experiment, task, taskId: "t", resume: true, concurrency: 4 });
+  const options = (experiment: string, task: (row: { n: number }) => Promise<number>) => ({
+    dataset: "qa",
+    experiment,
+    task,
+    taskId: "t",
+    resume: true,
+    concurrency: 4,
+  });
 
   it("two runners at once: each row runs once and gets one result, with one claim row per block", async () => {
     const calls = new Map<number, number>();
@@ -193,7 +200,13 @@ describe("row claims by block: runners split the work, dead runners' blocks are 
 
   /** Claim rows as @themis/core wrote them before block claims: one per dataset row. */
   const rowClaims = (experiment: string, rowIds: string[], runId: string): StoredRow[] =>
-    rowIds.map((id) => ({ _row_id: `${rowClaimIdPrefix(experiment, id, key)}0`, dataset_row_id: id, generation: 0, run_id: runId, claimed_at: new Date().toISOString() }));
+    rowIds.map((id) => ({
+      _row_id: `${rowClaimIdPrefix(experiment, id, key)}0`,
+      dataset_row_id: id,
+      generation: 0,
+      run_id: runId,
+      claimed_at: new Date().toISOString(),
+    }));
 
   it("resumes a run started by the per-row claims of older versions: rows without a result run once", async () => {
     await record("old", "dead");
@@ -214,7 +227,10 @@ describe("row claims by block: runners split the work, dead runners' blocks are 
     await table.appendMany(rowClaims("old", ids.slice(0, 10), "old"));
     const holders = await claimHolders(table, "old", key, new Set(ids.slice(0, 2)));
     expect([...holders.rows.keys()]).toEqual(ids.slice(2, 10));
-    await expect((await claimsOf("old", "new")).preload(holders)).rejects.toMatchObject({ code: "ERR_THEMIS_CONFLICT", message: expect.stringContaining("older @themis/core") });
+    await expect((await claimsOf("old", "new")).preload(holders)).rejects.toMatchObject({
+      code: "ERR_THEMIS_CONFLICT",
+      message: expect.stringContaining("older @themis/core"),
+    });
     // Once it ended: rows it stored after the resume read the results count as done.
     await (await project.getExperiment("old")).appendMany(ids.slice(2, 6).map((id) => result(id, "old")));
     await record("old", "completed");
@@ -227,7 +243,10 @@ describe("row claims by block: runners split the work, dead runners' blocks are 
     await project.createExperiment("sized");
     const table = await project.internalTable("experiment", claimsTable("sized"));
     await table.append({ _row_id: `${blockClaimIdPrefix("sized", key, 0)}0`, block: 0, block_rows: 128, generation: 0, run_id: "x", claimed_at: "" });
-    await expect(claimHolders(table, "sized", key, new Set())).rejects.toMatchObject({ code: "ERR_THEMIS_CONFLICT", message: expect.stringContaining("128 rows") });
+    await expect(claimHolders(table, "sized", key, new Set())).rejects.toMatchObject({
+      code: "ERR_THEMIS_CONFLICT",
+      message: expect.stringContaining("128 rows"),
+    });
   });
 
   it("deleting an experiment drops its claims: a new experiment by that name claims every block afresh", async () => {
@@ -245,4 +264,3 @@ describe("row claims by block: runners split the work, dead runners' blocks are 
     expect(releases.map((c) => [c.block, c.generation, c.run_id])).toEqual([0, 1, 2].map((b) => [b, 0, second.runId]));
   });
 });
-

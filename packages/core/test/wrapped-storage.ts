@@ -6,7 +6,11 @@ import { type ProjectStore, type StorageBackend, type TableStore, memoryBackend 
  * make a store fail or hang on purpose, through the storage contract only. Fresh, unless
  * given the `namespace` of another memory backend, whose data it then shares.
  */
-export function wrappedStorage(name: string, wrapTable: (table: string, store: TableStore) => TableStore, namespace = `${name}-${randomUUID()}`): StorageBackend {
+export function wrappedStorage(
+  name: string,
+  wrapTable: (table: string, store: TableStore) => TableStore,
+  namespace = `${name}-${randomUUID()}`,
+): StorageBackend {
   const inner = memoryBackend.create({ namespace }) as StorageBackend;
   return {
     name,
