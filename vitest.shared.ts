@@ -2,11 +2,12 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Alias } from "vitest/config";
 
 const ROOT = fileURLToPath(new URL(".", import.meta.url));
 
 type ExportTarget = string | { default?: string } | null;
+/** A vite alias: an exact specifier and the file it loads. */
+type Alias = { find: RegExp; replacement: string };
 
 /**
  * Aliases that make `import "@themis/core"` (and every other workspace package and subpath)
