@@ -1,7 +1,7 @@
 import type { JsonValue } from "@themis/core";
 import type { Emission, OutputReader, ReadyRow } from "./emission.js";
 import type { Edge } from "./graph.js";
-import { hashOf } from "./hash.js";
+import { hashText } from "./hash.js";
 import { AsyncQueue } from "./queue.js";
 
 interface Partial {
@@ -13,7 +13,10 @@ interface Partial {
 
 /** The input hash of a downstream row: its upstream rows' cache keys, edge by edge. */
 export function joinHash(edges: readonly Edge[], keys: readonly (string | undefined)[]): string {
-  return hashOf("upstream", ...edges.map((e, i) => `${e.field ?? ""}=${e.stage}:${keys[i]}`));
+  // hashOf("upstream", ...parts) built in one string: it runs once per row and stage.
+  let text = "upstream";
+  for (let i = 0; i < edges.length; i++) text += `\u0000${edges[i]?.field ?? ""}=${edges[i]?.stage}:${keys[i]}`;
+  return hashText(text);
 }
 
 /**

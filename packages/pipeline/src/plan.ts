@@ -68,12 +68,19 @@ async function planStage(
     return out;
   }
   const edges = pipeline.nodes.get(s.name)!.upstream;
-  const upstream = edges.map((e) => keys.get(e.stage)!);
-  const rowIds = new Set(upstream.flatMap((m) => [...m.keys()]));
-  for (const rowId of rowIds) {
-    const k = upstream.map((m) => m.get(rowId));
-    if (k.some((x) => x === undefined)) plan.unmatched++;
-    else consider(rowId, joinHash(edges, k));
+  const upstream = edges.map((e) => keys.get(e.stage) ?? new Map<string, string>());
+  // Every row id some upstream has, once: those of the first upstream, then the others' own.
+  const seenEarlier = (u: number, rowId: string): boolean => {
+    for (let e = 0; e < u; e++) if (upstream[e]?.has(rowId)) return true;
+    return false;
+  };
+  for (const [u, m] of upstream.entries()) {
+    for (const rowId of m.keys()) {
+      if (u > 0 && seenEarlier(u, rowId)) continue;
+      const k = upstream.map((other) => other.get(rowId));
+      if (k.includes(undefined)) plan.unmatched++;
+      else consider(rowId, joinHash(edges, k));
+    }
   }
   return out;
 }
