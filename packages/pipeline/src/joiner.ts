@@ -31,6 +31,7 @@ export class Joiner {
   readonly #open: Set<string>;
   readonly #onUnmatched: (rowId: string) => void;
   readonly #read: OutputReader;
+  #closed = false;
 
   constructor(edges: readonly Edge[], onUnmatched: (rowId: string) => void, read: OutputReader) {
     this.#edges = edges;
@@ -41,6 +42,7 @@ export class Joiner {
 
   /** An upstream stage emitted a row. */
   receive(stage: string, emission: Emission): void {
+    if (this.#closed) return;
     for (let i = 0; i < this.#edges.length; i++) {
       if (this.#edges[i]!.stage !== stage) continue;
       let p = this.#partial.get(emission.rowId);
@@ -81,8 +83,15 @@ export class Joiner {
   /** An upstream stage has emitted everything. */
   ended(stage: string): void {
     this.#open.delete(stage);
-    if (this.#open.size > 0) return;
+    if (this.#open.size > 0 || this.#closed) return;
     for (const rowId of this.#partial.keys()) this.#onUnmatched(rowId);
+    this.#partial.clear();
+    this.queue.end();
+  }
+
+  /** The stage stopped reading (cancelled): rows its upstreams still emit are dropped, not queued. */
+  close(): void {
+    this.#closed = true;
     this.#partial.clear();
     this.queue.end();
   }
