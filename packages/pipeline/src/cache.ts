@@ -84,6 +84,23 @@ export interface StageResults {
   readonly older: Map<string, ResultEntry>;
 }
 
+/**
+ * What a run keeps of a result it just stored: its index entry, not its output (a full run
+ * of 100 000 rows would otherwise hold every output of every stage until it ends).
+ */
+export function entryOf(row: StoredResult): ResultEntry {
+  return {
+    _row_id: row._row_id,
+    dataset_row_id: row.dataset_row_id,
+    status: row.status,
+    cache_key: row.cache_key,
+    input_hash: row.input_hash,
+    code_hash: row.code_hash,
+    params_hash: row.params_hash,
+    pipeline_run: row.pipeline_run,
+  };
+}
+
 /** Make `row` its dataset row's latest result; the one it replaces stays findable by id. */
 export function keepLatest(results: StageResults, row: ResultEntry): void {
   const previous = results.latest.get(row.dataset_row_id);
