@@ -137,7 +137,7 @@ describe("the stage index", () => {
       if (!row._row_id.startsWith("e-")) continue;
       await table.delete(row._row_id);
       for (const line of String(row.e).split(";")) {
-        const [id, d, s, k, i, t] = line.split(" ");
+        const [id = "", d = "", s = "", k = "", i = "", t = ""] = line.split(" ");
         await table.append({ _row_id: id, d, s, k, i, t });
       }
     }
