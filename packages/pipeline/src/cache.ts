@@ -69,6 +69,17 @@ export function keyFor(results: StageResults, datasetRowId: string, inputHash: s
   return rowKey(inputHash, codeHash, paramsHash);
 }
 
+/**
+ * The latest result of a row when it is `ok` and was made from this input, code and
+ * parameters: the row is reused. Undefined otherwise (then {@link keyFor}, {@link storedFor}
+ * and {@link decide} say why it runs). The common case of a cached run, without allocating.
+ */
+export function reusedResult(results: StageResults, datasetRowId: string, inputHash: string, codeHash: string, paramsHash: string): ResultEntry | undefined {
+  const latest = results.latest.get(datasetRowId);
+  if (latest === undefined || latest.status !== "ok") return undefined;
+  return latest.input_hash === inputHash && latest.code_hash === codeHash && latest.params_hash === paramsHash ? latest : undefined;
+}
+
 /** The id of the result of a dataset row under a cache key. */
 export function resultId(datasetRowId: string, cacheKey: string): string {
   return hashOf("result", datasetRowId, cacheKey);

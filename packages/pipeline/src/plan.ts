@@ -1,5 +1,5 @@
 import type { Project, Registry } from "@themis/core";
-import { type RowReason, type StageResults, decide, keyFor, storedFor } from "./cache.js";
+import { type RowReason, type StageResults, decide, keyFor, reusedResult, storedFor } from "./cache.js";
 import type { Pipeline } from "./define.js";
 import { joinHash } from "./joiner.js";
 import { type PreparedStage, type Selection, loadStageResults, prepareStages } from "./prepare.js";
@@ -59,6 +59,12 @@ async function planStage(
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const consider = (rowId: string, inputHash: string): void => {
+    const reused = reusedResult(results, rowId, inputHash, s.codeHash, s.paramsHash);
+    if (reused !== undefined) {
+      count(plan, rowId, "cached");
+      out.set(rowId, reused.cache_key);
+      return;
+    }
     const key = keyFor(results, rowId, inputHash, s.codeHash, s.paramsHash);
     count(plan, rowId, decide(storedFor(results, rowId, key), key, s.root));
     out.set(rowId, key.key);

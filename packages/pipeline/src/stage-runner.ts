@@ -1,5 +1,5 @@
 import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, canonicalJson, map, toJsonRow } from "@themis/core";
-import { type ResultEntry, type RowKey, type StageResults, type StoredResult, decide, entryOf, hasStored, keepLatest, keyFor, resultId, storedFor } from "./cache.js";
+import { type ResultEntry, type RowKey, type StageResults, type StoredResult, decide, entryOf, hasStored, keepLatest, keyFor, resultId, reusedResult, storedFor } from "./cache.js";
 import type { Emission, ReadyRow } from "./emission.js";
 import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";
@@ -99,6 +99,12 @@ async function feed(run: StageRun, source: AsyncIterable<ReadyRow>, pump: ClaimP
     if (row.blocked) {
       run.counts.blocked++;
       run.emit({ rowId: row.rowId, ok: false });
+      continue;
+    }
+    const reused = reusedResult(run.results, row.rowId, row.inputHash, run.codeHash, run.paramsHash);
+    if (reused !== undefined) {
+      run.counts.cached++;
+      emitStored(run, row.rowId, reused);
       continue;
     }
     const key: RowKey = keyFor(run.results, row.rowId, row.inputHash, run.codeHash, run.paramsHash);
