@@ -4,8 +4,15 @@
 //   - a cached re-plan and re-run with nothing changed; a re-run after 10 rows changed.
 //   node bench/pipeline.bench.ts                 (BENCH_SCALE=small: 2 000 rows)
 //   BENCH_SCALE=full node bench/pipeline.bench.ts (100 000 rows; BENCH_ROWS=N for another size)
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Options, to profile or repeat one part (e.g. `node --cpu-prof bench/pipeline.bench.ts`):
+//   BENCH_ONLY=full|pipeline|plan|cached|changed  one part (pipeline: the full run's pipeline
+//                                        side alone, to profile it; plan / cached / changed compute the pipeline
+//                                        once first, unless BENCH_DIR already holds it)
+//   BENCH_ROUNDS=N                       repeat the part N times; the full run alternates which
+//                                        side goes first (interleaved A/B), on fresh projects
+//   BENCH_DIR=path                       keep the projects there (reused by the next run)
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { localCsvBackend } from "@themis/backend-local-csv";
 import { Project, Registry, type StoredRow } from "@themis/core";
@@ -14,6 +21,8 @@ import { shortRows } from "./support/rows.ts";
 
 const full = process.env.BENCH_SCALE === "full";
 const N = process.env.BENCH_ROWS ? Number(process.env.BENCH_ROWS) : full ? 100_000 : 2_000;
+const ONLY = process.env.BENCH_ONLY;
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
 const CONCURRENCY = 16;
 const registry = new Registry({ discover: false });
 type Q = { question: string; answer: string; [k: string]: import("@themis/core").JsonValue };
@@ -51,61 +60,123 @@ async function byHand(project: Project): Promise<void> {
   await run("h-gen-out", "h-ans", answer);
   const gens = new Map<string, { expected: string }>();
   for await (const r of (await project.getExperiment("h-gen")).entries()) gens.set(r.dataset_row_id as string, r.output as { expected: string });
-  await copy("h-ans", "h-ans-out", (r) => ({ text: (r.output as { text: string }).text, expected: gens.get(r.dataset_row_id as string)!.expected }));
+  await copy("h-ans", "h-ans-out", (r) => ({ text: (r.output as { text: string }).text, expected: gens.get(r.dataset_row_id as string)?.expected }));
   await run("h-ans-out", "h-score", score as (row: unknown) => unknown);
 }
 
-const time = async (fn: () => Promise<unknown>): Promise<number> => {
+/** Wall and CPU time (user + system) of `fn`: on a loaded machine, CPU is closer to what an idle one would take. */
+async function measure(fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> {
+  const before = process.cpuUsage();
   const t = performance.now();
   await fn();
-  return performance.now() - t;
-};
-const ms = (t: number): string => `${t.toFixed(0)} ms`;
-/** CPU time (user + system) of `fn`: on a loaded machine, closer to what an idle one would take than wall time. */
-const cpuOf = async (fn: () => Promise<unknown>): Promise<{ wall: number; cpu: number }> => {
-  const before = process.cpuUsage();
-  const wall = await time(fn);
+  const wall = performance.now() - t;
   const d = process.cpuUsage(before);
   return { wall, cpu: (d.user + d.system) / 1000 };
-};
+}
+const ms = (t: number): string => `${t.toFixed(0)} ms`;
 const rate = (n: number, t: number): string => `${Math.round((n * 1000) / t).toLocaleString("en-US")} rows/s`;
+const load = (): string => loadavg()[0]?.toFixed(1) ?? "?";
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
-const dir = mkdtempSync(path.join(tmpdir(), "themis-bench-pipeline-"));
-try {
-  console.log(`BENCH_SCALE=${full ? "full" : "small"}: 3 stages x ${N.toLocaleString("en-US")} rows on local/csv, local executor, concurrency ${CONCURRENCY}`);
-  const a = await freshProject(dir, "pipeline");
-  const b = await freshProject(dir, "by-hand");
-  const tPipeline = await time(() => runPipeline(a, benchPipeline(), { registry }));
-  const tHand = await time(() => byHand(b));
-  console.log(`\n1. full run`);
-  console.log(`   runPipeline                ${ms(tPipeline).padStart(9)}  ${rate(3 * N, tPipeline)} (stage rows)`);
-  console.log(`   3 runExperiment by hand    ${ms(tHand).padStart(9)}  ${rate(3 * N, tHand)}`);
-  console.log(`   throughput ratio pipeline/by hand: ${(tHand / tPipeline).toFixed(2)}x (target >= 0.9x)`);
+/** Part 1: full runs, pipeline and by hand on fresh projects, the first side alternating each round. */
+async function fullRuns(dir: string): Promise<void> {
+  console.log(`\n1. full run (${ROUNDS} round${ROUNDS > 1 ? "s" : ""}, interleaved)`);
+  const ratios: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const a = await freshProject(dir, `pipeline-${round}`);
+    const b = await freshProject(dir, `by-hand-${round}`);
+    const sides = [
+      { name: "pipeline", go: () => runPipeline(a, benchPipeline(), { registry }) },
+      { name: "by hand", go: () => byHand(b) },
+    ];
+    if (round % 2 === 1) sides.reverse();
+    const t: Record<string, { wall: number; cpu: number }> = {};
+    const loads: string[] = [load()];
+    for (const side of sides) {
+      t[side.name] = await measure(side.go);
+      loads.push(load());
+    }
+    const p = t.pipeline as { wall: number; cpu: number };
+    const h = t["by hand"] as { wall: number; cpu: number };
+    ratios.push(h.wall / p.wall);
+    console.log(
+      `   round ${round + 1} (${sides[0]?.name} first, load ${loads.join(" -> ")}): runPipeline ${ms(p.wall)} cpu ${ms(p.cpu)} ${rate(3 * N, p.wall)}; by hand ${ms(h.wall)} cpu ${ms(h.cpu)}; ratio ${(h.wall / p.wall).toFixed(2)}x (cpu ${(h.cpu / p.cpu).toFixed(2)}x)`,
+    );
+    await a.close();
+    await b.close();
+    rmSync(path.join(dir, `pipeline-${round}`), { recursive: true, force: true });
+    rmSync(path.join(dir, `by-hand-${round}`), { recursive: true, force: true });
+  }
+  console.log(`   throughput ratio pipeline/by hand, median of ${ratios.length}: ${median(ratios).toFixed(2)}x (target >= 0.9x)`);
+}
 
-  const plan = await cpuOf(() => planPipeline(a, benchPipeline(), { registry }));
-  const cached = await cpuOf(() => runPipeline(a, benchPipeline(), { registry }));
-  const tCached = cached.wall;
-  const tResume = await time(() =>
-    b.runExperiment({ dataset: "qa", experiment: "h-gen", task: generate as (row: StoredRow) => unknown, execution: "local", registry, resume: true }),
-  );
+/** The project parts 2 and 3 read: computed once (kept under BENCH_DIR). */
+async function computedProject(dir: string): Promise<Project> {
+  if (existsSync(path.join(dir, "cached"))) return Project.open("cached", localCsvBackend, { rootDir: dir });
+  const project = await freshProject(dir, "cached");
+  await runPipeline(project, benchPipeline(), { registry });
+  return project;
+}
+
+/** Part 2: plan and run with nothing changed. */
+async function nothingChanged(project: Project, what: "plan" | "cached" | "both"): Promise<void> {
   console.log(`\n2. nothing changed`);
-  console.log(`   planPipeline               ${ms(plan.wall).padStart(9)}  cpu ${ms(plan.cpu)}  (target <= 5 s at 100k rows)`);
-  console.log(`   runPipeline (all cached)   ${ms(cached.wall).padStart(9)}  cpu ${ms(cached.cpu)}  (target <= 5 s at 100k rows)`);
-  console.log(
-    `   one runExperiment resume   ${ms(tResume).padStart(9)}  (stage 1 only, all rows done): pipeline/resume ${(tCached / tResume).toFixed(2)}x for 3 stages`,
-  );
+  for (let round = 0; round < ROUNDS; round++) {
+    if (what !== "cached") {
+      const l = load();
+      const plan = await measure(() => planPipeline(project, benchPipeline(), { registry }));
+      console.log(`   planPipeline               ${ms(plan.wall).padStart(9)}  cpu ${ms(plan.cpu)}  load ${l}  (target <= 5 s at 100k rows)`);
+    }
+    if (what !== "plan") {
+      const l = load();
+      const cached = await measure(() => runPipeline(project, benchPipeline(), { registry }));
+      console.log(`   runPipeline (all cached)   ${ms(cached.wall).padStart(9)}  cpu ${ms(cached.cpu)}  load ${l}  (target <= 5 s at 100k rows)`);
+    }
+  }
+}
 
-  const qa = await a.getDataset("qa");
-  for (let i = 0; i < 10; i++) await qa.update(`r${i * 7}`, { question: `changed ${i}`, answer: "x" });
+/** Part 3: 10 dataset rows changed. */
+async function changed(project: Project): Promise<void> {
+  const qa = await project.getDataset("qa");
+  for (let i = 0; i < 10; i++) await qa.update(`r${i * 7}`, { question: `changed ${i} ${Date.now()}`, answer: "x" });
   let computed = 0;
-  const tChanged = await time(async () => {
-    const s = await runPipeline(a, benchPipeline(), { registry });
+  const t = await measure(async () => {
+    const s = await runPipeline(project, benchPipeline(), { registry });
     computed = Object.values(s.stages).reduce((n, st) => n + st.counts.computed, 0);
   });
   console.log(`\n3. 10 dataset rows changed`);
-  console.log(`   runPipeline                ${ms(tChanged).padStart(9)}  (${computed} stage rows computed, the rest cached)`);
-  await a.close();
-  await b.close();
+  console.log(`   runPipeline                ${ms(t.wall).padStart(9)}  cpu ${ms(t.cpu)}  (${computed} stage rows computed, the rest cached)`);
+}
+
+const keep = process.env.BENCH_DIR;
+if (keep) mkdirSync(keep, { recursive: true });
+const dir = keep ?? mkdtempSync(path.join(tmpdir(), "themis-bench-pipeline-"));
+try {
+  console.log(`BENCH_SCALE=${full ? "full" : "small"}: 3 stages x ${N.toLocaleString("en-US")} rows on local/csv, local executor, concurrency ${CONCURRENCY}`);
+  if (ONLY === undefined || ONLY === "full") await fullRuns(dir);
+  if (ONLY === "pipeline") {
+    for (let round = 0; round < ROUNDS; round++) {
+      const project = await freshProject(dir, `alone-${round}`);
+      const l = load();
+      const t = await measure(() => runPipeline(project, benchPipeline(), { registry }));
+      console.log(`   runPipeline alone ${ms(t.wall)} cpu ${ms(t.cpu)} load ${l}, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB after`);
+      await project.close();
+      rmSync(path.join(dir, `alone-${round}`), { recursive: true, force: true });
+    }
+  }
+  if (ONLY !== "full" && ONLY !== "pipeline") {
+    const project = await computedProject(dir);
+    if (ONLY === undefined || ONLY === "plan" || ONLY === "cached") await nothingChanged(project, ONLY ?? "both");
+    if (ONLY === undefined) {
+      const resume = () =>
+        project.runExperiment({ dataset: "qa", experiment: "h-gen", task: generate as (row: StoredRow) => unknown, execution: "local", registry, resume: true });
+      await resume(); // computes it the first time
+      const t = await measure(resume);
+      console.log(`   one runExperiment resume   ${ms(t.wall).padStart(9)}  (a 1-stage experiment, all rows done, for scale)`);
+    }
+    if (ONLY === undefined || ONLY === "changed") await changed(project);
+    await project.close();
+  }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!keep) rmSync(dir, { recursive: true, force: true });
 }

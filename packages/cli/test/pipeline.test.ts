@@ -1,10 +1,12 @@
+import { spawn } from "node:child_process";
 import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { localCsvBackend } from "@themis/backend-local-csv";
 import { Project } from "@themis/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeApp, themis, themisJson } from "./helpers.js";
+import { BIN, makeApp, themis, themisJson } from "./helpers.js";
 
 const pipelinePackage = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../pipeline");
 const postprocessPackage = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../postprocess");
@@ -17,12 +19,39 @@ const second = stage({ from: first, execution: "sequential", task: (n) => { if (
 export default definePipeline({ name: "nums", stages: { first, second } });
 `;
 
+// \`slow\` holds each row a minute: only a cancel ends the run.
+const SLOW = `
+import { definePipeline, stage } from "@themis/pipeline";
+const first = stage({ dataset: "nums", execution: "local", task: (row) => row.n });
+const slow = stage({ from: first, execution: "local", concurrency: 1, task: async (n) => { await new Promise((r) => setTimeout(r, 60_000)); return n; } });
+export default definePipeline({ name: "slowp", stages: { first, slow } });
+`;
+
+/** \`themis pipeline run FILE --json\` in the background; resolves with its exit code and output. */
+function startRun(file: string): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [BIN, "pipeline", "run", file, "--json"], { cwd: app, env: { ...process.env, NO_COLOR: "1" } });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, out })));
+}
+
+/** The running stage run of \`slowp\`'s slow stage (other than \`not\`), from \`themis runs list\`. */
+async function runningStage(not?: string): Promise<{ run_id: string; pipeline_run: string }> {
+  for (;;) {
+    const listed = await themisJson(app, ["runs", "list", "-e", "slowp-slow"]).catch(() => undefined);
+    const run = listed?.json?.find?.((r: { state: string; run_id: string }) => r.state === "running" && r.run_id !== not);
+    if (run) return (await themisJson(app, ["runs", "show", run.run_id])).json;
+    await sleep(100);
+  }
+}
+
 let app: string;
 beforeAll(async () => {
   app = makeApp(["local-csv"], {
     "themis.config.yaml": "project: p\nstorage:\n  type: local/csv\n  rootDir: ./data\n",
     "pipeline.mjs": PIPELINE,
     "nothing.mjs": "export const x = 1;\n",
+    "slow.mjs": SLOW,
   });
   symlinkSync(pipelinePackage, path.join(app, "node_modules", "@themis", "pipeline"), "dir");
   // The shipped postprocessors, installed the way a user installs them (a dependency).
@@ -76,4 +105,30 @@ describe("themis pipeline", () => {
     const unknown = await themis(app, ["pipeline", "postprocess", "summry", "-e", "nums-second"]);
     expect(unknown.stderr).toMatch(/no postprocessor named "summry".*Did you mean "summary"/s);
   });
+
+  it("runs cancel: a stage run stops that stage (and what is downstream of it), a pipeline run every stage; an unknown id says so", async () => {
+    const first = startRun("slow.mjs");
+    const stageRun = await runningStage();
+    expect(stageRun.pipeline_run).toEqual(expect.any(String));
+    const cancel = await themis(app, ["runs", "cancel", stageRun.run_id, "--reason", "too slow"]);
+    expect(cancel.code).toBe(0);
+    expect(cancel.stdout).toMatch(/stage slow of pipeline run \S+ and the stages downstream of it stop/);
+    const ended = await first;
+    expect(ended.code).toBe(1);
+    expect(JSON.parse(ended.out)).toMatchObject({ status: "cancelled", stages: { first: { counts: { computed: 4 } }, slow: { counts: { computed: 0 } } } });
+    expect((await themisJson(app, ["runs", "show", stageRun.run_id])).json).toMatchObject({ state: "cancelled", reason: "too slow" });
+    expect((await themisJson(app, ["runs", "cancel", stageRun.run_id])).json).toMatchObject({ state: "cancelled", requested: false });
+
+    const second = startRun("slow.mjs");
+    const again = await runningStage(stageRun.run_id);
+    const whole = await themisJson(app, ["runs", "cancel", again.pipeline_run]);
+    expect(whole.json).toMatchObject({ run_id: again.pipeline_run, pipeline: "slowp", requested: true });
+    const stopped = await second;
+    expect(JSON.parse(stopped.out)).toMatchObject({ runId: again.pipeline_run, status: "cancelled", stages: { first: { counts: { cached: 4 } } } });
+    expect((await themisJson(app, ["runs", "cancel", again.pipeline_run])).json).toMatchObject({ state: "cancelled", requested: false });
+
+    const unknown = await themis(app, ["runs", "cancel", "no-such-run"]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/no run "no-such-run": neither an experiment or stage run .* nor a pipeline run/);
+  }, 120_000);
 });

@@ -69,6 +69,17 @@ export function keyFor(results: StageResults, datasetRowId: string, inputHash: s
   return rowKey(inputHash, codeHash, paramsHash);
 }
 
+/**
+ * The latest result of a row when it is `ok` and was made from this input, code and
+ * parameters: the row is reused. Undefined otherwise (then {@link keyFor}, {@link storedFor}
+ * and {@link decide} say why it runs). The common case of a cached run, without allocating.
+ */
+export function reusedResult(results: StageResults, datasetRowId: string, inputHash: string, codeHash: string, paramsHash: string): ResultEntry | undefined {
+  const latest = results.latest.get(datasetRowId);
+  if (latest === undefined || latest.status !== "ok") return undefined;
+  return latest.input_hash === inputHash && latest.code_hash === codeHash && latest.params_hash === paramsHash ? latest : undefined;
+}
+
 /** The id of the result of a dataset row under a cache key. */
 export function resultId(datasetRowId: string, cacheKey: string): string {
   return hashOf("result", datasetRowId, cacheKey);
@@ -82,6 +93,23 @@ export function resultId(datasetRowId: string, cacheKey: string): string {
 export interface StageResults {
   readonly latest: Map<string, ResultEntry>;
   readonly older: Map<string, ResultEntry>;
+}
+
+/**
+ * What a run keeps of a result it just stored: its index entry, not its output (a full run
+ * of 100 000 rows would otherwise hold every output of every stage until it ends).
+ */
+export function entryOf(row: StoredResult): ResultEntry {
+  return {
+    _row_id: row._row_id,
+    dataset_row_id: row.dataset_row_id,
+    status: row.status,
+    cache_key: row.cache_key,
+    input_hash: row.input_hash,
+    code_hash: row.code_hash,
+    params_hash: row.params_hash,
+    pipeline_run: row.pipeline_run,
+  };
 }
 
 /** Make `row` its dataset row's latest result; the one it replaces stays findable by id. */

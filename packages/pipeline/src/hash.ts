@@ -4,8 +4,13 @@ import type { StageTask } from "./stage.js";
 
 /** sha256 of the parts, separated so that ("ab","c") and ("a","bc") differ; 32 hex chars. */
 export function hashOf(...parts: string[]): string {
+  return hashText(parts.join("\u0000"));
+}
+
+/** sha256 of a text, 32 hex chars: {@link hashOf} of parts already joined. */
+export function hashText(text: string): string {
   // One-shot hash: several times faster than createHash() for the short inputs of a row key.
-  return hash("sha256", parts.join("\u0000")).slice(0, 32);
+  return hash("sha256", text).slice(0, 32);
 }
 
 /**

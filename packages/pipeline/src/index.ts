@@ -4,6 +4,7 @@ export { definePipeline, experimentOf, isPipeline, type Pipeline, type PipelineS
 export type { Edge, StageNode } from "./graph.js";
 export type { RowReason, StoredResult } from "./cache.js";
 export type { StageCounts } from "./stage-runner.js";
+export { cancelPipelineRun } from "./cancel-watch.js";
 export { runPipeline, type PipelineRunSummary, type RunPipelineOptions } from "./run.js";
 export { PIPELINE_RUNS_TABLE, listPipelineRuns, type PipelineRunRecord, type PipelineRunStatus, type StageRecord } from "./run-record.js";
 export { planPipeline, type PipelinePlan, type PlanOptions, type StagePlan } from "./plan.js";

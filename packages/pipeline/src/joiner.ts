@@ -1,7 +1,7 @@
 import type { JsonValue } from "@themis/core";
 import type { Emission, OutputReader, ReadyRow } from "./emission.js";
 import type { Edge } from "./graph.js";
-import { hashOf } from "./hash.js";
+import { hashText } from "./hash.js";
 import { AsyncQueue } from "./queue.js";
 
 interface Partial {
@@ -13,7 +13,10 @@ interface Partial {
 
 /** The input hash of a downstream row: its upstream rows' cache keys, edge by edge. */
 export function joinHash(edges: readonly Edge[], keys: readonly (string | undefined)[]): string {
-  return hashOf("upstream", ...edges.map((e, i) => `${e.field ?? ""}=${e.stage}:${keys[i]}`));
+  // hashOf("upstream", ...parts) built in one string: it runs once per row and stage.
+  let text = "upstream";
+  for (let i = 0; i < edges.length; i++) text += `\u0000${edges[i]?.field ?? ""}=${edges[i]?.stage}:${keys[i]}`;
+  return hashText(text);
 }
 
 /**
@@ -28,6 +31,7 @@ export class Joiner {
   readonly #open: Set<string>;
   readonly #onUnmatched: (rowId: string) => void;
   readonly #read: OutputReader;
+  #closed = false;
 
   constructor(edges: readonly Edge[], onUnmatched: (rowId: string) => void, read: OutputReader) {
     this.#edges = edges;
@@ -38,6 +42,7 @@ export class Joiner {
 
   /** An upstream stage emitted a row. */
   receive(stage: string, emission: Emission): void {
+    if (this.#closed) return;
     for (let i = 0; i < this.#edges.length; i++) {
       if (this.#edges[i]!.stage !== stage) continue;
       let p = this.#partial.get(emission.rowId);
@@ -78,8 +83,15 @@ export class Joiner {
   /** An upstream stage has emitted everything. */
   ended(stage: string): void {
     this.#open.delete(stage);
-    if (this.#open.size > 0) return;
+    if (this.#open.size > 0 || this.#closed) return;
     for (const rowId of this.#partial.keys()) this.#onUnmatched(rowId);
+    this.#partial.clear();
+    this.queue.end();
+  }
+
+  /** The stage stopped reading (cancelled): rows its upstreams still emit are dropped, not queued. */
+  close(): void {
+    this.#closed = true;
     this.#partial.clear();
     this.queue.end();
   }

@@ -1,5 +1,5 @@
 import type { Project, Registry } from "@themis/core";
-import { type RowReason, type StageResults, decide, keyFor, storedFor } from "./cache.js";
+import { type RowReason, type StageResults, decide, keyFor, reusedResult, storedFor } from "./cache.js";
 import type { Pipeline } from "./define.js";
 import { joinHash } from "./joiner.js";
 import { type PreparedStage, type Selection, loadStageResults, prepareStages } from "./prepare.js";
@@ -59,6 +59,12 @@ async function planStage(
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const consider = (rowId: string, inputHash: string): void => {
+    const reused = reusedResult(results, rowId, inputHash, s.codeHash, s.paramsHash);
+    if (reused !== undefined) {
+      count(plan, rowId, "cached");
+      out.set(rowId, reused.cache_key);
+      return;
+    }
     const key = keyFor(results, rowId, inputHash, s.codeHash, s.paramsHash);
     count(plan, rowId, decide(storedFor(results, rowId, key), key, s.root));
     out.set(rowId, key.key);
@@ -68,12 +74,19 @@ async function planStage(
     return out;
   }
   const edges = pipeline.nodes.get(s.name)!.upstream;
-  const upstream = edges.map((e) => keys.get(e.stage)!);
-  const rowIds = new Set(upstream.flatMap((m) => [...m.keys()]));
-  for (const rowId of rowIds) {
-    const k = upstream.map((m) => m.get(rowId));
-    if (k.some((x) => x === undefined)) plan.unmatched++;
-    else consider(rowId, joinHash(edges, k));
+  const upstream = edges.map((e) => keys.get(e.stage) ?? new Map<string, string>());
+  // Every row id some upstream has, once: those of the first upstream, then the others' own.
+  const seenEarlier = (u: number, rowId: string): boolean => {
+    for (let e = 0; e < u; e++) if (upstream[e]?.has(rowId)) return true;
+    return false;
+  };
+  for (const [u, m] of upstream.entries()) {
+    for (const rowId of m.keys()) {
+      if (u > 0 && seenEarlier(u, rowId)) continue;
+      const k = upstream.map((other) => other.get(rowId));
+      if (k.includes(undefined)) plan.unmatched++;
+      else consider(rowId, joinHash(edges, k));
+    }
   }
   return out;
 }

@@ -18,6 +18,7 @@ export class RunRecorder {
   readonly #stageRuns: Map<string, RunRecord>;
   #chain: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
+  #onBeat: (() => Promise<void>) | undefined;
 
   constructor(
     pipelineRuns: Table<PipelineRunRecord>,
@@ -37,8 +38,9 @@ export class RunRecorder {
     return this.#record;
   }
 
-  /** Write the stage run records (a resumed run updates its own) and start beating. */
-  async start(): Promise<void> {
+  /** Write the stage run records (a resumed run updates its own) and start beating; `onBeat` runs after each beat's writes (cancel requests are read there). */
+  async start(onBeat?: () => Promise<void>): Promise<void> {
+    this.#onBeat = onBeat;
     for (const r of this.#stageRuns.values()) {
       try {
         await this.#coreRuns.append(r);
@@ -61,6 +63,7 @@ export class RunRecorder {
           this.#stageRuns.set(stage, next);
           await this.#coreRuns.update(next.run_id, next);
         }
+        await this.#onBeat?.();
       } catch {
         // Storage hiccup: the next beat tries again; the final write reports a lasting failure.
       }

@@ -16,7 +16,7 @@ export interface StageRecord {
   mode: "run" | "stored";
   executor: string | null;
   code_hash: string | null;
-  status: "pending" | "running" | "completed" | "failed";
+  status: "pending" | "running" | "completed" | "failed" | "cancelled";
   counts: { [key: string]: number };
 }
 

@@ -17,6 +17,8 @@ export interface RunShared {
   /** What each stage's postprocessors did, filled in as stages end. */
   readonly postprocessed: Map<string, StagePostprocessOutcome[]>;
   readonly signal: AbortSignal;
+  /** The signal a stage runs under: the run's, or its own once it is cancelled alone. */
+  readonly signalOf: (stage: string) => AbortSignal;
   readonly counts: ReadonlyMap<string, StageCounts>;
   /** Stops the whole run (a write failed, a stage threw). */
   readonly fail: (error: unknown) => void;
@@ -87,7 +89,7 @@ export async function runStages(
           executor: executors.get(s.name)!.executor,
           claims: claimsOf(shared, s.name),
           runId: shared.runId,
-          signal: shared.signal,
+          signal: shared.signalOf(s.name),
           counts,
           emit,
           onError: shared.fail,
@@ -97,15 +99,16 @@ export async function runStages(
     } catch (error) {
       shared.fail(error);
     } finally {
+      joiners.get(s.name)?.close();
       endOf(s.name);
     }
     // After the stage has ended its downstream joiners: downstream stages do not wait for it.
     const table = stored[i]?.table;
-    if (s.postprocess.length > 0 && table && !shared.signal.aborted) {
+    if (s.postprocess.length > 0 && table && !shared.signalOf(s.name).aborted) {
       // Postprocessors see whole results (outputs included), which the index does not keep.
       const results = await readAllResults(table);
       const outcomes: StagePostprocessOutcome[] = [];
-      for (const p of s.postprocess) outcomes.push(await p.run(shared.project, s.experiment, results, shared.signal));
+      for (const p of s.postprocess) outcomes.push(await p.run(shared.project, s.experiment, results, shared.signalOf(s.name)));
       shared.postprocessed.set(s.name, outcomes);
     }
   });

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type ExecutionBackend, type Project, type Registry, type RunRecord, UnsupportedError } from "@themis/core";
+import { CancelWatch, type CancelTarget } from "./cancel-watch.js";
 import { StageClaims } from "./claims.js";
 import type { Pipeline } from "./define.js";
 import { PIPELINE_HEARTBEAT_MS, isLive } from "./liveness.js";
@@ -9,6 +10,7 @@ import { RunRecorder } from "./recorder.js";
 import { type PipelineRunRecord, type PipelineRunStatus, type StageRecord, listPipelineRuns, newRecord, runsTable } from "./run-record.js";
 import { runStages } from "./run-stages.js";
 import { coreRunsTable, stageRunId, stageRunRecord } from "./stage-run-records.js";
+import { StageCancels } from "./stage-cancels.js";
 import { type StageCounts, emptyCounts } from "./stage-runner.js";
 
 /** Options of {@link runPipeline}. */
@@ -94,6 +96,7 @@ async function startRecorder(
   executors: ReadonlyMap<string, { executor: ExecutionBackend }>,
   counts: ReadonlyMap<string, StageCounts>,
   options: RunPipelineOptions,
+  cancels: StageCancels,
 ): Promise<RunRecorder> {
   const heartbeatMs = options.heartbeatMs ?? PIPELINE_HEARTBEAT_MS;
   const record = await startRecord(project, pipeline, stages, options.resume ?? false, heartbeatMs);
@@ -115,7 +118,10 @@ async function startRecorder(
     );
   }
   const recorder = new RunRecorder(await runsTable(project), await coreRunsTable(project), record, stageRuns, counts);
-  await recorder.start();
+  // `themis runs cancel` on a stage run or on the pipeline run: read at each heartbeat.
+  const targets = new Map<string, CancelTarget>([[record._row_id, null], ...[...stageRuns].map(([stage, r]) => [r.run_id, stage] as const)]);
+  const watch = await CancelWatch.open(project, targets, record.resumed > 0, (target, reason) => cancels.cancel(target, reason));
+  await recorder.start(() => watch.check());
   return recorder;
 }
 
@@ -163,8 +169,14 @@ export async function runPipeline(project: Project, pipeline: Pipeline, options:
   const counts = new Map(stages.map((s) => [s.name, emptyCounts()]));
   let recorder: RunRecorder;
   const claims = new Map<string, StageClaims>();
+  const controller = new AbortController();
+  const cancels = new StageCancels(
+    pipeline,
+    stages.filter((s) => s.mode === "run").map((s) => s.name),
+    controller,
+  );
   try {
-    recorder = await startRecorder(project, pipeline, stages, executors, counts, options);
+    recorder = await startRecorder(project, pipeline, stages, executors, counts, options, cancels);
     const pipelineRuns = await runsTable(project);
     for (const [i, s] of stages.entries()) {
       const table = stored[i]?.table;
@@ -175,7 +187,6 @@ export async function runPipeline(project: Project, pipeline: Pipeline, options:
     throw error;
   }
   const record = recorder.record;
-  const controller = new AbortController();
   const onAbort = (): void => controller.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onAbort, { once: true });
   let failure: unknown;
@@ -191,6 +202,7 @@ export async function runPipeline(project: Project, pipeline: Pipeline, options:
       claims,
       postprocessed,
       signal: controller.signal,
+      signalOf: (stage) => cancels.signalOf(stage),
       counts,
       fail,
       onEvent: options.onEvent,
@@ -201,7 +213,12 @@ export async function runPipeline(project: Project, pipeline: Pipeline, options:
     options.signal?.removeEventListener("abort", onAbort);
     await closeExecutors(executors);
   }
-  return finish(recorder, pipeline, stages, counts, executors, postprocessed, { started, failure, cancelled: options.signal?.aborted ?? false });
+  return finish(recorder, pipeline, stages, counts, executors, postprocessed, {
+    started,
+    failure,
+    cancelled: (options.signal?.aborted ?? false) || cancels.runReason !== undefined,
+    cancels,
+  });
 }
 
 /** Record how the run ended and report it; rethrow what stopped it. */
@@ -212,8 +229,9 @@ async function finish(
   counts: ReadonlyMap<string, StageCounts>,
   executors: ReadonlyMap<string, { executor: ExecutionBackend }>,
   postprocessed: ReadonlyMap<string, StagePostprocessOutcome[]>,
-  end: { started: number; failure: unknown; cancelled: boolean },
+  end: { started: number; failure: unknown; cancelled: boolean; cancels: StageCancels },
 ): Promise<PipelineRunSummary> {
+  const cancelledStage = (s: PreparedStage): boolean => s.mode === "run" && (end.cancelled || end.cancels.reasons.has(s.name));
   const record = recorder.record;
   const summary: PipelineRunSummary["stages"] = {};
   const stageRecords: { [stage: string]: StageRecord } = {};
@@ -231,22 +249,26 @@ async function finish(
       mode: s.mode,
       code_hash: previous?.code_hash ?? null,
       executor: executors.get(s.name)?.executor.name ?? null,
-      status: bad ? "failed" : "completed",
+      status: cancelledStage(s) ? "cancelled" : bad ? "failed" : "completed",
       counts: { ...c },
       ...(outcomes.length > 0 ? { postprocess: outcomesJson(outcomes) } : {}),
     };
   }
-  const status: PipelineRunSummary["status"] = end.cancelled ? "cancelled" : end.failure !== undefined || rowsFailed ? "failed" : "completed";
+  const someCancelled = end.cancelled || end.cancels.reasons.size > 0;
+  const status: PipelineRunSummary["status"] = someCancelled ? "cancelled" : end.failure !== undefined || rowsFailed ? "failed" : "completed";
   const error =
     end.failure === undefined
       ? null
       : { code: (end.failure as { code?: string }).code ?? null, message: String((end.failure as Error).message ?? end.failure) };
   const finished: PipelineRunRecord = { ...record, status, finished_at: new Date().toISOString(), stages: stageRecords, error };
-  const reason = error?.message ?? (end.cancelled ? "cancelled" : null);
-  await recorder.finish(finished, (stage) => ({
-    status: end.cancelled ? "cancelled" : stageRecords[stage]?.status === "failed" || end.failure !== undefined ? "failed" : "completed",
-    reason,
-  }));
+  const reason = error?.message ?? (end.cancelled ? (end.cancels.runReason ?? "cancelled") : null);
+  await recorder.finish(finished, (stage) => {
+    const own = stageRecords[stage]?.status;
+    return {
+      status: own === "cancelled" ? "cancelled" : own === "failed" || end.failure !== undefined ? "failed" : "completed",
+      reason: end.cancels.reasonOf(stage) ?? reason,
+    };
+  });
   if (end.failure !== undefined && !end.cancelled) throw end.failure;
   return { runId: record._row_id, pipeline: pipeline.name, status, durationMs: performance.now() - end.started, stages: summary };
 }

@@ -1,6 +1,7 @@
 import { type Experiment, type Project, type Row, type Table, hasErrorCode } from "@themis/core";
 import type { ResultEntry, StoredResult } from "./cache.js";
 import { hashOf } from "./hash.js";
+import { PACKED, TASK, type Task, entryLine, packLines, unpackCell } from "./index-codec.js";
 
 /*
  * A stage's index: one compact row per result (no output, no run bookkeeping), written right
@@ -11,14 +12,17 @@ import { hashOf } from "./hash.js";
  * - `__pipeline_index.<experiment>`: one meta row: the current generation, and the `_row_id`
  *   of the results table's first row when that generation was started (an experiment deleted
  *   and made again has other results: its index is then rebuilt);
- * - `__pipeline_index.<experiment>.<generation>`: the entries, by result id, and `t-<id>` rows
- *   for the (code hash, parameters hash, pipeline run) triples entries name (the same for
- *   every row a run computes: written once, not once per row).
+ * - `__pipeline_index.<experiment>.<generation>`: the entries, a thousand to a row (`e-<id>`
+ *   rows, see index-codec.ts; indexes written before that hold one `<result id>` row per
+ *   entry, still read), and `t-<id>` rows for the (code hash, parameters hash, pipeline run)
+ *   triples entries name (the same for every row a run computes: written once, not once per
+ *   row). Entries are read in append order and the last one of a result id wins, so a
+ *   result done again under the same key (it failed before) is indexed by an append.
  * Rebuilding starts a new generation table: storage has no cheap "truncate", and the old
  * generation is never read again.
  */
 
-/** An index entry: dataset_row_id, status, cache_key, input_hash, task triple id. */
+/** An index entry as indexes before packing stored it: dataset_row_id, status, cache_key, input_hash, task triple id. */
 interface EntryRow extends Row {
   _row_id: string;
   d: string;
@@ -41,11 +45,15 @@ interface MetaRow extends Row {
   first: string | null;
 }
 
-type IndexRow = EntryRow | TaskRow;
-type Task = Pick<ResultEntry, "code_hash" | "params_hash" | "pipeline_run">;
+/** Entries packed in one cell (see index-codec.ts). */
+interface PackedRow extends Row {
+  _row_id: string;
+  e: string;
+}
+
+type IndexRow = EntryRow | TaskRow | PackedRow;
 
 const META = "meta";
-const TASK = "t-";
 
 /** The meta table of a stage experiment's index (an internal table of the project). */
 export function indexTableName(experiment: string): string {
@@ -126,14 +134,11 @@ export class StageIndex {
     }
     if (!this.#hasMeta) return { ok: false, reason: "missing" };
     if (this.#first !== (await firstRowId(results))) return { ok: false, reason: "stale" };
-    const rows: Partial<EntryRow>[] = [];
-    const tasks = new Map<string, Task>();
     // One load, not a stream: the index is small, and streaming costs several async hops per row.
-    for (const row of await (await this.#table()).load()) {
-      if (!row._row_id.startsWith(TASK)) {
-        rows.push(row as Partial<EntryRow>);
-        continue;
-      }
+    const rows = await (await this.#table()).load();
+    const tasks = new Map<string, Task>();
+    for (const row of rows) {
+      if (!row._row_id.startsWith(TASK)) continue;
       const t = row as Partial<TaskRow>;
       if (!isString(t.c) || !isString(t.p) || !isString(t.run)) return { ok: false, reason: "corrupt" };
       tasks.set(row._row_id, { code_hash: t.c, params_hash: t.p, pipeline_run: t.run });
@@ -141,7 +146,13 @@ export class StageIndex {
     }
     const entries: ResultEntry[] = [];
     for (const row of rows) {
-      const entry = entryOf(row, tasks);
+      const id = row._row_id;
+      if (id.startsWith(TASK)) continue;
+      if (id.startsWith(PACKED)) {
+        if (!unpackCell(row.e, tasks, entries)) return { ok: false, reason: "corrupt" };
+        continue;
+      }
+      const entry = entryOf(row as Partial<EntryRow>, tasks);
       if (entry === undefined) return { ok: false, reason: "corrupt" };
       entries.push(entry);
     }
@@ -196,13 +207,13 @@ export class StageIndex {
     return id;
   }
 
-  /** Rows indexing `entries`, each task triple row before the first entry naming it. */
+  /** Rows indexing `entries`: new task triple rows, then the entries packed. */
   #rows(entries: readonly ResultEntry[]): IndexRow[] {
     const rows: IndexRow[] = [];
-    for (const e of entries) {
-      const t = this.#task(e, rows);
-      rows.push({ _row_id: e._row_id, d: e.dataset_row_id, s: e.status, k: e.cache_key, i: e.input_hash, t });
-    }
+    const lines: string[] = [];
+    for (const e of entries) lines.push(entryLine(e, this.#task(e, rows)));
+    // The id hashes the cell: the same entries indexed twice (a retry) are refused as existing.
+    for (const cell of packLines(lines)) rows.push({ _row_id: `${PACKED}${hashOf(cell)}`, e: cell });
     return rows;
   }
 
@@ -225,15 +236,11 @@ export class StageIndex {
     }
   }
 
-  /** Re-index a result replaced in place (a row that failed before, done again under the same key). */
+  /**
+   * Re-index a result replaced in place (a row that failed before, done again under the
+   * same key): appended, it is read after the entry it replaces, and the last one wins.
+   */
   async update(entry: ResultEntry): Promise<void> {
-    const table = await this.#table();
-    const [row, ...task] = this.#rows([entry]).reverse();
-    if (row === undefined) return;
-    if (task.length > 0) await table.appendMany(task).catch(ignoreExisting);
-    await table.update(row._row_id, row).catch(async (error: unknown) => {
-      if (!hasErrorCode(error, "ERR_THEMIS_NOT_FOUND")) throw error;
-      await this.append([entry]);
-    });
+    await this.append([entry]);
   }
 }

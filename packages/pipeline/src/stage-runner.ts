@@ -1,5 +1,5 @@
 import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, canonicalJson, map, toJsonRow } from "@themis/core";
-import { type ResultEntry, type RowKey, type StageResults, type StoredResult, decide, hasStored, keepLatest, keyFor, resultId, storedFor } from "./cache.js";
+import { type ResultEntry, type RowKey, type StageResults, type StoredResult, decide, entryOf, hasStored, keepLatest, keyFor, resultId, reusedResult, storedFor } from "./cache.js";
 import type { Emission, ReadyRow } from "./emission.js";
 import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";
@@ -101,6 +101,12 @@ async function feed(run: StageRun, source: AsyncIterable<ReadyRow>, pump: ClaimP
       run.emit({ rowId: row.rowId, ok: false });
       continue;
     }
+    const reused = reusedResult(run.results, row.rowId, row.inputHash, run.codeHash, run.paramsHash);
+    if (reused !== undefined) {
+      run.counts.cached++;
+      emitStored(run, row.rowId, reused);
+      continue;
+    }
     const key: RowKey = keyFor(run.results, row.rowId, row.inputHash, run.codeHash, run.paramsHash);
     const stored = storedFor(run.results, row.rowId, key);
     if (decide(stored, key, run.root) === "cached" && stored) {
@@ -165,7 +171,7 @@ export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): 
     // A row cancelled mid-way is not stored: the next run does it.
     if (!(outcome.ok === false && run.signal.aborted)) {
       writer.add(row, hasStored(run.results, row));
-      keepLatest(run.results, row);
+      keepLatest(run.results, entryOf(row));
     }
     if (row.status === "ok") {
       run.counts.computed++;

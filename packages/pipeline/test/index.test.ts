@@ -39,6 +39,23 @@ const computed = (s: Awaited<ReturnType<typeof runPipeline>>) => Object.fromEntr
 const entries = (stage: string, g = 1) => env.project.internalTable("experiment", `${indexTableName(`ix-${stage}`)}.${g}`);
 const meta = (stage: string) => env.project.internalTable("experiment", indexTableName(`ix-${stage}`));
 
+/** The lines of a stage's packed index entries (`<result id> <dataset row id> <status> <key> <input hash> <task>`). */
+async function indexLines(stage: string): Promise<string[]> {
+  const rows = await (await entries(stage)).load();
+  return rows.filter((r) => r._row_id.startsWith("e-")).flatMap((r) => String(r.e).split(";"));
+}
+
+/** Rewrite each packed row of a stage's index through `edit` (its lines in, its lines out). */
+async function editIndex(stage: string, edit: (lines: string[]) => string[]): Promise<void> {
+  const table = await entries(stage);
+  for (const row of await table.load()) {
+    if (!row._row_id.startsWith("e-")) continue;
+    const lines = edit(String(row.e).split(";"));
+    if (lines.length === 0) await table.delete(row._row_id);
+    else await table.update(row._row_id, { ...row, e: lines.join(";") });
+  }
+}
+
 /** Warnings emitted while `fn` runs (process warnings are emitted on the next tick). */
 async function warningsDuring<T>(fn: () => Promise<T>): Promise<{ value: T; warnings: { code?: string; message: string }[] }> {
   const warnings: { code?: string; message: string }[] = [];
@@ -58,7 +75,9 @@ const rebuilt = (warnings: { code?: string; message: string }[]) => warnings.fil
 describe("the stage index", () => {
   test("a cached run reads the index; a downstream row that runs reads its upstream's stored output", async () => {
     await runPipeline(env.project, pipeline(), { registry });
-    expect((await (await entries("gen")).load()).filter((r) => !r._row_id.startsWith("t-"))).toHaveLength(N);
+    // Packed: a few rows hold every entry.
+    expect(await indexLines("gen")).toHaveLength(N);
+    expect((await (await entries("gen")).load()).length).toBeLessThan(N);
     calls = [];
     const again = await runPipeline(env.project, pipeline(false), { registry });
     // gen is reused from its index (no outputs there); answer's new code needs them.
@@ -70,8 +89,9 @@ describe("the stage index", () => {
   test("a result stored but not indexed (crash in between) is never a wrong cache hit: it is trusted as stored and indexed again", async () => {
     await runPipeline(env.project, pipeline(), { registry });
     const gen = await stageResults(env.project, pipeline(), "gen");
-    const table = await entries("gen");
-    for (const id of ["r0", "r1"]) await table.delete(gen.get(id)?._row_id ?? "");
+    const lost = new Set(["r0", "r1"].map((id) => gen.get(id)?._row_id));
+    await editIndex("gen", (lines) => lines.filter((l) => !lost.has(l.split(" ")[0])));
+    expect(await indexLines("gen")).toHaveLength(N - 2);
     const again = await runPipeline(env.project, pipeline(), { registry });
     expect(again.status).toBe("completed");
     // The two rows are not judged cached (the index does not know them): their claim finds
@@ -110,16 +130,41 @@ describe("the stage index", () => {
     expect((await stageResults(env.project, pipeline(false), "answer")).get("r5")?.output).toEqual({ text: "q5!" });
   });
 
+  test("an index written before entries were packed (one row per entry) is read as it is, and appended to packed", async () => {
+    await runPipeline(env.project, pipeline(), { registry });
+    const table = await entries("gen");
+    for (const row of await table.load()) {
+      if (!row._row_id.startsWith("e-")) continue;
+      await table.delete(row._row_id);
+      for (const line of String(row.e).split(";")) {
+        const [id = "", d = "", s = "", k = "", i = "", t = ""] = line.split(" ");
+        await table.append({ _row_id: id, d, s, k, i, t });
+      }
+    }
+    expect(await indexLines("gen")).toEqual([]);
+    const qa = await env.project.getDataset("qa");
+    await qa.update("r2", { q: "changed", a: "x" });
+    calls = [];
+    const { value, warnings } = await warningsDuring(() => runPipeline(env.project, pipeline(), { registry }));
+    expect(rebuilt(warnings)).toEqual([]);
+    expect(value.stages.gen?.counts).toMatchObject({ cached: N - 1, computed: 1 });
+    expect(calls).toEqual(["changed"]);
+    // The new result is appended packed beside the old rows, and read with them.
+    expect(await indexLines("gen")).toHaveLength(1);
+    const next = await runPipeline(env.project, pipeline(), { registry });
+    expect(computed(next)).toEqual({ gen: 0, answer: 0 });
+  });
+
   test.each([
     ["missing", async () => (await meta("gen")).delete("meta")],
     ["corrupt (meta row)", async () => (await meta("gen")).update("meta", { _row_id: "meta", g: "one", first: null })],
     [
       "corrupt (entry)",
-      async () => {
-        const table = await entries("gen");
-        const row = (await table.load()).find((r) => !r._row_id.startsWith("t-"));
-        await table.update(row?._row_id ?? "", { ...row, s: "maybe" });
-      },
+      async () => editIndex("gen", (lines) => lines.map((l, i) => (i === 3 ? l.replace(/ ok /, " maybe ") : l))),
+    ],
+    [
+      "corrupt (entry fields)",
+      async () => editIndex("gen", (lines) => lines.map((l, i) => (i === 3 ? l.split(" ").slice(0, 5).join(" ") : l))),
     ],
   ])("an index %s is rebuilt from the results, with a warning, and nothing runs again", async (_name, damage) => {
     await runPipeline(env.project, pipeline(), { registry });

@@ -1,6 +1,20 @@
 import { createInterface } from "node:readline/promises";
 import { type Command, Option } from "commander";
-import { Project, type RunComparison, type RunRecord, compareRuns, deleteRun, getRun, listRuns, requestCancel, runState, topErrors } from "@themis/core";
+import {
+  NotFoundError,
+  Project,
+  type RunComparison,
+  type RunRecord,
+  compareRuns,
+  deleteRun,
+  getRun,
+  hasErrorCode,
+  listRuns,
+  requestCancel,
+  runState,
+  topErrors,
+} from "@themis/core";
+import { cancelPipelineRun } from "@themis/pipeline";
 import type { Action } from "../action.js";
 import type { CommandContext } from "../context.js";
 import { EXIT_OK, UsageError } from "../exit-codes.js";
@@ -156,6 +170,50 @@ function printComparison(ctx: CommandContext, cmp: RunComparison): void {
   ctx.out.line(formatTable(["metric", "pairs", "A", "B", "delta", "CI / discordant", "p", "significant"], rows));
 }
 
+/**
+ * `themis runs cancel RUN`: an experiment run, a pipeline's stage run (that stage and the
+ * stages downstream of it stop; the pipeline run is recorded cancelled) or a pipeline run
+ * (every stage stops). Each stops at its runner's next heartbeat.
+ */
+async function cancelAction(ctx: CommandContext, id: string, flags: Flags & { reason: string }): Promise<number> {
+  const project = await openProject(ctx, flags);
+  try {
+    const run = await getRun(project, id).catch((error: unknown) => {
+      if (hasErrorCode(error, "ERR_THEMIS_NOT_FOUND")) return undefined;
+      throw error;
+    });
+    if (run === undefined) return await cancelPipeline(ctx, project, id, flags.reason);
+    const state = runState(run);
+    if (state !== "running") ctx.out.note(`run ${id} is ${state}: nothing to stop`);
+    else await requestCancel(project, id, flags.reason);
+    ctx.out.data({ run_id: id, state, requested: state === "running", ...(run.pipeline_run ? { pipeline_run: run.pipeline_run } : {}) });
+    if (state !== "running") return EXIT_OK;
+    if (typeof run.stage === "string" && typeof run.pipeline_run === "string") {
+      ctx.out.line(`cancel requested: stage ${run.stage} of pipeline run ${run.pipeline_run} and the stages downstream of it stop within a heartbeat`);
+    } else ctx.out.line(`cancel requested: run ${id} stops within a heartbeat`);
+    return EXIT_OK;
+  } finally {
+    await project.close();
+  }
+}
+
+/** A run id that is not in `__runs`: a pipeline run's, or unknown. */
+async function cancelPipeline(ctx: CommandContext, project: Project, id: string, reason: string): Promise<number> {
+  const { run, requested } = await cancelPipelineRun(project, id, reason).catch((error: unknown) => {
+    if (!hasErrorCode(error, "ERR_THEMIS_NOT_FOUND")) throw error;
+    throw new NotFoundError(`no run "${id}": neither an experiment or stage run (themis runs list) nor a pipeline run`, {
+      backend: project.storage.name,
+      cause: error,
+    });
+  });
+  // A "running" record whose runner is gone reads stale, as experiment runs do.
+  const state = requested || run.status !== "running" ? run.status : "stale";
+  ctx.out.data({ run_id: id, pipeline: run.pipeline, state, requested });
+  if (requested) ctx.out.line(`cancel requested: every stage of pipeline run ${id} (${run.pipeline}) stops within a heartbeat`);
+  else ctx.out.note(`pipeline run ${id} is ${state}: nothing to stop`);
+  return EXIT_OK;
+}
+
 /** `themis runs list | show | cancel | delete | compare`: the run records beside the experiments. */
 export function runsCommand(program: Command, action: Action): void {
   const group = program.command("runs").description("list, inspect, cancel, delete and compare experiment runs");
@@ -178,17 +236,7 @@ export function runsCommand(program: Command, action: Action): void {
       .description("ask a run to stop (from any machine): it stops at its next heartbeat, keeping finished rows")
       .argument("<run>", "run id")
       .option("--reason <text>", "why (recorded with the run)", "cancelled with themis runs cancel"),
-  ).action(
-    action(async (ctx, id: string, flags: Flags & { reason: string }) => {
-      const project = await openProject(ctx, flags);
-      const state = runState(await getRun(project, id));
-      if (state !== "running") ctx.out.note(`run ${id} is ${state}: nothing to stop`);
-      else await requestCancel(project, id, flags.reason);
-      ctx.out.data({ run_id: id, state, requested: state === "running" });
-      if (state === "running") ctx.out.line(`cancel requested: run ${id} stops within a heartbeat`);
-      return EXIT_OK;
-    }),
-  );
+  ).action(action((ctx, id: string, flags: Flags & { reason: string }) => cancelAction(ctx, id, flags)));
 
   withProject(group.command("delete").description("delete a run and its result rows").argument("<run>", "run id").option("-y, --yes", "do not ask")).action(
     action(async (ctx, id: string, flags: Flags & { yes?: boolean }) => {
