@@ -169,7 +169,14 @@ try {
     if (ONLY === undefined || ONLY === "plan" || ONLY === "cached") await nothingChanged(project, ONLY ?? "both");
     if (ONLY === undefined) {
       const resume = () =>
-        project.runExperiment({ dataset: "qa", experiment: "h-gen", task: generate as (row: StoredRow) => unknown, execution: "local", registry, resume: true });
+        project.runExperiment({
+          dataset: "qa",
+          experiment: "h-gen",
+          task: generate as (row: StoredRow) => unknown,
+          execution: "local",
+          registry,
+          resume: true,
+        });
       await resume(); // computes it the first time
       const t = await measure(resume);
       console.log(`   one runExperiment resume   ${ms(t.wall).padStart(9)}  (a 1-stage experiment, all rows done, for scale)`);

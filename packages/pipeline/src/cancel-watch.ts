@@ -72,11 +72,7 @@ export class CancelWatch {
  * whether the request was made: a run that is not running (finished, or its runner gone)
  * is left alone. NotFoundError for an unknown pipeline run.
  */
-export async function cancelPipelineRun(
-  project: Project,
-  runId: string,
-  reason = "cancel requested",
-): Promise<{ run: PipelineRunRecord; requested: boolean }> {
+export async function cancelPipelineRun(project: Project, runId: string, reason = "cancel requested"): Promise<{ run: PipelineRunRecord; requested: boolean }> {
   const run = (await listPipelineRuns(project)).find((r) => r._row_id === runId);
   if (run === undefined) throw new NotFoundError(`no pipeline run "${runId}" in project "${project.name}"`, { backend: project.storage.name });
   if (!isLive(run)) return { run, requested: false };

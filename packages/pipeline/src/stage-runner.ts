@@ -1,5 +1,18 @@
 import { type ExecutionBackend, type Experiment, type JsonValue, type MapOutcome, canonicalJson, map, toJsonRow } from "@themis/core";
-import { type ResultEntry, type RowKey, type StageResults, type StoredResult, decide, entryOf, hasStored, keepLatest, keyFor, resultId, reusedResult, storedFor } from "./cache.js";
+import {
+  type ResultEntry,
+  type RowKey,
+  type StageResults,
+  type StoredResult,
+  decide,
+  entryOf,
+  hasStored,
+  keepLatest,
+  keyFor,
+  resultId,
+  reusedResult,
+  storedFor,
+} from "./cache.js";
 import type { Emission, ReadyRow } from "./emission.js";
 import { hashOf } from "./hash.js";
 import type { Stage } from "./stage.js";

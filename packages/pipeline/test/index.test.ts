@@ -158,14 +158,8 @@ describe("the stage index", () => {
   test.each([
     ["missing", async () => (await meta("gen")).delete("meta")],
     ["corrupt (meta row)", async () => (await meta("gen")).update("meta", { _row_id: "meta", g: "one", first: null })],
-    [
-      "corrupt (entry)",
-      async () => editIndex("gen", (lines) => lines.map((l, i) => (i === 3 ? l.replace(/ ok /, " maybe ") : l))),
-    ],
-    [
-      "corrupt (entry fields)",
-      async () => editIndex("gen", (lines) => lines.map((l, i) => (i === 3 ? l.split(" ").slice(0, 5).join(" ") : l))),
-    ],
+    ["corrupt (entry)", async () => editIndex("gen", (lines) => lines.map((l, i) => (i === 3 ? l.replace(/ ok /, " maybe ") : l)))],
+    ["corrupt (entry fields)", async () => editIndex("gen", (lines) => lines.map((l, i) => (i === 3 ? l.split(" ").slice(0, 5).join(" ") : l)))],
   ])("an index %s is rebuilt from the results, with a warning, and nothing runs again", async (_name, damage) => {
     await runPipeline(env.project, pipeline(), { registry });
     await damage();
