@@ -10,6 +10,7 @@ import type { OpenMode, ProjectStore, StorageBackend, TableKind } from "./storag
 import { type Dataset, type Experiment, Table, type TableOptions } from "./storage/table.js";
 import { claimsTable } from "./experiment/claims.js";
 import { type ExperimentRunSummary, type RunExperimentOptions, runExperiment } from "./experiment/run-experiment.js";
+import type { ProjectView } from "./experiment/project-view.js";
 
 /**
  * Which storage to use: a backend name ("local/csv"), a URI ("redis://host:6379/0"), a
@@ -51,7 +52,7 @@ async function createStorage(
  * await project.close();
  * ```
  */
-export class Project {
+export class Project implements ProjectView {
   readonly name: string;
   /** The storage backend this project lives on. */
   readonly storage: StorageBackend;

@@ -1,5 +1,5 @@
 import { hasErrorCode } from "../errors.js";
-import type { Project } from "../project.js";
+import type { ProjectView } from "./project-view.js";
 import type { Table } from "../storage/table.js";
 import { getRun } from "./run-record.js";
 
@@ -22,7 +22,7 @@ export interface CancelRequest {
  * the request at its next heartbeat and ends with status "cancelled" and this reason;
  * finished rows are kept. Asking twice is harmless. NotFoundError for an unknown run.
  */
-export async function requestCancel(project: Project, runId: string, reason = "cancel requested"): Promise<void> {
+export async function requestCancel(project: ProjectView, runId: string, reason = "cancel requested"): Promise<void> {
   await getRun(project, runId);
   const table = await project.internalTable("experiment", CANCELS_TABLE);
   const request: CancelRequest = { run_id: runId, reason, requested_at: new Date().toISOString() };

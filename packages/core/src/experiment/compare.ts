@@ -1,4 +1,4 @@
-import type { Project } from "../project.js";
+import type { ProjectView } from "./project-view.js";
 import type { StoredRow } from "../rows.js";
 import { type RunRecord, getRun } from "./run-record.js";
 import { bootstrapMean, mcnemar } from "./stats.js";
@@ -55,7 +55,7 @@ export interface CompareOptions {
 }
 
 /** A run's results, by dataset row id: the rows of its experiment with its resume key (a resumed run stands for the rows it skipped too). */
-export async function runResults(project: Project, run: RunRecord): Promise<Map<string, StoredRow>> {
+export async function runResults(project: ProjectView, run: RunRecord): Promise<Map<string, StoredRow>> {
   const out = new Map<string, StoredRow>();
   for await (const row of await project.getExperiment(run.experiment)) {
     if (row.task_key === run.task_key && typeof row.dataset_row_id === "string") out.set(row.dataset_row_id, row);
@@ -93,7 +93,7 @@ function compareMetric(metric: string, pairs: [number | boolean, number | boolea
  * scores the task returned) give both means, the delta and a paired test (bootstrap
  * confidence interval for numbers, McNemar for booleans), plus the rows only one run has.
  */
-export async function compareRuns(project: Project, runA: string, runB: string, options: CompareOptions = {}): Promise<RunComparison> {
+export async function compareRuns(project: ProjectView, runA: string, runB: string, options: CompareOptions = {}): Promise<RunComparison> {
   const settings: Required<CompareOptions> = { level: options.level ?? 0.95, resamples: options.resamples ?? 2000, seed: options.seed ?? 1 };
   const [a, b] = await Promise.all([getRun(project, runA), getRun(project, runB)]);
   const [rowsA, rowsB] = await Promise.all([runResults(project, a), runResults(project, b)]);

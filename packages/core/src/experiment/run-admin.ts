@@ -1,11 +1,11 @@
 import { ConflictError, hasErrorCode } from "../errors.js";
-import type { Project } from "../project.js";
+import type { ProjectView } from "./project-view.js";
 import type { Table } from "../storage/table.js";
 import { CANCELS_TABLE } from "./cancel.js";
 import { RUNS_TABLE, getRun, runState } from "./run-record.js";
 
 /** The most frequent errors of a run's error rows: code (or name) and message, with counts. */
-export async function topErrors(project: Project, runId: string, limit = 5): Promise<{ code: string; message: string; count: number }[]> {
+export async function topErrors(project: ProjectView, runId: string, limit = 5): Promise<{ code: string; message: string; count: number }[]> {
   const run = await getRun(project, runId);
   const counts = new Map<string, { code: string; message: string; count: number }>();
   for await (const row of await project.getExperiment(run.experiment)) {
@@ -21,7 +21,7 @@ export async function topErrors(project: Project, runId: string, limit = 5): Pro
   return [...counts.values()].sort((a, b) => b.count - a.count).slice(0, limit);
 }
 
-async function deleteWhere(project: Project, table: string, internal: boolean, match: (row: Record<string, unknown>) => boolean): Promise<number> {
+async function deleteWhere(project: ProjectView, table: string, internal: boolean, match: (row: Record<string, unknown>) => boolean): Promise<number> {
   let t: Table;
   try {
     t = internal ? await project.internalTable("experiment", table) : await project.getExperiment(table);
@@ -42,7 +42,7 @@ async function deleteWhere(project: Project, table: string, internal: boolean, m
  * (heartbeat fresh) is a ConflictError: cancel it first.
  * Returns how many result rows were deleted.
  */
-export async function deleteRun(project: Project, runId: string): Promise<{ resultRows: number }> {
+export async function deleteRun(project: ProjectView, runId: string): Promise<{ resultRows: number }> {
   const run = await getRun(project, runId);
   if (runState(run) === "running")
     throw new ConflictError(`run "${runId}" is still running: cancel it first (themis runs cancel ${runId})`, { backend: project.storage.name });

@@ -3,7 +3,7 @@ import type { JobError } from "../execution/contract.js";
 import { toJobError } from "../execution/errors.js";
 import { map } from "../execution/map.js";
 import type { Task } from "../execution/task.js";
-import type { Project } from "../project.js";
+import type { ProjectView } from "./project-view.js";
 import { ROW_ID, type Row, type StoredRow } from "../rows.js";
 import { BlockReleases } from "./block-release.js";
 import { BlockClaims, claimHolders } from "./claims.js";
@@ -55,7 +55,7 @@ export { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperim
  * console.log(summary.succeeded, summary.failed, summary.skipped);
  * ```
  */
-export async function runExperiment<I extends Row = Row, O = unknown>(project: Project, options: RunExperimentOptions<I, O>): Promise<ExperimentRunSummary> {
+export async function runExperiment<I extends Row = Row, O = unknown>(project: ProjectView, options: RunExperimentOptions<I, O>): Promise<ExperimentRunSummary> {
   const ctx = await startRun(project, options);
   const emit = emitter(options.onEvent);
   const c: Counters = { succeeded: 0, failed: 0, skipped: 0, claimedElsewhere: 0, running: 0, total: undefined };
@@ -109,7 +109,7 @@ interface Loop {
   writingSince: () => number | undefined;
 }
 
-async function executeRows<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>, ctx: ExperimentRunState<I>, loop: Loop): Promise<void> {
+async function executeRows<I extends Row, O>(project: ProjectView, options: RunExperimentOptions<I, O>, ctx: ExperimentRunState<I>, loop: Loop): Promise<void> {
   const { c, stop, emit } = loop;
   const key = ctx.record.task_key;
   const resume = ctx.record.resume;

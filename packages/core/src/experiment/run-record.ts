@@ -1,5 +1,5 @@
 import type { JobError } from "../execution/contract.js";
-import type { Project } from "../project.js";
+import type { ProjectView } from "./project-view.js";
 import { NotFoundError } from "../errors.js";
 import type { JsonValue, Row } from "../rows.js";
 import type { MetricSummary } from "./metrics.js";
@@ -92,14 +92,14 @@ export function runState(record: Pick<RunRecord, "status" | "heartbeat_at" | "he
 }
 
 /** The records of every run of a project (oldest first), or only those of one experiment. */
-export async function listRuns(project: Project, experiment?: string): Promise<RunRecord[]> {
+export async function listRuns(project: ProjectView, experiment?: string): Promise<RunRecord[]> {
   const runs = await project.internalTable("experiment", RUNS_TABLE);
   const all = (await runs.load()) as unknown as RunRecord[];
   return experiment === undefined ? all : all.filter((r) => r.experiment === experiment);
 }
 
 /** The record of one run. NotFoundError when the project has no run with that id. */
-export async function getRun(project: Project, runId: string): Promise<RunRecord> {
+export async function getRun(project: ProjectView, runId: string): Promise<RunRecord> {
   const runs = await project.internalTable("experiment", RUNS_TABLE);
   try {
     return (await runs.get(runId)) as unknown as RunRecord;

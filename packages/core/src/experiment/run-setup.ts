@@ -3,7 +3,7 @@ import { parseBackendConfig, redactConfig } from "../backend-config.js";
 import { isBackendDefinition } from "../definition.js";
 import type { ExecutionSpec } from "../execution/executor.js";
 import { type Task, taskCodeHash, taskIdentity } from "../execution/task.js";
-import type { Project } from "../project.js";
+import type { ProjectView } from "./project-view.js";
 import type { Registry } from "../registry/registry.js";
 import { type JsonValue, ROW_ID } from "../rows.js";
 import type { Experiment } from "../storage/table.js";
@@ -41,7 +41,7 @@ export function taskKeyOf(
 }
 
 /** Open the experiment, creating it when missing; an existing one needs `resume`. */
-export async function openOrCreateExperiment(project: Project, name: string, resume: boolean): Promise<Experiment> {
+export async function openOrCreateExperiment(project: ProjectView, name: string, resume: boolean): Promise<Experiment> {
   try {
     await project.createExperiment(name);
   } catch (error) {

@@ -6,7 +6,7 @@ import { createExecutor } from "../execution/executor.js";
 import { assertRunsTask } from "../execution/map.js";
 import { resolveRetry } from "../execution/retry.js";
 import type { Task } from "../execution/task.js";
-import type { Project } from "../project.js";
+import type { ProjectView } from "./project-view.js";
 import { defaultRegistry } from "../registry/registry.js";
 import { type JsonValue, type Row, toJsonRow } from "../rows.js";
 import type { Dataset, Table } from "../storage/table.js";
@@ -19,7 +19,7 @@ import { openOrCreateExperiment, packageVersions, redactedExecutorConfig, taskKe
 import { RowCount } from "./run-total.js";
 
 /** The experiment table (created unless resuming) and the internal tables a run writes. */
-async function openTables(project: Project, name: string, resume: boolean): Promise<{ experiment: Table; runs: Table; claims: Table; cancels: Table }> {
+async function openTables(project: ProjectView, name: string, resume: boolean): Promise<{ experiment: Table; runs: Table; claims: Table; cancels: Table }> {
   const experiment = (await openOrCreateExperiment(project, name, resume)) as unknown as Table;
   const internal = (table: string): Promise<Table> => project.internalTable("experiment", table);
   const [runs, claims, cancels] = await Promise.all([internal(RUNS_TABLE), internal(claimsTable(experiment.name)), internal(CANCELS_TABLE)]);
@@ -50,7 +50,7 @@ export const COUNT_WAIT_MS = 250;
  * Set a run up: resolve the dataset and executor (a missing module task fails here, before
  * any row), open the tables, collect provenance, and build the first run record.
  */
-export async function startRun<I extends Row, O>(project: Project, options: RunExperimentOptions<I, O>): Promise<ExperimentRunState<I>> {
+export async function startRun<I extends Row, O>(project: ProjectView, options: RunExperimentOptions<I, O>): Promise<ExperimentRunState<I>> {
   const started = performance.now();
   const registry = options.registry ?? defaultRegistry();
   const parameters = toJsonRow(options.parameters ?? {}) as { [key: string]: JsonValue };
