@@ -55,7 +55,10 @@ export { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperim
  * console.log(summary.succeeded, summary.failed, summary.skipped);
  * ```
  */
-export async function runExperiment<I extends Row = Row, O = unknown>(project: ProjectView, options: RunExperimentOptions<I, O>): Promise<ExperimentRunSummary> {
+export async function runExperiment<I extends Row = Row, O = unknown>(
+  project: ProjectView,
+  options: RunExperimentOptions<I, O>,
+): Promise<ExperimentRunSummary> {
   const ctx = await startRun(project, options);
   const emit = emitter(options.onEvent);
   const c: Counters = { succeeded: 0, failed: 0, skipped: 0, claimedElsewhere: 0, running: 0, total: undefined };
