@@ -118,11 +118,19 @@ describe.skipIf(!redisAvailable)("block claims against frozen and killed runner 
       try {
         const runners = ["a", "b", "c"].map((tag) => startRunner(s.job(tag, { delayMs: 10 })));
         await Promise.all(runners.map((r) => r.ready));
-        const victim = Math.floor(rand() * 3);
-        const tag = ["a", "b", "c"][victim] ?? "a";
-        const killAt = 1 + Math.floor(rand() * 150);
+        // Within a block (64 rows): some runner holding a block gets there. The first to get
+        // there dies (the seed orders ties), mid-block.
+        const killAt = 1 + Math.floor(rand() * 60);
+        const order = ["a", "b", "c"].sort(() => rand() - 0.5);
         s.go();
-        while ((readMarks(s.marker).rowsOf.get(tag)?.length ?? 0) < killAt) await delay(2);
+        let tag: string | undefined;
+        while (tag === undefined) {
+          const marks = readMarks(s.marker);
+          tag = order.find((t) => (marks.rowsOf.get(t)?.length ?? 0) >= killAt);
+          if (tag === undefined && runners.every((r) => r.child.exitCode !== null)) throw new Error(`no runner got to ${killAt} rows`);
+          if (tag === undefined) await delay(2);
+        }
+        const victim = ["a", "b", "c"].indexOf(tag);
         runners[victim]?.child.kill("SIGKILL");
         expect((await runners[victim]?.exited)?.signal).toBe("SIGKILL");
         const dead = readMarks(s.marker);
