@@ -157,7 +157,7 @@ describe.skipIf(!redisAvailable)("block claims against frozen and killed runner 
     });
   }
 
-  for (const n of [1, 63, 64, 65, 129]) {
+  for (const n of [1, 64, 65]) {
     it(`${n} rows, 3 runners at once: no hang, every row run once`, { timeout: 30_000 }, async () => {
       const s = await setup(`small-${n}`, n);
       try {
