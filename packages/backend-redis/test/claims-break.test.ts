@@ -38,12 +38,14 @@ async function setup(label: string, n: number) {
     ...extra,
   });
   const results = async () => (await project.getExperiment("shared")).load();
+  const append = async (from: number, count: number) =>
+    (await project.getDataset("qa")).appendMany(Array.from({ length: count }, (_, i) => ({ n: from + i })));
   const close = async () => {
     await project.close();
     await backend.close();
     rmSync(path.dirname(marker), { recursive: true, force: true });
   };
-  return { marker, job, results, close, go: () => writeFileSync(`${marker}.go`, "") };
+  return { marker, job, results, append, close, go: () => writeFileSync(`${marker}.go`, "") };
 }
 
 async function succeeded(runner: Runner): Promise<{ status: string; succeeded: number }> {
@@ -175,4 +177,26 @@ describe.skipIf(!redisAvailable)("block claims against frozen and killed runner 
       }
     });
   }
+
+  it("rows appended to the dataset while runners are on it: no row runs twice, a resume finishes the rest", { timeout: 60_000 }, async () => {
+    const s = await setup("append", 200);
+    try {
+      const a = startRunner(s.job("a", { delayMs: 10 }));
+      await a.ready;
+      s.go();
+      while ((readMarks(s.marker).rowsOf.get("a")?.length ?? 0) < 20) await delay(5);
+      // Mid-run: a block that grows at the end (200 = 3 * 64 + 8) and new blocks.
+      await s.append(200, 100);
+      const b = startRunner(s.job("b", { delayMs: 10 }));
+      await b.ready;
+      await Promise.all([succeeded(a), succeeded(b)]);
+      const c = startRunner(s.job("c"));
+      await c.ready;
+      await succeeded(c);
+      expectOneResultPerRow(await s.results(), 300);
+      expect(rowsRunTwice(readMarks(s.marker))).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
 });
