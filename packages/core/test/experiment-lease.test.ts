@@ -9,6 +9,8 @@ import type { Table } from "../dist/index.js";
 import { blockClaimIdPrefix } from "../dist/experiment/claim-ids.js";
 import { BlockClaims, claimsTable } from "../dist/experiment/claims.js";
 import { CANCELS_TABLE } from "../dist/experiment/cancel.js";
+import { ResultWriter } from "../dist/experiment/result-writer.js";
+import type { ResultRow } from "../dist/experiment/result-row.js";
 import { RunHeartbeat } from "../dist/experiment/run-heartbeat.js";
 import { RUNS_TABLE, type RunRecord } from "../dist/experiment/run-record.js";
 
@@ -77,5 +79,21 @@ describe("a run's lease on its blocks", () => {
     expect(await mine.stillHolds(0, 0)).toBe(true);
     await claims.append({ _row_id: `${blockClaimIdPrefix("e", "k", 0)}1`, block: 0, block_rows: 64, generation: 1, run_id: "r2" });
     expect(await mine.stillHolds(0, 0)).toBe(false);
+  });
+
+  it("a late result of a runner taken over: an ok one replaces the stored result, an error one never does", async () => {
+    const table = await project.createExperiment("e");
+    const result = (id: string, status: "ok" | "error", run: string) =>
+      ({ _row_id: id, dataset_row_id: id, task_key: "k", run_id: run, status, output: status === "ok" ? run : null }) as unknown as ResultRow;
+    await table.appendMany([result("x", "ok", "taker"), result("y", "ok", "taker")]);
+    // The runner that came back: its frozen rows timed out (x) or finished (y).
+    const writer = new ResultWriter(table, new Map());
+    writer.add(result("x", "error", "late"));
+    writer.add(result("y", "ok", "late"));
+    await writer.flush();
+    const rows = new Map((await table.load()).map((r) => [r._row_id, r]));
+    expect(rows.size).toBe(2);
+    expect(rows.get("x")).toMatchObject({ status: "ok", run_id: "taker" });
+    expect(rows.get("y")).toMatchObject({ status: "ok", run_id: "late" });
   });
 });
