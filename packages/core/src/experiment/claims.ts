@@ -211,6 +211,16 @@ export class BlockClaims {
     }
   }
 
+  /**
+   * Whether this run still holds generation `generation` of block `index`: no runner has
+   * claimed the next one. Asked after this run's heartbeat lapsed (see `Lease`), before it
+   * starts more rows of a block claimed before: others may have taken it for dead meanwhile.
+   */
+  async stillHolds(index: number, generation: number): Promise<boolean> {
+    const prefix = blockClaimIdPrefix(this.#ctx.experiment, this.#ctx.key, index);
+    return (await this.#get(this.#claims, `${prefix}${generation + 1}`)) === undefined;
+  }
+
   /** A block this run now holds: the rows of it another run finished (all rows looked up after a takeover). */
   async #mine(block: Block, generation: number, takenOver: boolean): Promise<BlockVerdict> {
     this.#holders.delete(block.index);

@@ -117,6 +117,10 @@ export class ResultWriter {
       await this.#table.append(row);
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
+      // An error never replaces a stored result: a runner frozen past its heartbeat (taken
+      // over meanwhile) often comes back with its rows timed out, and would otherwise turn
+      // the other runner's good results into errors.
+      if (row.status !== "ok") return;
       await this.#table.update(row._row_id, row);
     }
   }

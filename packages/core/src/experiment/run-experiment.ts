@@ -14,7 +14,7 @@ import { MetricsCollector, type Scores } from "./metrics.js";
 import { resultRow } from "./result-row.js";
 import { ResultWriter } from "./result-writer.js";
 import { type RunEvent, emitter } from "./run-events.js";
-import { RunHeartbeat } from "./run-heartbeat.js";
+import { type Lease, RunHeartbeat } from "./run-heartbeat.js";
 import { type ClaimedRow, claimedRows } from "./run-inputs.js";
 import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 import { type Counters, progressReporter } from "./run-progress.js";
@@ -91,7 +91,7 @@ export async function runExperiment<I extends Row = Row, O = unknown>(
   let runError: unknown;
   try {
     await heartbeat.start();
-    await executeRows(project, options, ctx, loop);
+    await executeRows(project, options, ctx, loop, heartbeat);
   } catch (error) {
     runError = error;
   } finally {
@@ -112,7 +112,13 @@ interface Loop {
   writingSince: () => number | undefined;
 }
 
-async function executeRows<I extends Row, O>(project: ProjectView, options: RunExperimentOptions<I, O>, ctx: ExperimentRunState<I>, loop: Loop): Promise<void> {
+async function executeRows<I extends Row, O>(
+  project: ProjectView,
+  options: RunExperimentOptions<I, O>,
+  ctx: ExperimentRunState<I>,
+  loop: Loop,
+  lease: Lease,
+): Promise<void> {
   const { c, stop, emit } = loop;
   const key = ctx.record.task_key;
   const resume = ctx.record.resume;
@@ -181,7 +187,7 @@ async function executeRows<I extends Row, O>(project: ProjectView, options: RunE
     // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
     for await (const claimed of claimedRows(
       ctx.dataset,
-      { done: previous.done, claims, releases, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), signal: stop.controller.signal },
+      { done: previous.done, claims, releases, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), lease, signal: stop.controller.signal },
       hooks,
     )) {
       inFlight.set(index++, claimed);

@@ -1,7 +1,8 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { UnavailableError } from "../errors.js";
 import type { Table } from "../storage/table.js";
 import { type CancelRequest, cancelRequestOf } from "./cancel.js";
-import type { RunCounts, RunRecord } from "./run-record.js";
+import { type RunCounts, type RunRecord, STALE_AFTER_BEATS } from "./run-record.js";
 
 /** A storage write taking longer than this is reported (the run keeps waiting for it). */
 export const STORAGE_SLOW_MS = 2000;
@@ -20,6 +21,21 @@ export interface HeartbeatHooks {
   writingSince(): number | undefined;
 }
 
+/**
+ * Intervals without a beat getting through after which a run counts itself as possibly seen
+ * stale by other runners: one less than {@link STALE_AFTER_BEATS}, so that a runner doubts
+ * itself before the others give up on it (a slow write, a clock a little ahead elsewhere).
+ */
+export const LAPSE_BEATS = STALE_AFTER_BEATS - 1;
+
+/** What the rows of a run need to know of its heartbeat (see {@link RunHeartbeat.lease}). */
+export interface Lease {
+  /** Number of lapses so far: a block claimed under an older number may have been taken over. */
+  readonly epoch: number;
+  /** Resolves with the current epoch once the run's record is fresh (waits for a beat after a lapse). */
+  fresh(signal: AbortSignal): Promise<number>;
+}
+
 /** Settings of a {@link RunHeartbeat}. */
 export interface HeartbeatSettings {
   intervalMs: number;
@@ -35,7 +51,7 @@ export interface HeartbeatSettings {
  * server can keep a client retrying for much longer), and storage that stays unreachable
  * (a write hanging, or beats failing) for `deadlineMs` stops the run.
  */
-export class RunHeartbeat {
+export class RunHeartbeat implements Lease {
   readonly #runs: Table;
   readonly #cancels: Table;
   readonly #hooks: HeartbeatHooks;
@@ -50,6 +66,10 @@ export class RunHeartbeat {
   /** Time of the first failed beat since the last one that got through. */
   #failingSince: number | undefined;
   #reported = false;
+  /** `heartbeat_at` (ms) of the last beat that got through: what other runners judge staleness by. */
+  #freshAt = 0;
+  /** Lapses so far: beats that got through more than {@link LAPSE_BEATS} intervals after the previous one. */
+  #epoch = 0;
 
   constructor(runs: Table, cancels: Table, record: RunRecord, settings: HeartbeatSettings, hooks: HeartbeatHooks) {
     this.#runs = runs;
@@ -63,6 +83,7 @@ export class RunHeartbeat {
   async start(): Promise<void> {
     await this.#runs.append({ ...this.#record, _row_id: this.#record.run_id });
     this.#lastBeat = Date.now();
+    this.#freshAt = Date.parse(this.#record.heartbeat_at) || this.#lastBeat;
     this.#timer = setInterval(() => this.#tick(), Math.min(this.#settings.intervalMs, 1000));
     // A run's own work keeps the process alive; the heartbeat must not.
     this.#timer.unref();
@@ -93,8 +114,12 @@ export class RunHeartbeat {
     this.#chain = this.#chain.then(async () => {
       if (this.#stopped) return;
       try {
-        this.#record = { ...this.#record, heartbeat_at: new Date().toISOString(), counts: this.#hooks.counts() };
+        const at = Date.now();
+        this.#record = { ...this.#record, heartbeat_at: new Date(at).toISOString(), counts: this.#hooks.counts() };
         await this.#runs.update(this.#record.run_id, this.#record);
+        // Measured when the write is acknowledged: a slow write may have let others see the old beat as stale.
+        if (Date.now() - this.#freshAt > this.#lapseMs) this.#epoch++;
+        this.#freshAt = at;
         const request = await cancelRequestOf(this.#cancels, this.#record.run_id);
         this.#failingSince = undefined;
         this.#reported = false;
@@ -106,6 +131,36 @@ export class RunHeartbeat {
         this.#pendingSince = undefined;
       }
     });
+  }
+
+  get #lapseMs(): number {
+    return LAPSE_BEATS * this.#settings.intervalMs;
+  }
+
+  /**
+   * The run's lease on the blocks it claimed (see {@link Lease}). A run whose beats stop getting
+   * through (the process frozen by SIGSTOP or a debugger, a machine asleep, storage unreachable)
+   * is taken for dead by the others after {@link STALE_AFTER_BEATS} intervals and its blocks are
+   * taken over; when it comes back it must not start more rows of them. `fresh` makes the run
+   * wait for a beat once it has lapsed, and `epoch` counts lapses, so that rows of a block
+   * claimed before a lapse start only after the claim is checked again (`BlockClaims.stillHolds`).
+   */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** See {@link Lease.fresh}. */
+  async fresh(signal: AbortSignal): Promise<number> {
+    while (!this.#stopped && !signal.aborted && Date.now() - this.#freshAt > this.#lapseMs) {
+      if (this.#pendingSince === undefined) {
+        this.#lastBeat = Date.now();
+        this.#beat();
+      }
+      await this.#chain;
+      // The beat failed (storage down): the watchdog stops the run once past its deadline.
+      if (Date.now() - this.#freshAt > this.#lapseMs) await delay(Math.min(this.#settings.intervalMs, 1000), undefined, { signal }).catch(() => undefined);
+    }
+    return this.#epoch;
   }
 
   /** Stop beating and write the final record (after any beat under way). */

@@ -4,6 +4,7 @@ import type { Dataset } from "../storage/table.js";
 import type { BlockReleases } from "./block-release.js";
 import { BLOCK_ROWS } from "./claim-ids.js";
 import type { BlockClaims, BlockVerdict } from "./claims.js";
+import type { Lease } from "./run-heartbeat.js";
 
 /** What the input stream tells the run about rows it does not yield. */
 export interface InputHooks {
@@ -24,6 +25,8 @@ export interface InputSettings {
   releases: BlockReleases;
   /** Milliseconds between looks at blocks a live runner holds, once the dataset is read. */
   pollMs: number;
+  /** The run's heartbeat: rows of a block start only while the run's claim on it holds. */
+  lease: Lease;
   signal: AbortSignal;
 }
 
@@ -43,6 +46,8 @@ interface RowBlock<I extends Row> {
 interface Claimed<I extends Row> {
   blocks: RowBlock<I>[];
   verdicts: Map<number, BlockVerdict>;
+  /** The lease epoch before the claim's append (see `Lease`). */
+  epoch: number;
 }
 
 /** Blocks claimed in one append: from 1 (64 rows) to 8 (512 rows). */
@@ -97,7 +102,8 @@ export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings:
       blocks.push(block);
     }
     if (blocks.length === 0) return undefined;
-    return { blocks, verdicts: await claim(settings.claims, blocks) };
+    const epoch = settings.lease.epoch;
+    return { blocks, verdicts: await claim(settings.claims, blocks), epoch };
   };
   let pending: Promise<Claimed<I> | undefined> | undefined = claimNext();
   try {
@@ -108,7 +114,7 @@ export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings:
       const conflict = current.blocks.some((b) => current.verdicts.get(b.index)?.verdict !== "mine");
       size = conflict ? MIN_BLOCKS : Math.min(size * 2, MAX_BLOCKS);
       pending = claimNext();
-      for (const block of current.blocks) yield* settle(block, current.verdicts.get(block.index), held, settings.releases, hooks);
+      for (const block of current.blocks) yield* leased(settle(block, current.verdicts.get(block.index), held, settings.releases, hooks), current.epoch, settings, hooks);
     }
   } finally {
     // Left early (a cancel): the claim under way must not end as an unhandled rejection
@@ -120,31 +126,68 @@ export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings:
   while (waiting.length > 0 && !settings.signal.aborted) {
     await delay(settings.pollMs, undefined, { signal: settings.signal }).catch(() => undefined);
     if (settings.signal.aborted) return;
+    const epoch = settings.lease.epoch;
     const verdicts = await claim(settings.claims, waiting);
     const still: RowBlock<I>[] = [];
-    for (const block of waiting) yield* settle(block, verdicts.get(block.index), still, settings.releases, hooks);
+    for (const block of waiting) yield* leased(settle(block, verdicts.get(block.index), still, settings.releases, hooks), epoch, settings, hooks);
     waiting = still;
   }
 }
 
+/** The rows of a block this run holds, to run. */
+interface BlockRows<I extends Row> {
+  index: number;
+  generation: number;
+  rows: readonly StoredRow<I>[];
+}
+
 /** The rows of a block to run, by its verdict: a held block goes to `held`, rows done elsewhere are counted. */
-function* settle<I extends Row>(
+function settle<I extends Row>(
   block: RowBlock<I>,
   verdict: BlockVerdict | undefined,
   held: RowBlock<I>[],
   releases: BlockReleases,
   hooks: InputHooks,
-): Generator<ClaimedRow<I>> {
+): BlockRows<I> | undefined {
   if (verdict?.verdict === "held") {
     held.push(block);
-    return;
+    return undefined;
   }
   if (verdict?.verdict !== "mine") {
     for (const _ of block.rows) hooks.onClaimedElsewhere();
-    return;
+    return undefined;
   }
   const mine = verdict.finished.size === 0 ? block.rows : block.rows.filter((row) => !verdict.finished.has(row[ROW_ID]));
   for (let i = mine.length; i < block.rows.length; i++) hooks.onClaimedElsewhere();
   releases.hold(block.index, verdict.generation, mine.length);
-  for (const row of mine) yield { row, block: block.index };
+  return { index: block.index, generation: verdict.generation, rows: mine };
+}
+
+/**
+ * Yield the rows of a block claimed under lease epoch `epoch`, each once the run's heartbeat
+ * is fresh; after a lapse (the run may have looked dead, see `Lease`) the claim is checked
+ * again before the next row starts, and the rest of a block another runner took over is left
+ * to it. Rows already started when the run froze cannot be called back: they may run twice,
+ * and their results replace one another (one result row per dataset row either way).
+ */
+async function* leased<I extends Row>(
+  block: BlockRows<I> | undefined,
+  epoch: number,
+  settings: InputSettings,
+  hooks: InputHooks,
+): AsyncGenerator<ClaimedRow<I>> {
+  if (!block) return;
+  let checked = epoch;
+  for (let i = 0; i < block.rows.length; i++) {
+    const now = await settings.lease.fresh(settings.signal);
+    if (now !== checked) {
+      if (!(await settings.claims.stillHolds(block.index, block.generation))) {
+        for (let j = i; j < block.rows.length; j++) hooks.onClaimedElsewhere();
+        return;
+      }
+      checked = now;
+    }
+    const row = block.rows[i];
+    if (row) yield { row, block: block.index };
+  }
 }
