@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { SlowFilesFirst } from "./vitest.slow-first.ts";
 
 // One run over every package's own vitest project (packages/*/vitest.config.ts).
 // The JSON report is what .ci/run counts ("N passed, N failed").
@@ -9,6 +10,7 @@ export default defineConfig({
     // rather than computes: more files at once than cores keeps a 2-core machine busy.
     // VITEST_MAX_WORKERS overrides it.
     maxWorkers: 3,
+    sequence: { sequencer: SlowFilesFirst },
     reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
     // Coverage of every package's source: tests import src/ directly or dist/ (whose source maps
     // lead back to src/). Code run in child processes (CLI tests, workers, containers) is not counted.
