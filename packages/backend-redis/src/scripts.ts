@@ -86,9 +86,18 @@ return {'ok'}`,
  * The first part of a large append, run in one MULTI before the native HSETs of the rows
  * (so the row JSON never passes through Lua, which would cost a copy each way) and
  * {@link appendFinishScript}. It decides whether the append may happen: 'ok',
- * 'missing_table', 'seen' (a second delivery) or 'exists' with the id. On 'ok' it also
- * orders the ids with fresh sequence numbers and records the op id, so the ids cross the
- * network once; the HSETs that follow in the same MULTI store the rows (nothing can run in
+ * 'missing_table', 'seen' (a second delivery) or 'exists' with the id.
+ *
+ * The ids are ordered and checked in one pass: `ZADD NX` with fresh sequence numbers adds
+ * each id that is not in the order sorted set and leaves one that is untouched. The order
+ * holds exactly the ids of the stored rows (every write changes both in one atomic step),
+ * so fewer ids added than sent means an id is taken (or repeated in the batch); the ids this
+ * batch added are the only members scored above the old sequence number, and one
+ * ZREMRANGEBYSCORE takes them back. This replaced an HMGET of every id before the ZADD:
+ * one lookup per id instead of two (issue 18). Only the refusal path looks ids up again,
+ * to name the one taken.
+ *
+ * On 'ok' the HSETs that follow in the same MULTI store the rows (nothing can run in
  * between). When the append must not happen, the rows hash is renamed to `stash` (O(1)),
  * so the HSETs write into a fresh hash that appendFinishScript drops before renaming the
  * stash back: the stored rows come out unchanged, byte for byte. It leaves the verdict in
@@ -99,40 +108,42 @@ export const appendCheckScript = new LuaScript(
   "appendCheck",
   `${OPS}
 ${CHUNK}
+local function taken_id(order)
+  local met = {}
+  for i = 4, #ARGV do
+    local id = ARGV[i]
+    if met[id] or redis.call('ZSCORE', order, id) then return id end
+    met[id] = true
+  end
+  return ''
+end
 local verdict, taken = 'ok', nil
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
   verdict = 'missing_table'
 elseif seen(KEYS[5], ARGV[2], tonumber(ARGV[3])) then
   verdict = 'seen'
 else
-  -- One HMGET per chunk of ids rather than one HEXISTS per id: a hundredth of the calls.
-  for first = 4, #ARGV, CHUNK do
-    local last = math.min(first + CHUNK - 1, #ARGV)
-    local stored = redis.call('HMGET', KEYS[2], unpack(ARGV, first, last))
-    for i = 1, last - first + 1 do
-      if stored[i] then verdict, taken = 'exists', ARGV[first + i - 1] break end
+  local n = #ARGV - 3
+  local seq = redis.call('INCRBY', KEYS[4], n) - n
+  local added, members, m = 0, {}, 0
+  for i = 4, #ARGV do
+    members[m + 1] = seq + i - 3
+    members[m + 2] = ARGV[i]
+    m = m + 2
+    if m >= 2 * CHUNK or i == #ARGV then
+      added = added + redis.call('ZADD', KEYS[3], 'NX', unpack(members, 1, m))
+      m = 0
     end
-    if taken then break end
+  end
+  if added < n then
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], seq + 1, seq + n)
+    verdict, taken = 'exists', taken_id(KEYS[3])
+  else
+    redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
   end
 end
 redis.call('DEL', KEYS[6], KEYS[7])
-if verdict ~= 'ok' then
-  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[6]) end
-else
-  local n = #ARGV - 3
-  local seq = redis.call('INCRBY', KEYS[4], n) - n
-  local members = {}
-  for i = 4, #ARGV do
-    members[#members + 1] = seq + i - 3
-    members[#members + 1] = ARGV[i]
-    if #members >= 2 * CHUNK then
-      redis.call('ZADD', KEYS[3], unpack(members))
-      members = {}
-    end
-  end
-  if #members > 0 then redis.call('ZADD', KEYS[3], unpack(members)) end
-  redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
-end
+if verdict ~= 'ok' and redis.call('EXISTS', KEYS[2]) == 1 then redis.call('RENAME', KEYS[2], KEYS[6]) end
 redis.call('HSET', KEYS[7], 'verdict', verdict, 'id', taken or '')
 return {verdict}`,
 );
