@@ -49,6 +49,20 @@ local function seen(ops, op, now)
   return redis.call('ZSCORE', ops, op)
 end`;
 
+// After a refused ZADD NX of an append's ids was taken back: the first id (ARGV from
+// `first`, every `step`-th) that is still ordered (stored) or repeats an earlier one of
+// the batch. Only the refusal path pays this second lookup.
+const TAKEN = `
+local function taken_id(order, first, step)
+  local met = {}
+  for i = first, #ARGV, step do
+    local id = ARGV[i]
+    if met[id] or redis.call('ZSCORE', order, id) then return id end
+    met[id] = true
+  end
+  return ''
+end`;
+
 // An append's operation id is drawn once per call: a second delivery of an append that
 // happened answers "ok" and writes nothing (no second copy, no ALREADY_EXISTS for its own
 // rows), while an append of an id stored by any other write is refused, writing nothing.
@@ -61,23 +75,23 @@ end`;
 export const appendFewScript = new LuaScript(
   "appendFew",
   `${OPS}
+${TAKEN}
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return {'missing_table'} end
 if seen(KEYS[5], ARGV[2], tonumber(ARGV[3])) then return {'ok'} end
 local n = (#ARGV - 3) / 2
-local ids = {}
-for i = 1, n do ids[i] = ARGV[2 + 2 * i] end
-local stored = redis.call('HMGET', KEYS[2], unpack(ids))
-for i = 1, n do
-  if stored[i] then return {'exists', ids[i]} end
-end
-local seq = redis.call('INCRBY', KEYS[4], n) - n
+local seq = tonumber(redis.call('GET', KEYS[4]) or '0')
 local members = {}
 for i = 1, n do
   members[2 * i - 1] = seq + i
   members[2 * i] = ARGV[2 + 2 * i]
 end
+-- Orders and checks the ids in one pass (see appendCheckScript).
+if redis.call('ZADD', KEYS[3], 'NX', unpack(members)) < n then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], seq + 1, seq + n)
+  return {'exists', taken_id(KEYS[3], 4, 2)}
+end
+redis.call('INCRBY', KEYS[4], n)
 redis.call('HSET', KEYS[2], unpack(ARGV, 4, #ARGV))
-redis.call('ZADD', KEYS[3], unpack(members))
 redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
 return {'ok'}`,
 );
@@ -108,15 +122,7 @@ export const appendCheckScript = new LuaScript(
   "appendCheck",
   `${OPS}
 ${CHUNK}
-local function taken_id(order)
-  local met = {}
-  for i = 4, #ARGV do
-    local id = ARGV[i]
-    if met[id] or redis.call('ZSCORE', order, id) then return id end
-    met[id] = true
-  end
-  return ''
-end
+${TAKEN}
 local verdict, taken = 'ok', nil
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then
   verdict = 'missing_table'
@@ -124,7 +130,7 @@ elseif seen(KEYS[5], ARGV[2], tonumber(ARGV[3])) then
   verdict = 'seen'
 else
   local n = #ARGV - 3
-  local seq = redis.call('INCRBY', KEYS[4], n) - n
+  local seq = tonumber(redis.call('GET', KEYS[4]) or '0')
   local added, members, m = 0, {}, 0
   for i = 4, #ARGV do
     members[m + 1] = seq + i - 3
@@ -137,8 +143,9 @@ else
   end
   if added < n then
     redis.call('ZREMRANGEBYSCORE', KEYS[3], seq + 1, seq + n)
-    verdict, taken = 'exists', taken_id(KEYS[3])
+    verdict, taken = 'exists', taken_id(KEYS[3], 4, 1)
   else
+    redis.call('INCRBY', KEYS[4], n)
     redis.call('ZADD', KEYS[5], ARGV[3], ARGV[2])
   end
 end
