@@ -139,6 +139,8 @@ else
     if m >= 2 * CHUNK or i == #ARGV then
       added = added + redis.call('ZADD', KEYS[3], 'NX', unpack(members, 1, m))
       m = 0
+      -- A chunk with a taken id refuses the batch: the later chunks need not be added.
+      if added < i - 3 then break end
     end
   end
   if added < n then
