@@ -143,7 +143,10 @@ export class RedisTable implements TableStore {
    */
   async #appendMany(rows: readonly StoredRow[], op: string, now: number): Promise<unknown[]> {
     const { index, rows: rowsKey, order, seq, ops, stash, verdict } = this.#keys;
-    const check: (string | number)[] = [appendCheckScript.source, "7", index, rowsKey, order, seq, ops, stash, verdict, this.#name, op, now];
+    const head = [appendCheckScript.source, "7", index, rowsKey, order, seq, ops, stash, verdict, this.#name, op, now];
+    // Sized once: the ids go in place below, no growth of a 10,000-entry array by push.
+    const check: (string | number)[] = new Array(head.length + rows.length);
+    for (let i = 0; i < head.length; i++) check[i] = head[i]!;
     const sets: string[][] = [];
     for (let first = 0; first < rows.length; first += CHUNK) {
       const last = Math.min(first + CHUNK, rows.length);
@@ -151,7 +154,7 @@ export class RedisTable implements TableStore {
       args[0] = rowsKey;
       for (let i = first, at = 1; i < last; i++, at += 2) {
         const row = rows[i]!;
-        check.push(row._row_id);
+        check[head.length + i] = row._row_id;
         args[at] = row._row_id;
         args[at + 1] = JSON.stringify(row);
       }
