@@ -69,7 +69,9 @@ describe("block claims against frozen and killed runner processes (local/csv)", 
   }
 
   for (const seed of [6]) {
-    it(`kill -9 of one of 3 runners at a random moment (seed ${seed}), then a resume: one result per row, reruns only of rows the dead runner left unstored`, { timeout: 90_000 }, async () => {
+    it(`kill -9 of one of 3 runners at a random moment (seed ${seed}), then a resume: one result per row, reruns only of rows the dead runner left unstored`, {
+      timeout: 90_000,
+    }, async () => {
       const N = 320;
       const rand = random(seed);
       const s = await setup(`kill-${seed}`, N);

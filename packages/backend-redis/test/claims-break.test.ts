@@ -38,8 +38,7 @@ async function setup(label: string, n: number) {
     ...extra,
   });
   const results = async () => (await project.getExperiment("shared")).load();
-  const append = async (from: number, count: number) =>
-    (await project.getDataset("qa")).appendMany(Array.from({ length: count }, (_, i) => ({ n: from + i })));
+  const append = async (from: number, count: number) => (await project.getDataset("qa")).appendMany(Array.from({ length: count }, (_, i) => ({ n: from + i })));
   const close = async () => {
     await project.close();
     await backend.close();
@@ -113,7 +112,9 @@ describe.skipIf(!redisAvailable)("block claims against frozen and killed runner 
   }
 
   for (const seed of [1, 2, 3]) {
-    it(`kill -9 of one of 3 runners at a random moment (seed ${seed}), then a resume: one result per row, reruns only of rows the dead runner left unstored`, { timeout: 60_000 }, async () => {
+    it(`kill -9 of one of 3 runners at a random moment (seed ${seed}), then a resume: one result per row, reruns only of rows the dead runner left unstored`, {
+      timeout: 60_000,
+    }, async () => {
       const N = 640;
       const rand = random(seed);
       const s = await setup(`kill-${seed}`, N);

@@ -114,7 +114,8 @@ export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings:
       const conflict = current.blocks.some((b) => current.verdicts.get(b.index)?.verdict !== "mine");
       size = conflict ? MIN_BLOCKS : Math.min(size * 2, MAX_BLOCKS);
       pending = claimNext();
-      for (const block of current.blocks) yield* leased(settle(block, current.verdicts.get(block.index), held, settings.releases, hooks), current.epoch, settings, hooks);
+      for (const block of current.blocks)
+        yield* leased(settle(block, current.verdicts.get(block.index), held, settings.releases, hooks), current.epoch, settings, hooks);
     }
   } finally {
     // Left early (a cancel): the claim under way must not end as an unhandled rejection
