@@ -2,28 +2,16 @@ import { setMaxListeners } from "node:events";
 import { MAX_TIMEOUT_MS } from "../deadline.js";
 import { UnsupportedError } from "../errors.js";
 import type { Registry } from "../registry/registry.js";
-import type { ExecutionBackend, JobFailure, JobResult, MapOutcome } from "./contract.js";
-import { whenAborted } from "./abort-listeners.js";
-import { AbortedError, RemoteJobError, TimeoutError, toJobError } from "./errors.js";
+import type { ExecutionBackend, MapOutcome } from "./contract.js";
+import { AbortedError, RemoteJobError, toJobError } from "./errors.js";
 import { type ExecutionSpec, createExecutor, isExecutionBackend } from "./executor.js";
-import { type RetryOptions, backoffDelay, resolveRetry } from "./retry.js";
-import { type Task, jobFor, taskKind } from "./task.js";
+import { InputPump } from "./input-pump.js";
+import { type MapProgress, ProgressCounter } from "./map-progress.js";
+import { type RetryOptions, resolveRetry } from "./retry.js";
+import { runAttempts } from "./run-attempts.js";
+import { type Task, taskKind } from "./task.js";
 
-/** Progress of a `map` run, reported after every finished item. */
-export interface MapProgress {
-  /** Items finished (succeeded + failed). */
-  readonly done: number;
-  readonly succeeded: number;
-  readonly failed: number;
-  /** Jobs running now. */
-  readonly running: number;
-  /** Number of items when known (an array's length, or `options.total`). */
-  readonly total: number | undefined;
-  /** Time since the map started, in ms. */
-  readonly elapsedMs: number;
-  /** Items finished per second so far. */
-  readonly ratePerSecond: number;
-}
+export type { MapProgress } from "./map-progress.js";
 
 /** Options of {@link map}. */
 export interface MapOptions {
@@ -106,21 +94,6 @@ function positiveInteger(name: string, value: number | undefined): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new RangeError(`map: ${name} must be a positive integer, got ${value}`);
 }
 
-/** Sleep `ms`, or less when `signal` aborts (resolves false then). */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const done = (completed: boolean): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      resolve(completed);
-    };
-    const onAbort = (): void => done(false);
-    const timer = setTimeout(() => done(true), ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /**
  * Run `task` over every item on an executor, yielding each item's outcome as it completes
  * (or in input order with `ordered`). One failing item yields an error outcome; the map
@@ -177,32 +150,13 @@ async function* schedule<I, O>(
   retry: ReturnType<typeof resolveRetry>,
 ): AsyncGenerator<MapOutcome<O>> {
   const limit = Math.max(1, Math.min(options.concurrency ?? executor.concurrency ?? 1, executor.maxConcurrency ?? Number.POSITIVE_INFINITY));
-  const total = options.total ?? (Array.isArray(items) ? items.length : undefined);
-  const started = performance.now();
+  const progress = new ProgressCounter(options.onProgress, options.total ?? (Array.isArray(items) ? items.length : undefined));
+  const { cancel, unlink } = linkCancel(options.signal, limit);
 
-  // Cancels everything this map started: the caller's signal, or the consumer leaving early.
-  const cancel = new AbortController();
-  // One listener per running job (and one per backoff): not a leak, so no warning past 10.
-  setMaxListeners(limit + 16, cancel.signal);
-  const onCallerAbort = (): void => cancel.abort(new AbortedError("map was cancelled", { cause: options.signal?.reason }));
-  if (options.signal?.aborted) onCallerAbort();
-  else options.signal?.addEventListener("abort", onCallerAbort, { once: true });
-
-  const iterator = toAsyncIterator(items);
-  let inputDone = false;
-  let inputError: { error: unknown } | undefined;
-  let pulling = false;
-  let nextIndex = 0;
-  // Slots held: items read (or being read) and not yet yielded. Never above `limit`.
-  let held = 0;
-  let running = 0;
-  let succeeded = 0;
-  let failed = 0;
   const finished: MapOutcome<O>[] = []; // completion order (unordered mode)
   const byIndex = new Map<number, MapOutcome<O>>(); // ordered mode
   let nextToYield = 0;
   const inFlight = new Set<Promise<void>>();
-
   let wake: (() => void) | undefined;
   const notify = (): void => {
     const w = wake;
@@ -211,160 +165,71 @@ async function* schedule<I, O>(
   };
   cancel.signal.addEventListener("abort", notify, { once: true });
 
-  const report = (): void => {
-    if (!options.onProgress) return;
-    const elapsedMs = performance.now() - started;
-    const done = succeeded + failed;
-    try {
-      options.onProgress({ done, succeeded, failed, running, total, elapsedMs, ratePerSecond: elapsedMs > 0 ? (done * 1000) / elapsedMs : 0 });
-    } catch {
-      // A progress callback must not break the run.
-    }
-  };
-
-  const keyOf = (item: I, index: number): { runKey?: string } => {
-    const runKey = typeof options.runKey === "function" ? options.runKey(item, index) : options.runKey;
-    return runKey === undefined ? {} : { runKey };
-  };
-  const runOne = async (index: number, item: I): Promise<MapOutcome<O>> => {
-    const start = performance.now();
-    for (let attempt = 1; ; attempt++) {
-      // Without a timeout a job stops only when the whole map is cancelled: it can share the
-      // map's signal. With one, each attempt gets its own, aborted by either.
-      let signal = cancel.signal;
-      let timer: NodeJS.Timeout | undefined;
-      let unregister: (() => void) | undefined;
-      if (options.timeout !== undefined) {
-        const jobAbort = new AbortController();
-        signal = jobAbort.signal;
-        unregister = whenAborted(cancel.signal, () => jobAbort.abort(cancel.signal.reason));
-        timer = setTimeout(() => jobAbort.abort(new TimeoutError(options.timeout!, { backend: executor.name })), options.timeout);
-      }
-      let result: JobResult<O>;
-      try {
-        if (signal.aborted) throw signal.reason;
-        result = await executor.run<O>(jobFor(task, item, index), { signal, attempt, index, ...keyOf(item, index) });
-      } catch (error) {
-        result = { ok: false, error: toJobError(signal.aborted ? signal.reason : error) };
-      } finally {
-        clearTimeout(timer);
-        unregister?.();
-      }
-      // A stopped job failed because it was stopped, whatever the executor saw (a killed
-      // process, a terminated worker): report the reason, keep the details.
-      if (signal.aborted && !result.ok) result = { ...result, error: toJobError(signal.reason) };
-      if (!result.ok && attempt <= retry.retries && !cancel.signal.aborted && retry.retryOn(result.error, result as JobFailure, attempt)) {
-        if (await sleep(backoffDelay(retry, attempt), cancel.signal)) continue;
-        result = { ...result, error: toJobError(cancel.signal.reason) };
-      }
-      // A new object: the executor's result may be shared or frozen.
-      return { ...result, attempts: attempt, durationMs: performance.now() - start, index } as MapOutcome<O>;
-    }
-  };
-
   const settle = (outcome: MapOutcome<O>): void => {
-    running--;
-    if (outcome.ok) succeeded++;
-    else failed++;
+    progress.settled(outcome.ok);
     if (options.ordered) byIndex.set(outcome.index, outcome);
     else finished.push(outcome);
-    report();
     notify();
   };
-
   const start = (index: number, item: I): void => {
-    running++;
-    const p = runOne(index, item).then(settle, (error: unknown) =>
+    progress.started();
+    const p = runAttempts(executor, task, item, index, options, retry, cancel.signal).then(settle, (error: unknown) =>
       // Only a throwing retryOn gets here: it fails the item, not the map.
       settle({ ok: false, error: toJobError(error), attempts: 1, durationMs: 0, index } as MapOutcome<O>),
     );
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   };
-
-  // Read one more item when a slot is free. Reads are sequential: iterators are not
-  // required to support concurrent next() calls.
-  const fill = (): void => {
-    while (!pulling && !inputDone && held < limit && !cancel.signal.aborted) {
-      pulling = true;
-      held++;
-      let step: IteratorResult<I> | Promise<IteratorResult<I>>;
-      try {
-        step = iterator.next();
-      } catch (error) {
-        pulling = false;
-        held--;
-        inputDone = true;
-        inputError = { error };
-        return;
-      }
-      if (step instanceof Promise || typeof (step as { then?: unknown }).then === "function") {
-        Promise.resolve(step).then(
-          (r) => {
-            pulling = false;
-            if (r.done || cancel.signal.aborted) {
-              held--;
-              if (r.done) inputDone = true;
-            } else start(nextIndex++, r.value);
-            fill();
-            notify();
-          },
-          (error: unknown) => {
-            pulling = false;
-            held--;
-            inputDone = true;
-            inputError = { error };
-            notify();
-          },
-        );
-        return;
-      }
-      pulling = false;
-      const r = step as IteratorResult<I>;
-      if (r.done) {
-        held--;
-        inputDone = true;
-      } else start(nextIndex++, r.value);
+  const input = new InputPump(toAsyncIterator(items), limit, () => cancel.signal.aborted, start, notify);
+  const next = (): MapOutcome<O> | undefined => {
+    if (!options.ordered) return finished.shift();
+    const outcome = byIndex.get(nextToYield);
+    if (outcome) {
+      byIndex.delete(nextToYield);
+      nextToYield++;
     }
+    return outcome;
   };
 
   try {
-    fill();
+    input.fill();
     for (;;) {
-      let outcome: MapOutcome<O> | undefined;
-      if (options.ordered) {
-        outcome = byIndex.get(nextToYield);
-        if (outcome) {
-          byIndex.delete(nextToYield);
-          nextToYield++;
-        }
-      } else outcome = finished.shift();
+      const outcome = next();
       if (outcome) {
-        held--;
+        input.release();
         yield outcome;
-        fill();
+        input.fill();
         continue;
       }
       // Nothing to yield. Done when no item is held (or, once cancelled, when nothing runs:
       // a pending read of the input is abandoned, not awaited). Indexes are given out only
       // to started jobs, so ordered mode never waits on a gap.
-      if (held === 0 || (cancel.signal.aborted && running === 0)) break;
+      if (input.held === 0 || (cancel.signal.aborted && progress.running === 0)) break;
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
     }
-    if (inputError && !cancel.signal.aborted) throw inputError.error;
+    if (input.error && !cancel.signal.aborted) throw input.error.error;
   } finally {
-    options.signal?.removeEventListener("abort", onCallerAbort);
+    unlink();
     // Leaving early (break, throw): stop what still runs and wait until it has stopped.
-    if (!cancel.signal.aborted && (running > 0 || pulling)) cancel.abort(new AbortedError("map was closed before it finished"));
+    if (!cancel.signal.aborted && (progress.running > 0 || input.pulling)) cancel.abort(new AbortedError("map was closed before it finished"));
     await Promise.allSettled([...inFlight]);
-    if (!inputDone) {
-      // A pending read cannot be interrupted: ask the input to finish without waiting for it.
-      const ret = (iterator as AsyncIterator<I>).return?.();
-      if (ret && typeof (ret as Promise<unknown>).then === "function") (ret as Promise<unknown>).catch(() => undefined);
-    }
+    input.abandon();
   }
+}
+
+/**
+ * The map's own cancel signal, aborted by the caller's `signal` too (unlink when done).
+ * One listener per running job (and one per backoff) is not a leak: no warning past 10.
+ */
+function linkCancel(signal: AbortSignal | undefined, limit: number): { cancel: AbortController; unlink: () => void } {
+  const cancel = new AbortController();
+  setMaxListeners(limit + 16, cancel.signal);
+  const onCallerAbort = (): void => cancel.abort(new AbortedError("map was cancelled", { cause: signal?.reason }));
+  if (signal?.aborted) onCallerAbort();
+  else signal?.addEventListener("abort", onCallerAbort, { once: true });
+  return { cancel, unlink: () => signal?.removeEventListener("abort", onCallerAbort) };
 }
 
 /**
