@@ -138,6 +138,75 @@ describe("PackedKeys.insert (a merge that moves runs of bits)", () => {
   }
 });
 
+describe("PackedKeys.insert in place (within the room the arrays were made with)", () => {
+  for (const hiBits of [0, 10, 26]) {
+    it(`equals a rebuild from all the keys, and returns the same object (hi of ${hiBits} bits)`, () => {
+      let inPlace = 0;
+      fc.assert(
+        fc.property(
+          fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 2 ** hiBits - 1 }), fc.integer({ min: 0, max: 0xffffffff })), {
+            minLength: 1,
+            maxLength: 600,
+            selector: ([h, l]) => `${h}:${l}`,
+          }),
+          fc.integer({ min: 1, max: 99 }),
+          fc.integer({ min: 1, max: 4 }),
+          (pairs, percent, rounds) => {
+            const sorted = [...pairs].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+            const first = sorted.filter((_, k) => (k * 37) % 100 >= percent);
+            let i = 0;
+            // Room for every key: each round's insert must happen in place (or need other bucket bits).
+            let packed: PackedKeys | undefined = PackedKeys.build(hiBits, first.length, (out) => out.set(first[i++] as [number, number]), sorted.length);
+            const kept = new Set(first.map((p) => `${p[0]}:${p[1]}`));
+            for (let r = 0; r < rounds && packed; r++) {
+              // Round r inserts the keys left whose index falls in its share, in order.
+              const batch = sorted.filter((p, k) => !kept.has(`${p[0]}:${p[1]}`) && (r === rounds - 1 || k % rounds === r));
+              for (const p of batch) kept.add(`${p[0]}:${p[1]}`);
+              const before = packed;
+              packed = packed.insert(
+                Uint32Array.from(batch, (p) => p[0]),
+                Uint32Array.from(batch, (p) => p[1]),
+              );
+              if (packed === undefined) return; // other bucket bits: the caller rebuilds instead
+              expect(packed).toBe(before);
+              inPlace++;
+            }
+            if (!packed) return;
+            const read = packed.reader();
+            const out = new Uint32Array(2);
+            for (const [hi, lo] of sorted) {
+              read(out);
+              expect([out[0], out[1]]).toEqual([hi, lo]);
+              expect(packed.has(hi, lo)).toBe(true);
+            }
+            expect(packed.size).toBe(sorted.length);
+            // A key never added is not found (a stale bit left by a move would show here).
+            let stray = 0;
+            for (const [hi, lo] of sorted) if (!kept.has(`${hi}:${(lo + 1) >>> 0}`) && packed.has(hi, (lo + 1) >>> 0)) stray++;
+            expect(stray).toBe(0);
+          },
+        ),
+        { numRuns: 150 },
+      );
+      expect(inPlace).toBeGreaterThan(20);
+    });
+  }
+
+  it("makes new arrays only a few times per doubling of a shard's keys", () => {
+    const set = new FingerprintSet(8);
+    const lo = (i: number) => Math.imul(i + 1, 0x9e3779b1) >>> 0;
+    const lengths = new Set<number>();
+    for (let i = 0; i < 40_000; i++) {
+      set.add(0, lo(i));
+      lengths.add(set.byteLength);
+    }
+    // Every byteLength change is an allocation (a merge's table or new packed arrays): a merge
+    // per 1/16 of the shard replacing its arrays each time would show ~16 per doubling.
+    expect(lengths.size).toBeLessThan(80);
+    for (let i = 0; i < 40_000; i++) expect(set.has(0, lo(i))).toBe(true);
+  });
+});
+
 describe("PairTable", () => {
   it("keeps every key reachable through deletes (backward shift) and growth", () => {
     fc.assert(
