@@ -9,8 +9,8 @@ const SHARD_BITS = 6;
 
 /**
  * A set of uniformly spread keys of 38 to 64 bits (hashes), given as `(hi, lo)` pairs, in about
- * `width - log2(size) + 6` bits a key: ~4-5 bytes a key for 48-bit keys at 1M-10M keys, ~6-7
- * for 64-bit ones (`bench/id-set.bench.ts`; small sets pay the fixed cost of 64 shards).
+ * `width - log2(size) + 6` bits a key, plus room for in-place merges (up to 1/8): ~5 bytes a key
+ * for 48-bit keys at 1M-10M keys, ~7 for 64-bit ones (`bench/id-set.bench.ts`; small sets pay the fixed cost of 64 shards).
  *
  * Each of 64 shards keeps its keys in {@link PackedKeys} (sorted, quotiented, bit-packed,
  * immutable) plus the changes since its last merge: a small {@link PairTable} of keys added and

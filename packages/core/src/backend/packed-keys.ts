@@ -14,7 +14,7 @@
  *
  * Built from sorted keys ({@link PackedKeys.build}); changes go to a small table beside it and
  * are merged in batches (fingerprint-set.ts), in place while the arrays have room (they are
- * made ~25% larger than needed, see {@link capacityFor}).
+ * made up to 1/8 larger than needed, see {@link capacityFor}).
  */
 export class PackedKeys {
   #size: number;
@@ -78,13 +78,13 @@ export class PackedKeys {
    * These keys and `(addHi[k], addLo[k])` (ascending, none already here), or `undefined` when
    * so many keys need other bucket bits (then {@link PackedKeys.build} it is). With room
    * enough, the keys are inserted in place and `this` is returned; else into a new
-   * `PackedKeys` with ~25% room to spare, the keys kept moving as runs of bits (a few word
+   * `PackedKeys` with 1/8 room to spare, the keys kept moving as runs of bits (a few word
    * operations per key, where a rebuild decodes and encodes each: merges are the main cost
    * of adding keys).
    *
    * In place matters at scale: a new set of arrays per merge, the old ones left to the
    * garbage collector (they live long enough to reach V8's old generation, freed only by a
-   * full collection), kept ~5 times the set's own size in dead arrays (issue 18).
+   * full collection), kept several times the set's own size in dead arrays (issue 18).
    */
   insert(addHi: Uint32Array, addLo: Uint32Array): PackedKeys | undefined {
     const added = addHi.length;
@@ -232,16 +232,16 @@ function bucketBits(hiBits: number, size: number): number {
 }
 
 /**
- * Room for `size` keys and ~25% more, but no more than the bucket bits for `size` allow
+ * Room for `size` keys and 1/8 more, but no more than the bucket bits for `size` allow
  * (past that, a rebuild with other bucket bits makes new arrays anyway): inserts fill the
- * room in place, and the arrays grow ~3 times per doubling of the keys.
+ * room in place, and the arrays grow ~6 times per doubling of the keys (against a new set per merge, 16 per doubling).
  */
 export function capacityFor(hiBits: number, size: number): number {
   const q = bucketBits(hiBits, size);
   let limit = size;
   // The largest size with the same bucket bits (bucketBits is monotonic in size).
   if (bucketBits(hiBits, 2 ** (q + 5) - 1) === q) limit = 2 ** (q + 5) - 1;
-  return Math.max(size, Math.min(Math.ceil(size * 1.25), limit));
+  return Math.max(size, Math.min(Math.ceil(size * 1.125), limit));
 }
 
 /** `length` unsigned integers of `width` bits (0 to 32) packed into 32-bit words. */
