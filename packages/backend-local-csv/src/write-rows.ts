@@ -3,8 +3,7 @@ import type { StoredRow } from "@themis/core";
 import { serializeRows } from "@themis/csv-codec";
 import { writeAll, writeAllSync } from "./durable-fs.js";
 import { countNewlines } from "./record-boundary.js";
-import { ReusedEncoder } from "./text-encoder.js";
-import { ENCODE_BUFFER_BYTES, type WriterState } from "./writer-state.js";
+import type { WriterState } from "./writer-state.js";
 
 // Appends up to this size are written with a synchronous write call.
 const SYNC_WRITE_LIMIT = 64 * 1024;
@@ -31,19 +30,11 @@ export async function writeRows(
   try {
     for (let i = 0; i < rows.length; i += ENCODE_CHUNK_ROWS) {
       const text = rowsText(header, rows.length <= ENCODE_CHUNK_ROWS ? rows : rows.slice(i, i + ENCODE_CHUNK_ROWS), state.newline);
+      const data = Buffer.from(text, "utf8");
       // Small appends (the common one-row case) write synchronously: microseconds on a local
-      // disk, against a thread-pool round trip; large ones go through the thread pool, from
-      // the writer's reused buffer (see ReusedEncoder: why not a fresh one each time).
-      let data: Buffer;
-      if (text.length <= SYNC_WRITE_LIMIT / 4 && rows.length <= ENCODE_CHUNK_ROWS) {
-        data = Buffer.from(text, "utf8");
-        writeAllSync(state.handle.fd, data);
-      } else {
-        state.encoder ??= new ReusedEncoder(ENCODE_BUFFER_BYTES);
-        data = state.encoder.encode(text);
-        if (data.length <= SYNC_WRITE_LIMIT && rows.length <= ENCODE_CHUNK_ROWS) writeAllSync(state.handle.fd, data);
-        else await writeAll(state.handle, data);
-      }
+      // disk, against a thread-pool round trip; large ones go through the thread pool.
+      if (data.length <= SYNC_WRITE_LIMIT && rows.length <= ENCODE_CHUNK_ROWS) writeAllSync(state.handle.fd, data);
+      else await writeAll(state.handle, data);
       bytes += data.length;
       lines += countNewlines(text);
     }

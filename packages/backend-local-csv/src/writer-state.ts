@@ -1,6 +1,5 @@
 import type { FileHandle } from "node:fs/promises";
 import type { IdSet } from "@themis/core/backend";
-import type { ReusedEncoder } from "./text-encoder.js";
 
 /**
  * What a writer knows about the file, valid while the file keeps its inode and does not
@@ -26,13 +25,7 @@ export interface WriterState {
   ids: IdSet;
   /** Read + O_APPEND handle on this inode: catch-up reads (pread) and appends. */
   handle: FileHandle;
-  /** Encodes large appends into one reused buffer; made on the first large append. */
-  encoder?: ReusedEncoder;
 }
-
-// Bytes of a writer's reused encode buffer: a chunk of ENCODE_CHUNK_ROWS rows of up to
-// ~500 bytes fits (larger ones get a buffer of their own).
-export const ENCODE_BUFFER_BYTES = 1024 * 1024;
 
 // Read chunk size for streamed reads. Kept under V8's large-object threshold (~128 KiB):
 // larger chunk strings land in large-object space, which only a full GC frees, and peak

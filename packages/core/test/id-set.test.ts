@@ -58,13 +58,11 @@ describe("IdSet", () => {
     );
   });
 
-  // Under 5 bytes from ~10M ids on; at 200k the table of recent adds each shard keeps for its
-  // next merge (reused rather than remade, see fingerprint-set.ts) weighs ~1 byte an id more.
-  it("holds under 6 bytes an id at 200k ids (packed fingerprints)", () => {
+  it("holds under 5 bytes an id at 200k ids (packed fingerprints)", () => {
     const set = new IdSet();
     for (let i = 0; i < 200_000; i++) set.add(`row-${i}`);
     expect(set.size).toBe(200_000);
-    expect(set.byteLength / set.size).toBeLessThan(6);
+    expect(set.byteLength / set.size).toBeLessThan(5);
     for (let i = 0; i < 200_000; i += 97) expect(set.has(`row-${i}`)).toBe("maybe");
   });
 

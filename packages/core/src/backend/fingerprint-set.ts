@@ -1,4 +1,4 @@
-import { PackedKeys, capacityFor } from "./packed-keys.js";
+import { PackedKeys } from "./packed-keys.js";
 import { PairTable } from "./pair-table.js";
 
 /**
@@ -9,16 +9,15 @@ const SHARD_BITS = 6;
 
 /**
  * A set of uniformly spread keys of 38 to 64 bits (hashes), given as `(hi, lo)` pairs, in about
- * `width - log2(size) + 6` bits a key, plus room for in-place merges (up to 1/8): ~5 bytes a key
- * for 48-bit keys at 1M-10M keys, ~7 for 64-bit ones (`bench/id-set.bench.ts`; small sets pay the fixed cost of 64 shards).
+ * `width - log2(size) + 6` bits a key: ~4-5 bytes a key for 48-bit keys at 1M-10M keys, ~6-7
+ * for 64-bit ones (`bench/id-set.bench.ts`; small sets pay the fixed cost of 64 shards).
  *
  * Each of 64 shards keeps its keys in {@link PackedKeys} (sorted, quotiented, bit-packed,
  * immutable) plus the changes since its last merge: a small {@link PairTable} of keys added and
  * one of keys deleted. When the changes reach 1/16 of the shard (at least 64), they are merged
- * into the `PackedKeys`: in place while its arrays have room, else into new ones with room to
- * spare ({@link PackedKeys.insert}), or, once per doubling of the shard or after deletes, decoded
- * and packed again in one sorted pass. Arrays are reused rather than replaced at each merge:
- * dead ones wait for a full garbage collection, and were most of the set's footprint. The changes add up to ~0.7-1.3 byte a key just before a merge. Not a general-purpose
+ * into a new `PackedKeys`: the keys kept move as runs of bits ({@link PackedKeys.insert}), or,
+ * once per doubling of the shard or after deletes, are decoded and packed again in one sorted
+ * pass. The changes add up to ~0.7-1.3 byte a key just before a merge. Not a general-purpose
  * set: the keys must be hashes, or the buckets fill unevenly.
  */
 export class FingerprintSet {
@@ -128,8 +127,7 @@ class Shard {
     const inserted = this.#deleted.size === 0 ? old.insert(addHi, addLo) : undefined;
     if (inserted) {
       this.#packed = inserted;
-      // Emptied, not replaced: its arrays, sized by the last merge's batch, serve the next one.
-      this.#added.clear();
+      this.#added = new PairTable();
       return;
     }
     const deleted = this.#deleted;
@@ -164,8 +162,8 @@ class Shard {
         out[1] = key[1] as number;
         advance();
       }
-    }, capacityFor(this.#hiBits, size));
-    this.#added.clear();
+    });
+    this.#added = new PairTable();
     this.#deleted = new PairTable(2);
   }
 }

@@ -1,9 +1,8 @@
 import { FingerprintSet } from "./fingerprint-set.js";
 
 /**
- * The ids of a table as 48-bit fingerprints, packed: about 5 bytes per id from 1M ids on
- * (47 MB at 10M ids, room for in-place merges included; a hash table of fingerprints took 6 to
- * 11 bytes and a JS Set of id strings ~80), so
+ * The ids of a table as 48-bit fingerprints, packed: about 4 to 5 bytes per id from 1M ids on
+ * (41 MB at 10M ids, where a hash table of fingerprints took 6 to 11 and a JS Set of id strings ~80), so
  * that a writer can check appends for duplicate ids without holding the rows. The layout
  * (sorted, quotiented, bit-packed blocks and a small table of recent changes merged in
  * batches) is described in fingerprint-set.ts; `bench/id-set.bench.ts` measures it.

@@ -12,14 +12,12 @@
  * bits of directory a key, where a hash table of 48-bit slots needs 48 bits at 100% load
  * and 64-80 in practice.
  *
- * Built from sorted keys ({@link PackedKeys.build}); changes go to a small table beside it and
- * are merged in batches (fingerprint-set.ts), in place while the arrays have room (they are
- * made up to 1/8 larger than needed, see {@link capacityFor}).
+ * Built once from sorted keys ({@link PackedKeys.build}); changes go to a small table beside
+ * it and are merged in batches (fingerprint-set.ts).
  */
 export class PackedKeys {
-  #size: number;
-  /** Keys the arrays have room for: inserts up to it move bits in place, allocating nothing. */
-  readonly #capacity: number;
+  /** Keys stored. */
+  readonly size: number;
   readonly #hiBits: number;
   /** Bucket bits: the top `q` bits of a key pick its bucket. */
   readonly #q: number;
@@ -29,34 +27,28 @@ export class PackedKeys {
   readonly #remHi: BitArray;
   readonly #remLo: BitArray;
 
-  private constructor(hiBits: number, size: number, capacity: number) {
-    this.#size = size;
+  private constructor(hiBits: number, size: number) {
+    this.size = size;
     this.#hiBits = hiBits;
-    this.#q = bucketBits(hiBits, size);
-    this.#capacity = Math.max(size, capacity);
+    // ~16-32 keys a bucket: a short search, and the directory costs at most 1/4 byte a key.
+    this.#q = Math.min(hiBits + 31, 26, Math.max(0, Math.floor(Math.log2(Math.max(1, size) / 16))));
     this.#dir = new Uint32Array(2 ** this.#q + 1);
     const extra = this.#q - hiBits;
-    this.#remHi = new BitArray(this.#capacity, Math.max(0, -extra));
-    this.#remLo = new BitArray(this.#capacity, 32 - Math.max(0, extra));
-  }
-
-  /** Keys stored. */
-  get size(): number {
-    return this.#size;
+    this.#remHi = new BitArray(size, Math.max(0, -extra));
+    this.#remLo = new BitArray(size, 32 - Math.max(0, extra));
   }
 
   /** An empty set of keys whose `hi` part has `hiBits` bits (0 to 26). */
   static empty(hiBits: number): PackedKeys {
-    return new PackedKeys(hiBits, 0, 0);
+    return new PackedKeys(hiBits, 0);
   }
 
   /**
    * Pack `size` keys given in ascending order (by `hi`, then `lo`) and without repeats, as
    * `next()` returns them: `next` writes the key into `out` (`out[0]` = hi, `out[1]` = lo).
-   * `capacity` (default: `size`) leaves room for keys {@link PackedKeys.insert} adds in place.
    */
-  static build(hiBits: number, size: number, next: (out: Uint32Array) => void, capacity = size): PackedKeys {
-    const keys = new PackedKeys(hiBits, size, capacity);
+  static build(hiBits: number, size: number, next: (out: Uint32Array) => void): PackedKeys {
+    const keys = new PackedKeys(hiBits, size);
     const key = new Uint32Array(2);
     const dir = keys.#dir;
     const writeHi = keys.#remHi.writer();
@@ -76,25 +68,14 @@ export class PackedKeys {
 
   /**
    * These keys and `(addHi[k], addLo[k])` (ascending, none already here), or `undefined` when
-   * so many keys need other bucket bits (then {@link PackedKeys.build} it is). With room
-   * enough, the keys are inserted in place and `this` is returned; else into a new
-   * `PackedKeys` with 1/8 room to spare, the keys kept moving as runs of bits (a few word
-   * operations per key, where a rebuild decodes and encodes each: merges are the main cost
-   * of adding keys).
-   *
-   * In place matters at scale: a new set of arrays per merge, the old ones left to the
-   * garbage collector (they live long enough to reach V8's old generation, freed only by a
-   * full collection), kept several times the set's own size in dead arrays (issue 18).
+   * so many keys need other bucket bits (then {@link PackedKeys.build} it is). The keys kept
+   * move as runs of bits, a few word operations per key, where a rebuild decodes and encodes
+   * each: merges are the main cost of adding keys.
    */
   insert(addHi: Uint32Array, addLo: Uint32Array): PackedKeys | undefined {
     const added = addHi.length;
-    const total = this.#size + added;
-    if (bucketBits(this.#hiBits, total) !== this.#q) return undefined;
-    if (total <= this.#capacity) {
-      this.#insertInPlace(addHi, addLo);
-      return this;
-    }
-    const next = new PackedKeys(this.#hiBits, total, capacityFor(this.#hiBits, total));
+    const next = new PackedKeys(this.#hiBits, this.size + added);
+    if (next.#q !== this.#q) return undefined;
     const dir = this.#dir;
     const newDir = next.#dir;
     let bucket = 0;
@@ -114,46 +95,15 @@ export class PackedKeys {
       from = at;
     }
     for (; bucket < dir.length; bucket++) newDir[bucket] = (dir[bucket] as number) + added;
-    this.#remHi.copyTo(next.#remHi, from, from + added, this.#size - from);
-    this.#remLo.copyTo(next.#remLo, from, from + added, this.#size - from);
+    this.#remHi.copyTo(next.#remHi, from, from + added, this.size - from);
+    this.#remLo.copyTo(next.#remLo, from, from + added, this.size - from);
     return next;
   }
 
-  /**
-   * {@link PackedKeys.insert} within the arrays' room: from the last added key down, the kept
-   * keys above its place move up by the number of added keys up to it (so nothing is
-   * overwritten before it is moved), then the directory shifts as in a copying insert.
-   */
-  #insertInPlace(addHi: Uint32Array, addLo: Uint32Array): void {
-    const added = addHi.length;
-    // Keys at `end` and above are in their new places; below it, in their old ones.
-    let end = this.#size;
-    for (let k = added - 1; k >= 0; k--) {
-      const hi = addHi[k] as number;
-      const lo = addLo[k] as number;
-      const rh = this.#restHi(hi);
-      const rl = this.#restLo(lo);
-      const at = this.#lowerBound(this.#bucket(hi, lo), rh, rl, end);
-      this.#remHi.moveUp(at, end, k + 1);
-      this.#remLo.moveUp(at, end, k + 1);
-      this.#remHi.set(at + k, rh);
-      this.#remLo.set(at + k, rl);
-      end = at;
-    }
-    const dir = this.#dir;
-    let bucket = 0;
-    for (let k = 0; k < added; k++) {
-      const b = this.#bucket(addHi[k] as number, addLo[k] as number);
-      for (; bucket <= b; bucket++) dir[bucket] = (dir[bucket] as number) + k;
-    }
-    for (; bucket < dir.length; bucket++) dir[bucket] = (dir[bucket] as number) + added;
-    this.#size += added;
-  }
-
-  /** Index of the first key of bucket `b` not below `(rh, rl)`, searching below `limit`. */
-  #lowerBound(b: number, rh: number, rl: number, limit = this.#size): number {
+  /** Index of the first key of bucket `b` not below `(rh, rl)`. */
+  #lowerBound(b: number, rh: number, rl: number): number {
     let from = this.#dir[b] as number;
-    let to = Math.min(this.#dir[b + 1] as number, limit);
+    let to = this.#dir[b + 1] as number;
     while (from < to) {
       const mid = (from + to) >>> 1;
       const h = this.#remHi.get(mid);
@@ -226,24 +176,6 @@ export class PackedKeys {
   }
 }
 
-/** Bucket bits for `size` keys: ~16-32 keys a bucket, a short search, and a directory of at most 1/4 byte a key. */
-function bucketBits(hiBits: number, size: number): number {
-  return Math.min(hiBits + 31, 26, Math.max(0, Math.floor(Math.log2(Math.max(1, size) / 16))));
-}
-
-/**
- * Room for `size` keys and 1/8 more, but no more than the bucket bits for `size` allow
- * (past that, a rebuild with other bucket bits makes new arrays anyway): inserts fill the
- * room in place, and the arrays grow ~6 times per doubling of the keys (against a new set per merge, 16 per doubling).
- */
-export function capacityFor(hiBits: number, size: number): number {
-  const q = bucketBits(hiBits, size);
-  let limit = size;
-  // The largest size with the same bucket bits (bucketBits is monotonic in size).
-  if (bucketBits(hiBits, 2 ** (q + 5) - 1) === q) limit = 2 ** (q + 5) - 1;
-  return Math.max(size, Math.min(Math.ceil(size * 1.125), limit));
-}
-
 /** `length` unsigned integers of `width` bits (0 to 32) packed into 32-bit words. */
 class BitArray {
   readonly #width: number;
@@ -284,32 +216,6 @@ class BitArray {
     const off = bit & 31;
     this.#words[at] = (this.#words[at] as number) | (value << off);
     if (off + w > 32) this.#words[at + 1] = (this.#words[at + 1] as number) | (value >>> (32 - off));
-  }
-
-  /** Set value `i`, whatever its bits held. */
-  set(i: number, value: number): void {
-    const w = this.#width;
-    if (w === 0) return;
-    const bit = i * w;
-    const at = bit >>> 5;
-    const off = bit & 31;
-    const words = this.#words;
-    words[at] = ((words[at] as number) & ~(this.#mask << off)) | (value << off);
-    if (off + w > 32) {
-      const spill = off + w - 32;
-      words[at + 1] = ((words[at + 1] as number) & ~((1 << spill) - 1)) | (value >>> (32 - off));
-    }
-  }
-
-  /** Move values [from, end) up by `by` places (the ranges may overlap), from the top down. */
-  moveUp(from: number, end: number, by: number): void {
-    if (this.#width === 0 || end <= from) return;
-    // 32-bit values are whole words: copyWithin is a memmove.
-    if (this.#width === 32) {
-      this.#words.copyWithin(from + by, from, end);
-      return;
-    }
-    for (let j = end - 1; j >= from; j--) this.set(j + by, this.get(j));
   }
 
   /** Copy values [from, from + count) to [to, to + count) of `target` (same width, bits still 0 there). */

@@ -57,14 +57,6 @@ export class PairTable {
     return true;
   }
 
-  /** Remove every key, keeping the arrays (and their capacity) for the next ones. */
-  clear(): void {
-    if (this.#size === 0) return;
-    this.#hi.fill(0);
-    this.#lo.fill(0);
-    this.#size = 0;
-  }
-
   /** The keys, sorted by `hi` then `lo`, as `[hi, lo]` columns. */
   sorted(): [Uint32Array, Uint32Array] {
     // Each key as one little-endian 64-bit word (lo, then hi): the typed array's native

@@ -3,7 +3,7 @@ import { FingerprintSet } from "../backend/fingerprint-set.js";
 
 /**
  * The dataset row ids an earlier run finished, for `resume`, as 64-bit fingerprints packed in
- * about 7 bytes per row from 1M rows on (67 MB at 10M rows, room for in-place merges included; a hash table of them took 11-21
+ * about 6 to 7 bytes per row from 1M rows on (60 MB at 10M rows, where a hash table of them took 11-21
  * bytes and a `Set` of id strings ~80-100, stopping at 2^24 entries). The layout is
  * described in backend/fingerprint-set.ts; `bench/id-set.bench.ts` measures it.
  *
