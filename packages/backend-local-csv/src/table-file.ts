@@ -328,6 +328,10 @@ export class CsvTableFile {
 
   /** Rewrite the whole file (see {@link rewriteFile}) and move the writer state onto the new one. */
   async #rewrite(state: WriterState, lock: TableLock | undefined, header: readonly string[], change: TableChange): Promise<void> {
+    // The rewrite indexes the new file as it writes it: the old index goes first, so the two
+    // never live together (~45 MB each at 10M rows). Should the rewrite fail, the state is
+    // dropped below and rebuilt from the file by the next write.
+    state.ids = new IdSet();
     try {
       const { info, lines, ids } = await rewriteFile(this.path, state, header, change, {
         beforeReplace: () => {
