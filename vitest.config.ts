@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { MAX_WORKERS } from "./vitest.shared.ts";
 import { SlowFilesFirst } from "./vitest.slow-first.ts";
 
 // One run over every package's own vitest project (packages/*/vitest.config.ts).
@@ -6,10 +7,8 @@ import { SlowFilesFirst } from "./vitest.slow-first.ts";
 export default defineConfig({
   test: {
     projects: ["packages/*/vitest.config.ts", "examples/*/vitest.config.ts", "e2e*/vitest.config.ts"],
-    // Most of the suite waits (on servers, child processes, containers, a SLURM time limit)
-    // rather than computes: more files at once than cores keeps a 2-core machine busy.
-    // VITEST_MAX_WORKERS overrides it.
-    maxWorkers: 3,
+    // Test files at once: see vitest.shared.ts (every project sets the same number).
+    maxWorkers: MAX_WORKERS,
     sequence: { sequencer: SlowFilesFirst },
     reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
     // Coverage of every package's source: tests import src/ directly or dist/ (whose source maps

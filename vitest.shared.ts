@@ -5,6 +5,15 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL(".", import.meta.url));
 
+/**
+ * Test files run at once. Most of the suite waits (on servers, child processes, containers,
+ * a SLURM time limit) rather than computes, so more files than a 2-core machine's cores.
+ * Every project sets it: a project without its own value gets vitest's default (cores - 1,
+ * so 1 here), and vitest then runs that project's files one at a time after everything else.
+ * VITEST_MAX_WORKERS overrides it.
+ */
+export const MAX_WORKERS = 3;
+
 type ExportTarget = string | { default?: string } | null;
 /** A vite alias: an exact specifier and the file it loads. */
 type Alias = { find: RegExp; replacement: string };

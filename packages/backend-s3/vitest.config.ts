@@ -1,12 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { defineProject } from "vitest/config";
-import { workspaceSourceAliases } from "../../vitest.shared.ts";
+import { MAX_WORKERS, workspaceSourceAliases } from "../../vitest.shared.ts";
 
 export default defineProject({
   // Workspace packages load from src/, not a possibly stale dist/ (see vitest.shared.ts).
   resolve: { alias: workspaceSourceAliases() },
   test: {
     name: "backend-s3",
+    maxWorkers: MAX_WORKERS,
     include: ["test/**/*.test.ts"],
     exclude: ["dist/**", "node_modules/**"],
     // Absolute: the root config runs this project from the repository root.

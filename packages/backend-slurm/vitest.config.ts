@@ -1,11 +1,12 @@
 import { defineProject } from "vitest/config";
-import { workspaceSourceAliases } from "../../vitest.shared.ts";
+import { MAX_WORKERS, workspaceSourceAliases } from "../../vitest.shared.ts";
 
 export default defineProject({
   // Workspace packages load from src/, not a possibly stale dist/ (see vitest.shared.ts).
   resolve: { alias: workspaceSourceAliases() },
   test: {
     name: "backend-slurm",
+    maxWorkers: MAX_WORKERS,
     include: ["test/**/*.test.ts"],
     exclude: ["dist/**", "node_modules/**"],
     // Starts a private one-node SLURM cluster (munged, slurmctld, slurmd) for the whole run.
