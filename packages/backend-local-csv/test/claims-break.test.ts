@@ -9,8 +9,11 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { Project } from "@themis/core";
-import { type Runner, readMarks, rowsRunTwice, startRunner } from "./claims-processes.js";
+import { type Runner, readMarks, rowsRunTwice, startRunner } from "../../core/test/support/claims-processes.js";
 import { localCsvBackend } from "../src/index.js";
+
+/** The backend the runner processes load: the built one, as a user's process would. */
+const RUNNER_BACKEND = { backend: new URL("../dist/index.js", import.meta.url).href, exportName: "localCsvBackend" };
 import { removeDir, tempDir } from "./helpers.js";
 
 // Beats 300 ms apart, stale after 1.2 s.
@@ -25,6 +28,7 @@ async function setup(label: string, n: number) {
   const marker = path.join(mkdtempSync(path.join(tmpdir(), "themis-claims-break-")), "marks.txt");
   writeFileSync(marker, "");
   const job = (tag: string, extra: Record<string, unknown> = {}) => ({
+    ...RUNNER_BACKEND,
     config,
     marker,
     tag,

@@ -7,7 +7,10 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { Project } from "@themis/core";
-import { type Runner, readMarks, rowsRunTwice, startRunner } from "./support/claims-processes.js";
+import { type Runner, readMarks, rowsRunTwice, startRunner } from "../../core/test/support/claims-processes.js";
+
+/** The backend the runner processes load: the built one, as a user's process would. */
+const RUNNER_BACKEND = { backend: new URL("../dist/index.js", import.meta.url).href, exportName: "redisBackend" };
 import { createBackend, dropPrefix, rawClient, redisAvailable, redisUrl, uniquePrefix } from "./support/env.js";
 
 const raw = redisAvailable ? rawClient() : undefined;
@@ -28,8 +31,8 @@ async function setup(label: string, n: number) {
   const marker = path.join(mkdtempSync(path.join(tmpdir(), "themis-claims-break-")), "marks.txt");
   writeFileSync(marker, "");
   const job = (tag: string, extra: Record<string, unknown> = {}) => ({
-    url: redisUrl,
-    keyPrefix,
+    ...RUNNER_BACKEND,
+    config: { url: redisUrl, keyPrefix },
     marker,
     tag,
     heartbeatMs: 200,

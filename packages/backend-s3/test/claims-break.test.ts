@@ -7,8 +7,11 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { Project } from "@themis/core";
-import { type Runner, readMarks, rowsRunTwice, startRunner } from "./support/claims-processes.js";
+import { type Runner, readMarks, rowsRunTwice, startRunner } from "../../core/test/support/claims-processes.js";
 import { createS3Storage } from "../src/index.js";
+
+/** The backend the runner processes load: the built one, as a user's process would. */
+const RUNNER_BACKEND = { backend: new URL("../dist/index.js", import.meta.url).href, exportName: "s3Backend" };
 import { backendConfig, freshBucket, s3Server } from "./support/env.js";
 
 const server = s3Server();
@@ -26,6 +29,7 @@ async function setup(label: string, n: number) {
   const marker = path.join(mkdtempSync(path.join(tmpdir(), "themis-claims-break-")), "marks.txt");
   writeFileSync(marker, "");
   const job = (tag: string, extra: Record<string, unknown> = {}) => ({
+    ...RUNNER_BACKEND,
     config,
     marker,
     tag,

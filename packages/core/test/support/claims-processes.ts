@@ -1,9 +1,10 @@
-// Runner processes for claims-break.test.ts (see claims-runner.ts) and what their marker file says.
+// Runner processes for the claims-break tests of local/csv, redis and s3 (see claims-runner.ts)
+// and what their marker file says.
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const RUNNER = fileURLToPath(new URL("./fixtures/claims-runner.ts", import.meta.url));
+const RUNNER = fileURLToPath(new URL("./claims-runner.ts", import.meta.url));
 
 /** A runner process: resolves `ready` once its project is open, `exited` when it ends. */
 export interface Runner {
