@@ -7,7 +7,7 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { Project } from "@themis/core";
-import { type Runner, readMarks, rowsRunTwice, startRunner } from "../../core/test/support/claims-processes.js";
+import { type Runner, readMarks, rowsRunTwice, seededRandom, startRunner } from "../../core/test/support/claims-processes.js";
 
 /** The backend the runner processes load: the built one, as a user's process would. */
 const RUNNER_BACKEND = { backend: new URL("../dist/index.js", import.meta.url).href, exportName: "redisBackend" };
@@ -102,24 +102,12 @@ describe.skipIf(!redisAvailable)("block claims against frozen and killed runner 
     }
   });
 
-  /** A deterministic sequence in [0, 1) (mulberry32), so that a failing seed can be rerun. */
-  function random(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   for (const seed of [1, 2, 3]) {
     it(`kill -9 of one of 3 runners at a random moment (seed ${seed}), then a resume: one result per row, reruns only of rows the dead runner left unstored`, {
       timeout: 60_000,
     }, async () => {
       const N = 640;
-      const rand = random(seed);
+      const rand = seededRandom(seed);
       const s = await setup(`kill-${seed}`, N);
       try {
         const runners = ["a", "b", "c"].map((tag) => startRunner(s.job(tag, { delayMs: 10 })));

@@ -7,7 +7,7 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { Project } from "@themis/core";
-import { type Runner, readMarks, rowsRunTwice, startRunner } from "../../core/test/support/claims-processes.js";
+import { type Runner, readMarks, rowsRunTwice, seededRandom, startRunner } from "../../core/test/support/claims-processes.js";
 import { createS3Storage } from "../src/index.js";
 
 /** The backend the runner processes load: the built one, as a user's process would. */
@@ -99,24 +99,12 @@ describe.skipIf(!server)("block claims against frozen and killed runner processe
     }
   });
 
-  /** A deterministic sequence in [0, 1) (mulberry32), so that a failing seed can be rerun. */
-  function random(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   for (const seed of [4, 5]) {
     it(`kill -9 of one of 3 runners at a random moment (seed ${seed}), then a resume: one result per row, reruns only of rows the dead runner left unstored`, {
       timeout: 90_000,
     }, async () => {
       const N = 320;
-      const rand = random(seed);
+      const rand = seededRandom(seed);
       const s = await setup(`kill-${seed}`, N);
       try {
         const runners = ["a", "b", "c"].map((tag) => startRunner(s.job(tag, { delayMs: 10 })));

@@ -30,19 +30,7 @@ export function schemeClashes(candidates: readonly Candidate[]): Diagnostic[] {
     if (list.length < 2) continue;
     const scheme = key.split("\0")[1]!;
     const message = `URI scheme "${scheme}://" is claimed by ${list.map(label).join(" and ")}: such URIs are refused until one remains; ${advice(scheme)}`;
-    for (const c of list) {
-      const diagnostic: Diagnostic = {
-        backend: c.name,
-        kind: c.kind,
-        package: c.manifest!.packageName,
-        version: c.manifest!.packageVersion,
-        path: c.manifest!.packageDir,
-        phase: "duplicate",
-        message,
-      };
-      c.diagnostics.push(diagnostic);
-      out.push(diagnostic);
-    }
+    for (const c of list) out.push(duplicate(c, message));
   }
   return out;
 }
@@ -57,17 +45,7 @@ export function shadowedByBuiltins(candidates: readonly Candidate[], builtins: r
   for (const c of candidates) {
     if (!builtins.some((b) => b.name === c.name)) continue;
     const message = `${label(c)} has the name of a built-in backend, which always wins: it is never used. Rename it, or register it with registry.register() to replace the built-in on purpose`;
-    const diagnostic: Diagnostic = {
-      backend: c.name,
-      kind: c.kind,
-      package: c.manifest!.packageName,
-      version: c.manifest!.packageVersion,
-      path: c.manifest!.packageDir,
-      phase: "duplicate",
-      message,
-    };
-    c.diagnostics.push(diagnostic);
-    out.push(diagnostic);
+    out.push(duplicate(c, message));
   }
   return out;
 }
@@ -98,4 +76,19 @@ export function configFromUri(definition: BackendDefinition, url: URL): Record<s
       cause,
     });
   }
+}
+
+/** A "duplicate" diagnostic about candidate `c`, kept on it too. */
+function duplicate(c: Candidate, message: string): Diagnostic {
+  const diagnostic: Diagnostic = {
+    backend: c.name,
+    kind: c.kind,
+    package: c.manifest!.packageName,
+    version: c.manifest!.packageVersion,
+    path: c.manifest!.packageDir,
+    phase: "duplicate",
+    message,
+  };
+  c.diagnostics.push(diagnostic);
+  return diagnostic;
 }

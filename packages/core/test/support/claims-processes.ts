@@ -4,6 +4,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
+/** A deterministic sequence in [0, 1) for the kill moments: a failing seed can be rerun. */
+export { seededRandom } from "../../src/experiment/stats.js";
+
 const RUNNER = fileURLToPath(new URL("./claims-runner.ts", import.meta.url));
 
 /** A runner process: resolves `ready` once its project is open, `exited` when it ends. */
