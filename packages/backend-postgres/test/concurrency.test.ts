@@ -77,13 +77,17 @@ describe.skipIf(!postgresAvailable)("concurrent writers", () => {
 
   it("a delete of the table while others append leaves no row behind and fails them with NOT_FOUND", async () => {
     const tables = await sharedTable("deleted");
-    const appends = tables.slice(1).map(async (t) => {
-      for (let i = 0; i < 50; i++) await t.append({ i });
-    });
+    // Settled at once: an append that fails while the delete is still being awaited would
+    // otherwise be an unhandled rejection.
+    const appends = Promise.allSettled(
+      tables.slice(1).map(async (t) => {
+        for (let i = 0; i < 50; i++) await t.append({ i });
+      }),
+    );
     await tables[0]!.append({ first: true });
     const project = await Project.open("shared", backends[0]!);
     await project.deleteDataset("deleted");
-    for (const outcome of await Promise.allSettled(appends)) {
+    for (const outcome of await appends) {
       if (outcome.status === "rejected") expect(outcome.reason).toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
     }
     await expect(tables[1]!.load()).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });

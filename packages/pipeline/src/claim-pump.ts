@@ -41,7 +41,9 @@ export class ClaimPump {
   /** Claim a row (in the next append). */
   add(candidate: ClaimCandidate): void {
     this.#queued.push(candidate);
-    this.#inFlight ??= this.#drain();
+    // Not after an error: see ResultWriter.add (a drain that ends synchronously would leave
+    // a settled #inFlight behind, and finish would spin on it).
+    if (this.#error === undefined) this.#inFlight ??= this.#drain();
   }
 
   async #drain(): Promise<void> {

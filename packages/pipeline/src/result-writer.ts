@@ -32,7 +32,9 @@ export class ResultWriter {
   /** Write `row`: an update when the table already holds its id (`stored`), else an append. */
   add(row: StoredResult, stored: boolean): void {
     this.#pending.push({ row, stored });
-    this.#draining ??= this.#drain();
+    // Not after an error: #drain would end at once, clearing #draining before `??=` stored
+    // its settled promise, and flush would await that promise forever (a microtask spin).
+    if (this.#error === undefined) this.#draining ??= this.#drain();
   }
 
   async #drain(): Promise<void> {
@@ -43,7 +45,11 @@ export class ResultWriter {
         const appends: StoredResult[] = [];
         const updates: StoredResult[] = [];
         for (const p of batch) (p.stored ? updates : appends).push(p.row);
-        if (appends.length > 0) await this.#index?.append(await this.#append(appends), this.#table);
+        if (appends.length > 0) {
+          // Not `#index?.append(await this.#append(...))`: without an index, `?.` would skip the write too.
+          const appended = await this.#append(appends);
+          await this.#index?.append(appended, this.#table);
+        }
         for (const r of updates) {
           await this.#table.update(r._row_id, r);
           await this.#index?.update(r);

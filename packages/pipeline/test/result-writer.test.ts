@@ -1,0 +1,40 @@
+// The result writer after a write error: later rows must not restart a drain that ends at
+// once (it left a settled promise behind and flush awaited it forever: the pipeline hung).
+import { memoryBackend, Project } from "@themis/core";
+import { describe, expect, it } from "vitest";
+import type { StoredResult } from "../src/cache.js";
+import { ResultWriter } from "../src/result-writer.js";
+
+const result = (n: number): StoredResult =>
+  ({ _row_id: `r${n}`, dataset_row_id: `d${n}`, status: "ok", output: n, error: null, cache_key: `k${n}` }) as StoredResult;
+
+describe("ResultWriter after a write error", () => {
+  it("reports the error once and flush rejects with it, also for rows added after the error", async () => {
+    const project = await Project.create("w", memoryBackend);
+    const table = await project.createExperiment<StoredResult>("stage");
+    await project.deleteExperiment("stage");
+    const errors: unknown[] = [];
+    const writer = new ResultWriter(table, (e) => errors.push(e));
+    writer.add(result(1), false);
+    await expect(writer.flush()).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
+    writer.add(result(2), false);
+    writer.add(result(3), false);
+    await expect(writer.flush()).rejects.toMatchObject({ code: "ERR_THEMIS_NOT_FOUND" });
+    expect(errors).toHaveLength(1);
+    await project.close();
+  });
+
+  it("writes every row added while a batch is being stored", async () => {
+    const project = await Project.create("w2", memoryBackend);
+    const table = await project.createExperiment<StoredResult>("stage");
+    const writer = new ResultWriter(table, (e) => {
+      throw e;
+    });
+    for (let n = 0; n < 50; n++) writer.add(result(n), false);
+    await writer.flush();
+    writer.add(result(50), false);
+    await writer.flush();
+    expect((await table.load()).map((r) => r._row_id)).toEqual(Array.from({ length: 51 }, (_, n) => `r${n}`));
+    await project.close();
+  });
+});
