@@ -10,6 +10,16 @@ describe("toJsonRow", () => {
     expect(out.c).not.toBe(input.c);
   });
 
+  it("a row that needs the full copy deep in it comes out whole, its keys in order (the one-pass copy starts over)", async () => {
+    const input = { a: 1, b: { c: [1, 2], d: { e: "x", f: undefined }, g: 3 }, h: [{ i: undefined, j: true }] };
+    const out = toJsonRow(input);
+    expect(JSON.stringify(out)).toBe('{"a":1,"b":{"c":[1,2],"d":{"e":"x"},"g":3},"h":[{"j":true}]}');
+    const table = await (await Project.create("copy", memoryBackend)).createDataset("t");
+    const [id] = await table.appendMany([{ x: 1, _row_id: "late", y: { z: undefined, w: 2 } }]);
+    expect(id).toBe("late");
+    expect(JSON.stringify(await table.get("late"))).toBe('{"_row_id":"late","x":1,"y":{"w":2}}');
+  });
+
   it("lists every offending path", () => {
     let error: unknown;
     try {
