@@ -34,7 +34,11 @@ const AREA_TESTS: Record<ClaimsArea, (ctx: ClaimsContext) => void> = {
  *   module: new URL("../dist/index.js", import.meta.url).href,
  *   exportName: "myBackend",
  *   definition: myBackend,
- *   store: (label) => ({ config: { dir: freshDir(label) }, cleanup: () => removeDir(...) }),
+ *   // A new, empty store per test (freshDir and removeDir: your helpers).
+ *   store: (label) => {
+ *     const dir = freshDir(label);
+ *     return { config: { dir }, cleanup: () => removeDir(dir) };
+ *   },
  * });
  * ```
  */
