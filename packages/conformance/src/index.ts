@@ -1,5 +1,7 @@
 export { storageSuite, tableStoreSuite, type TableStoreSuiteOptions } from "./storage/suite.js";
 export { STORAGE_AREAS, type StorageArea, type StorageOracle, type StorageSuiteOptions, type StorageCapabilities } from "./storage/options.js";
+export { claimsSuite } from "./claims/suite.js";
+export { CLAIMS_AREAS, type ClaimsArea, type ClaimsStore, type ClaimsSuiteOptions } from "./claims/options.js";
 export { executionSuite } from "./execution/suite.js";
 export { EXECUTION_AREAS, type ExecutionArea, type ExecutionSuiteOptions, type ExecutionCapabilities } from "./execution/options.js";
 export { freePort, requireService } from "./service.js";
