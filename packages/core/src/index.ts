@@ -97,6 +97,7 @@ export {
   type RunState,
   type RunStatus,
 } from "./experiment/run-record.js";
+export { CLOCK_SKEW_TOLERANCE_MS, HeartbeatWatch, type HeartbeatWatchOptions, type WatchedRecord } from "./experiment/heartbeat-watch.js";
 export { CANCELS_TABLE, requestCancel, type CancelRequest } from "./experiment/cancel.js";
 export { claimsTable, resultRowId } from "./experiment/claims.js";
 export { compareRuns, runResults, type CompareOptions, type ComparedRun, type MetricComparison, type RunComparison } from "./experiment/compare.js";

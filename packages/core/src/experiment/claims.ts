@@ -3,7 +3,8 @@ import type { StoredRow } from "../rows.js";
 import { type Table, appendOwned } from "../storage/table.js";
 import { BLOCK_ROWS, blockClaimIdPrefix, blockReleaseId } from "./claim-ids.js";
 import type { ClaimHolder, ClaimHolders } from "./claim-holders.js";
-import { type RunRecord, type RunState, runState } from "./run-record.js";
+import { HeartbeatWatch, type HeartbeatWatchOptions } from "./heartbeat-watch.js";
+import type { RunRecord, RunState } from "./run-record.js";
 
 export { BLOCK_ROWS, claimsTable, resultRowId } from "./claim-ids.js";
 export { type ClaimHolder, type ClaimHolders, claimHolders } from "./claim-holders.js";
@@ -30,6 +31,8 @@ export interface ClaimContext {
   key: string;
   /** Dataset row id -> run id of the error row an earlier run left (those rows are redone). */
   failedBefore: ReadonlyMap<string, string>;
+  /** Clocks the liveness of holders is judged on (see {@link HeartbeatWatch}); tests inject their own. */
+  clocks?: HeartbeatWatchOptions;
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -42,7 +45,8 @@ const NONE: ReadonlySet<string> = new Set();
  * so exactly one runner wins each generation of a block. A block whose holder is no longer
  * running (stale, cancelled, failed, completed) or has released it (`BlockReleases`) is
  * taken over by appending the next generation, atomic by the same rule; the rows of it that
- * have a result are not run again.
+ * have a result are not run again. Whether a holder still runs is judged by a
+ * {@link HeartbeatWatch} kept for the life of this object, on this machine's own clock.
  */
 export class BlockClaims {
   readonly #claims: Table;
@@ -50,6 +54,9 @@ export class BlockClaims {
   readonly #results: Table;
   readonly #ctx: ClaimContext;
   readonly #states = new Map<string, { state: RunState; at: number }>();
+  /** One watch for all looks of this run: staleness is a heartbeat seen unchanged long enough. */
+  readonly #watch: HeartbeatWatch;
+  readonly #now: () => number;
   /** The latest claim of blocks other runs hold, as far as this run knows. */
   #holders = new Map<number, ClaimHolder>();
   /** Rows an ended run claimed one by one (the older format): looked up in the results before they run. */
@@ -60,6 +67,8 @@ export class BlockClaims {
     this.#runs = runs;
     this.#results = results;
     this.#ctx = ctx;
+    this.#watch = new HeartbeatWatch(ctx.clocks);
+    this.#now = ctx.clocks?.now ?? (() => performance.now());
   }
 
   /**
@@ -250,11 +259,11 @@ export class BlockClaims {
 
   async #stateOf(runId: string): Promise<RunState> {
     const cached = this.#states.get(runId);
-    if (cached && Date.now() - cached.at < 1000) return cached.state;
+    if (cached && this.#now() - cached.at < 1000) return cached.state;
     const record = (await this.#get(this.#runs, runId)) as unknown as RunRecord | undefined;
     // A claim without a run record: its runner died before writing one.
-    const state: RunState = record ? runState(record) : "stale";
-    this.#states.set(runId, { state, at: Date.now() });
+    const state: RunState = record ? this.#watch.state(runId, record) : "stale";
+    this.#states.set(runId, { state, at: this.#now() });
     return state;
   }
 

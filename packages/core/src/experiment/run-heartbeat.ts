@@ -49,7 +49,9 @@ export interface HeartbeatSettings {
  * serialized, so the final record is never overwritten by a late beat. A watchdog checks
  * every second: a beat or a result write hanging for 2 s is reported at once (an unreachable
  * server can keep a client retrying for much longer), and storage that stays unreachable
- * (a write hanging, or beats failing) for `deadlineMs` stops the run.
+ * for `deadlineMs` stops the run: a beat hanging, beats failing, or a result write waiting
+ * with no beat acknowledged since it started (a slow write while beats get through is not
+ * unreachable storage).
  */
 export class RunHeartbeat implements Lease {
   readonly #runs: Table;
@@ -65,6 +67,8 @@ export class RunHeartbeat implements Lease {
   #pendingSince: number | undefined;
   /** Time of the first failed beat since the last one that got through. */
   #failingSince: number | undefined;
+  /** When the last beat was acknowledged: storage answered then. */
+  #ackAt = 0;
   #reported = false;
   /** `heartbeat_at` (ms) of the last beat that got through: what other runners judge staleness by. */
   #freshAt = 0;
@@ -82,7 +86,7 @@ export class RunHeartbeat implements Lease {
   /** Write the first record (append) and start beating. */
   async start(): Promise<void> {
     await this.#runs.append({ ...this.#record, _row_id: this.#record.run_id });
-    this.#lastBeat = Date.now();
+    this.#lastBeat = this.#ackAt = Date.now();
     this.#freshAt = Date.parse(this.#record.heartbeat_at) || this.#lastBeat;
     this.#timer = setInterval(() => this.#tick(), Math.min(this.#settings.intervalMs, 1000));
     // A run's own work keeps the process alive; the heartbeat must not.
@@ -91,12 +95,17 @@ export class RunHeartbeat implements Lease {
 
   #tick(): void {
     const now = Date.now();
-    // Trouble since: the oldest write still waiting, or the first of a streak of failed beats.
-    const since = Math.min(this.#pendingSince ?? now, this.#hooks.writingSince() ?? now, this.#failingSince ?? now);
-    if (now - since >= STORAGE_SLOW_MS && !this.#reported) {
+    const writing = this.#hooks.writingSince();
+    // Slow since: the oldest write still waiting, or the first of a streak of failed beats.
+    const slowSince = Math.min(this.#pendingSince ?? now, writing ?? now, this.#failingSince ?? now);
+    if (now - slowSince >= STORAGE_SLOW_MS && !this.#reported) {
       this.#reported = true;
-      this.#hooks.onError(new UnavailableError(`storage has not answered for ${Math.round((now - since) / 1000)} s; still trying`));
+      this.#hooks.onError(new UnavailableError(`storage has not answered for ${Math.round((now - slowSince) / 1000)} s; still trying`));
     }
+    // Unreachable since: a result write counts only since the last acknowledged beat, as a beat
+    // that got through meanwhile shows the storage answers (the write is just slow: a huge batch).
+    const writingTrouble = writing === undefined ? now : Math.max(writing, this.#ackAt);
+    const since = Math.min(this.#pendingSince ?? now, writingTrouble, this.#failingSince ?? now);
     if (now - since >= this.#settings.deadlineMs) {
       this.#hooks.onDeadline(
         new UnavailableError(`storage unreachable for ${Math.round((now - since) / 1000)} s: run stopped (finished rows that were written are kept)`),
@@ -117,6 +126,7 @@ export class RunHeartbeat implements Lease {
         const at = Date.now();
         this.#record = { ...this.#record, heartbeat_at: new Date(at).toISOString(), counts: this.#hooks.counts() };
         await this.#runs.update(this.#record.run_id, this.#record);
+        this.#ackAt = Date.now();
         // Measured when the write is acknowledged: a slow write may have let others see the old beat as stale.
         if (Date.now() - this.#freshAt > this.#lapseMs) this.#epoch++;
         this.#freshAt = at;

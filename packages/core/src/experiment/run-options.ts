@@ -64,7 +64,8 @@ export interface RunExperimentOptions<I extends Row = Row, O = unknown> {
   /**
    * Milliseconds the storage may stay unreachable (no heartbeat gets through) before the run
    * stops with an UnavailableError. A write hanging for 2 s is reported at once as a
-   * `storage-error` event. Default: 60 000.
+   * `storage-error` event. A result write that is only slow (heartbeats still acknowledged
+   * meanwhile) does not stop the run. Default: 60 000.
    */
   storageDeadlineMs?: number;
   /** Milliseconds between progress events sent to `onEvent`. Default: 1000. */

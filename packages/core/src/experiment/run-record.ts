@@ -82,7 +82,10 @@ export function errorJson(error: JobError | undefined): JsonValue {
 /**
  * What a run is at time `now` (ms since the epoch): its status, except that a "running"
  * run whose last heartbeat is older than {@link STALE_AFTER_BEATS} intervals is "stale"
- * (its runner was killed, lost its machine or its storage). `resume` takes over stale runs.
+ * (its runner was killed, lost its machine or its storage). For display (`themis runs
+ * list`): it compares the runner's wall clock (`heartbeat_at`) with the reader's, so a
+ * clock off by a few intervals shows live runs stale or dead ones running. Taking a run's
+ * work over is decided by a `HeartbeatWatch` instead, on the reader's own clock.
  */
 export function runState(record: Pick<RunRecord, "status" | "heartbeat_at" | "heartbeat_ms" | "started_at">, now: number = Date.now()): RunState {
   if (record.status !== "running") return record.status;
