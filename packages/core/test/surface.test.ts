@@ -25,6 +25,7 @@ describe("@themis/core/backend", () => {
       "commandJobResult",
       "NotFoundError",
       "ROW_ID",
+      "seededRandom",
     ]) {
       expect(typeof (backend as Record<string, unknown>)[name], name).not.toBe("undefined");
     }

@@ -2,7 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { expect, it } from "vitest";
 import { type ClaimsContext, expectOneResultPerRow, succeeded } from "./context.js";
 import { readMarks, rowsRunTwice } from "./processes.js";
-import { seededRandom } from "./random.js";
+import { seededRandom } from "@themis/core/backend";
 
 /** One of 3 runners killed (SIGKILL) mid-block at a seeded moment, then a resume. */
 export function killedTests(ctx: ClaimsContext): void {

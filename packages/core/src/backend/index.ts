@@ -100,3 +100,5 @@ export {
   type ModuleRunnerJob,
   type ModuleRunnerOptions,
 } from "./module-runner.js";
+// Test helpers: deterministic randomness for suites that must rerun a failing seed (conformance).
+export { seededRandom } from "../experiment/stats.js";
