@@ -1,4 +1,5 @@
 import { type Experiment, type Project, type Row, type StoredRow, type Table, claimsTable, hasErrorCode } from "@themis/core";
+import { appendOwned } from "@themis/core/backend";
 import { type StoredResult, resultId } from "./cache.js";
 import { hashOf } from "./hash.js";
 import { isLive } from "./liveness.js";
@@ -72,7 +73,7 @@ export class StageClaims {
   async claimMany(reqs: readonly ClaimRequest[]): Promise<StageClaim[]> {
     if (reqs.length === 0) return [];
     try {
-      await (await this.#claims()).appendMany(reqs.map((r) => this.#row(r, 0)));
+      await (await this.#claims())[appendOwned](reqs.map((r) => this.#row(r, 0)));
       return reqs.map(() => ({ verdict: "mine" }));
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
