@@ -117,8 +117,13 @@ export class StageClaims {
     for (const [block, h] of this.#holders) h.released = released.has(`${block}:${h.generation}`);
   }
 
+  /** FNV-1a of the row id, mixed (murmur3's finalizer): the same in every process, ~6x cheaper than sha256. */
   #blockOf(rowId: string): number {
-    return Number.parseInt(hashOf("block", rowId).slice(0, 8), 16) % this.#blocks;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < rowId.length; i++) h = Math.imul(h ^ rowId.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return ((h ^ (h >>> 16)) >>> 0) % this.#blocks;
   }
 
   #prefix(block: number): string {
@@ -187,7 +192,8 @@ export class StageClaims {
   async #verdicts(reqs: readonly ClaimRequest[], results: ReadonlyMap<string, StoredResult>): Promise<StageClaim[]> {
     const out: StageClaim[] = [];
     for (const r of reqs) {
-      const result = results.get(resultId(r.rowId, r.key));
+      // No hash for a result id when there is nothing to look up (the common case).
+      const result = results.size === 0 ? undefined : results.get(resultId(r.rowId, r.key));
       // A result is the answer, unless it is the error row this run set out to redo.
       if (result && (result.status === "ok" || result.pipeline_run !== r.failedIn)) out.push({ verdict: "done", result });
       else if (!this.#mine.has(this.#blockOf(r.rowId))) out.push({ verdict: "held" });

@@ -66,7 +66,7 @@ test("a new run after kill -9 takes over the dead runner's claims at once (its p
 });
 
 test("a runner killed mid-block: a new run takes its blocks over, runs its unfinished rows and not its finished ones", async () => {
-  // 2 blocks (r0-r2, r6, r7, r9-r11 and r3-r5, r8): each holds stored rows (r0-r4) and hanging ones.
+  // 2 blocks (r1, r2, r4, r5, r7, r8 and r0, r3, r6, r9-r11): each holds stored rows (r0-r4) and hanging ones.
   await killMidway(2);
   const [killed] = await listPipelineRuns(env.project, "k");
   const pipeline = resumePipeline({ definePipeline, moduleTask, stage });
