@@ -39,7 +39,8 @@ interface Held {
  * backend refuses a second row with that id, so one runner wins each generation. A block
  * whose runner is no longer live (finished, stale heartbeat, process gone) or released it
  * is taken over with the next generation; its rows are then looked up in the results first.
- * Releases are written when the stage ends: a block's rows arrive until then.
+ * Releases are written when the stage ends: a block's rows arrive until then. A runner whose
+ * own heartbeat lapsed looks again before it hands out more rows of its blocks.
  */
 export class StageClaims {
   readonly #open: () => Promise<Table>;
@@ -139,6 +140,7 @@ export class StageClaims {
   async claimMany(reqs: readonly ClaimRequest[]): Promise<StageClaim[]> {
     if (reqs.length === 0) return [];
     const table = await this.#claims();
+    await this.#recheckOwn(table);
     const fresh = new Set<number>();
     const known = new Set<number>();
     for (const r of reqs) {
@@ -165,8 +167,21 @@ export class StageClaims {
     return this.#verdicts(reqs, this.#late);
   }
 
+  /**
+   * When this run's own record looks dead to others (its heartbeat stalled past four beats:
+   * a suspended process, a storage outage), they may have taken its blocks over: a block
+   * with a next generation is no longer this run's, and its rows are asked again.
+   */
+  async #recheckOwn(table: Table): Promise<void> {
+    if (this.#mine.size === 0 || (await this.#isLive(this.#runId))) return;
+    for (const [block, held] of this.#mine) {
+      if (await get(table, `${this.#prefix(block)}${held.generation + 1}`)) this.#mine.delete(block);
+    }
+  }
+
   /** Ask again about rows that were held: their results (read now), else their blocks (taken over once their runner ended). */
   async claimAgain(reqs: readonly ClaimRequest[]): Promise<StageClaim[]> {
+    await this.#recheckOwn(await this.#claims());
     const checked = new Set<number>();
     for (const b of new Set(reqs.map((r) => this.#blockOf(r.rowId)))) if (!this.#mine.has(b) && (await this.#claimBlock(b))) checked.add(b);
     if (checked.size > 0) await this.#readLate(checked);

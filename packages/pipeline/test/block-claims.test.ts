@@ -124,3 +124,15 @@ test("per-row claims of an earlier version are read: a live runner's rows are he
   const verdicts = await (await claims("b")).claimMany(rows);
   expect(verdicts.map((v) => v.verdict)).toEqual(["held", "done", "mine", "mine"]);
 });
+
+test("a runner whose heartbeat lapsed looks again before it runs more rows of its blocks: the ones taken over are not its own any more", async () => {
+  await runRecord("late", false); // its record looks dead to others, as after a long stall
+  await runRecord("b", true);
+  const late = await claims("late");
+  const rows = reqs(40);
+  expect((await late.claimMany(rows.slice(0, 20))).every((v) => v.verdict === "mine")).toBe(true);
+  expect((await (await claims("b")).claimMany(rows.slice(0, 20))).every((v) => v.verdict === "mine")).toBe(true);
+  // More rows of the same blocks reach the late runner: b holds them now.
+  expect((await late.claimMany(rows.slice(20))).every((v) => v.verdict === "held")).toBe(true);
+  expect((await claimRows()).filter((c) => c.pipeline_run === "late")).toHaveLength(BLOCKS);
+});
