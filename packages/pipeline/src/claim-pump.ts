@@ -1,5 +1,5 @@
 import type { StoredResult } from "./cache.js";
-import type { StageClaim, StageClaims } from "./claims.js";
+import type { ClaimRequest, StageClaim, StageClaims } from "./claims.js";
 import { AsyncQueue } from "./queue.js";
 import type { WorkItem } from "./stage-task.js";
 
@@ -11,6 +11,8 @@ export interface ClaimCandidate {
   readonly item: WorkItem;
   readonly failedIn: string | undefined;
 }
+
+const request = (c: ClaimCandidate): ClaimRequest => ({ rowId: c.item.rowId, key: c.item.key.key, failedIn: c.failedIn });
 
 /** What the pump does with a row another runner did. */
 export type OnDoneElsewhere = (item: WorkItem, result: StoredResult) => void;
@@ -50,7 +52,7 @@ export class ClaimPump {
     try {
       while (this.#queued.length > 0 && this.#error === undefined) {
         const batch = this.#queued.splice(0, CLAIM_BATCH);
-        this.#apply(batch, await this.#claims.claimMany(batch.map((c) => ({ rowId: c.item.rowId, key: c.item.key.key, failedIn: c.failedIn }))));
+        this.#apply(batch, await this.#claims.claimMany(batch.map(request)));
       }
     } catch (error) {
       this.fail(error);
@@ -75,7 +77,7 @@ export class ClaimPump {
       await new Promise((resolve) => setTimeout(resolve, wait));
       const again = this.#held;
       this.#held = [];
-      for (const c of again) this.#apply([c], [await this.#claims.claim({ rowId: c.item.rowId, key: c.item.key.key, failedIn: c.failedIn })]);
+      this.#apply(again, await this.#claims.claimAgain(again.map(request)));
     }
     this.ready.end();
   }

@@ -1,4 +1,5 @@
 import { type Experiment, hasErrorCode } from "@themis/core";
+import { appendOwned } from "@themis/core/backend";
 import type { StoredResult } from "./cache.js";
 import type { StageIndex } from "./stage-index.js";
 
@@ -71,7 +72,8 @@ export class ResultWriter {
    */
   async #append(rows: StoredResult[]): Promise<StoredResult[]> {
     try {
-      await this.#table.appendMany(rows);
+      // Rows built by resultOf for this write alone, id first: no copy needed.
+      await this.#table[appendOwned](rows);
       return rows;
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;

@@ -23,6 +23,11 @@ export interface RunPipelineOptions extends Selection {
   signal?: AbortSignal;
   /** Milliseconds between heartbeats of the run's records (other runners judge it dead after four missed beats). Default 2000. */
   heartbeatMs?: number;
+  /**
+   * @internal Claim blocks per stage (default 1024): tests use a few, to have many rows per
+   * block. Every runner of a pipeline must use the same count.
+   */
+  claimBlocks?: number;
   /** Called when a stage starts and ends. */
   onEvent?: (event: { type: "stage-started" | "stage-ended"; stage: string; counts: StageCounts }) => void;
 }
@@ -180,7 +185,8 @@ export async function runPipeline(project: Project, pipeline: Pipeline, options:
     const pipelineRuns = await runsTable(project);
     for (const [i, s] of stages.entries()) {
       const table = stored[i]?.table;
-      if (s.mode === "run" && table) claims.set(s.name, StageClaims.open(project, pipelineRuns, table, recorder.record._row_id));
+      if (s.mode === "run" && table)
+        claims.set(s.name, StageClaims.open(project, pipelineRuns, table, recorder.record._row_id, `${s.codeHash}:${s.paramsHash}`, options.claimBlocks));
     }
   } catch (error) {
     await closeExecutors(executors);

@@ -1,4 +1,5 @@
 import { type Experiment, type Project, type Row, type Table, hasErrorCode } from "@themis/core";
+import { appendOwned } from "@themis/core/backend";
 import type { ResultEntry, StoredResult } from "./cache.js";
 import { hashOf } from "./hash.js";
 import { PACKED, TASK, type Task, entryLine, packLines, unpackCell } from "./index-codec.js";
@@ -228,7 +229,8 @@ export class StageIndex {
     const table = await this.#table();
     const rows = this.#rows(entries);
     try {
-      await table.appendMany(rows);
+      // Rows built just above, id first: no copy needed.
+      await table[appendOwned](rows);
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
       // Some are indexed already (a crash after the index write, another runner): the others one by one.

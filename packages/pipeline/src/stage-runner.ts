@@ -195,6 +195,8 @@ export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): 
     }
   }
   await writer.flush();
+  // Every result this run will write for the stage is stored: its blocks are free.
+  await run.claims.release();
 }
 
 /** A stage that is not run (`only` / `from`): its stored results stream on as they are. */

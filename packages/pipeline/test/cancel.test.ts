@@ -4,6 +4,9 @@ import { cancelPipelineRun, definePipeline, listPipelineRuns, runPipeline, stage
 import { type QaRow, registry, tempProject } from "./helpers.js";
 
 const N = 12;
+// Cancel requests are read at each heartbeat. Not shorter: a run counts as dead after four
+// missed beats, and at 30 ms a loaded machine (process tests in parallel) stalled a beat past that.
+const HEARTBEAT_MS = 250;
 let env: Awaited<ReturnType<typeof tempProject>>;
 let open: () => void;
 let gate: Promise<void>;
@@ -47,7 +50,7 @@ async function running(stage: string, rows: number) {
 }
 
 test("cancelling a stage run (themis runs cancel) stops that stage and the stages downstream of it; a resumed run finishes them", async () => {
-  const run = runPipeline(env.project, pipeline(), { registry, heartbeatMs: 30 });
+  const run = runPipeline(env.project, pipeline(), { registry, heartbeatMs: HEARTBEAT_MS });
   const record = await running("slow", 2);
   const slowRun = record.stages.slow?.run_id ?? "";
   await requestCancel(env.project, slowRun, "enough of slow");
@@ -67,7 +70,7 @@ test("cancelling a stage run (themis runs cancel) stops that stage and the stage
   // once the resumed run has beaten twice, so its requests were read at least once).
   open();
   gate = new Promise((resolve) => (open = resolve));
-  const resuming = runPipeline(env.project, pipeline(), { registry, heartbeatMs: 30, resume: true });
+  const resuming = runPipeline(env.project, pipeline(), { registry, heartbeatMs: HEARTBEAT_MS, resume: true });
   const beats = new Set<string>();
   while (beats.size < 3) {
     const [r] = await listPipelineRuns(env.project, "c");
@@ -83,7 +86,7 @@ test("cancelling a stage run (themis runs cancel) stops that stage and the stage
 });
 
 test("cancelling the pipeline run stops every stage; unknown and finished runs are told apart", async () => {
-  const run = runPipeline(env.project, pipeline(), { registry, heartbeatMs: 30 });
+  const run = runPipeline(env.project, pipeline(), { registry, heartbeatMs: HEARTBEAT_MS });
   const record = await running("slow", 2);
   expect(await cancelPipelineRun(env.project, record._row_id, "stop all")).toMatchObject({ requested: true, run: { status: "running" } });
   const summary = await run;

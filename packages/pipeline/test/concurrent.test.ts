@@ -14,9 +14,10 @@ beforeEach(async () => {
 });
 afterEach(() => env.cleanup());
 
-function runner(name: string, barrier: string): Promise<PipelineRunSummary> {
+function runner(name: string, barrier: string, claimBlocks?: number): Promise<PipelineRunSummary> {
+  const blocks = claimBlocks === undefined ? {} : { THEMIS_TEST_CLAIM_BLOCKS: String(claimBlocks) };
   const child = spawn(process.execPath, [new URL("./fixtures/run-concurrent.ts", import.meta.url).pathname, env.dir, name], {
-    env: { ...process.env, THEMIS_TEST_BARRIER: barrier },
+    env: { ...process.env, THEMIS_TEST_BARRIER: barrier, ...blocks },
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -26,9 +27,10 @@ function runner(name: string, barrier: string): Promise<PipelineRunSummary> {
   );
 }
 
-test("two processes running one pipeline at once compute each row once and lose none", async () => {
+// Default blocks (about one row each at this size), and 3 blocks of about 20 rows each.
+test.each([undefined, 3])("two processes running one pipeline at once compute each row once and lose none (claim blocks: %s)", async (blocks) => {
   const barrier = mkdtempSync(path.join(tmpdir(), "themis-barrier-"));
-  const [a, b] = await Promise.all([runner("a", barrier), runner("b", barrier)]);
+  const [a, b] = await Promise.all([runner("a", barrier, blocks), runner("b", barrier, blocks)]);
   expect([a.status, b.status]).toEqual(["completed", "completed"]);
   for (const stage of ["gen", "square"] as const) {
     const ca = a.stages[stage]?.counts;

@@ -19,10 +19,11 @@ async function rowsOf(experiment: string): Promise<number> {
   }
 }
 
-/** Start the resume pipeline in a child, wait until 5 rows are stored in both stages, kill -9 it. */
-async function killMidway(): Promise<void> {
+/** Start the resume pipeline in a child, wait until 5 rows are stored in both stages, kill -9 it (mid-block with few claim blocks). */
+async function killMidway(claimBlocks?: number): Promise<void> {
+  const blocks = claimBlocks === undefined ? {} : { THEMIS_TEST_CLAIM_BLOCKS: String(claimBlocks) };
   const child = spawn(process.execPath, [new URL("./fixtures/run-until-killed.ts", import.meta.url).pathname, env.dir], {
-    env: { ...process.env, THEMIS_TEST_HANG: "1" },
+    env: { ...process.env, THEMIS_TEST_HANG: "1", ...blocks },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -61,5 +62,24 @@ test("a new run after kill -9 takes over the dead runner's claims at once (its p
   expect(summary.stages.gen?.counts).toMatchObject({ cached: 5, computed: N - 5, elsewhere: 0 });
   const runs = await listPipelineRuns(env.project, "k");
   expect(runs.map((r) => r.status)).toEqual(["running", "completed"]); // the killed one stays as it was left
+  expect(await rowsOf("k-double")).toBe(N);
+});
+
+test("a runner killed mid-block: a new run takes its blocks over, runs its unfinished rows and not its finished ones", async () => {
+  // 2 blocks (r1, r2, r4, r5, r7, r8 and r0, r3, r6, r9-r11): each holds stored rows (r0-r4) and hanging ones.
+  await killMidway(2);
+  const [killed] = await listPipelineRuns(env.project, "k");
+  const pipeline = resumePipeline({ definePipeline, moduleTask, stage });
+  const summary = await runPipeline(env.project, pipeline, { registry, claimBlocks: 2 });
+  expect(summary.status).toBe("completed");
+  expect(summary.stages.gen?.counts).toMatchObject({ cached: 5, computed: N - 5, elsewhere: 0 });
+  const gen = await (await env.project.getExperiment("k-gen")).load();
+  expect(gen).toHaveLength(N);
+  expect(gen.filter((r) => r.pipeline_run === killed!._row_id)).toHaveLength(5);
+  // Each block the killed run claimed was taken over with the next generation.
+  const claims = await (await env.project.internalTable("experiment", "__claims.k-gen")).load();
+  const held = claims.filter((c) => c.released !== true);
+  expect(held.filter((c) => c.pipeline_run === killed!._row_id).map((c) => c.generation)).toEqual([0, 0]);
+  expect(held.filter((c) => c.pipeline_run === summary.runId).map((c) => c.generation)).toEqual([1, 1]);
   expect(await rowsOf("k-double")).toBe(N);
 });

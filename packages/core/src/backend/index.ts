@@ -75,6 +75,8 @@ export { decodeUriField, redactUrls } from "../uri-text.js";
 export { backoffDelay, type BackoffPolicy } from "../execution/retry.js";
 
 // The toolkit.
+// Appending rows a package built itself, without a copy (see its TSDoc).
+export { appendOwned } from "../storage/table.js";
 export { IdSet, fingerprint } from "./id-set.js";
 export {
   NETWORK_ERROR_CODES,

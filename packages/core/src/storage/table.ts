@@ -5,8 +5,13 @@ import type { TableKind, TableStore, TableStoreImpl } from "./contract.js";
 import { completeTableStore } from "./complete.js";
 
 /**
- * Key of {@link Table}'s append for rows core built itself (not exported from the package:
- * users' rows always get a copy, so that changing them after an append changes nothing).
+ * Key of {@link Table}'s append without a copy: `table[appendOwned](rows)`. For core and for
+ * packages built on core (exported from `@themis/core/backend`, e.g. for `@themis/pipeline`)
+ * that append rows they built themselves: fresh objects that nobody else holds or changes
+ * afterwards, `_row_id` first. A row that breaks this is copied and checked as `appendMany`
+ * would; a table with a schema copies all. Ids repeated within one batch are not refused:
+ * the caller keeps them unique. Users' rows always go through `appendMany` (a copy, so that
+ * changing them after an append changes nothing).
  */
 export const appendOwned: unique symbol = Symbol("themis.appendOwned");
 
