@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { Project, memoryBackend, toJsonRow, validateRowId } from "../src/index.js";
+import { Project, type Row, memoryBackend, toJsonRow, validateRowId } from "../src/index.js";
 
 describe("toJsonRow", () => {
   it("deep-copies plain JSON and drops undefined keys like JSON.stringify", () => {
@@ -15,7 +15,7 @@ describe("toJsonRow", () => {
     const out = toJsonRow(input);
     expect(JSON.stringify(out)).toBe('{"a":1,"b":{"c":[1,2],"d":{"e":"x"},"g":3},"h":[{"j":true}]}');
     const table = await (await Project.create("copy", memoryBackend)).createDataset("t");
-    const [id] = await table.appendMany([{ x: 1, _row_id: "late", y: { z: undefined, w: 2 } }]);
+    const [id] = await table.appendMany([{ x: 1, _row_id: "late", y: { z: undefined, w: 2 } } as unknown as Row]);
     expect(id).toBe("late");
     expect(JSON.stringify(await table.get("late"))).toBe('{"_row_id":"late","x":1,"y":{"w":2}}');
   });

@@ -26,6 +26,7 @@ describe("@themis/core/backend", () => {
       "NotFoundError",
       "ROW_ID",
       "seededRandom",
+      "appendOwned",
     ]) {
       expect(typeof (backend as Record<string, unknown>)[name], name).not.toBe("undefined");
     }
