@@ -1,8 +1,8 @@
-// The claims suite on local/csv files: runners killed with SIGKILL at a random moment, and a
-// dataset one row past a block. No "frozen" area: a runner frozen while it holds the
-// experiment file's lock keeps every other runner on the host waiting on that lock, since its
-// process is alive, until lockTimeoutMs, then they fail with ERR_THEMIS_CONFLICT: file locks,
-// not claims.
+// The claims suite on local/csv files: runners killed with SIGKILL at a random moment, runners
+// whose wall clocks are minutes off, and a dataset one row past a block. No "frozen" area: a
+// runner frozen while it holds the experiment file's lock keeps every other runner on the host
+// waiting on that lock, since its process is alive, until lockTimeoutMs, then they fail with
+// ERR_THEMIS_CONFLICT: file locks, not claims.
 import { claimsSuite } from "@themis/conformance";
 import { localCsvBackend } from "../src/index.js";
 import { removeDir, tempDir } from "./helpers.js";
@@ -22,6 +22,6 @@ claimsSuite({
   rows: 320,
   killSeeds: [6],
   smallRows: [65],
-  areas: ["killed", "small"],
+  areas: ["killed", "small", "skewed"],
   timeout: 90_000,
 });

@@ -68,4 +68,11 @@ describe("claims suite options", () => {
   it("refuse a dataset too small for the frozen and killed tests", () => {
     expect(() => resolveClaimsOptions({ ...base, rows: 100 })).toThrow(/at least 192/);
   });
+  it("run every area by default, skewed clocks too", () => {
+    expect(resolveClaimsOptions(base).areas).toEqual(["frozen", "killed", "small", "appended", "skewed"]);
+  });
+  it("refuse a timeout of 2 minutes or more with the skewed area (a test must be shorter than the skew), not without it", () => {
+    expect(() => resolveClaimsOptions({ ...base, timeout: 120_000 })).toThrow(/under 120000 ms/);
+    expect(resolveClaimsOptions({ ...base, timeout: 120_000, areas: ["killed"] }).timeout).toBe(120_000);
+  });
 });

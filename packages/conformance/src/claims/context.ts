@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { expect } from "vitest";
-import { Project, resolveModuleFile } from "@themis/core";
+import { Project, type RunRecord, getRun, resolveModuleFile } from "@themis/core";
 import type { ResolvedClaimsSuiteOptions } from "./options.js";
 import { type Runner, type RunnerJob, startRunner } from "./processes.js";
 
@@ -22,6 +22,8 @@ export interface ClaimsSetup {
   go(): void;
   /** The stored results, read in this process. */
   results(): Promise<ResultRows>;
+  /** The record of run `runId` (its `started_at`, `heartbeat_at`, … as its runner wrote them). */
+  run(runId: string): Promise<RunRecord>;
   /** Append `count` rows to the dataset, numbered from `from`. */
   append(from: number, count: number): Promise<void>;
   /** Kill the runners still alive (a failed test's), close the project, remove the store and the marker. */
@@ -84,6 +86,7 @@ export function claimsContext(options: ResolvedClaimsSuiteOptions): ClaimsContex
       },
       go: () => writeFileSync(`${marker}.go`, ""),
       results: async () => (await project.getExperiment("shared")).load(),
+      run: (runId) => getRun(project, runId),
       append: async (from, count) => {
         await (await project.getDataset("qa")).appendMany(Array.from({ length: count }, (_, i) => ({ n: from + i })));
       },

@@ -1,7 +1,7 @@
 import type { StorageBackendDefinition } from "@themis/core";
 
 /** The areas of the claims suite, each a group of tests that can run on its own. */
-export const CLAIMS_AREAS = ["frozen", "killed", "small", "appended"] as const;
+export const CLAIMS_AREAS = ["frozen", "killed", "small", "appended", "skewed"] as const;
 
 /**
  * One area of the claims suite:
@@ -12,6 +12,9 @@ export const CLAIMS_AREAS = ["frozen", "killed", "small", "appended"] as const;
  * - `killed`: one of 3 runners killed (SIGKILL) at a seeded moment mid-block, then a resume.
  * - `small`: datasets of {@link ClaimsSuiteOptions.smallRows} rows, 3 runners at once.
  * - `appended`: rows appended to the dataset while runners are on it.
+ * - `skewed`: runners whose wall clocks are 2 minutes behind and ahead (as on machines with
+ *   badly set clocks): all alive, none takes over another's blocks; one of them killed
+ *   (SIGKILL), the others take its blocks over.
  */
 export type ClaimsArea = (typeof CLAIMS_AREAS)[number];
 
@@ -58,7 +61,7 @@ export interface ClaimsSuiteOptions {
    * latency makes healthy runners look stale. Default 500.
    */
   heartbeatMs?: number;
-  /** Dataset size of the `frozen` and `killed` tests; at least 192 (3 blocks of 64). Default 640. */
+  /** Dataset size of the `frozen`, `killed` and `skewed` tests; at least 192 (3 blocks of 64). Default 640. */
   rows?: number;
   /** Seeds of the `killed` tests, one test each: a seed picks the kill moment and victim. Default [1, 2, 3]. */
   killSeeds?: readonly number[];
@@ -68,7 +71,10 @@ export interface ClaimsSuiteOptions {
   areas?: readonly ClaimsArea[];
   /** Skip the whole suite with this reason (e.g. the server is not running). */
   skip?: string | false;
-  /** Per-test timeout in ms of the `frozen`, `killed` and `appended` tests. Default 60 s. */
+  /**
+   * Per-test timeout in ms of the `frozen`, `killed`, `appended` and `skewed` tests. Default
+   * 60 s; under 2 minutes with the `skewed` area (which tells a runner's clock is off by it).
+   */
   timeout?: number;
   /** Per-test timeout in ms of the `small` tests (a hang there fails on it). Default 30 s. */
   smallTimeout?: number;
@@ -92,5 +98,8 @@ export function resolveClaimsOptions(options: ClaimsSuiteOptions): ResolvedClaim
   // The frozen runner is stopped after 100 rows and the kill lands within the first block:
   // fewer rows and the run could be over before either.
   if (resolved.rows < 192) throw new Error(`claims suite "${options.name}": rows must be at least 192, got ${resolved.rows}`);
+  // The skewed tests tell a runner's clock is off (2 min) by its start time lying outside the test.
+  if (resolved.areas.includes("skewed") && resolved.timeout >= 120_000)
+    throw new Error(`claims suite "${options.name}": timeout must be under 120000 ms, got ${resolved.timeout}`);
   return resolved;
 }

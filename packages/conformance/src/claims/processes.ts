@@ -27,6 +27,11 @@ export interface RunnerJob {
   /** How long each row's task takes. */
   delayMs: number;
   concurrency: number;
+  /**
+   * How far the runner's wall clock is off, in ms (ahead when positive): the runner shifts
+   * `Date` by it before core loads, as on a machine with a badly set clock. Default 0.
+   */
+  clockOffsetMs?: number;
 }
 
 /** How a runner process ended. */

@@ -4,6 +4,7 @@ import { type ClaimsContext, claimsContext } from "./context.js";
 import { frozenTests } from "./frozen.js";
 import { killedTests } from "./killed.js";
 import { CLAIMS_AREAS, type ClaimsArea, type ClaimsSuiteOptions, resolveClaimsOptions } from "./options.js";
+import { skewedTests } from "./skewed.js";
 import { smallTests } from "./small.js";
 
 const AREA_TESTS: Record<ClaimsArea, (ctx: ClaimsContext) => void> = {
@@ -11,6 +12,7 @@ const AREA_TESTS: Record<ClaimsArea, (ctx: ClaimsContext) => void> = {
   killed: killedTests,
   small: smallTests,
   appended: appendedTests,
+  skewed: skewedTests,
 };
 
 /**
@@ -19,7 +21,8 @@ const AREA_TESTS: Record<ClaimsArea, (ctx: ClaimsContext) => void> = {
  * blocks) must keep exactly one ok result per row, and run a row twice only when its holder
  * died before storing its result, while real runner processes share one experiment on the
  * backend under test and are killed (SIGKILL), frozen past staleness (SIGSTOP/SIGCONT),
- * started together on datasets of about one block, and joined by rows appended mid-run.
+ * started together on datasets of about one block, joined by rows appended mid-run, and
+ * run with wall clocks minutes off (alive, then one killed).
  * Each runner is a `node` child process that imports the backend as a user's process would
  * (`module` + `exportName`) and builds it from each test's `store(label).config`; the suite
  * checks the stored results through `definition` in this process. POSIX signals: Linux and
