@@ -18,17 +18,26 @@ export interface StoredResult extends Row {
   cache_key: string;
   /** The dataset row's hash (root stages) or the upstream rows' cache keys (downstream stages). */
   input_hash: string;
-  code_hash: string;
-  params_hash: string;
-  /** The pipeline run that computed it. */
-  pipeline_run: string;
-  /** The stage run (in core's `__runs`) that computed it: `themis runs show` counts its errors. */
+  /**
+   * The stage run (in core's `__runs`) that computed it: `themis runs show` counts its errors.
+   * `<pipeline run>.<stage>` (see stageRunId): the pipeline run is read from it.
+   */
   run_id: string;
-  /** `<code_hash>:<params_hash>`, as in the stage run's record: `themis runs compare` joins two stage runs on it. */
+  /**
+   * `<code_hash>:<params_hash>`, as in the stage run's record: `themis runs compare` joins two
+   * stage runs on it, and the code and parameters hashes are read from it.
+   */
   task_key: string;
   attempts: number;
   duration_ms: number;
   finished_at: string;
+}
+
+/** Columns of results written by earlier versions only: now read from `task_key` and `run_id`. */
+interface OldColumns {
+  code_hash?: unknown;
+  params_hash?: unknown;
+  pipeline_run?: unknown;
 }
 
 /**
@@ -36,10 +45,62 @@ export interface StoredResult extends Row {
  * there when the result was read from the results table or computed in this run; a result
  * known from the index only has its output read when a downstream row needs it.
  */
-export type ResultEntry = Pick<
-  StoredResult,
-  "_row_id" | "dataset_row_id" | "status" | "cache_key" | "input_hash" | "code_hash" | "params_hash" | "pipeline_run"
-> & { output?: JsonValue };
+export type ResultEntry = Pick<StoredResult, "_row_id" | "dataset_row_id" | "status" | "cache_key" | "input_hash"> & {
+  code_hash: string;
+  params_hash: string;
+  /** The pipeline run that computed it. */
+  pipeline_run: string;
+  output?: JsonValue;
+};
+
+// The last task key and run id split: a run's rows share them, so their parts are split
+// once and shared, not sliced (and kept) once per row.
+let lastTaskKey = "";
+let lastTask: readonly [string, string] = ["", ""];
+let lastRunId = "";
+let lastPipelineRun = "";
+
+/** `[code_hash, params_hash]` of a task key `<code_hash>:<params_hash>`. */
+export function taskOf(taskKey: string): readonly [string, string] {
+  if (taskKey !== lastTaskKey) {
+    const at = taskKey.indexOf(":");
+    lastTask = [taskKey.slice(0, at), taskKey.slice(at + 1)];
+    lastTaskKey = taskKey;
+  }
+  return lastTask;
+}
+
+/** The pipeline run of a stage run id `<pipeline run>.<stage>` (a stage's part holds no `.`). */
+export function pipelineRunOf(runId: string): string {
+  if (runId !== lastRunId) {
+    lastPipelineRun = runId.slice(0, runId.lastIndexOf("."));
+    lastRunId = runId;
+  }
+  return lastPipelineRun;
+}
+
+/** The pipeline run that computed a stored result (written in the row by older versions). */
+export function resultRun(row: Pick<StoredResult, "run_id">): string {
+  const old = (row as OldColumns).pipeline_run;
+  return typeof old === "string" ? old : pipelineRunOf(row.run_id);
+}
+
+/**
+ * A result read from storage as an entry too: the code, parameters and pipeline run that
+ * rows no longer hold are set on it (in memory only), read from `task_key` and `run_id`.
+ */
+export function asEntry(row: StoredResult): StoredResult & ResultEntry {
+  const entry = row as StoredResult & ResultEntry;
+  [entry.code_hash, entry.params_hash] = codeAndParams(row);
+  entry.pipeline_run = resultRun(row);
+  return entry;
+}
+
+/** A stored result's code and parameters hashes: its own columns in old results, else its task key's parts. */
+function codeAndParams(row: StoredResult): readonly [string, string] {
+  const old = row as OldColumns;
+  return typeof old.code_hash === "string" && typeof old.params_hash === "string" ? [old.code_hash, old.params_hash] : taskOf(row.task_key);
+}
 
 /** Why a row runs, or that it does not. */
 export type RowReason = "cached" | "new" | "input-changed" | "upstream-changed" | "code-changed" | "parameters-changed" | "failed-before";
@@ -100,15 +161,16 @@ export interface StageResults {
  * of 100 000 rows would otherwise hold every output of every stage until it ends).
  */
 export function entryOf(row: StoredResult): ResultEntry {
+  const [code, params] = codeAndParams(row);
   return {
     _row_id: row._row_id,
     dataset_row_id: row.dataset_row_id,
     status: row.status,
     cache_key: row.cache_key,
     input_hash: row.input_hash,
-    code_hash: row.code_hash,
-    params_hash: row.params_hash,
-    pipeline_run: row.pipeline_run,
+    code_hash: code,
+    params_hash: params,
+    pipeline_run: resultRun(row),
   };
 }
 
@@ -166,7 +228,7 @@ async function openTable(project: Project, experiment: string, create: boolean):
 /** Every stored result, read from the results table itself (append order: the last row of a dataset row is its latest). */
 export async function readAllResults(table: Experiment<StoredResult>): Promise<StageResults> {
   const results: StageResults = { latest: new Map(), older: new Map() };
-  for await (const row of table.entries()) keepLatest(results, row);
+  for await (const row of table.entries()) keepLatest(results, asEntry(row));
   return results;
 }
 

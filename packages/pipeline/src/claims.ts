@@ -1,6 +1,6 @@
 import { type Experiment, type Project, type Row, type StoredRow, type Table, claimsTable, hasErrorCode } from "@themis/core";
 import { appendOwned } from "@themis/core/backend";
-import { type StoredResult, resultId } from "./cache.js";
+import { type StoredResult, resultId, resultRun } from "./cache.js";
 import { hashOf } from "./hash.js";
 import { isLive } from "./liveness.js";
 import type { PipelineRunRecord } from "./run-record.js";
@@ -210,7 +210,7 @@ export class StageClaims {
       // No hash for a result id when there is nothing to look up (the common case).
       const result = results.size === 0 ? undefined : results.get(resultId(r.rowId, r.key));
       // A result is the answer, unless it is the error row this run set out to redo.
-      if (result && (result.status === "ok" || result.pipeline_run !== r.failedIn)) out.push({ verdict: "done", result });
+      if (result && (result.status === "ok" || resultRun(result) !== r.failedIn)) out.push({ verdict: "done", result });
       else if (!this.#mine.has(this.#blockOf(r.rowId))) out.push({ verdict: "held" });
       else out.push((await this.#oldHeld(r)) ? { verdict: "held" } : { verdict: "mine" });
     }

@@ -1,7 +1,14 @@
 import { type Experiment, hasErrorCode } from "@themis/core";
 import { appendOwned } from "@themis/core/backend";
-import type { StoredResult } from "./cache.js";
+import { type ResultEntry, type StoredResult, asEntry, entryOf } from "./cache.js";
 import type { StageIndex } from "./stage-index.js";
+
+/** A result to write, and the index entry that describes it. */
+interface Pending {
+  row: StoredResult;
+  stored: boolean;
+  entry: ResultEntry;
+}
 
 /**
  * Writes a stage's results as they finish, one batch at a time: new rows in one
@@ -17,11 +24,11 @@ export class ResultWriter {
   readonly #table: Experiment<StoredResult>;
   readonly #onError: (error: unknown) => void;
   readonly #index: StageIndex | undefined;
-  #pending: { row: StoredResult; stored: boolean }[] = [];
+  #pending: Pending[] = [];
   #draining: Promise<void> | undefined;
   /** Ids of results found stored already: indexed by {@link flush}. */
   readonly #unindexed = new Set<string>();
-  #elsewhere: StoredResult[] = [];
+  #elsewhere: ResultEntry[] = [];
   #error: unknown;
 
   constructor(table: Experiment<StoredResult>, onError: (error: unknown) => void, index?: StageIndex) {
@@ -30,9 +37,12 @@ export class ResultWriter {
     this.#index = index;
   }
 
-  /** Write `row`: an update when the table already holds its id (`stored`), else an append. */
-  add(row: StoredResult, stored: boolean): void {
-    this.#pending.push({ row, stored });
+  /**
+   * Write `row`: an update when the table already holds its id (`stored`), else an append.
+   * `entry` indexes it (made from `row` when not given).
+   */
+  add(row: StoredResult, stored: boolean, entry: ResultEntry = entryOf(row)): void {
+    this.#pending.push({ row, stored, entry });
     // Not after an error: #drain would end at once, clearing #draining before `??=` stored
     // its settled promise, and flush would await that promise forever (a microtask spin).
     if (this.#error === undefined) this.#draining ??= this.#drain();
@@ -43,17 +53,17 @@ export class ResultWriter {
       while (this.#pending.length > 0 && this.#error === undefined) {
         const batch = this.#pending;
         this.#pending = [];
-        const appends: StoredResult[] = [];
-        const updates: StoredResult[] = [];
-        for (const p of batch) (p.stored ? updates : appends).push(p.row);
+        const appends: Pending[] = [];
+        const updates: Pending[] = [];
+        for (const p of batch) (p.stored ? updates : appends).push(p);
         if (appends.length > 0) {
           // Not `#index?.append(await this.#append(...))`: without an index, `?.` would skip the write too.
           const appended = await this.#append(appends);
           await this.#index?.append(appended, this.#table);
         }
-        for (const r of updates) {
-          await this.#table.update(r._row_id, r);
-          await this.#index?.update(r);
+        for (const p of updates) {
+          await this.#table.update(p.row._row_id, p.row);
+          await this.#index?.update(p.entry);
         }
       }
     } catch (error) {
@@ -70,21 +80,21 @@ export class ResultWriter {
    * others row by row: each key keeps one result. Returns the rows appended, to index; the
    * ones already there are indexed by {@link flush}, as stored.
    */
-  async #append(rows: StoredResult[]): Promise<StoredResult[]> {
+  async #append(pending: Pending[]): Promise<ResultEntry[]> {
     try {
       // Rows built by resultOf for this write alone, id first: no copy needed.
-      await this.#table[appendOwned](rows);
-      return rows;
+      await this.#table[appendOwned](pending.map((p) => p.row));
+      return pending.map((p) => p.entry);
     } catch (error) {
       if (!hasErrorCode(error, "ERR_THEMIS_ALREADY_EXISTS")) throw error;
-      const appended: StoredResult[] = [];
-      for (const r of rows) {
+      const appended: ResultEntry[] = [];
+      for (const { row, entry } of pending) {
         try {
-          await this.#table.append(r);
-          appended.push(r);
+          await this.#table.append(row);
+          appended.push(entry);
         } catch (e) {
           if (!hasErrorCode(e, "ERR_THEMIS_ALREADY_EXISTS")) throw e;
-          this.#unindexed.add(r._row_id);
+          this.#unindexed.add(row._row_id);
         }
       }
       return appended;
@@ -98,15 +108,15 @@ export class ResultWriter {
    */
   async #indexStored(): Promise<void> {
     if (this.#unindexed.size === 0 || this.#index === undefined) return;
-    const stored: StoredResult[] = [];
-    for await (const row of this.#table.entries()) if (this.#unindexed.has(row._row_id)) stored.push(row);
+    const stored: ResultEntry[] = [];
+    for await (const row of this.#table.entries()) if (this.#unindexed.has(row._row_id)) stored.push(asEntry(row));
     await this.#index.append(stored, this.#table);
     this.#unindexed.clear();
   }
 
   /** A result another runner stored: indexed by {@link flush} (it may have crashed before indexing it). */
   storedElsewhere(row: StoredResult): void {
-    this.#elsewhere.push(row);
+    this.#elsewhere.push(asEntry(row));
   }
 
   /** Wait until everything added is written; throws the first write error. */

@@ -8,6 +8,7 @@ import { type Pipeline, experimentOf } from "./define.js";
  * Empty when the stage never ran.
  */
 export async function stageResults(project: Project, pipeline: Pipeline, stage: string): Promise<Map<string, StoredResult>> {
-  // Read from the results table itself (not the index): every entry is a whole stored result.
-  return (await openResults(project, experimentOf(pipeline, stage), false)).results.latest as Map<string, StoredResult>;
+  // Read from the results table itself (not the index): every entry is a whole stored result
+  // (with code_hash, params_hash and pipeline_run set, read from task_key and run_id).
+  return (await openResults(project, experimentOf(pipeline, stage), false)).results.latest as unknown as Map<string, StoredResult>;
 }

@@ -4,6 +4,7 @@ import {
   type RowKey,
   type StageResults,
   type StoredResult,
+  asEntry,
   decide,
   entryOf,
   hasStored,
@@ -74,9 +75,6 @@ function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredRes
     error,
     cache_key: item.key.key,
     input_hash: item.key.inputHash,
-    code_hash: item.key.codeHash,
-    params_hash: item.key.paramsHash,
-    pipeline_run: run.runId,
     run_id: stageRunId(run.runId, run.name),
     task_key: `${item.key.codeHash}:${item.key.paramsHash}`,
     attempts: outcome.attempts,
@@ -141,11 +139,12 @@ async function feed(run: StageRun, source: AsyncIterable<ReadyRow>, pump: ClaimP
 async function* toCompute(run: StageRun, source: AsyncIterable<ReadyRow>, items: Map<number, WorkItem>, writer: ResultWriter): AsyncGenerator<WorkItem> {
   const pump = new ClaimPump(run.claims, (item, result) => {
     // Stored by this very run before it was killed (resumed): reused, not done elsewhere.
-    if (result.pipeline_run === run.runId) run.counts.cached++;
+    const entry = asEntry(result);
+    if (entry.pipeline_run === run.runId) run.counts.cached++;
     else run.counts.elsewhere++;
-    writer.storedElsewhere(result);
-    keepLatest(run.results, result);
-    emitStored(run, item.rowId, result);
+    writer.storedElsewhere(entry);
+    keepLatest(run.results, entry);
+    emitStored(run, item.rowId, entry);
   });
   const feeding = feed(run, source, pump)
     .then(() => pump.finish(run.signal))
@@ -183,8 +182,9 @@ export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): 
     const row = resultOf(run, item, outcome);
     // A row cancelled mid-way is not stored: the next run does it.
     if (!(outcome.ok === false && run.signal.aborted)) {
-      writer.add(row, hasStored(run.results, row));
-      keepLatest(run.results, entryOf(row));
+      const entry = entryOf(row);
+      writer.add(row, hasStored(run.results, row), entry);
+      keepLatest(run.results, entry);
     }
     if (row.status === "ok") {
       run.counts.computed++;

@@ -6,7 +6,16 @@ import type { StoredResult } from "../src/cache.js";
 import { ResultWriter } from "../src/result-writer.js";
 
 const result = (n: number): StoredResult =>
-  ({ _row_id: `r${n}`, dataset_row_id: `d${n}`, status: "ok", output: n, error: null, cache_key: `k${n}` }) as StoredResult;
+  ({
+    _row_id: `r${n}`,
+    dataset_row_id: `d${n}`,
+    status: "ok",
+    output: n,
+    error: null,
+    cache_key: `k${n}`,
+    task_key: "c:p",
+    run_id: "run.stage",
+  }) as StoredResult;
 
 describe("ResultWriter after a write error", () => {
   it("reports the error once and flush rejects with it, also for rows added after the error", async () => {

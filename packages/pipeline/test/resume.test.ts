@@ -75,7 +75,8 @@ test("a runner killed mid-block: a new run takes its blocks over, runs its unfin
   expect(summary.stages.gen?.counts).toMatchObject({ cached: 5, computed: N - 5, elsewhere: 0 });
   const gen = await (await env.project.getExperiment("k-gen")).load();
   expect(gen).toHaveLength(N);
-  expect(gen.filter((r) => r.pipeline_run === killed!._row_id)).toHaveLength(5);
+  // A result's stage run id is `<pipeline run>.<stage>`.
+  expect(gen.filter((r) => r.run_id === `${killed!._row_id}.gen`)).toHaveLength(5);
   // Each block the killed run claimed was taken over with the next generation.
   const claims = await (await env.project.internalTable("experiment", "__claims.k-gen")).load();
   const held = claims.filter((c) => c.released !== true);
