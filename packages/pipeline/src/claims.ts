@@ -1,4 +1,4 @@
-import { type Experiment, type Project, type Row, type StoredRow, type Table, claimsTable, hasErrorCode } from "@themis/core";
+import { type Experiment, HeartbeatWatch, type Project, type Row, type StoredRow, type Table, claimsTable, hasErrorCode } from "@themis/core";
 import { appendOwned } from "@themis/core/backend";
 import { type StoredResult, resultId, resultRun } from "./cache.js";
 import { hashOf } from "./hash.js";
@@ -52,6 +52,8 @@ export class StageClaims {
   readonly #runId: string;
   readonly #blocks: number;
   readonly #live = new Map<string, { live: boolean; at: number }>();
+  /** One watch for every look of this runner: a holder is dead once its heartbeat stops changing, on this machine's clock. */
+  readonly #watch = new HeartbeatWatch();
   readonly #mine = new Map<number, Held>();
   /** Latest claim seen of blocks other runs hold (from the scan at start, or a refused append). */
   readonly #holders = new Map<number, { generation: number; runId: string; released: boolean }>();
@@ -283,7 +285,7 @@ export class StageClaims {
   async #isLive(runId: string): Promise<boolean> {
     const cached = this.#live.get(runId);
     if (cached && Date.now() - cached.at < 500) return cached.live;
-    const live = isLive(await get(this.#runs, runId));
+    const live = isLive(await get(this.#runs, runId), this.#watch);
     this.#live.set(runId, { live, at: Date.now() });
     return live;
   }

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { runState } from "@themis/core";
+import { type HeartbeatWatch, runState } from "@themis/core";
 import type { PipelineRunRecord } from "./run-record.js";
 
 /** Default milliseconds between heartbeats of a pipeline run record. */
@@ -19,15 +19,21 @@ function processGone(pid: number): boolean {
  * Whether a pipeline run still runs: its status, unless a "running" run's heartbeat is old
  * (core's rule: four missed beats) or its process is gone from this very host (a run killed
  * with kill -9 here is known dead at once instead of after four beats).
+ *
+ * With `watch` (kept for successive looks, as claims do), "old" is judged on this machine's
+ * own clock: the heartbeat has not changed for four beats (see core's HeartbeatWatch), so a
+ * machine whose clock is off does not take a live run for dead. Without it (a single look:
+ * resume, cancel), the wall clocks of the two machines are compared.
  */
-export function isLive(record: PipelineRunRecord | undefined): boolean {
+export function isLive(record: PipelineRunRecord | undefined, watch?: HeartbeatWatch): boolean {
   if (record === undefined) return false;
-  const state = runState({
+  const beat = {
     status: record.status,
     started_at: record.started_at,
     heartbeat_at: record.heartbeat_at ?? record.started_at,
     heartbeat_ms: record.heartbeat_ms ?? PIPELINE_HEARTBEAT_MS,
-  });
+  };
+  const state = watch ? watch.state(record._row_id, beat) : runState(beat);
   if (state !== "running") return false;
   return !(record.host === hostname() && record.pid !== process.pid && processGone(record.pid));
 }
