@@ -28,7 +28,10 @@ function runner(name: string, barrier: string, claimBlocks?: number): Promise<Pi
 }
 
 // Default blocks (about one row each at this size), and 3 blocks of about 20 rows each.
-test.each([undefined, 3])("two processes running one pipeline at once compute each row once and lose none (claim blocks: %s)", async (blocks) => {
+test.each([
+  ["the default 1024 claim blocks", undefined],
+  ["3 claim blocks", 3],
+] as const)("two processes running one pipeline at once compute each row once and lose none (%s)", async (_label, blocks) => {
   const barrier = mkdtempSync(path.join(tmpdir(), "themis-barrier-"));
   const [a, b] = await Promise.all([runner("a", barrier, blocks), runner("b", barrier, blocks)]);
   expect([a.status, b.status]).toEqual(["completed", "completed"]);
