@@ -31,7 +31,7 @@ export const localCsvConfigSchema = z.strictObject({
     .max(MAX_TIMER_MS)
     .default(10_000)
     .describe(
-      "A table lock whose owner runs on another host (a shared file system) and did not refresh it for this long is broken. A lock whose owner is a process of this host is never broken while that process runs, whatever its age, and at once when it no longer runs.",
+      "A table lock whose owner runs on another host (a shared file system) is broken once a waiter has seen it go unrefreshed for this long (on the waiter's own clock, so hosts' clocks may disagree). A lock whose owner is a process of this host is never broken while that process runs, whatever its age, and at once when it no longer runs.",
     ),
   lockTimeoutMs: z
     .number()

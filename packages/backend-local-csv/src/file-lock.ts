@@ -8,11 +8,11 @@ import {
   dropClaims,
   exists,
   ignoreErrors,
-  isAbandoned,
+  LockWatch,
   lockKey,
   readLock,
   readRecordFd,
-  SELF,
+  currentProcess,
   writeRecord,
   type CommittedTable,
   type LockRecord,
@@ -68,7 +68,8 @@ const isCode = (error: unknown, code: string): boolean => (error as NodeJS.Errno
  *   waits (it leaves a `<table>.lock.wait` marker).
  * - **Breaking** a lock: only when its owner is a process of this host that no longer runs
  *   (whatever the lock's age: a live owner is never broken), or, for an owner on another
- *   host, when not refreshed for `staleMs`. One atomic step: the breaker claims the stale
+ *   host, when the waiter has not seen it refreshed for `staleMs` (its own clock: see
+ *   {@link LockWatch}). One atomic step: the breaker claims the stale
  *   lock by its token (O_EXCL `.claim-<token>-<k>`, so one breaker wins), then `rename()`s
  *   its own record, carrying the dead owner's committed length, over the lock.
  * - **Verifying** ownership is one `fstat`: a lock replaced or removed has no links left.
@@ -120,7 +121,7 @@ export class TableLock {
       this.#drop(); // lost while idle (removed by hand, or broken from another host): take it anew
     }
     if (Date.now() < this.#yieldUntil) await this.#letWaiterIn();
-    const record: LockRecord = { ...SELF, token: randomBytes(8).toString("hex"), since: new Date().toISOString() };
+    const record: LockRecord = { ...currentProcess, token: randomBytes(8).toString("hex"), since: new Date().toISOString() };
     const temp = `${this.path}.${record.token}.new`;
     const fd = openSync(temp, "wx");
     try {
@@ -140,6 +141,8 @@ export class TableLock {
     let delay = 0.25;
     let nextCheck = 0;
     let last: SeenLock | undefined;
+    // One watch per wait: a lock of another host is judged by whether it changes while we wait.
+    const watch = new LockWatch(this.#options.staleMs);
     for (;;) {
       try {
         linkSync(temp, this.path);
@@ -153,7 +156,7 @@ export class TableLock {
         nextCheck = now + OWNER_CHECK_MS;
         last = readLock(this.path);
         if (last === undefined) continue; // released meanwhile
-        if (isAbandoned(last, this.#options.staleMs, now)) {
+        if (watch.abandoned(last)) {
           const taken = this.#takeOver(last, fd, record, temp);
           if (taken) return taken.inherited;
           continue;

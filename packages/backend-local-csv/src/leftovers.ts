@@ -2,7 +2,7 @@ import { readdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { isAbandoned, readLock } from "./lock-record.js";
 import { BACKEND_NAME } from "./names.js";
-import { isRunning, SELF } from "./process-identity.js";
+import { currentProcess, processRunning } from "@themis/core/backend";
 
 // A rewrite's temp file whose writer still runs on this host is kept; one older than this
 // is removed whoever wrote it (a writer on another host, or a pid reused since).
@@ -32,7 +32,7 @@ export async function removeLeftovers(table: string, staleMs: number): Promise<n
     const temp = name.startsWith(`.${base}.`) && name.endsWith(".tmp") ? /^(\d+)\./.exec(name.slice(base.length + 2)) : null;
     if (temp) {
       const info = await stat(file).catch(() => undefined);
-      dead = info !== undefined && (isRunning({ host: SELF.host, pid: Number(temp[1]) }) === false || now - info.mtimeMs > TEMP_MAX_AGE_MS);
+      dead = info !== undefined && (processRunning({ host: currentProcess.host, pid: Number(temp[1]) }) === false || now - info.mtimeMs > TEMP_MAX_AGE_MS);
       if (dead) removed += info!.size;
     } else if (name.startsWith(`${base}.lock.`) && (name.endsWith(".new") || name.includes(".claim-"))) {
       const seen = readLock(file);

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { isRunning, SELF, type ProcessIdentity } from "./process-identity.js";
+import { CLOCK_SKEW_TOLERANCE_MS } from "@themis/core";
+import { currentProcess, type ProcessIdentity, processRunning } from "@themis/core/backend";
 
 /**
  * The table file as its lock holder last vouched for it: `[0, size)` of the file with
@@ -76,13 +77,52 @@ export function readLock(path: string): SeenLock | undefined {
 }
 
 /**
- * Whether the holder of a lock (or of a claim) is gone: a process of this host that no
- * longer runs (whatever the age: a live one is never judged dead), or, for a holder on
- * another host (a shared file system), a file not refreshed for `staleMs`.
+ * Whether the holder of a lock (or of a claim) is gone, at a single look: a process of this
+ * host that no longer runs (whatever the age: a live one is never judged dead), or, for a
+ * holder on another host (a shared file system), a file whose mtime is older than `staleMs`
+ * plus core's `CLOCK_SKEW_TOLERANCE_MS` (hosts' clocks may disagree by minutes: a younger
+ * one needs watching, see {@link LockWatch}).
  */
 export function isAbandoned(seen: SeenLock, staleMs: number, now = Date.now()): boolean {
-  const running = seen.record ? isRunning(seen.record) : undefined;
-  return running === undefined ? now - seen.mtimeMs > staleMs : !running;
+  const running = seen.record ? processRunning(seen.record) : undefined;
+  return running === undefined ? now - seen.mtimeMs > staleMs + CLOCK_SKEW_TOLERANCE_MS : !running;
+}
+
+/**
+ * Judges the locks a contender keeps finding, on its own clock (as core's `HeartbeatWatch`
+ * judges runs): the holder of a lock on another host is gone once the lock file's mtime
+ * (refreshed by a live holder every `staleMs / 4`) has not changed for `staleMs` of this
+ * process's monotonic clock. Comparing that mtime with this host's wall clock would break
+ * live locks of a host whose clock is behind, and wait on dead ones of a host ahead. Only
+ * a lock older than `staleMs` plus `CLOCK_SKEW_TOLERANCE_MS` at first sight is gone at once
+ * ({@link isAbandoned}). Holders on this host are judged by their process, as there.
+ */
+export class LockWatch {
+  readonly #staleMs: number;
+  readonly #now: () => number;
+  /** Lock (inode and token) -> the mtime last seen, and when it was first seen. */
+  readonly #seen = new Map<string, { mtimeMs: number; since: number }>();
+
+  constructor(staleMs: number, now: () => number = () => performance.now()) {
+    this.#staleMs = staleMs;
+    this.#now = now;
+  }
+
+  abandoned(seen: SeenLock, wallNow = Date.now()): boolean {
+    const running = seen.record ? processRunning(seen.record) : undefined;
+    if (running !== undefined) return !running;
+    const key = `${seen.ino}:${seen.record?.token ?? ""}`;
+    const known = this.#seen.get(key);
+    const now = this.#now();
+    if (known === undefined && isAbandoned(seen, this.#staleMs, wallNow)) return true;
+    if (known === undefined || known.mtimeMs !== seen.mtimeMs) {
+      // First sight, or refreshed since the last look: alive, watched afresh from now.
+      if (known === undefined && this.#seen.size > 64) this.#seen.clear(); // locks long gone
+      this.#seen.set(key, { mtimeMs: seen.mtimeMs, since: now });
+      return false;
+    }
+    return now - known.since > this.#staleMs;
+  }
 }
 
 /** The name under which a lock's takeover is claimed: only one breaker per stale lock. */
@@ -141,4 +181,4 @@ export function exists(path: string): boolean {
   }
 }
 
-export { SELF };
+export { currentProcess };

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Project } from "@themis/core";
 import { localCsvBackend } from "../src/index.js";
 import { TableLock } from "../src/file-lock.js";
-import { SELF } from "../src/process-identity.js";
+import { currentProcess } from "@themis/core/backend";
 import { deadPid, removeDir, tableFile, tempDir } from "./helpers.js";
 
 const rootDir = tempDir();
@@ -31,9 +31,19 @@ describe("the table lock", () => {
     const d = await p.createDataset("d");
     const lockFile = `${tableFile(rootDir, "reused", "dataset", "d")}.lock`;
     // Our parent runs, but it is not the process that wrote this record: its start time differs.
-    await writeFile(lockFile, JSON.stringify({ pid: process.ppid, host: hostname(), boot: SELF.boot, start: "1", token: "t", since: "then" }));
+    await writeFile(lockFile, JSON.stringify({ pid: process.ppid, host: hostname(), boot: currentProcess.boot, start: "1", token: "t", since: "then" }));
     await d.append({ a: 1 });
     expect((await d.load()).length).toBe(1);
+    await p.close();
+  });
+
+  it.runIf(process.platform === "linux")("is not broken while fresh when its owner is in another pid namespace (a container with this host name)", async () => {
+    const p = await Project.create("otherns", localCsvBackend, { rootDir, lockStaleMs: 600_000, lockTimeoutMs: 1500 });
+    const d = await p.createDataset("d");
+    const lockFile = `${tableFile(rootDir, "otherns", "dataset", "d")}.lock`;
+    // Its pid does not run here, but it numbers the processes of another namespace: it may well run there.
+    await writeFile(lockFile, JSON.stringify({ ...currentProcess, pid: deadPid(), pidns: "pid:[1]", token: "t", since: "now" }));
+    await expect(d.append({ a: 1 })).rejects.toMatchObject({ code: "ERR_THEMIS_CONFLICT" });
     await p.close();
   });
 
@@ -103,13 +113,51 @@ describe("the table lock", () => {
     await gone(lockFile);
   });
 
+  describe("an owner on another host whose clock is off (a shared file system)", () => {
+    const MINUTE = 60_000;
+    const otherHost = (file: string) => writeFile(file, JSON.stringify({ pid: 1, host: "skewed-host.invalid", token: "skewed", since: "then" }));
+    const setMtime = (file: string, ms: number) => utimes(file, new Date(ms), new Date(ms));
+
+    it("2 minutes behind: its lock is not broken while it refreshes it, and is once it stops", async () => {
+      const p = await Project.create("behind", localCsvBackend, { rootDir, lockStaleMs: 1000, lockTimeoutMs: 10_000 });
+      const d = await p.createDataset("d");
+      const lockFile = `${tableFile(rootDir, "behind", "dataset", "d")}.lock`;
+      await otherHost(lockFile);
+      // Its refreshes, dated by its clock: 2 minutes older than ours, each newer than the last.
+      let refreshes = 0;
+      const refresh = setInterval(() => void setMtime(lockFile, Date.now() - 2 * MINUTE).then(() => refreshes++), 200);
+      await setMtime(lockFile, Date.now() - 2 * MINUTE);
+      let stopped = false;
+      const appended = d.append({ a: 1 }).then(() => stopped);
+      await new Promise((r) => setTimeout(r, 1800));
+      clearInterval(refresh);
+      stopped = true;
+      // The append got the lock only after the refreshes stopped (a look at the mtime alone breaks it at once).
+      expect(await appended).toBe(true);
+      expect(refreshes).toBeGreaterThan(3);
+      expect((await d.load()).length).toBe(1);
+      await p.close();
+    });
+
+    it("2 minutes ahead: its lock is broken once it has not changed for lockStaleMs", async () => {
+      const p = await Project.create("ahead", localCsvBackend, { rootDir, lockStaleMs: 1000, lockTimeoutMs: 10_000 });
+      const d = await p.createDataset("d");
+      const lockFile = `${tableFile(rootDir, "ahead", "dataset", "d")}.lock`;
+      await otherHost(lockFile);
+      await setMtime(lockFile, Date.now() + 2 * MINUTE);
+      await d.append({ a: 1 });
+      expect((await d.load()).length).toBe(1);
+      await p.close();
+    });
+  });
+
   it("is broken by one breaker only: a live claim on the stale lock makes others wait; a dead claimant's claim is skipped", async () => {
     const p = await Project.create("claims", localCsvBackend, { rootDir, lockStaleMs: 600_000, lockTimeoutMs: 1500 });
     const d = await p.createDataset("d");
     const lockFile = `${tableFile(rootDir, "claims", "dataset", "d")}.lock`;
     await writeFile(lockFile, JSON.stringify({ pid: deadPid(), host: hostname(), token: "deadbeef", since: "then" }));
     // Another breaker (alive: this process) is inside the takeover of that very lock.
-    await writeFile(`${lockFile}.claim-deadbeef-1`, JSON.stringify({ ...SELF, token: "other", since: "now" }));
+    await writeFile(`${lockFile}.claim-deadbeef-1`, JSON.stringify({ ...currentProcess, token: "other", since: "now" }));
     await expect(d.append({ a: 1 })).rejects.toMatchObject({ code: "ERR_THEMIS_CONFLICT" });
     // That breaker was killed before it finished: its claim no longer counts.
     await writeFile(`${lockFile}.claim-deadbeef-1`, JSON.stringify({ pid: deadPid(), host: hostname(), token: "other", since: "then" }));

@@ -1,6 +1,8 @@
 // The claims suite on a real S3 (Ceph radosgw): a holder frozen (SIGSTOP) past its heartbeat
 // and woken after its blocks were taken over, runners killed with SIGKILL at random moments,
-// runners whose wall clocks are minutes off, and a dataset one row past a block.
+// and a dataset one row past a block. No "skewed" area: judging runners on skewed clocks is
+// core's (its HeartbeatWatch), whatever the storage; local/csv's claims tests run it, and at
+// ~17 s a test on this server it is the slowest part of the suite.
 import { claimsSuite } from "@themis/conformance";
 import { s3Backend } from "../src/index.js";
 import { backendConfig, freshBucket, s3Server } from "./support/env.js";
@@ -24,6 +26,6 @@ claimsSuite({
   rows: 320,
   killSeeds: [4, 5],
   smallRows: [65],
-  areas: ["frozen", "killed", "small", "skewed"],
+  areas: ["frozen", "killed", "small"],
   timeout: 90_000,
 });

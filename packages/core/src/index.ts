@@ -92,8 +92,12 @@ export {
   getRun,
   listRuns,
   runState,
+  runnerGone,
+  runnerProcess,
   type RunCounts,
+  type RunLiveness,
   type RunRecord,
+  type RunnerProcess,
   type RunState,
   type RunStatus,
 } from "./experiment/run-record.js";

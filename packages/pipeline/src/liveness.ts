@@ -1,24 +1,14 @@
-import { hostname } from "node:os";
 import { type HeartbeatWatch, runState } from "@themis/core";
 import type { PipelineRunRecord } from "./run-record.js";
 
 /** Default milliseconds between heartbeats of a pipeline run record. */
 export const PIPELINE_HEARTBEAT_MS = 2000;
 
-function processGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (error) {
-    // EPERM: it exists under another user.
-    return (error as NodeJS.ErrnoException).code === "ESRCH";
-  }
-}
-
 /**
  * Whether a pipeline run still runs: its status, unless a "running" run's heartbeat is old
- * (core's rule: four missed beats) or its process is gone from this very host (a run killed
- * with kill -9 here is known dead at once instead of after four beats).
+ * (core's rule: four missed beats) or its process is gone from this very host and pid
+ * namespace (core's `runnerGone`: a run killed with kill -9 here is known dead at once
+ * instead of after four beats). Records of earlier versions have only host and pid.
  *
  * With `watch` (kept for successive looks, as claims do), "old" is judged on this machine's
  * own clock: the heartbeat has not changed for four beats (see core's HeartbeatWatch), so a
@@ -32,8 +22,7 @@ export function isLive(record: PipelineRunRecord | undefined, watch?: HeartbeatW
     started_at: record.started_at,
     heartbeat_at: record.heartbeat_at ?? record.started_at,
     heartbeat_ms: record.heartbeat_ms ?? PIPELINE_HEARTBEAT_MS,
+    runner: record.runner ?? { host: record.host, pid: record.pid, boot: null, start: null, pidns: null },
   };
-  const state = watch ? watch.state(record._row_id, beat) : runState(beat);
-  if (state !== "running") return false;
-  return !(record.host === hostname() && record.pid !== process.pid && processGone(record.pid));
+  return (watch ? watch.state(record._row_id, beat) : runState(beat)) === "running";
 }

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { JsonValue, Project, Row, Table } from "@themis/core";
+import { type JsonValue, type Project, type Row, type RunnerProcess, type Table, runnerProcess } from "@themis/core";
 
 /** The internal table pipeline runs are recorded in. */
 export const PIPELINE_RUNS_TABLE = "__pipeline_runs";
@@ -31,6 +31,8 @@ export interface PipelineRunRecord extends Row {
   resumed: number;
   host: string;
   pid: number;
+  /** The runner's process (absent in records of versions before it): see core's `runnerGone`. */
+  runner: RunnerProcess | null;
   /** Last sign of life (ISO time), written every `heartbeat_ms` while the run runs. */
   heartbeat_at: string;
   heartbeat_ms: number;
@@ -60,6 +62,7 @@ export function newRecord(runId: string, pipeline: string, stages: { [stage: str
     resumed: 0,
     host: hostname(),
     pid: process.pid,
+    runner: runnerProcess(),
     heartbeat_at: now,
     heartbeat_ms: heartbeatMs,
     stages,

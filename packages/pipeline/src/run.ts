@@ -1,5 +1,6 @@
+import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import { type ExecutionBackend, type Project, type Registry, type RunRecord, UnsupportedError } from "@themis/core";
+import { type ExecutionBackend, type Project, type Registry, type RunRecord, UnsupportedError, runnerProcess } from "@themis/core";
 import { CancelWatch, type CancelTarget } from "./cancel-watch.js";
 import { StageClaims } from "./claims.js";
 import type { Pipeline } from "./define.js";
@@ -83,7 +84,10 @@ async function startRecord(
       error: null,
       heartbeat_at: now,
       heartbeat_ms: heartbeatMs,
+      // Resumed here: another host's readers must not judge this run by the pid of the old one.
+      host: hostname(),
       pid: process.pid,
+      runner: runnerProcess(),
     };
     await table.update(record._row_id, record);
     return record;

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { JsonValue, Project, RunRecord, RunStatus, Table } from "@themis/core";
+import { type JsonValue, type Project, type RunRecord, type RunStatus, type Table, runnerProcess } from "@themis/core";
 import type { PreparedStage } from "./prepare.js";
 import type { Stage } from "./stage.js";
 import type { StageCounts } from "./stage-runner.js";
@@ -58,6 +58,7 @@ export function stageRunRecord(
     heartbeat_ms: ids.heartbeatMs,
     host: hostname(),
     pid: process.pid,
+    runner: runnerProcess(),
     counts: { total: null, succeeded: 0, failed: 0, skipped: 0, claimed_elsewhere: 0 },
     error: null,
     metrics: {},

@@ -1,7 +1,9 @@
 // Pipeline claims judge other runners on this machine's own clock (a HeartbeatWatch): a
 // runner on a machine whose clock is minutes off is neither taken for dead while it beats
 // nor kept alive once it stops.
-import { HeartbeatWatch } from "@themis/core";
+import { spawnSync } from "node:child_process";
+import { hostname } from "node:os";
+import { HeartbeatWatch, runnerProcess } from "@themis/core";
 import { describe, expect, it } from "vitest";
 import { isLive } from "../src/liveness.js";
 import type { PipelineRunRecord } from "../src/run-record.js";
@@ -19,6 +21,7 @@ const record = (beatAt: number): PipelineRunRecord => ({
   resumed: 0,
   host: "another-host.invalid",
   pid: 1,
+  runner: null,
   heartbeat_at: new Date(beatAt).toISOString(),
   heartbeat_ms: BEAT_MS,
   stages: {},
@@ -74,5 +77,26 @@ describe("isLive with a watch (pipeline claims)", () => {
     const done = { ...record(c.wall()), status: "completed" as const };
     expect(isLive(done)).toBe(false);
     expect(isLive(done, c.watch)).toBe(false);
+  });
+});
+
+describe("isLive of a runner on this host", () => {
+  const exited = () => spawnSync(process.execPath, ["-e", ""]).pid ?? 0;
+  const fresh = (over: Pick<PipelineRunRecord, "host" | "pid" | "runner">): PipelineRunRecord => ({ ...record(Date.now()), ...over });
+
+  it("a runner whose process is gone is dead at once, with a fresh heartbeat, watched or not", () => {
+    const pid = exited();
+    const gone = fresh({ host: hostname(), pid, runner: { ...runnerProcess(), pid } });
+    expect(isLive(gone)).toBe(false);
+    expect(isLive(gone, new HeartbeatWatch())).toBe(false);
+    // A record of an earlier version (host and pid only) is judged the same way.
+    expect(isLive(fresh({ host: hostname(), pid, runner: null }))).toBe(false);
+    expect(isLive(fresh({ host: hostname(), pid: process.pid, runner: runnerProcess() }))).toBe(true);
+  });
+
+  it.runIf(process.platform === "linux")("a runner in another pid namespace (a container sharing the host name) is not judged by its pid", () => {
+    const pid = exited();
+    const other = fresh({ host: hostname(), pid, runner: { ...runnerProcess(), pid, pidns: "pid:[1]" } });
+    expect(isLive(other, new HeartbeatWatch())).toBe(true);
   });
 });

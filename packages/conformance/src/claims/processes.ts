@@ -32,6 +32,12 @@ export interface RunnerJob {
    * `Date` by it before core loads, as on a machine with a badly set clock. Default 0.
    */
   clockOffsetMs?: number;
+  /**
+   * The host name the runner reports (`os.hostname()`, set before core loads), as a runner on
+   * another machine would: its run record then names that host, so the other runners cannot
+   * see its process end and judge it by its heartbeat alone. Default: this host's.
+   */
+  host?: string;
 }
 
 /** How a runner process ended. */

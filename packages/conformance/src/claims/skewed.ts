@@ -15,7 +15,13 @@ export const SKEW_MS = Math.floor(CLOCK_SKEW_TOLERANCE_MS * 0.4);
 const CLOCKS = { behind: -SKEW_MS, right: 0, ahead: SKEW_MS } as const;
 type Clock = keyof typeof CLOCKS;
 
-/** Runners whose wall clocks are off by minutes, as on machines with badly set clocks. */
+/** Where a skewed runner says it runs: another machine, so a dead one is known by its heartbeat only (not its process). */
+const hostOf = (tag: Clock): string => `${tag}.claims-suite.invalid`;
+
+/**
+ * Runners whose wall clocks are off by minutes, as on machines with badly set clocks: each
+ * reports its own host name, so the others judge it by its heartbeat, on their own clocks.
+ */
 export function skewedTests(ctx: ClaimsContext): void {
   const { rows: N, heartbeatMs, timeout } = ctx.options;
   // Rows slow enough that a run lasts about 2 staleness windows (4 beats each, 3 runners of
@@ -29,7 +35,7 @@ export function skewedTests(ctx: ClaimsContext): void {
     try {
       const before = Date.now();
       const tags = Object.keys(CLOCKS) as Clock[];
-      const runners = tags.map((tag) => s.start(tag, { delayMs, clockOffsetMs: CLOCKS[tag] }));
+      const runners = tags.map((tag) => s.start(tag, { delayMs, clockOffsetMs: CLOCKS[tag], host: hostOf(tag) }));
       await Promise.all(runners.map((r) => r.ready));
       s.go();
       const summaries = await Promise.all(runners.map(succeeded));
@@ -53,11 +59,11 @@ export function skewedTests(ctx: ClaimsContext): void {
         const before = Date.now();
         const tags: Clock[] = [victim, "right", opposite[victim]];
         // The victim first: started together, the others could claim every block before it claims one.
-        const first = s.start(victim, { delayMs, clockOffsetMs: CLOCKS[victim] });
+        const first = s.start(victim, { delayMs, clockOffsetMs: CLOCKS[victim], host: hostOf(victim) });
         await first.ready;
         s.go();
         await startedRows(s, first, victim, 1);
-        const others = tags.slice(1).map((tag) => s.start(tag, { delayMs, clockOffsetMs: CLOCKS[tag] }));
+        const others = tags.slice(1).map((tag) => s.start(tag, { delayMs, clockOffsetMs: CLOCKS[tag], host: hostOf(tag) }));
         const runners = [first, ...others];
         await Promise.all(others.map((r) => r.ready));
         // Killed mid-run, once the others have looked at its blocks while it was alive: their runs
@@ -108,6 +114,7 @@ async function expectClockOff(s: ClaimsSetup, tag: Clock, before: number): Promi
   if (runId === undefined) throw new Error(`runner ${tag} wrote no run id`);
   const startedAt = Date.parse(String((await s.run(runId)).started_at));
   const now = Date.now();
+  expect((await s.run(runId)).host, `${tag}'s host`).toBe(hostOf(tag));
   if (CLOCKS[tag] < 0) expect(startedAt, `${tag}'s started_at`).toBeLessThan(before);
   else if (CLOCKS[tag] > 0) expect(startedAt, `${tag}'s started_at`).toBeGreaterThan(now);
   else expect(startedAt >= before && startedAt <= now, `${tag}'s started_at within the test`).toBe(true);

@@ -104,3 +104,5 @@ export {
 } from "./module-runner.js";
 // Test helpers: deterministic randomness for suites that must rerun a failing seed (conformance).
 export { seededRandom } from "../experiment/stats.js";
+// Whether a process recorded by another one (a lock holder, a runner) still runs.
+export { currentProcess, processRunning, processStart, type ProcessIdentity } from "./process-identity.js";

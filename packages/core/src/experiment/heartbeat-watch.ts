@@ -1,4 +1,4 @@
-import { DEFAULT_HEARTBEAT_MS, type RunRecord, type RunState, STALE_AFTER_BEATS } from "./run-record.js";
+import { DEFAULT_HEARTBEAT_MS, type RunLiveness, type RunState, STALE_AFTER_BEATS, runnerGone } from "./run-record.js";
 
 /**
  * How far another machine's wall clock may be off this one's without a {@link HeartbeatWatch}
@@ -15,7 +15,7 @@ export interface HeartbeatWatchOptions {
 }
 
 /** What a watch needs of a run record. */
-export type WatchedRecord = Pick<RunRecord, "status" | "heartbeat_at" | "heartbeat_ms" | "started_at">;
+export type WatchedRecord = RunLiveness;
 
 interface Seen {
   /** The `heartbeat_at` text last seen: compared, never read as a time. */
@@ -39,7 +39,8 @@ interface Seen {
  * are wall clocks compared: a run whose heartbeat is older than that plus
  * {@link CLOCK_SKEW_TOLERANCE_MS} is stale at once (a run dead for long, found by a resumer
  * after a crash); any other is watched from then on. Keep one watch for successive looks
- * (one per runner): a new watch starts from nothing.
+ * (one per runner): a new watch starts from nothing. A run whose process is known gone from
+ * this host ({@link runnerGone}: kill -9, a crash) is stale at once, whatever its heartbeat.
  */
 export class HeartbeatWatch {
   readonly #seen = new Map<string, Seen>();
@@ -58,6 +59,7 @@ export class HeartbeatWatch {
       this.#seen.delete(runId);
       return record.status;
     }
+    if (runnerGone(record)) return "stale";
     const beat = String(record.heartbeat_at ?? record.started_at);
     const interval = typeof record.heartbeat_ms === "number" && record.heartbeat_ms > 0 ? record.heartbeat_ms : DEFAULT_HEARTBEAT_MS;
     const window = STALE_AFTER_BEATS * interval;

@@ -2,6 +2,7 @@ import type { JobError } from "../execution/contract.js";
 import type { ProjectView } from "./project-view.js";
 import { NotFoundError } from "../errors.js";
 import type { JsonValue, Row } from "../rows.js";
+import { type ProcessIdentity, currentProcess, processRunning } from "../backend/process-identity.js";
 import type { MetricSummary } from "./metrics.js";
 import type { Provenance } from "./provenance.js";
 
@@ -19,6 +20,25 @@ export const DEFAULT_HEARTBEAT_MS = 5000;
 
 /** A running run is stale when its last heartbeat is older than this many heartbeat intervals. */
 export const STALE_AFTER_BEATS = 4;
+
+/**
+ * The process a run runs in, as {@link ProcessIdentity} (JSON: nulls where unknown): lets a
+ * reader on the same host and pid namespace see at once that a runner is gone (kill -9, a
+ * crash) instead of after {@link STALE_AFTER_BEATS} missed heartbeats.
+ */
+export type RunnerProcess = {
+  host: string;
+  pid: number;
+  boot: string | null;
+  start: string | null;
+  pidns: string | null;
+};
+
+/** This process, as a run record stores it. */
+export function runnerProcess(): RunnerProcess {
+  const { host, pid, boot, start, pidns } = currentProcess;
+  return { host, pid, boot: boot ?? null, start: start ?? null, pidns: pidns ?? null };
+}
 
 /** Counters of a run. */
 export interface RunCounts {
@@ -62,6 +82,8 @@ export interface RunRecord extends Row {
   heartbeat_ms: number;
   host: string;
   pid: number;
+  /** The runner's process (missing in records of versions before it, which have only host and pid). */
+  runner: RunnerProcess | null;
   counts: RunCounts;
   /** Why the run failed (not per-row failures: those are error rows). */
   error: JsonValue;
@@ -79,16 +101,26 @@ export function errorJson(error: JobError | undefined): JsonValue {
   return error === undefined ? null : (JSON.parse(JSON.stringify(error)) as JsonValue);
 }
 
+/** What {@link runState} and `HeartbeatWatch` read of a run record. */
+export type RunLiveness = Pick<RunRecord, "status" | "heartbeat_at" | "heartbeat_ms" | "started_at"> & { runner?: RunnerProcess | null | undefined };
+
+/** Whether the record's runner process is known to be gone: it ran on this host and pid namespace and no longer runs. */
+export function runnerGone(record: { runner?: ProcessIdentity | null | undefined }): boolean {
+  return record.runner != null && processRunning(record.runner) === false;
+}
+
 /**
  * What a run is at time `now` (ms since the epoch): its status, except that a "running"
  * run whose last heartbeat is older than {@link STALE_AFTER_BEATS} intervals is "stale"
- * (its runner was killed, lost its machine or its storage). For display (`themis runs
- * list`): it compares the runner's wall clock (`heartbeat_at`) with the reader's, so a
- * clock off by a few intervals shows live runs stale or dead ones running. Taking a run's
- * work over is decided by a `HeartbeatWatch` instead, on the reader's own clock.
+ * (its runner was killed, lost its machine or its storage), as is one whose process is
+ * known gone from this very host ({@link runnerGone}). For display (`themis runs list`):
+ * it compares the runner's wall clock (`heartbeat_at`) with the reader's, so a clock off by
+ * a few intervals shows live runs stale or dead ones running. Taking a run's work over is
+ * decided by a `HeartbeatWatch` instead, on the reader's own clock.
  */
-export function runState(record: Pick<RunRecord, "status" | "heartbeat_at" | "heartbeat_ms" | "started_at">, now: number = Date.now()): RunState {
+export function runState(record: RunLiveness, now: number = Date.now()): RunState {
   if (record.status !== "running") return record.status;
+  if (runnerGone(record)) return "stale";
   const beat = Date.parse(record.heartbeat_at ?? record.started_at);
   const interval = typeof record.heartbeat_ms === "number" && record.heartbeat_ms > 0 ? record.heartbeat_ms : DEFAULT_HEARTBEAT_MS;
   return Number.isFinite(beat) && now - beat > STALE_AFTER_BEATS * interval ? "stale" : "running";

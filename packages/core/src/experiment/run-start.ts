@@ -14,7 +14,7 @@ import { CANCELS_TABLE } from "./cancel.js";
 import { claimsTable } from "./claim-ids.js";
 import { collectProvenance } from "./provenance.js";
 import type { RunExperimentOptions } from "./run-options.js";
-import { DEFAULT_HEARTBEAT_MS, RUNS_TABLE, type RunRecord } from "./run-record.js";
+import { DEFAULT_HEARTBEAT_MS, RUNS_TABLE, type RunRecord, runnerProcess } from "./run-record.js";
 import { openOrCreateExperiment, packageVersions, redactedExecutorConfig, taskKeyOf } from "./run-setup.js";
 import { RowCount } from "./run-total.js";
 
@@ -94,6 +94,7 @@ export async function startRun<I extends Row, O>(project: ProjectView, options: 
       heartbeat_ms: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
       host: hostname(),
       pid: process.pid,
+      runner: runnerProcess(),
       counts: { total: null, succeeded: 0, failed: 0, skipped: 0, claimed_elsewhere: 0 },
       error: null,
       reason: null,
