@@ -5,8 +5,8 @@
 //   node bench/pipeline.bench.ts                 (BENCH_SCALE=small: 2 000 rows)
 //   BENCH_SCALE=full node bench/pipeline.bench.ts (100 000 rows; BENCH_ROWS=N for another size)
 // Options, to profile or repeat one part (e.g. `node --cpu-prof bench/pipeline.bench.ts`):
-//   BENCH_ONLY=full|pipeline|plan|cached|changed  one part (pipeline: the full run's pipeline
-//                                        side alone, to profile it; plan / cached / changed compute the pipeline
+//   BENCH_ONLY=full|pipeline|by-hand|plan|cached|changed  one part (pipeline, by-hand: one side of
+//                                        the full run alone, to profile it; plan / cached / changed compute the pipeline
 //                                        once first, unless BENCH_DIR already holds it)
 //   BENCH_ROUNDS=N                       repeat the part N times; the full run alternates which
 //                                        side goes first (interleaved A/B), on fresh projects
@@ -159,17 +159,18 @@ const dir = keep ?? mkdtempSync(path.join(tmpdir(), "themis-bench-pipeline-"));
 try {
   console.log(`BENCH_SCALE=${full ? "full" : "small"}: 3 stages x ${N.toLocaleString("en-US")} rows on local/csv, local executor, concurrency ${CONCURRENCY}`);
   if (ONLY === undefined || ONLY === "full") await fullRuns(dir);
-  if (ONLY === "pipeline") {
+  if (ONLY === "pipeline" || ONLY === "by-hand") {
     for (let round = 0; round < ROUNDS; round++) {
       const project = await freshProject(dir, `alone-${round}`);
       const l = load();
-      const t = await measure(() => runPipeline(project, benchPipeline(), { registry }));
-      console.log(`   runPipeline alone ${ms(t.wall)} cpu ${ms(t.cpu)} load ${l}, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB after`);
+      const t = await measure(() => (ONLY === "pipeline" ? runPipeline(project, benchPipeline(), { registry }) : byHand(project)));
+      (globalThis as { gc?: () => void }).gc?.();
+      console.log(`   ${ONLY} alone ${ms(t.wall)} cpu ${ms(t.cpu)} load ${l}, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB after`);
       await project.close();
       rmSync(path.join(dir, `alone-${round}`), { recursive: true, force: true });
     }
   }
-  if (ONLY !== "full" && ONLY !== "pipeline") {
+  if (ONLY !== "full" && ONLY !== "pipeline" && ONLY !== "by-hand") {
     const project = await computedProject(dir);
     if (ONLY === undefined || ONLY === "plan" || ONLY === "cached") await nothingChanged(project, ONLY ?? "both");
     if (ONLY === undefined) {

@@ -30,6 +30,8 @@ export class ResultWriter {
   readonly #unindexed = new Set<string>();
   #elsewhere: ResultEntry[] = [];
   #error: unknown;
+  /** Waiters of {@link room}: woken when a write takes the pending rows (or fails). */
+  #roomWaiters: (() => void)[] = [];
 
   constructor(table: Experiment<StoredResult>, onError: (error: unknown) => void, index?: StageIndex) {
     this.#table = table;
@@ -48,11 +50,33 @@ export class ResultWriter {
     if (this.#error === undefined) this.#draining ??= this.#drain();
   }
 
+  /** Rows added and not yet taken by a write. */
+  get backlog(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Resolves once fewer than `limit` rows wait to be written (or writing failed): the stage
+   * stops taking finished rows meanwhile, so that a storage slower than the tasks holds the
+   * rows back in the executor (which then reads no more input), not in memory here.
+   */
+  room(limit: number): Promise<void> {
+    if (this.#pending.length < limit || this.#error !== undefined || this.#draining === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  #wakeRoom(): void {
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#pending.length > 0 && this.#error === undefined) {
         const batch = this.#pending;
         this.#pending = [];
+        this.#wakeRoom();
         const appends: Pending[] = [];
         const updates: Pending[] = [];
         for (const p of batch) (p.stored ? updates : appends).push(p);
@@ -71,6 +95,7 @@ export class ResultWriter {
       this.#onError(error);
     } finally {
       this.#draining = undefined;
+      this.#wakeRoom();
     }
   }
 

@@ -66,7 +66,13 @@ function errorJson(error: { code?: string; name?: string; message: string }): Js
   return { code: error.code ?? null, name: error.name ?? null, message: error.message };
 }
 
-function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredResult {
+/** What every result row of a stage run shares: its run id and task key (built once, not per row). */
+interface StageConstants {
+  readonly runId: string;
+  readonly taskKey: string;
+}
+
+function resultOf(fixed: StageConstants, item: WorkItem, outcome: MapOutcome): StoredResult {
   const base = (status: "ok" | "error", output: JsonValue, error: JsonValue): StoredResult => ({
     _row_id: resultId(item.rowId, item.key.key),
     dataset_row_id: item.rowId,
@@ -75,8 +81,9 @@ function resultOf(run: StageRun, item: WorkItem, outcome: MapOutcome): StoredRes
     error,
     cache_key: item.key.key,
     input_hash: item.key.inputHash,
-    run_id: stageRunId(run.runId, run.name),
-    task_key: `${item.key.codeHash}:${item.key.paramsHash}`,
+    run_id: fixed.runId,
+    // Every key of a stage run is made of its code and parameters hashes (see keyFor).
+    task_key: fixed.taskKey,
     attempts: outcome.attempts,
     duration_ms: Math.round(outcome.durationMs * 1000) / 1000,
     finished_at: new Date().toISOString(),
@@ -101,6 +108,9 @@ function emitStored(run: StageRun, rowId: string, stored: ResultEntry): void {
 
 /** Rows of the source read ahead of the stage's executor at most (storage reads wait beyond). */
 const READ_AHEAD = 2048;
+
+/** Finished rows waiting for their write at most: beyond, the stage waits for the storage. */
+const WRITE_AHEAD = 4096;
 
 /** Feed the pump: blocked and cached rows are emitted at once, the others claimed. */
 async function feed(run: StageRun, source: AsyncIterable<ReadyRow>, pump: ClaimPump): Promise<void> {
@@ -168,6 +178,7 @@ export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): 
   const writer = new ResultWriter(run.table, run.onError, run.index);
   const items = new Map<number, WorkItem>();
   const spec = run.spec;
+  const fixed: StageConstants = { runId: stageRunId(run.runId, run.name), taskKey: `${run.codeHash}:${run.paramsHash}` };
   const outcomes = map(liftTask(spec.task), toCompute(run, source, items, writer), {
     executor: run.executor,
     signal: run.signal,
@@ -179,12 +190,13 @@ export async function runStage(run: StageRun, source: AsyncIterable<ReadyRow>): 
     const item = items.get(outcome.index);
     if (item === undefined) continue; // cannot happen: map yields each index it was given once
     items.delete(outcome.index);
-    const row = resultOf(run, item, outcome);
+    const row = resultOf(fixed, item, outcome);
     // A row cancelled mid-way is not stored: the next run does it.
     if (!(outcome.ok === false && run.signal.aborted)) {
       const entry = entryOf(row);
       writer.add(row, hasStored(run.results, row), entry);
       keepLatest(run.results, entry);
+      if (writer.backlog >= WRITE_AHEAD) await writer.room(WRITE_AHEAD);
     }
     if (row.status === "ok") {
       run.counts.computed++;

@@ -4,6 +4,7 @@ import { memoryBackend, Project } from "@themis/core";
 import { describe, expect, it } from "vitest";
 import type { StoredResult } from "../src/cache.js";
 import { ResultWriter } from "../src/result-writer.js";
+import { appendOwned } from "@themis/core/backend";
 
 const result = (n: number): StoredResult =>
   ({
@@ -44,6 +45,38 @@ describe("ResultWriter after a write error", () => {
     writer.add(result(50), false);
     await writer.flush();
     expect((await table.load()).map((r) => r._row_id)).toEqual(Array.from({ length: 51 }, (_, n) => `r${n}`));
+    await project.close();
+  });
+});
+
+describe("ResultWriter backpressure", () => {
+  it("room(limit) waits while `limit` rows or more wait for a write that is under way, and resolves once a write takes them", async () => {
+    const project = await Project.create("w3", memoryBackend);
+    const table = await project.createExperiment<StoredResult>("stage");
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // The storage is slow: the first write waits for the gate.
+    const slow = Object.create(table) as typeof table;
+    slow[appendOwned] = async (rows) => {
+      await gate;
+      return table[appendOwned](rows);
+    };
+    const writer = new ResultWriter(slow, (e) => {
+      throw e;
+    });
+    writer.add(result(0), false);
+    for (let n = 1; n <= 10; n++) writer.add(result(n), false);
+    expect(writer.backlog).toBe(10);
+    let roomed = false;
+    const room = writer.room(5).then(() => (roomed = true));
+    await writer.room(11); // under the limit: at once
+    await new Promise((r) => setTimeout(r, 20));
+    expect(roomed).toBe(false);
+    release();
+    await room;
+    expect(writer.backlog).toBe(0);
+    await writer.flush();
+    expect((await table.load()).length).toBe(11);
     await project.close();
   });
 });
