@@ -60,14 +60,17 @@ const known = (value: string | null | undefined): value is string => typeof valu
 
 /**
  * Whether the process `who` still runs, as far as this process can see: true or false for a
- * process of this host and pid namespace, undefined when it cannot tell (another host,
- * another pid namespace: only a heartbeat's or a lock's age can tell then). An identity
+ * process of this host, boot and pid namespace, undefined when it cannot tell (another host,
+ * another boot, another pid namespace: only a heartbeat's or a lock's age can tell then). An identity
  * written by an older version, without boot id, start time or namespace, is judged on what
  * it has.
  */
 export function processRunning(who: ProcessIdentity, self: ProcessIdentity = currentProcess): boolean | undefined {
   if (who.host !== self.host) return undefined;
-  if (known(who.boot) && known(self.boot) && who.boot !== self.boot) return false; // rebooted since
+  // Another boot id: rebooted since, or another machine that has this host name (cloned VMs,
+  // containers given one name): a pid says nothing then, and taking a live process for dead
+  // would break its lock or take its work.
+  if (known(who.boot) && known(self.boot) && who.boot !== self.boot) return undefined;
   if (known(who.pidns) && known(self.pidns) && who.pidns !== self.pidns) return undefined;
   if (who.pid === self.pid) return !known(who.start) || who.start === self.start;
   if (!pidExists(who.pid)) return false;
