@@ -11,9 +11,11 @@
 //   BENCH_ROUNDS=N                       repeat the part N times; the full run alternates which
 //                                        side goes first (interleaved A/B), on fresh projects
 //   BENCH_DIR=path                       keep the projects there (reused by the next run)
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { localCsvBackend } from "@themis/backend-local-csv";
 import { Project, Registry, type StoredRow } from "@themis/core";
 import { definePipeline, planPipeline, runPipeline, stage } from "@themis/pipeline";
@@ -78,36 +80,36 @@ const rate = (n: number, t: number): string => `${Math.round((n * 1000) / t).toL
 const load = (): string => loadavg()[0]?.toFixed(1) ?? "?";
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
-/** Part 1: full runs, pipeline and by hand on fresh projects, the first side alternating each round. */
+/** One side of a full run, alone in a fresh Node process: neither side runs on the other's warmed-up code or garbage. */
+function sideInChild(side: "pipeline" | "by-hand", dir: string): { wall: number; cpu: number } {
+  const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url)], {
+    env: { ...process.env, BENCH_ONLY: side, BENCH_ROUNDS: "1", BENCH_JSON: "1", BENCH_DIR: dir, BENCH_ROWS: String(N) },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return JSON.parse(out.split("\n").find((line) => line.startsWith("{")) ?? "") as { wall: number; cpu: number };
+}
+
+/** Part 1: full runs, pipeline and by hand, each in a fresh process on a fresh project, the first side alternating each round. */
 async function fullRuns(dir: string): Promise<void> {
-  console.log(`\n1. full run (${ROUNDS} round${ROUNDS > 1 ? "s" : ""}, interleaved)`);
+  console.log(`\n1. full run (${ROUNDS} round${ROUNDS > 1 ? "s" : ""}, interleaved, each side in a fresh process)`);
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const a = await freshProject(dir, `pipeline-${round}`);
-    const b = await freshProject(dir, `by-hand-${round}`);
-    const sides = [
-      { name: "pipeline", go: () => runPipeline(a, benchPipeline(), { registry }) },
-      { name: "by hand", go: () => byHand(b) },
-    ];
-    if (round % 2 === 1) sides.reverse();
+    const sides: ("pipeline" | "by-hand")[] = round % 2 === 0 ? ["pipeline", "by-hand"] : ["by-hand", "pipeline"];
     const t: Record<string, { wall: number; cpu: number }> = {};
     const loads: string[] = [load()];
     for (const side of sides) {
-      t[side.name] = await measure(side.go);
+      t[side] = sideInChild(side, dir);
       loads.push(load());
     }
     const p = t.pipeline as { wall: number; cpu: number };
-    const h = t["by hand"] as { wall: number; cpu: number };
+    const h = t["by-hand"] as { wall: number; cpu: number };
     ratios.push(h.wall / p.wall);
     cpuRatios.push(h.cpu / p.cpu);
     console.log(
-      `   round ${round + 1} (${sides[0]?.name} first, load ${loads.join(" -> ")}): runPipeline ${ms(p.wall)} cpu ${ms(p.cpu)} ${rate(3 * N, p.wall)}; by hand ${ms(h.wall)} cpu ${ms(h.cpu)}; ratio ${(h.wall / p.wall).toFixed(2)}x (cpu ${(h.cpu / p.cpu).toFixed(2)}x)`,
+      `   round ${round + 1} (${sides[0]} first, load ${loads.join(" -> ")}): runPipeline ${ms(p.wall)} cpu ${ms(p.cpu)} ${rate(3 * N, p.wall)}; by hand ${ms(h.wall)} cpu ${ms(h.cpu)}; ratio ${(h.wall / p.wall).toFixed(2)}x (cpu ${(h.cpu / p.cpu).toFixed(2)}x)`,
     );
-    await a.close();
-    await b.close();
-    rmSync(path.join(dir, `pipeline-${round}`), { recursive: true, force: true });
-    rmSync(path.join(dir, `by-hand-${round}`), { recursive: true, force: true });
   }
   // CPU is the steadier figure on a shared machine: wall time also counts other processes' load.
   console.log(
@@ -164,6 +166,7 @@ try {
       const project = await freshProject(dir, `alone-${round}`);
       const l = load();
       const t = await measure(() => (ONLY === "pipeline" ? runPipeline(project, benchPipeline(), { registry }) : byHand(project)));
+      if (process.env.BENCH_JSON) console.log(JSON.stringify(t));
       (globalThis as { gc?: () => void }).gc?.();
       console.log(`   ${ONLY} alone ${ms(t.wall)} cpu ${ms(t.cpu)} load ${l}, heap ${Math.round(process.memoryUsage().heapUsed / 2 ** 20)} MiB after`);
       await project.close();

@@ -3,6 +3,9 @@ import { appendOwned } from "@themis/core/backend";
 import { type ResultEntry, type StoredResult, asEntry, entryOf } from "./cache.js";
 import type { StageIndex } from "./stage-index.js";
 
+/** Below this many pending rows, a write waits one turn of the event loop for more. */
+const MIN_BATCH = 256;
+
 /** A result to write, and the index entry that describes it. */
 interface Pending {
   row: StoredResult;
@@ -74,6 +77,9 @@ export class ResultWriter {
   async #drain(): Promise<void> {
     try {
       while (this.#pending.length > 0 && this.#error === undefined) {
+        // A few rows at a time cost a storage append (and an index append) each: let rows
+        // finishing meanwhile join the batch (one turn of the event loop, not a timer).
+        if (this.#pending.length < MIN_BATCH) await new Promise<void>((resolve) => setImmediate(resolve));
         const batch = this.#pending;
         this.#pending = [];
         this.#wakeRoom();

@@ -55,9 +55,12 @@ describe("ResultWriter backpressure", () => {
     const table = await project.createExperiment<StoredResult>("stage");
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let writing: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => (writing = resolve));
     // The storage is slow: the first write waits for the gate.
     const slow = Object.create(table) as typeof table;
     slow[appendOwned] = async (rows) => {
+      writing();
       await gate;
       return table[appendOwned](rows);
     };
@@ -65,6 +68,7 @@ describe("ResultWriter backpressure", () => {
       throw e;
     });
     writer.add(result(0), false);
+    await started;
     for (let n = 1; n <= 10; n++) writer.add(result(n), false);
     expect(writer.backlog).toBe(10);
     let roomed = false;
@@ -77,6 +81,31 @@ describe("ResultWriter backpressure", () => {
     expect(writer.backlog).toBe(0);
     await writer.flush();
     expect((await table.load()).length).toBe(11);
+    await project.close();
+  });
+});
+
+describe("ResultWriter batches", () => {
+  it("rows added one by one in a burst are written in one append, not one each", async () => {
+    const project = await Project.create("w4", memoryBackend);
+    const table = await project.createExperiment<StoredResult>("stage");
+    const batches: number[] = [];
+    const counted = Object.create(table) as typeof table;
+    counted[appendOwned] = async (rows) => {
+      batches.push(rows.length);
+      return table[appendOwned](rows);
+    };
+    const writer = new ResultWriter(counted, (e) => {
+      throw e;
+    });
+    // As a stage's results arrive: one at a time, a microtask apart.
+    for (let n = 0; n < 100; n++) {
+      writer.add(result(n), false);
+      await Promise.resolve();
+    }
+    await writer.flush();
+    expect(batches).toEqual([100]);
+    expect((await table.load()).length).toBe(100);
     await project.close();
   });
 });
