@@ -82,7 +82,8 @@ describe.skipIf(!env)("slurm", () => {
     if (id === undefined) throw new Error("the job ended before its id was seen");
     expect(jobState(env ?? { slurmConf: "", workDir: "" }, id)).toMatch(/^CANCELLED/);
     // Its command, if it started, is gone; one that had not started never starts.
-    if (pid === undefined) console.info("the timeout fired before the job's command started (a loaded machine): its end state and that no process starts late are checked");
+    if (pid === undefined)
+      console.info("the timeout fired before the job's command started (a loaded machine): its end state and that no process starts late are checked");
     expect(pid === undefined || !alive(pid)).toBe(true);
     await new Promise((r) => setTimeout(r, 500));
     const late = pidIn(pidFile);

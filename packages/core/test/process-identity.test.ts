@@ -30,14 +30,17 @@ describe("processRunning", () => {
     expect(processRunning({ ...currentProcess, pid: deadPid(), pidns: "pid:[2]" }, self)).toBeUndefined();
   });
 
-  it.runIf(process.platform === "linux")("a pid reused by another process (other start time) is gone; another boot id (a reboot, or another machine of that name) cannot tell", () => {
-    expect(currentProcess.boot).toMatch(/^[0-9a-f-]{36}$/);
-    expect(currentProcess.pidns).toMatch(/^pid:\[\d+\]$/);
-    expect(processStart(process.pid)).toBe(currentProcess.start);
-    expect(processRunning({ ...currentProcess, start: `${currentProcess.start}0` })).toBe(false);
-    expect(processRunning({ ...currentProcess, pid: process.ppid, start: "1" })).toBe(false);
-    expect(processRunning({ ...currentProcess, pid: deadPid(), boot: randomUUID() })).toBeUndefined();
-  });
+  it.runIf(process.platform === "linux")(
+    "a pid reused by another process (other start time) is gone; another boot id (a reboot, or another machine of that name) cannot tell",
+    () => {
+      expect(currentProcess.boot).toMatch(/^[0-9a-f-]{36}$/);
+      expect(currentProcess.pidns).toMatch(/^pid:\[\d+\]$/);
+      expect(processStart(process.pid)).toBe(currentProcess.start);
+      expect(processRunning({ ...currentProcess, start: `${currentProcess.start}0` })).toBe(false);
+      expect(processRunning({ ...currentProcess, pid: process.ppid, start: "1" })).toBe(false);
+      expect(processRunning({ ...currentProcess, pid: deadPid(), boot: randomUUID() })).toBeUndefined();
+    },
+  );
 
   it("an identity written before boot id, start time and namespace were recorded is judged on host and pid", () => {
     expect(processRunning({ host: currentProcess.host, pid: process.pid })).toBe(true);
