@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fstatSync, futimes, linkSync, openSync, renameSync, unlinkSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError } from "@themis/core";
+import { currentProcess } from "@themis/core/backend";
 import { faultDelay } from "./fault.js";
 import {
   claimLock,
@@ -12,7 +13,6 @@ import {
   lockKey,
   readLock,
   readRecordFd,
-  currentProcess,
   writeRecord,
   type CommittedTable,
   type LockRecord,

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { CLOCK_SKEW_TOLERANCE_MS } from "@themis/core";
-import { currentProcess, type ProcessIdentity, processRunning } from "@themis/core/backend";
+import { type ProcessIdentity, processRunning } from "@themis/core/backend";
 
 /**
  * The table file as its lock holder last vouched for it: `[0, size)` of the file with
@@ -84,8 +84,18 @@ export function readLock(path: string): SeenLock | undefined {
  * one needs watching, see {@link LockWatch}).
  */
 export function isAbandoned(seen: SeenLock, staleMs: number, now = Date.now()): boolean {
-  const running = seen.record ? processRunning(seen.record) : undefined;
-  return running === undefined ? now - seen.mtimeMs > staleMs + CLOCK_SKEW_TOLERANCE_MS : !running;
+  const running = holderRunning(seen);
+  return running === undefined ? longAbandoned(seen, staleMs, now) : !running;
+}
+
+/** Whether the lock's holder runs, when this process can tell (see core's `processRunning`). */
+function holderRunning(seen: SeenLock): boolean | undefined {
+  return seen.record ? processRunning(seen.record) : undefined;
+}
+
+/** A file older than `staleMs` plus the clock skew other hosts may have: abandoned whatever their clocks say. */
+function longAbandoned(seen: SeenLock, staleMs: number, wallNow: number): boolean {
+  return wallNow - seen.mtimeMs > staleMs + CLOCK_SKEW_TOLERANCE_MS;
 }
 
 /**
@@ -109,12 +119,12 @@ export class LockWatch {
   }
 
   abandoned(seen: SeenLock, wallNow = Date.now()): boolean {
-    const running = seen.record ? processRunning(seen.record) : undefined;
+    const running = holderRunning(seen);
     if (running !== undefined) return !running;
     const key = `${seen.ino}:${seen.record?.token ?? ""}`;
     const known = this.#seen.get(key);
     const now = this.#now();
-    if (known === undefined && isAbandoned(seen, this.#staleMs, wallNow)) return true;
+    if (known === undefined && longAbandoned(seen, this.#staleMs, wallNow)) return true;
     if (known === undefined || known.mtimeMs !== seen.mtimeMs) {
       // First sight, or refreshed since the last look: alive, watched afresh from now.
       if (known === undefined && this.#seen.size > 64) this.#seen.clear(); // locks long gone
@@ -180,5 +190,3 @@ export function exists(path: string): boolean {
     return false;
   }
 }
-
-export { currentProcess };

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { hostname } from "node:os";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { definePipeline, listPipelineRuns, moduleTask, runPipeline, stage } from "../src/index.js";
 import { resumePipeline } from "./fixtures/resume-pipeline.js";
@@ -50,6 +51,9 @@ test("resume continues a killed pipeline: finished rows are kept, the run record
   const runs = await listPipelineRuns(env.project, "k");
   expect(runs).toHaveLength(1);
   expect(runs[0]).toMatchObject({ status: "completed", resumed: 1 });
+  // The record names the process that resumed it, not the killed one: others judge its liveness by it.
+  expect(killed!.pid).not.toBe(process.pid);
+  expect(runs[0]).toMatchObject({ host: hostname(), pid: process.pid, runner: { pid: process.pid, host: hostname() } });
   const doubled = await (await env.project.getExperiment("k-double")).load();
   expect(doubled.map((r) => r.output).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: N }, (_, i) => i * 2));
 });

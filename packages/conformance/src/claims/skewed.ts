@@ -112,9 +112,10 @@ async function startedRows(s: ClaimsSetup, runner: Runner, tag: string, n: numbe
 async function expectClockOff(s: ClaimsSetup, tag: Clock, before: number): Promise<void> {
   const runId = readMarks(s.marker).runOf.get(tag);
   if (runId === undefined) throw new Error(`runner ${tag} wrote no run id`);
-  const startedAt = Date.parse(String((await s.run(runId)).started_at));
+  const record = await s.run(runId);
+  const startedAt = Date.parse(String(record.started_at));
   const now = Date.now();
-  expect((await s.run(runId)).host, `${tag}'s host`).toBe(hostOf(tag));
+  expect(record.host, `${tag}'s host`).toBe(hostOf(tag));
   if (CLOCKS[tag] < 0) expect(startedAt, `${tag}'s started_at`).toBeLessThan(before);
   else if (CLOCKS[tag] > 0) expect(startedAt, `${tag}'s started_at`).toBeGreaterThan(now);
   else expect(startedAt >= before && startedAt <= now, `${tag}'s started_at within the test`).toBe(true);
