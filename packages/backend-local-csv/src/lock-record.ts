@@ -160,11 +160,11 @@ export function claimLock(lockPath: string, key: string, me: LockRecord, staleMs
       if (other && !isAbandoned(other, staleMs)) return undefined;
       continue;
     }
-    try {
-      writeRecord(fd, me);
-    } finally {
-      closeSync(fd);
-    }
+    // The claim is the file's creation; its record only lets others judge a claimant that
+    // died holding it. Written best effort: on a full disk an empty claim (judged by its
+    // age) must still let a holder give its lock back.
+    ignoreErrors(() => writeRecord(fd, me));
+    closeSync(fd);
     return claims;
   }
 }

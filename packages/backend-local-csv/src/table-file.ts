@@ -14,6 +14,7 @@ import { BACKEND_NAME } from "./names.js";
 import { type TableChange, rewriteFile } from "./rewrite-file.js";
 import { type Snapshot, loadSnapshot, streamSnapshot } from "./snapshot-read.js";
 import { rollBackPastCommitted } from "./tail-repair.js";
+import { unlockedSnapshot } from "./unlocked-snapshot.js";
 import { writeRows } from "./write-rows.js";
 import type { WriterState } from "./writer-state.js";
 
@@ -23,6 +24,9 @@ export interface TableFileOptions {
   lockTimeoutMs: number;
   fsyncAppends: boolean;
 }
+
+// Errors of writing a lock record that leave the table readable.
+const CANNOT_WRITE = new Set(["EACCES", "EROFS", "EPERM", "ENOSPC", "EDQUOT"]);
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
@@ -76,8 +80,8 @@ export class CsvTableFile {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "ENOENT") throw this.#notFound(error); // the folder is gone: table (or project) deleted
-        // A reader on a read-only folder cannot lock; its snapshot may then catch a write in flight.
-        if (!(forRead && (code === "EACCES" || code === "EROFS" || code === "EPERM"))) throw error;
+        // A reader that cannot write a lock record (read-only folder, full disk) reads without it.
+        if (!(forRead && CANNOT_WRITE.has(code ?? ""))) throw error;
       }
       try {
         if (lock) await this.#afterAcquire(inherited);
@@ -112,13 +116,15 @@ export class CsvTableFile {
   /**
    * An open handle and the file size, taken under the lock: no write is half done, and the
    * handle keeps reading this version even if a rewrite replaces the file meanwhile.
-   * Parsing then runs without the lock.
+   * Parsing then runs without the lock. A reader that cannot write a lock record takes
+   * its snapshot without the lock ({@link unlockedSnapshot}).
    */
   async #snapshot(): Promise<Snapshot> {
     await this.#queue.settled();
-    return this.#locked(async () => {
+    return this.#locked(async (lock) => {
       let handle: FileHandle;
       try {
+        if (!lock) return await unlockedSnapshot(this.path, this.#lock.path, this.#options.lockTimeoutMs);
         handle = await open(this.path, "r");
       } catch (error) {
         if (isMissing(error)) throw this.#notFound(error);

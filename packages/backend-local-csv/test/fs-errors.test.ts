@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { appendFile, chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { Project } from "@themis/core";
@@ -154,18 +155,25 @@ describe("a full disk (ENOSPC)", () => {
 
   it.skipIf("skip" in disk)("writes fail with UNAVAILABLE (not retryable) saying to free space; acknowledged rows stay; freed, writes work", async () => {
     const dir = "dir" in disk ? disk.dir : "";
-    const project = await Project.create("full", localCsvBackend, { rootDir: dir });
+    const project = await Project.create("full", localCsvBackend, { rootDir: dir, lockTimeoutMs: 5000 });
     const qa = await project.createDataset("qa");
     const ids = await qa.appendMany([{ q: "2+2?" }, { q: "3+3?" }]);
-    // Fill the disk with a file of someone else's.
+    // Fill the disk with a file of someone else's: to the last page, once the table's lock
+    // (a lease, given back 20 ms after the append) is gone too, so a read has no lock left.
     const filler = path.join(dir, "filler");
-    const chunk = Buffer.alloc(64 * 1024, 120);
-    while (
-      await appendFile(filler, chunk).then(
-        () => true,
-        () => false,
-      )
-    );
+    const fill = async (bytes: number): Promise<void> => {
+      const chunk = Buffer.alloc(bytes, 120);
+      while (
+        await appendFile(filler, chunk).then(
+          () => true,
+          () => false,
+        )
+      );
+    };
+    await fill(64 * 1024);
+    await sleep(200);
+    await fill(1024);
+    await fill(1);
     const row = { q: "x".repeat(200_000) }; // pages more than the table's last one can take
     const full = {
       code: "ERR_THEMIS_UNAVAILABLE",

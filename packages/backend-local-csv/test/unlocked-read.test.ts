@@ -1,0 +1,75 @@
+// Reads by a process that cannot write the table's lock record (a full disk, a read-only
+// folder): they go without the lock and must still show committed rows only.
+import { appendFile, readFile, stat, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseCsv } from "@themis/csv-codec";
+import { unlockedSnapshot } from "../src/unlocked-snapshot.js";
+import { Project, type Row } from "@themis/core";
+import { localCsvBackend } from "../src/index.js";
+import { startWriter } from "./processes.js";
+import { deadPid, removeDir, tableFile, tempDir } from "./helpers.js";
+
+const rootDir = tempDir();
+afterAll(() => removeDir(rootDir));
+
+async function tableWith(project: string, rows: Row[]): Promise<string> {
+  const p = await Project.create(project, localCsvBackend, { rootDir });
+  await (await p.createDataset("d")).appendMany(rows);
+  await p.close();
+  return tableFile(rootDir, project, "dataset", "d");
+}
+
+async function snapshotText(file: string): Promise<string> {
+  const { handle, size } = await unlockedSnapshot(file, `${file}.lock`, 5_000);
+  try {
+    const buffer = Buffer.alloc(size);
+    await handle.read(buffer, 0, size, 0);
+    return buffer.toString("utf8");
+  } finally {
+    await handle.close();
+  }
+}
+
+describe("a snapshot without the lock", () => {
+  it("ends at the committed length when the lock's holder died mid-write (its tail is left for the next holder)", async () => {
+    const file = await tableWith("dead-tail", [{ v: 1 }, { v: 2 }]);
+    const whole = await readFile(file, "utf8");
+    const info = await stat(file);
+    const committed = { dev: info.dev, ino: info.ino, birthtimeMs: info.birthtimeMs, size: info.size };
+    await writeFile(`${file}.lock`, JSON.stringify({ pid: deadPid(), host: hostname(), token: "dead", since: "then", committed }));
+    await appendFile(file, "zz-1,3\nzz-2,");
+    expect(await snapshotText(file)).toBe(whole);
+    // Left as it is: only a holder of the lock moves a tail aside.
+    expect(await readFile(file, "utf8")).toBe(`${whole}zz-1,3\nzz-2,`);
+  });
+
+  it("is the whole file when there is no lock, or the lock names another file (a rewrite renamed in a whole new one)", async () => {
+    const file = await tableWith("no-lock", [{ v: 1 }, { v: 2 }]);
+    const whole = await readFile(file, "utf8");
+    expect(await snapshotText(file)).toBe(whole);
+    const committed = { dev: 1, ino: 2, birthtimeMs: 3, size: 4 };
+    await writeFile(`${file}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), token: "live", since: "now", committed }));
+    expect(await snapshotText(file)).toBe(whole);
+  });
+
+  it("never shows part of a batch while another process appends", { timeout: 60_000 }, async () => {
+    // A first row of the writer's columns: its batches are appends, never a header rewrite.
+    const file = await tableWith("busy", [{ n: -1, who: "w", text: `row -1, "quoted"\n${"x".repeat(300)}`, nested: { j: -1, even: false } }]);
+    const writer = startWriter({ rootDir, project: "busy", table: "d", prefix: "w", count: 200_000, batchSize: 5000, payloadBytes: 300 });
+    // A batch past 2 000 rows is written in chunks, the event loop running in between.
+    await writer.waitFor(5000);
+    const counts: number[] = [];
+    while (writer.child.exitCode === null && counts.length < 30) {
+      const rows = parseCsv(await snapshotText(file), { source: file, backend: "local/csv" }).rows;
+      // Batches are all or nothing: the first row plus whole batches of 5 000.
+      expect((rows.length - 1) % 5000).toBe(0);
+      expect(rows.every((r) => typeof r.text === "string" && r.text.endsWith(`"quoted"\n${"x".repeat(300)}`))).toBe(true);
+      counts.push(rows.length);
+    }
+    writer.child.kill();
+    await writer.exited;
+    expect(counts.length).toBeGreaterThan(5);
+    expect(counts).toEqual([...counts].sort((a, b) => a - b));
+  });
+});
