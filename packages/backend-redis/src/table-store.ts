@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AlreadyExistsError, CorruptDataError, NotFoundError, type StoredRow, type TableKind, type TableStore } from "@themis/core";
+import { AlreadyExistsError, CorruptDataError, NotFoundError, type SerializedRow, type StoredRow, type TableKind, type TableStore } from "@themis/core";
 import type { Cluster, Redis } from "ioredis";
 import type { RedisContext } from "./context.js";
 import { BACKEND_NAME } from "./errors.js";
@@ -116,7 +116,12 @@ export class RedisTable implements TableStore {
     return new AlreadyExistsError(`${this.#label} already has a row with _row_id "${String(id)}"; nothing of the batch was stored`, { backend: BACKEND_NAME });
   }
 
-  async append(rows: readonly StoredRow[]): Promise<void> {
+  append(rows: readonly StoredRow[]): Promise<void> {
+    return this.appendSerialized(rows.map((row) => ({ id: row._row_id, json: JSON.stringify(row) })));
+  }
+
+  /** Rows are stored as the JSON text core made of them: no second serialisation, no copy of the batch as objects. */
+  async appendSerialized(rows: readonly SerializedRow[]): Promise<void> {
     if (rows.length === 0) return;
     // One operation id for every delivery of this append (see scripts.ts): a re-sent or
     // retried delivery of an append that happened answers "ok" and writes nothing.
@@ -128,10 +133,10 @@ export class RedisTable implements TableStore {
   }
 
   /** A few rows: the whole append in one EVALSHA. */
-  #appendFew(rows: readonly StoredRow[], op: string, now: number): Promise<unknown[]> {
+  #appendFew(rows: readonly SerializedRow[], op: string, now: number): Promise<unknown[]> {
     const { index, rows: rowsKey, order, seq, ops } = this.#keys;
     const args: (string | number)[] = [this.#name, op, now];
-    for (const row of rows) args.push(row._row_id, JSON.stringify(row));
+    for (const row of rows) args.push(row.id, row.json);
     return this.#ctx.script(`appending to ${this.#label}`, appendFewScript, [index, rowsKey, order, seq, ops], args);
   }
 
@@ -141,7 +146,7 @@ export class RedisTable implements TableStore {
    * EVAL rather than EVALSHA: inside MULTI a NOSCRIPT could not be recovered from. The
    * arguments of each command are built once, in place (no slices or spreads of the batch).
    */
-  async #appendMany(rows: readonly StoredRow[], op: string, now: number): Promise<unknown[]> {
+  async #appendMany(rows: readonly SerializedRow[], op: string, now: number): Promise<unknown[]> {
     const { index, rows: rowsKey, order, seq, ops, stash, verdict } = this.#keys;
     const head = [appendCheckScript.source, "7", index, rowsKey, order, seq, ops, stash, verdict, this.#name, op, now];
     // Sized once: the ids go in place below, no growth of a 10,000-entry array by push.
@@ -154,9 +159,9 @@ export class RedisTable implements TableStore {
       args[0] = rowsKey;
       for (let i = first, at = 1; i < last; i++, at += 2) {
         const row = rows[i]!;
-        check[head.length + i] = row._row_id;
-        args[at] = row._row_id;
-        args[at + 1] = JSON.stringify(row);
+        check[head.length + i] = row.id;
+        args[at] = row.id;
+        args[at + 1] = row.json;
       }
       sets.push(args);
     }

@@ -1,6 +1,6 @@
 export * from "./errors.js";
 export { validateName, isInternalTableName, type NameKind } from "./names.js";
-export { ROW_ID, newRowId, toJsonRow, validateRowId, type JsonValue, type Row, type StoredRow } from "./rows.js";
+export { ROW_ID, newRowId, toJsonRow, validateRowId, type JsonValue, type Row, type SerializedRow, type StoredRow } from "./rows.js";
 // Backend authors: import contracts, definitions and the toolkit from "@themis/core/backend";
 // config files and backend configs are also at "@themis/core/config". The names below stay
 // here for compatibility (deprecated for authors: see the README's "Entry points").

@@ -13,6 +13,15 @@ export const ROW_ID = "_row_id";
 /** A row as stored and read back: with its stable, unique `_row_id`. */
 export type StoredRow<T extends Row = Row> = T & { _row_id: string };
 
+/**
+ * A row core checked and serialised for `TableStore.appendSerialized`: `json` is
+ * `JSON.stringify` of the stored row (`_row_id` first, equal to `id`).
+ */
+export interface SerializedRow {
+  readonly id: string;
+  readonly json: string;
+}
+
 const MAX_DEPTH = 256;
 const LONE_SURROGATE =
   "string holds a lone UTF-16 surrogate (half of a character pair), which no storage can keep as written; use str.toWellFormed() to replace it with U+FFFD";

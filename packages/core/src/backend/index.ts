@@ -69,7 +69,7 @@ export {
 
 // Errors to throw, rows, deadlines, URI text.
 export * from "../errors.js";
-export { ROW_ID, type JsonValue, type Row, type StoredRow } from "../rows.js";
+export { ROW_ID, type JsonValue, type Row, type SerializedRow, type StoredRow } from "../rows.js";
 export { DeadlineError, MAX_TIMEOUT_MS, assertTimeoutMs, timeoutMsSchema, withDeadline } from "../deadline.js";
 export { decodeUriField, redactUrls } from "../uri-text.js";
 export { backoffDelay, type BackoffPolicy } from "../execution/retry.js";

@@ -1,5 +1,5 @@
 import { ClosedGuard } from "../backend/closed-guard.js";
-import type { StoredRow } from "../rows.js";
+import type { SerializedRow, StoredRow } from "../rows.js";
 import type { OpenMode, ProjectStore, ProjectStoreImpl, StorageBackend, StorageBackendImpl, TableKind, TableStore, TableStoreImpl } from "./contract.js";
 
 /**
@@ -51,8 +51,10 @@ function overlay<T extends object>(target: T, overrides: Partial<T>): T {
 
 class CompletedTable implements TableStore {
   readonly #store: TableStoreImpl;
+  readonly appendSerialized?: (rows: readonly SerializedRow[]) => Promise<void>;
   constructor(store: TableStoreImpl) {
     this.#store = store;
+    if (store.appendSerialized) this.appendSerialized = (rows) => store.appendSerialized!(rows);
   }
   async load(): Promise<StoredRow[]> {
     if (this.#store.load) return this.#store.load();
@@ -149,6 +151,7 @@ function guardTable(table: TableStore, guard: ClosedGuard): TableStore {
     },
     get: open((id: string) => table.get(id)),
     append: open((rows: readonly StoredRow[]) => table.append(rows)),
+    ...(table.appendSerialized && { appendSerialized: open((rows: readonly SerializedRow[]) => table.appendSerialized!(rows)) }),
     update: open((row: StoredRow) => table.update(row)),
     delete: open((id: string) => table.delete(id)),
   };

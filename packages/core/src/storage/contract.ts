@@ -1,4 +1,4 @@
-import type { StoredRow } from "../rows.js";
+import type { SerializedRow, StoredRow } from "../rows.js";
 
 /** The two kinds of tables a project holds. */
 export type TableKind = "dataset" | "experiment";
@@ -92,6 +92,15 @@ export interface TableStore {
    * own write whose outcome is unknown safe: never store a row twice.
    */
   append(rows: readonly StoredRow[]): Promise<void>;
+  /**
+   * Optional: {@link append} for rows core has already serialised, each as its id and its
+   * JSON text. Implement it when the store keeps rows as JSON text (a key-value store, a
+   * JSON Lines file): core then calls it instead of `append` for every append through a
+   * `Table`, and a large batch is never held as a second copy of objects (less memory and
+   * garbage collection). Same contract as `append`: in order, atomic where the store
+   * allows it, AlreadyExistsError for an id already in the table.
+   */
+  appendSerialized?(rows: readonly SerializedRow[]): Promise<void>;
   /** Replace the row with `row._row_id`, keeping its position. NotFoundError if missing. */
   update(row: StoredRow): Promise<void>;
   /** Remove a row. NotFoundError if missing. */

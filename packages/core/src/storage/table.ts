@@ -1,6 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { ClosedError, InvalidConfigError, InvalidRowError, NotFoundError, TooLargeError } from "../errors.js";
-import { ROW_ID, type Row, type StoredRow, copyJsonRow, isExactJsonRow, isRowId, newRowId, validateRowId } from "../rows.js";
+import { ROW_ID, type Row, type SerializedRow, type StoredRow, copyJsonRow, isExactJsonRow, isRowId, newRowId, validateRowId } from "../rows.js";
 import type { TableKind, TableStore, TableStoreImpl } from "./contract.js";
 import { completeTableStore } from "./complete.js";
 
@@ -23,6 +23,25 @@ function hasOwnId(value: unknown): boolean {
 function firstKey(row: object): string | undefined {
   for (const k in row) return k;
   return undefined;
+}
+
+/** A row core built that needs no copy: exactly JSON, with a valid `_row_id` first. */
+function isOwnedRow(row: StoredRow): boolean {
+  return firstKey(row) === ROW_ID && isExactJsonRow(row) && isRowId(row[ROW_ID]);
+}
+
+/** The ids of a batch in order; an id that appears twice (among rows with `given` ids) is refused. */
+function batchIds<R>(rows: readonly R[], idOf: (row: R) => string, given: boolean[] | undefined): string[] {
+  const seen = new Set<string>();
+  const out = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const id = idOf(rows[i] as R);
+    out[i] = id;
+    if (given !== undefined && !given[i]) continue;
+    if (seen.has(id)) throw new InvalidRowError(`${ROW_ID} "${id}" appears twice in one batch`, []);
+    seen.add(id);
+  }
+  return out;
 }
 
 /** Options for opening or creating a table. */
@@ -116,9 +135,33 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
     return id!;
   }
 
+  /**
+   * The row as JSON text for a store that takes serialised rows: a row that is exactly JSON
+   * already is serialised as it is (no copy of it is kept), any other goes through the copy
+   * (which drops `undefined` or lists the issues).
+   */
+  #serialize(value: unknown): SerializedRow {
+    if (isExactJsonRow(value)) {
+      const own = value[ROW_ID];
+      let id: string;
+      if (own === undefined) id = newRowId();
+      else {
+        validateRowId(own);
+        id = own;
+      }
+      // The spread is shallow and short-lived: JSON.stringify reads the nested values now.
+      // (Gluing the id to the row's own text instead makes a rope string, which made the
+      // Redis writes slower than the spread costs.)
+      return { id, json: JSON.stringify({ [ROW_ID]: id, ...value }) };
+    }
+    const stored = this.#toStored(value);
+    return { id: stored._row_id, json: JSON.stringify(stored) };
+  }
+
   /** Append rows as one batch (one write where the backend allows); returns their ids in order. */
   async appendMany(rows: Iterable<T>): Promise<string[]> {
     this.#alive();
+    if (this.#store.appendSerialized) return this.#appendManySerialized(rows);
     const prepared: StoredRow<T>[] = [];
     // Which rows brought their own id: only those can repeat one (UUIDs do not).
     const given: boolean[] = [];
@@ -130,6 +173,17 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
     return this.#appendPrepared(prepared, given);
   }
 
+  async #appendManySerialized(rows: Iterable<T>): Promise<string[]> {
+    const prepared: SerializedRow[] = [];
+    const given: boolean[] = [];
+    for (const row of rows) {
+      const value = this.#schema ? await this.#validate(row) : row;
+      prepared.push(this.#serialize(value));
+      given.push(hasOwnId(value));
+    }
+    return this.#storeSerialized(prepared, given);
+  }
+
   /**
    * {@link appendMany} for rows core built itself (results, claims): fresh objects that
    * nobody else holds, with a valid `_row_id` first. Each is checked without a copy and
@@ -138,29 +192,34 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
   async [appendOwned](rows: readonly StoredRow[]): Promise<string[]> {
     this.#alive();
     if (this.#schema) return this.appendMany(rows as unknown as T[]);
+    if (this.#store.appendSerialized) {
+      const serialized = new Array<SerializedRow>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i] as StoredRow;
+        serialized[i] = isOwnedRow(row) ? { id: row[ROW_ID], json: JSON.stringify(row) } : this.#serialize(row);
+      }
+      return this.#storeSerialized(serialized, undefined);
+    }
     const prepared = new Array<StoredRow<T>>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i] as StoredRow;
-      const first = firstKey(row);
-      prepared[i] = first === ROW_ID && isExactJsonRow(row) && isRowId(row[ROW_ID]) ? (row as StoredRow<T>) : this.#toStored(row);
+      prepared[i] = isOwnedRow(row) ? (row as StoredRow<T>) : this.#toStored(row);
     }
     return this.#appendPrepared(prepared, undefined);
   }
 
   /** Refuse an id that appears twice in the batch (among rows with `given` ids), then store. */
   async #appendPrepared(prepared: StoredRow<T>[], given: boolean[] | undefined): Promise<string[]> {
-    const ids = new Set<string>();
-    const out = new Array<string>(prepared.length);
-    for (let i = 0; i < prepared.length; i++) {
-      const r = prepared[i] as StoredRow<T>;
-      const id = r._row_id;
-      out[i] = id;
-      if (given !== undefined && !given[i]) continue;
-      if (ids.has(id)) throw new InvalidRowError(`${ROW_ID} "${id}" appears twice in one batch`, []);
-      ids.add(id);
-    }
+    const ids = batchIds(prepared, (r) => r._row_id, given);
     if (prepared.length > 0) await this.#store.append(prepared);
-    return out;
+    return ids;
+  }
+
+  /** {@link #appendPrepared} for a store that takes serialised rows. */
+  async #storeSerialized(prepared: SerializedRow[], given: boolean[] | undefined): Promise<string[]> {
+    const ids = batchIds(prepared, (r) => r.id, given);
+    if (prepared.length > 0) await this.#store.appendSerialized!(prepared);
+    return ids;
   }
 
   /**
