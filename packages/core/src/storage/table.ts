@@ -161,27 +161,24 @@ export class Table<T extends Row = Row> implements AsyncIterable<StoredRow<T>> {
   /** Append rows as one batch (one write where the backend allows); returns their ids in order. */
   async appendMany(rows: Iterable<T>): Promise<string[]> {
     this.#alive();
-    if (this.#store.appendSerialized) return this.#appendManySerialized(rows);
-    const prepared: StoredRow<T>[] = [];
-    // Which rows brought their own id: only those can repeat one (UUIDs do not).
-    const given: boolean[] = [];
-    for (const row of rows) {
-      const value = this.#schema ? await this.#validate(row) : row;
-      prepared.push(this.#toStored(value));
-      given.push(hasOwnId(value));
+    if (this.#store.appendSerialized) {
+      const { prepared, given } = await this.#prepareAll(rows, (value) => this.#serialize(value));
+      return this.#storeSerialized(prepared, given);
     }
+    const { prepared, given } = await this.#prepareAll(rows, (value) => this.#toStored(value));
     return this.#appendPrepared(prepared, given);
   }
 
-  async #appendManySerialized(rows: Iterable<T>): Promise<string[]> {
-    const prepared: SerializedRow[] = [];
+  /** Each row validated (with a schema) and prepared; `given`: which rows brought their own id (only those can repeat one: UUIDs do not). */
+  async #prepareAll<R>(rows: Iterable<T>, prepare: (value: unknown) => R): Promise<{ prepared: R[]; given: boolean[] }> {
+    const prepared: R[] = [];
     const given: boolean[] = [];
     for (const row of rows) {
       const value = this.#schema ? await this.#validate(row) : row;
-      prepared.push(this.#serialize(value));
+      prepared.push(prepare(value));
       given.push(hasOwnId(value));
     }
-    return this.#storeSerialized(prepared, given);
+    return { prepared, given };
   }
 
   /**
