@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { inject } from "vitest";
 import { parseCsv } from "@themis/csv-codec";
 import type { StorageOracle } from "@themis/conformance";
@@ -37,10 +38,14 @@ async function control(method: string, path: string, body?: unknown): Promise<Re
   return res;
 }
 
+// The shared server serves every test file of the package at once: a file clears only the
+// faults it added (each file loads this module anew, so each gets its own owner).
+const FAULT_OWNER = randomUUID();
+
 /** The test server's control endpoint: fault injection and the request log. */
 export const server = {
-  fault: (rule: FaultRule) => control("POST", "faults", rule),
-  clearFaults: () => control("DELETE", "faults"),
+  fault: (rule: FaultRule) => control("POST", "faults", { ...rule, owner: FAULT_OWNER }),
+  clearFaults: () => control("DELETE", `faults?owner=${FAULT_OWNER}`),
   addApp: (app: BoxApp) => control("POST", "apps", app),
   /** Requests whose path matches `pattern`, in arrival order. */
   requests: async (pattern: RegExp): Promise<LoggedRequest[]> =>

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Project } from "@themis/core";
 import type { BoxStorage } from "../src/index.js";
+import { type BoxServer, startBoxServer } from "./box-server/server.ts";
 import { box, createBox, freshRoot, idAt, server } from "./helpers.js";
 
 let root: string;
@@ -29,8 +30,11 @@ async function download(fileId: string): Promise<string> {
   return (await fetch(`${box.baseUrl}/2.0/files/${fileId}/content`, { headers: { authorization: `Bearer ${box.token}` } })).text();
 }
 
-/** Requests to paths matching `pattern` made while `action` runs. */
-async function requestsDuring(pattern: RegExp, action: () => Promise<unknown>): Promise<string[]> {
+/**
+ * Requests to paths matching `pattern` made while `action` runs, on the shared server: its
+ * log holds other test files' requests too, so `pattern` must name this test's own ids.
+ */
+async function sharedRequestsDuring(pattern: RegExp, action: () => Promise<unknown>): Promise<string[]> {
   const before = (await server.requests(pattern)).length;
   await action();
   return (await server.requests(pattern)).slice(before).map((r) => `${r.method} ${r.path.replace(/\d+/g, "#")} ${r.status}`);
@@ -70,7 +74,7 @@ describe("layout on Box: <root>/<project>/{datasets,experiments}/<name>.csv", ()
       const names = ["a", "b", "c", "d", "e"];
       for (const n of names) await p.createDataset(n);
       const datasets = (await idAt(root, [name, "datasets"]))!;
-      const calls = await requestsDuring(new RegExp(`^/2\\.0/folders/${datasets}/items$`), async () => expect(await p.listDatasets()).toEqual(names));
+      const calls = await sharedRequestsDuring(new RegExp(`^/2\\.0/folders/${datasets}/items$`), async () => expect(await p.listDatasets()).toEqual(names));
       expect(calls).toHaveLength(3);
     } finally {
       await paged.close();
@@ -85,8 +89,31 @@ describe("layout on Box: <root>/<project>/{datasets,experiments}/<name>.csv", ()
 });
 
 describe("requests per operation", () => {
+  // A server of its own: the shared one also logs the requests of test files running beside this one.
+  let own: BoxServer;
+  let ownStorage: BoxStorage;
+  const ownConfig = () => ({ baseUrl: own.baseUrl, uploadUrl: own.uploadUrl, oauth2Url: own.oauth2Url });
+  beforeAll(async () => {
+    own = await startBoxServer({ tokens: [box.token] });
+    ownStorage = await createBox(ownConfig());
+  });
+  afterAll(async () => {
+    await ownStorage?.close();
+    await own?.close();
+  });
+
+  /** Requests to paths matching `pattern` made while `action` runs. */
+  async function requestsDuring(pattern: RegExp, action: () => Promise<unknown>): Promise<string[]> {
+    const before = own.log.length;
+    await action();
+    return own.log
+      .slice(before)
+      .filter((r) => pattern.test(r.path))
+      .map((r) => `${r.method} ${r.path.replace(/\d+/g, "#")} ${r.status}`);
+  }
+
   it("append: one upload when the cached version is current; load: one metadata call when unchanged", async () => {
-    const p = await Project.create(unique(), storage);
+    const p = await Project.create(unique(), ownStorage);
     const t = await p.createDataset("d");
     await t.append({ warm: 0 });
     const any = /^\/(api\/)?2\.0\/|^\/dl\//;
@@ -96,10 +123,10 @@ describe("requests per operation", () => {
 
   it("load after another client's write: metadata, then the new version's content (302 to the content URL)", async () => {
     const name = unique();
-    const p = await Project.create(name, storage);
+    const p = await Project.create(name, ownStorage);
     const t = await p.createDataset("d");
     await t.append({ n: 1 });
-    const other = await createBox({ rootFolderId: root });
+    const other = await createBox(ownConfig());
     await (await (await Project.open(name, other)).getDataset("d")).append({ n: 2 });
     await other.close();
     const any = /^\/(api\/)?2\.0\/|^\/dl\//;
@@ -112,7 +139,6 @@ describe("requests per operation", () => {
 
 describe("connections", () => {
   it("keeps connections alive (the SDK's default agent opens one per request) and closes them on close()", async () => {
-    const { startBoxServer } = await import("./box-server/server.ts");
     const own = await startBoxServer({ tokens: [box.token] });
     try {
       const s = await createBox({ baseUrl: own.baseUrl, uploadUrl: own.uploadUrl, oauth2Url: own.oauth2Url });
@@ -197,16 +223,18 @@ describe("files changed outside Themis", () => {
   });
 
   it("appending a row whose id is stored already is ALREADY_EXISTS: nothing is uploaded, the stored row is kept", async () => {
-    const p = await Project.create(unique(), storage);
+    const name = unique();
+    const p = await Project.create(name, storage);
     const t = await p.createDataset("d");
     await t.appendMany([
       { _row_id: "a", v: 1 },
       { _row_id: "b", v: 2 },
     ]);
-    const any = /^\/(api\/)?2\.0\/|^\/dl\//;
+    const file = await idAt(root, [name, "datasets", "d.csv"]);
+    const ofFile = new RegExp(`^/(api/)?2\\.0/files/${file}(/|$)|^/dl/${file}/`);
     // Refused on cached content, checked against Box (one metadata call, same etag), never uploaded.
     let failed: unknown;
-    expect(await requestsDuring(any, () => t.append({ _row_id: "a", v: 1 }).catch((e: unknown) => (failed = e)))).toEqual(["GET /#.#/files/# 200"]);
+    expect(await sharedRequestsDuring(ofFile, () => t.append({ _row_id: "a", v: 1 }).catch((e: unknown) => (failed = e)))).toEqual(["GET /#.#/files/# 200"]);
     expect(failed).toMatchObject({ code: "ERR_THEMIS_ALREADY_EXISTS", backend: "box/csv" });
     await expect(
       t.appendMany([

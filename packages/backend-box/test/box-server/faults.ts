@@ -3,6 +3,8 @@
  * to make matching requests fail, stall or race, the way the real service sometimes does.
  */
 export interface FaultRule {
+  /** Who added the rule (a test file): clearing with an owner removes only its rules. */
+  owner?: string;
   /** HTTP method to match; any when absent. */
   method?: string;
   /** Regular expression matched against the request path (without the query). */
@@ -67,9 +69,11 @@ export class Faults {
     this.#rules.push({ ...rule, seen: 0, applied: 0, waiting: [] });
   }
 
-  clear(): void {
-    for (const r of this.#rules) for (const release of r.waiting.splice(0)) release();
-    this.#rules = [];
+  /** Remove the rules of `owner` (every rule without one), releasing requests they hold. */
+  clear(owner?: string): void {
+    const gone = this.#rules.filter((r) => owner === undefined || r.owner === owner);
+    for (const r of gone) for (const release of r.waiting.splice(0)) release();
+    this.#rules = this.#rules.filter((r) => !gone.includes(r));
   }
 
   /** Applies the first matching rule to a request; resolves when the request may go on. */

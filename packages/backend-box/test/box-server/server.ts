@@ -236,7 +236,7 @@ export async function startBoxServer(options: BoxServerOptions = {}): Promise<Bo
       return send(res, 204);
     }
     if (url.pathname === "/__control/faults" && method === "DELETE") {
-      faults.clear();
+      faults.clear(url.searchParams.get("owner") ?? undefined);
       return send(res, 204);
     }
     if (url.pathname === "/__control/log" && method === "GET") return send(res, 200, log);
