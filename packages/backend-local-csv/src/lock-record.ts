@@ -15,6 +15,14 @@ export interface CommittedTable {
   size: number;
 }
 
+/** What tells one file apart from another at the same path (inode numbers get reused: the birth time too). */
+export type FileIdentity = Pick<CommittedTable, "dev" | "ino" | "birthtimeMs">;
+
+/** Whether `a` and `b` are the same file, not merely the same path. */
+export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+  return a.dev === b.dev && a.ino === b.ino && a.birthtimeMs === b.birthtimeMs;
+}
+
 /** The content of a lock file (or of a takeover claim). */
 export interface LockRecord extends ProcessIdentity {
   token: string;

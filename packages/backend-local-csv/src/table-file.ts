@@ -9,7 +9,7 @@ import { TableLock } from "./file-lock.js";
 import { type QueuedAppend, acceptGroup } from "./group-ids.js";
 import { withKeyedMutex } from "./keyed-mutex.js";
 import { removeLeftovers } from "./leftovers.js";
-import type { CommittedTable } from "./lock-record.js";
+import { type CommittedTable, type FileIdentity, sameFile } from "./lock-record.js";
 import { BACKEND_NAME } from "./names.js";
 import { type TableChange, rewriteFile } from "./rewrite-file.js";
 import { type Snapshot, loadSnapshot, streamSnapshot } from "./snapshot-read.js";
@@ -216,7 +216,7 @@ export class CsvTableFile {
       // Everything up to here is vouched for before a byte is written: if this process
       // dies mid-write, the lock's next holder cuts the table back to exactly this length.
       const c = lock.committed;
-      if (!c || c.size !== state.size || c.ino !== state.ino || c.dev !== state.dev || c.birthtimeMs !== state.birthtimeMs) lock.commit(state);
+      if (!c || c.size !== state.size || !sameFile(c, state)) lock.commit(state);
     }
     const written = await writeRows(state, header, accepted, this.#options.fsyncAppends);
     for (const id of ids) state.ids.add(id);
@@ -271,10 +271,9 @@ export class CsvTableFile {
   }
 
   /** Open the file for reading and appending, checking it is the file `expected` describes. */
-  async #openHandle(expected: { dev: number; ino: number; birthtimeMs: number }): Promise<FileHandle> {
+  async #openHandle(expected: FileIdentity): Promise<FileHandle> {
     const handle = await open(this.path, "a+");
-    const info = await handle.stat();
-    if (info.ino !== expected.ino || info.dev !== expected.dev || info.birthtimeMs !== expected.birthtimeMs) {
+    if (!sameFile(await handle.stat(), expected)) {
       await handle.close();
       throw new CorruptDataError(`${this.path} was replaced while locked: another program writes it without taking ${this.#lock.path}`, {
         backend: BACKEND_NAME,
@@ -310,7 +309,7 @@ export class CsvTableFile {
       throw error;
     }
     let state = this.#state;
-    if (!state || state.dev !== info.dev || state.ino !== info.ino || state.birthtimeMs !== info.birthtimeMs || info.size < state.size) {
+    if (!state || !sameFile(state, info) || info.size < state.size) {
       // First write of this process, or another process rewrote the file: read it all once.
       await this.#forget();
       state = {

@@ -1,7 +1,7 @@
 import type { Stats } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { writeAll } from "./durable-fs.js";
-import type { CommittedTable } from "./lock-record.js";
+import { type CommittedTable, sameFile } from "./lock-record.js";
 import { BACKEND_NAME } from "./names.js";
 
 /** Read exactly `into.length` bytes at `position`. */
@@ -50,7 +50,7 @@ export async function rollBackPastCommitted(file: string, committed: CommittedTa
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
     throw error;
   }
-  if (info.dev !== committed.dev || info.ino !== committed.ino || info.birthtimeMs !== committed.birthtimeMs || info.size <= committed.size) return 0;
+  if (!sameFile(info, committed) || info.size <= committed.size) return 0;
   const handle = await open(file, "r");
   const fragment = Buffer.allocUnsafe(info.size - committed.size);
   try {

@@ -4,14 +4,16 @@
 import { open } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError } from "@themis/core";
-import { type SeenLock, readLock } from "./lock-record.js";
+import { type SeenLock, readLock, sameFile } from "./lock-record.js";
 import { BACKEND_NAME } from "./names.js";
 import type { Snapshot } from "./snapshot-read.js";
 
 /** The same lock, and the same committed length in it, at both looks. */
 function sameLock(a: SeenLock | undefined, b: SeenLock | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
-  return a.ino === b.ino && a.record?.token === b.record?.token && JSON.stringify(a.record?.committed) === JSON.stringify(b.record?.committed);
+  const [x, y] = [a.record?.committed, b.record?.committed];
+  const sameCommit = x === undefined || y === undefined ? x === y : sameFile(x, y) && x.size === y.size;
+  return a.ino === b.ino && a.record?.token === b.record?.token && sameCommit;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function unlockedSnapshot(path: string, lockPath: string, timeoutMs
       const after = readLock(lockPath);
       if (sameLock(before, after)) {
         const committed = after?.record?.committed;
-        if (committed && committed.dev === file.dev && committed.ino === file.ino && committed.birthtimeMs === file.birthtimeMs) {
+        if (committed && sameFile(committed, file)) {
           return { handle, size: Math.min(committed.size, file.size) };
         }
         if (after !== undefined || (await handle.stat()).size === file.size) return { handle, size: file.size };

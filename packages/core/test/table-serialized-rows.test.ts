@@ -1,6 +1,7 @@
 // A store that takes rows as JSON text (TableStore.appendSerialized): core serialises each
 // row once, and what the store receives is exactly what `append` would have stored.
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import { Project, type SerializedRow, type StorageBackend, type StoredRow, type TableStore, memoryBackend } from "../src/index.js";
 import { wrappedStorage } from "./wrapped-storage.js";
 
@@ -77,6 +78,20 @@ describe("Table on a store with appendSerialized", () => {
     }
     await expect(table.appendMany([{ _row_id: "a" }, { v: 2 }, { _row_id: "a" }])).rejects.toThrow('_row_id "a" appears twice in one batch');
     expect(received).toEqual([]);
+    await project.close();
+  });
+
+  it("with a schema: the schema's output is what is serialised, and a row it refuses stores nothing", async () => {
+    const { storage, received } = serializedStorage();
+    const project = await Project.create("serialized-schema", storage);
+    const table = await project.createDataset("t", { schema: z.object({ q: z.string().trim(), n: z.coerce.number() }) });
+    const [id] = await table.appendMany([{ q: "  2+2?  ", n: "4" } as never]);
+    expect(received.map((r) => JSON.parse(r.json) as unknown)).toEqual([{ _row_id: id, q: "2+2?", n: 4 }]);
+    await expect(table.appendMany([{ q: "ok", n: 1 }, { q: 3, n: 1 } as never])).rejects.toMatchObject({
+      code: "ERR_THEMIS_INVALID_ROW",
+      issues: [expect.objectContaining({ path: "q" })],
+    });
+    expect(received).toHaveLength(1);
     await project.close();
   });
 
