@@ -106,6 +106,8 @@ describe("a static export", () => {
       await browser?.close();
     });
 
+    // Sorting 100k rows in the page takes well over expect.poll's 1 s default on a loaded CI machine.
+    const SETTLES = { timeout: 30_000 };
     const firstCell = async (column: string): Promise<string | null> => {
       const columns = await page.locator(".grid-head .th").evaluateAll((ths) => ths.map((th) => th.getAttribute("data-col")));
       const cell = page.locator('.scroller .tr[data-index="0"] .td').nth(columns.indexOf(column));
@@ -141,24 +143,24 @@ describe("a static export", () => {
     it("sorts and filters the exported rows in the page", async () => {
       const rows = Array.from({ length: ROWS }, (_, i) => bigRow(i));
       await page.locator('.th[data-col="score"]').click();
-      await expect.poll(() => firstCell("score")).toBe(String(Math.min(...rows.map((r) => r.score))));
+      await expect.poll(() => firstCell("score"), SETTLES).toBe(String(Math.min(...rows.map((r) => r.score))));
       await page.locator('.th[data-col="score"]').click();
-      await expect.poll(() => firstCell("score")).toBe(String(Math.max(...rows.map((r) => r.score))));
+      await expect.poll(() => firstCell("score"), SETTLES).toBe(String(Math.max(...rows.map((r) => r.score))));
       await page.getByRole("searchbox", { name: "filter" }).fill("item-00049");
       await page
         .getByTestId("total")
         .filter({ hasText: /^10 rows$/ })
         .waitFor();
       const best = rows.filter((r) => r.label.includes("item-00049")).sort((a, b) => b.score - a.score)[0];
-      await expect.poll(() => firstCell("label")).toBe(best?.label);
+      await expect.poll(() => firstCell("label"), SETTLES).toBe(best?.label);
       await page.locator('.tr[data-index="0"]').click();
       await page.getByTestId("row-panel").getByText(`"text": "answer ${best?.i}"`).waitFor();
       // Sort off: the same filter in table order (from the texts kept by the first read).
       await page.getByTestId("row-panel").getByRole("button", { name: "close" }).click();
       await page.locator('.th[data-col="score"]').click();
-      await expect.poll(() => firstCell("label")).toBe("item-000490");
+      await expect.poll(() => firstCell("label"), SETTLES).toBe("item-000490");
       await page.getByRole("searchbox", { name: "filter" }).fill("item-00004");
-      await expect.poll(() => firstCell("label")).toBe("item-000040");
+      await expect.poll(() => firstCell("label"), SETTLES).toBe("item-000040");
       await page
         .getByTestId("total")
         .filter({ hasText: /^10 rows$/ })
