@@ -7,6 +7,8 @@ export default defineProject({
   test: {
     name: "demo",
     maxWorkers: MAX_WORKERS,
+    // vitest's 5 s default is too tight on a loaded 2-core CI machine (a hang still fails).
+    testTimeout: 30_000,
     include: ["test/**/*.test.ts"],
     exclude: [".themis-demo/**", "node_modules/**"],
   },
