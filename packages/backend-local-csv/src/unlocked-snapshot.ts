@@ -28,15 +28,22 @@ function sameLock(a: SeenLock | undefined, b: SeenLock | undefined): boolean {
  *   (a holder records the file as committed before appending to it), so all of it is whole.
  * - no lock at either look: the file is whole unless a writer came and went in between,
  *   which a second size check of the open file tells (appends only grow it).
+ *
+ * `look` reads the lock record (the tests give a lock that changes at every look).
  */
-export async function unlockedSnapshot(path: string, lockPath: string, timeoutMs: number): Promise<Snapshot> {
+export async function unlockedSnapshot(
+  path: string,
+  lockPath: string,
+  timeoutMs: number,
+  look: (lockPath: string) => SeenLock | undefined = readLock,
+): Promise<Snapshot> {
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
-    const before = readLock(lockPath);
+    const before = look(lockPath);
     const handle = await open(path, "r");
     try {
       const file = await handle.stat();
-      const after = readLock(lockPath);
+      const after = look(lockPath);
       if (sameLock(before, after)) {
         const committed = after?.record?.committed;
         if (committed && sameFile(committed, file)) {

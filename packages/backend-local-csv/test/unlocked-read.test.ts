@@ -1,10 +1,11 @@
 // Reads by a process that cannot write the table's lock record (a full disk, a read-only
 // folder): they go without the lock and must still show committed rows only.
+import { readdirSync } from "node:fs";
 import { appendFile, readFile, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
 import { unlockedSnapshot } from "../src/unlocked-snapshot.js";
-import { Project, type Row } from "@themis/core";
+import { ConflictError, Project, type Row } from "@themis/core";
 import { localCsvBackend } from "../src/index.js";
 import { startWriter } from "./processes.js";
 import { deadPid, removeDir, tableFile, tempDir } from "./helpers.js";
@@ -76,5 +77,24 @@ describe("a snapshot without the lock", () => {
     await writer.exited;
     expect(lasts.length).toBeGreaterThan(20);
     expect(lasts).toEqual([...lasts].sort((a, b) => a - b));
+  });
+
+  it("gives up with CONFLICT after its timeout when the lock changes at every look, and leaves no file open", async () => {
+    const file = await tableWith("restless", [{ v: 1 }]);
+    const openFiles = () => readdirSync("/proc/self/fd").length;
+    const before = openFiles();
+    let looks = 0;
+    // A holder that takes the lock anew between any two looks: a new token each time.
+    const restless = () => {
+      looks++;
+      return { record: { pid: process.pid, host: hostname(), token: `t${looks}`, since: "now" }, ino: 1, mtimeMs: looks };
+    };
+    const started = Date.now();
+    const error = await unlockedSnapshot(file, `${file}.lock`, 300, restless).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as ConflictError).message).toContain("kept changing while read without its lock");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(looks).toBeGreaterThan(4); // it tried again before giving up
+    expect(openFiles()).toBe(before);
   });
 });

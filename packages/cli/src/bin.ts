@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-import { exitQuietlyOnClosedPipe } from "./closed-pipe.js";
-import { main } from "./main.js";
+import { enableCompileCache } from "node:module";
+
+// Node keeps the compiled code of the CLI and its dependencies on disk (in the OS temp
+// folder): a later start skips compiling them again. Called before the CLI's own modules are
+// imported, so they are cached too (static imports would load them first).
+enableCompileCache?.();
+
+const { exitQuietlyOnClosedPipe } = await import("./closed-pipe.js");
+const { main } = await import("./main.js");
 
 exitQuietlyOnClosedPipe(process.stdout);
 exitQuietlyOnClosedPipe(process.stderr);

@@ -2,7 +2,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import { Project } from "@themis/core";
-import { type Pipeline, type PipelinePlan, type PipelineRunSummary, isPipeline, planPipeline, runPipeline } from "@themis/pipeline";
+import type { Pipeline, PipelinePlan, PipelineRunSummary } from "@themis/pipeline";
 import type { Action } from "../action.js";
 import type { CommandContext } from "../context.js";
 import { EXIT_FAILED, EXIT_OK, UsageError } from "../exit-codes.js";
@@ -12,10 +12,14 @@ import { postprocessCommand } from "./pipeline-postprocess.js";
 
 type Flags = StorageFlags & { project?: string; only?: string; from?: string };
 
+/** @themis/pipeline, loaded by the pipeline commands only: every other command starts without it. */
+const pipelines = () => import("@themis/pipeline");
+
 /** The pipeline a file exports (default export, or `pipeline`). */
 async function loadPipeline(ctx: CommandContext, file: string): Promise<Pipeline> {
   const url = pathToFileURL(path.resolve(ctx.cwd, file)).href;
   const mod = (await import(url)) as { default?: unknown; pipeline?: unknown };
+  const { isPipeline } = await pipelines();
   const found = [mod.default, mod.pipeline].find(isPipeline);
   if (!found) throw new UsageError(`${file} exports no pipeline: \`export default definePipeline({ stages: { ... } })\``);
   return found;
@@ -33,6 +37,7 @@ async function runAction(ctx: CommandContext, file: string, flags: Flags & { res
   const pipeline = await loadPipeline(ctx, file);
   const project = await openProject(ctx, flags);
   try {
+    const { runPipeline } = await pipelines();
     const summary = await runPipeline(project, pipeline, {
       ...selection(flags),
       resume: flags.resume ?? false,
@@ -70,6 +75,7 @@ async function planAction(ctx: CommandContext, file: string, flags: Flags & { ex
   const pipeline = await loadPipeline(ctx, file);
   const project = await openProject(ctx, flags);
   try {
+    const { planPipeline } = await pipelines();
     const plan = await planPipeline(project, pipeline, { ...selection(flags), registry: await ctx.registry() });
     printPlan(ctx, plan, flags.explain ?? false);
     return EXIT_OK;

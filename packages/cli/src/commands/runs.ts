@@ -14,7 +14,6 @@ import {
   runState,
   topErrors,
 } from "@themis/core";
-import { cancelPipelineRun } from "@themis/pipeline";
 import type { Action } from "../action.js";
 import type { CommandContext } from "../context.js";
 import { EXIT_OK, UsageError } from "../exit-codes.js";
@@ -199,6 +198,8 @@ async function cancelAction(ctx: CommandContext, id: string, flags: Flags & { re
 
 /** A run id that is not in `__runs`: a pipeline run's, or unknown. */
 async function cancelPipeline(ctx: CommandContext, project: Project, id: string, reason: string): Promise<number> {
+  // Loaded here only: every other runs command starts without @themis/pipeline.
+  const { cancelPipelineRun } = await import("@themis/pipeline");
   const { run, requested } = await cancelPipelineRun(project, id, reason).catch((error: unknown) => {
     if (!hasErrorCode(error, "ERR_THEMIS_NOT_FOUND")) throw error;
     throw new NotFoundError(`no run "${id}": neither an experiment or stage run (themis runs list) nor a pipeline run`, {
