@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectProvenance, gitCommit } from "../dist/experiment/provenance.js";
+import { collectProvenance, gitCommit, gitDirty } from "../dist/experiment/provenance.js";
 
 const sha = (c: string): string => c.repeat(40);
 
@@ -61,5 +62,41 @@ describe("provenance: git commit read from .git files", () => {
     const p = await collectProvenance({ "@themis/backend-x": "1.2.3" });
     expect(p).toMatchObject({ node: process.version, platform: process.platform, arch: process.arch, packages: { "@themis/backend-x": "1.2.3" } });
     expect(p.packages["@themis/core"]).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
+describe("provenance: the git binary's view of the checkout", () => {
+  let repo: string;
+  const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: repo, encoding: "utf8" });
+  beforeAll(async () => {
+    repo = await mkdtemp(path.join(tmpdir(), "themis-git-dirty-"));
+    git("init", "-q");
+    await writeFile(path.join(repo, "task.ts"), "export const v = 1;\n");
+    git("add", "task.ts");
+    git("commit", "-qm", "first");
+  });
+  afterAll(() => rm(repo, { recursive: true, force: true }));
+
+  it("tells clean from dirty, and never writes the index (a user's git command at the same time would fail on its lock)", async () => {
+    // Same content, newer mtime: the index's stat data is stale, which a plain `git status` refreshes and writes back.
+    const later = new Date(Date.now() + 5000);
+    await utimes(path.join(repo, "task.ts"), later, later);
+    const index = path.join(repo, ".git", "index");
+    const [before, bytes] = [await stat(index), await readFile(index)];
+    expect(await gitDirty(repo)).toBe(false);
+    const after = await stat(index);
+    expect(after.mtimeMs).toBe(before.mtimeMs);
+    expect(await readFile(index)).toEqual(bytes);
+    await writeFile(path.join(repo, "task.ts"), "export const v = 2;\n");
+    expect(await gitDirty(repo)).toBe(true);
+  });
+
+  it("is null outside a repository", async () => {
+    const outside = await mkdtemp(path.join(tmpdir(), "themis-no-git-"));
+    try {
+      expect(await gitDirty(outside)).toBeNull();
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
   });
 });

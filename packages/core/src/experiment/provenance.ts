@@ -97,12 +97,20 @@ export async function gitCommit(from: string = process.cwd()): Promise<string | 
 /**
  * Whether the git checkout around `from` has uncommitted changes to tracked files, asking
  * the git binary (2 s at most). Null without git, outside a repository, or on any failure.
+ * `--no-optional-locks`: a plain `git status` refreshes the index and writes it back under
+ * `.git/index.lock`, and a `git commit` or `git add` the user runs meanwhile would then fail
+ * on that lock; a run only reads.
  */
 export function gitDirty(from: string = process.cwd()): Promise<boolean | null> {
   return new Promise((resolve) => {
-    execFile("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: from, timeout: 2000, windowsHide: true }, (error, stdout) => {
-      resolve(error ? null : stdout.trim().length > 0);
-    });
+    execFile(
+      "git",
+      ["--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+      { cwd: from, timeout: 2000, windowsHide: true },
+      (error, stdout) => {
+        resolve(error ? null : stdout.trim().length > 0);
+      },
+    );
   });
 }
 
