@@ -85,11 +85,14 @@ export class TableLock {
   #idle: NodeJS.Timeout | undefined;
   #yieldUntil = 0;
   #nextMarkerCheck = 0;
+  // Judges claims on our own lock across the attempts of a release held up by one.
+  readonly #claimWatch: LockWatch;
 
   constructor(path: string, options: TableLockOptions) {
     this.path = path;
     this.#options = options;
     this.#marker = `${path}.wait`;
+    this.#claimWatch = new LockWatch(options.staleMs);
   }
 
   /** The committed length recorded in the held lock. */
@@ -157,7 +160,7 @@ export class TableLock {
         last = readLock(this.path);
         if (last === undefined) continue; // released meanwhile
         if (watch.abandoned(last)) {
-          const taken = this.#takeOver(last, fd, record, temp);
+          const taken = this.#takeOver(last, fd, record, temp, watch);
           if (taken) return taken.inherited;
           continue;
         }
@@ -174,8 +177,8 @@ export class TableLock {
    * Replace an abandoned lock by ours in one rename, after claiming it so that only one
    * breaker acts. Undefined when another breaker got there first or it changed meanwhile.
    */
-  #takeOver(seen: SeenLock, fd: number, record: LockRecord, temp: string): { inherited: CommittedTable | undefined } | undefined {
-    const claims = claimLock(this.path, lockKey(seen), record, this.#options.staleMs);
+  #takeOver(seen: SeenLock, fd: number, record: LockRecord, temp: string, watch: LockWatch): { inherited: CommittedTable | undefined } | undefined {
+    const claims = claimLock(this.path, lockKey(seen), record, (claim) => watch.abandoned(claim));
     if (!claims) return undefined;
     try {
       let old: number;
@@ -193,6 +196,9 @@ export class TableLock {
         record.committed = before?.committed;
         writeRecord(fd, record);
         faultDelay("takeover");
+        // Our claim is gone when another breaker judged it abandoned (a claim of another
+        // host unchanged for staleMs: this process was stopped that long) and took the lock.
+        if (!exists(claims.at(-1)!)) return undefined;
         renameSync(temp, this.path);
         faultDelay("taken");
         // An owner on another host judged stale may still have committed more meanwhile
@@ -273,25 +279,42 @@ export class TableLock {
     if (this.#busy === 0) this.release();
   }
 
-  /** Give the lock back (removing the lock file only while it is still ours). Idempotent. */
+  /**
+   * Give the lock back (removing the lock file only while it is still ours). Idempotent.
+   * Held up by a claim on our lock (a breaker inside its takeover, or one killed there), it
+   * keeps the lock and tries again every {@link OWNER_CHECK_MS}: leaving the file behind
+   * would keep every other process of this host waiting for as long as this one runs.
+   */
   release(): void {
-    const fd = this.#fd;
-    if (fd === undefined) return;
-    if (this.owned()) {
-      // Claimed like a breaker would: a breaker on another host cannot replace the lock
-      // between our check and our unlink (we would remove its lock instead of ours).
-      let claims: string[] | undefined;
-      try {
-        claims = claimLock(this.path, lockKey({ record: this.#record, ino: 0, mtimeMs: 0 }), this.#record!, this.#options.staleMs);
-      } catch {
-        claims = undefined; // the folder is gone (table or project deleted): nothing to remove
-      }
-      if (claims) {
-        if (this.owned()) ignoreErrors(() => unlinkSync(this.path));
-        dropClaims(claims);
-      }
+    if (this.#fd === undefined) return;
+    if (this.owned() && !this.#removeOwnLock()) {
+      clearTimeout(this.#idle);
+      this.#idle = setTimeout(() => {
+        this.#idle = undefined;
+        if (this.#busy === 0) this.release();
+      }, OWNER_CHECK_MS);
+      this.#idle.unref();
+      return;
     }
     this.#drop();
+  }
+
+  /**
+   * Remove our lock file, claimed like a breaker would claim it: a breaker on another host
+   * cannot replace the lock between our check and our unlink (we would remove its lock
+   * instead of ours). False while a claim on it stands and the lock is still ours.
+   */
+  #removeOwnLock(): boolean {
+    let claims: string[] | undefined;
+    try {
+      claims = claimLock(this.path, lockKey({ record: this.#record, ino: 0, mtimeMs: 0 }), this.#record!, (claim) => this.#claimWatch.abandoned(claim));
+    } catch {
+      return true; // the folder is gone (table or project deleted): nothing to remove
+    }
+    if (!claims) return !this.owned();
+    if (this.owned()) ignoreErrors(() => unlinkSync(this.path));
+    dropClaims(claims);
+    return true;
   }
 
   #drop(): void {

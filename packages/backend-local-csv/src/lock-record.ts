@@ -150,11 +150,14 @@ export function lockKey(seen: SeenLock): string {
 
 /**
  * Claim the right to replace (or remove) the lock identified by `key`: create
- * `<lock>.claim-<key>-<k>` with O_EXCL. Claims of dead claimants are skipped (k+1), so a
- * breaker killed mid-takeover blocks no one; a live claimant makes this one give up.
+ * `<lock>.claim-<key>-<k>` with O_EXCL. A claim whose claimant is `abandoned` is skipped
+ * (k+1), so a breaker killed mid-takeover blocks no one for long; a live one makes this one
+ * give up. Callers judge claims with a {@link LockWatch} kept across their attempts: a claim
+ * is never refreshed, so one of another host, or an empty one (its claimant killed between
+ * creating and writing it), is gone once it stayed the same for `staleMs`.
  * Returns the claim files to remove when done, or undefined when someone else holds it.
  */
-export function claimLock(lockPath: string, key: string, me: LockRecord, staleMs: number): string[] | undefined {
+export function claimLock(lockPath: string, key: string, me: LockRecord, abandoned: (claim: SeenLock) => boolean): string[] | undefined {
   const claims: string[] = [];
   for (let k = 1; ; k++) {
     const claim = `${lockPath}.claim-${key}-${k}`;
@@ -165,12 +168,12 @@ export function claimLock(lockPath: string, key: string, me: LockRecord, staleMs
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const other = readLock(claim);
-      if (other && !isAbandoned(other, staleMs)) return undefined;
+      if (other && !abandoned(other)) return undefined;
       continue;
     }
     // The claim is the file's creation; its record only lets others judge a claimant that
-    // died holding it. Written best effort: on a full disk an empty claim (judged by its
-    // age) must still let a holder give its lock back.
+    // died holding it. Written best effort: on a full disk an empty claim (judged as one of
+    // another host) must still let a holder give its lock back.
     ignoreErrors(() => writeRecord(fd, me));
     closeSync(fd);
     return claims;

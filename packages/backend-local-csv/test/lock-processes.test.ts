@@ -115,6 +115,39 @@ describe("taking over the lock of a dead writer", () => {
     expect(await readFile(`${file}.torn`, "utf8")).toBe(`${partial}\n`);
   });
 
+  it("on another host, stopped inside it for longer than lockStaleMs: another breaker takes over, and the stopped one then backs off (no acknowledged row lost)", {
+    timeout: 60_000,
+  }, async () => {
+    const { file, kept, partial } = await deadWriterTable("stopped-remote");
+    const breaker = startWriter({
+      rootDir,
+      project: "stopped-remote",
+      table: "d",
+      prefix: "b",
+      count: 3,
+      batchSize: 1,
+      payloadBytes: 1,
+      lockStaleMs: 1000,
+      env: { THEMIS_LOCAL_CSV_FAULT: "takeover:4000", THEMIS_TEST_HOSTNAME: "stopped-breaker.invalid" },
+    });
+    await breaker.waitForEvent("fault:takeover");
+    // Its claim is of another host and never changes: judged abandoned after lockStaleMs.
+    const p = await openProject(rootDir, "stopped-remote", { lockStaleMs: 1000, lockTimeoutMs: 30_000 });
+    const d = await p.getDataset("d");
+    const mine = await d.append({ v: "mine" });
+    await p.close(); // the lock is free when the stopped breaker resumes
+    const { code, stderr } = await breaker.exited;
+    expect(code, stderr).toBe(0);
+    const q = await openProject(rootDir, "stopped-remote");
+    const ids = (await (await q.getDataset("d")).load()).map((r) => r._row_id);
+    await q.close();
+    // Had it renamed its record into place, it would have rolled the table back to the dead
+    // writer's committed length, moving our acknowledged row aside.
+    expect(ids.sort()).toEqual([...kept, mine, ...breaker.acknowledged].sort());
+    expect(breaker.acknowledged).toHaveLength(3);
+    expect(await readFile(`${file}.torn`, "utf8")).toBe(`${partial}\n`);
+  });
+
   for (const point of ["takeover", "taken"]) {
     it(`survives the breaker being killed inside it (${point === "taken" ? "after its rename" : "before its rename"}): the next reader recovers without an error`, {
       timeout: 60_000,
