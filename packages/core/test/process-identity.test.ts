@@ -1,7 +1,9 @@
 // A runner or lock holder on this very host that is gone (kill -9, a crash) is known dead at
 // once from its recorded process identity; one of another host or pid namespace (a container
 // sharing the host name) cannot be judged by its pid, and is left to its heartbeat.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { currentProcess, processRunning, processStart } from "../dist/backend/index.js";
@@ -41,6 +43,25 @@ describe("processRunning", () => {
       expect(processRunning({ ...currentProcess, pid: deadPid(), boot: randomUUID() })).toBeUndefined();
     },
   );
+
+  it.runIf(process.platform === "linux")("a process that exited but was not reaped by its parent (a zombie) does not run", async () => {
+    // `sleep 0` exits at once; its parent `exec`s into `sleep 30`, which never reaps it.
+    const parent = spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+    try {
+      const [line] = (await once(parent.stdout!, "data")) as [Buffer];
+      const pid = Number(line.toString().trim());
+      const state = () => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
+      await expect.poll(state, { timeout: 10_000 }).toBe("Z");
+      // It still answers kill(pid, 0) and has its start time: only its state tells.
+      expect(() => process.kill(pid, 0)).not.toThrow();
+      const start = processStart(pid);
+      expect(start).toMatch(/^\d+$/);
+      expect(processRunning({ ...currentProcess, pid, start })).toBe(false);
+      expect(processRunning({ host: currentProcess.host, pid })).toBe(false);
+    } finally {
+      parent.kill("SIGKILL");
+    }
+  });
 
   it("an identity written before boot id, start time and namespace were recorded is judged on host and pid", () => {
     expect(processRunning({ host: currentProcess.host, pid: process.pid })).toBe(true);

@@ -28,13 +28,16 @@ function readText(read: () => string): string | undefined {
   }
 }
 
+/** Fields 3 (state) onwards of `/proc/<pid>/stat`, or undefined when unknown. */
+function statFields(pid: number): string[] | undefined {
+  const stat = readText(() => readFileSync(`/proc/${pid}/stat`, "utf8"));
+  // Field 2 (the command name) is in parentheses and may contain spaces or ")": split after the last ")".
+  return stat === undefined ? undefined : stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 /** Start time of `pid` (field 22 of `/proc/<pid>/stat`), or undefined when unknown. */
 export function processStart(pid: number): string | undefined {
-  const stat = readText(() => readFileSync(`/proc/${pid}/stat`, "utf8"));
-  if (stat === undefined) return undefined;
-  // Field 2 (the command name) is in parentheses and may contain spaces or ")": split after the last ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return fields[22 - 3];
+  return statFields(pid)?.[22 - 3];
 }
 
 /** This process. */
@@ -74,7 +77,11 @@ export function processRunning(who: ProcessIdentity, self: ProcessIdentity = cur
   if (known(who.pidns) && known(self.pidns) && who.pidns !== self.pidns) return undefined;
   if (who.pid === self.pid) return !known(who.start) || who.start === self.start;
   if (!pidExists(who.pid)) return false;
+  const fields = statFields(who.pid);
+  // A zombie (exited, not yet reaped by its parent: a busy or careless supervisor, or a
+  // container whose pid 1 does not reap) still answers kill(pid, 0) but runs no more.
+  if (fields?.[0] === "Z" || fields?.[0] === "X") return false;
   if (!known(who.start)) return true; // only the pid is known: it runs
-  const start = processStart(who.pid);
+  const start = fields?.[22 - 3];
   return start === undefined || start === who.start;
 }
