@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, fstatSync, futimes, linkSync, openSync, renameSync, unlinkSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ConflictError } from "@themis/core";
-import { currentProcess } from "@themis/core/backend";
+import { currentProcess, processRunning } from "@themis/core/backend";
 import { faultDelay } from "./fault.js";
 import {
   claimLock,
@@ -334,7 +334,18 @@ export class TableLock {
   }
 
   #timeout(owner: LockRecord | undefined): ConflictError {
-    const who = owner ? ` by process ${owner.pid} on ${owner.host} since ${owner.since}` : "";
+    let who = "";
+    if (owner) {
+      // What this process made of the holder: tells a busy holder from a stuck protocol.
+      const running = processRunning(owner);
+      const state =
+        running === true
+          ? "which still runs"
+          : running === false
+            ? `which no longer runs, but a claim on its lock (${this.path}.claim-*) of a live process kept it from being broken`
+            : `on another host or in another container: broken once unrefreshed for ${this.#options.staleMs} ms`;
+      who = ` by process ${owner.pid} on ${owner.host} (${state}) since ${owner.since}`;
+    }
     return new ConflictError(
       `${this.path} is locked${who}; gave up after ${this.#options.timeoutMs} ms (raise lockTimeoutMs, or delete the lock file if that process no longer runs)`,
       { backend: BACKEND_NAME },

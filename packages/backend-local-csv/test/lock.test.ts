@@ -43,7 +43,10 @@ describe("the table lock", () => {
     const lockFile = `${tableFile(rootDir, "otherns", "dataset", "d")}.lock`;
     // Its pid does not run here, but it numbers the processes of another namespace: it may well run there.
     await writeFile(lockFile, JSON.stringify({ ...currentProcess, pid: deadPid(), pidns: "pid:[1]", token: "t", since: "now" }));
-    await expect(d.append({ a: 1 })).rejects.toMatchObject({ code: "ERR_THEMIS_CONFLICT" });
+    await expect(d.append({ a: 1 })).rejects.toMatchObject({
+      code: "ERR_THEMIS_CONFLICT",
+      message: expect.stringContaining("in another container: broken once unrefreshed for 600000 ms"),
+    });
     await p.close();
   });
 
@@ -94,7 +97,7 @@ describe("the table lock", () => {
       (e: unknown) => e as Error & { code: string },
     );
     expect(error?.code).toBe("ERR_THEMIS_CONFLICT");
-    expect(error?.message).toContain(`process ${process.pid}`);
+    expect(error?.message).toContain(`process ${process.pid} on ${hostname()} (which still runs)`);
     held.release();
     await d.append({ a: 1 });
     expect((await d.load()).length).toBe(1);
@@ -158,7 +161,10 @@ describe("the table lock", () => {
     await writeFile(lockFile, JSON.stringify({ pid: deadPid(), host: hostname(), token: "deadbeef", since: "then" }));
     // Another breaker (alive: this process) is inside the takeover of that very lock.
     await writeFile(`${lockFile}.claim-deadbeef-1`, JSON.stringify({ ...currentProcess, token: "other", since: "now" }));
-    await expect(d.append({ a: 1 })).rejects.toMatchObject({ code: "ERR_THEMIS_CONFLICT" });
+    await expect(d.append({ a: 1 })).rejects.toMatchObject({
+      code: "ERR_THEMIS_CONFLICT",
+      message: expect.stringContaining("which no longer runs, but a claim"),
+    });
     // That breaker was killed before it finished: its claim no longer counts.
     await writeFile(`${lockFile}.claim-deadbeef-1`, JSON.stringify({ pid: deadPid(), host: hostname(), token: "other", since: "then" }));
     await d.append({ a: 2 });
