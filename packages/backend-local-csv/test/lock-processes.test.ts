@@ -90,18 +90,13 @@ describe("taking over the lock of a dead writer", () => {
     return { file, kept, partial };
   }
 
+  /** A writer of 3 one-row appends that will find the dead writer's lock and break it. */
+  const startBreaker = (project: string, env: Record<string, string>, lockStaleMs?: number) =>
+    startWriter({ rootDir, project, table: "d", prefix: "b", count: 3, batchSize: 1, payloadBytes: 1, env, ...(lockStaleMs && { lockStaleMs }) });
+
   it("is one step: while a breaker is inside it, another writer waits, then every acknowledged row is there", { timeout: 60_000 }, async () => {
     const { file, kept, partial } = await deadWriterTable("window");
-    const breaker = startWriter({
-      rootDir,
-      project: "window",
-      table: "d",
-      prefix: "b",
-      count: 3,
-      batchSize: 1,
-      payloadBytes: 1,
-      env: { THEMIS_LOCAL_CSV_FAULT: "takeover:2000" },
-    });
+    const breaker = startBreaker("window", { THEMIS_LOCAL_CSV_FAULT: "takeover:2000" });
     await breaker.waitForEvent("fault:takeover");
     const p = await openProject(rootDir, "window", { lockTimeoutMs: 60_000 });
     const d = await p.getDataset("d");
@@ -119,17 +114,7 @@ describe("taking over the lock of a dead writer", () => {
     timeout: 60_000,
   }, async () => {
     const { file, kept, partial } = await deadWriterTable("stopped-remote");
-    const breaker = startWriter({
-      rootDir,
-      project: "stopped-remote",
-      table: "d",
-      prefix: "b",
-      count: 3,
-      batchSize: 1,
-      payloadBytes: 1,
-      lockStaleMs: 1000,
-      env: { THEMIS_LOCAL_CSV_FAULT: "takeover:4000", THEMIS_TEST_HOSTNAME: "stopped-breaker.invalid" },
-    });
+    const breaker = startBreaker("stopped-remote", { THEMIS_LOCAL_CSV_FAULT: "takeover:4000", THEMIS_TEST_HOSTNAME: "stopped-breaker.invalid" }, 1000);
     await breaker.waitForEvent("fault:takeover");
     // Its claim is of another host and never changes: judged abandoned after lockStaleMs.
     const p = await openProject(rootDir, "stopped-remote", { lockStaleMs: 1000, lockTimeoutMs: 30_000 });
@@ -153,16 +138,7 @@ describe("taking over the lock of a dead writer", () => {
       timeout: 60_000,
     }, async () => {
       const { file, kept, partial } = await deadWriterTable(`killed-${point}`);
-      const breaker = startWriter({
-        rootDir,
-        project: `killed-${point}`,
-        table: "d",
-        prefix: "b",
-        count: 3,
-        batchSize: 1,
-        payloadBytes: 1,
-        env: { THEMIS_LOCAL_CSV_FAULT: `${point}:30000` },
-      });
+      const breaker = startBreaker(`killed-${point}`, { THEMIS_LOCAL_CSV_FAULT: `${point}:30000` });
       await breaker.waitForEvent(`fault:${point}`);
       breaker.child.kill("SIGKILL");
       await breaker.exited;
