@@ -91,6 +91,41 @@ describe("provenance: the git binary's view of the checkout", () => {
     expect(await gitDirty(repo)).toBe(true);
   });
 
+  it("is not asked outside a repository: no git process per run there", async () => {
+    const outside = await mkdtemp(path.join(tmpdir(), "themis-no-git-"));
+    try {
+      // A git on PATH that leaves a mark each time it is started (and reports a clean checkout).
+      const bin = path.join(outside, "bin");
+      await mkdir(bin);
+      await writeFile(path.join(bin, "git"), `#!/bin/sh\necho started >> "${path.join(outside, "marks")}"\n`, { mode: 0o755 });
+      const provenanceModule = new URL("../dist/experiment/provenance.js", import.meta.url).href;
+      const collect = (cwd: string) =>
+        JSON.parse(
+          execFileSync(
+            process.execPath,
+            [
+              "--input-type=module",
+              "-e",
+              `const m = await import(${JSON.stringify(provenanceModule)}); const p = await m.collectProvenance(); console.log(JSON.stringify([p.gitCommit, p.gitDirty]));`,
+            ],
+            {
+              cwd,
+              env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH}` },
+              encoding: "utf8",
+            },
+          ),
+        ) as [string | null, boolean | null];
+      const marks = () => readFile(path.join(outside, "marks"), "utf8").catch(() => "");
+      expect(await collect(outside)).toEqual([null, null]);
+      expect(await marks()).toBe("");
+      // Inside a repository the same git is asked (so the check above can fail).
+      expect((await collect(repo))[1]).toBe(false);
+      expect(await marks()).toBe("started\n");
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
   it("is null outside a repository", async () => {
     const outside = await mkdtemp(path.join(tmpdir(), "themis-no-git-"));
     try {

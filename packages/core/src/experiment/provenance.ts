@@ -124,14 +124,17 @@ export async function collectProvenance(
   executorConfig: JsonValue = null,
   executor?: ExecutionBackend,
 ): Promise<Provenance> {
-  const [commit, dirty, executorInfo] = await Promise.all([gitCommit(), gitDirty(), describeExecutor(executor)]);
+  const commit = gitCommit();
+  // Outside a repository (a container image, a copied folder) no git process is started.
+  const dirty = commit.then((found) => (found === null ? null : gitDirty()));
+  const [gitCommitFound, gitDirtyFound, executorInfo] = await Promise.all([commit, dirty, describeExecutor(executor)]);
   return {
     node: process.version,
     platform: process.platform,
     arch: process.arch,
     packages: { "@themis/core": await themisCoreVersion(), ...packages },
-    gitCommit: commit,
-    gitDirty: commit === null ? null : dirty,
+    gitCommit: gitCommitFound,
+    gitDirty: gitDirtyFound,
     host: hostname(),
     cwd: process.cwd(),
     executorConfig,
