@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fstatSync, futimes, linkSync, openSync, renameSync, unlinkSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConflictError } from "@themis/core";
-import { currentProcess, processRunning } from "@themis/core/backend";
+import type { ConflictError } from "@themis/core";
+import { currentProcess } from "@themis/core/backend";
 import { faultDelay } from "./fault.js";
+import { heldNoMore, holdUntilExit } from "./held-locks.js";
+import { lockLostError, lockTimeoutError } from "./lock-errors.js";
 import {
   claimLock,
   dropClaims,
@@ -18,7 +20,6 @@ import {
   type LockRecord,
   type SeenLock,
 } from "./lock-record.js";
-import { BACKEND_NAME } from "./names.js";
 
 /** Options of a {@link TableLock}. */
 export interface TableLockOptions {
@@ -39,19 +40,6 @@ const HANDOVER_MS = 50;
 const MARKER_CHECK_MS = 2;
 // Longest sleep between two attempts of a waiter.
 const MAX_BACKOFF_MS = 5;
-
-// Locks held by this process: given back when it exits without closing its backends (a
-// lease would otherwise stay until another process finds the owner dead).
-const HELD = new Set<TableLock>();
-let exitHook = false;
-function track(lock: TableLock): void {
-  HELD.add(lock);
-  if (exitHook) return;
-  exitHook = true;
-  process.once("exit", () => {
-    for (const held of HELD) held.releaseIfIdle();
-  });
-}
 
 const isCode = (error: unknown, code: string): boolean => (error as NodeJS.ErrnoException | undefined)?.code === code;
 
@@ -165,7 +153,7 @@ export class TableLock {
           continue;
         }
       }
-      if (now - started >= this.#options.timeoutMs) throw this.#timeout(last?.record);
+      if (now - started >= this.#options.timeoutMs) throw lockTimeoutError(this.path, last?.record, this.#options);
       // Tell the holder someone waits: it hands the lock over after its current operation.
       if (!exists(this.#marker)) ignoreErrors(() => closeSync(openSync(this.#marker, "a")));
       await sleep(delay * (0.5 + Math.random()));
@@ -221,7 +209,7 @@ export class TableLock {
     this.#fd = fd;
     this.#record = record;
     this.#busy = 1;
-    track(this);
+    holdUntilExit(this);
     // Our own wait marker (if any) is done; other waiters put theirs back within a few ms.
     ignoreErrors(() => unlinkSync(this.#marker));
     // Refresh the mtime while held: owners on other hosts are judged by it.
@@ -238,10 +226,7 @@ export class TableLock {
 
   /** The lock was lost: the error for the operation that found out. */
   lostError(describe: string): ConflictError {
-    return new ConflictError(
-      `${describe}: this process lost the lock ${this.path} during the write (removed by hand, or broken from another host after ${this.#options.staleMs} ms without a refresh); the write was not acknowledged and is rolled back by the lock's next holder`,
-      { backend: BACKEND_NAME },
-    );
+    return lockLostError(describe, this.path, this.#options.staleMs);
   }
 
   /** End of one operation: hand the lock to a waiting process now, or keep it as a lease until idle. */
@@ -324,31 +309,12 @@ export class TableLock {
     if (this.#fd !== undefined) ignoreErrors(() => closeSync(this.#fd!));
     this.#fd = this.#record = undefined;
     this.#busy = 0;
-    HELD.delete(this);
+    heldNoMore(this);
   }
 
   /** We just handed the lock over: give the waiter a moment to take it before contending. */
   async #letWaiterIn(): Promise<void> {
     while (Date.now() < this.#yieldUntil && !exists(this.path)) await sleep(1);
     this.#yieldUntil = 0;
-  }
-
-  #timeout(owner: LockRecord | undefined): ConflictError {
-    let who = "";
-    if (owner) {
-      // What this process made of the holder: tells a busy holder from a stuck protocol.
-      const running = processRunning(owner);
-      const state =
-        running === true
-          ? "which still runs"
-          : running === false
-            ? `which no longer runs, but a claim on its lock (${this.path}.claim-*) of a live process kept it from being broken`
-            : `on another host or in another container: broken once unrefreshed for ${this.#options.staleMs} ms`;
-      who = ` by process ${owner.pid} on ${owner.host} (${state}) since ${owner.since}`;
-    }
-    return new ConflictError(
-      `${this.path} is locked${who}; gave up after ${this.#options.timeoutMs} ms (raise lockTimeoutMs, or delete the lock file if that process no longer runs)`,
-      { backend: BACKEND_NAME },
-    );
   }
 }
