@@ -14,6 +14,13 @@ const ROOT = fileURLToPath(new URL(".", import.meta.url));
  */
 export const MAX_WORKERS = 3;
 
+/**
+ * The time limit of a test in projects without slower needs of their own (servers, child
+ * processes, containers set more): vitest's 5 s default is too tight on a loaded 2-core CI
+ * machine, and a hang still fails.
+ */
+export const TEST_TIMEOUT_MS = 30_000;
+
 type ExportTarget = string | { default?: string } | null;
 /** A vite alias: an exact specifier and the file it loads. */
 type Alias = { find: RegExp; replacement: string };

@@ -1,5 +1,5 @@
 import { defineProject } from "vitest/config";
-import { MAX_WORKERS, workspaceSourceAliases } from "../../vitest.shared.ts";
+import { MAX_WORKERS, workspaceSourceAliases, TEST_TIMEOUT_MS } from "../../vitest.shared.ts";
 
 export default defineProject({
   // Workspace packages load from src/, not a possibly stale dist/ (see vitest.shared.ts).
@@ -7,8 +7,7 @@ export default defineProject({
   test: {
     name: "core",
     maxWorkers: MAX_WORKERS,
-    // vitest's 5 s default is too tight on a loaded 2-core CI machine (a hang still fails).
-    testTimeout: 30_000,
+    testTimeout: TEST_TIMEOUT_MS,
     include: ["test/**/*.test.ts"],
     exclude: ["dist/**", "node_modules/**", "test/fixtures/**"],
   },

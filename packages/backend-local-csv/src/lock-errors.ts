@@ -23,7 +23,7 @@ export function lockTimeoutError(lockPath: string, owner: LockRecord | undefined
       running === true
         ? "which still runs"
         : running === false
-          ? `which no longer runs, but a claim on its lock (${lockPath}.claim-*) of a live process kept it from being broken`
+          ? `which no longer runs, but a claim on its lock (${lockPath}.claim-*) kept it from being broken: another process's takeover, or one left by a killed process, skipped once unchanged for ${options.staleMs} ms`
           : `on another host or in another container: broken once unrefreshed for ${options.staleMs} ms`;
     who = ` by process ${owner.pid} on ${owner.host} (${state}) since ${owner.since}`;
   }

@@ -58,6 +58,8 @@ describe("a claim on a live holder's own lock", () => {
     // A breaker on another host judged this lock stale, claimed it, and died before replacing it.
     await writeFile(`${lockFile}.claim-${token}-1`, "");
     holder.release();
+    // Held up by the claim, it keeps the lock (and its lease) instead of leaving the file behind.
+    expect(holder.owned()).toBe(true);
     // The holder runs (this process): only its release can free the table.
     const waiter = new TableLock(lockFile, options);
     await expect(waiter.acquire()).resolves.toEqual({ inherited: undefined });
