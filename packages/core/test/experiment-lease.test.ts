@@ -11,7 +11,8 @@ import { BlockClaims, claimsTable } from "../dist/experiment/claims.js";
 import { CANCELS_TABLE } from "../dist/experiment/cancel.js";
 import { ResultWriter } from "../dist/experiment/result-writer.js";
 import type { ResultRow } from "../dist/experiment/result-row.js";
-import { RunHeartbeat } from "../dist/experiment/run-heartbeat.js";
+import { type Lease, RunHeartbeat } from "../dist/experiment/run-heartbeat.js";
+import { claimedRows } from "../dist/experiment/run-inputs.js";
 import { RUNS_TABLE, type RunRecord } from "../dist/experiment/run-record.js";
 
 /** Block the event loop (no timer fires) for `ms`, as SIGSTOP would freeze the whole process. */
@@ -95,5 +96,76 @@ describe("a run's lease on its blocks", () => {
     expect(rows.size).toBe(2);
     expect(rows.get("x")).toMatchObject({ status: "ok", run_id: "taker" });
     expect(rows.get("y")).toMatchObject({ status: "ok", run_id: "late" });
+  });
+
+  describe("the rows a run starts (claimedRows)", () => {
+    /** 100 dataset rows (blocks of 64 + 36), every block claimed by this run. */
+    const setup = async (lease: Lease, holds: (block: number) => boolean, onRow: (rows: number) => void = () => undefined) => {
+      const dataset = await project.createDataset("qa");
+      await dataset.appendMany(Array.from({ length: 100 }, (_, n) => ({ n })));
+      const checked: number[] = [];
+      const claims = {
+        claimBlocks: async (blocks: { index: number }[]) => new Map(blocks.map((b) => [b.index, { verdict: "mine", generation: 0, finished: new Set() }])),
+        stillHolds: async (index: number) => {
+          checked.push(index);
+          return holds(index);
+        },
+      };
+      const counts = { elsewhere: 0 };
+      const hooks = { onSkipped: () => undefined, onClaimedElsewhere: () => void counts.elsewhere++, onDatasetRead: () => undefined };
+      const releases = { hold: () => undefined, stored: () => undefined };
+      const settings = { done: new Set<string>(), claims, releases, pollMs: 10, lease, signal: new AbortController().signal };
+      // biome-ignore lint/suspicious/noExplicitAny: test doubles of the claims and releases
+      const rows = claimedRows(dataset, settings as any, hooks);
+      const seen: number[] = [];
+      let waits = 0;
+      for (;;) {
+        const step = rows.next();
+        if (step instanceof Promise) waits++;
+        const result = await step;
+        if (result.done) break;
+        seen.push(Number(result.value.row.n));
+        onRow(seen.length);
+      }
+      return { seen, waits, checked, counts };
+    };
+
+    it("rows of a claimed block come without waiting while the lease is fresh", async () => {
+      const lease: Lease = { epoch: 0, fresh: async () => 0, current: () => 0 };
+      const { seen, waits, checked } = await setup(lease, () => true);
+      expect(seen).toEqual(Array.from({ length: 100 }, (_, n) => n));
+      // One wait per block (its claim) and one for the end: none per row.
+      expect(waits).toBe(3);
+      expect(checked).toEqual([]);
+    });
+
+    it("after a lapse the claim is checked before the next row, and a block taken over meanwhile is left", async () => {
+      let epoch = 0;
+      let lapsed = false;
+      const lease: Lease = {
+        get epoch() {
+          return epoch;
+        },
+        fresh: async () => {
+          if (lapsed) epoch = 1;
+          return epoch;
+        },
+        current: () => (lapsed && epoch === 0 ? undefined : epoch),
+      };
+      // The lease lapses once 10 rows have started: the run may have looked dead from then on.
+      // Another runner took block 0 over meanwhile; block 1 is still this run's.
+      const { seen, checked, counts } = await setup(
+        lease,
+        (block) => block !== 0,
+        (rows) => {
+          if (rows === 10) lapsed = true;
+        },
+      );
+      expect(seen).toEqual([...Array.from({ length: 10 }, (_, n) => n), ...Array.from({ length: 36 }, (_, n) => 64 + n)]);
+      expect(counts.elsewhere).toBe(54);
+      // Block 0 is checked once; block 1 only if its claim (made while block 0 ran) came before the lapse.
+      expect(checked[0]).toBe(0);
+      expect(checked.slice(1).every((block) => block === 1)).toBe(true);
+    });
   });
 });

@@ -15,7 +15,7 @@ import { resultRow } from "./result-row.js";
 import { ResultWriter } from "./result-writer.js";
 import { type RunEvent, emitter } from "./run-events.js";
 import { type Lease, RunHeartbeat } from "./run-heartbeat.js";
-import { type ClaimedRow, claimedRows } from "./run-inputs.js";
+import { type ClaimedRow, type RowSource, claimedRows } from "./run-inputs.js";
 import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 import { type Counters, progressReporter } from "./run-progress.js";
 import { type RunStatus, errorJson, listRuns } from "./run-record.js";
@@ -102,6 +102,21 @@ export async function runExperiment<I extends Row = Row, O = unknown>(
   return finishRun(ctx, heartbeat, loop, runError);
 }
 
+/**
+ * `source` as `map`'s input, each step passed through `step`. A step the source answers at
+ * once stays a plain result: `map`'s input pump takes one without a promise (see `RowSource`).
+ */
+function syncWhenReady<T, U>(source: RowSource<T>, step: (result: IteratorResult<T, undefined>) => IteratorResult<U, undefined>): AsyncIterable<U> {
+  const iterator = {
+    next: () => {
+      const result = source.next();
+      return result instanceof Promise ? result.then(step) : step(result);
+    },
+    return: () => source.return(),
+  };
+  return { [Symbol.asyncIterator]: () => iterator as AsyncIterator<U> };
+}
+
 /** What the row loop shares with the run. */
 interface Loop {
   c: Counters;
@@ -170,31 +185,32 @@ async function executeRows<I extends Row, O>(
   if (resume) await claims.preload(await claimHolders(ctx.claims, ctx.record.experiment, key, previous.done));
   const inFlight = new Map<number, ClaimedRow<I>>();
   let index = 0;
-  const inputs = (async function* (): AsyncGenerator<StoredRow<I>> {
-    const hooks = {
-      onSkipped: () => {
-        c.skipped++;
-        progress();
-      },
-      onClaimedElsewhere: () => {
-        c.claimedElsewhere++;
-        progress();
-      },
-      onDatasetRead: (rows: number) => {
-        c.total ??= rows;
-      },
-    };
-    // `map` numbers items in the order it reads them, so the n-th row yielded has index n.
-    for await (const claimed of claimedRows(
-      ctx.dataset,
-      { done: previous.done, claims, releases, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), lease, signal: stop.controller.signal },
-      hooks,
-    )) {
-      inFlight.set(index++, claimed);
-      c.running++;
-      yield claimed.row;
-    }
-  })();
+  const hooks = {
+    onSkipped: () => {
+      c.skipped++;
+      progress();
+    },
+    onClaimedElsewhere: () => {
+      c.claimedElsewhere++;
+      progress();
+    },
+    onDatasetRead: (rows: number) => {
+      c.total ??= rows;
+    },
+  };
+  const rows = claimedRows(
+    ctx.dataset,
+    { done: previous.done, claims, releases, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), lease, signal: stop.controller.signal },
+    hooks,
+  );
+  // `map` numbers items in the order it reads them, so the n-th row read has index n.
+  const started = (step: IteratorResult<ClaimedRow<I>, undefined>): IteratorResult<StoredRow<I>, undefined> => {
+    if (step.done) return step;
+    inFlight.set(index++, step.value);
+    c.running++;
+    return { done: false, value: step.value.row };
+  };
+  const inputs = syncWhenReady(rows, started);
   const writer = new ResultWriter(ctx.experiment, previous.errorRows);
   loop.writingSince = () => writer.writingSince;
   const failFast = new FailFast(options.failFast ?? DEFAULT_FAIL_FAST);

@@ -34,6 +34,8 @@ export interface Lease {
   readonly epoch: number;
   /** Resolves with the current epoch once the run's record is fresh (waits for a beat after a lapse). */
   fresh(signal: AbortSignal): Promise<number>;
+  /** The current epoch while the run's record is fresh, without waiting; undefined after a lapse (then call `fresh`). */
+  current(): number | undefined;
 }
 
 /** Settings of a {@link RunHeartbeat}. */
@@ -171,6 +173,11 @@ export class RunHeartbeat implements Lease {
       if (Date.now() - this.#freshAt > this.#lapseMs) await delay(Math.min(this.#settings.intervalMs, 1000), undefined, { signal }).catch(() => undefined);
     }
     return this.#epoch;
+  }
+
+  /** See {@link Lease.current}: answers as `fresh` would at once, undefined where `fresh` would wait. */
+  current(): number | undefined {
+    return this.#stopped || Date.now() - this.#freshAt <= this.#lapseMs ? this.#epoch : undefined;
   }
 
   /** Stop beating and write the final record (after any beat under way). */

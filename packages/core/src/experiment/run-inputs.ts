@@ -59,15 +59,40 @@ async function claim<I extends Row>(claims: BlockClaims, blocks: RowBlock<I>[]):
 }
 
 /**
+ * A source of items whose `next()` answers at once when it can: `map`'s input pump takes a
+ * plain result as readily as a promise of one, so a row costs no promise while its block
+ * lasts and the lease is fresh (most rows), and only a block boundary or a lapse waits.
+ */
+export interface RowSource<T> {
+  next(): IteratorResult<T, undefined> | Promise<IteratorResult<T, undefined>>;
+  /** Stop early: ends the claiming and closes the dataset's stream. */
+  return(): Promise<IteratorResult<T, undefined>>;
+}
+
+/**
  * The dataset rows this run should compute, in dataset order. The dataset is cut into
  * blocks of {@link BLOCK_ROWS} rows by position (see `BLOCK_ROWS`); rows done earlier are
  * skipped, and each block with rows left is claimed with one claim row, several blocks per
  * append (more while nobody else claims, one again on a conflict so runners keep splitting
  * the work). The next blocks are read and claimed while the current ones run, so the claim's
  * append is off the rows' path. Blocks a live runner holds are looked at again at the end:
- * their rows are yielded when that runner ends without a result for them.
+ * their rows are yielded when that runner ends without a result for them. Each row starts
+ * only while the run's lease holds (see {@link LeasedRows}).
  */
-export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings: InputSettings, hooks: InputHooks): AsyncGenerator<ClaimedRow<I>> {
+export function claimedRows<I extends Row>(dataset: Dataset<I>, settings: InputSettings, hooks: InputHooks): RowSource<ClaimedRow<I>> {
+  return new LeasedRows(claimedBlocks(dataset, settings, hooks), settings, hooks);
+}
+
+/** The rows of a block this run holds, to run, and the lease epoch its claim was made under. */
+interface BlockRows<I extends Row> {
+  index: number;
+  generation: number;
+  rows: readonly StoredRow<I>[];
+  epoch: number;
+}
+
+/** The blocks of {@link claimedRows}, claimed; each with rows for this run. */
+async function* claimedBlocks<I extends Row>(dataset: Dataset<I>, settings: InputSettings, hooks: InputHooks): AsyncGenerator<BlockRows<I>> {
   const held: RowBlock<I>[] = [];
   let size = MIN_BLOCKS;
   const source = dataset.entries()[Symbol.asyncIterator]();
@@ -114,8 +139,10 @@ export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings:
       const conflict = current.blocks.some((b) => current.verdicts.get(b.index)?.verdict !== "mine");
       size = conflict ? MIN_BLOCKS : Math.min(size * 2, MAX_BLOCKS);
       pending = claimNext();
-      for (const block of current.blocks)
-        yield* leased(settle(block, current.verdicts.get(block.index), held, settings.releases, hooks), current.epoch, settings, hooks);
+      for (const block of current.blocks) {
+        const mine = settle(block, current.verdicts.get(block.index), held, settings.releases, hooks, current.epoch);
+        if (mine) yield mine;
+      }
     }
   } finally {
     // Left early (a cancel): the claim under way must not end as an unhandled rejection
@@ -130,16 +157,12 @@ export async function* claimedRows<I extends Row>(dataset: Dataset<I>, settings:
     const epoch = settings.lease.epoch;
     const verdicts = await claim(settings.claims, waiting);
     const still: RowBlock<I>[] = [];
-    for (const block of waiting) yield* leased(settle(block, verdicts.get(block.index), still, settings.releases, hooks), epoch, settings, hooks);
+    for (const block of waiting) {
+      const mine = settle(block, verdicts.get(block.index), still, settings.releases, hooks, epoch);
+      if (mine) yield mine;
+    }
     waiting = still;
   }
-}
-
-/** The rows of a block this run holds, to run. */
-interface BlockRows<I extends Row> {
-  index: number;
-  generation: number;
-  rows: readonly StoredRow<I>[];
 }
 
 /** The rows of a block to run, by its verdict: a held block goes to `held`, rows done elsewhere are counted. */
@@ -149,6 +172,7 @@ function settle<I extends Row>(
   held: RowBlock<I>[],
   releases: BlockReleases,
   hooks: InputHooks,
+  epoch: number,
 ): BlockRows<I> | undefined {
   if (verdict?.verdict === "held") {
     held.push(block);
@@ -161,34 +185,71 @@ function settle<I extends Row>(
   const mine = verdict.finished.size === 0 ? block.rows : block.rows.filter((row) => !verdict.finished.has(row[ROW_ID]));
   for (let i = mine.length; i < block.rows.length; i++) hooks.onClaimedElsewhere();
   releases.hold(block.index, verdict.generation, mine.length);
-  return { index: block.index, generation: verdict.generation, rows: mine };
+  return mine.length > 0 ? { index: block.index, generation: verdict.generation, rows: mine, epoch } : undefined;
 }
 
 /**
- * Yield the rows of a block claimed under lease epoch `epoch`, each once the run's heartbeat
- * is fresh; after a lapse (the run may have looked dead, see `Lease`) the claim is checked
- * again before the next row starts, and the rest of a block another runner took over is left
- * to it. Rows already started when the run froze cannot be called back: they may run twice,
- * and their results replace one another (one result row per dataset row either way).
+ * The rows of the claimed blocks, each once the run's heartbeat is fresh; after a lapse (the
+ * run may have looked dead, see `Lease`) the claim is checked again before the next row
+ * starts, and the rest of a block another runner took over is left to it. Rows already
+ * started when the run froze cannot be called back: they may run twice, and their results
+ * replace one another (one result row per dataset row either way).
  */
-async function* leased<I extends Row>(
-  block: BlockRows<I> | undefined,
-  epoch: number,
-  settings: InputSettings,
-  hooks: InputHooks,
-): AsyncGenerator<ClaimedRow<I>> {
-  if (!block) return;
-  let checked = epoch;
-  for (let i = 0; i < block.rows.length; i++) {
-    const now = await settings.lease.fresh(settings.signal);
-    if (now !== checked) {
-      if (!(await settings.claims.stillHolds(block.index, block.generation))) {
-        for (let j = i; j < block.rows.length; j++) hooks.onClaimedElsewhere();
-        return;
+class LeasedRows<I extends Row> implements RowSource<ClaimedRow<I>> {
+  readonly #blocks: AsyncGenerator<BlockRows<I>>;
+  readonly #settings: InputSettings;
+  readonly #hooks: InputHooks;
+  #block: BlockRows<I> | undefined;
+  /** Position of the next row in `#block`. */
+  #at = 0;
+  /** The lease epoch under which this run last knew it held `#block`. */
+  #checked = 0;
+
+  constructor(blocks: AsyncGenerator<BlockRows<I>>, settings: InputSettings, hooks: InputHooks) {
+    this.#blocks = blocks;
+    this.#settings = settings;
+    this.#hooks = hooks;
+  }
+
+  next(): IteratorResult<ClaimedRow<I>, undefined> | Promise<IteratorResult<ClaimedRow<I>, undefined>> {
+    const block = this.#block;
+    if (block && this.#at < block.rows.length && this.#settings.lease.current() === this.#checked) return this.#take(block);
+    return this.#wait();
+  }
+
+  async return(): Promise<IteratorResult<ClaimedRow<I>, undefined>> {
+    this.#block = undefined;
+    await this.#blocks.return(undefined);
+    return { done: true, value: undefined };
+  }
+
+  #take(block: BlockRows<I>): IteratorResult<ClaimedRow<I>, undefined> {
+    return { done: false, value: { row: block.rows[this.#at++]!, block: block.index } };
+  }
+
+  /** The next row once the lease allows it: at a block's start, after a lapse, or when a block must be read and claimed. */
+  async #wait(): Promise<IteratorResult<ClaimedRow<I>, undefined>> {
+    for (;;) {
+      const block = this.#block;
+      if (block && this.#at < block.rows.length) {
+        const now = await this.#settings.lease.fresh(this.#settings.signal);
+        if (now === this.#checked) return this.#take(block);
+        if (await this.#settings.claims.stillHolds(block.index, block.generation)) {
+          this.#checked = now;
+          return this.#take(block);
+        }
+        for (let i = this.#at; i < block.rows.length; i++) this.#hooks.onClaimedElsewhere();
+        this.#block = undefined;
+        continue;
       }
-      checked = now;
+      const next = await this.#blocks.next();
+      if (next.done) {
+        this.#block = undefined;
+        return { done: true, value: undefined };
+      }
+      this.#block = next.value;
+      this.#at = 0;
+      this.#checked = next.value.epoch;
     }
-    const row = block.rows[i];
-    if (row) yield { row, block: block.index };
   }
 }
