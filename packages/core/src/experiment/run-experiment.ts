@@ -15,7 +15,7 @@ import { resultRow } from "./result-row.js";
 import { ResultWriter } from "./result-writer.js";
 import { type RunEvent, emitter } from "./run-events.js";
 import { type Lease, RunHeartbeat } from "./run-heartbeat.js";
-import { type ClaimedRow, type RowSource, claimedRows } from "./run-inputs.js";
+import { claimedRows, mapInput } from "./run-inputs.js";
 import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 import { type Counters, progressReporter } from "./run-progress.js";
 import { type RunStatus, errorJson, listRuns } from "./run-record.js";
@@ -102,21 +102,6 @@ export async function runExperiment<I extends Row = Row, O = unknown>(
   return finishRun(ctx, heartbeat, loop, runError);
 }
 
-/**
- * `source` as `map`'s input, each step passed through `step`. A step the source answers at
- * once stays a plain result: `map`'s input pump takes one without a promise (see `RowSource`).
- */
-function syncWhenReady<T, U>(source: RowSource<T>, step: (result: IteratorResult<T, undefined>) => IteratorResult<U, undefined>): AsyncIterable<U> {
-  const iterator = {
-    next: () => {
-      const result = source.next();
-      return result instanceof Promise ? result.then(step) : step(result);
-    },
-    return: () => source.return(),
-  };
-  return { [Symbol.asyncIterator]: () => iterator as AsyncIterator<U> };
-}
-
 /** What the row loop shares with the run. */
 interface Loop {
   c: Counters;
@@ -183,8 +168,6 @@ async function executeRows<I extends Row, O>(
   });
   const releases = new BlockReleases(ctx.claims, { runId: ctx.runId, experiment: ctx.record.experiment, key });
   if (resume) await claims.preload(await claimHolders(ctx.claims, ctx.record.experiment, key, previous.done));
-  const inFlight = new Map<number, ClaimedRow<I>>();
-  let index = 0;
   const hooks = {
     onSkipped: () => {
       c.skipped++;
@@ -203,14 +186,7 @@ async function executeRows<I extends Row, O>(
     { done: previous.done, claims, releases, pollMs: Math.min(ctx.record.heartbeat_ms, 1000), lease, signal: stop.controller.signal },
     hooks,
   );
-  // `map` numbers items in the order it reads them, so the n-th row read has index n.
-  const started = (step: IteratorResult<ClaimedRow<I>, undefined>): IteratorResult<StoredRow<I>, undefined> => {
-    if (step.done) return step;
-    inFlight.set(index++, step.value);
-    c.running++;
-    return { done: false, value: step.value.row };
-  };
-  const inputs = syncWhenReady(rows, started);
+  const { items: inputs, started: inFlight } = mapInput(rows, () => void c.running++);
   const writer = new ResultWriter(ctx.experiment, previous.errorRows);
   loop.writingSince = () => writer.writingSince;
   const failFast = new FailFast(options.failFast ?? DEFAULT_FAIL_FAST);

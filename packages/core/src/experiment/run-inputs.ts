@@ -70,6 +70,33 @@ export interface RowSource<T> {
 }
 
 /**
+ * The rows of `source` as `map`'s input, and the claimed row behind each index `map` gives
+ * (it numbers items in the order it reads them). A row the source answers at once stays a
+ * plain result: `map`'s input pump takes one without a promise.
+ */
+export function mapInput<I extends Row>(
+  source: RowSource<ClaimedRow<I>>,
+  onStart: () => void,
+): { items: AsyncIterable<StoredRow<I>>; started: Map<number, ClaimedRow<I>> } {
+  const started = new Map<number, ClaimedRow<I>>();
+  let index = 0;
+  const step = (result: IteratorResult<ClaimedRow<I>, undefined>): IteratorResult<StoredRow<I>, undefined> => {
+    if (result.done) return result;
+    started.set(index++, result.value);
+    onStart();
+    return { done: false, value: result.value.row };
+  };
+  const iterator = {
+    next: () => {
+      const result = source.next();
+      return result instanceof Promise ? result.then(step) : step(result);
+    },
+    return: () => source.return(),
+  };
+  return { items: { [Symbol.asyncIterator]: () => iterator as unknown as AsyncIterator<StoredRow<I>> }, started };
+}
+
+/**
  * The dataset rows this run should compute, in dataset order. The dataset is cut into
  * blocks of {@link BLOCK_ROWS} rows by position (see `BLOCK_ROWS`); rows done earlier are
  * skipped, and each block with rows left is claimed with one claim row, several blocks per
