@@ -7,7 +7,6 @@ import type { ProjectView } from "./project-view.js";
 import { ROW_ID, type Row, type StoredRow } from "../rows.js";
 import { BlockReleases } from "./block-release.js";
 import { BlockClaims, claimHolders } from "./claims.js";
-import { DoneSet } from "./done-set.js";
 import { executionRunKey } from "./execution-run-key.js";
 import { DEFAULT_FAIL_FAST, FailFast } from "./fail-fast.js";
 import { MetricsCollector, type Scores } from "./metrics.js";
@@ -18,9 +17,9 @@ import { type Lease, RunHeartbeat } from "./run-heartbeat.js";
 import { claimedRows, mapInput } from "./run-inputs.js";
 import { DEFAULT_STORAGE_DEADLINE_MS, type ExperimentRunSummary, type RunExperimentOptions } from "./run-options.js";
 import { type Counters, progressReporter } from "./run-progress.js";
-import { type RunStatus, errorJson, listRuns } from "./run-record.js";
-import { codeChangeSince, previousResults } from "./run-setup.js";
-import { COUNT_WAIT_MS, type ExperimentRunState, startRun } from "./run-start.js";
+import { announceRun } from "./run-announce.js";
+import { type RunStatus, errorJson } from "./run-record.js";
+import { type ExperimentRunState, startRun } from "./run-start.js";
 import { type Stop, bounded, newStop, stopRun } from "./run-stop.js";
 
 export type { ExperimentProgress, RunEvent } from "./run-events.js";
@@ -122,43 +121,7 @@ async function executeRows<I extends Row, O>(
   const { c, stop, emit } = loop;
   const key = ctx.record.task_key;
   const resume = ctx.record.resume;
-  const previous = resume
-    ? await previousResults(ctx.experiment, key)
-    : { done: new DoneSet(), errorRows: new Map<string, string>(), errorRuns: new Map<string, string>() };
-  if (ctx.count) {
-    c.total = await ctx.count.within(COUNT_WAIT_MS);
-    void ctx.count.done.then((n) => {
-      c.total ??= n;
-    });
-  }
-  emit({
-    type: "run-started",
-    runId: ctx.runId,
-    experiment: ctx.record.experiment,
-    dataset: ctx.record.dataset,
-    taskKey: key,
-    codeHash: ctx.record.code_hash,
-    resume,
-    total: c.total,
-  });
-  const earlierRuns = await listRuns(project, ctx.record.experiment);
-  if (resume && options.onEvent) {
-    const changed = codeChangeSince(
-      earlierRuns.filter((r) => r.run_id !== ctx.runId),
-      ctx.record.task,
-      ctx.record.parameters,
-      ctx.record.code_hash ?? "",
-      ctx.record.task_version,
-    );
-    if (changed)
-      emit({
-        type: "code-changed",
-        runId: ctx.runId,
-        previousRunId: changed.run_id,
-        previousCodeHash: changed.code_hash ?? null,
-        codeHash: ctx.record.code_hash,
-      });
-  }
+  const { previous, earlierRuns } = await announceRun(project, options, ctx, loop.c, loop.emit);
   const progress = progressReporter(ctx, options, c);
   const claims = new BlockClaims(ctx.claims, ctx.runs, ctx.experiment, {
     runId: ctx.runId,
