@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { Project, type StoredRow, memoryBackend, toJsonRow } from "../src/index.js";
 import { copyJsonRow, isExactJsonRow } from "../src/rows.js";
@@ -139,6 +140,19 @@ describe("Table: appends of rows core builds (results, claims)", () => {
     expect(result).toMatchObject({ dataset_row_id: "q1", output: 4, scores: { exact: true }, input: { question: { text: "2+2" }, n: 1 } });
     expect(result?.scores).not.toBe(kept.scores);
     expect(result?.input.question).not.toBe(kept.row.question);
+    await project.close();
+  });
+
+  it("a result row's input is the dataset row without its id, a `__proto__` field kept as a field", async () => {
+    const project = await Project.create("input-run", "memory", { namespace: `input-${randomUUID()}` });
+    const dataset = await project.createDataset("qa");
+    await dataset.append(JSON.parse('{"_row_id": "q1", "__proto__": {"x": 1}, "flat": "a", "n": 2}'));
+    await project.runExperiment({ dataset: "qa", experiment: "e", task: async () => 1 });
+    const [result] = (await (await project.getExperiment("e")).load()) as (StoredRow & { input: Record<string, unknown> })[];
+    expect(Object.keys(result!.input)).toEqual(["__proto__", "flat", "n"]);
+    expect(Object.hasOwn(result!.input, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(result!.input)).toBe(Object.prototype);
+    expect(result!.input.__proto__).toEqual({ x: 1 });
     await project.close();
   });
 

@@ -27,14 +27,14 @@ export interface ResultRow extends Row {
  * exact JSON is left as it is, for the append's copy to report it as for any row.
  */
 function detached(value: Row, fresh: boolean): Row {
-  if (isFlat(value)) return fresh ? value : flatCopy(value);
+  if (isFlat(value)) return fresh ? value : ownFields(value);
   return isExactJsonRow(value) ? toJsonRow(value) : value;
 }
 
-/** The own enumerable fields of an object of primitives, as `for...in` (and the JSON copy) sees them. */
-function flatCopy(value: Row): Row {
+/** A shallow copy of the own enumerable fields, as `for...in` (and the JSON copy) sees them, but `skip`. */
+function ownFields(value: Row, skip?: string): Row {
   const out: Row = {};
-  for (const k in value) if (Object.hasOwn(value, k)) setOwn(out, k, value[k]);
+  for (const k in value) if (k !== skip && Object.hasOwn(value, k)) setOwn(out, k, value[k]);
   return out;
 }
 
@@ -56,7 +56,7 @@ export function resultRow(row: StoredRow, outcome: MapOutcome, runId: string, ke
   // Built by assignment, not spreads: this runs once per row of every run.
   const resultOf = (status: "ok" | "error", output: JsonValue, error: JsonValue, scores?: Scores): ResultRow => {
     const result = { _row_id: resultRowId(datasetRowId, key), dataset_row_id: datasetRowId, status, output, error } as ResultRow;
-    if (storeInput) result.input = detached(inputOf(row), true);
+    if (storeInput) result.input = detached(ownFields(row, ROW_ID), true);
     result.attempts = outcome.attempts;
     result.duration_ms = Math.round(outcome.durationMs * 1000) / 1000;
     result.run_id = runId;
@@ -77,11 +77,4 @@ export function resultRow(row: StoredRow, outcome: MapOutcome, runId: string, ke
   if (outcome.exitCode !== undefined) details.exitCode = outcome.exitCode;
   if (outcome.stderr !== undefined) details.stderr = outcome.stderr.text;
   return resultOf("error", null, { ...(errorJson(outcome.error) as { [key: string]: JsonValue }), ...details });
-}
-
-/** The dataset row's fields without its id, in a new object (as `{ _row_id, ...input } = row` would). */
-function inputOf(row: StoredRow): Row {
-  const input: Row = {};
-  for (const k in row) if (k !== ROW_ID && Object.hasOwn(row, k)) setOwn(input, k, row[k]);
-  return input;
 }
